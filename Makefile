@@ -1,0 +1,54 @@
+# Patchbay's build. Two commands matter (README.md): `make run` and `make test`.
+# Both install what is missing first (.ci/setup, idempotent).
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+CARGO_TARGET_DIR ?= target
+export CARGO_TARGET_DIR
+PATCHBAY_SITE_ROOT ?= target/site
+export PATCHBAY_SITE_ROOT
+
+.PHONY: setup site site-release run test test-rust test-postgres test-e2e lint fmt
+
+setup:
+	.ci/setup
+
+site: setup
+	.ci/build-site debug
+
+site-release: setup
+	.ci/build-site release
+
+# Builds optimised, then serves the portal on SQLite (./data). Without PATCHBAY_ADMIN_EMAIL
+# and PATCHBAY_ADMIN_PASSWORD it prints a one-time setup link for the first admin.
+run: site-release
+	cargo build -p server --release
+	$(CARGO_TARGET_DIR)/release/patchbay serve
+
+# Every test: unit and integration (SQLite), the same storage and account tests on a
+# throwaway PostgreSQL cluster, then the browser tests in Chromium.
+test: setup
+	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory test-rust
+	$(MAKE) --no-print-directory test-postgres
+	$(MAKE) --no-print-directory test-e2e
+
+# Each package as it is really built: `app` with `ssr` here (through `server`); its `hydrate`
+# side is compiled by the site build and linted below.
+test-rust:
+	cargo test -p app -p server -p migrations
+
+test-postgres:
+	.ci/with-postgres cargo test -p server --test storage --test accounts_http -- --ignored
+
+test-e2e: site
+	cargo build -p server
+	cd e2e && PATCHBAY_BIN="$(abspath $(CARGO_TARGET_DIR))/debug/patchbay" \
+	  PATCHBAY_SITE_ROOT="$(abspath $(PATCHBAY_SITE_ROOT))" npm test
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy -p app -p server -p migrations --all-targets -- -D warnings
+	cargo clippy -p app -p frontend --features app/hydrate -- -D warnings
+
+fmt:
+	cargo fmt --all

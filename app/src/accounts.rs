@@ -1,0 +1,160 @@
+//! Accounts as both sides see them, and the input rules both sides enforce.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::PortalError;
+
+/// Shortest password an account may have. Long passphrases beat complexity rules.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+/// argon2 hashes any length, but an unbounded password is a cheap way to burn server CPU.
+pub const MAX_PASSWORD_CHARS: usize = 256;
+const MAX_EMAIL_CHARS: usize = 254;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    User,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::User => "user",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Role, PortalError> {
+        match text {
+            "admin" => Ok(Role::Admin),
+            "user" => Ok(Role::User),
+            other => Err(PortalError::invalid(
+                "role",
+                format!("must be \"admin\" or \"user\", not \"{other}\""),
+            )),
+        }
+    }
+}
+
+/// The signed-in person, as every page and server function sees them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CurrentUser {
+    pub id: i32,
+    pub email: String,
+    pub role: Role,
+}
+
+impl CurrentUser {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+}
+
+/// One row of the Accounts page. Never carries the password hash.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountSummary {
+    pub id: i32,
+    pub email: String,
+    pub role: Role,
+    pub disabled: bool,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// Lower-cases and trims an e-mail address, then checks its shape. E-mail addresses are
+/// compared case-insensitively everywhere (login, association by e-mail).
+pub fn normalize_email(raw: &str) -> Result<String, PortalError> {
+    let email = raw.trim().to_lowercase();
+    let invalid = |why: &str| Err(PortalError::invalid("email", why.to_string()));
+    if email.is_empty() {
+        return invalid("is required");
+    }
+    if email.chars().count() > MAX_EMAIL_CHARS {
+        return invalid("is longer than 254 characters");
+    }
+    let Some((local, domain)) = email.split_once('@') else {
+        return invalid("must look like name@example.com");
+    };
+    if local.is_empty()
+        || domain.is_empty()
+        || domain.contains('@')
+        || !domain.contains('.')
+        || domain.starts_with('.')
+        || domain.ends_with('.')
+        || email.chars().any(char::is_whitespace)
+    {
+        return invalid("must look like name@example.com");
+    }
+    Ok(email)
+}
+
+pub fn check_new_password(password: &str) -> Result<(), PortalError> {
+    let chars = password.chars().count();
+    if chars < MIN_PASSWORD_CHARS {
+        return Err(PortalError::invalid(
+            "password",
+            format!("must have at least {MIN_PASSWORD_CHARS} characters"),
+        ));
+    }
+    if chars > MAX_PASSWORD_CHARS {
+        return Err(PortalError::invalid(
+            "password",
+            format!("must have at most {MAX_PASSWORD_CHARS} characters"),
+        ));
+    }
+    if password.trim().is_empty() {
+        return Err(PortalError::invalid(
+            "password",
+            "must not be only spaces".into(),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_trimmed_and_lowercased() {
+        assert_eq!(
+            normalize_email("  Ada@Example.COM ").unwrap(),
+            "ada@example.com"
+        );
+    }
+
+    #[test]
+    fn malformed_emails_name_the_field() {
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a b@example.com",
+            "a@b@c.com",
+        ] {
+            let err = normalize_email(bad).unwrap_err();
+            assert!(
+                matches!(&err, PortalError::Invalid { field, .. } if field == "email"),
+                "{bad:?} gave {err:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn passwords_need_twelve_characters() {
+        assert!(check_new_password("short-pass1").is_err());
+        assert!(check_new_password("long enough pass").is_ok());
+        assert!(check_new_password(&"x".repeat(MAX_PASSWORD_CHARS + 1)).is_err());
+        assert!(check_new_password(&" ".repeat(20)).is_err());
+    }
+
+    #[test]
+    fn roles_parse_only_known_names() {
+        assert_eq!(Role::parse("admin").unwrap(), Role::Admin);
+        assert_eq!(Role::parse("user").unwrap(), Role::User);
+        assert!(Role::parse("root").is_err());
+    }
+}

@@ -1,0 +1,92 @@
+//! What server functions need from the server, as a trait the `server` crate implements.
+//! Keeping storage behind this trait lets `app` compile for the browser and keeps the
+//! database code in one place.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use leptos::prelude::use_context;
+use subtle::ConstantTimeEq;
+
+use crate::accounts::{AccountSummary, CurrentUser, Role};
+use crate::error::PortalError;
+use crate::viewer::Viewer;
+
+/// Account management as the Accounts page needs it. `actor` is the signed-in admin; the
+/// implementation enforces the rules that depend on stored state (last admin, self-delete).
+#[async_trait]
+pub trait AccountAdmin: Send + Sync + 'static {
+    async fn list_accounts(&self) -> Result<Vec<AccountSummary>, PortalError>;
+    async fn create_account(
+        &self,
+        actor: &CurrentUser,
+        email: &str,
+        password: &str,
+        role: Role,
+    ) -> Result<AccountSummary, PortalError>;
+    async fn set_account_disabled(
+        &self,
+        actor: &CurrentUser,
+        id: i32,
+        disabled: bool,
+    ) -> Result<(), PortalError>;
+    async fn delete_account(&self, actor: &CurrentUser, id: i32) -> Result<(), PortalError>;
+    async fn reset_password(
+        &self,
+        actor: &CurrentUser,
+        id: i32,
+        password: &str,
+    ) -> Result<(), PortalError>;
+}
+
+/// The server provides one of these as Leptos context for every request.
+#[derive(Clone)]
+pub struct Backend {
+    pub accounts: Arc<dyn AccountAdmin>,
+}
+
+pub fn backend() -> Result<Backend, PortalError> {
+    use_context::<Backend>().ok_or_else(|| PortalError::Internal("backend not configured".into()))
+}
+
+/// Sets the HTTP status of the server function's response to match the error.
+pub fn with_status<T>(result: Result<T, PortalError>) -> Result<T, PortalError> {
+    if let Err(error) = &result {
+        if let (Some(options), Ok(status)) = (
+            use_context::<leptos_axum::ResponseOptions>(),
+            http::StatusCode::from_u16(error.status_code()),
+        ) {
+            options.set_status(status);
+        }
+    }
+    result
+}
+
+/// The signed-in admin, for read-only calls (GET, so no CSRF token is involved).
+pub fn require_admin_viewer() -> Result<CurrentUser, PortalError> {
+    let user = Viewer::from_request()
+        .user
+        .ok_or(PortalError::NotSignedIn)?;
+    if !user.is_admin() {
+        return Err(PortalError::Forbidden);
+    }
+    Ok(user)
+}
+
+/// The signed-in admin, for state-changing calls. The CSRF middleware has already checked
+/// the token; checking it again here keeps each server function safe on its own.
+pub fn require_admin(csrf_token: &str) -> Result<CurrentUser, PortalError> {
+    let viewer = Viewer::from_request();
+    let user = viewer.user.ok_or(PortalError::NotSignedIn)?;
+    let matches: bool = csrf_token
+        .as_bytes()
+        .ct_eq(viewer.csrf_token.as_bytes())
+        .into();
+    if viewer.csrf_token.is_empty() || !matches {
+        return Err(PortalError::InvalidCsrf);
+    }
+    if !user.is_admin() {
+        return Err(PortalError::Forbidden);
+    }
+    Ok(user)
+}

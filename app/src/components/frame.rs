@@ -1,0 +1,78 @@
+//! The page frame: left navigation, the signed-in account and sign-out.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_location;
+
+use crate::viewer::{Viewer, CSRF_FIELD};
+
+struct NavLink {
+    href: &'static str,
+    label: &'static str,
+    admin_only: bool,
+}
+
+/// Only sections that exist are listed; later features add their entries here.
+const NAV_LINKS: &[NavLink] = &[
+    NavLink {
+        href: "/",
+        label: "Overview",
+        admin_only: false,
+    },
+    NavLink {
+        href: "/accounts",
+        label: "Accounts",
+        admin_only: true,
+    },
+];
+
+#[component]
+pub fn Frame(children: Children) -> impl IntoView {
+    let viewer = expect_context::<Viewer>();
+    let location = use_location();
+    let is_admin = viewer.is_admin();
+    let email = viewer
+        .user
+        .as_ref()
+        .map(|u| u.email.clone())
+        .unwrap_or_default();
+    let links = NAV_LINKS
+        .iter()
+        .filter(|link| is_admin || !link.admin_only)
+        .map(|link| {
+            let href = link.href;
+            let current = move || (location.pathname.get() == href).then_some("page");
+            view! {
+                <li>
+                    <a href=href aria-current=current>
+                        {link.label}
+                    </a>
+                </li>
+            }
+        })
+        .collect_view();
+
+    view! {
+        <div class="frame">
+            <nav class="sidebar" aria-label="Main">
+                <a class="brand" href="/">
+                    "Patchbay"
+                </a>
+                <ul>{links}</ul>
+            </nav>
+            <div class="main">
+                <header class="topbar">
+                    <span class="who" data-testid="signed-in-as">
+                        {email}
+                    </span>
+                    <form method="post" action="/logout">
+                        <input type="hidden" name=CSRF_FIELD value=viewer.csrf_token.clone() />
+                        <button class="button button-quiet" type="submit">
+                            "Sign out"
+                        </button>
+                    </form>
+                </header>
+                <main class="content">{children()}</main>
+            </div>
+        </div>
+    }
+}

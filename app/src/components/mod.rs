@@ -1,0 +1,5 @@
+//! Building blocks the pages share.
+
+pub mod confirm;
+pub mod frame;
+pub mod toast;

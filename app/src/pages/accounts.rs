@@ -1,0 +1,298 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::accounts::{AccountSummary, MIN_PASSWORD_CHARS};
+use crate::api::{list_accounts, CreateAccount, DeleteAccount, ResetPassword, SetAccountDisabled};
+use crate::components::confirm::{ConfirmDialog, ConfirmRequest};
+use crate::components::frame::Frame;
+use crate::components::toast::{use_toasts, Toasts};
+use crate::error::PortalError;
+use crate::viewer::{Viewer, CSRF_FIELD};
+
+/// Shows a toast for each finished action: its success text, or the error.
+fn report_outcome<T: Clone + Send + Sync + 'static>(
+    outcome: impl Get<Value = Option<Result<T, PortalError>>> + Send + Sync + 'static,
+    toasts: Toasts,
+    success: impl Fn(&T) -> String + Send + Sync + 'static,
+) {
+    Effect::new(move |_| match outcome.get() {
+        Some(Ok(value)) => toasts.success(success(&value)),
+        Some(Err(error)) => toasts.error(error.to_string()),
+        None => {}
+    });
+}
+
+#[component]
+pub fn AccountsPage() -> impl IntoView {
+    let viewer = expect_context::<Viewer>();
+    view! {
+        <Title text="Accounts" />
+        <Frame>
+            <h1>"Accounts"</h1>
+            {if viewer.is_admin() {
+                view! { <AccountsAdmin /> }.into_any()
+            } else {
+                view! { <p class="notice">"Only administrators can manage accounts."</p> }
+                    .into_any()
+            }}
+        </Frame>
+    }
+}
+
+#[component]
+fn AccountsAdmin() -> impl IntoView {
+    let viewer = expect_context::<Viewer>();
+    let toasts = use_toasts();
+    let my_id = viewer.user.as_ref().map(|u| u.id);
+    let csrf_token = StoredValue::new(viewer.csrf_token.clone());
+
+    let create = ServerAction::<CreateAccount>::new();
+    let toggle = ServerAction::<SetAccountDisabled>::new();
+    let delete = ServerAction::<DeleteAccount>::new();
+    let reset = ServerAction::<ResetPassword>::new();
+    report_outcome(create.value(), toasts, |a: &AccountSummary| {
+        format!("Account {} created.", a.email)
+    });
+    report_outcome(toggle.value(), toasts, |_| "Account updated.".to_string());
+    report_outcome(delete.value(), toasts, |_| "Account deleted.".to_string());
+    report_outcome(reset.value(), toasts, |_| "Password reset.".to_string());
+
+    let accounts = Resource::new(
+        move || {
+            (
+                create.version().get(),
+                toggle.version().get(),
+                delete.version().get(),
+                reset.version().get(),
+            )
+        },
+        |_| list_accounts(),
+    );
+
+    let show_create = RwSignal::new(false);
+    Effect::new(move |_| {
+        if matches!(create.value().get(), Some(Ok(_))) {
+            show_create.set(false);
+        }
+    });
+
+    let confirm = RwSignal::new(None::<ConfirmRequest>);
+    let pending_delete = RwSignal::new(None::<i32>);
+    let reset_target = RwSignal::new(None::<AccountSummary>);
+
+    let ask_delete = move |account: AccountSummary| {
+        pending_delete.set(Some(account.id));
+        confirm.set(Some(ConfirmRequest {
+            title: "Delete account?".into(),
+            message: format!(
+                "The account {} will be deleted and signed out everywhere. This cannot be undone.",
+                account.email
+            ),
+            confirm_label: "Delete".into(),
+        }));
+    };
+
+    let rows = move |list: Vec<AccountSummary>| {
+        list.into_iter()
+            .map(|account| {
+                let is_me = Some(account.id) == my_id;
+                let id = account.id;
+                let disabled = account.disabled;
+                let for_delete = account.clone();
+                let for_reset = account.clone();
+                let actions = (!is_me).then(|| {
+                    view! {
+                        <button
+                            class="button button-small"
+                            on:click=move |_| {
+                                toggle.dispatch(SetAccountDisabled {
+                                    csrf_token: csrf_token.get_value(),
+                                    id,
+                                    disabled: !disabled,
+                                });
+                            }
+                        >
+                            {if disabled { "Enable" } else { "Disable" }}
+                        </button>
+                        <button
+                            class="button button-small"
+                            on:click=move |_| reset_target.set(Some(for_reset.clone()))
+                        >
+                            "Reset password"
+                        </button>
+                        <button
+                            class="button button-small button-danger"
+                            on:click=move |_| ask_delete(for_delete.clone())
+                        >
+                            "Delete"
+                        </button>
+                    }
+                });
+                view! {
+                    <tr data-email=account.email.clone()>
+                        <td>
+                            {account.email.clone()}
+                            {is_me.then(|| view! { <span class="tag">"you"</span> })}
+                        </td>
+                        <td>{account.role.as_str()}</td>
+                        <td>
+                            {if account.disabled {
+                                view! { <span class="status status-off">"Disabled"</span> }
+                            } else {
+                                view! { <span class="status status-on">"Active"</span> }
+                            }}
+                        </td>
+                        <td>
+                            <div class="actions">{actions}</div>
+                        </td>
+                    </tr>
+                }
+            })
+            .collect_view()
+    };
+
+    view! {
+        <div class="toolbar">
+            <button
+                class="button button-primary"
+                aria-expanded=move || show_create.get().to_string()
+                aria-controls="create-account"
+                on:click=move |_| show_create.update(|open| *open = !*open)
+            >
+                "New account"
+            </button>
+        </div>
+        <Show when=move || show_create.get()>
+            <ActionForm action=create attr:id="create-account" attr:class="card form-grid">
+                <h2>"New account"</h2>
+                <input type="hidden" name=CSRF_FIELD value=csrf_token.get_value() />
+                <label for="new-email">"E-mail"</label>
+                <input id="new-email" name="email" type="email" required />
+                <label for="new-password">"Password"</label>
+                <input
+                    id="new-password"
+                    name="password"
+                    type="password"
+                    autocomplete="new-password"
+                    minlength=MIN_PASSWORD_CHARS.to_string()
+                    required
+                />
+                <label for="new-role">"Role"</label>
+                <select id="new-role" name="role">
+                    <option value="user" selected>"User: connects integrations, associates users"</option>
+                    <option value="admin">"Administrator: everything"</option>
+                </select>
+                <div class="form-actions">
+                    <button type="button" class="button" on:click=move |_| show_create.set(false)>
+                        "Cancel"
+                    </button>
+                    <button type="submit" class="button button-primary">
+                        "Create account"
+                    </button>
+                </div>
+            </ActionForm>
+        </Show>
+        <Transition fallback=|| view! { <p>"Loading accounts…"</p> }>
+            {move || Suspend::new(async move {
+                match accounts.await {
+                    Ok(list) => {
+                        view! {
+                            <table class="table" aria-label="Accounts">
+                                <thead>
+                                    <tr>
+                                        <th scope="col">"E-mail"</th>
+                                        <th scope="col">"Role"</th>
+                                        <th scope="col">"Status"</th>
+                                        <th scope="col">"Actions"</th>
+                                    </tr>
+                                </thead>
+                                <tbody>{rows(list)}</tbody>
+                            </table>
+                        }
+                            .into_any()
+                    }
+                    Err(error) => {
+                        view! { <p class="notice" role="alert">{error.to_string()}</p> }.into_any()
+                    }
+                }
+            })}
+        </Transition>
+        <ConfirmDialog
+            request=confirm
+            on_confirm=move |_| {
+                if let Some(id) = pending_delete.get_untracked() {
+                    delete.dispatch(DeleteAccount {
+                        csrf_token: csrf_token.get_value(),
+                        id,
+                    });
+                }
+            }
+        />
+        <ResetPasswordDialog target=reset_target reset csrf_token />
+    }
+}
+
+#[component]
+fn ResetPasswordDialog(
+    target: RwSignal<Option<AccountSummary>>,
+    reset: ServerAction<ResetPassword>,
+    csrf_token: StoredValue<String>,
+) -> impl IntoView {
+    let password = RwSignal::new(String::new());
+    let close = move || {
+        password.set(String::new());
+        target.set(None);
+    };
+    view! {
+        <Show when=move || target.with(Option::is_some)>
+            <div class="dialog-backdrop">
+                <form
+                    class="dialog"
+                    role="dialog"
+                    aria-modal="true"
+                    aria-labelledby="reset-title"
+                    on:submit=move |event| {
+                        event.prevent_default();
+                        if let Some(account) = target.get_untracked() {
+                            reset.dispatch(ResetPassword {
+                                csrf_token: csrf_token.get_value(),
+                                id: account.id,
+                                password: password.get_untracked(),
+                            });
+                        }
+                        close();
+                    }
+                >
+                    <h2 id="reset-title">
+                        {move || {
+                            target.with(|t| {
+                                t.as_ref().map(|a| format!("Reset the password of {}", a.email))
+                            })
+                        }}
+                    </h2>
+                    <label for="reset-password">"New password"</label>
+                    <input
+                        id="reset-password"
+                        type="password"
+                        autocomplete="new-password"
+                        minlength=MIN_PASSWORD_CHARS.to_string()
+                        required
+                        prop:value=password
+                        on:input=move |event| password.set(event_target_value(&event))
+                    />
+                    <p class="help">
+                        {format!("At least {MIN_PASSWORD_CHARS} characters. The account is signed out everywhere.")}
+                    </p>
+                    <div class="dialog-actions">
+                        <button type="button" class="button" on:click=move |_| close()>
+                            "Cancel"
+                        </button>
+                        <button type="submit" class="button button-primary">
+                            "Reset password"
+                        </button>
+                    </div>
+                </form>
+            </div>
+        </Show>
+    }
+}

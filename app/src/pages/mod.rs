@@ -1,0 +1,13 @@
+//! One module per page.
+
+mod accounts;
+mod home;
+mod login;
+mod not_found;
+mod setup;
+
+pub use accounts::AccountsPage;
+pub use home::HomePage;
+pub use login::LoginPage;
+pub use not_found::NotFoundPage;
+pub use setup::SetupPage;

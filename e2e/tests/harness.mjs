@@ -1,0 +1,107 @@
+// Starts a real Patchbay server (fresh SQLite database in a temp dir, random loopback port)
+// and a headless Debian Chromium driven by playwright-core.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const OUTPUT_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'output');
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.unref();
+    probe.on('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForHealth(base, server, log) {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (server.exitCode !== null) throw new Error(`patchbay exited early:\n${log()}`);
+    try {
+      const response = await fetch(`${base}/healthz`);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`patchbay did not become healthy in 30 s:\n${log()}`);
+}
+
+export async function startPortal({ adminEmail, adminPassword }) {
+  const binary = process.env.PATCHBAY_BIN;
+  const siteRoot = process.env.PATCHBAY_SITE_ROOT;
+  if (!binary || !siteRoot) throw new Error('PATCHBAY_BIN and PATCHBAY_SITE_ROOT must be set (make test-e2e sets them)');
+  const dataDir = mkdtempSync(join(tmpdir(), 'patchbay-e2e-'));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  let output = '';
+  const server = spawn(binary, ['serve'], {
+    env: {
+      ...process.env,
+      PATCHBAY_BIND: `127.0.0.1:${port}`,
+      PATCHBAY_DATA_DIR: dataDir,
+      PATCHBAY_SITE_ROOT: siteRoot,
+      PATCHBAY_ADMIN_EMAIL: adminEmail,
+      PATCHBAY_ADMIN_PASSWORD: adminPassword,
+      PATCHBAY_LOG: 'info',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  server.stdout.on('data', (chunk) => { output += chunk; });
+  server.stderr.on('data', (chunk) => { output += chunk; });
+  // Whatever happens to the tests, the server must not outlive them.
+  process.on('exit', () => server.kill('SIGKILL'));
+  const cleanUp = () => {
+    server.kill('SIGTERM');
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  let browser;
+  try {
+    await waitForHealth(base, server, () => output);
+    mkdirSync(OUTPUT_DIR, { recursive: true });
+    // playwright gives every launch a fresh, empty profile directory of its own.
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+      args: [
+        '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      ],
+    });
+  } catch (error) {
+    cleanUp();
+    throw error;
+  }
+  return {
+    base,
+    browser,
+    serverLog: () => output,
+    async stop() {
+      await browser.close();
+      cleanUp();
+    },
+  };
+}
+
+// Clicks before hydration finishes are lost: every page waits for the app's marker.
+export async function hydrated(page) {
+  await page.waitForSelector('body[data-hydrated="true"]', { timeout: 30_000 });
+}
+
+export async function signIn(page, base, email, password) {
+  await page.goto(`${base}/login`);
+  await hydrated(page);
+  await page.getByLabel('E-mail').fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForLoadState('load');
+}

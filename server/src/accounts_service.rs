@@ -1,0 +1,164 @@
+//! Account management behind the Accounts page's server functions, with the rules that
+//! need stored state: no one disables or deletes themselves, and one active administrator
+//! always remains.
+
+use app::accounts::{AccountSummary, CurrentUser, Role};
+use app::backend::AccountAdmin;
+use app::error::PortalError;
+use async_trait::async_trait;
+use sea_orm::{DbErr, SqlErr};
+
+use crate::auth::password::hash_password;
+use crate::storage::accounts::{AccountRepository, StoredAccount};
+use crate::storage::session_store::DbSessionStore;
+
+pub struct AccountsService {
+    pub accounts: AccountRepository,
+    pub sessions: DbSessionStore,
+}
+
+/// Logs the cause and gives the page a message without internals.
+fn storage_failure(error: impl std::fmt::Display) -> PortalError {
+    tracing::error!(%error, "account storage failed");
+    PortalError::Internal("storage".into())
+}
+
+impl AccountsService {
+    async fn target(
+        &self,
+        actor: &CurrentUser,
+        id: i32,
+        action: &str,
+    ) -> Result<StoredAccount, PortalError> {
+        if actor.id == id {
+            return Err(PortalError::Conflict(format!(
+                "You cannot {action} your own account."
+            )));
+        }
+        self.accounts
+            .find(id)
+            .await
+            .map_err(storage_failure)?
+            .ok_or_else(|| PortalError::NotFound("The account".into()))
+    }
+
+    async fn keep_one_admin(
+        &self,
+        target: &StoredAccount,
+        action: &str,
+    ) -> Result<(), PortalError> {
+        if target.role == Role::Admin && !target.disabled {
+            let admins = self
+                .accounts
+                .count_active_admins()
+                .await
+                .map_err(storage_failure)?;
+            if admins <= 1 {
+                return Err(PortalError::Conflict(format!(
+                    "{} is the last active administrator and cannot be {action}.",
+                    target.email
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    async fn end_sessions(&self, id: i32) -> Result<(), PortalError> {
+        self.sessions
+            .delete_for_user(id)
+            .await
+            .map_err(storage_failure)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl AccountAdmin for AccountsService {
+    async fn list_accounts(&self) -> Result<Vec<AccountSummary>, PortalError> {
+        let accounts = self.accounts.list().await.map_err(storage_failure)?;
+        Ok(accounts.iter().map(StoredAccount::summary).collect())
+    }
+
+    async fn create_account(
+        &self,
+        actor: &CurrentUser,
+        email: &str,
+        password: &str,
+        role: Role,
+    ) -> Result<AccountSummary, PortalError> {
+        let hash = hash_password(password).await.map_err(storage_failure)?;
+        match self.accounts.insert(email, &hash, role).await {
+            Ok(account) => {
+                tracing::info!(actor = %actor.email, account = %account.email, role = role.as_str(), "account created");
+                Ok(account.summary())
+            }
+            Err(error) if is_unique_violation(&error) => Err(PortalError::Conflict(format!(
+                "An account with the e-mail {email} already exists."
+            ))),
+            Err(error) => Err(storage_failure(error)),
+        }
+    }
+
+    async fn set_account_disabled(
+        &self,
+        actor: &CurrentUser,
+        id: i32,
+        disabled: bool,
+    ) -> Result<(), PortalError> {
+        let target = self
+            .target(actor, id, if disabled { "disable" } else { "enable" })
+            .await?;
+        if disabled {
+            self.keep_one_admin(&target, "disabled").await?;
+        }
+        if !self
+            .accounts
+            .set_disabled(id, disabled)
+            .await
+            .map_err(storage_failure)?
+        {
+            return Err(PortalError::NotFound("The account".into()));
+        }
+        if disabled {
+            self.end_sessions(id).await?;
+        }
+        tracing::info!(actor = %actor.email, account = %target.email, disabled, "account status changed");
+        Ok(())
+    }
+
+    async fn delete_account(&self, actor: &CurrentUser, id: i32) -> Result<(), PortalError> {
+        let target = self.target(actor, id, "delete").await?;
+        self.keep_one_admin(&target, "deleted").await?;
+        if !self.accounts.delete(id).await.map_err(storage_failure)? {
+            return Err(PortalError::NotFound("The account".into()));
+        }
+        self.end_sessions(id).await?;
+        tracing::info!(actor = %actor.email, account = %target.email, "account deleted");
+        Ok(())
+    }
+
+    async fn reset_password(
+        &self,
+        actor: &CurrentUser,
+        id: i32,
+        password: &str,
+    ) -> Result<(), PortalError> {
+        let target = self.target(actor, id, "reset the password of").await?;
+        let hash = hash_password(password).await.map_err(storage_failure)?;
+        if !self
+            .accounts
+            .set_password_hash(id, &hash)
+            .await
+            .map_err(storage_failure)?
+        {
+            return Err(PortalError::NotFound("The account".into()));
+        }
+        self.end_sessions(id).await?;
+        tracing::info!(actor = %actor.email, account = %target.email, "password reset");
+        Ok(())
+    }
+}
+
+fn is_unique_violation(error: &DbErr) -> bool {
+    matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}

@@ -1,0 +1,79 @@
+//! Cross-site request forgery protection for every state-changing request.
+//!
+//! A request that is not GET, HEAD or OPTIONS must carry the session's token, either in the
+//! `x-csrf-token` header or, for form posts (HTML forms and server functions), in the
+//! `csrf_token` field of its URL-encoded body.
+
+use app::viewer::{Viewer, CSRF_FIELD};
+use axum::body::{to_bytes, Body};
+use axum::extract::Request;
+use axum::http::{header, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::auth::secrets_match;
+
+pub const CSRF_HEADER: &str = "x-csrf-token";
+/// Form bodies above this size are refused before they are read to look for the token.
+const MAX_FORM_BYTES: usize = 2 * 1024 * 1024;
+
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+fn is_form(request: &Request) -> bool {
+    request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/x-www-form-urlencoded"))
+}
+
+fn refused(message: &'static str) -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        message,
+    )
+        .into_response()
+}
+
+pub async fn verify(request: Request, next: Next) -> Response {
+    if is_safe(request.method()) {
+        return next.run(request).await;
+    }
+    let expected = request
+        .extensions()
+        .get::<Viewer>()
+        .map(|viewer| viewer.csrf_token.clone())
+        .unwrap_or_default();
+
+    let header_token = request
+        .headers()
+        .get(CSRF_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_string);
+    if let Some(token) = header_token {
+        if secrets_match(&token, &expected) {
+            return next.run(request).await;
+        }
+        return refused("The request's CSRF token is not valid. Reload the page and try again.");
+    }
+
+    if !is_form(&request) {
+        return refused("This request needs a CSRF token. Reload the page and try again.");
+    }
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = to_bytes(body, MAX_FORM_BYTES).await else {
+        return (StatusCode::PAYLOAD_TOO_LARGE, "The form is too large.").into_response();
+    };
+    let form_token = url::form_urlencoded::parse(&bytes)
+        .find(|(name, _)| name == CSRF_FIELD)
+        .map(|(_, value)| value.into_owned());
+    match form_token {
+        Some(token) if secrets_match(&token, &expected) => {
+            next.run(Request::from_parts(parts, Body::from(bytes))).await
+        }
+        _ => refused("This form has expired or did not come from Patchbay. Go back, reload the page and try again."),
+    }
+}

@@ -1,0 +1,23 @@
+//! Sign-in, sessions, CSRF protection and the first administrator.
+
+pub mod bootstrap;
+pub mod csrf;
+pub mod password;
+pub mod throttle;
+pub mod viewer;
+
+/// A random token for CSRF and setup links: 32 bytes, URL-safe base64.
+pub fn random_token() -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Compares two secrets in time independent of where they differ.
+pub fn secrets_match(given: &str, expected: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    !expected.is_empty() && bool::from(given.as_bytes().ct_eq(expected.as_bytes()))
+}

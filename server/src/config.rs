@@ -1,0 +1,356 @@
+//! Configuration from environment variables, optionally layered over a TOML file.
+//! Every setting is documented in README.md ("Configuration").
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
+use rand::RngCore;
+use serde::Deserialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration file {path}: {source}")]
+    ReadFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("configuration file {path} is not valid TOML: {message}")]
+    ParseFile { path: PathBuf, message: String },
+    #[error("{name}: {message}")]
+    Invalid { name: &'static str, message: String },
+    #[error("cannot create data directory {path}: {source}")]
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot read or write the encryption key file {path}: {source}")]
+    KeyFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// The optional TOML file: the same settings as the environment variables, lower-case and
+/// without the `PATCHBAY_` prefix. The environment wins over the file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    bind: Option<String>,
+    public_url: Option<String>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    site_root: Option<PathBuf>,
+    admin_email: Option<String>,
+}
+
+/// 32 bytes for AES-256-GCM. Its `Debug` never shows the key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct EncryptionKey(pub [u8; 32]);
+
+impl std::fmt::Debug for EncryptionKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EncryptionKey(<redacted>)")
+    }
+}
+
+/// Where the encryption key came from, so start-up can warn about a generated one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeySource {
+    Environment,
+    KeyFile,
+    Generated,
+}
+
+#[derive(Clone)]
+pub struct InitialAdmin {
+    pub email: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for InitialAdmin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InitialAdmin")
+            .field("email", &self.email)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind: SocketAddr,
+    /// Base URL as the browser sees it, without a trailing slash.
+    pub public_url: String,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    /// Directory with `pkg/` (the WebAssembly bundle and stylesheet).
+    pub site_root: PathBuf,
+    pub encryption_key: EncryptionKey,
+    pub key_source: KeySource,
+    pub initial_admin: Option<InitialAdmin>,
+}
+
+impl Config {
+    /// Reads the process environment (and the file named by `PATCHBAY_CONFIG`).
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Self::load(&|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// `env` looks a variable up; tests pass a map instead of the process environment.
+    pub fn load(env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let file = match env("PATCHBAY_CONFIG") {
+            Some(path) => read_file_config(Path::new(&path))?,
+            None => FileConfig::default(),
+        };
+        let setting = |name: &str, from_file: Option<String>| env(name).or(from_file);
+
+        let bind_text =
+            setting("PATCHBAY_BIND", file.bind).unwrap_or_else(|| "127.0.0.1:3000".into());
+        let bind: SocketAddr = bind_text.parse().map_err(|_| ConfigError::Invalid {
+            name: "PATCHBAY_BIND",
+            message: format!("\"{bind_text}\" is not an address like 127.0.0.1:3000"),
+        })?;
+
+        let public_url = setting("PATCHBAY_PUBLIC_URL", file.public_url)
+            .unwrap_or_else(|| format!("http://{bind}"));
+        let parsed = url::Url::parse(&public_url).map_err(|e| ConfigError::Invalid {
+            name: "PATCHBAY_PUBLIC_URL",
+            message: format!("\"{public_url}\" is not a URL: {e}"),
+        })?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(ConfigError::Invalid {
+                name: "PATCHBAY_PUBLIC_URL",
+                message: "must start with http:// or https://".into(),
+            });
+        }
+        let public_url = public_url.trim_end_matches('/').to_string();
+
+        let data_dir = env("PATCHBAY_DATA_DIR")
+            .map(PathBuf::from)
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("./data"));
+        let database_url =
+            setting("PATCHBAY_DATABASE_URL", file.database_url).unwrap_or_else(|| {
+                format!(
+                    "sqlite://{}?mode=rwc",
+                    data_dir.join("patchbay.db").display()
+                )
+            });
+        let site_root = env("PATCHBAY_SITE_ROOT")
+            .map(PathBuf::from)
+            .or(file.site_root)
+            .unwrap_or_else(|| PathBuf::from("target/site"));
+
+        let initial_admin = match (
+            setting("PATCHBAY_ADMIN_EMAIL", file.admin_email),
+            env("PATCHBAY_ADMIN_PASSWORD"),
+        ) {
+            (Some(email), Some(password)) => Some(InitialAdmin { email, password }),
+            (None, None) => None,
+            _ => {
+                return Err(ConfigError::Invalid {
+                    name: "PATCHBAY_ADMIN_EMAIL",
+                    message:
+                        "set both PATCHBAY_ADMIN_EMAIL and PATCHBAY_ADMIN_PASSWORD, or neither"
+                            .into(),
+                })
+            }
+        };
+
+        let (encryption_key, key_source) = match env("PATCHBAY_ENCRYPTION_KEY") {
+            Some(text) => (
+                parse_key(&text, "PATCHBAY_ENCRYPTION_KEY")?,
+                KeySource::Environment,
+            ),
+            None => load_or_generate_key(&data_dir)?,
+        };
+
+        Ok(Config {
+            bind,
+            public_url,
+            data_dir,
+            database_url,
+            site_root,
+            encryption_key,
+            key_source,
+            initial_admin,
+        })
+    }
+
+    pub fn uses_https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+fn read_file_config(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::ReadFile {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|e| ConfigError::ParseFile {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+fn parse_key(text: &str, name: &'static str) -> Result<EncryptionKey, ConfigError> {
+    let bytes = BASE64
+        .decode(text.trim())
+        .map_err(|_| ConfigError::Invalid {
+            name,
+            message: "must be 32 bytes in base64 (generate one with `openssl rand -base64 32`)"
+                .into(),
+        })?;
+    let key: [u8; 32] = bytes.try_into().map_err(|_| ConfigError::Invalid {
+        name,
+        message: "must decode to exactly 32 bytes".into(),
+    })?;
+    Ok(EncryptionKey(key))
+}
+
+const KEY_FILE_NAME: &str = "encryption.key";
+
+/// A key kept beside the database survives restarts; losing it makes stored secrets
+/// unreadable, which is why start-up warns when it had to create one.
+fn load_or_generate_key(data_dir: &Path) -> Result<(EncryptionKey, KeySource), ConfigError> {
+    let path = data_dir.join(KEY_FILE_NAME);
+    let key_file_error = |source| ConfigError::KeyFile {
+        path: path.clone(),
+        source,
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => return Ok((parse_key(&text, "encryption key file")?, KeySource::KeyFile)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(key_file_error(e)),
+    }
+    std::fs::create_dir_all(data_dir).map_err(|source| ConfigError::DataDir {
+        path: data_dir.to_path_buf(),
+        source,
+    })?;
+    let mut key = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut key);
+    write_private_file(&path, &BASE64.encode(key)).map_err(key_file_error)?;
+    Ok((EncryptionKey(key), KeySource::Generated))
+}
+
+fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(contents.as_bytes())?;
+    file.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load_with(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::load(&|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_put_sqlite_under_the_data_dir() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().to_str().unwrap();
+        let config = load_with(&[("PATCHBAY_DATA_DIR", data)]).unwrap();
+        assert_eq!(config.bind.to_string(), "127.0.0.1:3000");
+        assert_eq!(config.public_url, "http://127.0.0.1:3000");
+        assert_eq!(
+            config.database_url,
+            format!("sqlite://{data}/patchbay.db?mode=rwc")
+        );
+        assert!(config.initial_admin.is_none());
+    }
+
+    #[test]
+    fn a_generated_key_is_written_once_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().to_str().unwrap();
+        let first = load_with(&[("PATCHBAY_DATA_DIR", data)]).unwrap();
+        assert_eq!(first.key_source, KeySource::Generated);
+        let second = load_with(&[("PATCHBAY_DATA_DIR", data)]).unwrap();
+        assert_eq!(second.key_source, KeySource::KeyFile);
+        assert_eq!(first.encryption_key, second.encryption_key);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join(KEY_FILE_NAME))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn a_short_key_is_refused_with_the_variable_name() {
+        let err = load_with(&[("PATCHBAY_ENCRYPTION_KEY", "c2hvcnQ=")]).unwrap_err();
+        assert!(err.to_string().contains("PATCHBAY_ENCRYPTION_KEY"), "{err}");
+    }
+
+    #[test]
+    fn the_file_is_read_and_the_environment_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("patchbay.toml");
+        std::fs::write(
+            &file,
+            "bind = \"127.0.0.1:4000\"\npublic_url = \"https://pbx.example.com/\"\n",
+        )
+        .unwrap();
+        let data = dir.path().to_str().unwrap();
+        let config = load_with(&[
+            ("PATCHBAY_CONFIG", file.to_str().unwrap()),
+            ("PATCHBAY_DATA_DIR", data),
+            ("PATCHBAY_BIND", "127.0.0.1:5000"),
+        ])
+        .unwrap();
+        assert_eq!(config.bind.port(), 5000);
+        assert_eq!(config.public_url, "https://pbx.example.com");
+        assert!(config.uses_https());
+    }
+
+    #[test]
+    fn unknown_file_settings_and_half_an_admin_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("bad.toml");
+        std::fs::write(&file, "admin_pasword = \"x\"\n").unwrap();
+        let err = load_with(&[("PATCHBAY_CONFIG", file.to_str().unwrap())]).unwrap_err();
+        assert!(matches!(err, ConfigError::ParseFile { .. }), "{err}");
+
+        let data = dir.path().to_str().unwrap();
+        let err = load_with(&[
+            ("PATCHBAY_DATA_DIR", data),
+            ("PATCHBAY_ADMIN_EMAIL", "a@b.co"),
+        ])
+        .unwrap_err();
+        assert!(err.to_string().contains("PATCHBAY_ADMIN_PASSWORD"), "{err}");
+    }
+
+    #[test]
+    fn debug_output_hides_secrets() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = load_with(&[
+            ("PATCHBAY_DATA_DIR", dir.path().to_str().unwrap()),
+            ("PATCHBAY_ADMIN_EMAIL", "admin@example.com"),
+            ("PATCHBAY_ADMIN_PASSWORD", "correct horse battery"),
+        ])
+        .unwrap();
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("correct horse battery"), "{shown}");
+        assert!(shown.contains("<redacted>"));
+    }
+}

@@ -1,0 +1,143 @@
+//! The Patchbay server: configuration, storage, sign-in and the HTTP surface around the
+//! Leptos app. `patchbay serve` (src/main.rs) runs it.
+
+pub mod accounts_service;
+pub mod auth;
+pub mod config;
+pub mod state;
+pub mod storage;
+pub mod web;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use leptos::config::LeptosOptions;
+use tokio::net::TcpListener;
+use tower_sessions::ExpiredDeletion;
+
+use crate::auth::bootstrap::{ensure_admin, BootstrapError, BootstrapOutcome, SetupToken};
+use crate::auth::throttle::LoginThrottle;
+use crate::config::Config;
+use crate::state::AppState;
+use crate::storage::accounts::AccountRepository;
+use crate::storage::session_store::DbSessionStore;
+use crate::storage::StorageError;
+
+/// The name wasm-bindgen gives the bundle: `pkg/patchbay.js`, `pkg/patchbay_bg.wasm`.
+pub const SITE_OUTPUT_NAME: &str = "patchbay";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error(transparent)]
+    Bootstrap(#[from] BootstrapError),
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        address: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("the server stopped with an error: {0}")]
+    Serve(std::io::Error),
+}
+
+/// A ready server: its router, its state, and what start-up did about the first admin.
+pub struct Prepared {
+    pub router: Router,
+    pub state: AppState,
+    pub bootstrap: BootstrapOutcome,
+}
+
+/// Opens storage, applies migrations, makes sure an admin (or a setup link) exists, and
+/// builds the router. Does not listen yet.
+pub async fn prepare(config: Config) -> Result<Prepared, StartError> {
+    let db = storage::connect(&config.database_url).await?;
+    let accounts = AccountRepository::new(db.clone());
+    let setup = Arc::new(SetupToken::default());
+    let bootstrap = ensure_admin(&accounts, config.initial_admin.as_ref(), &setup).await?;
+    let leptos_options = LeptosOptions::builder()
+        .output_name(SITE_OUTPUT_NAME)
+        .site_root(config.site_root.display().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(config.bind)
+        .build();
+    let state = AppState {
+        leptos_options,
+        config: Arc::new(config),
+        sessions: DbSessionStore::new(db.clone()),
+        db,
+        accounts,
+        throttle: Arc::new(LoginThrottle::default()),
+        setup,
+    };
+    Ok(Prepared {
+        router: web::router(state.clone()),
+        state,
+        bootstrap,
+    })
+}
+
+/// Serves `router` on `listener` until the process is told to stop (or forever in tests).
+pub async fn serve(listener: TcpListener, router: Router) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+}
+
+async fn shutdown_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Deletes expired sessions every ten minutes.
+pub fn spawn_session_cleanup(sessions: DbSessionStore) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(600));
+        loop {
+            every.tick().await;
+            if let Err(error) = sessions.delete_expired().await {
+                tracing::warn!(%error, "cannot delete expired sessions");
+            }
+        }
+    });
+}
+
+/// `patchbay serve`: everything above, plus the start-up messages a person needs.
+pub async fn run(config: Config) -> Result<(), StartError> {
+    if config.key_source == config::KeySource::Generated {
+        tracing::warn!(
+            path = %config.data_dir.join("encryption.key").display(),
+            "no PATCHBAY_ENCRYPTION_KEY set: generated a key into the data directory. Back it up: stored secrets cannot be read without it"
+        );
+    }
+    let bind = config.bind;
+    let public_url = config.public_url.clone();
+    let prepared = prepare(config).await?;
+    match &prepared.bootstrap {
+        BootstrapOutcome::AdminExists => {}
+        BootstrapOutcome::CreatedFromConfig(email) => {
+            tracing::info!(account = %email, "created the initial administrator from the environment");
+        }
+        BootstrapOutcome::SetupLink(path) => {
+            // Printed, not logged: the link is a one-time credential for the person at the console.
+            println!("\nNo administrator exists yet. Open this one-time link to create one:\n\n    {public_url}{path}\n");
+        }
+    }
+    spawn_session_cleanup(prepared.state.sessions.clone());
+    let listener = TcpListener::bind(bind)
+        .await
+        .map_err(|source| StartError::Bind {
+            address: bind,
+            source,
+        })?;
+    println!("Patchbay is listening on {public_url} (bound to {bind})");
+    serve(listener, prepared.router)
+        .await
+        .map_err(StartError::Serve)
+}

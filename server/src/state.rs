@@ -1,0 +1,23 @@
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use sea_orm::DatabaseConnection;
+
+use crate::auth::bootstrap::SetupToken;
+use crate::auth::throttle::LoginThrottle;
+use crate::config::Config;
+use crate::storage::accounts::AccountRepository;
+use crate::storage::session_store::DbSessionStore;
+
+/// Everything a request handler may need, cheap to clone.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub config: Arc<Config>,
+    pub db: DatabaseConnection,
+    pub accounts: AccountRepository,
+    pub sessions: DbSessionStore,
+    pub throttle: Arc<LoginThrottle>,
+    pub setup: Arc<SetupToken>,
+}

@@ -1,0 +1,147 @@
+//! The `accounts` table.
+
+use app::accounts::{AccountSummary, Role};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, Set,
+};
+
+use super::entities::account::{self, Entity as Accounts};
+use super::unix_now;
+
+#[derive(Clone)]
+pub struct AccountRepository {
+    db: DatabaseConnection,
+}
+
+/// An account as storage holds it, password hash included. Never leaves the server.
+#[derive(Clone, Debug)]
+pub struct StoredAccount {
+    pub id: i32,
+    pub email: String,
+    pub password_hash: String,
+    pub role: Role,
+    pub disabled: bool,
+    pub created_at: i64,
+}
+
+impl StoredAccount {
+    pub fn summary(&self) -> AccountSummary {
+        AccountSummary {
+            id: self.id,
+            email: self.email.clone(),
+            role: self.role,
+            disabled: self.disabled,
+            created_at: self.created_at,
+        }
+    }
+}
+
+fn from_model(model: account::Model) -> Result<StoredAccount, DbErr> {
+    let role = Role::parse(&model.role).map_err(|_| {
+        DbErr::Custom(format!(
+            "account {} has unknown role {:?}",
+            model.id, model.role
+        ))
+    })?;
+    Ok(StoredAccount {
+        id: model.id,
+        email: model.email,
+        password_hash: model.password_hash,
+        role,
+        disabled: model.disabled,
+        created_at: model.created_at,
+    })
+}
+
+impl AccountRepository {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+
+    /// Inserts an account. `email` must already be normalised; a duplicate e-mail is a
+    /// unique-constraint error the caller turns into a message.
+    pub async fn insert(
+        &self,
+        email: &str,
+        password_hash: &str,
+        role: Role,
+    ) -> Result<StoredAccount, DbErr> {
+        let now = unix_now();
+        let model = account::ActiveModel {
+            email: Set(email.to_string()),
+            password_hash: Set(password_hash.to_string()),
+            role: Set(role.as_str().to_string()),
+            disabled: Set(false),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&self.db)
+        .await?;
+        from_model(model)
+    }
+
+    pub async fn find_by_email(&self, email: &str) -> Result<Option<StoredAccount>, DbErr> {
+        Accounts::find()
+            .filter(account::Column::Email.eq(email))
+            .one(&self.db)
+            .await?
+            .map(from_model)
+            .transpose()
+    }
+
+    pub async fn find(&self, id: i32) -> Result<Option<StoredAccount>, DbErr> {
+        Accounts::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .map(from_model)
+            .transpose()
+    }
+
+    pub async fn list(&self) -> Result<Vec<StoredAccount>, DbErr> {
+        Accounts::find()
+            .order_by_asc(account::Column::Email)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(from_model)
+            .collect()
+    }
+
+    pub async fn count_active_admins(&self) -> Result<u64, DbErr> {
+        Accounts::find()
+            .filter(account::Column::Role.eq(Role::Admin.as_str()))
+            .filter(account::Column::Disabled.eq(false))
+            .count(&self.db)
+            .await
+    }
+
+    /// Returns false when no account has this id.
+    pub async fn set_disabled(&self, id: i32, disabled: bool) -> Result<bool, DbErr> {
+        let result = Accounts::update_many()
+            .col_expr(account::Column::Disabled, disabled.into())
+            .col_expr(account::Column::UpdatedAt, unix_now().into())
+            .filter(account::Column::Id.eq(id))
+            .exec(&self.db)
+            .await?;
+        Ok(result.rows_affected > 0)
+    }
+
+    /// Returns false when no account has this id.
+    pub async fn set_password_hash(&self, id: i32, password_hash: &str) -> Result<bool, DbErr> {
+        let result = Accounts::update_many()
+            .col_expr(account::Column::PasswordHash, password_hash.into())
+            .col_expr(account::Column::UpdatedAt, unix_now().into())
+            .filter(account::Column::Id.eq(id))
+            .exec(&self.db)
+            .await?;
+        Ok(result.rows_affected > 0)
+    }
+
+    /// Returns false when no account has this id.
+    pub async fn delete(&self, id: i32) -> Result<bool, DbErr> {
+        let result = Accounts::delete_by_id(id).exec(&self.db).await?;
+        Ok(result.rows_affected > 0)
+    }
+}

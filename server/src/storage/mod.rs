@@ -1,0 +1,88 @@
+//! Storage: one sea-orm connection to SQLite (default) or PostgreSQL, migrated at start-up.
+
+pub mod accounts;
+pub mod entities;
+pub mod session_store;
+
+use std::path::Path;
+
+use migrations::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("cannot open the database: {0}")]
+    Connect(DbErr),
+    #[error("cannot apply database migrations: {0}")]
+    Migrate(DbErr),
+    #[error("cannot create the directory {path} for the SQLite database: {source}")]
+    CreateDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("database error: {0}")]
+    Db(#[from] DbErr),
+}
+
+/// Opens the database at `url` and brings its schema up to date.
+pub async fn connect(url: &str) -> Result<DatabaseConnection, StorageError> {
+    if let Some(dir) = sqlite_parent_dir(url) {
+        std::fs::create_dir_all(dir).map_err(|source| StorageError::CreateDir {
+            path: dir.display().to_string(),
+            source,
+        })?;
+    }
+    let mut options = ConnectOptions::new(url.to_string());
+    // sqlx logs every statement at info level by default; statements can carry secrets.
+    options.sqlx_logging(false);
+    if url.starts_with("sqlite:") {
+        // SQLite allows one writer; a single connection avoids "database is locked" errors.
+        options.max_connections(1);
+    }
+    let db = Database::connect(options)
+        .await
+        .map_err(StorageError::Connect)?;
+    if url.starts_with("sqlite:") {
+        use sea_orm::ConnectionTrait;
+        db.execute_unprepared("PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL;")
+            .await
+            .map_err(StorageError::Connect)?;
+    }
+    Migrator::up(&db, None)
+        .await
+        .map_err(StorageError::Migrate)?;
+    Ok(db)
+}
+
+fn sqlite_parent_dir(url: &str) -> Option<&Path> {
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = path.split('?').next()?;
+    if path.is_empty() || path == ":memory:" {
+        return None;
+    }
+    Path::new(path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+}
+
+pub fn unix_now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sqlite_parent_dir;
+    use std::path::Path;
+
+    #[test]
+    fn finds_the_directory_of_a_sqlite_file() {
+        assert_eq!(
+            sqlite_parent_dir("sqlite://./data/patchbay.db?mode=rwc"),
+            Some(Path::new("./data"))
+        );
+        assert_eq!(sqlite_parent_dir("sqlite::memory:"), None);
+        assert_eq!(sqlite_parent_dir("postgres://localhost/patchbay"), None);
+    }
+}

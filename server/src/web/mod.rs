@@ -1,0 +1,82 @@
+//! The HTTP surface: axum routes around the Leptos app.
+//!
+//! A request passes, outermost first: request log → session cookie → viewer (who is this,
+//! may they see this page) → CSRF check → a form handler, a server function, or Leptos SSR.
+
+mod forms;
+mod health;
+
+use std::sync::Arc;
+
+use app::backend::Backend;
+use app::{shell, App};
+use axum::http::{header, Request, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{middleware, Router};
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+use tracing::Level;
+
+use crate::accounts_service::AccountsService;
+use crate::auth::{csrf, viewer};
+use crate::state::AppState;
+
+pub const SESSION_COOKIE: &str = "patchbay_session";
+/// A session unused for this long ends.
+const SESSION_IDLE_HOURS: i64 = 12;
+
+pub fn internal_error() -> Response {
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        "The server could not complete this request. Try again later.",
+    )
+        .into_response()
+}
+
+pub fn router(state: AppState) -> Router {
+    let backend = Backend {
+        accounts: Arc::new(AccountsService {
+            accounts: state.accounts.clone(),
+            sessions: state.sessions.clone(),
+        }),
+    };
+    let routes = generate_route_list(App);
+    let session_layer = SessionManagerLayer::new(state.sessions.clone())
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.config.uses_https())
+        .with_expiry(Expiry::OnInactivity(time::Duration::hours(
+            SESSION_IDLE_HOURS,
+        )));
+    // Only method and path are logged: query strings can hold tokens (setup links, OAuth codes).
+    let trace_layer = TraceLayer::new_for_http()
+        .make_span_with(|request: &Request<_>| {
+            tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+        })
+        .on_response(DefaultOnResponse::new().level(Level::INFO));
+
+    Router::new()
+        .route("/login", post(forms::login))
+        .route("/logout", post(forms::logout))
+        .route("/setup", post(forms::setup))
+        .route("/healthz", get(health::healthz))
+        .leptos_routes_with_context(&state, routes, move || provide_context(backend.clone()), {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn(csrf::verify))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            viewer::resolve_viewer,
+        ))
+        .layer(session_layer)
+        .layer(trace_layer)
+        .with_state(state)
+}

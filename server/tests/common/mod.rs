@@ -1,0 +1,228 @@
+//! A real Patchbay server on a loopback port, over SQLite or PostgreSQL, and a cookie-keeping
+//! HTTP client to drive it the way a browser would.
+
+#![allow(dead_code)] // each test binary uses a different part of this module
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use reqwest::redirect::Policy;
+use reqwest::{Client, Response, StatusCode};
+use server::auth::bootstrap::BootstrapOutcome;
+use server::config::Config;
+use server::state::AppState;
+
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+pub const ADMIN_PASSWORD: &str = "admin-pass-Quokka-7781";
+/// Every password a test uses: none of them may appear in a page or a log line.
+pub const USER_PASSWORD: &str = "user-pass-Wombat-4412";
+pub const RESET_PASSWORD: &str = "reset-pass-Echidna-9090";
+
+/// Everything the server logs while tests run, to check that no secret reaches a log.
+pub fn captured_logs() -> Arc<Mutex<Vec<u8>>> {
+    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let buffer = Arc::new(Mutex::new(Vec::new()));
+        let writer = buffer.clone();
+        let _ = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_ansi(false)
+            .with_writer(move || LogWriter(writer.clone()))
+            .try_init();
+        buffer
+    })
+    .clone()
+}
+
+struct LogWriter(Arc<Mutex<Vec<u8>>>);
+
+impl Write for LogWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Which database a test runs against.
+#[derive(Clone, Copy, Debug)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// A database URL for one test: a fresh SQLite file, or a fresh database in the throwaway
+/// PostgreSQL cluster that `make test` starts (PATCHBAY_TEST_POSTGRES_URL).
+pub async fn fresh_database(db: Db, dir: &std::path::Path) -> String {
+    match db {
+        Db::Sqlite => format!("sqlite://{}?mode=rwc", dir.join("test.db").display()),
+        Db::Postgres => {
+            use sea_orm::{ConnectionTrait, Database};
+            let admin_url = std::env::var("PATCHBAY_TEST_POSTGRES_URL").expect(
+                "PATCHBAY_TEST_POSTGRES_URL is not set: PostgreSQL tests run through `make test` \
+                 (or .ci/with-postgres cargo test -- --ignored)",
+            );
+            static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+            let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let name = format!("patchbay_test_{}_{}", std::process::id(), n);
+            let admin = Database::connect(&admin_url)
+                .await
+                .expect("connect to PostgreSQL");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create a test database");
+            let (base, _) = admin_url
+                .rsplit_once('/')
+                .expect("URL with a database name");
+            format!("{base}/{name}")
+        }
+    }
+}
+
+pub struct TestServer {
+    pub base: String,
+    pub state: AppState,
+    pub bootstrap: BootstrapOutcome,
+    _dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    pub async fn start(db: Db) -> TestServer {
+        Self::start_with(db, true).await
+    }
+
+    pub async fn start_with(db: Db, with_admin: bool) -> TestServer {
+        captured_logs();
+        let dir = tempfile::tempdir().unwrap();
+        let database_url = fresh_database(db, dir.path()).await;
+        let mut vars: HashMap<&str, String> = HashMap::from([
+            ("PATCHBAY_DATA_DIR", dir.path().display().to_string()),
+            ("PATCHBAY_DATABASE_URL", database_url),
+            ("PATCHBAY_BIND", "127.0.0.1:0".to_string()),
+            (
+                "PATCHBAY_SITE_ROOT",
+                dir.path().join("site").display().to_string(),
+            ),
+        ]);
+        if with_admin {
+            vars.insert("PATCHBAY_ADMIN_EMAIL", ADMIN_EMAIL.to_string());
+            vars.insert("PATCHBAY_ADMIN_PASSWORD", ADMIN_PASSWORD.to_string());
+        }
+        let config = Config::load(&|name| vars.get(name).cloned()).unwrap();
+        let prepared = server::prepare(config).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address: SocketAddr = listener.local_addr().unwrap();
+        tokio::spawn(server::serve(listener, prepared.router));
+        TestServer {
+            base: format!("http://{address}"),
+            state: prepared.state,
+            bootstrap: prepared.bootstrap,
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// A client that keeps cookies and does not follow redirects, so tests see them.
+    pub fn browser(&self) -> Browser {
+        Browser {
+            client: Client::builder()
+                .cookie_store(true)
+                .redirect(Policy::none())
+                .build()
+                .unwrap(),
+            base: self.base.clone(),
+        }
+    }
+}
+
+pub struct Browser {
+    pub client: Client,
+    base: String,
+}
+
+impl Browser {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn get_text(&self, path: &str) -> (StatusCode, String) {
+        let response = self.get(path).await;
+        let status = response.status();
+        (status, response.text().await.unwrap())
+    }
+
+    /// Loads a page and returns the CSRF token its forms carry.
+    pub async fn csrf_token(&self, path: &str) -> String {
+        let (_, html) = self.get_text(path).await;
+        csrf_from_html(&html).unwrap_or_else(|| panic!("no CSRF token on {path}: {html}"))
+    }
+
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        self.client
+            .post(self.url(path))
+            .form(fields)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Signs in through the login form, as a person would.
+    pub async fn login(&self, email: &str, password: &str) -> Response {
+        let token = self.csrf_token("/login").await;
+        self.post_form(
+            "/login",
+            &[
+                ("csrf_token", &token),
+                ("email", email),
+                ("password", password),
+            ],
+        )
+        .await
+    }
+
+    pub async fn login_ok(&self, email: &str, password: &str) -> String {
+        let response = self.login(email, password).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&response), "/", "sign-in as {email} failed");
+        self.csrf_token("/").await
+    }
+
+    /// The session cookie's value as the client holds it (read from a Set-Cookie header).
+    pub fn session_cookie(response: &Response) -> Option<String> {
+        response
+            .headers()
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|cookie| cookie.strip_prefix("patchbay_session="))
+            .map(|rest| rest.split(';').next().unwrap_or_default().to_string())
+    }
+}
+
+pub fn location(response: &Response) -> String {
+    response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
+pub fn csrf_from_html(html: &str) -> Option<String> {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html.find(marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].to_string())
+}

@@ -1,0 +1,215 @@
+//! The session store and the accounts repository, on SQLite and PostgreSQL.
+
+mod common;
+
+use std::collections::HashMap;
+
+use app::accounts::{CurrentUser, Role};
+use app::backend::AccountAdmin;
+use app::error::PortalError;
+use common::{fresh_database, Db};
+use sea_orm::DatabaseConnection;
+use server::accounts_service::AccountsService;
+use server::storage::accounts::AccountRepository;
+use server::storage::session_store::{DbSessionStore, USER_ID_KEY};
+use time::{Duration, OffsetDateTime};
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{ExpiredDeletion, SessionStore};
+
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[tokio::test] async fn $name() { super::$name(super::Db::Sqlite).await } )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                #[ignore = "needs PostgreSQL: `make test` runs it"]
+                async fn $name() { super::$name(super::Db::Postgres).await }
+            )*
+        }
+    };
+}
+
+on_both_databases!(
+    sessions_are_saved_loaded_updated_and_deleted,
+    expired_sessions_are_not_loaded_and_are_cleaned_up,
+    all_sessions_of_an_account_end_together,
+    accounts_are_unique_by_email_and_count_admins,
+    the_last_active_admin_is_kept,
+    migrations_can_run_twice,
+);
+
+async fn open(db: Db) -> (DatabaseConnection, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database(db, dir.path()).await;
+    (server::storage::connect(&url).await.unwrap(), dir)
+}
+
+fn record(expires_in: Duration, data: &[(&str, serde_json::Value)]) -> Record {
+    Record {
+        id: Id::default(),
+        data: data
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect::<HashMap<_, _>>(),
+        expiry_date: OffsetDateTime::now_utc() + expires_in,
+    }
+}
+
+async fn sessions_are_saved_loaded_updated_and_deleted(db: Db) {
+    let (conn, _dir) = open(db).await;
+    let store = DbSessionStore::new(conn);
+    let mut session = record(Duration::hours(1), &[("csrf_token", "abc".into())]);
+    store.create(&mut session).await.unwrap();
+
+    let loaded = store
+        .load(&session.id)
+        .await
+        .unwrap()
+        .expect("created session loads");
+    assert_eq!(loaded.data["csrf_token"], "abc");
+    assert_eq!(
+        loaded.expiry_date.unix_timestamp(),
+        session.expiry_date.unix_timestamp()
+    );
+
+    session.data.insert(USER_ID_KEY.into(), 7.into());
+    store.save(&session).await.unwrap();
+    let loaded = store.load(&session.id).await.unwrap().unwrap();
+    assert_eq!(loaded.data[USER_ID_KEY], 7);
+    assert_eq!(store.count_for_user(7).await.unwrap(), 1);
+
+    assert!(
+        store.load(&Id::default()).await.unwrap().is_none(),
+        "unknown id"
+    );
+    store.delete(&session.id).await.unwrap();
+    assert!(store.load(&session.id).await.unwrap().is_none());
+}
+
+async fn expired_sessions_are_not_loaded_and_are_cleaned_up(db: Db) {
+    let (conn, _dir) = open(db).await;
+    let store = DbSessionStore::new(conn);
+    let mut old = record(Duration::seconds(-5), &[(USER_ID_KEY, 1.into())]);
+    let mut live = record(Duration::hours(1), &[(USER_ID_KEY, 1.into())]);
+    store.create(&mut old).await.unwrap();
+    store.create(&mut live).await.unwrap();
+    assert!(
+        store.load(&old.id).await.unwrap().is_none(),
+        "expired sessions do not load"
+    );
+    assert_eq!(store.count_for_user(1).await.unwrap(), 2);
+    store.delete_expired().await.unwrap();
+    assert_eq!(
+        store.count_for_user(1).await.unwrap(),
+        1,
+        "only the expired one removed"
+    );
+    assert!(store.load(&live.id).await.unwrap().is_some());
+}
+
+async fn all_sessions_of_an_account_end_together(db: Db) {
+    let (conn, _dir) = open(db).await;
+    let store = DbSessionStore::new(conn);
+    let mut sessions = Vec::new();
+    for user in [1, 1, 2] {
+        let mut s = record(Duration::hours(1), &[(USER_ID_KEY, user.into())]);
+        store.create(&mut s).await.unwrap();
+        sessions.push(s);
+    }
+    assert_eq!(store.delete_for_user(1).await.unwrap(), 2);
+    assert!(store.load(&sessions[0].id).await.unwrap().is_none());
+    assert!(
+        store.load(&sessions[2].id).await.unwrap().is_some(),
+        "other accounts keep theirs"
+    );
+}
+
+async fn accounts_are_unique_by_email_and_count_admins(db: Db) {
+    let (conn, _dir) = open(db).await;
+    let accounts = AccountRepository::new(conn);
+    let ada = accounts
+        .insert("ada@example.com", "hash-1", Role::Admin)
+        .await
+        .unwrap();
+    accounts
+        .insert("bob@example.com", "hash-2", Role::User)
+        .await
+        .unwrap();
+    assert!(accounts
+        .insert("ada@example.com", "hash-3", Role::User)
+        .await
+        .is_err());
+    assert_eq!(accounts.count_active_admins().await.unwrap(), 1);
+
+    assert!(accounts.set_disabled(ada.id, true).await.unwrap());
+    assert_eq!(accounts.count_active_admins().await.unwrap(), 0);
+    assert!(accounts.find(ada.id).await.unwrap().unwrap().disabled);
+    assert!(accounts.set_password_hash(ada.id, "hash-4").await.unwrap());
+    assert_eq!(
+        accounts
+            .find_by_email("ada@example.com")
+            .await
+            .unwrap()
+            .unwrap()
+            .password_hash,
+        "hash-4"
+    );
+    assert!(accounts.delete(ada.id).await.unwrap());
+    assert!(
+        !accounts.delete(ada.id).await.unwrap(),
+        "deleting twice reports nothing deleted"
+    );
+    assert!(!accounts.set_disabled(ada.id, false).await.unwrap());
+    let listed: Vec<String> = accounts
+        .list()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.email)
+        .collect();
+    assert_eq!(listed, vec!["bob@example.com"]);
+}
+
+async fn the_last_active_admin_is_kept(db: Db) {
+    let (conn, _dir) = open(db).await;
+    let accounts = AccountRepository::new(conn.clone());
+    let only_admin = accounts
+        .insert("root@example.com", "hash", Role::Admin)
+        .await
+        .unwrap();
+    let service = AccountsService {
+        accounts: accounts.clone(),
+        sessions: DbSessionStore::new(conn),
+    };
+    // An actor that is not the target: the rule protects against two admins removing
+    // each other at the same moment.
+    let actor = CurrentUser {
+        id: only_admin.id + 1000,
+        email: "ghost@example.com".into(),
+        role: Role::Admin,
+    };
+    for result in [
+        service.delete_account(&actor, only_admin.id).await,
+        service
+            .set_account_disabled(&actor, only_admin.id, true)
+            .await,
+    ] {
+        assert!(
+            matches!(&result, Err(PortalError::Conflict(m)) if m.contains("last active administrator")),
+            "{result:?}"
+        );
+    }
+    assert_eq!(accounts.count_active_admins().await.unwrap(), 1);
+}
+
+async fn migrations_can_run_twice(db: Db) {
+    use migrations::{Migrator, MigratorTrait};
+    let (conn, _dir) = open(db).await;
+    Migrator::up(&conn, None).await.unwrap();
+    assert!(Migrator::get_pending_migrations(&conn)
+        .await
+        .unwrap()
+        .is_empty());
+}
