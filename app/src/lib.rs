@@ -9,6 +9,7 @@ pub mod backend;
 pub mod components;
 pub mod error;
 pub mod pages;
+pub mod template;
 pub mod viewer;
 
 mod root;

@@ -1,0 +1,10 @@
+//! Integration templates: the XML layer, typed views of what the format defines, and the
+//! validator. Shared by the server and the browser (the editor validates in the page).
+//!
+//! The element tree ([`xml::XmlDocument`]) is the source of truth: typed views read from it
+//! and edits are applied to it, so whatever an author wrote that the views do not know
+//! (unknown elements and attributes, comments) stays where it was.
+
+pub mod model;
+pub mod validate;
+pub mod xml;

@@ -1,0 +1,801 @@
+//! The template validator (TEMPLATE-FORMAT.md "Validation"). Upload, save and the editor
+//! all run it. Errors stop a save; warnings are stored and shown. Findings are data: a
+//! stable code, a message, and where the problem sits.
+//!
+//! Checks that need stored state (a duplicate Key, the 11th template of a provider) belong
+//! to storage, which reports them with the same [`Finding`] type.
+
+use serde::{Deserialize, Serialize};
+
+use super::model::{AuthType, Provider, RequestView, ScenarioView, TemplateView, KNOWN_SCENARIOS};
+use super::xml::{self, line_and_column, XmlDocument};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// Where a finding sits. Every part is optional: a root attribute has no scenario.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Location {
+    pub scenario: Option<String>,
+    pub request: Option<String>,
+    pub parameter: Option<String>,
+    pub attribute: Option<String>,
+    /// 1-based, when the template came from text.
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+}
+
+impl Location {
+    fn root(attribute: &str) -> Self {
+        Location {
+            attribute: Some(attribute.to_string()),
+            ..Default::default()
+        }
+    }
+
+    /// "scenario CallJournal, request CallJournal, attribute URLFormat"
+    pub fn describe(&self) -> String {
+        let parts: Vec<String> = [
+            self.scenario.as_ref().map(|s| format!("scenario {s}")),
+            self.request.as_ref().map(|r| format!("request {r}")),
+            self.parameter.as_ref().map(|p| format!("parameter {p}")),
+            self.attribute.as_ref().map(|a| format!("attribute {a}")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        parts.join(", ")
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    pub severity: Severity,
+    /// Stable, machine-readable: `xml.malformed`, `info.key`, `template.syntax`, …
+    pub code: String,
+    pub message: String,
+    pub location: Location,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    pub fn errors(&self) -> impl Iterator<Item = &Finding> {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+    }
+
+    pub fn warnings(&self) -> impl Iterator<Item = &Finding> {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == Severity::Warning)
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.errors().next().is_some()
+    }
+
+    fn push(
+        &mut self,
+        severity: Severity,
+        code: &str,
+        message: impl Into<String>,
+        location: Location,
+    ) {
+        self.findings.push(Finding {
+            severity,
+            code: code.to_string(),
+            message: message.into(),
+            location,
+        });
+    }
+
+    fn error(&mut self, code: &str, message: impl Into<String>, location: Location) {
+        self.push(Severity::Error, code, message, location);
+    }
+
+    fn warning(&mut self, code: &str, message: impl Into<String>, location: Location) {
+        self.push(Severity::Warning, code, message, location);
+    }
+}
+
+/// Parses and validates template text. The document is returned when the XML parsed.
+pub fn validate_text(source: &str) -> (Option<XmlDocument>, Report) {
+    match xml::parse(source) {
+        Ok(document) => {
+            let mut report = validate_document(&document);
+            for finding in &mut report.findings {
+                if let Some(offset) = finding_offset(&document, &finding.location) {
+                    let (line, column) = line_and_column(source, offset);
+                    finding.location.line = Some(line);
+                    finding.location.column = Some(column);
+                }
+            }
+            (Some(document), report)
+        }
+        Err(error) => {
+            let mut report = Report::default();
+            report.error(
+                "xml.malformed",
+                error.reason.clone(),
+                Location {
+                    line: Some(error.line),
+                    column: Some(error.column),
+                    ..Default::default()
+                },
+            );
+            (None, report)
+        }
+    }
+}
+
+/// The offset of the innermost element a location names.
+fn finding_offset(document: &XmlDocument, location: &Location) -> Option<usize> {
+    let view = TemplateView::read(document);
+    let root = document.root.source_offset;
+    let Some(scenario_id) = &location.scenario else {
+        return root;
+    };
+    let scenario = view.scenario(scenario_id)?;
+    let request = location
+        .request
+        .as_ref()
+        .and_then(|name| scenario.request(name));
+    let parameters = match request {
+        Some(request) => &request.parameters,
+        None => &scenario.parameters,
+    };
+    let parameter = location
+        .parameter
+        .as_ref()
+        .and_then(|name| parameters.iter().find(|p| &p.name == name));
+    parameter
+        .and_then(|p| p.offset)
+        .or(request.and_then(|r| r.offset))
+        .or(scenario.offset)
+        .or(root)
+}
+
+const MAX_NAME_CHARS: usize = 64;
+const MAX_REMARK_CHARS: usize = 255;
+const MAX_HEADERS: usize = 20;
+const MAX_FOLLOW_UPS: usize = 10;
+const PHONE_FIELDS: &[&str] = &[
+    "BusinessNumber",
+    "BusinessNumber2",
+    "BusinessFaxNumber",
+    "MobileNumber",
+    "MobileNumber2",
+    "HomeNumber",
+    "HomeNumber2",
+    "HomeFaxNumber",
+    "OtherNumber",
+];
+
+pub fn is_valid_key(key: &str) -> bool {
+    !key.is_empty()
+        && key.len() <= 64
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+pub fn validate_document(document: &XmlDocument) -> Report {
+    let mut report = Report::default();
+    if document.root.name != "Information" {
+        report.error(
+            "info.root",
+            format!(
+                "the root element must be <Information>, not <{}>",
+                document.root.name
+            ),
+            Location::default(),
+        );
+        return report;
+    }
+    let view = TemplateView::read(document);
+    check_info(&view, &mut report);
+    if document.root.child("Scenarios").is_none() {
+        report.error(
+            "scenarios.missing",
+            "the template has no <Scenarios> element",
+            Location::default(),
+        );
+    }
+    check_auth(&view, &mut report);
+    check_limits(&view, &mut report);
+    check_template_strings(&view, &mut report);
+    check_contact_mapping(&view, &mut report);
+    check_json_bodies(&view, &mut report);
+    for scenario in &view.scenarios {
+        if !KNOWN_SCENARIOS.contains(&scenario.id.as_str()) {
+            report.warning(
+                "scenario.unknown",
+                format!(
+                    "scenario Id \"{}\" is not one Patchbay runs; it is kept as written",
+                    scenario.id
+                ),
+                scenario_location(scenario),
+            );
+        }
+    }
+    report
+}
+
+fn scenario_location(scenario: &ScenarioView) -> Location {
+    Location {
+        scenario: Some(scenario.id.clone()),
+        ..Default::default()
+    }
+}
+
+fn check_info(view: &TemplateView, report: &mut Report) {
+    let info = &view.info;
+    let provider = Provider::parse(&info.provider);
+    if provider.is_none() {
+        report.error(
+            "info.provider",
+            format!(
+                "Provider must be \"crm\" or \"helpdesk\", not \"{}\"",
+                info.provider
+            ),
+            Location::root("Provider"),
+        );
+    }
+    let name_chars = info.name.trim().chars().count();
+    if name_chars == 0 {
+        report.error("info.name", "Name is required", Location::root("Name"));
+    } else if info.name.chars().count() > MAX_NAME_CHARS {
+        report.error(
+            "info.name",
+            format!("Name has more than {MAX_NAME_CHARS} characters"),
+            Location::root("Name"),
+        );
+    }
+    if info.key.is_empty() {
+        report.error("info.key", "Key is required", Location::root("Key"));
+    } else if !is_valid_key(&info.key) {
+        report.error(
+            "info.key",
+            "Key may only use letters, digits, '_' and '-', at most 64 characters (it appears in the OAuth redirect URI)",
+            Location::root("Key"),
+        );
+    }
+    if info.remark.chars().count() > MAX_REMARK_CHARS {
+        report.error(
+            "info.remark",
+            format!("Remark has more than {MAX_REMARK_CHARS} characters"),
+            Location::root("Remark"),
+        );
+    }
+    if AuthType::parse(&info.auth_type).is_none() {
+        report.error(
+            "info.auth_type",
+            format!(
+                "AuthType must be none, basic, oauth2 or bearer, not \"{}\"",
+                info.auth_type
+            ),
+            Location::root("AuthType"),
+        );
+    }
+    match info.max_concurrent_request.parse::<u32>() {
+        Ok(1..=100) => {}
+        _ => report.error(
+            "info.max_concurrent_request",
+            format!(
+                "MaxConcurrentRequest must be a whole number from 1 to 100, not \"{}\"",
+                info.max_concurrent_request
+            ),
+            Location::root("MaxConcurrentRequest"),
+        ),
+    }
+    for (attribute, value) in [
+        ("UserAssociation", &info.user_association),
+        ("CallJournal", &info.call_journal),
+        ("CreateNewContact", &info.create_new_contact),
+        ("CreateNewTicket", &info.create_new_ticket),
+    ] {
+        if !matches!(value.as_str(), "" | "0" | "1") {
+            report.error(
+                "info.switch",
+                format!("{attribute} must be 0 or 1, not \"{value}\""),
+                Location::root(attribute),
+            );
+        }
+    }
+    if provider == Some(Provider::Crm) && info.create_new_ticket == "1" {
+        report.error(
+            "info.ticket_on_crm",
+            "CreateNewTicket is only for helpdesk templates",
+            Location::root("CreateNewTicket"),
+        );
+    }
+}
+
+fn check_auth(view: &TemplateView, report: &mut Report) {
+    let Some(auth) = view.scenario("AuthMethod") else {
+        report.error(
+            "auth.missing",
+            "the template has no AuthMethod scenario",
+            Location::default(),
+        );
+        return;
+    };
+    let method = auth.setting("AuthMethod").unwrap_or_default();
+    if method != view.info.auth_type && AuthType::parse(&view.info.auth_type).is_some() {
+        report.error(
+            "auth.mismatch",
+            format!(
+                "AuthType is \"{}\" but the AuthMethod scenario says \"{method}\"; they must agree",
+                view.info.auth_type
+            ),
+            Location {
+                scenario: Some("AuthMethod".into()),
+                parameter: Some("AuthMethod".into()),
+                ..Default::default()
+            },
+        );
+    }
+    let custom_fields = auth.group("CustomFieldList").count();
+    let limit = match AuthType::parse(method) {
+        Some(AuthType::None | AuthType::Basic) => Some(5),
+        Some(AuthType::Bearer) => Some(10),
+        _ => None,
+    };
+    if let Some(limit) = limit.filter(|limit| custom_fields > *limit) {
+        report.error(
+            "limits.custom_fields",
+            format!("{custom_fields} custom fields; the {method} method allows at most {limit}"),
+            scenario_location(auth),
+        );
+    }
+    for field in auth.group("CustomFieldList") {
+        if !matches!(field.editor.as_str(), "string" | "password" | "list") {
+            report.error(
+                "auth.custom_field_editor",
+                format!(
+                    "custom field {} has Editor \"{}\"; use string, password or list",
+                    field.name, field.editor
+                ),
+                Location {
+                    scenario: Some("AuthMethod".into()),
+                    parameter: Some(field.name.clone()),
+                    attribute: Some("Editor".into()),
+                    ..Default::default()
+                },
+            );
+        }
+    }
+}
+
+fn check_limits(view: &TemplateView, report: &mut Report) {
+    if let Some(auth) = view.scenario("AuthMethod") {
+        let headers = auth
+            .group("PopulateTemplateString")
+            .filter(|p| p.kind == "Header")
+            .count();
+        if headers > MAX_HEADERS {
+            report.error(
+                "limits.headers",
+                format!("{headers} global headers; at most {MAX_HEADERS} are allowed"),
+                scenario_location(auth),
+            );
+        }
+    }
+    if let Some(follow_up) = view.scenario("FollowUp") {
+        if follow_up.requests.len() > MAX_FOLLOW_UPS {
+            report.error(
+                "limits.follow_ups",
+                format!(
+                    "{} follow-up requests; at most {MAX_FOLLOW_UPS} are allowed",
+                    follow_up.requests.len()
+                ),
+                scenario_location(follow_up),
+            );
+        }
+    }
+}
+
+/// Every string the engine renders, with where it sits.
+fn template_strings(view: &TemplateView) -> Vec<(Location, &str)> {
+    let mut strings = Vec::new();
+    for scenario in &view.scenarios {
+        for parameter in &scenario.parameters {
+            strings.push((
+                Location {
+                    scenario: Some(scenario.id.clone()),
+                    parameter: Some(parameter.name.clone()),
+                    attribute: Some("Value".into()),
+                    ..Default::default()
+                },
+                parameter.value.as_str(),
+            ));
+        }
+        for request in &scenario.requests {
+            let at = |parameter: Option<&str>, attribute: &str| Location {
+                scenario: Some(scenario.id.clone()),
+                request: Some(request.name.clone()),
+                parameter: parameter.map(str::to_string),
+                attribute: Some(attribute.to_string()),
+                ..Default::default()
+            };
+            strings.push((at(None, "URLFormat"), request.url_format.as_str()));
+            for parameter in &request.parameters {
+                strings.push((at(Some(&parameter.name), "Value"), parameter.value.as_str()));
+            }
+            for output in &request.outputs {
+                strings.push((
+                    at(None, &format!("Path of output {}", output.name)),
+                    output.path.as_str(),
+                ));
+            }
+        }
+    }
+    strings
+}
+
+fn check_template_strings(view: &TemplateView, report: &mut Report) {
+    for (location, text) in template_strings(view) {
+        if let Err(problem) = check_action_delimiters(text) {
+            report.error("template.syntax", problem, location);
+        }
+    }
+}
+
+/// Finds unbalanced `{{ … }}` actions and unterminated quoted strings inside them.
+/// This is the structural part of Go template parsing; the full parser checks the rest.
+pub fn check_action_delimiters(text: &str) -> Result<(), String> {
+    let mut rest = text;
+    let mut consumed = 0usize;
+    while let Some(open) = rest.find("{{") {
+        let action_start = consumed + open;
+        let inside = &rest[open + 2..];
+        let mut quote: Option<char> = None;
+        let mut escaped = false;
+        let mut end = None;
+        let mut chars = inside.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            match quote {
+                Some(q) => {
+                    if escaped {
+                        escaped = false;
+                    } else if c == '\\' && q == '"' {
+                        escaped = true;
+                    } else if c == q {
+                        quote = None;
+                    }
+                }
+                None => match c {
+                    '"' | '`' | '\'' => quote = Some(c),
+                    '}' if matches!(chars.peek(), Some((_, '}'))) => {
+                        end = Some(i);
+                        break;
+                    }
+                    '{' if matches!(chars.peek(), Some((_, '{'))) => {
+                        return Err(format!(
+                            "the action opened at character {} is not closed with }}}} before the next {{{{",
+                            text[..action_start].chars().count() + 1
+                        ));
+                    }
+                    _ => {}
+                },
+            }
+        }
+        let Some(end) = end else {
+            let what = if quote.is_some() {
+                "a quoted string is not terminated in the action"
+            } else {
+                "the action is not closed with }}"
+            };
+            return Err(format!(
+                "{what} opened at character {}",
+                text[..action_start].chars().count() + 1
+            ));
+        };
+        let advance = open + 2 + end + 2;
+        consumed += advance;
+        rest = &rest[advance..];
+    }
+    Ok(())
+}
+
+fn check_contact_mapping(view: &TemplateView, report: &mut Report) {
+    let Some(sync) = view.scenario("SyncContactAuto") else {
+        return;
+    };
+    let enabled = |field: &str| sync.setting(&format!("{field}Enable")) == Some("1");
+    let mapped = |request: &RequestView, field: &str| {
+        request
+            .outputs
+            .iter()
+            .any(|o| o.name == field && !o.path.trim().is_empty())
+    };
+    for request in &sync.requests {
+        let location = Location {
+            scenario: Some(sync.id.clone()),
+            request: Some(request.name.clone()),
+            ..Default::default()
+        };
+        for required in ["ContactsId", "FirstName"] {
+            if !mapped(request, required) {
+                report.warning(
+                    "contact.unmapped",
+                    format!(
+                        "contact type {}: the required field {required} has no path",
+                        request.name
+                    ),
+                    location.clone(),
+                );
+            }
+        }
+        let has_phone = PHONE_FIELDS
+            .iter()
+            .any(|f| enabled(f) && mapped(request, f));
+        if !has_phone {
+            report.warning(
+                "contact.no_phone",
+                format!(
+                    "contact type {}: no phone number field is enabled and mapped",
+                    request.name
+                ),
+                location,
+            );
+        }
+    }
+}
+
+/// Warns about `"… {{ .Var }} …"` inside a JSON string literal without JsonEscape: a value
+/// holding a quote would break the body.
+fn check_json_bodies(view: &TemplateView, report: &mut Report) {
+    for scenario in &view.scenarios {
+        for request in &scenario.requests {
+            let Some(body) = request.body() else { continue };
+            if request.request_encoding == "form"
+                || !body.value.trim_start().starts_with(['{', '['])
+            {
+                continue;
+            }
+            if let Some(variable) = unescaped_variable_in_json_string(&body.value) {
+                report.warning(
+                    "json.unescaped",
+                    format!(
+                        "the JSON body puts {variable} inside a string without JsonEscape; a value with a quote would make invalid JSON (write {{{{JsonEscape {variable}}}}})"
+                    ),
+                    Location {
+                        scenario: Some(scenario.id.clone()),
+                        request: Some(request.name.clone()),
+                        parameter: Some(body.name.clone()),
+                        attribute: Some("Value".into()),
+                        ..Default::default()
+                    },
+                );
+            }
+        }
+    }
+}
+
+fn unescaped_variable_in_json_string(body: &str) -> Option<String> {
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut rest = body;
+    while !rest.is_empty() {
+        if let Some(action) = rest.strip_prefix("{{") {
+            let end = action.find("}}")?;
+            let inner = action[..end]
+                .trim()
+                .trim_start_matches('-')
+                .trim_end_matches('-')
+                .trim();
+            if in_string && inner.starts_with('.') && !inner.contains("JsonEscape") {
+                return Some(inner.split_whitespace().next().unwrap_or(inner).to_string());
+            }
+            rest = &action[end + 2..];
+            continue;
+        }
+        let c = rest.chars().next()?;
+        if escaped {
+            escaped = false;
+        } else if in_string && c == '\\' {
+            escaped = true;
+        } else if c == '"' {
+            in_string = !in_string;
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn template(root_attributes: &str, scenarios: &str) -> String {
+        format!(
+            "<?xml version=\"1.0\"?>\n<Information {root_attributes}>\n<Scenarios>\n{scenarios}\n</Scenarios>\n</Information>\n"
+        )
+    }
+
+    const GOOD_ROOT: &str = r#"Provider="crm" Name="Demo" Key="demo_1" Version="1.0.0" AuthType="basic" MaxConcurrentRequest="5" UserAssociation="0" CallJournal="1" CreateNewContact="0" CreateNewTicket="0""#;
+    const BASIC_AUTH: &str = r#"<Scenario Id="AuthMethod" Type="AUTH"><Parameters>
+<Parameter Name="AuthMethod" Value="basic"/>
+<Parameter Name="Base64EncodedCredential" Value="{{.api_key}}:"/>
+<Parameter Father="CustomFieldList" Name="api_key" Editor="password" Title="API key"/>
+</Parameters></Scenario>"#;
+
+    fn codes(report: &Report, severity: Severity) -> Vec<String> {
+        report
+            .findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .map(|f| f.code.clone())
+            .collect()
+    }
+
+    #[test]
+    fn a_minimal_valid_template_has_no_findings() {
+        let (document, report) = validate_text(&template(GOOD_ROOT, BASIC_AUTH));
+        assert!(document.is_some());
+        assert_eq!(report.findings, vec![]);
+    }
+
+    #[test]
+    fn malformed_xml_is_an_error_with_its_position() {
+        let (document, report) = validate_text("<Information>\n<A B=\"x&y\"/></Information>");
+        assert!(document.is_none());
+        let finding = &report.findings[0];
+        assert_eq!(finding.code, "xml.malformed");
+        assert_eq!(
+            (finding.location.line, finding.location.column),
+            (Some(2), Some(8))
+        );
+    }
+
+    #[test]
+    fn root_attribute_errors_name_the_attribute() {
+        let root = r#"Provider="erp" Name="" Key="bad key!" AuthType="magic" MaxConcurrentRequest="500" UserAssociation="yes" CreateNewTicket="0""#;
+        let (_, report) = validate_text(&template(root, BASIC_AUTH));
+        let errors = codes(&report, Severity::Error);
+        for code in [
+            "info.provider",
+            "info.name",
+            "info.key",
+            "info.auth_type",
+            "info.max_concurrent_request",
+            "info.switch",
+        ] {
+            assert!(
+                errors.contains(&code.to_string()),
+                "{code} missing from {errors:?}"
+            );
+        }
+        let key = report
+            .findings
+            .iter()
+            .find(|f| f.code == "info.key")
+            .unwrap();
+        assert_eq!(key.location.attribute.as_deref(), Some("Key"));
+        assert_eq!(key.location.line, Some(2));
+    }
+
+    #[test]
+    fn tickets_are_for_helpdesks_and_auth_types_must_agree() {
+        let root = GOOD_ROOT
+            .replace("CreateNewTicket=\"0\"", "CreateNewTicket=\"1\"")
+            .replace("AuthType=\"basic\"", "AuthType=\"oauth2\"");
+        let (_, report) = validate_text(&template(&root, BASIC_AUTH));
+        let errors = codes(&report, Severity::Error);
+        assert!(
+            errors.contains(&"info.ticket_on_crm".to_string()),
+            "{errors:?}"
+        );
+        assert!(errors.contains(&"auth.mismatch".to_string()), "{errors:?}");
+    }
+
+    #[test]
+    fn a_broken_action_names_scenario_request_and_attribute() {
+        let journal = r#"<Scenario Id="CallJournal" Type="REST"><Requests>
+<Request Name="CallJournal" Method="POST" URLFormat="https://x.test/{{.domain/calls"/>
+</Requests></Scenario>"#;
+        let (_, report) = validate_text(&template(GOOD_ROOT, &format!("{BASIC_AUTH}\n{journal}")));
+        let finding = report
+            .findings
+            .iter()
+            .find(|f| f.code == "template.syntax")
+            .expect("syntax error");
+        assert_eq!(finding.severity, Severity::Error);
+        assert_eq!(finding.location.scenario.as_deref(), Some("CallJournal"));
+        assert_eq!(finding.location.request.as_deref(), Some("CallJournal"));
+        assert_eq!(finding.location.attribute.as_deref(), Some("URLFormat"));
+        assert!(
+            finding.message.contains("character 16"),
+            "{}",
+            finding.message
+        );
+        assert!(finding.location.line.is_some());
+    }
+
+    #[test]
+    fn action_delimiters() {
+        assert!(check_action_delimiters("plain").is_ok());
+        assert!(check_action_delimiters("{{if .A}}x{{else}}y{{end}}").is_ok());
+        assert!(check_action_delimiters(r#"{{ printf "}}" .A }}"#).is_ok());
+        assert!(check_action_delimiters("{{.A").is_err());
+        assert!(check_action_delimiters("{{.A {{.B}}").is_err());
+        assert!(check_action_delimiters(r#"{{ printf "x }}"#).is_err());
+    }
+
+    #[test]
+    fn limits_are_errors() {
+        let headers: String = (0..21)
+            .map(|i| format!(r#"<Parameter Father="PopulateTemplateString" Type="Header" Name="X-{i}" Value="v"/>"#))
+            .collect();
+        let fields: String = (0..6)
+            .map(|i| {
+                format!(
+                    r#"<Parameter Father="CustomFieldList" Name="f{i}" Editor="string" Title="F"/>"#
+                )
+            })
+            .collect();
+        let auth = format!(
+            r#"<Scenario Id="AuthMethod" Type="AUTH"><Parameters><Parameter Name="AuthMethod" Value="basic"/>{headers}{fields}</Parameters></Scenario>"#
+        );
+        let follow_ups: String = (0..11)
+            .map(|i| format!(r#"<Request Name="F{i}" Trigger="CallJournal" Method="GET" URLFormat="https://x.test"/>"#))
+            .collect();
+        let follow_up = format!(
+            r#"<Scenario Id="FollowUp" Type="REST"><Requests>{follow_ups}</Requests></Scenario>"#
+        );
+        let (_, report) = validate_text(&template(GOOD_ROOT, &format!("{auth}{follow_up}")));
+        let errors = codes(&report, Severity::Error);
+        for code in [
+            "limits.headers",
+            "limits.custom_fields",
+            "limits.follow_ups",
+        ] {
+            assert!(
+                errors.contains(&code.to_string()),
+                "{code} missing from {errors:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn warnings_for_unknown_scenarios_unmapped_contacts_and_unescaped_json() {
+        let sync = r#"<Scenario Id="SyncContactAuto" Type="REST"><Parameters>
+<Parameter Name="ContactsIdEnable" Value="1"/><Parameter Name="FirstNameEnable" Value="1"/>
+</Parameters><Requests><Request Name="Contacts" Method="GET" URLFormat="https://x.test/?q={{.Phone}}">
+<Outputs><Output Name="ContactsId" Path="data.#.id"/><Output Name="FirstName" Path=""/></Outputs>
+</Request></Requests></Scenario>
+<Scenario Id="Mystery" Type="REST"/>
+<Scenario Id="CallJournal" Type="REST"><Requests><Request Name="CallJournal" Method="POST" URLFormat="https://x.test">
+<Parameters><Parameter Name="Data" Type="Body" Value="{&quot;note&quot;: &quot;{{.Description}}&quot;, &quot;ok&quot;: &quot;{{JsonEscape .Subject}}&quot;}"/></Parameters>
+</Request></Requests></Scenario>"#;
+        let (_, report) = validate_text(&template(GOOD_ROOT, &format!("{BASIC_AUTH}{sync}")));
+        assert!(!report.has_errors(), "{:?}", report.findings);
+        let warnings = codes(&report, Severity::Warning);
+        assert_eq!(
+            warnings,
+            vec![
+                "contact.unmapped",
+                "contact.no_phone",
+                "json.unescaped",
+                "scenario.unknown"
+            ],
+        );
+        let json = report
+            .findings
+            .iter()
+            .find(|f| f.code == "json.unescaped")
+            .unwrap();
+        assert!(json.message.contains(".Description"), "{}", json.message);
+        assert!(!json.message.contains(".Subject"));
+    }
+}
