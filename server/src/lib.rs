@@ -6,6 +6,7 @@ pub mod auth;
 pub mod config;
 pub mod state;
 pub mod storage;
+pub mod template_cli;
 pub mod web;
 
 use std::net::SocketAddr;

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::model::{AuthType, Provider, RequestView, ScenarioView, TemplateView, KNOWN_SCENARIOS};
-use super::xml::{self, line_and_column, XmlDocument};
+use super::xml::{self, attribute_value_offset, line_and_column, XmlDocument};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -113,7 +113,13 @@ pub fn validate_text(source: &str) -> (Option<XmlDocument>, Report) {
         Ok(document) => {
             let mut report = validate_document(&document);
             for finding in &mut report.findings {
-                if let Some(offset) = finding_offset(&document, &finding.location) {
+                let element = finding_offset(&document, &finding.location);
+                let attribute = finding.location.attribute.as_deref();
+                let offset = match (element, attribute) {
+                    (Some(at), Some(name)) => Some(attribute_value_offset(source, at, name)),
+                    (at, _) => at,
+                };
+                if let Some(offset) = offset {
                     let (line, column) = line_and_column(source, offset);
                     finding.location.line = Some(line);
                     finding.location.column = Some(column);

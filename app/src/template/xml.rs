@@ -33,10 +33,17 @@ pub struct XmlElement {
     pub source_offset: Option<usize>,
 }
 
+/// Equal when name, children and the set of attributes are equal: attribute order carries
+/// no meaning in XML (and names are unique per element), so canonical reordering keeps a
+/// tree equal to itself.
 impl PartialEq for XmlElement {
     fn eq(&self, other: &Self) -> bool {
         self.name == other.name
-            && self.attributes == other.attributes
+            && self.attributes.len() == other.attributes.len()
+            && self
+                .attributes
+                .iter()
+                .all(|(key, value)| other.attribute(key) == Some(value.as_str()))
             && self.children == other.children
     }
 }
@@ -347,8 +354,9 @@ fn element_from_start(
     })
 }
 
-/// Byte offset where the value of attribute `key` starts, inside the tag at `tag_start`.
-fn attribute_value_offset(source: &str, tag_start: usize, key: &str) -> usize {
+/// Byte offset where the value of attribute `key` starts, inside the tag at `tag_start`
+/// (`tag_start` itself when the tag has no such attribute).
+pub fn attribute_value_offset(source: &str, tag_start: usize, key: &str) -> usize {
     let tag = &source[tag_start..];
     let mut search_from = 0;
     while let Some(found) = tag[search_from..].find(key) {
