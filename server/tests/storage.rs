@@ -7,23 +7,31 @@ use std::collections::HashMap;
 use app::accounts::{CurrentUser, Role};
 use app::backend::AccountAdmin;
 use app::error::PortalError;
+use app::template::model::Provider;
 use common::{fresh_database, Db};
 use sea_orm::DatabaseConnection;
 use server::accounts_service::AccountsService;
 use server::storage::accounts::AccountRepository;
 use server::storage::session_store::{DbSessionStore, USER_ID_KEY};
+use server::storage::templates::{
+    Logo, TemplateRecord, TemplateRepository, TemplateStoreError, MAX_TEMPLATES_PER_PROVIDER,
+};
 use time::{Duration, OffsetDateTime};
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{ExpiredDeletion, SessionStore};
 
+/// Multi-threaded, so concurrent work in a test really runs at the same time.
 macro_rules! on_both_databases {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
-            $( #[tokio::test] async fn $name() { super::$name(super::Db::Sqlite).await } )*
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() { super::$name(super::Db::Sqlite).await }
+            )*
         }
         mod postgres {
             $(
-                #[tokio::test]
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 #[ignore = "needs PostgreSQL: `make test` runs it"]
                 async fn $name() { super::$name(super::Db::Postgres).await }
             )*
@@ -38,6 +46,8 @@ on_both_databases!(
     accounts_are_unique_by_email_and_count_admins,
     the_last_active_admin_is_kept,
     migrations_can_run_twice,
+    templates_are_stored_replaced_listed_and_deleted,
+    twenty_concurrent_creates_never_exceed_ten_templates,
 );
 
 async fn open(db: Db) -> (DatabaseConnection, tempfile::TempDir) {
@@ -212,4 +222,138 @@ async fn migrations_can_run_twice(db: Db) {
         .await
         .unwrap()
         .is_empty());
+}
+
+fn template_record(provider: Provider, key: &str) -> TemplateRecord {
+    TemplateRecord {
+        provider,
+        key: key.to_string(),
+        name: format!("Template {key}"),
+        remark: String::new(),
+        version: "1.0.0".into(),
+        xml: format!("<Information Key=\"{key}\"/>\n"),
+        logo: None,
+        warnings: Vec::new(),
+    }
+}
+
+async fn templates_are_stored_replaced_listed_and_deleted(db: Db) {
+    let (conn, _dir) = open(db).await;
+    let templates = TemplateRepository::new(conn);
+    let mut record = template_record(Provider::Crm, "zeta");
+    record.logo = Some(Logo {
+        bytes: b"\x89PNG\r\n\x1a\n".to_vec(),
+        media_type: "image/png".into(),
+    });
+    let created = templates.create(record.clone()).await.unwrap();
+    assert_eq!(created.revision, 1);
+    templates
+        .create(template_record(Provider::Crm, "alpha"))
+        .await
+        .unwrap();
+    templates
+        .create(template_record(Provider::Helpdesk, "zeta"))
+        .await
+        .unwrap();
+
+    let duplicate = templates
+        .create(template_record(Provider::Crm, "zeta"))
+        .await;
+    assert!(
+        matches!(duplicate, Err(TemplateStoreError::DuplicateKey { .. })),
+        "{duplicate:?}"
+    );
+
+    let stored = templates.get(Provider::Crm, "zeta").await.unwrap().unwrap();
+    assert_eq!(stored.record.xml, record.xml, "text kept exactly");
+    assert_eq!(stored.record.logo, record.logo);
+
+    let mut edited = record.clone();
+    edited.xml.push_str("<!-- edited -->");
+    edited.logo = None;
+    let replaced = templates.replace(edited.clone()).await.unwrap();
+    assert_eq!(replaced.revision, 2);
+    assert_eq!(replaced.created_at, created.created_at);
+    let stored = templates.get(Provider::Crm, "zeta").await.unwrap().unwrap();
+    assert_eq!(stored.record.xml, edited.xml);
+    assert_eq!(stored.record.logo, None, "the logo went with the replace");
+    let missing = templates
+        .replace(template_record(Provider::Crm, "nope"))
+        .await;
+    assert!(
+        matches!(missing, Err(TemplateStoreError::NotFound { .. })),
+        "{missing:?}"
+    );
+
+    let names: Vec<String> = templates
+        .list(Provider::Crm)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.record.key)
+        .collect();
+    assert_eq!(names, vec!["alpha", "zeta"]);
+    let deleted = templates
+        .delete(
+            Provider::Crm,
+            &["zeta".to_string(), "alpha".to_string(), "nope".to_string()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(deleted, 2);
+    assert_eq!(templates.count(Provider::Crm).await.unwrap(), 0);
+    assert_eq!(
+        templates.count(Provider::Helpdesk).await.unwrap(),
+        1,
+        "other provider untouched"
+    );
+}
+
+async fn twenty_concurrent_creates_never_exceed_ten_templates(db: Db) {
+    let (conn, _dir) = open(db).await;
+    let templates = TemplateRepository::new(conn);
+    templates
+        .create(template_record(Provider::Helpdesk, "other"))
+        .await
+        .unwrap();
+    // All twenty start before any is awaited.
+    let attempts: Vec<_> = (0..20)
+        .map(|n| {
+            let templates = templates.clone();
+            tokio::spawn(async move {
+                templates
+                    .create(template_record(Provider::Crm, &format!("t{n}")))
+                    .await
+            })
+        })
+        .collect();
+    let mut stored = 0;
+    let mut refused = 0;
+    for attempt in attempts {
+        match attempt.await.unwrap() {
+            Ok(_) => stored += 1,
+            Err(TemplateStoreError::LimitReached(Provider::Crm)) => refused += 1,
+            Err(other) => panic!("unexpected error: {other}"),
+        }
+    }
+    assert_eq!((stored, refused), (10, 10));
+    assert_eq!(
+        templates.count(Provider::Crm).await.unwrap(),
+        MAX_TEMPLATES_PER_PROVIDER
+    );
+    let eleventh = templates
+        .create(template_record(Provider::Crm, "eleventh"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        eleventh.to_string(),
+        "there are already 10 crm templates; delete one before adding another"
+    );
+    assert!(
+        templates
+            .create(template_record(Provider::Helpdesk, "more"))
+            .await
+            .is_ok(),
+        "the cap is per provider"
+    );
 }

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod entities;
 pub mod session_store;
+pub mod templates;
 
 use std::path::Path;
 

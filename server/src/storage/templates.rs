@@ -1,0 +1,261 @@
+//! The `templates` table, with the 10-templates-per-provider cap enforced in the database
+//! transaction that inserts, so concurrent creates and uploads can never exceed it.
+
+use app::template::model::Provider;
+use app::template::validate::Finding;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+};
+
+use super::entities::template::{self, Entity as Templates};
+use super::unix_now;
+
+pub const MAX_TEMPLATES_PER_PROVIDER: u64 = 10;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateStoreError {
+    #[error("there are already {MAX_TEMPLATES_PER_PROVIDER} {} templates; delete one before adding another", .0.as_str())]
+    LimitReached(Provider),
+    #[error("a {} template with the key \"{key}\" already exists", provider.as_str())]
+    DuplicateKey { provider: Provider, key: String },
+    #[error("no {} template has the key \"{key}\"", provider.as_str())]
+    NotFound { provider: Provider, key: String },
+    #[error("the stored warnings of template \"{0}\" cannot be read")]
+    CorruptWarnings(String),
+    #[error("database error: {0}")]
+    Db(#[from] DbErr),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Logo {
+    pub bytes: Vec<u8>,
+    pub media_type: String,
+}
+
+/// A template to store: what the validator accepted, with its text as it should be kept.
+#[derive(Clone, Debug)]
+pub struct TemplateRecord {
+    pub provider: Provider,
+    pub key: String,
+    pub name: String,
+    pub remark: String,
+    pub version: String,
+    pub xml: String,
+    pub logo: Option<Logo>,
+    pub warnings: Vec<Finding>,
+}
+
+#[derive(Clone, Debug)]
+pub struct StoredTemplate {
+    pub id: i32,
+    pub record: TemplateRecord,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub revision: i32,
+}
+
+fn from_model(model: template::Model) -> Result<StoredTemplate, TemplateStoreError> {
+    let provider = Provider::parse(&model.provider).ok_or_else(|| {
+        DbErr::Custom(format!(
+            "template {} has unknown provider {:?}",
+            model.id, model.provider
+        ))
+    })?;
+    let warnings = serde_json::from_str(&model.warnings)
+        .map_err(|_| TemplateStoreError::CorruptWarnings(model.key.clone()))?;
+    let logo = match (model.logo, model.logo_media_type) {
+        (Some(bytes), Some(media_type)) => Some(Logo { bytes, media_type }),
+        _ => None,
+    };
+    Ok(StoredTemplate {
+        id: model.id,
+        record: TemplateRecord {
+            provider,
+            key: model.key,
+            name: model.name,
+            remark: model.remark,
+            version: model.version,
+            xml: model.xml,
+            logo,
+            warnings,
+        },
+        created_at: model.created_at,
+        updated_at: model.updated_at,
+        revision: model.revision,
+    })
+}
+
+fn warnings_json(record: &TemplateRecord) -> Result<String, TemplateStoreError> {
+    serde_json::to_string(&record.warnings).map_err(|e| DbErr::Custom(e.to_string()).into())
+}
+
+#[derive(Clone)]
+pub struct TemplateRepository {
+    db: DatabaseConnection,
+}
+
+impl TemplateRepository {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+
+    /// Stores a new template. Refused when the provider already has ten, or the key is taken.
+    pub async fn create(
+        &self,
+        record: TemplateRecord,
+    ) -> Result<StoredTemplate, TemplateStoreError> {
+        let provider = record.provider;
+        let transaction = self.db.begin().await?;
+        lock_provider(&transaction, provider).await?;
+        let count = Templates::find()
+            .filter(template::Column::Provider.eq(provider.as_str()))
+            .count(&transaction)
+            .await?;
+        if count >= MAX_TEMPLATES_PER_PROVIDER {
+            return Err(TemplateStoreError::LimitReached(provider));
+        }
+        if find_model(&transaction, provider, &record.key)
+            .await?
+            .is_some()
+        {
+            return Err(TemplateStoreError::DuplicateKey {
+                provider,
+                key: record.key,
+            });
+        }
+        let now = unix_now();
+        let model = template::ActiveModel {
+            provider: Set(provider.as_str().to_string()),
+            key: Set(record.key.clone()),
+            name: Set(record.name.clone()),
+            remark: Set(record.remark.clone()),
+            version: Set(record.version.clone()),
+            xml: Set(record.xml.clone()),
+            logo: Set(record.logo.as_ref().map(|l| l.bytes.clone())),
+            logo_media_type: Set(record.logo.as_ref().map(|l| l.media_type.clone())),
+            warnings: Set(warnings_json(&record)?),
+            created_at: Set(now),
+            updated_at: Set(now),
+            revision: Set(1),
+            ..Default::default()
+        }
+        .insert(&transaction)
+        .await?;
+        transaction.commit().await?;
+        from_model(model)
+    }
+
+    /// Replaces the template with the same provider and key, keeping its creation time and
+    /// counting up its revision.
+    pub async fn replace(
+        &self,
+        record: TemplateRecord,
+    ) -> Result<StoredTemplate, TemplateStoreError> {
+        let transaction = self.db.begin().await?;
+        let existing = find_model(&transaction, record.provider, &record.key)
+            .await?
+            .ok_or_else(|| TemplateStoreError::NotFound {
+                provider: record.provider,
+                key: record.key.clone(),
+            })?;
+        let revision = existing.revision + 1;
+        let mut model: template::ActiveModel = existing.into();
+        model.name = Set(record.name.clone());
+        model.remark = Set(record.remark.clone());
+        model.version = Set(record.version.clone());
+        model.xml = Set(record.xml.clone());
+        model.logo = Set(record.logo.as_ref().map(|l| l.bytes.clone()));
+        model.logo_media_type = Set(record.logo.as_ref().map(|l| l.media_type.clone()));
+        model.warnings = Set(warnings_json(&record)?);
+        model.updated_at = Set(unix_now());
+        model.revision = Set(revision);
+        let updated = model.update(&transaction).await?;
+        transaction.commit().await?;
+        from_model(updated)
+    }
+
+    pub async fn get(
+        &self,
+        provider: Provider,
+        key: &str,
+    ) -> Result<Option<StoredTemplate>, TemplateStoreError> {
+        find_model(&self.db, provider, key)
+            .await?
+            .map(from_model)
+            .transpose()
+    }
+
+    /// A provider's templates, by name.
+    pub async fn list(
+        &self,
+        provider: Provider,
+    ) -> Result<Vec<StoredTemplate>, TemplateStoreError> {
+        Templates::find()
+            .filter(template::Column::Provider.eq(provider.as_str()))
+            .order_by_asc(template::Column::Name)
+            .order_by_asc(template::Column::Key)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(from_model)
+            .collect()
+    }
+
+    pub async fn count(&self, provider: Provider) -> Result<u64, TemplateStoreError> {
+        Ok(Templates::find()
+            .filter(template::Column::Provider.eq(provider.as_str()))
+            .count(&self.db)
+            .await?)
+    }
+
+    /// Deletes the named templates (row and logo together); returns how many existed.
+    pub async fn delete(
+        &self,
+        provider: Provider,
+        keys: &[String],
+    ) -> Result<u64, TemplateStoreError> {
+        if keys.is_empty() {
+            return Ok(0);
+        }
+        let result = Templates::delete_many()
+            .filter(template::Column::Provider.eq(provider.as_str()))
+            .filter(template::Column::Key.is_in(keys.iter().cloned()))
+            .exec(&self.db)
+            .await?;
+        Ok(result.rows_affected)
+    }
+}
+
+async fn find_model(
+    db: &impl ConnectionTrait,
+    provider: Provider,
+    key: &str,
+) -> Result<Option<template::Model>, DbErr> {
+    Templates::find()
+        .filter(template::Column::Provider.eq(provider.as_str()))
+        .filter(template::Column::Key.eq(key))
+        .one(db)
+        .await
+}
+
+/// Takes the provider's quota row lock for the rest of the transaction.
+async fn lock_provider(db: &impl ConnectionTrait, provider: Provider) -> Result<(), DbErr> {
+    use super::entities::template_quota_lock::{self as lock, Entity as Locks};
+    let result = Locks::update_many()
+        .col_expr(
+            lock::Column::Touched,
+            Expr::col(lock::Column::Touched).add(1),
+        )
+        .filter(lock::Column::Provider.eq(provider.as_str()))
+        .exec(db)
+        .await?;
+    if result.rows_affected != 1 {
+        return Err(DbErr::Custom(format!(
+            "the quota row of provider {} is missing; run the migrations",
+            provider.as_str()
+        )));
+    }
+    Ok(())
+}
