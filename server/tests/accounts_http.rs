@@ -6,24 +6,6 @@ use common::*;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-/// Runs each scenario once per database. PostgreSQL runs are marked ignored so a plain
-/// `cargo test` shows them as not run; `make test` runs them with `--ignored` against a
-/// throwaway cluster, where a missing database fails them instead of skipping.
-macro_rules! on_both_databases {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $( #[tokio::test] async fn $name() { super::$name(super::Db::Sqlite).await } )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                #[ignore = "needs PostgreSQL: `make test` runs it"]
-                async fn $name() { super::$name(super::Db::Postgres).await }
-            )*
-        }
-    };
-}
-
 on_both_databases!(
     pages_render_on_the_server_and_health_checks_the_database,
     form_posts_without_a_valid_csrf_token_are_refused,

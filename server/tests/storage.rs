@@ -20,25 +20,6 @@ use time::{Duration, OffsetDateTime};
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{ExpiredDeletion, SessionStore};
 
-/// Multi-threaded, so concurrent work in a test really runs at the same time.
-macro_rules! on_both_databases {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() { super::$name(super::Db::Sqlite).await }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                #[ignore = "needs PostgreSQL: `make test` runs it"]
-                async fn $name() { super::$name(super::Db::Postgres).await }
-            )*
-        }
-    };
-}
-
 on_both_databases!(
     sessions_are_saved_loaded_updated_and_deleted,
     expired_sessions_are_not_loaded_and_are_cleaned_up,

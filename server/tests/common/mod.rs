@@ -14,6 +14,30 @@ use server::auth::bootstrap::BootstrapOutcome;
 use server::config::Config;
 use server::state::AppState;
 
+/// Runs each named scenario (`async fn name(db: Db)`) once per database, on a
+/// multi-threaded runtime so that concurrent work really runs at the same time. PostgreSQL
+/// runs are marked ignored so a plain `cargo test` shows them as not run; `make test` runs
+/// them with `--ignored` against a throwaway cluster, where a missing database fails them
+/// instead of skipping.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() { super::$name(super::Db::Sqlite).await }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                #[ignore = "needs PostgreSQL: `make test` runs it"]
+                async fn $name() { super::$name(super::Db::Postgres).await }
+            )*
+        }
+    };
+}
+
 pub const ADMIN_EMAIL: &str = "admin@example.com";
 pub const ADMIN_PASSWORD: &str = "admin-pass-Quokka-7781";
 /// Every password a test uses: none of them may appear in a page or a log line.
