@@ -7,6 +7,7 @@ pub mod config;
 pub mod state;
 pub mod storage;
 pub mod template_cli;
+pub mod template_intake;
 pub mod web;
 
 use std::net::SocketAddr;
@@ -70,6 +71,7 @@ pub async fn prepare(config: Config) -> Result<Prepared, StartError> {
         leptos_options,
         config: Arc::new(config),
         sessions: DbSessionStore::new(db.clone()),
+        templates: storage::templates::TemplateRepository::new(db.clone()),
         db,
         accounts,
         throttle: Arc::new(LoginThrottle::default()),

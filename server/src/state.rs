@@ -9,6 +9,7 @@ use crate::auth::throttle::LoginThrottle;
 use crate::config::Config;
 use crate::storage::accounts::AccountRepository;
 use crate::storage::session_store::DbSessionStore;
+use crate::storage::templates::TemplateRepository;
 
 /// Everything a request handler may need, cheap to clone.
 #[derive(Clone, FromRef)]
@@ -18,6 +19,7 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub accounts: AccountRepository,
     pub sessions: DbSessionStore,
+    pub templates: TemplateRepository,
     pub throttle: Arc<LoginThrottle>,
     pub setup: Arc<SetupToken>,
 }

@@ -5,6 +5,7 @@
 
 mod forms;
 mod health;
+pub mod templates_api;
 
 use std::sync::Arc;
 
@@ -66,6 +67,7 @@ pub fn router(state: AppState) -> Router {
         .route("/logout", post(forms::logout))
         .route("/setup", post(forms::setup))
         .route("/healthz", get(health::healthz))
+        .merge(templates_api::routes())
         .leptos_routes_with_context(&state, routes, move || provide_context(backend.clone()), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

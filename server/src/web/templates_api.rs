@@ -1,0 +1,644 @@
+//! REST API for templates, under `/api/v1/templates/{provider}` (`crm` or `helpdesk`).
+//! Admins only. Unsafe methods also need the `x-csrf-token` header (see auth/csrf.rs).
+//!
+//! | method and path | does |
+//! |---|---|
+//! | `GET {provider}` | list (JSON) |
+//! | `GET {provider}?format=zip&keys=a,b` | download several as one `.zip` |
+//! | `POST {provider}` (multipart, fields `file`…, `replace`…) | upload one or more `.xml` files; per-file results |
+//! | `DELETE {provider}?keys=a,b` | delete several |
+//! | `GET {provider}/{key}` | one template (JSON, with its XML) |
+//! | `GET {provider}/{key}?format=xml` | download it as `<name>.xml`, byte for byte as stored |
+//! | `GET {provider}/{key}?format=logo` | its logo image |
+//! | `PUT {provider}/{key}` (body: the XML) | replace it |
+//! | `DELETE {provider}/{key}` | delete it |
+//!
+//! Errors are JSON: `{"error": {"code", "message", "findings": [...]}}`, findings with the
+//! validator's codes and locations.
+
+use std::collections::HashSet;
+use std::io::Write;
+
+use app::template::model::Provider;
+use app::template::validate::Finding;
+use app::template::xml::MAX_TEMPLATE_BYTES;
+use app::viewer::Viewer;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Extension, Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::state::AppState;
+use crate::storage::templates::{StoredTemplate, TemplateStoreError};
+use crate::template_intake::{accept, Refusal};
+
+/// Ten files of 1 MiB plus multipart framing.
+const MAX_UPLOAD_BODY_BYTES: usize = 12 * 1024 * 1024;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/templates/{provider}",
+            get(list_or_zip).post(upload).delete(delete_many),
+        )
+        .route(
+            "/api/v1/templates/{provider}/{key}",
+            get(get_one).put(replace_one).delete(delete_one),
+        )
+        .layer(DefaultBodyLimit::max(MAX_UPLOAD_BODY_BYTES))
+}
+
+/// An API error: status, stable code, message, and the validator's findings if any.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    findings: Vec<Finding>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            findings: Vec::new(),
+        }
+    }
+
+    fn invalid_template(refusal: Refusal) -> Self {
+        ApiError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "template.invalid",
+            message: refusal_message(&refusal),
+            findings: refusal.findings,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({"error": {"code": self.code, "message": self.message, "findings": self.findings}});
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<TemplateStoreError> for ApiError {
+    fn from(error: TemplateStoreError) -> Self {
+        match &error {
+            TemplateStoreError::LimitReached(_) => {
+                ApiError::new(StatusCode::CONFLICT, "limit.templates", error.to_string())
+            }
+            TemplateStoreError::DuplicateKey { .. } => {
+                ApiError::new(StatusCode::CONFLICT, "key.duplicate", error.to_string())
+            }
+            TemplateStoreError::NotFound { .. } => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "template.not_found",
+                error.to_string(),
+            ),
+            TemplateStoreError::CorruptWarnings(_) | TemplateStoreError::Db(_) => {
+                tracing::error!(%error, "template storage failed");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "storage",
+                    "the server could not complete this request",
+                )
+            }
+        }
+    }
+}
+
+/// "line 3 column 7: raw '&' …" for the first error, so one line says what and where.
+fn refusal_message(refusal: &Refusal) -> String {
+    let first = refusal
+        .findings
+        .iter()
+        .find(|f| f.severity == app::template::validate::Severity::Error);
+    match first {
+        Some(finding) => match (finding.location.line, finding.location.column) {
+            (Some(line), Some(column)) => {
+                format!("line {line} column {column}: {}", finding.message)
+            }
+            _ => finding.message.clone(),
+        },
+        None => "the template is not valid".to_string(),
+    }
+}
+
+fn require_admin(viewer: &Viewer) -> Result<(), ApiError> {
+    match &viewer.user {
+        None => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "auth.required",
+            "sign in as an administrator",
+        )),
+        Some(user) if !user.is_admin() => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "auth.forbidden",
+            "only administrators manage templates",
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
+fn provider_from(text: &str) -> Result<Provider, ApiError> {
+    Provider::parse(text).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "provider.unknown",
+            format!("unknown provider \"{text}\"; use crm or helpdesk"),
+        )
+    })
+}
+
+#[derive(Serialize)]
+struct TemplateSummary {
+    provider: Provider,
+    key: String,
+    name: String,
+    remark: String,
+    version: String,
+    revision: i32,
+    created_at: i64,
+    updated_at: i64,
+    has_logo: bool,
+    warnings: Vec<Finding>,
+}
+
+impl From<&StoredTemplate> for TemplateSummary {
+    fn from(stored: &StoredTemplate) -> Self {
+        let record = &stored.record;
+        TemplateSummary {
+            provider: record.provider,
+            key: record.key.clone(),
+            name: record.name.clone(),
+            remark: record.remark.clone(),
+            version: record.version.clone(),
+            revision: stored.revision,
+            created_at: stored.created_at,
+            updated_at: stored.updated_at,
+            has_logo: record.logo.is_some(),
+            warnings: record.warnings.clone(),
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct Selection {
+    format: Option<String>,
+    /// Comma-separated template keys.
+    keys: Option<String>,
+}
+
+impl Selection {
+    fn keys(&self) -> Vec<String> {
+        self.keys
+            .as_deref()
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+async fn list_or_zip(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(provider): Path<String>,
+    Query(selection): Query<Selection>,
+) -> Result<Response, ApiError> {
+    require_admin(&viewer)?;
+    let provider = provider_from(&provider)?;
+    let templates = state.templates.list(provider).await?;
+    match selection.format.as_deref() {
+        None | Some("json") => {
+            let count = templates.len();
+            let items: Vec<TemplateSummary> = templates.iter().map(TemplateSummary::from).collect();
+            Ok(Json(json!({"provider": provider, "count": count, "limit": crate::storage::templates::MAX_TEMPLATES_PER_PROVIDER, "templates": items})).into_response())
+        }
+        Some("zip") => {
+            let wanted = selection.keys();
+            if wanted.is_empty() {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "keys.missing",
+                    "name the templates to download: ?keys=a,b",
+                ));
+            }
+            let chosen: Vec<&StoredTemplate> = templates
+                .iter()
+                .filter(|t| wanted.contains(&t.record.key))
+                .collect();
+            if let Some(missing) = wanted
+                .iter()
+                .find(|k| !chosen.iter().any(|t| &&t.record.key == k))
+            {
+                return Err(TemplateStoreError::NotFound {
+                    provider,
+                    key: missing.clone(),
+                }
+                .into());
+            }
+            let archive = zip_templates(&chosen).map_err(|e| {
+                tracing::error!(error = %e, "cannot build the zip archive");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "zip",
+                    "the archive could not be built",
+                )
+            })?;
+            Ok(attachment(
+                archive,
+                "application/zip",
+                &format!("{}-templates.zip", provider.as_str()),
+            ))
+        }
+        Some(other) => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "format.unknown",
+            format!("unknown format \"{other}\"; use json or zip"),
+        )),
+    }
+}
+
+/// A file name from a template name: letters, digits, space, '-', '_' and '.', else '_'.
+fn file_stem(name: &str) -> String {
+    let stem: String = name
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let stem = stem.trim().trim_matches('.').to_string();
+    if stem.is_empty() {
+        "template".to_string()
+    } else {
+        stem
+    }
+}
+
+fn zip_templates(templates: &[&StoredTemplate]) -> zip::result::ZipResult<Vec<u8>> {
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    let mut used = HashSet::new();
+    for template in templates {
+        let mut name = format!("{}.xml", file_stem(&template.record.name));
+        if !used.insert(name.clone()) {
+            name = format!(
+                "{} ({}).xml",
+                file_stem(&template.record.name),
+                template.record.key
+            );
+            used.insert(name.clone());
+        }
+        writer.start_file(name, options)?;
+        writer.write_all(template.record.xml.as_bytes())?;
+    }
+    Ok(writer.finish()?.into_inner())
+}
+
+fn attachment(body: Vec<u8>, media_type: &'static str, file_name: &str) -> Response {
+    let ascii: String = file_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect::<String>()
+        .replace('"', "_");
+    let encoded: String = url::form_urlencoded::byte_serialize(file_name.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20");
+    let disposition = format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}");
+    let mut response = (StatusCode::OK, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(media_type));
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
+}
+
+async fn get_one(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path((provider, key)): Path<(String, String)>,
+    Query(selection): Query<Selection>,
+) -> Result<Response, ApiError> {
+    require_admin(&viewer)?;
+    let provider = provider_from(&provider)?;
+    let stored = state
+        .templates
+        .get(provider, &key)
+        .await?
+        .ok_or(TemplateStoreError::NotFound { provider, key })?;
+    match selection.format.as_deref() {
+        None | Some("json") => {
+            let summary = TemplateSummary::from(&stored);
+            Ok(Json(json!({"template": summary, "xml": stored.record.xml})).into_response())
+        }
+        Some("xml") => {
+            let name = format!("{}.xml", file_stem(&stored.record.name));
+            Ok(attachment(
+                stored.record.xml.into_bytes(),
+                "application/xml; charset=utf-8",
+                &name,
+            ))
+        }
+        Some("logo") => match stored.record.logo {
+            Some(logo) => {
+                let media_type = if logo.media_type == "image/jpeg" {
+                    "image/jpeg"
+                } else {
+                    "image/png"
+                };
+                Ok(([(header::CONTENT_TYPE, media_type)], logo.bytes).into_response())
+            }
+            None => Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "logo.none",
+                "this template has no logo of its own",
+            )),
+        },
+        Some(other) => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "format.unknown",
+            format!("unknown format \"{other}\"; use json, xml or logo"),
+        )),
+    }
+}
+
+async fn replace_one(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path((provider, key)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    require_admin(&viewer)?;
+    let provider = provider_from(&provider)?;
+    let text = template_text(&body)?;
+    let accepted = accept(&text).map_err(ApiError::invalid_template)?;
+    check_destination(&accepted.record, provider, Some(&key))?;
+    let stored = state.templates.replace(accepted.record).await?;
+    Ok(Json(json!({"template": TemplateSummary::from(&stored)})).into_response())
+}
+
+async fn delete_one(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path((provider, key)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    require_admin(&viewer)?;
+    let provider = provider_from(&provider)?;
+    if state
+        .templates
+        .delete(provider, std::slice::from_ref(&key))
+        .await?
+        == 0
+    {
+        return Err(TemplateStoreError::NotFound { provider, key }.into());
+    }
+    tracing::info!(provider = provider.as_str(), %key, "template deleted");
+    Ok(Json(json!({"deleted": [key]})).into_response())
+}
+
+async fn delete_many(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(provider): Path<String>,
+    Query(selection): Query<Selection>,
+) -> Result<Response, ApiError> {
+    require_admin(&viewer)?;
+    let provider = provider_from(&provider)?;
+    let keys = selection.keys();
+    if keys.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "keys.missing",
+            "name the templates to delete: ?keys=a,b",
+        ));
+    }
+    // All or nothing: an unknown key changes nothing.
+    for key in &keys {
+        if state.templates.get(provider, key).await?.is_none() {
+            return Err(TemplateStoreError::NotFound {
+                provider,
+                key: key.clone(),
+            }
+            .into());
+        }
+    }
+    state.templates.delete(provider, &keys).await?;
+    tracing::info!(
+        provider = provider.as_str(),
+        count = keys.len(),
+        "templates deleted"
+    );
+    Ok(Json(json!({"deleted": keys})).into_response())
+}
+
+/// UTF-8 text of at most 1 MiB.
+fn template_text(bytes: &[u8]) -> Result<String, ApiError> {
+    if bytes.len() > MAX_TEMPLATE_BYTES {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "template.too_large",
+            format!("the file has {} bytes; templates may have at most {MAX_TEMPLATE_BYTES} bytes (1 MiB)", bytes.len()),
+        ));
+    }
+    String::from_utf8(bytes.to_vec()).map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "template.encoding",
+            format!(
+                "the file is not UTF-8 (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ),
+        )
+    })
+}
+
+/// The template's own Provider (and Key, for a replace) must match where it is sent.
+fn check_destination(
+    record: &crate::storage::templates::TemplateRecord,
+    provider: Provider,
+    key: Option<&str>,
+) -> Result<(), ApiError> {
+    if record.provider != provider {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "template.provider",
+            format!(
+                "this is a {} template (Provider=\"{}\"); add it to the {} templates",
+                record.provider.as_str(),
+                record.provider.as_str(),
+                record.provider.as_str()
+            ),
+        ));
+    }
+    if let Some(key) = key.filter(|k| *k != record.key) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "template.key",
+            format!("the file's Key is \"{}\", not \"{key}\"", record.key),
+        ));
+    }
+    Ok(())
+}
+
+/// One uploaded file's outcome.
+#[derive(Serialize)]
+struct UploadResult {
+    file: String,
+    /// `stored`, `replaced`, `exists` (the Key is taken; send it again with `replace` to
+    /// overwrite) or `refused`.
+    status: &'static str,
+    key: Option<String>,
+    name: Option<String>,
+    message: Option<String>,
+    findings: Vec<Finding>,
+}
+
+impl UploadResult {
+    fn refused(file: &str, error: ApiError) -> Self {
+        UploadResult {
+            file: file.to_string(),
+            status: "refused",
+            key: None,
+            name: None,
+            message: Some(error.message),
+            findings: error.findings,
+        }
+    }
+}
+
+async fn upload(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(provider): Path<String>,
+    mut multipart: Multipart,
+) -> Result<Response, ApiError> {
+    require_admin(&viewer)?;
+    let provider = provider_from(&provider)?;
+    let mut files: Vec<(String, Bytes)> = Vec::new();
+    let mut replace: HashSet<String> = HashSet::new();
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(error) => {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "upload.malformed",
+                    format!("the upload could not be read: {error}"),
+                ));
+            }
+        };
+        let name = field.name().unwrap_or_default().to_string();
+        let file_name = field.file_name().unwrap_or("upload.xml").to_string();
+        let bytes = field.bytes().await.map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "upload.malformed",
+                format!("the upload could not be read: {e}"),
+            )
+        })?;
+        match name.as_str() {
+            "file" => files.push((file_name, bytes)),
+            "replace" => {
+                replace.insert(String::from_utf8_lossy(&bytes).trim().to_string());
+            }
+            _ => {}
+        }
+    }
+    if files.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "upload.empty",
+            "no file in the upload (multipart field \"file\")",
+        ));
+    }
+
+    let mut results = Vec::new();
+    for (file, bytes) in files {
+        results.push(store_upload(&state, provider, &file, &bytes, &replace).await);
+    }
+    let all_refused = results.iter().all(|r| r.status == "refused");
+    let status = if all_refused {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(json!({"results": results}))).into_response())
+}
+
+async fn store_upload(
+    state: &AppState,
+    provider: Provider,
+    file: &str,
+    bytes: &[u8],
+    replace: &HashSet<String>,
+) -> UploadResult {
+    let accepted = match template_text(bytes)
+        .and_then(|text| accept(&text).map_err(ApiError::invalid_template))
+    {
+        Ok(accepted) => accepted,
+        Err(error) => return UploadResult::refused(file, error),
+    };
+    if let Err(error) = check_destination(&accepted.record, provider, None) {
+        return UploadResult::refused(file, error);
+    }
+    let key = accepted.record.key.clone();
+    let name = accepted.record.name.clone();
+    let warnings = accepted.record.warnings.clone();
+    let outcome = if replace.contains(&key) {
+        state
+            .templates
+            .replace(accepted.record)
+            .await
+            .map(|_| "replaced")
+    } else {
+        state
+            .templates
+            .create(accepted.record)
+            .await
+            .map(|_| "stored")
+    };
+    let (status, message) = match outcome {
+        Ok(status) => {
+            tracing::info!(provider = provider.as_str(), %key, status, "template uploaded");
+            (status, None)
+        }
+        Err(TemplateStoreError::DuplicateKey { .. }) => (
+            "exists",
+            Some(format!(
+                "a template with the key \"{key}\" already exists; confirm to replace it"
+            )),
+        ),
+        Err(error) => return UploadResult::refused(file, error.into()),
+    };
+    UploadResult {
+        file: file.to_string(),
+        status,
+        key: Some(key),
+        name: Some(name),
+        message,
+        findings: warnings,
+    }
+}

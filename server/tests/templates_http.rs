@@ -1,0 +1,375 @@
+//! The templates REST API over real HTTP, on SQLite and PostgreSQL.
+
+mod common;
+
+use base64::Engine;
+use common::*;
+use reqwest::multipart::{Form, Part};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+on_both_databases!(
+    upload_keeps_the_valid_file_and_reports_the_malformed_one,
+    an_unedited_upload_downloads_byte_for_byte,
+    an_existing_key_asks_before_it_is_replaced,
+    the_eleventh_template_is_refused,
+    a_file_over_one_mebibyte_is_refused,
+    a_text_file_posing_as_a_png_logo_is_refused,
+    several_templates_download_as_a_zip,
+    templates_are_deleted_one_or_several_at_a_time,
+    only_admins_with_a_csrf_token_change_templates,
+);
+
+fn fixture_text() -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../app/tests/fixtures/templates/crm-basic-api-key.xml");
+    std::fs::read_to_string(path).unwrap()
+}
+
+/// The complete CRM fixture under another key and name.
+fn crm_template(key: &str) -> String {
+    fixture_text()
+        .replace("Key=\"pipeline_basic\"", &format!("Key=\"{key}\""))
+        .replace(
+            "Name=\"Pipeline CRM (API key)\"",
+            &format!("Name=\"Template {key}\""),
+        )
+}
+
+struct Admin {
+    browser: Browser,
+    csrf: String,
+}
+
+async fn admin(server: &TestServer) -> Admin {
+    let browser = server.browser();
+    let csrf = browser.login_ok(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    Admin { browser, csrf }
+}
+
+impl Admin {
+    async fn upload(
+        &self,
+        provider: &str,
+        files: &[(&str, String)],
+        replace: &[&str],
+    ) -> (StatusCode, Value) {
+        let mut form = Form::new();
+        for (name, text) in files {
+            form = form.part("file", Part::text(text.clone()).file_name(name.to_string()));
+        }
+        for key in replace {
+            form = form.text("replace", key.to_string());
+        }
+        let response = self
+            .browser
+            .client
+            .post(self.browser.url(&format!("/api/v1/templates/{provider}")))
+            .header("x-csrf-token", &self.csrf)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap())
+    }
+
+    async fn list(&self, provider: &str) -> Value {
+        self.browser
+            .get(&format!("/api/v1/templates/{provider}"))
+            .await
+            .json()
+            .await
+            .unwrap()
+    }
+
+    async fn keys(&self, provider: &str) -> Vec<String> {
+        self.list(provider).await["templates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["key"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    async fn delete(&self, path: &str) -> (StatusCode, Value) {
+        let response = self
+            .browser
+            .client
+            .delete(self.browser.url(path))
+            .header("x-csrf-token", &self.csrf)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap())
+    }
+}
+
+async fn upload_keeps_the_valid_file_and_reports_the_malformed_one(db: Db) {
+    let server = TestServer::start(db).await;
+    let admin = admin(&server).await;
+    let malformed = crm_template("broken").replace("per_page", "per&page");
+    let (status, body) = admin
+        .upload(
+            "crm",
+            &[("good.xml", crm_template("good")), ("bad.xml", malformed)],
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let results = body["results"].as_array().unwrap();
+    assert_eq!(results[0]["status"], "stored");
+    assert_eq!(results[0]["key"], "good");
+    assert_eq!(results[1]["status"], "refused");
+    let message = results[1]["message"].as_str().unwrap();
+    assert!(message.starts_with("line 23 column 55: "), "{message}");
+    assert!(message.contains("raw '&'"), "{message}");
+    assert_eq!(results[1]["findings"][0]["code"], "xml.malformed");
+    assert_eq!(
+        admin.keys("crm").await,
+        vec!["good"],
+        "nothing else changed"
+    );
+}
+
+async fn an_unedited_upload_downloads_byte_for_byte(db: Db) {
+    let server = TestServer::start(db).await;
+    let admin = admin(&server).await;
+    // Odd spacing, attribute order and a comment: all must come back as they were.
+    let text =
+        crm_template("exact").replacen("<Scenarios>", "<!-- keep me -->\n   <Scenarios   >", 1);
+    admin
+        .upload("crm", &[("exact.xml", text.clone())], &[])
+        .await;
+    let response = admin
+        .browser
+        .get("/api/v1/templates/crm/exact?format=xml")
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let disposition = response.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        disposition.contains("filename=\"Template exact.xml\""),
+        "{disposition}"
+    );
+    assert_eq!(response.bytes().await.unwrap().as_ref(), text.as_bytes());
+}
+
+async fn an_existing_key_asks_before_it_is_replaced(db: Db) {
+    let server = TestServer::start(db).await;
+    let admin = admin(&server).await;
+    admin
+        .upload("crm", &[("a.xml", crm_template("same"))], &[])
+        .await;
+    let newer = crm_template("same").replace("Version=\"1.2.0\"", "Version=\"1.3.0\"");
+    let (_, body) = admin.upload("crm", &[("a.xml", newer.clone())], &[]).await;
+    assert_eq!(body["results"][0]["status"], "exists", "{body}");
+    let detail: Value = admin
+        .browser
+        .get("/api/v1/templates/crm/same")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        detail["template"]["version"], "1.2.0",
+        "unchanged until confirmed"
+    );
+
+    let (_, body) = admin.upload("crm", &[("a.xml", newer)], &["same"]).await;
+    assert_eq!(body["results"][0]["status"], "replaced", "{body}");
+    let detail: Value = admin
+        .browser
+        .get("/api/v1/templates/crm/same")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail["template"]["version"], "1.3.0");
+    assert_eq!(detail["template"]["revision"], 2);
+}
+
+async fn the_eleventh_template_is_refused(db: Db) {
+    let server = TestServer::start(db).await;
+    let admin = admin(&server).await;
+    let files: Vec<(String, String)> = (0..11)
+        .map(|n| (format!("t{n}.xml"), crm_template(&format!("t{n}"))))
+        .collect();
+    let borrowed: Vec<(&str, String)> =
+        files.iter().map(|(n, t)| (n.as_str(), t.clone())).collect();
+    let (_, body) = admin.upload("crm", &borrowed, &[]).await;
+    let results = body["results"].as_array().unwrap();
+    assert!(
+        results[..10].iter().all(|r| r["status"] == "stored"),
+        "{body}"
+    );
+    assert_eq!(results[10]["status"], "refused");
+    assert_eq!(
+        results[10]["message"],
+        "there are already 10 crm templates; delete one before adding another"
+    );
+    assert_eq!(admin.list("crm").await["count"], 10);
+}
+
+async fn a_file_over_one_mebibyte_is_refused(db: Db) {
+    let server = TestServer::start(db).await;
+    let admin = admin(&server).await;
+    let mut text = crm_template("big");
+    let padding = 1024 * 1024 + 1 - text.len() - "<!---->".len();
+    text = text.replacen(
+        "<Scenarios>",
+        &format!("<!--{}--><Scenarios>", "x".repeat(padding)),
+        1,
+    );
+    assert_eq!(text.len(), 1024 * 1024 + 1);
+    let (status, body) = admin.upload("crm", &[("big.xml", text)], &[]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let message = body["results"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("1048577 bytes") && message.contains("at most 1048576"),
+        "{message}"
+    );
+    assert_eq!(admin.list("crm").await["count"], 0);
+}
+
+async fn a_text_file_posing_as_a_png_logo_is_refused(db: Db) {
+    let server = TestServer::start(db).await;
+    let admin = admin(&server).await;
+    let fake = base64::engine::general_purpose::STANDARD.encode("this is logo.png, honestly");
+    let text = crm_template("logo").replacen(
+        "<Scenarios>",
+        &format!("<LogoImage MediaType=\"image/png\">{fake}</LogoImage>\n  <Scenarios>"),
+        1,
+    );
+    let (_, body) = admin.upload("crm", &[("logo.xml", text)], &[]).await;
+    assert_eq!(body["results"][0]["status"], "refused", "{body}");
+    assert!(
+        body["results"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not a PNG or JPEG"),
+        "{body}"
+    );
+
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01";
+    let real = base64::engine::general_purpose::STANDARD.encode(png);
+    let text = crm_template("logo").replacen(
+        "<Scenarios>",
+        &format!("<LogoImage MediaType=\"image/png\">{real}</LogoImage>\n  <Scenarios>"),
+        1,
+    );
+    let (_, body) = admin.upload("crm", &[("logo.xml", text)], &[]).await;
+    assert_eq!(body["results"][0]["status"], "stored", "{body}");
+    let logo = admin
+        .browser
+        .get("/api/v1/templates/crm/logo?format=logo")
+        .await;
+    assert_eq!(logo.headers()["content-type"], "image/png");
+    assert_eq!(logo.bytes().await.unwrap().as_ref(), png);
+}
+
+async fn several_templates_download_as_a_zip(db: Db) {
+    use std::io::Read;
+    let server = TestServer::start(db).await;
+    let admin = admin(&server).await;
+    let (one, two) = (crm_template("one"), crm_template("two"));
+    admin
+        .upload(
+            "crm",
+            &[
+                ("1.xml", one.clone()),
+                ("2.xml", two.clone()),
+                ("3.xml", crm_template("three")),
+            ],
+            &[],
+        )
+        .await;
+    let response = admin
+        .browser
+        .get("/api/v1/templates/crm?format=zip&keys=one,two")
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "application/zip");
+    let bytes = response.bytes().await.unwrap();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    assert_eq!(archive.len(), 2);
+    for (name, expected) in [("Template one.xml", &one), ("Template two.xml", &two)] {
+        let mut entry = archive
+            .by_name(name)
+            .unwrap_or_else(|_| panic!("{name} missing"));
+        let mut text = String::new();
+        entry.read_to_string(&mut text).unwrap();
+        assert_eq!(&text, expected, "{name}");
+    }
+    let missing = admin
+        .browser
+        .get("/api/v1/templates/crm?format=zip&keys=one,nope")
+        .await;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+}
+
+async fn templates_are_deleted_one_or_several_at_a_time(db: Db) {
+    let server = TestServer::start(db).await;
+    let admin = admin(&server).await;
+    let files: Vec<(&str, String)> = ["a", "b", "c", "d"]
+        .iter()
+        .map(|k| (*k, crm_template(k)))
+        .collect();
+    admin.upload("crm", &files, &[]).await;
+
+    let (status, _) = admin.delete("/api/v1/templates/crm/a").await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = admin.delete("/api/v1/templates/crm?keys=b,nope").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(
+        admin.keys("crm").await,
+        vec!["b", "c", "d"],
+        "an unknown key changes nothing"
+    );
+    let (status, body) = admin.delete("/api/v1/templates/crm?keys=b,c").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["deleted"], serde_json::json!(["b", "c"]));
+    assert_eq!(admin.keys("crm").await, vec!["d"]);
+    let (status, _) = admin.delete("/api/v1/templates/crm/a").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+async fn only_admins_with_a_csrf_token_change_templates(db: Db) {
+    let server = TestServer::start(db).await;
+    let admin = admin(&server).await;
+    let stranger = server.browser();
+    assert_eq!(
+        stranger.get("/api/v1/templates/crm").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        admin.browser.get("/api/v1/templates/erp").await.status(),
+        StatusCode::NOT_FOUND
+    );
+
+    let no_token = admin
+        .browser
+        .client
+        .post(admin.browser.url("/api/v1/templates/crm"))
+        .multipart(Form::new().part("file", Part::text(crm_template("x")).file_name("x.xml")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_token.status(), StatusCode::FORBIDDEN);
+
+    let helpdesk = admin
+        .upload("helpdesk", &[("x.xml", crm_template("x"))], &[])
+        .await
+        .1;
+    assert!(
+        helpdesk["results"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("this is a crm template"),
+        "{helpdesk}"
+    );
+    assert_eq!(admin.list("crm").await["count"], 0);
+}
