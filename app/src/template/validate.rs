@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::model::{AuthType, Provider, RequestView, ScenarioView, TemplateView, KNOWN_SCENARIOS};
-use super::xml::{self, attribute_value_offset, line_and_column, XmlDocument};
+use super::xml::{self, attribute_value_offset, LineIndex, XmlDocument};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -112,15 +112,17 @@ pub fn validate_text(source: &str) -> (Option<XmlDocument>, Report) {
     match xml::parse(source) {
         Ok(document) => {
             let mut report = validate_document(&document);
+            let view = TemplateView::read(&document);
+            let lines = LineIndex::new(source);
             for finding in &mut report.findings {
-                let element = finding_offset(&document, &finding.location);
+                let element = finding_offset(&document, &view, &finding.location);
                 let attribute = finding.location.attribute.as_deref();
                 let offset = match (element, attribute) {
                     (Some(at), Some(name)) => Some(attribute_value_offset(source, at, name)),
                     (at, _) => at,
                 };
                 if let Some(offset) = offset {
-                    let (line, column) = line_and_column(source, offset);
+                    let (line, column) = lines.position(offset);
                     finding.location.line = Some(line);
                     finding.location.column = Some(column);
                 }
@@ -144,8 +146,11 @@ pub fn validate_text(source: &str) -> (Option<XmlDocument>, Report) {
 }
 
 /// The offset of the innermost element a location names.
-fn finding_offset(document: &XmlDocument, location: &Location) -> Option<usize> {
-    let view = TemplateView::read(document);
+fn finding_offset(
+    document: &XmlDocument,
+    view: &TemplateView,
+    location: &Location,
+) -> Option<usize> {
     let root = document.root.source_offset;
     let Some(scenario_id) = &location.scenario else {
         return root;

@@ -126,15 +126,38 @@ impl XmlError {
 
 /// 1-based line and column of a byte offset (clamped to the text).
 pub fn line_and_column(source: &str, offset: usize) -> (usize, usize) {
-    let mut offset = offset.min(source.len());
-    while !source.is_char_boundary(offset) {
-        offset -= 1;
+    LineIndex::new(source).position(offset)
+}
+
+/// Where each line starts, so many offsets can be turned into line and column without
+/// rescanning the text for each.
+pub struct LineIndex<'a> {
+    source: &'a str,
+    line_starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    pub fn new(source: &'a str) -> Self {
+        let line_starts = std::iter::once(0)
+            .chain(source.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        LineIndex {
+            source,
+            line_starts,
+        }
     }
-    let before = &source[..offset];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let column = before[line_start..].chars().count() + 1;
-    (line, column)
+
+    /// 1-based line and column (in characters) of a byte offset, clamped to the text.
+    pub fn position(&self, offset: usize) -> (usize, usize) {
+        let mut offset = offset.min(self.source.len());
+        while !self.source.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = self.line_starts.partition_point(|&start| start <= offset);
+        let line_start = self.line_starts[line - 1];
+        let column = self.source[line_start..offset].chars().count() + 1;
+        (line, column)
+    }
 }
 
 pub fn parse(source: &str) -> Result<XmlDocument, XmlError> {
@@ -705,5 +728,15 @@ mod tests {
     fn columns_count_characters_not_bytes() {
         assert_eq!(line_and_column("é\nab", 4), (2, 2));
         assert_eq!(line_and_column("éa", 2), (1, 2));
+    }
+
+    #[test]
+    fn line_index_boundaries() {
+        let index = LineIndex::new("ab\ncd\n");
+        assert_eq!(index.position(0), (1, 1));
+        assert_eq!(index.position(2), (1, 3), "the newline itself ends line 1");
+        assert_eq!(index.position(3), (2, 1));
+        assert_eq!(index.position(6), (3, 1), "just past the last newline");
+        assert_eq!(index.position(99), (3, 1), "clamped to the text");
     }
 }
