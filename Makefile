@@ -38,7 +38,7 @@ test-rust:
 	cargo test -p app -p server -p migrations
 
 test-postgres:
-	.ci/with-postgres cargo test -p server --test storage --test accounts_http --test templates_http -- --ignored
+	.ci/with-postgres cargo test -p server --test storage --test accounts_http --test templates_http --test api_tokens_http -- --ignored
 
 test-e2e: site
 	cargo build -p server

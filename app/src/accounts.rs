@@ -62,6 +62,42 @@ pub struct AccountSummary {
     pub created_at: i64,
 }
 
+/// An API token as lists show it: never the token itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiTokenSummary {
+    pub id: i32,
+    pub name: String,
+    /// The first characters of the token, to tell tokens apart.
+    pub prefix: String,
+    pub created_by: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+/// A token just created: the one time its full value is shown.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedApiToken {
+    pub summary: ApiTokenSummary,
+    pub token: String,
+}
+
+const MAX_TOKEN_NAME_CHARS: usize = 64;
+
+pub fn check_token_name(name: &str) -> Result<String, PortalError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(PortalError::invalid("name", "is required".into()));
+    }
+    if name.chars().count() > MAX_TOKEN_NAME_CHARS {
+        return Err(PortalError::invalid(
+            "name",
+            format!("must have at most {MAX_TOKEN_NAME_CHARS} characters"),
+        ));
+    }
+    Ok(name.to_string())
+}
+
 /// Lower-cases and trims an e-mail address, then checks its shape. E-mail addresses are
 /// compared case-insensitively everywhere (login, association by e-mail).
 pub fn normalize_email(raw: &str) -> Result<String, PortalError> {

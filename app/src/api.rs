@@ -4,9 +4,9 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
 
-use crate::accounts::AccountSummary;
 #[cfg(feature = "ssr")]
-use crate::accounts::{check_new_password, normalize_email, Role};
+use crate::accounts::{check_new_password, check_token_name, normalize_email, Role};
+use crate::accounts::{AccountSummary, ApiTokenSummary, CreatedApiToken};
 #[cfg(feature = "ssr")]
 use crate::backend::{backend, require_admin, require_admin_viewer, with_status};
 use crate::error::PortalError;
@@ -87,6 +87,43 @@ pub async fn reset_password(
                 .accounts
                 .reset_password(&actor, id, &password)
                 .await
+        }
+        .await,
+    )
+}
+
+#[server(input = GetUrl, endpoint = "list_api_tokens")]
+pub async fn list_api_tokens() -> Result<Vec<ApiTokenSummary>, PortalError> {
+    with_status(
+        async {
+            require_admin_viewer()?;
+            backend()?.api_tokens.list_tokens().await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "create_api_token")]
+pub async fn create_api_token(
+    csrf_token: String,
+    name: String,
+) -> Result<CreatedApiToken, PortalError> {
+    with_status(
+        async {
+            let actor = require_admin(&csrf_token)?;
+            let name = check_token_name(&name)?;
+            backend()?.api_tokens.create_token(&actor, &name).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "revoke_api_token")]
+pub async fn revoke_api_token(csrf_token: String, id: i32) -> Result<(), PortalError> {
+    with_status(
+        async {
+            let actor = require_admin(&csrf_token)?;
+            backend()?.api_tokens.revoke_token(&actor, id).await
         }
         .await,
     )

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use leptos::prelude::use_context;
 use subtle::ConstantTimeEq;
 
-use crate::accounts::{AccountSummary, CurrentUser, Role};
+use crate::accounts::{AccountSummary, ApiTokenSummary, CreatedApiToken, CurrentUser, Role};
 use crate::error::PortalError;
 use crate::viewer::Viewer;
 
@@ -39,10 +39,23 @@ pub trait AccountAdmin: Send + Sync + 'static {
     ) -> Result<(), PortalError>;
 }
 
+/// API tokens for scripts using the REST API, managed on the Accounts page.
+#[async_trait]
+pub trait ApiTokenAdmin: Send + Sync + 'static {
+    async fn list_tokens(&self) -> Result<Vec<ApiTokenSummary>, PortalError>;
+    async fn create_token(
+        &self,
+        actor: &CurrentUser,
+        name: &str,
+    ) -> Result<CreatedApiToken, PortalError>;
+    async fn revoke_token(&self, actor: &CurrentUser, id: i32) -> Result<(), PortalError>;
+}
+
 /// The server provides one of these as Leptos context for every request.
 #[derive(Clone)]
 pub struct Backend {
     pub accounts: Arc<dyn AccountAdmin>,
+    pub api_tokens: Arc<dyn ApiTokenAdmin>,
 }
 
 pub fn backend() -> Result<Backend, PortalError> {

@@ -10,6 +10,8 @@ const USER = { email: 'ada@example.com', password: 'e2e-user-Axolotl-8830' };
 let portal;
 let context;
 let page;
+// Secrets shown to the admin in the page, checked against the server log at the end.
+const secretsSeen = [];
 
 before(async () => {
   portal = await startPortal({ adminEmail: ADMIN.email, adminPassword: ADMIN.password });
@@ -20,7 +22,7 @@ before(async () => {
 after(async () => {
   const log = portal?.serverLog() ?? '';
   await portal?.stop();
-  for (const secret of [ADMIN.password, USER.password, '$argon2']) {
+  for (const secret of [ADMIN.password, USER.password, '$argon2', ...secretsSeen]) {
     assert.ok(!log.includes(secret), `${secret} appeared in the server log`);
   }
 });
@@ -103,4 +105,28 @@ test('an admin deletes an account after confirming', async () => {
   await dialog.getByRole('button', { name: 'Delete' }).click();
   await page.getByRole('status').getByText('Account deleted.').waitFor();
   await row.waitFor({ state: 'detached' });
+});
+
+test('an admin creates an API token, sees it once, and revokes it', async () => {
+  await page.goto(`${portal.base}/accounts`);
+  await hydrated(page);
+  await page.getByLabel('Token name').fill('Template CI');
+  await page.getByRole('button', { name: 'Create token' }).click();
+  const field = page.getByLabel('New API token');
+  await field.waitFor();
+  const token = await field.inputValue();
+  secretsSeen.push(token);
+  assert.match(token, /^pbt_/);
+  const row = page.locator('tr[data-token="Template CI"]');
+  await row.waitFor();
+  assert.ok(!(await row.textContent()).includes(token), 'the list shows only a prefix');
+  await page.screenshot({ path: join(OUTPUT_DIR, 'api-token.png') });
+
+  const api = () => fetch(`${portal.base}/api/v1/templates/crm`, { headers: { Authorization: `Bearer ${token}` } });
+  assert.equal((await api()).status, 200);
+  await row.getByRole('button', { name: 'Revoke' }).click();
+  await page.getByRole('alertdialog').getByRole('button', { name: 'Revoke' }).click();
+  await page.getByRole('status').getByText('API token revoked.').waitFor();
+  await row.waitFor({ state: 'detached' });
+  assert.equal((await api()).status, 401);
 });

@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261121_000001_accounts_and_sessions;
 mod m20261121_000002_templates;
+mod m20261121_000003_api_tokens;
 
 pub struct Migrator;
 
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261121_000001_accounts_and_sessions::Migration),
             Box::new(m20261121_000002_templates::Migration),
+            Box::new(m20261121_000003_api_tokens::Migration),
         ]
     }
 }

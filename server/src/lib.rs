@@ -2,6 +2,7 @@
 //! Leptos app. `patchbay serve` (src/main.rs) runs it.
 
 pub mod accounts_service;
+pub mod api_tokens_service;
 pub mod auth;
 pub mod config;
 pub mod state;
@@ -72,6 +73,7 @@ pub async fn prepare(config: Config) -> Result<Prepared, StartError> {
         config: Arc::new(config),
         sessions: DbSessionStore::new(db.clone()),
         templates: storage::templates::TemplateRepository::new(db.clone()),
+        api_tokens: storage::api_tokens::ApiTokenRepository::new(db.clone()),
         db,
         accounts,
         throttle: Arc::new(LoginThrottle::default()),

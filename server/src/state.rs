@@ -8,6 +8,7 @@ use crate::auth::bootstrap::SetupToken;
 use crate::auth::throttle::LoginThrottle;
 use crate::config::Config;
 use crate::storage::accounts::AccountRepository;
+use crate::storage::api_tokens::ApiTokenRepository;
 use crate::storage::session_store::DbSessionStore;
 use crate::storage::templates::TemplateRepository;
 
@@ -20,6 +21,7 @@ pub struct AppState {
     pub accounts: AccountRepository,
     pub sessions: DbSessionStore,
     pub templates: TemplateRepository,
+    pub api_tokens: ApiTokenRepository,
     pub throttle: Arc<LoginThrottle>,
     pub setup: Arc<SetupToken>,
 }

@@ -1,8 +1,11 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::accounts::{AccountSummary, MIN_PASSWORD_CHARS};
-use crate::api::{list_accounts, CreateAccount, DeleteAccount, ResetPassword, SetAccountDisabled};
+use crate::accounts::{AccountSummary, ApiTokenSummary, CreatedApiToken, MIN_PASSWORD_CHARS};
+use crate::api::{
+    list_accounts, list_api_tokens, CreateAccount, CreateApiToken, DeleteAccount, ResetPassword,
+    RevokeApiToken, SetAccountDisabled,
+};
 use crate::components::confirm::{ConfirmDialog, ConfirmRequest};
 use crate::components::frame::Frame;
 use crate::components::toast::{use_toasts, Toasts};
@@ -30,7 +33,11 @@ pub fn AccountsPage() -> impl IntoView {
         <Frame>
             <h1>"Accounts"</h1>
             {if viewer.is_admin() {
-                view! { <AccountsAdmin /> }.into_any()
+                view! {
+                    <AccountsAdmin />
+                    <ApiTokensAdmin />
+                }
+                    .into_any()
             } else {
                 view! { <p class="notice">"Only administrators can manage accounts."</p> }
                     .into_any()
@@ -294,5 +301,157 @@ fn ResetPasswordDialog(
                 </form>
             </div>
         </Show>
+    }
+}
+
+/// "2026-11-21 18:42 UTC" from Unix seconds; the same text on server and browser.
+fn utc_time(seconds: i64) -> String {
+    match time::OffsetDateTime::from_unix_timestamp(seconds) {
+        Ok(t) => format!(
+            "{}-{:02}-{:02} {:02}:{:02} UTC",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute()
+        ),
+        Err(_) => "unknown".to_string(),
+    }
+}
+
+#[component]
+fn ApiTokensAdmin() -> impl IntoView {
+    let viewer = expect_context::<Viewer>();
+    let toasts = use_toasts();
+    let csrf_token = StoredValue::new(viewer.csrf_token.clone());
+    let create = ServerAction::<CreateApiToken>::new();
+    let revoke = ServerAction::<RevokeApiToken>::new();
+    report_outcome(create.value(), toasts, |t: &CreatedApiToken| {
+        format!("API token {} created.", t.summary.name)
+    });
+    report_outcome(revoke.value(), toasts, |_| "API token revoked.".to_string());
+    let tokens = Resource::new(
+        move || (create.version().get(), revoke.version().get()),
+        |_| list_api_tokens(),
+    );
+    let name = RwSignal::new(String::new());
+    let confirm = RwSignal::new(None::<ConfirmRequest>);
+    let pending_revoke = RwSignal::new(None::<i32>);
+    let fresh_token = move || create.value().get().and_then(Result::ok).map(|t| t.token);
+
+    let rows = move |list: Vec<ApiTokenSummary>| {
+        list.into_iter()
+            .map(|token| {
+                let id = token.id;
+                let label = format!("{} ({}…)", token.name, token.prefix);
+                view! {
+                    <tr data-token=token.name.clone()>
+                        <td>{token.name.clone()}</td>
+                        <td class="mono">{format!("{}…", token.prefix)}</td>
+                        <td>{token.created_by.clone()}</td>
+                        <td>{token.last_used_at.map(utc_time).unwrap_or_else(|| "never".into())}</td>
+                        <td>
+                            <button
+                                class="button button-small button-danger"
+                                on:click=move |_| {
+                                    pending_revoke.set(Some(id));
+                                    confirm.set(Some(ConfirmRequest {
+                                        title: "Revoke API token?".into(),
+                                        message: format!("Scripts using {label} will be refused from now on."),
+                                        confirm_label: "Revoke".into(),
+                                    }));
+                                }
+                            >
+                                "Revoke"
+                            </button>
+                        </td>
+                    </tr>
+                }
+            })
+            .collect_view()
+    };
+
+    view! {
+        <section class="section" aria-labelledby="api-tokens-title">
+            <h2 id="api-tokens-title">"API tokens"</h2>
+            <p class="help">
+                "Scripts use a token to call the REST API (/api/v1/…) as an administrator, sent as Authorization: Bearer <token>."
+            </p>
+            <form
+                class="inline-form"
+                on:submit=move |event| {
+                    event.prevent_default();
+                    create.dispatch(CreateApiToken {
+                        csrf_token: csrf_token.get_value(),
+                        name: name.get_untracked(),
+                    });
+                    name.set(String::new());
+                }
+            >
+                <label for="token-name">"Token name"</label>
+                <input
+                    id="token-name"
+                    required
+                    maxlength="64"
+                    placeholder="e.g. Template CI"
+                    prop:value=name
+                    on:input=move |event| name.set(event_target_value(&event))
+                />
+                <button type="submit" class="button button-primary">
+                    "Create token"
+                </button>
+            </form>
+            {move || {
+                fresh_token()
+                    .map(|token| {
+                        view! {
+                            <div class="notice" role="alert">
+                                <p>"Copy this token now: it is not shown again."</p>
+                                <input class="mono" readonly aria-label="New API token" value=token />
+                            </div>
+                        }
+                    })
+            }}
+            <Transition fallback=|| view! { <p>"Loading API tokens…"</p> }>
+                {move || Suspend::new(async move {
+                    match tokens.await {
+                        Ok(list) if list.is_empty() => {
+                            view! { <p class="help">"No API tokens yet."</p> }.into_any()
+                        }
+                        Ok(list) => {
+                            view! {
+                                <table class="table" aria-label="API tokens">
+                                    <thead>
+                                        <tr>
+                                            <th scope="col">"Name"</th>
+                                            <th scope="col">"Token"</th>
+                                            <th scope="col">"Created by"</th>
+                                            <th scope="col">"Last used"</th>
+                                            <th scope="col">"Actions"</th>
+                                        </tr>
+                                    </thead>
+                                    <tbody>{rows(list)}</tbody>
+                                </table>
+                            }
+                                .into_any()
+                        }
+                        Err(error) => {
+                            view! { <p class="notice" role="alert">{error.to_string()}</p> }.into_any()
+                        }
+                    }
+                })}
+            </Transition>
+            <ConfirmDialog
+                request=confirm
+                on_confirm=move |_| {
+                    if let Some(id) = pending_revoke.get_untracked() {
+                        revoke.dispatch(RevokeApiToken {
+                            csrf_token: csrf_token.get_value(),
+                            id,
+                        });
+                    }
+                }
+            />
+        </section>
     }
 }

@@ -23,6 +23,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use tracing::Level;
 
 use crate::accounts_service::AccountsService;
+use crate::api_tokens_service::ApiTokensService;
 use crate::auth::{csrf, viewer};
 use crate::state::AppState;
 
@@ -44,6 +45,9 @@ pub fn router(state: AppState) -> Router {
         accounts: Arc::new(AccountsService {
             accounts: state.accounts.clone(),
             sessions: state.sessions.clone(),
+        }),
+        api_tokens: Arc::new(ApiTokensService {
+            tokens: state.api_tokens.clone(),
         }),
     };
     let routes = generate_route_list(App);
