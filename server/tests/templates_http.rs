@@ -190,6 +190,14 @@ async fn an_existing_key_asks_before_it_is_replaced(db: Db) {
         .unwrap();
     assert_eq!(detail["template"]["version"], "1.3.0");
     assert_eq!(detail["template"]["revision"], 2);
+
+    let (_, body) = admin
+        .upload("crm", &[("b.xml", crm_template("gone"))], &["gone"])
+        .await;
+    assert_eq!(
+        body["results"][0]["status"], "stored",
+        "a confirmed replace of a deleted key stores it: {body}"
+    );
 }
 
 async fn the_eleventh_template_is_refused(db: Db) {

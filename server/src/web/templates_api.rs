@@ -24,11 +24,14 @@ use app::template::validate::Finding;
 use app::template::xml::MAX_TEMPLATE_BYTES;
 use app::viewer::Viewer;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::extract::{
+    DefaultBodyLimit, FromRequestParts, Multipart, Path, Query, RawPathParams, State,
+};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Extension, Json, Router};
+use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -131,30 +134,58 @@ fn refusal_message(refusal: &Refusal) -> String {
     }
 }
 
-fn require_admin(viewer: &Viewer) -> Result<(), ApiError> {
-    match &viewer.user {
-        None => Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "auth.required",
-            "sign in as an administrator",
-        )),
-        Some(user) if !user.is_admin() => Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "auth.forbidden",
-            "only administrators manage templates",
-        )),
-        Some(_) => Ok(()),
-    }
-}
+/// An administrator's request about one provider's templates: every handler here starts
+/// with this extractor, which answers 401/403 for other callers and 404 for an unknown
+/// provider.
+struct AdminFor(Provider);
 
-fn provider_from(text: &str) -> Result<Provider, ApiError> {
-    Provider::parse(text).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "provider.unknown",
-            format!("unknown provider \"{text}\"; use crm or helpdesk"),
-        )
-    })
+impl<S: Send + Sync> FromRequestParts<S> for AdminFor {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let user = parts
+            .extensions
+            .get::<Viewer>()
+            .and_then(|viewer| viewer.user.as_ref());
+        match user {
+            None => {
+                return Err(ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "auth.required",
+                    "sign in as an administrator",
+                ))
+            }
+            Some(user) if !user.is_admin() => {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "auth.forbidden",
+                    "only administrators manage templates",
+                ))
+            }
+            Some(_) => {}
+        }
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| {
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "provider.unknown",
+                    "no provider in the path",
+                )
+            })?;
+        let text = params
+            .iter()
+            .find(|(name, _)| *name == "provider")
+            .map(|(_, value)| value)
+            .unwrap_or_default();
+        Provider::parse(text).map(AdminFor).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "provider.unknown",
+                format!("unknown provider \"{text}\"; use crm or helpdesk"),
+            )
+        })
+    }
 }
 
 #[derive(Serialize)]
@@ -211,12 +242,9 @@ impl Selection {
 
 async fn list_or_zip(
     State(state): State<AppState>,
-    Extension(viewer): Extension<Viewer>,
-    Path(provider): Path<String>,
+    AdminFor(provider): AdminFor,
     Query(selection): Query<Selection>,
 ) -> Result<Response, ApiError> {
-    require_admin(&viewer)?;
-    let provider = provider_from(&provider)?;
     let templates = state.templates.list(provider).await?;
     match selection.format.as_deref() {
         None | Some("json") => {
@@ -337,12 +365,10 @@ fn attachment(body: Vec<u8>, media_type: &'static str, file_name: &str) -> Respo
 
 async fn get_one(
     State(state): State<AppState>,
-    Extension(viewer): Extension<Viewer>,
-    Path((provider, key)): Path<(String, String)>,
+    AdminFor(provider): AdminFor,
+    Path((_, key)): Path<(String, String)>,
     Query(selection): Query<Selection>,
 ) -> Result<Response, ApiError> {
-    require_admin(&viewer)?;
-    let provider = provider_from(&provider)?;
     let stored = state
         .templates
         .get(provider, &key)
@@ -386,12 +412,10 @@ async fn get_one(
 
 async fn replace_one(
     State(state): State<AppState>,
-    Extension(viewer): Extension<Viewer>,
-    Path((provider, key)): Path<(String, String)>,
+    AdminFor(provider): AdminFor,
+    Path((_, key)): Path<(String, String)>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    require_admin(&viewer)?;
-    let provider = provider_from(&provider)?;
     let text = template_text(&body)?;
     let accepted = accept(&text).map_err(ApiError::invalid_template)?;
     check_destination(&accepted.record, provider, Some(&key))?;
@@ -401,11 +425,9 @@ async fn replace_one(
 
 async fn delete_one(
     State(state): State<AppState>,
-    Extension(viewer): Extension<Viewer>,
-    Path((provider, key)): Path<(String, String)>,
+    AdminFor(provider): AdminFor,
+    Path((_, key)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    require_admin(&viewer)?;
-    let provider = provider_from(&provider)?;
     if state
         .templates
         .delete(provider, std::slice::from_ref(&key))
@@ -420,12 +442,9 @@ async fn delete_one(
 
 async fn delete_many(
     State(state): State<AppState>,
-    Extension(viewer): Extension<Viewer>,
-    Path(provider): Path<String>,
+    AdminFor(provider): AdminFor,
     Query(selection): Query<Selection>,
 ) -> Result<Response, ApiError> {
-    require_admin(&viewer)?;
-    let provider = provider_from(&provider)?;
     let keys = selection.keys();
     if keys.is_empty() {
         return Err(ApiError::new(
@@ -530,12 +549,9 @@ impl UploadResult {
 
 async fn upload(
     State(state): State<AppState>,
-    Extension(viewer): Extension<Viewer>,
-    Path(provider): Path<String>,
+    AdminFor(provider): AdminFor,
     mut multipart: Multipart,
 ) -> Result<Response, ApiError> {
-    require_admin(&viewer)?;
-    let provider = provider_from(&provider)?;
     let mut files: Vec<(String, Bytes)> = Vec::new();
     let mut replace: HashSet<String> = HashSet::new();
     loop {
@@ -608,11 +624,15 @@ async fn store_upload(
     let name = accepted.record.name.clone();
     let warnings = accepted.record.warnings.clone();
     let outcome = if replace.contains(&key) {
-        state
-            .templates
-            .replace(accepted.record)
-            .await
-            .map(|_| "replaced")
+        // Confirmed for replacement; if it was deleted meanwhile, store it anew.
+        match state.templates.replace(accepted.record.clone()).await {
+            Err(TemplateStoreError::NotFound { .. }) => state
+                .templates
+                .create(accepted.record)
+                .await
+                .map(|_| "stored"),
+            other => other.map(|_| "replaced"),
+        }
     } else {
         state
             .templates
