@@ -83,3 +83,180 @@ fn the_canonical_writer_puts_documented_attributes_first() {
         "{written}"
     );
 }
+
+mod form {
+    use super::*;
+    use app::template::form::TemplateForm;
+
+    fn valid_fixtures() -> Vec<(String, app::template::xml::XmlDocument)> {
+        fixtures()
+            .into_iter()
+            .filter(|(name, _)| !is_malformed(name) && !is_invalid(name))
+            .map(|(name, text)| {
+                let document = parse(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+                (name, document)
+            })
+            .collect()
+    }
+
+    fn canonical(document: &app::template::xml::XmlDocument) -> String {
+        write_ordered(document, documented_attribute_order)
+    }
+
+    #[test]
+    fn applying_an_unedited_form_changes_nothing() {
+        for (name, document) in valid_fixtures() {
+            let form = TemplateForm::read(&document);
+            let applied = form.apply(&document);
+            assert_eq!(canonical(&applied), canonical(&document), "{name}");
+            assert_eq!(
+                TemplateForm::read(&applied),
+                form,
+                "{name}: form → template → form"
+            );
+        }
+    }
+
+    #[test]
+    fn a_template_built_from_the_form_alone_reads_back_as_the_same_form_and_validates() {
+        for (name, document) in valid_fixtures() {
+            let mut form = TemplateForm::read(&document);
+            // A new template gets one mapping for every contact type.
+            form.contacts.mapping_differs = false;
+            let created = form.to_new_document();
+            assert_eq!(TemplateForm::read(&created), form, "{name}");
+            let (_, report) = validate_text(&canonical(&created));
+            assert!(
+                !report.has_errors(),
+                "{name}: {:?}",
+                report.errors().collect::<Vec<_>>()
+            );
+        }
+    }
+
+    #[test]
+    fn an_edit_changes_only_its_own_lines_and_keeps_hand_written_content() {
+        let (_, document) = valid_fixtures()
+            .into_iter()
+            .find(|(name, _)| name == "crm-extended-configurations.xml")
+            .expect("the extended fixture");
+        let before = canonical(&document);
+        let mut form = TemplateForm::read(&document);
+        form.name = "Atlas CRM (renamed)".into();
+        form.call_journal.url = "https://api.atlas.example/v4/calls".into();
+        let after = canonical(&form.apply(&document));
+
+        assert_eq!(before.lines().count(), after.lines().count(), "{after}");
+        let changed: Vec<(&str, &str)> = before
+            .lines()
+            .zip(after.lines())
+            .filter(|(a, b)| a != b)
+            .collect();
+        assert_eq!(changed.len(), 2, "{changed:#?}");
+        assert!(changed[0].1.contains("Name=\"Atlas CRM (renamed)\""));
+        assert!(changed[1]
+            .1
+            .contains("URLFormat=\"https://api.atlas.example/v4/calls\""));
+        for kept in [
+            "x-author=\"integrations team\"",
+            "<!-- Extended configuration",
+            "<AtlasExtras Mode=\"beta\">",
+            "RetryPolicy=\"aggressive\"",
+            "<Outputs Next=\"CompanyAddress\">",
+            "Id=\"GetGlobalInfo\"",
+            "Id=\"SearchContact\"",
+            "Father=\"TokenErrorMap\"",
+        ] {
+            assert!(after.contains(kept), "{kept} lost:\n{after}");
+        }
+    }
+
+    #[test]
+    fn differing_contact_mappings_are_kept_until_the_mapping_is_edited() {
+        let (_, document) = valid_fixtures()
+            .into_iter()
+            .find(|(name, _)| name == "crm-oauth2-every-contact-field.xml")
+            .expect("the OAuth2 fixture");
+        let mut form = TemplateForm::read(&document);
+        assert!(
+            form.contacts.mapping_differs,
+            "Contacts and Leads map differently"
+        );
+        let leads_street = |doc: &app::template::xml::XmlDocument| {
+            TemplateView::read(doc)
+                .scenario("SyncContactAuto")
+                .and_then(|s| s.request("Leads"))
+                .and_then(|r| {
+                    r.outputs
+                        .iter()
+                        .find(|o| o.name == "Street")
+                        .map(|o| o.path.clone())
+                })
+        };
+        assert_eq!(leads_street(&document), None);
+
+        form.remark = "edited elsewhere".into();
+        assert_eq!(
+            leads_street(&form.apply(&document)),
+            None,
+            "mapping untouched"
+        );
+
+        form.contacts.mapping_edited = true;
+        let street = form
+            .contacts
+            .fields
+            .iter_mut()
+            .find(|f| f.field == "Street")
+            .unwrap();
+        street.path = "data.#.Street".into();
+        let applied = form.apply(&document);
+        assert_eq!(
+            leads_street(&applied),
+            Some("data.#.Street".into()),
+            "written to every type"
+        );
+        assert!(!TemplateForm::read(&applied).contacts.mapping_differs);
+    }
+
+    #[test]
+    fn contact_types_follow_ups_and_custom_fields_can_be_added_and_removed() {
+        let (_, document) = valid_fixtures()
+            .into_iter()
+            .find(|(name, _)| name == "crm-bearer-follow-ups.xml")
+            .expect("the bearer fixture");
+        let mut form = TemplateForm::read(&document);
+        form.follow_ups.retain(|f| f.name != "RefreshAudit");
+        form.auth.custom_fields.pop();
+        form.contacts
+            .types
+            .push(app::template::form::ContactTypeForm {
+                name: "companies".into(),
+                method: "GET".into(),
+                url: "https://{{.tenant}}.orbit.example/api/companies?phone={{UrlEncode .Phone}}"
+                    .into(),
+            });
+        let applied = form.apply(&document);
+        let again = TemplateForm::read(&applied);
+        assert_eq!(again, form);
+        let view = TemplateView::read(&applied);
+        assert!(view
+            .scenario("FollowUp")
+            .unwrap()
+            .request("RefreshAudit")
+            .is_none());
+        let companies = view
+            .scenario("SyncContactAuto")
+            .unwrap()
+            .request("companies")
+            .unwrap();
+        assert_eq!(
+            companies.outputs.len(),
+            form.contacts
+                .fields
+                .iter()
+                .filter(|f| !f.path.is_empty())
+                .count()
+        );
+    }
+}
