@@ -18,6 +18,7 @@ on_both_databases!(
     several_templates_download_as_a_zip,
     templates_are_deleted_one_or_several_at_a_time,
     only_admins_with_a_csrf_token_change_templates,
+    a_template_is_created_from_the_form_and_edited_through_it,
 );
 
 fn fixture_text() -> String {
@@ -380,4 +381,104 @@ async fn only_admins_with_a_csrf_token_change_templates(db: Db) {
         "{helpdesk}"
     );
     assert_eq!(admin.list("crm").await["count"], 0);
+}
+
+async fn a_template_is_created_from_the_form_and_edited_through_it(db: Db) {
+    use app::template::form::TemplateForm;
+    let server = TestServer::start(db).await;
+    let admin = admin(&server).await;
+    let send_json = |method: reqwest::Method, path: &str, form: &TemplateForm| {
+        admin
+            .browser
+            .client
+            .request(method, admin.browser.url(path))
+            .header("x-csrf-token", &admin.csrf)
+            .json(form)
+    };
+
+    // Create: the fixture's form with no key, as the editor sends a new template.
+    let mut form = TemplateForm::read(&app::template::xml::parse(&fixture_text()).unwrap());
+    form.key.clear();
+    form.name = "Made in the editor".into();
+    let created = send_json(reqwest::Method::POST, "/api/v1/templates/crm", &form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let created: Value = created.json().await.unwrap();
+    let key = created["template"]["key"].as_str().unwrap().to_string();
+    assert!(
+        key.len() == 32
+            && key
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()),
+        "{key}"
+    );
+    let xml = admin
+        .browser
+        .get(&format!("/api/v1/templates/crm/{key}?format=xml"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let mut expected = form.clone();
+    expected.key = key.clone();
+    assert_eq!(
+        TemplateForm::read(&app::template::xml::parse(&xml).unwrap()),
+        expected
+    );
+
+    // An invalid form is refused with the validator's findings, nothing stored.
+    let mut broken = form.clone();
+    broken.max_concurrent_request = "0".into();
+    let refused = send_json(reqwest::Method::POST, "/api/v1/templates/crm", &broken)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let refused: Value = refused.json().await.unwrap();
+    assert_eq!(
+        refused["error"]["findings"][0]["code"], "info.max_concurrent_request",
+        "{refused}"
+    );
+    assert_eq!(admin.list("crm").await["count"], 1);
+
+    // Edit: an uploaded hand-written template keeps everything the form does not show.
+    let extended = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../app/tests/fixtures/templates/crm-extended-configurations.xml"),
+    )
+    .unwrap();
+    admin
+        .upload("crm", &[("atlas.xml", extended.clone())], &[])
+        .await;
+    let mut edit = TemplateForm::read(&app::template::xml::parse(&extended).unwrap());
+    edit.remark = "Edited in the form".into();
+    let edited = send_json(
+        reqwest::Method::PUT,
+        "/api/v1/templates/crm/atlas_extended",
+        &edit,
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(edited.status(), StatusCode::OK);
+    let edited: Value = edited.json().await.unwrap();
+    assert_eq!(edited["template"]["revision"], 2);
+    let xml = admin
+        .browser
+        .get("/api/v1/templates/crm/atlas_extended?format=xml")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(xml.contains("Remark=\"Edited in the form\""), "{xml}");
+    for kept in [
+        "<AtlasExtras Mode=\"beta\">",
+        "x-author=\"integrations team\"",
+        "RetryPolicy=\"aggressive\"",
+        "Father=\"TokenErrorMap\"",
+    ] {
+        assert!(xml.contains(kept), "{kept} lost after the edit:\n{xml}");
+    }
 }

@@ -6,11 +6,13 @@
 //! | `GET {provider}` | list (JSON) |
 //! | `GET {provider}?format=zip&keys=a,b` | download several as one `.zip` |
 //! | `POST {provider}` (multipart, fields `file`…, `replace`…) | upload one or more `.xml` files; per-file results |
+//! | `POST {provider}` (JSON: the editor's form) | create a template from the form (an empty Key gets 32 hex characters) |
 //! | `DELETE {provider}?keys=a,b` | delete several |
 //! | `GET {provider}/{key}` | one template (JSON, with its XML) |
 //! | `GET {provider}/{key}?format=xml` | download it as `<name>.xml`, byte for byte as stored |
 //! | `GET {provider}/{key}?format=logo` | its logo image |
 //! | `PUT {provider}/{key}` (body: the XML) | replace it |
+//! | `PUT {provider}/{key}` (JSON: the editor's form) | edit it: the form is applied to the stored template, the rest kept |
 //! | `DELETE {provider}/{key}` | delete it |
 //!
 //! Errors are JSON: `{"error": {"code", "message", "findings": [...]}}`, findings with the
@@ -19,16 +21,18 @@
 use std::collections::HashSet;
 use std::io::Write;
 
-use app::template::model::Provider;
+use app::template::form::TemplateForm;
+use app::template::model::{documented_attribute_order, Provider};
 use app::template::validate::Finding;
 use app::template::xml::MAX_TEMPLATE_BYTES;
+use app::template::xml::{write_ordered, XmlDocument};
 use app::viewer::Viewer;
 use axum::body::Bytes;
 use axum::extract::{
-    DefaultBodyLimit, FromRequestParts, Multipart, Path, Query, RawPathParams, State,
+    DefaultBodyLimit, FromRequest, FromRequestParts, Multipart, Path, Query, RawPathParams, State,
 };
 use axum::http::request::Parts;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -46,11 +50,11 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route(
             "/api/v1/templates/{provider}",
-            get(list_or_zip).post(upload).delete(delete_many),
+            get(list_or_zip).post(create_or_upload).delete(delete_many),
         )
         .route(
             "/api/v1/templates/{provider}/{key}",
-            get(get_one).put(replace_one).delete(delete_one),
+            get(get_one).put(replace_or_edit).delete(delete_one),
         )
         .layer(DefaultBodyLimit::max(MAX_UPLOAD_BODY_BYTES))
 }
@@ -410,13 +414,123 @@ async fn get_one(
     }
 }
 
-async fn replace_one(
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"))
+}
+
+/// A new template's Key: 32 lowercase hex characters (TEMPLATE-FORMAT.md).
+fn new_key() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn form_from(bytes: &[u8]) -> Result<TemplateForm, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "form.invalid",
+            format!("the form is not valid JSON for a template: {e}"),
+        )
+    })
+}
+
+/// Canonical text of a document built or edited through the form.
+fn canonical_text(document: &XmlDocument) -> String {
+    write_ordered(document, documented_attribute_order)
+}
+
+async fn create_or_upload(
+    State(state): State<AppState>,
+    admin: AdminFor,
+    request: axum::extract::Request,
+) -> Result<Response, ApiError> {
+    if !is_json(request.headers()) {
+        let multipart = Multipart::from_request(request, &state)
+            .await
+            .map_err(|e| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "upload.malformed",
+                    format!("expected a multipart upload or a JSON form: {e}"),
+                )
+            })?;
+        return upload(State(state), admin, multipart).await;
+    }
+    let AdminFor(provider) = admin;
+    let body = Bytes::from_request(request, &state)
+        .await
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "form.unreadable", e.to_string()))?;
+    let mut form = form_from(&body)?;
+    if form.provider.is_empty() {
+        form.provider = provider.as_str().to_string();
+    }
+    if form.key.is_empty() {
+        form.key = new_key();
+    }
+    let accepted =
+        accept(&canonical_text(&form.to_new_document())).map_err(ApiError::invalid_template)?;
+    check_destination(&accepted.record, provider, None)?;
+    let stored = state.templates.create(accepted.record).await?;
+    tracing::info!(provider = provider.as_str(), key = %stored.record.key, "template created from the form");
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"template": TemplateSummary::from(&stored)})),
+    )
+        .into_response())
+}
+
+async fn replace_or_edit(
     State(state): State<AppState>,
     AdminFor(provider): AdminFor,
     Path((_, key)): Path<(String, String)>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let text = template_text(&body)?;
+    if !is_json(&headers) {
+        return replace_one(&state, provider, key, &body).await;
+    }
+    let form = form_from(&body)?;
+    let stored =
+        state
+            .templates
+            .get(provider, &key)
+            .await?
+            .ok_or_else(|| TemplateStoreError::NotFound {
+                provider,
+                key: key.clone(),
+            })?;
+    // Stored text was valid when it was stored; a failure here is a storage fault.
+    let original = app::template::xml::parse(&stored.record.xml).map_err(|e| {
+        tracing::error!(%key, error = %e, "a stored template no longer parses");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "storage",
+            "the stored template could not be read",
+        )
+    })?;
+    let edited = form.apply(&original);
+    let mut accepted = accept(&canonical_text(&edited)).map_err(ApiError::invalid_template)?;
+    check_destination(&accepted.record, provider, Some(&key))?;
+    if accepted.record.logo.is_none() {
+        accepted.record.logo = stored.record.logo;
+    }
+    let stored = state.templates.replace(accepted.record).await?;
+    tracing::info!(provider = provider.as_str(), %key, "template edited through the form");
+    Ok(Json(json!({"template": TemplateSummary::from(&stored)})).into_response())
+}
+
+async fn replace_one(
+    state: &AppState,
+    provider: Provider,
+    key: String,
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    let text = template_text(body)?;
     let accepted = accept(&text).map_err(ApiError::invalid_template)?;
     check_destination(&accepted.record, provider, Some(&key))?;
     let stored = state.templates.replace(accepted.record).await?;
