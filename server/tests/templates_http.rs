@@ -19,6 +19,7 @@ on_both_databases!(
     templates_are_deleted_one_or_several_at_a_time,
     only_admins_with_a_csrf_token_change_templates,
     a_template_is_created_from_the_form_and_edited_through_it,
+    twenty_concurrent_uploads_store_exactly_ten,
 );
 
 fn fixture_text() -> String {
@@ -481,4 +482,31 @@ async fn a_template_is_created_from_the_form_and_edited_through_it(db: Db) {
     ] {
         assert!(xml.contains(kept), "{kept} lost after the edit:\n{xml}");
     }
+}
+
+async fn twenty_concurrent_uploads_store_exactly_ten(db: Db) {
+    let server = TestServer::start(db).await;
+    let admin = std::sync::Arc::new(admin(&server).await);
+    let uploads: Vec<_> = (0..20)
+        .map(|n| {
+            let admin = admin.clone();
+            tokio::spawn(async move {
+                let (_, body) = admin
+                    .upload("crm", &[("t.xml", crm_template(&format!("c{n}")))], &[])
+                    .await;
+                body["results"][0]["status"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string()
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for upload in uploads {
+        statuses.push(upload.await.unwrap());
+    }
+    let stored = statuses.iter().filter(|s| *s == "stored").count();
+    let refused = statuses.iter().filter(|s| *s == "refused").count();
+    assert_eq!((stored, refused), (10, 10), "{statuses:?}");
+    assert_eq!(admin.list("crm").await["count"], 10);
 }

@@ -226,6 +226,7 @@ pub fn validate_document(document: &XmlDocument) -> Report {
     check_template_strings(&view, &mut report);
     check_contact_mapping(&view, &mut report);
     check_json_bodies(&view, &mut report);
+    check_variables(&view, &mut report);
     for scenario in &view.scenarios {
         if !KNOWN_SCENARIOS.contains(&scenario.id.as_str()) {
             report.warning(
@@ -518,6 +519,134 @@ pub fn check_action_delimiters(text: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Variables the engine sets for calls (TEMPLATE-FORMAT.md "Variables").
+const CALL_VARIABLES: &[&str] = &[
+    "Subject",
+    "Description",
+    "Time",
+    "StartTimeUnix",
+    "EndTimeUnix",
+    "Call_From",
+    "Call_To",
+    "CallerName",
+    "CallerNumber",
+    "CalleeName",
+    "CalleeNumber",
+    "CrmId",
+    "CrmlId",
+    "ExtensionFirstName",
+    "ExtensionLastName",
+    "ExtensionEmail",
+    "ContactSyncType",
+    "ContactNumber",
+    "ContactId",
+    "TicketId",
+    "CallDuration",
+    "Talk_Duration",
+    "Talk_Duration_Sec",
+    "Communication_Type",
+    "Call_Status",
+    "Call_Log_Status",
+    "CallDisposition",
+    "RecordPath",
+    "EnableCallRecording",
+];
+const CONTACT_VARIABLES: &[&str] = &[
+    "Phone",
+    "SearchValue",
+    "ContactSyncType",
+    "ContactId",
+    "CustomValue",
+];
+const NEW_CONTACT_VARIABLES: &[&str] = &["FirstName", "LastName", "BusinessNumber", "DisplayName"];
+const TOKEN_VARIABLES: &[&str] = &["AccessToken", "RefreshToken", "redirect_uri"];
+
+/// The variables an action refers to as `.Name` (the first field of a standalone dot),
+/// outside quoted strings. Structural, like [`check_action_delimiters`]; the template
+/// parser makes this exact.
+pub fn referenced_variables(text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find("{{") {
+        let action = &rest[open + 2..];
+        let end = action.find("}}").unwrap_or(action.len());
+        let body = &action[..end];
+        let mut quote: Option<char> = None;
+        let mut previous = '{';
+        let chars: Vec<char> = body.chars().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            let c = chars[i];
+            match quote {
+                Some(q) if c == q => quote = None,
+                Some(_) => {}
+                None if matches!(c, '"' | '`' | '\'') => quote = Some(c),
+                None if c == '.'
+                    && (previous.is_whitespace()
+                        || matches!(previous, '{' | '(' | '|' | ':' | '-')) =>
+                {
+                    let name: String = chars[i + 1..]
+                        .iter()
+                        .take_while(|c| c.is_alphanumeric() || **c == '_')
+                        .collect();
+                    if !name.is_empty() && !names.contains(&name) {
+                        names.push(name.clone());
+                    }
+                    i += name.chars().count();
+                }
+                None => {}
+            }
+            previous = c;
+            i += 1;
+        }
+        rest = &action[(end + 2).min(action.len())..];
+    }
+    names
+}
+
+fn check_variables(view: &TemplateView, report: &mut Report) {
+    let mut known: Vec<&str> = TOKEN_VARIABLES.to_vec();
+    if let Some(auth) = view.scenario("AuthMethod") {
+        known.extend(auth.group("CustomFieldList").map(|p| p.name.as_str()));
+    }
+    for scenario in &view.scenarios {
+        for request in &scenario.requests {
+            known.extend(request.outputs.iter().map(|o| o.name.as_str()));
+        }
+    }
+    for scenario in &view.scenarios {
+        let mut allowed = known.clone();
+        match scenario.id.as_str() {
+            "SyncContactAuto" | "SearchContact" | "Common" => {
+                allowed.extend(CONTACT_VARIABLES);
+                allowed.extend(super::form::CONTACT_FIELDS);
+            }
+            "CreateNewContact" => allowed.extend(NEW_CONTACT_VARIABLES),
+            "CallJournal" | "CreateNewTicket" | "FollowUp" => {
+                allowed.extend(CALL_VARIABLES);
+                allowed.extend(super::form::CONTACT_FIELDS);
+                allowed.extend(NEW_CONTACT_VARIABLES);
+            }
+            _ => {}
+        }
+        let single = TemplateView {
+            info: view.info.clone(),
+            scenarios: vec![scenario.clone()],
+        };
+        for (location, text) in template_strings(&single) {
+            for name in referenced_variables(text) {
+                if !allowed.contains(&name.as_str()) {
+                    report.warning(
+                        "template.unknown_variable",
+                        format!(".{name} is not a variable this scenario has; it renders as an empty string"),
+                        location.clone(),
+                    );
+                }
+            }
+        }
+    }
+}
+
 fn check_contact_mapping(view: &TemplateView, report: &mut Report) {
     let Some(sync) = view.scenario("SyncContactAuto") else {
         return;
@@ -731,6 +860,89 @@ mod tests {
             finding.message
         );
         assert!(finding.location.line.is_some());
+    }
+
+    fn finding<'a>(report: &'a Report, code: &str) -> &'a Finding {
+        report
+            .findings
+            .iter()
+            .find(|f| f.code == code)
+            .unwrap_or_else(|| panic!("no {code} in {:?}", report.findings))
+    }
+
+    #[test]
+    fn every_remaining_kind_has_its_location() {
+        let (_, report) = validate_text("<Template Name=\"x\"/>");
+        let root = finding(&report, "info.root");
+        assert_eq!(
+            (root.severity, root.location.line),
+            (Severity::Error, Some(1))
+        );
+
+        let long_remark = format!("Remark=\"{}\"", "r".repeat(256));
+        let (_, report) = validate_text(&format!(
+            "<Information {GOOD_ROOT} {long_remark}>\n</Information>"
+        ));
+        let remark = finding(&report, "info.remark");
+        assert_eq!(remark.location.attribute.as_deref(), Some("Remark"));
+        assert_eq!(
+            finding(&report, "scenarios.missing").severity,
+            Severity::Error
+        );
+        assert_eq!(finding(&report, "auth.missing").severity, Severity::Error);
+
+        let auth = r#"<Scenario Id="AuthMethod" Type="AUTH"><Parameters>
+<Parameter Name="AuthMethod" Value="basic"/>
+<Parameter Father="CustomFieldList" Name="token" Editor="secret" Title="Token"/>
+</Parameters></Scenario>"#;
+        let (_, report) = validate_text(&template(GOOD_ROOT, auth));
+        let editor = finding(&report, "auth.custom_field_editor");
+        assert_eq!(editor.location.scenario.as_deref(), Some("AuthMethod"));
+        assert_eq!(editor.location.parameter.as_deref(), Some("token"));
+        assert_eq!(editor.location.attribute.as_deref(), Some("Editor"));
+        assert_eq!(
+            (editor.location.line, editor.location.column),
+            (Some(6), Some(58))
+        );
+    }
+
+    #[test]
+    fn referenced_variables_are_found_outside_strings() {
+        assert_eq!(
+            referenced_variables("{{.A}} x {{UrlEncode .B}} {{if .C}}{{end}}"),
+            vec!["A", "B", "C"]
+        );
+        assert_eq!(
+            referenced_variables(r#"{{TimeFormat .T "a.b" "1"}}"#),
+            vec!["T"]
+        );
+        assert_eq!(
+            referenced_variables("{{.username:.password}} {{.a.b}}"),
+            vec!["username", "password", "a"]
+        );
+        assert!(referenced_variables("no actions. here").is_empty());
+    }
+
+    #[test]
+    fn unknown_variables_are_warned_about_where_they_are() {
+        let journal = r#"<Scenario Id="CallJournal" Type="REST"><Requests>
+<Request Name="CallJournal" Method="POST" URLFormat="https://x.test/{{.api_key}}/calls?from={{.CallerNumbr}}&amp;to={{.CalleeNumber}}"/>
+</Requests></Scenario>"#;
+        let (_, report) = validate_text(&template(GOOD_ROOT, &format!("{BASIC_AUTH}\n{journal}")));
+        let unknown: Vec<&Finding> = report
+            .findings
+            .iter()
+            .filter(|f| f.code == "template.unknown_variable")
+            .collect();
+        assert_eq!(unknown.len(), 1, "{:?}", report.findings);
+        assert!(
+            unknown[0].message.starts_with(".CallerNumbr "),
+            "{}",
+            unknown[0].message
+        );
+        assert_eq!(unknown[0].severity, Severity::Warning);
+        assert_eq!(unknown[0].location.attribute.as_deref(), Some("URLFormat"));
+        assert_eq!(unknown[0].location.line, Some(10));
     }
 
     #[test]
