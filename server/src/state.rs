@@ -25,3 +25,11 @@ pub struct AppState {
     pub throttle: Arc<LoginThrottle>,
     pub setup: Arc<SetupToken>,
 }
+
+impl AppState {
+    pub fn templates_service(&self) -> crate::templates_service::TemplatesService {
+        crate::templates_service::TemplatesService {
+            templates: self.templates.clone(),
+        }
+    }
+}

@@ -23,6 +23,22 @@ pub struct Refusal {
     pub findings: Vec<Finding>,
 }
 
+impl Refusal {
+    /// "line 3 column 7: raw '&' …" for the first error, so one line says what and where.
+    pub fn summary(&self) -> String {
+        let first = self.findings.iter().find(|f| f.severity == Severity::Error);
+        match first {
+            Some(finding) => match (finding.location.line, finding.location.column) {
+                (Some(line), Some(column)) => {
+                    format!("line {line} column {column}: {}", finding.message)
+                }
+                _ => finding.message.clone(),
+            },
+            None => "the template is not valid".to_string(),
+        }
+    }
+}
+
 fn error(code: &str, message: String, location: Location) -> Finding {
     Finding {
         severity: Severity::Error,

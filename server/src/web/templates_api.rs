@@ -22,10 +22,9 @@ use std::collections::HashSet;
 use std::io::Write;
 
 use app::template::form::TemplateForm;
-use app::template::model::{documented_attribute_order, Provider};
+use app::template::model::Provider;
 use app::template::validate::Finding;
 use app::template::xml::MAX_TEMPLATE_BYTES;
-use app::template::xml::{write_ordered, XmlDocument};
 use app::viewer::Viewer;
 use axum::body::Bytes;
 use axum::extract::{
@@ -42,6 +41,7 @@ use serde_json::json;
 use crate::state::AppState;
 use crate::storage::templates::{StoredTemplate, TemplateStoreError};
 use crate::template_intake::{accept, Refusal};
+use crate::templates_service::{check_destination, TemplateEditError};
 
 /// Ten files of 1 MiB plus multipart framing.
 const MAX_UPLOAD_BODY_BYTES: usize = 12 * 1024 * 1024;
@@ -82,7 +82,7 @@ impl ApiError {
         ApiError {
             status: StatusCode::UNPROCESSABLE_ENTITY,
             code: "template.invalid",
-            message: refusal_message(&refusal),
+            message: refusal.summary(),
             findings: refusal.findings,
         }
     }
@@ -92,6 +92,23 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = json!({"error": {"code": self.code, "message": self.message, "findings": self.findings}});
         (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<TemplateEditError> for ApiError {
+    fn from(error: TemplateEditError) -> Self {
+        match error {
+            TemplateEditError::Invalid(refusal) => ApiError::invalid_template(refusal),
+            TemplateEditError::WrongDestination { code, message } => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+            }
+            TemplateEditError::Store(error) => error.into(),
+            TemplateEditError::Unreadable(_) => ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "storage",
+                "the stored template could not be read",
+            ),
+        }
     }
 }
 
@@ -118,23 +135,6 @@ impl From<TemplateStoreError> for ApiError {
                 )
             }
         }
-    }
-}
-
-/// "line 3 column 7: raw '&' …" for the first error, so one line says what and where.
-fn refusal_message(refusal: &Refusal) -> String {
-    let first = refusal
-        .findings
-        .iter()
-        .find(|f| f.severity == app::template::validate::Severity::Error);
-    match first {
-        Some(finding) => match (finding.location.line, finding.location.column) {
-            (Some(line), Some(column)) => {
-                format!("line {line} column {column}: {}", finding.message)
-            }
-            _ => finding.message.clone(),
-        },
-        None => "the template is not valid".to_string(),
     }
 }
 
@@ -421,14 +421,6 @@ fn is_json(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.starts_with("application/json"))
 }
 
-/// A new template's Key: 32 lowercase hex characters (TEMPLATE-FORMAT.md).
-fn new_key() -> String {
-    use rand::RngCore;
-    let mut bytes = [0u8; 16];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn form_from(bytes: &[u8]) -> Result<TemplateForm, ApiError> {
     serde_json::from_slice(bytes).map_err(|e| {
         ApiError::new(
@@ -437,11 +429,6 @@ fn form_from(bytes: &[u8]) -> Result<TemplateForm, ApiError> {
             format!("the form is not valid JSON for a template: {e}"),
         )
     })
-}
-
-/// Canonical text of a document built or edited through the form.
-fn canonical_text(document: &XmlDocument) -> String {
-    write_ordered(document, documented_attribute_order)
 }
 
 async fn create_or_upload(
@@ -465,18 +452,11 @@ async fn create_or_upload(
     let body = Bytes::from_request(request, &state)
         .await
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "form.unreadable", e.to_string()))?;
-    let mut form = form_from(&body)?;
-    if form.provider.is_empty() {
-        form.provider = provider.as_str().to_string();
-    }
-    if form.key.is_empty() {
-        form.key = new_key();
-    }
-    let accepted =
-        accept(&canonical_text(&form.to_new_document())).map_err(ApiError::invalid_template)?;
-    check_destination(&accepted.record, provider, None)?;
-    let stored = state.templates.create(accepted.record).await?;
-    tracing::info!(provider = provider.as_str(), key = %stored.record.key, "template created from the form");
+    let form = form_from(&body)?;
+    let stored = state
+        .templates_service()
+        .create_from_form(provider, form)
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({"template": TemplateSummary::from(&stored)})),
@@ -495,32 +475,10 @@ async fn replace_or_edit(
         return replace_one(&state, provider, key, &body).await;
     }
     let form = form_from(&body)?;
-    let stored =
-        state
-            .templates
-            .get(provider, &key)
-            .await?
-            .ok_or_else(|| TemplateStoreError::NotFound {
-                provider,
-                key: key.clone(),
-            })?;
-    // Stored text was valid when it was stored; a failure here is a storage fault.
-    let original = app::template::xml::parse(&stored.record.xml).map_err(|e| {
-        tracing::error!(%key, error = %e, "a stored template no longer parses");
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "storage",
-            "the stored template could not be read",
-        )
-    })?;
-    let edited = form.apply(&original);
-    let mut accepted = accept(&canonical_text(&edited)).map_err(ApiError::invalid_template)?;
-    check_destination(&accepted.record, provider, Some(&key))?;
-    if accepted.record.logo.is_none() {
-        accepted.record.logo = stored.record.logo;
-    }
-    let stored = state.templates.replace(accepted.record).await?;
-    tracing::info!(provider = provider.as_str(), %key, "template edited through the form");
+    let stored = state
+        .templates_service()
+        .edit_with_form(provider, &key, &form)
+        .await?;
     Ok(Json(json!({"template": TemplateSummary::from(&stored)})).into_response())
 }
 
@@ -605,34 +563,6 @@ fn template_text(bytes: &[u8]) -> Result<String, ApiError> {
             ),
         )
     })
-}
-
-/// The template's own Provider (and Key, for a replace) must match where it is sent.
-fn check_destination(
-    record: &crate::storage::templates::TemplateRecord,
-    provider: Provider,
-    key: Option<&str>,
-) -> Result<(), ApiError> {
-    if record.provider != provider {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "template.provider",
-            format!(
-                "this is a {} template (Provider=\"{}\"); add it to the {} templates",
-                record.provider.as_str(),
-                record.provider.as_str(),
-                record.provider.as_str()
-            ),
-        ));
-    }
-    if let Some(key) = key.filter(|k| *k != record.key) {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "template.key",
-            format!("the file's Key is \"{}\", not \"{key}\"", record.key),
-        ));
-    }
-    Ok(())
 }
 
 /// One uploaded file's outcome.
@@ -732,7 +662,7 @@ async fn store_upload(
         Err(error) => return UploadResult::refused(file, error),
     };
     if let Err(error) = check_destination(&accepted.record, provider, None) {
-        return UploadResult::refused(file, error);
+        return UploadResult::refused(file, error.into());
     }
     let key = accepted.record.key.clone();
     let name = accepted.record.name.clone();

@@ -1,0 +1,136 @@
+//! Template work shared by the REST API and the page's server functions: creating a
+//! template from the editor's form, editing one through it, and reading its form back.
+//! One place for this logic; the callers only translate errors.
+
+use app::template::form::TemplateForm;
+use app::template::model::{documented_attribute_order, Provider};
+use app::template::xml::{parse, write_ordered, XmlDocument};
+
+use crate::storage::templates::{
+    StoredTemplate, TemplateRecord, TemplateRepository, TemplateStoreError,
+};
+use crate::template_intake::{accept, Refusal};
+
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateEditError {
+    #[error("{}", .0.summary())]
+    Invalid(Refusal),
+    #[error("{message}")]
+    WrongDestination { code: &'static str, message: String },
+    #[error(transparent)]
+    Store(#[from] TemplateStoreError),
+    #[error("the stored template \"{0}\" could not be read")]
+    Unreadable(String),
+}
+
+/// A new template's Key: 32 lowercase hex characters (TEMPLATE-FORMAT.md).
+pub fn new_key() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Canonical text of a document built or edited through the form.
+pub fn canonical_text(document: &XmlDocument) -> String {
+    write_ordered(document, documented_attribute_order)
+}
+
+/// The template's own Provider (and Key, for a replace) must match where it is sent.
+pub fn check_destination(
+    record: &TemplateRecord,
+    provider: Provider,
+    key: Option<&str>,
+) -> Result<(), TemplateEditError> {
+    if record.provider != provider {
+        let own = record.provider.as_str();
+        return Err(TemplateEditError::WrongDestination {
+            code: "template.provider",
+            message: format!(
+                "this is a {own} template (Provider=\"{own}\"); add it to the {own} templates"
+            ),
+        });
+    }
+    if let Some(key) = key.filter(|k| *k != record.key) {
+        return Err(TemplateEditError::WrongDestination {
+            code: "template.key",
+            message: format!("the file's Key is \"{}\", not \"{key}\"", record.key),
+        });
+    }
+    Ok(())
+}
+
+#[derive(Clone)]
+pub struct TemplatesService {
+    pub templates: TemplateRepository,
+}
+
+impl TemplatesService {
+    async fn stored_document(
+        &self,
+        provider: Provider,
+        key: &str,
+    ) -> Result<(StoredTemplate, XmlDocument), TemplateEditError> {
+        let stored = self.templates.get(provider, key).await?.ok_or_else(|| {
+            TemplateStoreError::NotFound {
+                provider,
+                key: key.to_string(),
+            }
+        })?;
+        // Stored text was valid when it was stored; a failure here is a storage fault.
+        let document = parse(&stored.record.xml).map_err(|e| {
+            tracing::error!(%key, error = %e, "a stored template no longer parses");
+            TemplateEditError::Unreadable(key.to_string())
+        })?;
+        Ok((stored, document))
+    }
+
+    pub async fn form_of(
+        &self,
+        provider: Provider,
+        key: &str,
+    ) -> Result<TemplateForm, TemplateEditError> {
+        let (_, document) = self.stored_document(provider, key).await?;
+        Ok(TemplateForm::read(&document))
+    }
+
+    /// Stores a new template built from the form alone; an empty Key gets a fresh one.
+    pub async fn create_from_form(
+        &self,
+        provider: Provider,
+        mut form: TemplateForm,
+    ) -> Result<StoredTemplate, TemplateEditError> {
+        if form.provider.is_empty() {
+            form.provider = provider.as_str().to_string();
+        }
+        if form.key.is_empty() {
+            form.key = new_key();
+        }
+        let accepted =
+            accept(&canonical_text(&form.to_new_document())).map_err(TemplateEditError::Invalid)?;
+        check_destination(&accepted.record, provider, None)?;
+        let stored = self.templates.create(accepted.record).await?;
+        tracing::info!(provider = provider.as_str(), key = %stored.record.key, "template created from the form");
+        Ok(stored)
+    }
+
+    /// Applies the form to the stored template and stores the regenerated text; whatever
+    /// the form does not show stays as it was.
+    pub async fn edit_with_form(
+        &self,
+        provider: Provider,
+        key: &str,
+        form: &TemplateForm,
+    ) -> Result<StoredTemplate, TemplateEditError> {
+        let (stored, original) = self.stored_document(provider, key).await?;
+        let edited = form.apply(&original);
+        let mut accepted = accept(&canonical_text(&edited)).map_err(TemplateEditError::Invalid)?;
+        check_destination(&accepted.record, provider, Some(key))?;
+        if accepted.record.logo.is_none() {
+            accepted.record.logo = stored.record.logo;
+        }
+        let stored = self.templates.replace(accepted.record).await?;
+        tracing::info!(provider = provider.as_str(), %key, "template edited through the form");
+        Ok(stored)
+    }
+}
