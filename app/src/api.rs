@@ -2,7 +2,7 @@
 //! hands the work to the [`crate::backend`] the server provides.
 
 use leptos::prelude::*;
-use leptos::server_fn::codec::GetUrl;
+use leptos::server_fn::codec::{GetUrl, Json};
 
 #[cfg(feature = "ssr")]
 use crate::accounts::{check_new_password, check_token_name, normalize_email, Role};
@@ -10,6 +10,10 @@ use crate::accounts::{AccountSummary, ApiTokenSummary, CreatedApiToken};
 #[cfg(feature = "ssr")]
 use crate::backend::{backend, require_admin, require_admin_viewer, with_status};
 use crate::error::PortalError;
+use crate::template::form::TemplateForm;
+#[cfg(feature = "ssr")]
+use crate::template::model::Provider;
+use crate::template::TemplateSummary;
 
 #[server(input = GetUrl, endpoint = "list_accounts")]
 pub async fn list_accounts() -> Result<Vec<AccountSummary>, PortalError> {
@@ -124,6 +128,86 @@ pub async fn revoke_api_token(csrf_token: String, id: i32) -> Result<(), PortalE
         async {
             let actor = require_admin(&csrf_token)?;
             backend()?.api_tokens.revoke_token(&actor, id).await
+        }
+        .await,
+    )
+}
+
+#[cfg(feature = "ssr")]
+fn provider_param(text: &str) -> Result<Provider, PortalError> {
+    Provider::parse(text).ok_or_else(|| {
+        PortalError::invalid(
+            "provider",
+            format!("must be crm or helpdesk, not \"{text}\""),
+        )
+    })
+}
+
+#[server(input = GetUrl, endpoint = "list_templates")]
+pub async fn list_templates(provider: String) -> Result<Vec<TemplateSummary>, PortalError> {
+    with_status(
+        async {
+            require_admin_viewer()?;
+            backend()?
+                .templates
+                .list_templates(provider_param(&provider)?)
+                .await
+        }
+        .await,
+    )
+}
+
+#[server(input = GetUrl, endpoint = "load_template_form")]
+pub async fn load_template_form(
+    provider: String,
+    key: String,
+) -> Result<TemplateForm, PortalError> {
+    with_status(
+        async {
+            require_admin_viewer()?;
+            backend()?
+                .templates
+                .template_form(provider_param(&provider)?, &key)
+                .await
+        }
+        .await,
+    )
+}
+
+/// Creates (`key` absent) or edits a template through the editor's form. JSON-encoded: the
+/// form is nested; the CSRF middleware reads `csrf_token` from the JSON object.
+#[server(input = Json, endpoint = "save_template")]
+pub async fn save_template(
+    csrf_token: String,
+    provider: String,
+    key: Option<String>,
+    form: TemplateForm,
+) -> Result<TemplateSummary, PortalError> {
+    with_status(
+        async {
+            let actor = require_admin(&csrf_token)?;
+            backend()?
+                .templates
+                .save_template(&actor, provider_param(&provider)?, key.as_deref(), form)
+                .await
+        }
+        .await,
+    )
+}
+
+#[server(input = Json, endpoint = "delete_templates")]
+pub async fn delete_templates(
+    csrf_token: String,
+    provider: String,
+    keys: Vec<String>,
+) -> Result<u64, PortalError> {
+    with_status(
+        async {
+            let actor = require_admin(&csrf_token)?;
+            backend()?
+                .templates
+                .delete_templates(&actor, provider_param(&provider)?, &keys)
+                .await
         }
         .await,
     )

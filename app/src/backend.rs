@@ -10,6 +10,9 @@ use subtle::ConstantTimeEq;
 
 use crate::accounts::{AccountSummary, ApiTokenSummary, CreatedApiToken, CurrentUser, Role};
 use crate::error::PortalError;
+use crate::template::form::TemplateForm;
+use crate::template::model::Provider;
+use crate::template::TemplateSummary;
 use crate::viewer::Viewer;
 
 /// Account management as the Accounts page needs it. `actor` is the signed-in admin; the
@@ -51,11 +54,38 @@ pub trait ApiTokenAdmin: Send + Sync + 'static {
     async fn revoke_token(&self, actor: &CurrentUser, id: i32) -> Result<(), PortalError>;
 }
 
+/// Template management as the Template Management pages need it.
+#[async_trait]
+pub trait TemplateAdmin: Send + Sync + 'static {
+    async fn list_templates(&self, provider: Provider)
+        -> Result<Vec<TemplateSummary>, PortalError>;
+    async fn template_form(
+        &self,
+        provider: Provider,
+        key: &str,
+    ) -> Result<TemplateForm, PortalError>;
+    /// Creates (`key` None) or edits the template through the form.
+    async fn save_template(
+        &self,
+        actor: &CurrentUser,
+        provider: Provider,
+        key: Option<&str>,
+        form: TemplateForm,
+    ) -> Result<TemplateSummary, PortalError>;
+    async fn delete_templates(
+        &self,
+        actor: &CurrentUser,
+        provider: Provider,
+        keys: &[String],
+    ) -> Result<u64, PortalError>;
+}
+
 /// The server provides one of these as Leptos context for every request.
 #[derive(Clone)]
 pub struct Backend {
     pub accounts: Arc<dyn AccountAdmin>,
     pub api_tokens: Arc<dyn ApiTokenAdmin>,
+    pub templates: Arc<dyn TemplateAdmin>,
 }
 
 pub fn backend() -> Result<Backend, PortalError> {

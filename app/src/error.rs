@@ -17,6 +17,12 @@ pub enum PortalError {
     Invalid { field: String, message: String },
     #[error("{0}")]
     Conflict(String),
+    /// The validator refused a template: the first problem, and every finding.
+    #[error("{message}")]
+    InvalidTemplate {
+        message: String,
+        findings: Vec<crate::template::validate::Finding>,
+    },
     #[error("{0} was not found. It may have been deleted; reload the page.")]
     NotFound(String),
     /// Details stay in the server log; the page only learns that something failed.
@@ -39,7 +45,7 @@ impl PortalError {
         match self {
             PortalError::NotSignedIn => 401,
             PortalError::Forbidden | PortalError::InvalidCsrf => 403,
-            PortalError::Invalid { .. } => 422,
+            PortalError::Invalid { .. } | PortalError::InvalidTemplate { .. } => 422,
             PortalError::Conflict(_) => 409,
             PortalError::NotFound(_) => 404,
             PortalError::Internal(_) | PortalError::Transport(_) => 500,

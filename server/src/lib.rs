@@ -9,6 +9,7 @@ pub mod state;
 pub mod storage;
 pub mod template_cli;
 pub mod template_intake;
+pub mod templates_admin;
 pub mod templates_service;
 pub mod web;
 

@@ -5,6 +5,7 @@
 use app::template::form::TemplateForm;
 use app::template::model::{documented_attribute_order, Provider};
 use app::template::xml::{parse, write_ordered, XmlDocument};
+use app::template::TemplateSummary;
 
 use crate::storage::templates::{
     StoredTemplate, TemplateRecord, TemplateRepository, TemplateStoreError,
@@ -58,6 +59,22 @@ pub fn check_destination(
         });
     }
     Ok(())
+}
+
+pub fn summary_of(stored: &StoredTemplate) -> TemplateSummary {
+    let record = &stored.record;
+    TemplateSummary {
+        provider: record.provider,
+        key: record.key.clone(),
+        name: record.name.clone(),
+        remark: record.remark.clone(),
+        version: record.version.clone(),
+        revision: stored.revision,
+        created_at: stored.created_at,
+        updated_at: stored.updated_at,
+        has_logo: record.logo.is_some(),
+        warnings: record.warnings.clone(),
+    }
 }
 
 #[derive(Clone)]

@@ -20,6 +20,7 @@ on_both_databases!(
     only_admins_with_a_csrf_token_change_templates,
     a_template_is_created_from_the_form_and_edited_through_it,
     twenty_concurrent_uploads_store_exactly_ten,
+    the_pages_server_functions_list_load_save_and_delete,
 );
 
 fn fixture_text() -> String {
@@ -509,4 +510,99 @@ async fn twenty_concurrent_uploads_store_exactly_ten(db: Db) {
     let refused = statuses.iter().filter(|s| *s == "refused").count();
     assert_eq!((stored, refused), (10, 10), "{statuses:?}");
     assert_eq!(admin.list("crm").await["count"], 10);
+}
+
+async fn the_pages_server_functions_list_load_save_and_delete(db: Db) {
+    use app::template::form::TemplateForm;
+    let server = TestServer::start(db).await;
+    let admin = admin(&server).await;
+    let call = |function: &str, body: Value| {
+        admin
+            .browser
+            .client
+            .post(admin.browser.url(&format!("/api/{function}")))
+            .json(&body)
+            .send()
+    };
+    let mut form = TemplateForm::read(&app::template::xml::parse(&fixture_text()).unwrap());
+    form.key = "from_editor".into();
+
+    let no_token = call(
+        "save_template",
+        serde_json::json!({"provider": "crm", "key": null, "form": form}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        no_token.status(),
+        StatusCode::FORBIDDEN,
+        "JSON server functions need the CSRF token too"
+    );
+    let forged = call(
+        "save_template",
+        serde_json::json!({"csrf_token": "forged", "provider": "crm", "key": null, "form": form}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+
+    let created = call(
+        "save_template",
+        serde_json::json!({"csrf_token": admin.csrf, "provider": "crm", "key": null, "form": form}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(created.status(), StatusCode::OK);
+    let created: Value = created.json().await.unwrap();
+    assert_eq!(created["key"], "from_editor");
+
+    let listed: Value = admin
+        .browser
+        .get("/api/list_templates?provider=crm")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed[0]["key"], "from_editor");
+    let loaded: TemplateForm = admin
+        .browser
+        .get("/api/load_template_form?provider=crm&key=from_editor")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(loaded, form);
+
+    let mut edited = loaded.clone();
+    edited.max_concurrent_request = "500".into();
+    let refused = call("save_template", serde_json::json!({"csrf_token": admin.csrf, "provider": "crm", "key": "from_editor", "form": edited})).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let refused: Value = refused.json().await.unwrap();
+    let findings = refused["InvalidTemplate"]["findings"].as_array().unwrap();
+    assert_eq!(
+        findings[0]["code"], "info.max_concurrent_request",
+        "{refused}"
+    );
+    assert_eq!(findings[0]["location"]["attribute"], "MaxConcurrentRequest");
+
+    edited.max_concurrent_request = "7".into();
+    let saved: Value = call("save_template", serde_json::json!({"csrf_token": admin.csrf, "provider": "crm", "key": "from_editor", "form": edited}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(saved["revision"], 2);
+
+    let deleted: Value = call(
+        "delete_templates",
+        serde_json::json!({"csrf_token": admin.csrf, "provider": "crm", "keys": ["from_editor"]}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(deleted, 1);
+    assert_eq!(admin.list("crm").await["count"], 0);
 }

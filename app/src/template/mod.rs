@@ -10,3 +10,21 @@ pub mod logo;
 pub mod model;
 pub mod validate;
 pub mod xml;
+
+use serde::{Deserialize, Serialize};
+
+/// A stored template as lists show it (no XML, no logo bytes).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateSummary {
+    pub provider: model::Provider,
+    pub key: String,
+    pub name: String,
+    pub remark: String,
+    pub version: String,
+    pub revision: i32,
+    /// Unix seconds.
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub has_logo: bool,
+    pub warnings: Vec<validate::Finding>,
+}

@@ -1,8 +1,8 @@
 //! Cross-site request forgery protection for every state-changing request.
 //!
-//! A request that is not GET, HEAD or OPTIONS must carry the session's token, either in the
-//! `x-csrf-token` header or, for form posts (HTML forms and server functions), in the
-//! `csrf_token` field of its URL-encoded body.
+//! A request that is not GET, HEAD or OPTIONS must carry the session's token: in the
+//! `x-csrf-token` header, or in the `csrf_token` field of its body when that body is
+//! URL-encoded (HTML forms, server functions) or a JSON object (JSON server functions).
 
 use app::viewer::{Viewer, CSRF_FIELD};
 use axum::body::{to_bytes, Body};
@@ -22,12 +22,34 @@ fn is_safe(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-fn is_form(request: &Request) -> bool {
-    request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.starts_with("application/x-www-form-urlencoded"))
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum BodyKind {
+    Form,
+    Json,
+}
+
+fn body_kind(request: &Request) -> Option<BodyKind> {
+    let content_type = request.headers().get(header::CONTENT_TYPE)?.to_str().ok()?;
+    if content_type.starts_with("application/x-www-form-urlencoded") {
+        Some(BodyKind::Form)
+    } else if content_type.starts_with("application/json") {
+        Some(BodyKind::Json)
+    } else {
+        None
+    }
+}
+
+fn token_in_body(kind: BodyKind, bytes: &[u8]) -> Option<String> {
+    match kind {
+        BodyKind::Form => url::form_urlencoded::parse(bytes)
+            .find(|(name, _)| name == CSRF_FIELD)
+            .map(|(_, value)| value.into_owned()),
+        BodyKind::Json => serde_json::from_slice::<serde_json::Value>(bytes)
+            .ok()?
+            .get(CSRF_FIELD)?
+            .as_str()
+            .map(str::to_string),
+    }
 }
 
 fn refused(message: &'static str) -> Response {
@@ -62,17 +84,14 @@ pub async fn verify(request: Request, next: Next) -> Response {
         return refused("The request's CSRF token is not valid. Reload the page and try again.");
     }
 
-    if !is_form(&request) {
+    let Some(kind) = body_kind(&request) else {
         return refused("This request needs a CSRF token. Reload the page and try again.");
-    }
+    };
     let (parts, body) = request.into_parts();
     let Ok(bytes) = to_bytes(body, MAX_FORM_BYTES).await else {
         return (StatusCode::PAYLOAD_TOO_LARGE, "The form is too large.").into_response();
     };
-    let form_token = url::form_urlencoded::parse(&bytes)
-        .find(|(name, _)| name == CSRF_FIELD)
-        .map(|(_, value)| value.into_owned());
-    match form_token {
+    match token_in_body(kind, &bytes) {
         Some(token) if secrets_match(&token, &expected) => {
             next.run(Request::from_parts(parts, Body::from(bytes))).await
         }

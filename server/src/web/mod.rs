@@ -26,6 +26,7 @@ use crate::accounts_service::AccountsService;
 use crate::api_tokens_service::ApiTokensService;
 use crate::auth::{csrf, viewer};
 use crate::state::AppState;
+use crate::templates_admin::TemplatesAdmin;
 
 pub const SESSION_COOKIE: &str = "patchbay_session";
 /// A session unused for this long ends.
@@ -48,6 +49,9 @@ pub fn router(state: AppState) -> Router {
         }),
         api_tokens: Arc::new(ApiTokensService {
             tokens: state.api_tokens.clone(),
+        }),
+        templates: Arc::new(TemplatesAdmin {
+            service: state.templates_service(),
         }),
     };
     let routes = generate_route_list(App);

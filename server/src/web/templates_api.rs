@@ -25,6 +25,7 @@ use app::template::form::TemplateForm;
 use app::template::model::Provider;
 use app::template::validate::Finding;
 use app::template::xml::MAX_TEMPLATE_BYTES;
+use app::template::TemplateSummary;
 use app::viewer::Viewer;
 use axum::body::Bytes;
 use axum::extract::{
@@ -41,7 +42,7 @@ use serde_json::json;
 use crate::state::AppState;
 use crate::storage::templates::{StoredTemplate, TemplateStoreError};
 use crate::template_intake::{accept, Refusal};
-use crate::templates_service::{check_destination, TemplateEditError};
+use crate::templates_service::{check_destination, summary_of, TemplateEditError};
 
 /// Ten files of 1 MiB plus multipart framing.
 const MAX_UPLOAD_BODY_BYTES: usize = 12 * 1024 * 1024;
@@ -192,38 +193,6 @@ impl<S: Send + Sync> FromRequestParts<S> for AdminFor {
     }
 }
 
-#[derive(Serialize)]
-struct TemplateSummary {
-    provider: Provider,
-    key: String,
-    name: String,
-    remark: String,
-    version: String,
-    revision: i32,
-    created_at: i64,
-    updated_at: i64,
-    has_logo: bool,
-    warnings: Vec<Finding>,
-}
-
-impl From<&StoredTemplate> for TemplateSummary {
-    fn from(stored: &StoredTemplate) -> Self {
-        let record = &stored.record;
-        TemplateSummary {
-            provider: record.provider,
-            key: record.key.clone(),
-            name: record.name.clone(),
-            remark: record.remark.clone(),
-            version: record.version.clone(),
-            revision: stored.revision,
-            created_at: stored.created_at,
-            updated_at: stored.updated_at,
-            has_logo: record.logo.is_some(),
-            warnings: record.warnings.clone(),
-        }
-    }
-}
-
 #[derive(Deserialize, Default)]
 pub struct Selection {
     format: Option<String>,
@@ -253,7 +222,7 @@ async fn list_or_zip(
     match selection.format.as_deref() {
         None | Some("json") => {
             let count = templates.len();
-            let items: Vec<TemplateSummary> = templates.iter().map(TemplateSummary::from).collect();
+            let items: Vec<TemplateSummary> = templates.iter().map(summary_of).collect();
             Ok(Json(json!({"provider": provider, "count": count, "limit": crate::storage::templates::MAX_TEMPLATES_PER_PROVIDER, "templates": items})).into_response())
         }
         Some("zip") => {
@@ -380,7 +349,7 @@ async fn get_one(
         .ok_or(TemplateStoreError::NotFound { provider, key })?;
     match selection.format.as_deref() {
         None | Some("json") => {
-            let summary = TemplateSummary::from(&stored);
+            let summary = summary_of(&stored);
             Ok(Json(json!({"template": summary, "xml": stored.record.xml})).into_response())
         }
         Some("xml") => {
@@ -459,7 +428,7 @@ async fn create_or_upload(
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"template": TemplateSummary::from(&stored)})),
+        Json(json!({"template": summary_of(&stored)})),
     )
         .into_response())
 }
@@ -479,7 +448,7 @@ async fn replace_or_edit(
         .templates_service()
         .edit_with_form(provider, &key, &form)
         .await?;
-    Ok(Json(json!({"template": TemplateSummary::from(&stored)})).into_response())
+    Ok(Json(json!({"template": summary_of(&stored)})).into_response())
 }
 
 async fn replace_one(
@@ -492,7 +461,7 @@ async fn replace_one(
     let accepted = accept(&text).map_err(ApiError::invalid_template)?;
     check_destination(&accepted.record, provider, Some(&key))?;
     let stored = state.templates.replace(accepted.record).await?;
-    Ok(Json(json!({"template": TemplateSummary::from(&stored)})).into_response())
+    Ok(Json(json!({"template": summary_of(&stored)})).into_response())
 }
 
 async fn delete_one(

@@ -1,0 +1,107 @@
+//! Template management behind the pages' server functions, over [`TemplatesService`].
+
+use app::accounts::CurrentUser;
+use app::backend::TemplateAdmin;
+use app::error::PortalError;
+use app::template::form::TemplateForm;
+use app::template::model::Provider;
+use app::template::TemplateSummary;
+use async_trait::async_trait;
+
+use crate::storage::templates::TemplateStoreError;
+use crate::templates_service::{summary_of, TemplateEditError, TemplatesService};
+
+pub struct TemplatesAdmin {
+    pub service: TemplatesService,
+}
+
+fn portal_error(error: TemplateEditError) -> PortalError {
+    match error {
+        TemplateEditError::Invalid(refusal) => PortalError::InvalidTemplate {
+            message: refusal.summary(),
+            findings: refusal.findings,
+        },
+        TemplateEditError::WrongDestination { message, .. } => {
+            PortalError::invalid("template", message)
+        }
+        TemplateEditError::Store(error) => store_error(error),
+        TemplateEditError::Unreadable(key) => {
+            tracing::error!(%key, "stored template unreadable");
+            PortalError::Internal("storage".into())
+        }
+    }
+}
+
+fn store_error(error: TemplateStoreError) -> PortalError {
+    match error {
+        TemplateStoreError::LimitReached(_) | TemplateStoreError::DuplicateKey { .. } => {
+            PortalError::Conflict(error.to_string())
+        }
+        TemplateStoreError::NotFound { key, .. } => {
+            PortalError::NotFound(format!("The template {key}"))
+        }
+        other => {
+            tracing::error!(error = %other, "template storage failed");
+            PortalError::Internal("storage".into())
+        }
+    }
+}
+
+#[async_trait]
+impl TemplateAdmin for TemplatesAdmin {
+    async fn list_templates(
+        &self,
+        provider: Provider,
+    ) -> Result<Vec<TemplateSummary>, PortalError> {
+        let templates = self
+            .service
+            .templates
+            .list(provider)
+            .await
+            .map_err(store_error)?;
+        Ok(templates.iter().map(summary_of).collect())
+    }
+
+    async fn template_form(
+        &self,
+        provider: Provider,
+        key: &str,
+    ) -> Result<TemplateForm, PortalError> {
+        self.service
+            .form_of(provider, key)
+            .await
+            .map_err(portal_error)
+    }
+
+    async fn save_template(
+        &self,
+        actor: &CurrentUser,
+        provider: Provider,
+        key: Option<&str>,
+        form: TemplateForm,
+    ) -> Result<TemplateSummary, PortalError> {
+        let stored = match key {
+            None => self.service.create_from_form(provider, form).await,
+            Some(key) => self.service.edit_with_form(provider, key, &form).await,
+        }
+        .map_err(portal_error)?;
+        tracing::info!(actor = %actor.email, key = %stored.record.key, "template saved from the editor");
+        Ok(summary_of(&stored))
+    }
+
+    async fn delete_templates(
+        &self,
+        actor: &CurrentUser,
+        provider: Provider,
+        keys: &[String],
+    ) -> Result<u64, PortalError> {
+        let deleted = self
+            .service
+            .templates
+            .delete(provider, keys)
+            .await
+            .map_err(store_error)?;
+        tracing::info!(actor = %actor.email, deleted, "templates deleted from the list");
+        Ok(deleted)
+    }
+}
