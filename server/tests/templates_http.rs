@@ -274,6 +274,25 @@ async fn a_text_file_posing_as_a_png_logo_is_refused(db: Db) {
     );
     let (_, body) = admin.upload("crm", &[("logo.xml", text)], &[]).await;
     assert_eq!(body["results"][0]["status"], "stored", "{body}");
+
+    admin
+        .upload("crm", &[("plain.xml", crm_template("plain"))], &[])
+        .await;
+    let default = admin
+        .browser
+        .get("/api/v1/templates/crm/plain?format=logo")
+        .await;
+    assert_eq!(default.headers()["content-type"], "image/png");
+    let default = default.bytes().await.unwrap();
+    assert_eq!(
+        app::template::logo::check_logo(&default),
+        Ok("image/png"),
+        "a real PNG"
+    );
+    assert_eq!(
+        default.as_ref(),
+        server::web::templates_api::DEFAULT_LOGO_PNG
+    );
     let logo = admin
         .browser
         .get("/api/v1/templates/crm/logo?format=logo")

@@ -10,7 +10,7 @@
 //! | `DELETE {provider}?keys=a,b` | delete several |
 //! | `GET {provider}/{key}` | one template (JSON, with its XML) |
 //! | `GET {provider}/{key}?format=xml` | download it as `<name>.xml`, byte for byte as stored |
-//! | `GET {provider}/{key}?format=logo` | its logo image |
+//! | `GET {provider}/{key}?format=logo` | its logo image (a default one when it has none) |
 //! | `PUT {provider}/{key}` (body: the XML) | replace it |
 //! | `PUT {provider}/{key}` (JSON: the editor's form) | edit it: the form is applied to the stored template, the rest kept |
 //! | `DELETE {provider}/{key}` | delete it |
@@ -43,6 +43,9 @@ use crate::state::AppState;
 use crate::storage::templates::{StoredTemplate, TemplateStoreError};
 use crate::template_intake::{accept, Refusal};
 use crate::templates_service::{check_destination, summary_of, TemplateEditError};
+
+/// The logo of templates uploaded without `<LogoImage>`: a 150×150 plug.
+pub const DEFAULT_LOGO_PNG: &[u8] = include_bytes!("../../assets/default-logo.png");
 
 /// Ten files of 1 MiB plus multipart framing.
 const MAX_UPLOAD_BODY_BYTES: usize = 12 * 1024 * 1024;
@@ -360,21 +363,15 @@ async fn get_one(
                 &name,
             ))
         }
-        Some("logo") => match stored.record.logo {
-            Some(logo) => {
-                let media_type = if logo.media_type == "image/jpeg" {
-                    "image/jpeg"
-                } else {
-                    "image/png"
-                };
-                Ok(([(header::CONTENT_TYPE, media_type)], logo.bytes).into_response())
-            }
-            None => Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                "logo.none",
-                "this template has no logo of its own",
-            )),
-        },
+        Some("logo") => {
+            // A template without a logo of its own shows the default (TEMPLATE-FORMAT.md).
+            let (media_type, bytes) = match stored.record.logo {
+                Some(logo) if logo.media_type == "image/jpeg" => ("image/jpeg", logo.bytes),
+                Some(logo) => ("image/png", logo.bytes),
+                None => ("image/png", DEFAULT_LOGO_PNG.to_vec()),
+            };
+            Ok(([(header::CONTENT_TYPE, media_type)], bytes).into_response())
+        }
         Some(other) => Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "format.unknown",
