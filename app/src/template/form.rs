@@ -6,33 +6,9 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::model::CONTACT_FIELDS;
 use super::model::{RequestView, ScenarioView, TemplateView};
 use super::xml::{XmlDocument, XmlElement, XmlNode};
-
-/// Contact fields in the editor's order, with the `Output` name each maps to.
-pub const CONTACT_FIELDS: &[&str] = &[
-    "ContactsId",
-    "FirstName",
-    "LastName",
-    "Company",
-    "Email",
-    "BusinessNumber",
-    "BusinessNumber2",
-    "BusinessFaxNumber",
-    "MobileNumber",
-    "MobileNumber2",
-    "HomeNumber",
-    "HomeNumber2",
-    "HomeFaxNumber",
-    "OtherNumber",
-    "ZipCode",
-    "Street",
-    "City",
-    "State",
-    "Country",
-    "Remark",
-    "CustomValue",
-];
 
 const USER_OUTPUTS: [&str; 4] = ["UserUniqueId", "FirstName", "LastName", "Email"];
 
@@ -518,24 +494,41 @@ fn is_setting(e: &XmlElement, name: &str) -> bool {
         && e.attribute("Father").unwrap_or_default().is_empty()
 }
 
-/// Sets a scenario setting (`<Parameter Name Value>` without a group), in place.
-fn set_setting(scenario: &mut XmlElement, name: &str, value: &str) {
-    let exists = scenario
-        .child("Parameters")
-        .is_some_and(|p| has_child(p, |e| is_setting(e, name)));
+/// Sets `attribute` to `value` on the child of `parent`'s `container` that `matches`; when
+/// there is none and `value` is not empty, appends the element `create` makes. An empty
+/// value never creates anything, so applying an unedited form adds nothing.
+fn upsert(
+    parent: &mut XmlElement,
+    container: &str,
+    matches: impl Fn(&XmlElement) -> bool,
+    attribute: &str,
+    value: &str,
+    create: impl FnOnce() -> XmlElement,
+) {
+    let exists = parent
+        .child(container)
+        .is_some_and(|c| has_child(c, &matches));
     if exists {
-        let parameters = child_mut(scenario, "Parameters");
-        if let Some(parameter) = find_mut(parameters, |e| is_setting(e, name)) {
-            parameter.set_attribute("Value", value);
+        if let Some(target) = find_mut(child_mut(parent, container), &matches) {
+            target.set_attribute(attribute, value);
         }
     } else if !value.is_empty() {
-        child_mut(scenario, "Parameters")
+        child_mut(parent, container)
             .children
-            .push(XmlNode::Element(element(
-                "Parameter",
-                &[("Name", name), ("Value", value)],
-            )));
+            .push(XmlNode::Element(create()));
     }
+}
+
+/// Sets a scenario setting (`<Parameter Name Value>` without a group), in place.
+fn set_setting(scenario: &mut XmlElement, name: &str, value: &str) {
+    upsert(
+        scenario,
+        "Parameters",
+        |e| is_setting(e, name),
+        "Value",
+        value,
+        || element("Parameter", &[("Name", name), ("Value", value)]),
+    );
 }
 
 fn set_flag(scenario: &mut XmlElement, name: &str, enabled: bool) {
@@ -620,44 +613,19 @@ fn is_body(e: &XmlElement) -> bool {
 }
 
 fn set_body(request: &mut XmlElement, body: &str) {
-    let exists = request
-        .child("Parameters")
-        .is_some_and(|p| has_child(p, is_body));
-    if exists {
-        if let Some(parameter) = find_mut(child_mut(request, "Parameters"), is_body) {
-            parameter.set_attribute("Value", body);
-        }
-    } else if !body.is_empty() {
-        child_mut(request, "Parameters")
-            .children
-            .push(XmlNode::Element(element(
-                "Parameter",
-                &[("Name", "Data"), ("Type", "Body"), ("Value", body)],
-            )));
-    }
+    upsert(request, "Parameters", is_body, "Value", body, || {
+        element(
+            "Parameter",
+            &[("Name", "Data"), ("Type", "Body"), ("Value", body)],
+        )
+    });
 }
 
 fn set_output(request: &mut XmlElement, name: &str, path: &str) {
-    let exists = request.child("Outputs").is_some_and(|o| {
-        has_child(o, |e| {
-            e.name == "Output" && e.attribute("Name") == Some(name)
-        })
+    let is_output = |e: &XmlElement| e.name == "Output" && e.attribute("Name") == Some(name);
+    upsert(request, "Outputs", is_output, "Path", path, || {
+        element("Output", &[("Name", name), ("Path", path), ("Type", "")])
     });
-    if exists {
-        let outputs = child_mut(request, "Outputs");
-        if let Some(output) = find_mut(outputs, |e| {
-            e.name == "Output" && e.attribute("Name") == Some(name)
-        }) {
-            output.set_attribute("Path", path);
-        }
-    } else if !path.is_empty() {
-        child_mut(request, "Outputs")
-            .children
-            .push(XmlNode::Element(element(
-                "Output",
-                &[("Name", name), ("Path", path), ("Type", "")],
-            )));
-    }
 }
 
 fn set_request_basics(request: &mut XmlElement, method: &str, url: &str) {

@@ -201,6 +201,36 @@ impl ScenarioView {
     }
 }
 
+/// Contact fields in the editor's order; each is also the `Output` name it maps to.
+pub const CONTACT_FIELDS: &[&str] = &[
+    "ContactsId",
+    "FirstName",
+    "LastName",
+    "Company",
+    "Email",
+    "BusinessNumber",
+    "BusinessNumber2",
+    "BusinessFaxNumber",
+    "MobileNumber",
+    "MobileNumber2",
+    "HomeNumber",
+    "HomeNumber2",
+    "HomeFaxNumber",
+    "OtherNumber",
+    "ZipCode",
+    "Street",
+    "City",
+    "State",
+    "Country",
+    "Remark",
+    "CustomValue",
+];
+
+/// The contact fields that hold phone numbers (at least one must be enabled and mapped).
+pub fn is_phone_field(field: &str) -> bool {
+    field.contains("Number")
+}
+
 /// The scenario ids TEMPLATE-FORMAT.md defines.
 pub const KNOWN_SCENARIOS: &[&str] = &[
     "AuthMethod",

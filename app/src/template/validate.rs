@@ -7,7 +7,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::model::{AuthType, Provider, RequestView, ScenarioView, TemplateView, KNOWN_SCENARIOS};
+use super::model::{
+    is_phone_field, AuthType, Provider, RequestView, ScenarioView, TemplateView, CONTACT_FIELDS,
+    KNOWN_SCENARIOS,
+};
 use super::xml::{self, attribute_value_offset, LineIndex, XmlDocument};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -179,17 +182,6 @@ const MAX_NAME_CHARS: usize = 64;
 const MAX_REMARK_CHARS: usize = 255;
 const MAX_HEADERS: usize = 20;
 const MAX_FOLLOW_UPS: usize = 10;
-const PHONE_FIELDS: &[&str] = &[
-    "BusinessNumber",
-    "BusinessNumber2",
-    "BusinessFaxNumber",
-    "MobileNumber",
-    "MobileNumber2",
-    "HomeNumber",
-    "HomeNumber2",
-    "HomeFaxNumber",
-    "OtherNumber",
-];
 
 pub fn is_valid_key(key: &str) -> bool {
     !key.is_empty()
@@ -619,12 +611,12 @@ fn check_variables(view: &TemplateView, report: &mut Report) {
         match scenario.id.as_str() {
             "SyncContactAuto" | "SearchContact" | "Common" => {
                 allowed.extend(CONTACT_VARIABLES);
-                allowed.extend(super::form::CONTACT_FIELDS);
+                allowed.extend(CONTACT_FIELDS);
             }
             "CreateNewContact" => allowed.extend(NEW_CONTACT_VARIABLES),
             "CallJournal" | "CreateNewTicket" | "FollowUp" => {
                 allowed.extend(CALL_VARIABLES);
-                allowed.extend(super::form::CONTACT_FIELDS);
+                allowed.extend(CONTACT_FIELDS);
                 allowed.extend(NEW_CONTACT_VARIABLES);
             }
             _ => {}
@@ -676,8 +668,9 @@ fn check_contact_mapping(view: &TemplateView, report: &mut Report) {
                 );
             }
         }
-        let has_phone = PHONE_FIELDS
+        let has_phone = CONTACT_FIELDS
             .iter()
+            .filter(|f| is_phone_field(f))
             .any(|f| enabled(f) && mapped(request, f));
         if !has_phone {
             report.warning(
@@ -903,6 +896,29 @@ mod tests {
         assert_eq!(
             (editor.location.line, editor.location.column),
             (Some(6), Some(58))
+        );
+    }
+
+    #[test]
+    fn phone_fields_are_the_nine_number_fields() {
+        let phones: Vec<&str> = CONTACT_FIELDS
+            .iter()
+            .copied()
+            .filter(|f| is_phone_field(f))
+            .collect();
+        assert_eq!(
+            phones,
+            [
+                "BusinessNumber",
+                "BusinessNumber2",
+                "BusinessFaxNumber",
+                "MobileNumber",
+                "MobileNumber2",
+                "HomeNumber",
+                "HomeNumber2",
+                "HomeFaxNumber",
+                "OtherNumber"
+            ]
         );
     }
 
