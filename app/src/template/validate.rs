@@ -114,8 +114,8 @@ impl Report {
 pub fn validate_text(source: &str) -> (Option<XmlDocument>, Report) {
     match xml::parse(source) {
         Ok(document) => {
-            let mut report = validate_document(&document);
             let view = TemplateView::read(&document);
+            let mut report = validate_view(&document, &view);
             let lines = LineIndex::new(source);
             for finding in &mut report.findings {
                 let element = finding_offset(&document, &view, &finding.location);
@@ -192,6 +192,11 @@ pub fn is_valid_key(key: &str) -> bool {
 }
 
 pub fn validate_document(document: &XmlDocument) -> Report {
+    validate_view(document, &TemplateView::read(document))
+}
+
+/// The checks, over the typed view the caller has already read.
+fn validate_view(document: &XmlDocument, view: &TemplateView) -> Report {
     let mut report = Report::default();
     if document.root.name != "Information" {
         report.error(
@@ -204,8 +209,7 @@ pub fn validate_document(document: &XmlDocument) -> Report {
         );
         return report;
     }
-    let view = TemplateView::read(document);
-    check_info(&view, &mut report);
+    check_info(view, &mut report);
     if document.root.child("Scenarios").is_none() {
         report.error(
             "scenarios.missing",
@@ -213,12 +217,12 @@ pub fn validate_document(document: &XmlDocument) -> Report {
             Location::default(),
         );
     }
-    check_auth(&view, &mut report);
-    check_limits(&view, &mut report);
-    check_template_strings(&view, &mut report);
-    check_contact_mapping(&view, &mut report);
-    check_json_bodies(&view, &mut report);
-    check_variables(&view, &mut report);
+    check_auth(view, &mut report);
+    check_limits(view, &mut report);
+    check_template_strings(view, &mut report);
+    check_contact_mapping(view, &mut report);
+    check_json_bodies(view, &mut report);
+    check_variables(view, &mut report);
     for scenario in &view.scenarios {
         if !KNOWN_SCENARIOS.contains(&scenario.id.as_str()) {
             report.warning(
@@ -410,37 +414,40 @@ fn check_limits(view: &TemplateView, report: &mut Report) {
 
 /// Every string the engine renders, with where it sits.
 fn template_strings(view: &TemplateView) -> Vec<(Location, &str)> {
+    view.scenarios.iter().flat_map(scenario_strings).collect()
+}
+
+/// Every string of one scenario the engine renders, with where it sits.
+fn scenario_strings(scenario: &ScenarioView) -> Vec<(Location, &str)> {
     let mut strings = Vec::new();
-    for scenario in &view.scenarios {
-        for parameter in &scenario.parameters {
-            strings.push((
-                Location {
-                    scenario: Some(scenario.id.clone()),
-                    parameter: Some(parameter.name.clone()),
-                    attribute: Some("Value".into()),
-                    ..Default::default()
-                },
-                parameter.value.as_str(),
-            ));
-        }
-        for request in &scenario.requests {
-            let at = |parameter: Option<&str>, attribute: &str| Location {
+    for parameter in &scenario.parameters {
+        strings.push((
+            Location {
                 scenario: Some(scenario.id.clone()),
-                request: Some(request.name.clone()),
-                parameter: parameter.map(str::to_string),
-                attribute: Some(attribute.to_string()),
+                parameter: Some(parameter.name.clone()),
+                attribute: Some("Value".into()),
                 ..Default::default()
-            };
-            strings.push((at(None, "URLFormat"), request.url_format.as_str()));
-            for parameter in &request.parameters {
-                strings.push((at(Some(&parameter.name), "Value"), parameter.value.as_str()));
-            }
-            for output in &request.outputs {
-                strings.push((
-                    at(None, &format!("Path of output {}", output.name)),
-                    output.path.as_str(),
-                ));
-            }
+            },
+            parameter.value.as_str(),
+        ));
+    }
+    for request in &scenario.requests {
+        let at = |parameter: Option<&str>, attribute: &str| Location {
+            scenario: Some(scenario.id.clone()),
+            request: Some(request.name.clone()),
+            parameter: parameter.map(str::to_string),
+            attribute: Some(attribute.to_string()),
+            ..Default::default()
+        };
+        strings.push((at(None, "URLFormat"), request.url_format.as_str()));
+        for parameter in &request.parameters {
+            strings.push((at(Some(&parameter.name), "Value"), parameter.value.as_str()));
+        }
+        for output in &request.outputs {
+            strings.push((
+                at(None, &format!("Path of output {}", output.name)),
+                output.path.as_str(),
+            ));
         }
     }
     strings
@@ -621,11 +628,7 @@ fn check_variables(view: &TemplateView, report: &mut Report) {
             }
             _ => {}
         }
-        let single = TemplateView {
-            info: view.info.clone(),
-            scenarios: vec![scenario.clone()],
-        };
-        for (location, text) in template_strings(&single) {
+        for (location, text) in scenario_strings(scenario) {
             for name in referenced_variables(text) {
                 if !allowed.contains(&name.as_str()) {
                     report.warning(
