@@ -209,6 +209,43 @@ fn body_of(request: &RequestView) -> String {
     request.body().map(|b| b.value.clone()).unwrap_or_default()
 }
 
+/// The AuthMethod settings the form shows: parameter name and its form field. `read` and
+/// `apply` both go through this one table.
+fn auth_settings(auth: &mut AuthForm) -> [(&'static str, &mut String); 14] {
+    [
+        ("AuthMethod", &mut auth.method),
+        ("CredentialType", &mut auth.credential_type),
+        ("Base64EncodedCredential", &mut auth.credential),
+        ("AuthEndPoint", &mut auth.auth_endpoint),
+        ("TokenEndPoint", &mut auth.token_endpoint),
+        ("TokenContentType", &mut auth.token_content_type),
+        ("Scope", &mut auth.scope),
+        ("AdditionalQueryString", &mut auth.additional_query),
+        ("TokenType", &mut auth.token_type),
+        ("TokenRefreshMethod", &mut auth.refresh_method),
+        ("TokenRefreshEndPoint", &mut auth.refresh_endpoint),
+        ("TokenRefreshContentType", &mut auth.refresh_content_type),
+        ("TokenRefreshTime", &mut auth.refresh_time),
+        ("TokenRefreshBody", &mut auth.refresh_body),
+    ]
+}
+
+/// The UserAssociation pagination settings: parameter name and its form field.
+fn pagination_settings(users: &mut UserAssociationForm) -> [(&'static str, &mut String); 10] {
+    [
+        ("PaginationType", &mut users.pagination),
+        ("PageParamName", &mut users.page_param),
+        ("PageStartValue", &mut users.page_start),
+        ("PageSizeParamName", &mut users.page_size_param),
+        ("PageSizeValue", &mut users.page_size),
+        ("OffsetParamName", &mut users.offset_param),
+        ("OffsetValue", &mut users.offset_start),
+        ("LimitParamName", &mut users.limit_param),
+        ("LimitValue", &mut users.limit),
+        ("NextPageLinkPath", &mut users.next_link_path),
+    ]
+}
+
 impl TemplateForm {
     /// The form showing `document`.
     pub fn read(document: &XmlDocument) -> TemplateForm {
@@ -239,7 +276,7 @@ impl TemplateForm {
             })
         });
 
-        TemplateForm {
+        let mut form = TemplateForm {
             provider: info.provider.clone(),
             name: info.name.clone(),
             key: info.key.clone(),
@@ -253,24 +290,14 @@ impl TemplateForm {
                 url: user_request
                     .map(|r| r.url_format.clone())
                     .unwrap_or_default(),
-                pagination: setting(users, "PaginationType"),
-                page_param: setting(users, "PageParamName"),
-                page_start: setting(users, "PageStartValue"),
-                page_size_param: setting(users, "PageSizeParamName"),
-                page_size: setting(users, "PageSizeValue"),
-                offset_param: setting(users, "OffsetParamName"),
-                offset_start: setting(users, "OffsetValue"),
-                limit_param: setting(users, "LimitParamName"),
-                limit: setting(users, "LimitValue"),
-                next_link_path: setting(users, "NextPageLinkPath"),
                 output_paths: USER_OUTPUTS.map(|name| {
                     user_request
                         .map(|r| output_path(r, name))
                         .unwrap_or_default()
                 }),
+                ..Default::default()
             },
             auth: AuthForm {
-                method: setting(auth, "AuthMethod"),
                 custom_fields: auth
                     .map(|a| {
                         a.group("CustomFieldList")
@@ -283,19 +310,7 @@ impl TemplateForm {
                             .collect()
                     })
                     .unwrap_or_default(),
-                credential_type: setting(auth, "CredentialType"),
-                credential: setting(auth, "Base64EncodedCredential"),
-                auth_endpoint: setting(auth, "AuthEndPoint"),
-                token_endpoint: setting(auth, "TokenEndPoint"),
-                token_content_type: setting(auth, "TokenContentType"),
-                scope: setting(auth, "Scope"),
-                additional_query: setting(auth, "AdditionalQueryString"),
-                token_type: setting(auth, "TokenType"),
-                refresh_method: setting(auth, "TokenRefreshMethod"),
-                refresh_endpoint: setting(auth, "TokenRefreshEndPoint"),
-                refresh_content_type: setting(auth, "TokenRefreshContentType"),
-                refresh_time: setting(auth, "TokenRefreshTime"),
-                refresh_body: setting(auth, "TokenRefreshBody"),
+                ..Default::default()
             },
             headers: auth
                 .map(|a| {
@@ -395,7 +410,14 @@ impl TemplateForm {
                 subject: adjustable(ticket, "Subject"),
                 description: adjustable(ticket, "Description"),
             },
+        };
+        for (name, value) in auth_settings(&mut form.auth) {
+            *value = setting(auth, name);
         }
+        for (name, value) in pagination_settings(&mut form.user_association) {
+            *value = setting(users, name);
+        }
+        form
     }
 }
 
@@ -719,22 +741,8 @@ impl TemplateForm {
 
     fn apply_auth(&self, scenario: &mut XmlElement) {
         let auth = &self.auth;
-        for (name, value) in [
-            ("AuthMethod", &auth.method),
-            ("CredentialType", &auth.credential_type),
-            ("Base64EncodedCredential", &auth.credential),
-            ("AuthEndPoint", &auth.auth_endpoint),
-            ("TokenEndPoint", &auth.token_endpoint),
-            ("TokenContentType", &auth.token_content_type),
-            ("Scope", &auth.scope),
-            ("AdditionalQueryString", &auth.additional_query),
-            ("TokenType", &auth.token_type),
-            ("TokenRefreshMethod", &auth.refresh_method),
-            ("TokenRefreshEndPoint", &auth.refresh_endpoint),
-            ("TokenRefreshContentType", &auth.refresh_content_type),
-            ("TokenRefreshTime", &auth.refresh_time),
-            ("TokenRefreshBody", &auth.refresh_body),
-        ] {
+        let mut settings = auth.clone();
+        for (name, value) in auth_settings(&mut settings) {
             set_setting(scenario, name, value);
         }
         let fields = auth
@@ -808,18 +816,8 @@ impl TemplateForm {
 
     fn apply_user_association(&self, scenario: &mut XmlElement) {
         let users = &self.user_association;
-        for (name, value) in [
-            ("PaginationType", &users.pagination),
-            ("PageParamName", &users.page_param),
-            ("PageStartValue", &users.page_start),
-            ("PageSizeParamName", &users.page_size_param),
-            ("PageSizeValue", &users.page_size),
-            ("OffsetParamName", &users.offset_param),
-            ("OffsetValue", &users.offset_start),
-            ("LimitParamName", &users.limit_param),
-            ("LimitValue", &users.limit),
-            ("NextPageLinkPath", &users.next_link_path),
-        ] {
+        let mut settings = users.clone();
+        for (name, value) in pagination_settings(&mut settings) {
             set_setting(scenario, name, value);
         }
         let request = request_mut(scenario, "UserAssociation", "GET");
