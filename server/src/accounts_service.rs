@@ -11,16 +11,15 @@ use sea_orm::{DbErr, SqlErr};
 use crate::auth::password::hash_password;
 use crate::storage::accounts::{AccountRepository, StoredAccount};
 use crate::storage::session_store::DbSessionStore;
+use crate::storage::storage_failure;
+
+fn account_storage_failure(error: impl std::fmt::Display) -> PortalError {
+    storage_failure("account", error)
+}
 
 pub struct AccountsService {
     pub accounts: AccountRepository,
     pub sessions: DbSessionStore,
-}
-
-/// Logs the cause and gives the page a message without internals.
-fn storage_failure(error: impl std::fmt::Display) -> PortalError {
-    tracing::error!(%error, "account storage failed");
-    PortalError::Internal("storage".into())
 }
 
 impl AccountsService {
@@ -38,7 +37,7 @@ impl AccountsService {
         self.accounts
             .find(id)
             .await
-            .map_err(storage_failure)?
+            .map_err(account_storage_failure)?
             .ok_or_else(|| PortalError::NotFound("The account".into()))
     }
 
@@ -52,7 +51,7 @@ impl AccountsService {
                 .accounts
                 .count_active_admins()
                 .await
-                .map_err(storage_failure)?;
+                .map_err(account_storage_failure)?;
             if admins <= 1 {
                 return Err(PortalError::Conflict(format!(
                     "{} is the last active administrator and cannot be {action}.",
@@ -67,7 +66,7 @@ impl AccountsService {
         self.sessions
             .delete_for_user(id)
             .await
-            .map_err(storage_failure)?;
+            .map_err(account_storage_failure)?;
         Ok(())
     }
 }
@@ -75,7 +74,11 @@ impl AccountsService {
 #[async_trait]
 impl AccountAdmin for AccountsService {
     async fn list_accounts(&self) -> Result<Vec<AccountSummary>, PortalError> {
-        let accounts = self.accounts.list().await.map_err(storage_failure)?;
+        let accounts = self
+            .accounts
+            .list()
+            .await
+            .map_err(account_storage_failure)?;
         Ok(accounts.iter().map(StoredAccount::summary).collect())
     }
 
@@ -86,7 +89,9 @@ impl AccountAdmin for AccountsService {
         password: &str,
         role: Role,
     ) -> Result<AccountSummary, PortalError> {
-        let hash = hash_password(password).await.map_err(storage_failure)?;
+        let hash = hash_password(password)
+            .await
+            .map_err(account_storage_failure)?;
         match self.accounts.insert(email, &hash, role).await {
             Ok(account) => {
                 tracing::info!(actor = %actor.email, account = %account.email, role = role.as_str(), "account created");
@@ -95,7 +100,7 @@ impl AccountAdmin for AccountsService {
             Err(error) if is_unique_violation(&error) => Err(PortalError::Conflict(format!(
                 "An account with the e-mail {email} already exists."
             ))),
-            Err(error) => Err(storage_failure(error)),
+            Err(error) => Err(account_storage_failure(error)),
         }
     }
 
@@ -115,7 +120,7 @@ impl AccountAdmin for AccountsService {
             .accounts
             .set_disabled(id, disabled)
             .await
-            .map_err(storage_failure)?
+            .map_err(account_storage_failure)?
         {
             return Err(PortalError::NotFound("The account".into()));
         }
@@ -129,7 +134,12 @@ impl AccountAdmin for AccountsService {
     async fn delete_account(&self, actor: &CurrentUser, id: i32) -> Result<(), PortalError> {
         let target = self.target(actor, id, "delete").await?;
         self.keep_one_admin(&target, "deleted").await?;
-        if !self.accounts.delete(id).await.map_err(storage_failure)? {
+        if !self
+            .accounts
+            .delete(id)
+            .await
+            .map_err(account_storage_failure)?
+        {
             return Err(PortalError::NotFound("The account".into()));
         }
         self.end_sessions(id).await?;
@@ -144,12 +154,14 @@ impl AccountAdmin for AccountsService {
         password: &str,
     ) -> Result<(), PortalError> {
         let target = self.target(actor, id, "reset the password of").await?;
-        let hash = hash_password(password).await.map_err(storage_failure)?;
+        let hash = hash_password(password)
+            .await
+            .map_err(account_storage_failure)?;
         if !self
             .accounts
             .set_password_hash(id, &hash)
             .await
-            .map_err(storage_failure)?
+            .map_err(account_storage_failure)?
         {
             return Err(PortalError::NotFound("The account".into()));
         }

@@ -8,6 +8,7 @@ use app::template::model::Provider;
 use app::template::TemplateSummary;
 use async_trait::async_trait;
 
+use crate::storage::storage_failure;
 use crate::storage::templates::TemplateStoreError;
 use crate::templates_service::{summary_of, TemplateEditError, TemplatesService};
 
@@ -40,10 +41,7 @@ fn store_error(error: TemplateStoreError) -> PortalError {
         TemplateStoreError::NotFound { key, .. } => {
             PortalError::NotFound(format!("The template {key}"))
         }
-        other => {
-            tracing::error!(error = %other, "template storage failed");
-            PortalError::Internal("storage".into())
-        }
+        other => storage_failure("template", other),
     }
 }
 

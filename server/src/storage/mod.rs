@@ -69,6 +69,13 @@ fn sqlite_parent_dir(url: &str) -> Option<&Path> {
         .filter(|p| !p.as_os_str().is_empty())
 }
 
+/// Logs a storage failure (`what`: "account", "API token", …) and gives the page a
+/// message without internals.
+pub fn storage_failure(what: &str, error: impl std::fmt::Display) -> app::error::PortalError {
+    tracing::error!(%error, "{what} storage failed");
+    app::error::PortalError::Internal("storage".into())
+}
+
 pub fn unix_now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
