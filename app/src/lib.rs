@@ -8,6 +8,7 @@ pub mod api;
 pub mod backend;
 pub mod components;
 pub mod error;
+pub mod lang;
 pub mod pages;
 pub mod template;
 pub mod viewer;

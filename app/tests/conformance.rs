@@ -1,0 +1,54 @@
+//! Every committed conformance fixture, checked against the Go reference's
+//! recorded answers (see `tests/conformance/README.md`).
+
+use app::lang::gjson;
+use serde_json::Value as Json;
+
+fn cases(file: &str) -> Vec<Json> {
+    let path = format!("{}/tests/conformance/{file}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{path}: {e}: {l}")))
+        .collect()
+}
+
+fn text<'a>(case: &'a Json, key: &str) -> &'a str {
+    case[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("fixture without {key}: {case}"))
+}
+
+#[test]
+fn gjson_paths_agree_with_the_go_reference() {
+    let all = cases("gjson.jsonl");
+    assert!(
+        all.len() >= 600,
+        "expected at least 600 GJSON fixtures, found {}",
+        all.len()
+    );
+    let mut failures = Vec::new();
+    for (line, case) in all.iter().enumerate() {
+        let value = gjson::get(text(case, "json"), text(case, "path"));
+        let got = serde_json::json!({
+            "exists": value.exists(),
+            "raw": value.raw(),
+            "str": value.string(),
+        });
+        if got != case["expect"] {
+            failures.push(format!(
+                "line {}: path {:?}\n   got {got}\n  want {}",
+                line + 1,
+                text(case, "path"),
+                case["expect"]
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} GJSON fixtures disagree with the reference:\n{}",
+        failures.len(),
+        all.len(),
+        failures.join("\n")
+    );
+}
