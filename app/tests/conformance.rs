@@ -1,7 +1,7 @@
 //! Every committed conformance fixture, checked against the Go reference's
 //! recorded answers (see `tests/conformance/README.md`).
 
-use app::lang::gjson;
+use app::lang::{functions, gjson, text};
 use serde_json::Value as Json;
 
 fn cases(file: &str) -> Vec<Json> {
@@ -47,6 +47,59 @@ fn gjson_paths_agree_with_the_go_reference() {
     assert!(
         failures.is_empty(),
         "{} of {} GJSON fixtures disagree with the reference:\n{}",
+        failures.len(),
+        all.len(),
+        failures.join("\n")
+    );
+}
+
+/// The functions the reference defines (`Capitalize`, `UrlEncode`,
+/// `ToMillis`) are Patchbay's; `TimeFormat` and `JsonEscape` are extra.
+fn functions() -> std::sync::Arc<text::Functions> {
+    std::sync::Arc::new(functions::patchbay(functions::fixed_offset(0)))
+}
+
+fn render(template: &str, vars: &Json) -> Json {
+    let data: text::Data = vars
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                .collect()
+        })
+        .unwrap_or_default();
+    match text::Template::parse("t", template, functions()) {
+        Err(e) => serde_json::json!({"ok": false, "out": "", "err": e.to_string()}),
+        Ok(t) => match t.execute(&data) {
+            Ok(out) => serde_json::json!({"ok": true, "out": out, "err": ""}),
+            Err(e) => serde_json::json!({"ok": false, "out": "", "err": e.to_string()}),
+        },
+    }
+}
+
+#[test]
+fn templates_agree_with_the_go_reference() {
+    let all = cases("tmpl.jsonl");
+    assert!(
+        all.len() >= 250,
+        "expected at least 250 template fixtures, found {}",
+        all.len()
+    );
+    let mut failures = Vec::new();
+    for (line, case) in all.iter().enumerate() {
+        let got = render(text(case, "template"), &case["vars"]);
+        if got != case["expect"] {
+            failures.push(format!(
+                "line {}: template {:?}\n   got {got}\n  want {}",
+                line + 1,
+                text(case, "template"),
+                case["expect"]
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} template fixtures disagree with the reference:\n{}",
         failures.len(),
         all.len(),
         failures.join("\n")

@@ -8,4 +8,6 @@
 //! Pure code with no I/O: the server runs it and the browser validates
 //! templates with it.
 
+pub mod functions;
 pub mod gjson;
+pub mod text;
