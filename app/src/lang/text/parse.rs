@@ -200,7 +200,7 @@ pub(crate) struct Tree {
 /// What `itemList` stopped at.
 enum Stop {
     End,
-    Else { line: usize },
+    Else,
 }
 
 pub(crate) struct Parser<'f> {
@@ -328,7 +328,7 @@ impl Parser<'_> {
             match self.text_or_action()? {
                 Ok(node) => root.extend(node),
                 Err(Stop::End) => return Err(self.error("unexpected {{end}}")),
-                Err(Stop::Else { .. }) => return Err(self.error("unexpected {{else}}")),
+                Err(Stop::Else) => return Err(self.error("unexpected {{else}}")),
             }
         }
         Ok(root)
@@ -370,7 +370,7 @@ impl Parser<'_> {
         let name = self.unquote_name(&token.val)?;
         self.expect(ItemKind::RightDelim, context)?;
         let (body, stop) = self.in_sub_tree(|p| p.item_list())?;
-        if let Stop::Else { .. } = stop {
+        if let Stop::Else = stop {
             return Err(self.error(format!("unexpected {{{{else}}}} in {context}")));
         }
         self.add_define(name, body)
@@ -436,10 +436,10 @@ impl Parser<'_> {
             ItemKind::Else => {
                 let peek = self.peek_non_space();
                 if peek.kind == ItemKind::If {
-                    return Ok(Err(Stop::Else { line: peek.line }));
+                    return Ok(Err(Stop::Else));
                 }
-                let t = self.expect(ItemKind::RightDelim, "else")?;
-                return Ok(Err(Stop::Else { line: t.line }));
+                self.expect(ItemKind::RightDelim, "else")?;
+                return Ok(Err(Stop::Else));
             }
             ItemKind::End => {
                 self.expect(ItemKind::RightDelim, "end")?;
@@ -476,13 +476,13 @@ impl Parser<'_> {
         }
         let (list, stop) = listed?;
         let mut else_list = None;
-        if let Stop::Else { .. } = stop {
+        if let Stop::Else = stop {
             if context == "if" && self.peek().kind == ItemKind::If {
                 self.next_item();
                 else_list = Some(vec![Node::If(Box::new(self.control("if")?))]);
             } else {
                 let (list, stop) = self.item_list()?;
-                if let Stop::Else { .. } = stop {
+                if let Stop::Else = stop {
                     return Err(self.error("expected end; found {{else}}"));
                 }
                 else_list = Some(list);
@@ -526,7 +526,7 @@ impl Parser<'_> {
         let (token, name) = self.template_name(context)?;
         let pipe = self.pipeline(context, ItemKind::RightDelim)?;
         let (body, stop) = self.in_sub_tree(|p| p.item_list())?;
-        if let Stop::Else { .. } = stop {
+        if let Stop::Else = stop {
             return Err(self.error(format!("unexpected {{{{else}}}} in {context}")));
         }
         self.add_define(name.clone(), body)?;
