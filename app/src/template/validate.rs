@@ -455,67 +455,17 @@ fn scenario_strings(scenario: &ScenarioView) -> Vec<(Location, &str)> {
 
 fn check_template_strings(view: &TemplateView, report: &mut Report) {
     for (location, text) in template_strings(view) {
-        if let Err(problem) = check_action_delimiters(text) {
-            report.error("template.syntax", problem, location);
+        if let Err(problem) = crate::lang::parse_template(text) {
+            report.error("template.syntax", describe_parse_error(text, &problem), location);
         }
     }
 }
 
-/// Finds unbalanced `{{ … }}` actions and unterminated quoted strings inside them.
-/// This is the structural part of Go template parsing; the full parser checks the rest.
-pub fn check_action_delimiters(text: &str) -> Result<(), String> {
-    let mut rest = text;
-    let mut consumed = 0usize;
-    while let Some(open) = rest.find("{{") {
-        let action_start = consumed + open;
-        let inside = &rest[open + 2..];
-        let mut quote: Option<char> = None;
-        let mut escaped = false;
-        let mut end = None;
-        let mut chars = inside.char_indices().peekable();
-        while let Some((i, c)) = chars.next() {
-            match quote {
-                Some(q) => {
-                    if escaped {
-                        escaped = false;
-                    } else if c == '\\' && q == '"' {
-                        escaped = true;
-                    } else if c == q {
-                        quote = None;
-                    }
-                }
-                None => match c {
-                    '"' | '`' | '\'' => quote = Some(c),
-                    '}' if matches!(chars.peek(), Some((_, '}'))) => {
-                        end = Some(i);
-                        break;
-                    }
-                    '{' if matches!(chars.peek(), Some((_, '{'))) => {
-                        return Err(format!(
-                            "the action opened at character {} is not closed with }}}} before the next {{{{",
-                            text[..action_start].chars().count() + 1
-                        ));
-                    }
-                    _ => {}
-                },
-            }
-        }
-        let Some(end) = end else {
-            let what = if quote.is_some() {
-                "a quoted string is not terminated in the action"
-            } else {
-                "the action is not closed with }}"
-            };
-            return Err(format!(
-                "{what} opened at character {}",
-                text[..action_start].chars().count() + 1
-            ));
-        };
-        let advance = open + 2 + end + 2;
-        consumed += advance;
-        rest = &rest[advance..];
-    }
-    Ok(())
+/// A parse error with the character it happened at, counted from 1 in the
+/// attribute's value.
+fn describe_parse_error(text: &str, problem: &crate::lang::text::ParseError) -> String {
+    let character = text.get(..problem.offset).map_or(0, |t| t.chars().count()) + 1;
+    format!("does not parse at character {character}: {}", problem.message)
 }
 
 /// Variables the engine sets for calls (TEMPLATE-FORMAT.md "Variables").
@@ -560,47 +510,10 @@ const CONTACT_VARIABLES: &[&str] = &[
 const NEW_CONTACT_VARIABLES: &[&str] = &["FirstName", "LastName", "BusinessNumber", "DisplayName"];
 const TOKEN_VARIABLES: &[&str] = &["AccessToken", "RefreshToken", "redirect_uri"];
 
-/// The variables an action refers to as `.Name` (the first field of a standalone dot),
-/// outside quoted strings. Structural, like [`check_action_delimiters`]; the template
-/// parser makes this exact.
+/// The variables a template string reads (`.Name` where dot is the data,
+/// `$.Name` anywhere); none when it does not parse.
 pub fn referenced_variables(text: &str) -> Vec<String> {
-    let mut names = Vec::new();
-    let mut rest = text;
-    while let Some(open) = rest.find("{{") {
-        let action = &rest[open + 2..];
-        let end = action.find("}}").unwrap_or(action.len());
-        let body = &action[..end];
-        let mut quote: Option<char> = None;
-        let mut previous = '{';
-        let chars: Vec<char> = body.chars().collect();
-        let mut i = 0;
-        while i < chars.len() {
-            let c = chars[i];
-            match quote {
-                Some(q) if c == q => quote = None,
-                Some(_) => {}
-                None if matches!(c, '"' | '`' | '\'') => quote = Some(c),
-                None if c == '.'
-                    && (previous.is_whitespace()
-                        || matches!(previous, '{' | '(' | '|' | ':' | '-')) =>
-                {
-                    let name: String = chars[i + 1..]
-                        .iter()
-                        .take_while(|c| c.is_alphanumeric() || **c == '_')
-                        .collect();
-                    if !name.is_empty() && !names.contains(&name) {
-                        names.push(name.clone());
-                    }
-                    i += name.chars().count();
-                }
-                None => {}
-            }
-            previous = c;
-            i += 1;
-        }
-        rest = &action[(end + 2).min(action.len())..];
-    }
-    names
+    crate::lang::parse_template(text).map(|t| t.referenced_variables()).unwrap_or_default()
 }
 
 fn check_variables(view: &TemplateView, report: &mut Report) {
@@ -850,10 +763,9 @@ mod tests {
         assert_eq!(finding.location.scenario.as_deref(), Some("CallJournal"));
         assert_eq!(finding.location.request.as_deref(), Some("CallJournal"));
         assert_eq!(finding.location.attribute.as_deref(), Some("URLFormat"));
-        assert!(
-            finding.message.contains("character 16"),
-            "{}",
-            finding.message
+        assert_eq!(
+            finding.message,
+            "does not parse at character 18: bad character U+002F '/'"
         );
         assert!(finding.location.line.is_some());
     }
@@ -939,6 +851,10 @@ mod tests {
             referenced_variables("{{.username:.password}} {{.a.b}}"),
             vec!["username", "password", "a"]
         );
+        assert_eq!(
+            referenced_variables(r#"{{with .A}}{{.Inner}}{{$.Outer}}{{end}}{{printf "{{.NotAVar}}"}}"#),
+            vec!["A", "Outer"]
+        );
         assert!(referenced_variables("no actions. here").is_empty());
     }
 
@@ -965,13 +881,27 @@ mod tests {
     }
 
     #[test]
-    fn action_delimiters() {
-        assert!(check_action_delimiters("plain").is_ok());
-        assert!(check_action_delimiters("{{if .A}}x{{else}}y{{end}}").is_ok());
-        assert!(check_action_delimiters(r#"{{ printf "}}" .A }}"#).is_ok());
-        assert!(check_action_delimiters("{{.A").is_err());
-        assert!(check_action_delimiters("{{.A {{.B}}").is_err());
-        assert!(check_action_delimiters(r#"{{ printf "x }}"#).is_err());
+    fn template_syntax_is_go_syntax() {
+        let problem = |text: &str| {
+            crate::lang::parse_template(text)
+                .err()
+                .map(|e| describe_parse_error(text, &e))
+        };
+        assert_eq!(problem("plain"), None);
+        assert_eq!(problem("{{if .A}}x{{else}}y{{end}}"), None);
+        assert_eq!(problem(r#"{{ printf "}}" .A }}"#), None);
+        assert_eq!(
+            problem("{{.A"),
+            Some("does not parse at character 5: unclosed action".into())
+        );
+        assert_eq!(
+            problem("ab{{if .A}}x"),
+            Some("does not parse at character 13: unexpected EOF".into())
+        );
+        assert_eq!(
+            problem("{{Nope .A}}"),
+            Some(r#"does not parse at character 3: function "Nope" not defined"#.into())
+        );
     }
 
     #[test]
