@@ -7,6 +7,7 @@ pub mod auth;
 pub mod config;
 pub mod state;
 pub mod storage;
+pub mod eval_cli;
 pub mod template_cli;
 pub mod template_intake;
 pub mod templates_admin;

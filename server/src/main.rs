@@ -19,6 +19,95 @@ enum Command {
         #[command(subcommand)]
         command: TemplateCommand,
     },
+    /// Try the template language: a GJSON path on a JSON file, or a template string.
+    Eval {
+        #[command(subcommand)]
+        command: EvalCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum EvalCommand {
+    /// Print what PATH reads from FILE (its text; `--raw` for its JSON). Exit status 1 when
+    /// nothing is there. `--jsonl` reads `{"json","path"}` lines on stdin instead and prints
+    /// `{"exists","raw","str"}` lines, the Go reference's format.
+    Path {
+        #[arg(long)]
+        jsonl: bool,
+        #[arg(long)]
+        raw: bool,
+        #[arg(value_name = "FILE", required_unless_present = "jsonl")]
+        file: Option<std::path::PathBuf>,
+        #[arg(value_name = "PATH", required_unless_present = "jsonl")]
+        path: Option<String>,
+    },
+    /// Render TEMPLATE over key=value variables and print it. `--jsonl` reads
+    /// `{"template","vars"}` lines on stdin and prints `{"ok","out","err"}` lines.
+    Template {
+        #[arg(long)]
+        jsonl: bool,
+        #[arg(value_name = "TEMPLATE", required_unless_present = "jsonl")]
+        template: Option<String>,
+        #[arg(value_name = "KEY=VALUE")]
+        vars: Vec<String>,
+    },
+}
+
+fn fail(message: impl std::fmt::Display) -> std::process::ExitCode {
+    eprintln!("patchbay: {message}");
+    std::process::ExitCode::FAILURE
+}
+
+fn eval(command: &EvalCommand) -> std::process::ExitCode {
+    use server::eval_cli;
+    let stdin = std::io::stdin().lock();
+    let mut stdout = std::io::stdout().lock();
+    let done = |r: Result<usize, eval_cli::EvalError>| match r {
+        Ok(_) => std::process::ExitCode::SUCCESS,
+        Err(e) => fail(e),
+    };
+    match command {
+        EvalCommand::Path { jsonl: true, .. } => done(eval_cli::paths_jsonl(stdin, &mut stdout)),
+        EvalCommand::Template { jsonl: true, .. } => {
+            done(eval_cli::templates_jsonl(stdin, &mut stdout))
+        }
+        EvalCommand::Path { file, path, raw, .. } => {
+            let (Some(file), Some(path)) = (file, path) else {
+                return fail("eval path needs FILE and PATH");
+            };
+            let json = match std::fs::read_to_string(file) {
+                Ok(json) => json,
+                Err(e) => return fail(format!("cannot read {}: {e}", file.display())),
+            };
+            let value = app::lang::gjson::get(&json, path);
+            if !value.exists() {
+                return fail(format!("nothing at {path:?}"));
+            }
+            let text = if *raw { value.raw().to_owned() } else { value.string().into_owned() };
+            println!("{text}");
+            std::process::ExitCode::SUCCESS
+        }
+        EvalCommand::Template { template, vars, .. } => {
+            let Some(template) = template else {
+                return fail("eval template needs TEMPLATE");
+            };
+            let data = match eval_cli::parse_vars(vars) {
+                Ok(data) => data,
+                Err(e) => return fail(e),
+            };
+            let rendered = app::lang::parse_template(template)
+                .map_err(|e| e.to_string())
+                .and_then(|t| t.execute(&data).map_err(|e| e.to_string()));
+            match rendered {
+                Ok(out) => {
+                    print!("{out}");
+                    let _ = std::io::Write::flush(&mut stdout);
+                    std::process::ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -61,6 +150,9 @@ async fn main() -> std::process::ExitCode {
     {
         return validate_templates(files);
     }
+    if let Command::Eval { command } = &cli.command {
+        return eval(command);
+    }
     tracing_subscriber::fmt()
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .with_env_filter(
@@ -72,7 +164,7 @@ async fn main() -> std::process::ExitCode {
             Ok(config) => server::run(config).await,
             Err(error) => Err(error.into()),
         },
-        Command::Template { .. } => Ok(()),
+        Command::Template { .. } | Command::Eval { .. } => Ok(()),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
