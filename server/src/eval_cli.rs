@@ -63,7 +63,10 @@ fn result_line(flag: (&str, bool), strings: [(&str, &str); 2]) -> String {
 /// The oracle's `gjson` output for one case.
 pub fn path_result(json: &str, path: &str) -> String {
     let value = gjson::get(json, path);
-    result_line(("exists", value.exists()), [("raw", value.raw()), ("str", &value.string())])
+    result_line(
+        ("exists", value.exists()),
+        [("raw", value.raw()), ("str", &value.string())],
+    )
 }
 
 /// The oracle's `tmpl` output for one case.
@@ -88,8 +91,10 @@ fn each_case<C: for<'de> Deserialize<'de>>(
         if line.trim().is_empty() {
             continue;
         }
-        let case: C = serde_json::from_str(&line)
-            .map_err(|e| EvalError::BadCase { line: index + 1, message: e.to_string() })?;
+        let case: C = serde_json::from_str(&line).map_err(|e| EvalError::BadCase {
+            line: index + 1,
+            message: e.to_string(),
+        })?;
         out.write_all(eval(case).as_bytes())?;
         count += 1;
     }
@@ -104,7 +109,9 @@ pub fn paths_jsonl(input: impl BufRead, out: &mut impl Write) -> Result<usize, E
 
 /// `eval template --jsonl`: one `{"ok","out","err"}` line per `{"template","vars"}` line.
 pub fn templates_jsonl(input: impl BufRead, out: &mut impl Write) -> Result<usize, EvalError> {
-    each_case(input, out, |c: TemplateCase| template_result(&c.template, &c.vars.unwrap_or_default()))
+    each_case(input, out, |c: TemplateCase| {
+        template_result(&c.template, &c.vars.unwrap_or_default())
+    })
 }
 
 /// `key=value` arguments as template data; `None` names the first bad one.

@@ -71,7 +71,9 @@ fn eval(command: &EvalCommand) -> std::process::ExitCode {
         EvalCommand::Template { jsonl: true, .. } => {
             done(eval_cli::templates_jsonl(stdin, &mut stdout))
         }
-        EvalCommand::Path { file, path, raw, .. } => {
+        EvalCommand::Path {
+            file, path, raw, ..
+        } => {
             let (Some(file), Some(path)) = (file, path) else {
                 return fail("eval path needs FILE and PATH");
             };
@@ -83,7 +85,11 @@ fn eval(command: &EvalCommand) -> std::process::ExitCode {
             if !value.exists() {
                 return fail(format!("nothing at {path:?}"));
             }
-            let text = if *raw { value.raw().to_owned() } else { value.string().into_owned() };
+            let text = if *raw {
+                value.raw().to_owned()
+            } else {
+                value.string().into_owned()
+            };
             println!("{text}");
             std::process::ExitCode::SUCCESS
         }

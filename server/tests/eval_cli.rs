@@ -8,7 +8,10 @@ use std::process::{Command, Stdio};
 use serde_json::Value as Json;
 
 fn fixtures(file: &str) -> Vec<Json> {
-    let path = format!("{}/../app/tests/conformance/{file}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/../app/tests/conformance/{file}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("reading {path}: {e}"))
         .lines()
@@ -39,9 +42,20 @@ fn run_jsonl(what: &str, cases: &[Json]) -> Vec<String> {
     let mut stdin = child.stdin.take().expect("stdin");
     let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
     let output = child.wait_with_output().expect("patchbay finishes");
-    writer.join().expect("writer thread").expect("writes the cases");
-    assert!(output.status.success(), "patchbay eval {what} failed: {}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8(output.stdout).expect("UTF-8 output").lines().map(str::to_owned).collect()
+    writer
+        .join()
+        .expect("writer thread")
+        .expect("writes the cases");
+    assert!(
+        output.status.success(),
+        "patchbay eval {what} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout)
+        .expect("UTF-8 output")
+        .lines()
+        .map(str::to_owned)
+        .collect()
 }
 
 fn agree(what: &str, file: &str) {
@@ -50,12 +64,22 @@ fn agree(what: &str, file: &str) {
     assert_eq!(lines.len(), cases.len(), "one output line per case");
     let mut disagreements = Vec::new();
     for (n, (line, case)) in lines.iter().zip(&cases).enumerate() {
-        let got: Json = serde_json::from_str(line).unwrap_or_else(|e| panic!("line {}: {e}: {line}", n + 1));
+        let got: Json =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("line {}: {e}: {line}", n + 1));
         if got != case["expect"] {
-            disagreements.push(format!("line {}: got {line}\n  want {}", n + 1, case["expect"]));
+            disagreements.push(format!(
+                "line {}: got {line}\n  want {}",
+                n + 1,
+                case["expect"]
+            ));
         }
     }
-    assert!(disagreements.is_empty(), "{} disagreements:\n{}", disagreements.len(), disagreements.join("\n"));
+    assert!(
+        disagreements.is_empty(),
+        "{} disagreements:\n{}",
+        disagreements.len(),
+        disagreements.join("\n")
+    );
 }
 
 #[test]
@@ -85,6 +109,13 @@ fn a_bad_input_line_is_reported_with_its_number() {
         .expect("writes");
     let output = child.wait_with_output().expect("finishes");
     assert!(!output.status.success());
-    assert_eq!(String::from_utf8_lossy(&output.stdout), "{\"exists\":false,\"raw\":\"\",\"str\":\"\"}\n");
-    assert!(String::from_utf8_lossy(&output.stderr).contains("line 2:"), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "{\"exists\":false,\"raw\":\"\",\"str\":\"\"}\n"
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("line 2:"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }

@@ -456,7 +456,11 @@ fn scenario_strings(scenario: &ScenarioView) -> Vec<(Location, &str)> {
 fn check_template_strings(view: &TemplateView, report: &mut Report) {
     for (location, text) in template_strings(view) {
         if let Err(problem) = crate::lang::parse_template(text) {
-            report.error("template.syntax", describe_parse_error(text, &problem), location);
+            report.error(
+                "template.syntax",
+                describe_parse_error(text, &problem),
+                location,
+            );
         }
     }
 }
@@ -465,7 +469,10 @@ fn check_template_strings(view: &TemplateView, report: &mut Report) {
 /// attribute's value.
 fn describe_parse_error(text: &str, problem: &crate::lang::text::ParseError) -> String {
     let character = text.get(..problem.offset).map_or(0, |t| t.chars().count()) + 1;
-    format!("does not parse at character {character}: {}", problem.message)
+    format!(
+        "does not parse at character {character}: {}",
+        problem.message
+    )
 }
 
 /// Variables the engine sets for calls (TEMPLATE-FORMAT.md "Variables").
@@ -513,7 +520,9 @@ const TOKEN_VARIABLES: &[&str] = &["AccessToken", "RefreshToken", "redirect_uri"
 /// The variables a template string reads (`.Name` where dot is the data,
 /// `$.Name` anywhere); none when it does not parse.
 pub fn referenced_variables(text: &str) -> Vec<String> {
-    crate::lang::parse_template(text).map(|t| t.referenced_variables()).unwrap_or_default()
+    crate::lang::parse_template(text)
+        .map(|t| t.referenced_variables())
+        .unwrap_or_default()
 }
 
 fn check_variables(view: &TemplateView, report: &mut Report) {
@@ -852,7 +861,9 @@ mod tests {
             vec!["username", "password", "a"]
         );
         assert_eq!(
-            referenced_variables(r#"{{with .A}}{{.Inner}}{{$.Outer}}{{end}}{{printf "{{.NotAVar}}"}}"#),
+            referenced_variables(
+                r#"{{with .A}}{{.Inner}}{{$.Outer}}{{end}}{{printf "{{.NotAVar}}"}}"#
+            ),
             vec!["A", "Outer"]
         );
         assert!(referenced_variables("no actions. here").is_empty());

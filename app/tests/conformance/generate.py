@@ -10,6 +10,7 @@ stable order, so a regeneration shows up as a reviewable diff.
 """
 import itertools
 import json
+import random
 import os
 import subprocess
 import sys
@@ -333,6 +334,58 @@ def template_cases():
         cases.append({"template": "{{with ." + name + "}}<{{.}}>{{end}}", "vars": VARS})
     return cases
 
+
+# ------------------------------------------------------------------------ random syntax
+# Random token soups: mostly malformed, they pin down the reference's behaviour on bad
+# input (errors, partial results). `differential` runs the same generators at scale.
+
+RANDOM_TEMPLATE_TOKENS = [
+    "{{", "}}", "{{- ", " -}}", " ", ".", ".A", ".Name", ".Num", "$", "$x", "$x := ", "|", "(", ")", '"a b"', "`r`",
+    "'a'", "if ", "else", "end", "range ", "with ", "break", "continue", "nil", "true", "1", "-2", "0x1F", "1e3", "2.5",
+    "printf ", '"%d|%s|%5.2f|%q|%x|%v|%T|%-4s|%05d|%+d|%c|%U|%e|%g|%t"', "index ", "slice ", "len ", "and ", "or ",
+    "not ", "eq ", "ne ", "lt ", "le ", "gt ", "ge ", "html ", "js ", "urlquery ", "print ", "println ", "Capitalize ",
+    "UrlEncode ", "ToMillis ", "{{/* c */}}", "x", "é", "\n", ".Small", ".Empty", '"<&>"', "3", "0", "1e331",
+]
+RANDOM_PATH_TOKENS = [
+    ".", "|", "#", "*", "?", "(", ")", "[", "]", "{", "}", ",", ":", '"', "!", "==", "!=", "<", ">", "%", "!%",
+    "~true", "~false", "@reverse", "@pretty", "@ugly", "@this", "@valid", "@flatten", "@join", "@keys", "@values",
+    "@tostr", "@fromstr", "@group", "#(", ")#", "0", "1", "a", "b", "name", "friends", "first", "age", "nets", "c*",
+    "?ge", "\\.",
+]
+RANDOM_DOC = ('{"a":{"b":[1,2,{"c":"x"}]},"name":{"first":"Tom","last":"A"},"age":37,"friends":[{"first":"D","age":44,'
+              '"nets":["ig","fb"]},{"first":"R","age":68,"nets":["fb"]}],"s":"q\\"x","t":true,"f":false,"n":null,'
+              '"arr":[[1,2],[3,[4]]],"objs":[{"a":1},{"b":2}]}')
+RANDOM_VARS = {"A": "alpha", "Name": "Ada Lovelace", "Num": "42", "Small": "7", "Empty": ""}
+
+
+def random_templates(count, seed):
+    rng = random.Random(seed)
+    return [{"template": "".join(rng.choice(RANDOM_TEMPLATE_TOKENS) for _ in range(rng.randint(1, 14))),
+             "vars": RANDOM_VARS} for _ in range(count)]
+
+
+def random_paths(count, seed):
+    rng = random.Random(seed)
+    return [{"json": RANDOM_DOC, "path": "".join(rng.choice(RANDOM_PATH_TOKENS) for _ in range(rng.randint(1, 8)))}
+            for _ in range(count)]
+
+
+# Cases where a first version of Patchbay's engines disagreed with the reference.
+REGRESSION_TEMPLATES = [
+    "{{range $k, $v = .}}{{$k}}={{$v}};{{end}}",
+    "{{1e331}}",
+    "{{eq $}}",
+    "{{slice nil}}",
+    "{{index nil 1}}",
+    "{{len nil}}",
+    "{{eq nil nil}} {{eq .A nil}} {{not nil}} {{and nil}}",
+    "{{'a' éelseprint}}",
+]
+REGRESSION_PATHS = [
+    "{>**]age", "{@valid@reverseb%@group|@tostr", "{%@valid}*", "{@valid?ge:@reverse}friends",
+    '!"@values@this*\\.[~false', '!"\\.~false)#[', "{@tostr.@values",
+]
+
 # ------------------------------------------------------------------------ running
 
 
@@ -357,9 +410,10 @@ def main():
     if len(sys.argv) != 2:
         sys.exit("usage: generate.py ORACLE")
     oracle = sys.argv[1]
-    gjson = gjson_cases()
+    gjson = gjson_cases() + [{"json": RANDOM_DOC, "path": p} for p in REGRESSION_PATHS] + random_paths(200, 1)
     write("gjson.jsonl", gjson, run_oracle(oracle, "gjson", gjson))
-    templates = template_cases()
+    templates = template_cases() + [{"template": t, "vars": RANDOM_VARS} for t in REGRESSION_TEMPLATES]
+    templates += random_templates(200, 1)
     write("tmpl.jsonl", templates, run_oracle(oracle, "tmpl", templates))
 
 

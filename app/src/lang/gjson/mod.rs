@@ -319,7 +319,7 @@ pub fn parse(json: &str) -> Value<'_> {
                     Value {
                         kind: Kind::String,
                         raw: Cow::Borrowed(raw),
-                        text: if escaped {
+                        text: if escaped || inner.contains('\\') {
                             Cow::Owned(unescape(inner))
                         } else {
                             Cow::Borrowed(inner)
@@ -363,7 +363,7 @@ struct Walk<'a, 'p> {
 }
 
 /// Reads `path` from `json`.
-pub fn get<'a>(json: &'a str, path: &str) -> Value<'a> {
+pub fn get<'a>(json: &'a str, mut path: &str) -> Value<'a> {
     let pb = path.as_bytes();
     if pb.len() > 1 {
         let staged = match pb[0] {
@@ -378,11 +378,21 @@ pub fn get<'a>(json: &'a str, path: &str) -> Value<'a> {
             return parse(&out).into_owned();
         }
         if pb[0] == b'[' || pb[0] == b'{' {
-            if let Some(value) = multipath(json, path) {
-                return value;
+            // Like Go, a multipath that is not followed by a pipe or a dot
+            // leaves the walk with what follows it (or nothing, if it never
+            // closes).
+            match sub_selectors(path) {
+                None => path = "",
+                Some((selectors, rest)) => {
+                    if rest.is_empty() || rest.starts_with('|') || rest.starts_with('.') {
+                        return multipath(json, path.starts_with('{'), &selectors, rest);
+                    }
+                    path = rest;
+                }
             }
         }
     }
+    let pb = path.as_bytes();
     let mut walk = Walk {
         json,
         value: Value::default(),
@@ -411,16 +421,16 @@ pub fn get<'a>(json: &'a str, path: &str) -> Value<'a> {
 }
 
 /// `[a,b]` and `{name:a,b}`: a new array or object built from several paths.
-fn multipath<'a>(json: &'a str, path: &str) -> Option<Value<'a>> {
-    let object = path.starts_with('{');
-    let (selectors, rest) = sub_selectors(path)?;
-    if !(rest.is_empty() || rest.starts_with('|') || rest.starts_with('.')) {
-        return None;
-    }
+fn multipath<'a>(
+    json: &'a str,
+    object: bool,
+    selectors: &[path::SubSelector<'_>],
+    rest: &str,
+) -> Value<'a> {
     let mut out = String::new();
     out.push(if object { '{' } else { '[' });
     let mut n = 0;
-    for sel in &selectors {
+    for sel in selectors {
         let res = get(json, sel.path);
         if !res.exists() {
             continue;
@@ -451,11 +461,11 @@ fn multipath<'a>(json: &'a str, path: &str) -> Option<Value<'a>> {
     }
     out.push(if object { '}' } else { ']' });
     let built = json_value(Cow::Owned(out));
-    Some(if rest.is_empty() {
+    if rest.is_empty() {
         built
     } else {
         built.get(&rest[1..])
-    })
+    }
 }
 
 fn parse_object<'a, 'p>(w: &mut Walk<'a, 'p>, mut i: usize, path: &'p str) -> (usize, bool) {

@@ -215,12 +215,13 @@ impl<'t, 'd> State<'t, 'd> {
         }
         let mark = self.vars.len();
         for (key, elem) in items {
+            // Go's setTopVar: the element in the last variable, the key in the one before.
             let n = self.vars.len();
-            if !b.pipe.decl.is_empty() {
-                self.vars[n - 1].1 = elem.clone();
+            if let (false, Some(top)) = (b.pipe.decl.is_empty(), n.checked_sub(1)) {
+                self.vars[top].1 = elem.clone();
             }
-            if b.pipe.decl.len() > 1 {
-                self.vars[n - 2].1 = key;
+            if let (true, Some(second)) = (b.pipe.decl.len() > 1, n.checked_sub(2)) {
+                self.vars[second].1 = key;
             }
             let flow = self.walk_list(&elem, &b.list);
             self.vars.truncate(mark);
@@ -272,8 +273,9 @@ impl<'t, 'd> State<'t, 'd> {
         let value = value.unwrap_or(Val::Invalid);
         for name in &pipe.decl {
             if pipe.is_assign {
-                if let Some(slot) = self.vars.iter_mut().rev().find(|(n, _)| n == name) {
-                    slot.1 = value.clone();
+                match self.vars.iter_mut().rev().find(|(n, _)| n == name) {
+                    Some(slot) => slot.1 = value.clone(),
+                    None => return Err(self.error(format!("undefined variable: {name}"))),
                 }
             } else {
                 self.vars.push((name, value.clone()));
@@ -562,7 +564,8 @@ impl<'t, 'd> State<'t, 'd> {
             Arg::Nil { .. } => {
                 return match param {
                     Param::Any => Ok(Val::Nil),
-                    Param::Reflect => Err(self.error("cannot assign nil to reflect.Value")),
+                    // Go hands the built-ins a zero reflect.Value for nil.
+                    Param::Reflect => Ok(Val::Invalid),
                     Param::Str => Err(self.error("cannot assign nil to string")),
                 };
             }
@@ -762,6 +765,9 @@ fn as_int(v: &Val<'_>) -> i64 {
 }
 
 fn eq(a: &Val<'_>, others: &[Val<'_>]) -> Result<bool, String> {
+    if others.is_empty() {
+        return Err("missing argument for comparison".into());
+    }
     if let Val::Map(m) = a {
         let mut shown = Vec::new();
         Val::Map(m).write_plain(&mut shown);
@@ -769,9 +775,6 @@ fn eq(a: &Val<'_>, others: &[Val<'_>]) -> Result<bool, String> {
             "uncomparable type map[string]string: {}",
             String::from_utf8_lossy(&shown)
         ));
-    }
-    if others.is_empty() {
-        return Err("missing argument for comparison".into());
     }
     let k1 = basic_kind(a);
     for b in others {

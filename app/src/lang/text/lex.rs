@@ -75,7 +75,8 @@ impl std::fmt::Display for Item {
             ItemKind::Eof => write!(f, "EOF"),
             ItemKind::Error => write!(f, "{}", self.val),
             k if k.is_keyword() => write!(f, "<{}>", self.val),
-            _ if self.val.chars().count() > 10 => {
+            // Go measures bytes but `%.10q` keeps ten characters.
+            _ if self.val.len() > 10 => {
                 let head: String = self.val.chars().take(10).collect();
                 write!(f, "{}...", super::fmt::quote(head.as_bytes()))
             }

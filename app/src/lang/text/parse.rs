@@ -850,13 +850,12 @@ fn valid_underscores(s: &str, prefixed: bool) -> bool {
 
 fn parse_float(text: &str) -> Option<f64> {
     let cleaned = text.replace('_', "");
-    if cleaned.to_ascii_lowercase().contains("0x") {
+    let lower = cleaned.to_ascii_lowercase();
+    if lower.contains("0x") || lower.contains("inf") || lower.contains("nan") {
         return None;
     }
-    cleaned.parse::<f64>().ok().filter(|_| {
-        !cleaned.to_ascii_lowercase().contains("inf")
-            && !cleaned.to_ascii_lowercase().contains("nan")
-    })
+    // Go's ParseFloat reports a value beyond float64's range as an error.
+    cleaned.parse::<f64>().ok().filter(|f| f.is_finite())
 }
 
 /// Go's `strconv.Unquote` for the three literal forms; `None` for bad syntax.
