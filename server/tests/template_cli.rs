@@ -62,7 +62,7 @@ fn each_invalid_setting_gets_its_own_line_and_good_files_still_pass() {
         ":2:118: error: MaxConcurrentRequest must be a whole number from 1 to 100, not \"0\"",
         ":2:138: error: CreateNewTicket is only for helpdesk templates",
         ":6:9: error: AuthType is \"oauth2\" but the AuthMethod scenario says \"basic\"",
-        ":11:62: error: the action is not closed with }} opened at character 31 [template.syntax] (scenario CallJournal, request CallJournal, attribute URLFormat)",
+        ":11:62: error: does not parse at character 39: unclosed action [template.syntax] (scenario CallJournal, request CallJournal, attribute URLFormat)",
     ] {
         assert!(lines.iter().any(|l| l.contains(expected)), "missing {expected:?} in:\n{stdout}");
     }

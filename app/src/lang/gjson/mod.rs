@@ -335,23 +335,21 @@ pub fn parse(json: &str) -> Value<'_> {
 }
 
 fn to_number(json: &str) -> &str {
-    let b = json.as_bytes();
-    for i in 1..b.len() {
-        if (b[i] <= b'-' && (b[i] <= b' ' || b[i] == b',')) || b[i] == b']' || b[i] == b'}' {
-            return slice(json, 0, i);
-        }
-    }
-    json
+    let end = json
+        .bytes()
+        .skip(1)
+        .position(|c| c <= b' ' || c == b',' || c == b']' || c == b'}')
+        .map_or(json.len(), |p| p + 1);
+    slice(json, 0, end)
 }
 
 fn to_literal(json: &str) -> &str {
-    let b = json.as_bytes();
-    for i in 1..b.len() {
-        if !b[i].is_ascii_lowercase() {
-            return slice(json, 0, i);
-        }
-    }
-    json
+    let end = json
+        .bytes()
+        .skip(1)
+        .position(|c| !c.is_ascii_lowercase())
+        .map_or(json.len(), |p| p + 1);
+    slice(json, 0, end)
 }
 
 /// The state of one walk down a document.
@@ -895,15 +893,12 @@ fn proc_query<'a, 'p>(
     if step.query.all && collected.is_empty() {
         collected.push('[');
     }
-    let probe = if element.kind == Kind::Json {
-        get(&element.raw, step.query.path).into_owned()
+    let matched = if element.kind == Kind::Json {
+        query_matches(step, &get(&element.raw, step.query.path))
     } else {
-        if !step.query.path.is_empty() {
-            return false;
-        }
-        element.clone().into_owned()
+        step.query.path.is_empty() && query_matches(step, &element)
     };
-    if !query_matches(step, &probe) {
+    if !matched {
         return false;
     }
     let result: Value<'a> = if step.more {
@@ -912,7 +907,11 @@ fn proc_query<'a, 'p>(
             w.pipe = right;
             w.piped = true;
         }
-        get(&element.raw, step.path).into_owned()
+        match element.raw {
+            // Still a slice of the document: the result can borrow it too.
+            Cow::Borrowed(raw) => get(raw, step.path),
+            Cow::Owned(raw) => get(&raw, step.path).into_owned(),
+        }
     } else {
         element
     };

@@ -35,7 +35,7 @@ fn is_dot_piper(s: &str) -> bool {
 }
 
 /// Sets `path`/`pipe` for what follows the dot at `i`.
-fn after_dot<'p>(path: &'p str, i: usize) -> (&'p str, &'p str, bool, bool) {
+fn after_dot(path: &str, i: usize) -> (&str, &str, bool, bool) {
     let rest = tail(path, i + 1);
     if i + 1 < path.len() && is_dot_piper(rest) {
         ("", rest, true, false)
@@ -323,21 +323,11 @@ pub(crate) fn sub_selectors<'a>(path: &'a str) -> Option<(Vec<SubSelector<'a>>, 
     while i < b.len() {
         match b[i] {
             b'\\' => i += 1,
-            b'@' => {
-                if modifier == 0 && i > 0 && (b[i - 1] == b'.' || b[i - 1] == b'|') {
-                    modifier = i;
-                }
+            b'@' if modifier == 0 && i > 0 && (b[i - 1] == b'.' || b[i - 1] == b'|') => {
+                modifier = i
             }
-            b':' => {
-                if modifier == 0 && colon == 0 && depth == 1 {
-                    colon = i;
-                }
-            }
-            b',' => {
-                if depth == 1 {
-                    push(&mut sels, &mut colon, &mut modifier, &mut start, i);
-                }
-            }
+            b':' if modifier == 0 && colon == 0 && depth == 1 => colon = i,
+            b',' if depth == 1 => push(&mut sels, &mut colon, &mut modifier, &mut start, i),
             b'"' => {
                 i += 1;
                 while i < b.len() {

@@ -83,7 +83,7 @@ pub(crate) struct State<'t, 'd> {
     depth: usize,
 }
 
-pub(crate) fn execute<'t, 'd>(tmpl: &'t Template, data: &'d Data) -> Fallible<Vec<u8>> {
+pub(crate) fn execute(tmpl: &Template, data: &Data) -> Fallible<Vec<u8>> {
     let mut s = State {
         tmpl,
         running: &tmpl.name,

@@ -432,7 +432,7 @@ fn format_int(out: &mut Vec<u8>, verb: char, spec: Spec, n: i128, value: &Val<'_
             pad(out, body.as_bytes(), spec, false);
             return;
         }
-        'e' | 'E' | 'f' | 'F' | 'g' | 'G' | 's' | 't' | 'p' | _ => {
+        _ => {
             bad_verb(out, verb, value);
             return;
         }
