@@ -738,57 +738,32 @@ fn parse_array<'a, 'p>(w: &mut Walk<'a, 'p>, mut i: usize, path: &'p str) -> (us
             } else {
                 b[i]
             };
-            match ch {
+            let element: Value<'a> = match ch {
                 b'"' => {
                     let (next, raw, escaped, ok) = scan::string(json, i + 1);
                     if !ok {
                         return (next, false);
                     }
                     i = next;
-                    let element = string_value(raw, escaped);
-                    if step.query.on {
-                        if proc_query(w, &mut step, &mut collected, element) {
-                            return (i, true);
-                        }
-                    } else if hit {
-                        if step.each {
-                            break;
-                        }
-                        w.value = element;
+                    string_value(raw, escaped)
+                }
+                b'{' | b'[' if matched && !hit => {
+                    let (next, found) = if ch == b'{' {
+                        parse_object(w, i + 1, step.path)
+                    } else {
+                        parse_array(w, i + 1, step.path)
+                    };
+                    i = next;
+                    hit = found;
+                    if found && !step.each {
                         return (i, true);
                     }
+                    break;
                 }
                 b'{' | b'[' => {
-                    if matched && !hit {
-                        let (next, found) = if ch == b'{' {
-                            parse_object(w, i + 1, step.path)
-                        } else {
-                            parse_array(w, i + 1, step.path)
-                        };
-                        i = next;
-                        hit = found;
-                        if found {
-                            if step.each {
-                                break;
-                            }
-                            return (i, true);
-                        }
-                    } else {
-                        let (next, raw) = scan::squash(json, i);
-                        i = next;
-                        let element = json_value(Cow::Borrowed(raw));
-                        if step.query.on {
-                            if proc_query(w, &mut step, &mut collected, element) {
-                                return (i, true);
-                            }
-                        } else if hit {
-                            if step.each {
-                                break;
-                            }
-                            w.value = element;
-                            return (i, true);
-                        }
-                    }
+                    let (next, raw) = scan::squash(json, i);
+                    i = next;
+                    json_value(Cow::Borrowed(raw))
                 }
                 b'n' | b't' | b'f' | b'-' | b'0'..=b'9' => {
                     let (next, element) = if ch.is_ascii_lowercase() {
@@ -799,17 +774,7 @@ fn parse_array<'a, 'p>(w: &mut Walk<'a, 'p>, mut i: usize, path: &'p str) -> (us
                         (next, number_value(raw))
                     };
                     i = next;
-                    if step.query.on {
-                        if proc_query(w, &mut step, &mut collected, element) {
-                            return (i, true);
-                        }
-                    } else if hit {
-                        if step.each {
-                            break;
-                        }
-                        w.value = element;
-                        return (i, true);
-                    }
+                    element
                 }
                 b']' => {
                     if step.hash && step.part == "#" {
@@ -839,6 +804,14 @@ fn parse_array<'a, 'p>(w: &mut Walk<'a, 'p>, mut i: usize, path: &'p str) -> (us
                     i += 1;
                     continue;
                 }
+            };
+            if step.query.on {
+                if proc_query(w, &mut step, &mut collected, element) {
+                    return (i, true);
+                }
+            } else if hit && !step.each {
+                w.value = element;
+                return (i, true);
             }
             break;
         }

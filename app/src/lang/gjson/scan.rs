@@ -34,6 +34,19 @@ fn quote_is_escaped(b: &[u8], i: usize, floor: usize) -> bool {
     n % 2 == 0
 }
 
+/// From just after an opening quote, the position of the closing quote (or
+/// the end of the input).
+fn closing_quote(b: &[u8], mut i: usize) -> usize {
+    let floor = i.saturating_sub(1);
+    while i < b.len() {
+        if b[i] == b'"' && !quote_is_escaped(b, i, floor) {
+            return i;
+        }
+        i += 1;
+    }
+    i
+}
+
 /// Reads a string whose opening quote sits at `i - 1`. Returns the position
 /// after the closing quote, the raw string with its quotes, whether it holds
 /// escapes, and whether it was closed.
@@ -77,24 +90,7 @@ pub(crate) fn squash(json: &str, mut i: usize) -> (usize, &str) {
     while i < b.len() {
         if b[i] >= b'"' && b[i] <= b'}' {
             match b[i] {
-                b'"' => {
-                    i += 1;
-                    let s2 = i;
-                    while i < b.len() {
-                        if b[i] > b'\\' {
-                            i += 1;
-                            continue;
-                        }
-                        if b[i] == b'"' {
-                            if quote_is_escaped(b, i, s2.saturating_sub(1)) {
-                                i += 1;
-                                continue;
-                            }
-                            break;
-                        }
-                        i += 1;
-                    }
-                }
+                b'"' => i = closing_quote(b, i + 1),
                 b'{' | b'[' | b'(' => depth += 1,
                 b'}' | b']' | b')' => {
                     depth -= 1;
@@ -280,28 +276,9 @@ pub(crate) fn squash_rest(json: &str) -> &str {
         if b[i] >= b'"' && b[i] <= b'}' {
             match b[i] {
                 b'"' => {
-                    i += 1;
-                    let s2 = i;
-                    while i < b.len() {
-                        if b[i] > b'\\' {
-                            i += 1;
-                            continue;
-                        }
-                        if b[i] == b'"' {
-                            if quote_is_escaped(b, i, s2.saturating_sub(1)) {
-                                i += 1;
-                                continue;
-                            }
-                            if depth == 0 {
-                                return if i >= b.len() {
-                                    json
-                                } else {
-                                    slice(json, 0, i + 1)
-                                };
-                            }
-                            break;
-                        }
-                        i += 1;
+                    i = closing_quote(b, i + 1);
+                    if depth == 0 && i < b.len() {
+                        return slice(json, 0, i + 1);
                     }
                 }
                 b'{' | b'[' | b'(' => depth += 1,

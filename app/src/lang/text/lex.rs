@@ -355,7 +355,9 @@ impl Lexer<'_> {
                 }
                 Some('|') => self.emit(ItemKind::Pipe),
                 Some('"') => {
-                    if let Some(state) = self.quote() {
+                    if let Some(state) =
+                        self.quoted('"', ItemKind::String, "unterminated quoted string")
+                    {
                         return state;
                     }
                 }
@@ -370,7 +372,8 @@ impl Lexer<'_> {
                     }
                 }
                 Some('\'') => {
-                    if let Some(state) = self.char_constant() {
+                    let unterminated = "unterminated character constant";
+                    if let Some(state) = self.quoted('\'', ItemKind::CharConstant, unterminated) {
                         return state;
                     }
                 }
@@ -508,23 +511,22 @@ impl Lexer<'_> {
         None
     }
 
-    fn char_constant(&mut self) -> Option<State> {
+    /// A `'…'` or `"…"` literal whose opening quote was read: backslash
+    /// escapes, no line breaks.
+    fn quoted(&mut self, close: char, kind: ItemKind, unterminated: &str) -> Option<State> {
         loop {
             match self.next() {
-                Some('\\') => match self.next() {
-                    None | Some('\n') => {
-                        return Some(self.error("unterminated character constant".into()))
+                Some('\\') => {
+                    if matches!(self.next(), None | Some('\n')) {
+                        return Some(self.error(unterminated.into()));
                     }
-                    Some(_) => {}
-                },
-                None | Some('\n') => {
-                    return Some(self.error("unterminated character constant".into()))
                 }
-                Some('\'') => break,
+                None | Some('\n') => return Some(self.error(unterminated.into())),
+                Some(c) if c == close => break,
                 Some(_) => {}
             }
         }
-        self.emit(ItemKind::CharConstant);
+        self.emit(kind);
         None
     }
 
@@ -590,24 +592,6 @@ impl Lexer<'_> {
             return false;
         }
         true
-    }
-
-    fn quote(&mut self) -> Option<State> {
-        loop {
-            match self.next() {
-                Some('\\') => match self.next() {
-                    None | Some('\n') => {
-                        return Some(self.error("unterminated quoted string".into()))
-                    }
-                    Some(_) => {}
-                },
-                None | Some('\n') => return Some(self.error("unterminated quoted string".into())),
-                Some('"') => break,
-                Some(_) => {}
-            }
-        }
-        self.emit(ItemKind::String);
-        None
     }
 
     fn raw_quote(&mut self) -> Option<State> {
