@@ -4,7 +4,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 use crate::components::toast::{provide_toasts, ToastRegion};
-use crate::pages::{AccountsPage, HomePage, LoginPage, NotFoundPage, SetupPage};
+use crate::pages::{AccountsPage, HomePage, LoginPage, NotFoundPage, SetupPage, TemplatesPage};
 use crate::viewer::{Viewer, VIEWER_META_NAME};
 
 /// The HTML document around the app. Runs on the server only.
@@ -43,6 +43,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=LoginPage />
                 <Route path=path!("/setup") view=SetupPage />
                 <Route path=path!("/accounts") view=AccountsPage />
+                <Route path=path!("/templates/:provider") view=TemplatesPage />
             </Routes>
         </Router>
         <ToastRegion />

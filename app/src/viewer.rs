@@ -12,6 +12,8 @@ use crate::accounts::CurrentUser;
 pub const VIEWER_META_NAME: &str = "patchbay-viewer";
 /// Name of the form field (and `x-csrf-token` header) that carries the CSRF token.
 pub const CSRF_FIELD: &str = "csrf_token";
+/// The header that carries the CSRF token on the page's own REST calls.
+pub const CSRF_HEADER: &str = "x-csrf-token";
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Viewer {

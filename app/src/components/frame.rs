@@ -19,6 +19,16 @@ const NAV_LINKS: &[NavLink] = &[
         admin_only: false,
     },
     NavLink {
+        href: "/templates/crm",
+        label: "CRM templates",
+        admin_only: true,
+    },
+    NavLink {
+        href: "/templates/helpdesk",
+        label: "Helpdesk templates",
+        admin_only: true,
+    },
+    NavLink {
         href: "/accounts",
         label: "Accounts",
         admin_only: true,

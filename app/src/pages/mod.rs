@@ -5,9 +5,11 @@ mod home;
 mod login;
 mod not_found;
 mod setup;
+mod templates;
 
 pub use accounts::AccountsPage;
 pub use home::HomePage;
 pub use login::LoginPage;
 pub use not_found::NotFoundPage;
 pub use setup::SetupPage;
+pub use templates::TemplatesPage;

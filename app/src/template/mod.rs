@@ -13,6 +13,23 @@ pub mod xml;
 
 use serde::{Deserialize, Serialize};
 
+/// The most templates one provider may have (PORTAL.md).
+pub const MAX_TEMPLATES_PER_PROVIDER: usize = 10;
+
+/// One uploaded file's outcome, as the upload endpoint reports it and the page shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UploadOutcome {
+    pub file: String,
+    /// `stored`, `replaced`, `exists` (the Key is taken; send the file again with
+    /// `replace` to overwrite) or `refused`.
+    pub status: String,
+    pub key: Option<String>,
+    pub name: Option<String>,
+    pub message: Option<String>,
+    #[serde(default)]
+    pub findings: Vec<validate::Finding>,
+}
+
 /// A stored template as lists show it (no XML, no logo bytes).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TemplateSummary {

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use crate::auth::secrets_match;
 use crate::auth::viewer::ApiClient;
 
-pub const CSRF_HEADER: &str = "x-csrf-token";
+pub use app::viewer::CSRF_HEADER;
 /// Form bodies above this size are refused before they are read to look for the token.
 const MAX_FORM_BYTES: usize = 2 * 1024 * 1024;
 

@@ -12,7 +12,7 @@ use sea_orm::{
 use super::entities::template::{self, Entity as Templates};
 use super::unix_now;
 
-pub const MAX_TEMPLATES_PER_PROVIDER: u64 = 10;
+pub const MAX_TEMPLATES_PER_PROVIDER: u64 = app::template::MAX_TEMPLATES_PER_PROVIDER as u64;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TemplateStoreError {

@@ -36,7 +36,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 
 use crate::state::AppState;
@@ -531,29 +531,16 @@ fn template_text(bytes: &[u8]) -> Result<String, ApiError> {
     })
 }
 
-/// One uploaded file's outcome.
-#[derive(Serialize)]
-struct UploadResult {
-    file: String,
-    /// `stored`, `replaced`, `exists` (the Key is taken; send it again with `replace` to
-    /// overwrite) or `refused`.
-    status: &'static str,
-    key: Option<String>,
-    name: Option<String>,
-    message: Option<String>,
-    findings: Vec<Finding>,
-}
+use app::template::UploadOutcome;
 
-impl UploadResult {
-    fn refused(file: &str, error: ApiError) -> Self {
-        UploadResult {
-            file: file.to_string(),
-            status: "refused",
-            key: None,
-            name: None,
-            message: Some(error.message),
-            findings: error.findings,
-        }
+fn refused_upload(file: &str, error: ApiError) -> UploadOutcome {
+    UploadOutcome {
+        file: file.to_string(),
+        status: "refused".into(),
+        key: None,
+        name: None,
+        message: Some(error.message),
+        findings: error.findings,
     }
 }
 
@@ -620,15 +607,15 @@ async fn store_upload(
     file: &str,
     bytes: &[u8],
     replace: &HashSet<String>,
-) -> UploadResult {
+) -> UploadOutcome {
     let accepted = match template_text(bytes)
         .and_then(|text| accept(&text).map_err(ApiError::invalid_template))
     {
         Ok(accepted) => accepted,
-        Err(error) => return UploadResult::refused(file, error),
+        Err(error) => return refused_upload(file, error),
     };
     if let Err(error) = check_destination(&accepted.record, provider, None) {
-        return UploadResult::refused(file, error.into());
+        return refused_upload(file, error.into());
     }
     let key = accepted.record.key.clone();
     let name = accepted.record.name.clone();
@@ -661,11 +648,11 @@ async fn store_upload(
                 "a template with the key \"{key}\" already exists; confirm to replace it"
             )),
         ),
-        Err(error) => return UploadResult::refused(file, error.into()),
+        Err(error) => return refused_upload(file, error.into()),
     };
-    UploadResult {
+    UploadOutcome {
         file: file.to_string(),
-        status,
+        status: status.into(),
         key: Some(key),
         name: Some(name),
         message,
