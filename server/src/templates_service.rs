@@ -3,8 +3,8 @@
 //! One place for this logic; the callers only translate errors.
 
 use app::template::form::TemplateForm;
-use app::template::model::{documented_attribute_order, Provider};
-use app::template::xml::{parse, write_ordered, XmlDocument};
+use app::template::model::Provider;
+use app::template::xml::{parse, XmlDocument};
 use app::template::TemplateSummary;
 
 use crate::storage::templates::{
@@ -33,9 +33,7 @@ pub fn new_key() -> String {
 }
 
 /// Canonical text of a document built or edited through the form.
-pub fn canonical_text(document: &XmlDocument) -> String {
-    write_ordered(document, documented_attribute_order)
-}
+pub use app::template::editor::canonical_text;
 
 /// The template's own Provider (and Key, for a replace) must match where it is sent.
 pub fn check_destination(

@@ -5,6 +5,7 @@
 //! and edits are applied to it, so whatever an author wrote that the views do not know
 //! (unknown elements and attributes, comments) stays where it was.
 
+pub mod editor;
 pub mod form;
 pub mod logo;
 pub mod model;

@@ -1,0 +1,220 @@
+//! What the template editor page needs from the template model, kept here so
+//! it is shared and tested without a browser: a new template's starting form,
+//! the canonical text of a document, where a finding belongs in the form, and
+//! the logo carried inside the XML.
+
+use base64::Engine as _;
+
+use super::form::{ContactFieldForm, TemplateForm};
+use super::model::{documented_attribute_order, Provider, CONTACT_FIELDS};
+use super::validate::Location;
+use super::xml::{write_ordered, XmlDocument, XmlElement, XmlNode};
+
+/// The canonical text of a template (documented attributes first, two-space indent).
+pub fn canonical_text(document: &XmlDocument) -> String {
+    write_ordered(document, documented_attribute_order)
+}
+
+/// The form of a new template: what an author always fills in, with the
+/// vendor's defaults.
+pub fn new_form(provider: Provider, key: String) -> TemplateForm {
+    let mut form = TemplateForm {
+        provider: provider.as_str().into(),
+        key,
+        version: "1.0.0".into(),
+        max_concurrent_request: "5".into(),
+        ..TemplateForm::default()
+    };
+    form.auth.method = "none".into();
+    form.contacts.popup_mode = "specify_url_format".into();
+    form.contacts.fields = CONTACT_FIELDS
+        .iter()
+        .map(|field| ContactFieldForm {
+            field: (*field).into(),
+            // Contact ID and First Name are always on (PORTAL.md).
+            enabled: matches!(*field, "ContactsId" | "FirstName"),
+            path: String::new(),
+        })
+        .collect();
+    form.call_journal.method = "POST".into();
+    form.ticket.method = "POST".into();
+    form.user_association.method = "GET".into();
+    form.user_association.pagination = "disabled".into();
+    form
+}
+
+fn auth_field(parameter: &str) -> Option<&'static str> {
+    Some(match parameter {
+        "AuthMethod" => "auth.method",
+        "CredentialType" => "auth.credential_type",
+        "Base64EncodedCredential" => "auth.credential",
+        "AuthEndPoint" => "auth.auth_endpoint",
+        "TokenEndPoint" => "auth.token_endpoint",
+        "TokenContentType" => "auth.token_content_type",
+        "Scope" => "auth.scope",
+        "AdditionalQueryString" => "auth.additional_query",
+        "TokenType" => "auth.token_type",
+        "TokenRefreshMethod" => "auth.refresh_method",
+        "TokenRefreshEndPoint" => "auth.refresh_endpoint",
+        "TokenRefreshContentType" => "auth.refresh_content_type",
+        "TokenRefreshTime" => "auth.refresh_time",
+        "TokenRefreshBody" => "auth.refresh_body",
+        _ => return None,
+    })
+}
+
+fn is_body(parameter: Option<&str>) -> bool {
+    matches!(parameter, Some("Data" | "Body"))
+}
+
+/// The id of the form field a finding is about (the editor marks that
+/// field), or `None` when the form does not show it.
+pub fn field_for(form: &TemplateForm, location: &Location) -> Option<String> {
+    let attribute = location.attribute.as_deref();
+    let parameter = location.parameter.as_deref();
+    let request = location.request.as_deref();
+    let Some(scenario) = location.scenario.as_deref() else {
+        return Some(
+            match attribute? {
+                "Name" => "name",
+                "Key" => "key",
+                "Version" => "version",
+                "Remark" => "remark",
+                "MaxConcurrentRequest" => "max_concurrent_request",
+                "AuthType" => "auth.method",
+                "Logo" => "logo",
+                _ => return None,
+            }
+            .into(),
+        );
+    };
+    let url_or_body = |prefix: String| {
+        if attribute == Some("URLFormat") {
+            Some(format!("{prefix}.url"))
+        } else if is_body(parameter) {
+            Some(format!("{prefix}.body"))
+        } else {
+            None
+        }
+    };
+    match scenario {
+        "AuthMethod" => match parameter {
+            Some(p) => auth_field(p).map(str::to_string).or_else(|| {
+                form.auth
+                    .custom_fields
+                    .iter()
+                    .position(|f| f.name == p)
+                    .map(|i| format!("auth.custom_fields.{i}.name"))
+            }),
+            None => Some("auth.method".into()),
+        },
+        "UserAssociation" => {
+            if attribute == Some("URLFormat") {
+                Some("user_association.url".into())
+            } else if attribute.is_some_and(|a| a.starts_with("Path of output")) {
+                Some("user_association.outputs".into())
+            } else {
+                Some("user_association.url".into())
+            }
+        }
+        "CallJournal" => url_or_body("call_journal".into()),
+        "CreateNewTicket" => url_or_body("ticket".into()),
+        "SyncContactAuto" => {
+            let i = form.contacts.types.iter().position(|t| Some(t.name.as_str()) == request)?;
+            if attribute == Some("URLFormat") {
+                Some(format!("contacts.types.{i}.url"))
+            } else {
+                Some("contacts.fields".into())
+            }
+        }
+        "CreateNewContact" => {
+            let i = form.create_contact.types.iter().position(|t| Some(t.name.as_str()) == request)?;
+            url_or_body(format!("create_contact.types.{i}"))
+        }
+        "FollowUp" => {
+            let i = form.follow_ups.iter().position(|f| Some(f.name.as_str()) == request)?;
+            url_or_body(format!("follow_ups.{i}")).or(Some(format!("follow_ups.{i}.url")))
+        }
+        _ => {
+            let header = parameter.and_then(|p| form.headers.iter().position(|h| h.name == p));
+            header.map(|i| format!("headers.{i}.value"))
+        }
+    }
+}
+
+/// The template's logo as a `data:` URL for a preview, if it carries one.
+pub fn logo_data_url(document: &XmlDocument) -> Option<String> {
+    let logo = document.root.child("LogoImage")?;
+    let media_type = logo.attribute("MediaType").unwrap_or("image/png");
+    let data: String = logo.text().split_whitespace().collect();
+    (!data.is_empty()).then(|| format!("data:{media_type};base64,{data}"))
+}
+
+/// Puts `bytes` into the template as its `<LogoImage>` (replacing one that
+/// is there), so the logo travels with the downloaded XML. The bytes must
+/// have passed [`super::logo::check_logo`]; `media_type` is what it found.
+pub fn set_logo(document: &mut XmlDocument, media_type: &str, bytes: &[u8]) {
+    let mut element = XmlElement::new("LogoImage");
+    element.set_attribute("MediaType", media_type);
+    element
+        .children
+        .push(XmlNode::Text(base64::engine::general_purpose::STANDARD.encode(bytes)));
+    let children = &mut document.root.children;
+    match children
+        .iter_mut()
+        .find(|n| matches!(n, XmlNode::Element(e) if e.name == "LogoImage"))
+    {
+        Some(existing) => *existing = XmlNode::Element(element),
+        None => children.insert(0, XmlNode::Element(element)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::template::validate::validate_document;
+
+    #[test]
+    fn a_new_form_with_a_name_and_a_phone_field_is_a_valid_template() {
+        let mut form = new_form(Provider::Crm, "acme".into());
+        form.name = "Acme".into();
+        form.contacts.types.push(crate::template::form::ContactTypeForm {
+            name: "Contacts".into(),
+            method: "GET".into(),
+            url: "https://acme.test/contacts?phone={{.Phone}}".into(),
+        });
+        for field in &mut form.contacts.fields {
+            if field.field == "BusinessNumber" {
+                field.enabled = true;
+                field.path = "data.#.phone".into();
+            }
+            if field.enabled && field.path.is_empty() {
+                field.path = format!("data.#.{}", field.field.to_lowercase());
+            }
+        }
+        let report = validate_document(&form.to_new_document());
+        assert!(!report.has_errors(), "{:?}", report.findings);
+    }
+
+    #[test]
+    fn findings_point_at_their_form_fields() {
+        let mut form = new_form(Provider::Crm, "acme".into());
+        form.name = String::new();
+        form.call_journal.enabled = true;
+        form.call_journal.url = "https://x.test/{{.Broken".into();
+        let report = validate_document(&form.to_new_document());
+        let fields: Vec<Option<String>> = report.findings.iter().map(|f| field_for(&form, &f.location)).collect();
+        assert!(fields.contains(&Some("name".into())), "{:?}", report.findings);
+        assert!(fields.contains(&Some("call_journal.url".into())), "{:?}", report.findings);
+    }
+
+    #[test]
+    fn the_logo_goes_into_the_xml_and_comes_back_as_a_preview() {
+        let mut document = new_form(Provider::Crm, "acme".into()).to_new_document();
+        set_logo(&mut document, "image/png", &[1, 2, 3]);
+        set_logo(&mut document, "image/png", &[4, 5, 6]);
+        assert_eq!(document.root.elements().filter(|e| e.name == "LogoImage").count(), 1);
+        assert_eq!(logo_data_url(&document).as_deref(), Some("data:image/png;base64,BAUG"));
+        assert!(canonical_text(&document).contains("<LogoImage MediaType=\"image/png\">BAUG</LogoImage>"));
+    }
+}
