@@ -174,6 +174,20 @@ pub async fn load_template_form(
     )
 }
 
+#[server(input = GetUrl, endpoint = "load_template_text")]
+pub async fn load_template_text(provider: String, key: String) -> Result<String, PortalError> {
+    with_status(
+        async {
+            require_admin_viewer()?;
+            backend()?
+                .templates
+                .template_text(provider_param(&provider)?, &key)
+                .await
+        }
+        .await,
+    )
+}
+
 /// Creates (`key` absent) or edits a template through the editor's form. JSON-encoded: the
 /// form is nested; the CSRF middleware reads `csrf_token` from the JSON object.
 #[server(input = Json, endpoint = "save_template")]

@@ -64,6 +64,8 @@ pub trait TemplateAdmin: Send + Sync + 'static {
         provider: Provider,
         key: &str,
     ) -> Result<TemplateForm, PortalError>;
+    /// The stored XML text of a template, for the editor.
+    async fn template_text(&self, provider: Provider, key: &str) -> Result<String, PortalError>;
     /// Creates (`key` None) or edits the template through the form.
     async fn save_template(
         &self,

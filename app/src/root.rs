@@ -4,7 +4,9 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 use crate::components::toast::{provide_toasts, ToastRegion};
-use crate::pages::{AccountsPage, HomePage, LoginPage, NotFoundPage, SetupPage, TemplatesPage};
+use crate::pages::{
+    AccountsPage, HomePage, LoginPage, NotFoundPage, SetupPage, TemplateEditorPage, TemplatesPage,
+};
 use crate::viewer::{Viewer, VIEWER_META_NAME};
 
 /// The HTML document around the app. Runs on the server only.
@@ -44,6 +46,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/setup") view=SetupPage />
                 <Route path=path!("/accounts") view=AccountsPage />
                 <Route path=path!("/templates/:provider") view=TemplatesPage />
+                <Route path=path!("/templates/:provider/new") view=TemplateEditorPage />
+                <Route path=path!("/templates/:provider/:key/edit") view=TemplateEditorPage />
             </Routes>
         </Router>
         <ToastRegion />

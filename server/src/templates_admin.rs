@@ -71,6 +71,13 @@ impl TemplateAdmin for TemplatesAdmin {
             .map_err(portal_error)
     }
 
+    async fn template_text(&self, provider: Provider, key: &str) -> Result<String, PortalError> {
+        self.service
+            .stored_text(provider, key)
+            .await
+            .map_err(portal_error)
+    }
+
     async fn save_template(
         &self,
         actor: &CurrentUser,

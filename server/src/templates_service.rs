@@ -100,6 +100,12 @@ impl TemplatesService {
         Ok((stored, document))
     }
 
+    /// The stored XML text, exactly as stored.
+    pub async fn stored_text(&self, provider: Provider, key: &str) -> Result<String, TemplateEditError> {
+        let (stored, _) = self.stored_document(provider, key).await?;
+        Ok(stored.record.xml)
+    }
+
     pub async fn form_of(
         &self,
         provider: Provider,

@@ -12,4 +12,4 @@ pub use home::HomePage;
 pub use login::LoginPage;
 pub use not_found::NotFoundPage;
 pub use setup::SetupPage;
-pub use templates::TemplatesPage;
+pub use templates::{TemplateEditorPage, TemplatesPage};

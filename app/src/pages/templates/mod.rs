@@ -4,6 +4,9 @@
 
 #[cfg(feature = "hydrate")]
 mod browser;
+mod editor;
+
+pub use editor::TemplateEditorPage;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
