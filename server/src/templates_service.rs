@@ -101,7 +101,11 @@ impl TemplatesService {
     }
 
     /// The stored XML text, exactly as stored.
-    pub async fn stored_text(&self, provider: Provider, key: &str) -> Result<String, TemplateEditError> {
+    pub async fn stored_text(
+        &self,
+        provider: Provider,
+        key: &str,
+    ) -> Result<String, TemplateEditError> {
         let (stored, _) = self.stored_document(provider, key).await?;
         Ok(stored.record.xml)
     }

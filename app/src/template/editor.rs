@@ -120,7 +120,11 @@ pub fn field_for(form: &TemplateForm, location: &Location) -> Option<String> {
         "CallJournal" => url_or_body("call_journal".into()),
         "CreateNewTicket" => url_or_body("ticket".into()),
         "SyncContactAuto" => {
-            let i = form.contacts.types.iter().position(|t| Some(t.name.as_str()) == request)?;
+            let i = form
+                .contacts
+                .types
+                .iter()
+                .position(|t| Some(t.name.as_str()) == request)?;
             if attribute == Some("URLFormat") {
                 Some(format!("contacts.types.{i}.url"))
             } else {
@@ -128,11 +132,18 @@ pub fn field_for(form: &TemplateForm, location: &Location) -> Option<String> {
             }
         }
         "CreateNewContact" => {
-            let i = form.create_contact.types.iter().position(|t| Some(t.name.as_str()) == request)?;
+            let i = form
+                .create_contact
+                .types
+                .iter()
+                .position(|t| Some(t.name.as_str()) == request)?;
             url_or_body(format!("create_contact.types.{i}"))
         }
         "FollowUp" => {
-            let i = form.follow_ups.iter().position(|f| Some(f.name.as_str()) == request)?;
+            let i = form
+                .follow_ups
+                .iter()
+                .position(|f| Some(f.name.as_str()) == request)?;
             url_or_body(format!("follow_ups.{i}")).or(Some(format!("follow_ups.{i}.url")))
         }
         _ => {
@@ -156,9 +167,9 @@ pub fn logo_data_url(document: &XmlDocument) -> Option<String> {
 pub fn set_logo(document: &mut XmlDocument, media_type: &str, bytes: &[u8]) {
     let mut element = XmlElement::new("LogoImage");
     element.set_attribute("MediaType", media_type);
-    element
-        .children
-        .push(XmlNode::Text(base64::engine::general_purpose::STANDARD.encode(bytes)));
+    element.children.push(XmlNode::Text(
+        base64::engine::general_purpose::STANDARD.encode(bytes),
+    ));
     let children = &mut document.root.children;
     match children
         .iter_mut()
@@ -178,11 +189,13 @@ mod tests {
     fn a_new_form_with_a_name_and_a_phone_field_is_a_valid_template() {
         let mut form = new_form(Provider::Crm, "acme".into());
         form.name = "Acme".into();
-        form.contacts.types.push(crate::template::form::ContactTypeForm {
-            name: "Contacts".into(),
-            method: "GET".into(),
-            url: "https://acme.test/contacts?phone={{.Phone}}".into(),
-        });
+        form.contacts
+            .types
+            .push(crate::template::form::ContactTypeForm {
+                name: "Contacts".into(),
+                method: "GET".into(),
+                url: "https://acme.test/contacts?phone={{.Phone}}".into(),
+            });
         for field in &mut form.contacts.fields {
             if field.field == "BusinessNumber" {
                 field.enabled = true;
@@ -203,9 +216,21 @@ mod tests {
         form.call_journal.enabled = true;
         form.call_journal.url = "https://x.test/{{.Broken".into();
         let report = validate_document(&form.to_new_document());
-        let fields: Vec<Option<String>> = report.findings.iter().map(|f| field_for(&form, &f.location)).collect();
-        assert!(fields.contains(&Some("name".into())), "{:?}", report.findings);
-        assert!(fields.contains(&Some("call_journal.url".into())), "{:?}", report.findings);
+        let fields: Vec<Option<String>> = report
+            .findings
+            .iter()
+            .map(|f| field_for(&form, &f.location))
+            .collect();
+        assert!(
+            fields.contains(&Some("name".into())),
+            "{:?}",
+            report.findings
+        );
+        assert!(
+            fields.contains(&Some("call_journal.url".into())),
+            "{:?}",
+            report.findings
+        );
     }
 
     #[test]
@@ -213,8 +238,19 @@ mod tests {
         let mut document = new_form(Provider::Crm, "acme".into()).to_new_document();
         set_logo(&mut document, "image/png", &[1, 2, 3]);
         set_logo(&mut document, "image/png", &[4, 5, 6]);
-        assert_eq!(document.root.elements().filter(|e| e.name == "LogoImage").count(), 1);
-        assert_eq!(logo_data_url(&document).as_deref(), Some("data:image/png;base64,BAUG"));
-        assert!(canonical_text(&document).contains("<LogoImage MediaType=\"image/png\">BAUG</LogoImage>"));
+        assert_eq!(
+            document
+                .root
+                .elements()
+                .filter(|e| e.name == "LogoImage")
+                .count(),
+            1
+        );
+        assert_eq!(
+            logo_data_url(&document).as_deref(),
+            Some("data:image/png;base64,BAUG")
+        );
+        assert!(canonical_text(&document)
+            .contains("<LogoImage MediaType=\"image/png\">BAUG</LogoImage>"));
     }
 }

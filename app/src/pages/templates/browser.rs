@@ -114,11 +114,21 @@ struct FullErrorBody {
     findings: Vec<crate::template::validate::Finding>,
 }
 
-async fn send(url: &str, method: &str, csrf_token: &str, body: &wasm_bindgen::JsValue, content_type: Option<&str>) -> Result<(u16, String), String> {
+async fn send(
+    url: &str,
+    method: &str,
+    csrf_token: &str,
+    body: &wasm_bindgen::JsValue,
+    content_type: Option<&str>,
+) -> Result<(u16, String), String> {
     let headers = Headers::new().map_err(|e| js_error("cannot build headers", e))?;
-    headers.set(CSRF_HEADER, csrf_token).map_err(|e| js_error("cannot set a header", e))?;
+    headers
+        .set(CSRF_HEADER, csrf_token)
+        .map_err(|e| js_error("cannot set a header", e))?;
     if let Some(content_type) = content_type {
-        headers.set("content-type", content_type).map_err(|e| js_error("cannot set a header", e))?;
+        headers
+            .set("content-type", content_type)
+            .map_err(|e| js_error("cannot set a header", e))?;
     }
     let init = RequestInit::new();
     init.set_method(method);
@@ -130,30 +140,51 @@ async fn send(url: &str, method: &str, csrf_token: &str, body: &wasm_bindgen::Js
         .map_err(|e| js_error("the request failed", e))?
         .dyn_into()
         .map_err(|e| js_error("unexpected reply", e))?;
-    let text = JsFuture::from(response.text().map_err(|e| js_error("unreadable reply", e))?)
-        .await
-        .map_err(|e| js_error("unreadable reply", e))?
-        .as_string()
-        .unwrap_or_default();
+    let text = JsFuture::from(
+        response
+            .text()
+            .map_err(|e| js_error("unreadable reply", e))?,
+    )
+    .await
+    .map_err(|e| js_error("unreadable reply", e))?
+    .as_string()
+    .unwrap_or_default();
     Ok((response.status(), text))
 }
 
 /// Saves the editor's XML: a new template is uploaded as a file, an existing
 /// one replaced in place. Returns the key it was stored under.
-pub async fn save_xml(provider: &str, key: Option<&str>, csrf_token: &str, xml: &str) -> Result<String, SaveRefused> {
-    let failed = |message: String| SaveRefused { message, findings: Vec::new() };
+pub async fn save_xml(
+    provider: &str,
+    key: Option<&str>,
+    csrf_token: &str,
+    xml: &str,
+) -> Result<String, SaveRefused> {
+    let failed = |message: String| SaveRefused {
+        message,
+        findings: Vec::new(),
+    };
     let base = format!("/api/v1/templates/{provider}");
     match key {
         Some(key) => {
             let url = format!("{base}/{key}");
-            let (status, text) = send(&url, "PUT", csrf_token, &wasm_bindgen::JsValue::from_str(xml), Some("application/xml"))
-                .await
-                .map_err(failed)?;
+            let (status, text) = send(
+                &url,
+                "PUT",
+                csrf_token,
+                &wasm_bindgen::JsValue::from_str(xml),
+                Some("application/xml"),
+            )
+            .await
+            .map_err(failed)?;
             if (200..300).contains(&status) {
                 return Ok(key.to_owned());
             }
             Err(match serde_json::from_str::<FullErrorReply>(&text) {
-                Ok(reply) => SaveRefused { message: reply.error.message, findings: reply.error.findings },
+                Ok(reply) => SaveRefused {
+                    message: reply.error.message,
+                    findings: reply.error.findings,
+                },
                 Err(_) => failed(format!("the save failed (HTTP {status})")),
             })
         }
@@ -163,23 +194,31 @@ pub async fn save_xml(provider: &str, key: Option<&str>, csrf_token: &str, xml: 
             options.set_type("application/xml");
             let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)
                 .map_err(|e| failed(js_error("cannot build the file", e)))?;
-            let form = FormData::new().map_err(|e| failed(js_error("cannot build the upload", e)))?;
+            let form =
+                FormData::new().map_err(|e| failed(js_error("cannot build the upload", e)))?;
             form.append_with_blob_and_filename("file", &blob, "template.xml")
                 .map_err(|e| failed(js_error("cannot add the file", e)))?;
-            let (status, text) = send(&base, "POST", csrf_token, &form, None).await.map_err(failed)?;
+            let (status, text) = send(&base, "POST", csrf_token, &form, None)
+                .await
+                .map_err(failed)?;
             if let Ok(reply) = serde_json::from_str::<UploadReply>(&text) {
                 if let Some(outcome) = reply.results.into_iter().next() {
                     return match outcome.status.as_str() {
                         "stored" | "replaced" => Ok(outcome.key.unwrap_or_default()),
                         _ => Err(SaveRefused {
-                            message: outcome.message.unwrap_or_else(|| "the template was not stored".into()),
+                            message: outcome
+                                .message
+                                .unwrap_or_else(|| "the template was not stored".into()),
                             findings: outcome.findings,
                         }),
                     };
                 }
             }
             Err(match serde_json::from_str::<FullErrorReply>(&text) {
-                Ok(reply) => SaveRefused { message: reply.error.message, findings: reply.error.findings },
+                Ok(reply) => SaveRefused {
+                    message: reply.error.message,
+                    findings: reply.error.findings,
+                },
                 Err(_) => failed(format!("the save failed (HTTP {status})")),
             })
         }
@@ -198,7 +237,9 @@ pub fn random_key() -> String {
 
 /// Reads a picked file's bytes.
 pub async fn file_bytes(file: &File) -> Result<Vec<u8>, String> {
-    let buffer = JsFuture::from(file.array_buffer()).await.map_err(|e| js_error("cannot read the file", e))?;
+    let buffer = JsFuture::from(file.array_buffer())
+        .await
+        .map_err(|e| js_error("cannot read the file", e))?;
     Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }
 
@@ -212,9 +253,4 @@ pub fn focus(id: &str) {
         let _ = element.focus();
         element.scroll_into_view();
     }
-}
-
-/// Goes to another page of the portal.
-pub fn go_to(url: &str) {
-    download(url);
 }

@@ -14,8 +14,7 @@ use crate::components::frame::Frame;
 use crate::components::toast::use_toasts;
 use crate::template::editor::{canonical_text, field_for, logo_data_url, new_form};
 use crate::template::form::{
-    ContactTypeForm, CreateContactTypeForm, CustomFieldForm, FollowUpForm, OutputForm,
-    TemplateForm,
+    ContactTypeForm, CreateContactTypeForm, CustomFieldForm, FollowUpForm, OutputForm, TemplateForm,
 };
 use crate::template::model::Provider;
 use crate::template::validate::{validate_document, validate_text, Finding, Report, Severity};
@@ -78,7 +77,9 @@ fn messages_by_field(report: &Report, form: &TemplateForm) -> FieldMessages {
     let mut map = FieldMessages::new();
     for finding in &report.findings {
         if let Some(field) = field_for(form, &finding.location) {
-            map.entry(field).or_default().push((finding.severity, finding.message.clone()));
+            map.entry(field)
+                .or_default()
+                .push((finding.severity, finding.message.clone()));
         }
     }
     for list in map.values_mut() {
@@ -108,11 +109,13 @@ fn Editor(provider: Provider, key: Option<String>, xml: Option<String>) -> impl 
     #[cfg(feature = "hydrate")]
     if key.is_none() {
         // A new template gets a Key the author can change.
-        Effect::new(move |_| form.update(|f| {
-            if f.key.is_empty() {
-                f.key = super::browser::random_key();
-            }
-        }));
+        Effect::new(move |_| {
+            form.update(|f| {
+                if f.key.is_empty() {
+                    f.key = super::browser::random_key();
+                }
+            })
+        });
     }
 
     let current_document = move || form.with(|f| base_document.with(|b| f.apply(b)));
@@ -140,13 +143,20 @@ fn Editor(provider: Provider, key: Option<String>, xml: Option<String>) -> impl 
                 base_document.set(document);
                 mode.set(Mode::Form);
             }
-            Err(error) => toasts.error(format!("The XML does not parse: {error}. Fix it before switching to the form.")),
+            Err(error) => toasts.error(format!(
+                "The XML does not parse: {error}. Fix it before switching to the form."
+            )),
         }
     };
 
+    let navigate = leptos_router::hooks::use_navigate();
     let save = move |_| {
         let current = report.get_untracked();
-        let first_error = current.findings.iter().find(|f| f.severity == Severity::Error).cloned();
+        let first_error = current
+            .findings
+            .iter()
+            .find(|f| f.severity == Severity::Error)
+            .cloned();
         if let Some(first) = first_error {
             let field = form.with_untracked(|f| field_for(f, &first.location));
             toasts.error(format!(
@@ -173,8 +183,11 @@ fn Editor(provider: Provider, key: Option<String>, xml: Option<String>) -> impl 
             saving.set(true);
             let token = csrf_token.get_value();
             let key = editing_key.get_value();
+            let navigate = navigate.clone();
             leptos::task::spawn_local(async move {
-                let outcome = super::browser::save_xml(provider.as_str(), key.as_deref(), &token, &text).await;
+                let outcome =
+                    super::browser::save_xml(provider.as_str(), key.as_deref(), &token, &text)
+                        .await;
                 saving.set(false);
                 match outcome {
                     Ok(saved_key) => {
@@ -184,7 +197,10 @@ fn Editor(provider: Provider, key: Option<String>, xml: Option<String>) -> impl 
                         }
                         toasts.success("Template saved.".to_string());
                         if key.is_none() {
-                            super::browser::go_to(&format!("/templates/{}/{saved_key}/edit", provider.as_str()));
+                            navigate(
+                                &format!("/templates/{}/{saved_key}/edit", provider.as_str()),
+                                Default::default(),
+                            );
                         }
                     }
                     Err(refused) => {
@@ -195,10 +211,14 @@ fn Editor(provider: Provider, key: Option<String>, xml: Option<String>) -> impl 
             });
         }
         #[cfg(not(feature = "hydrate"))]
-        let _ = (text, saving, csrf_token, editing_key);
+        let _ = (text, saving, csrf_token, editing_key, &navigate);
     };
 
-    let title = if key.is_some() { "Edit template" } else { "New template" };
+    let title = if key.is_some() {
+        "Edit template"
+    } else {
+        "New template"
+    };
     let list_href = format!("/templates/{}", provider.as_str());
     let is_helpdesk = provider == Provider::Helpdesk;
     let error_list = move || {
@@ -241,7 +261,11 @@ fn Editor(provider: Provider, key: Option<String>, xml: Option<String>) -> impl 
 impl Finding {
     fn describe_for_editor(&self) -> String {
         let place = self.location.describe();
-        if place.is_empty() { self.message.clone() } else { format!("{} ({place})", self.message) }
+        if place.is_empty() {
+            self.message.clone()
+        } else {
+            format!("{} ({place})", self.message)
+        }
     }
 }
 
@@ -313,7 +337,11 @@ fn Text(
     let id = field_id(&field);
     let help_id = format!("{id}-help");
     let messages_for = field.clone();
-    let messages = Signal::derive(move || editing.messages.with(|m| m.get(&messages_for).cloned().unwrap_or_default()));
+    let messages = Signal::derive(move || {
+        editing
+            .messages
+            .with(|m| m.get(&messages_for).cloned().unwrap_or_default())
+    });
     let has_error = move || messages.with(|m| m.iter().any(|(s, _)| *s == Severity::Error));
     let invalid = move || has_error().to_string();
     let value = move || editing.form.with(|f| get(f).unwrap_or_default());
@@ -374,7 +402,13 @@ type BoolSetter = std::sync::Arc<dyn Fn(&mut TemplateForm, bool) + Send + Sync>;
 
 /// An on/off switch bound to one flag of the form.
 #[component]
-fn Switch(#[prop(into)] field: String, label: &'static str, #[prop(optional)] disabled: bool, get: BoolGetter, set: BoolSetter) -> impl IntoView {
+fn Switch(
+    #[prop(into)] field: String,
+    label: &'static str,
+    #[prop(optional)] disabled: bool,
+    get: BoolGetter,
+    set: BoolSetter,
+) -> impl IntoView {
     let editing = expect_context::<Editing>();
     let id = field_id(&field);
     let checked = move || editing.form.with(|f| get(f));
@@ -416,7 +450,9 @@ fn row_text<T: 'static>(
     field_mut: fn(&mut T) -> &mut String,
 ) -> (Getter, Setter) {
     (
-        std::sync::Arc::new(move |f: &TemplateForm| list(f).get(index).map(|row| field(row).clone())),
+        std::sync::Arc::new(move |f: &TemplateForm| {
+            list(f).get(index).map(|row| field(row).clone())
+        }),
         std::sync::Arc::new(move |f: &mut TemplateForm, v: String| {
             if let Some(row) = list_mut(f).get_mut(index) {
                 *field_mut(row) = v;
@@ -426,7 +462,11 @@ fn row_text<T: 'static>(
 }
 
 #[component]
-fn Section(title: &'static str, #[prop(optional)] id: &'static str, children: Children) -> impl IntoView {
+fn Section(
+    title: &'static str,
+    #[prop(optional)] id: &'static str,
+    children: Children,
+) -> impl IntoView {
     view! {
         <details class="card section-card" open id=id>
             <summary><h2>{title}</h2></summary>
@@ -435,14 +475,29 @@ fn Section(title: &'static str, #[prop(optional)] id: &'static str, children: Ch
     }
 }
 
-/// Rows of a list section: a header with Add, each row with Remove.
-fn count_of<T>(editing: Editing, list: fn(&TemplateForm) -> &Vec<T>) -> impl Fn() -> usize + Copy {
-    move || editing.form.with(|f| list(f).len())
+/// How many rows a list of the form has. A memo, so typing in a row does not
+/// rebuild the rows (and lose the focus): only adding or removing one does.
+fn count_of<T: 'static>(editing: Editing, list: fn(&TemplateForm) -> &Vec<T>) -> Memo<usize> {
+    Memo::new(move |_| editing.form.with(|f| list(f).len()))
 }
 
-const METHODS: &[(&str, &str)] = &[("GET", "GET"), ("POST", "POST"), ("PUT", "PUT"), ("PATCH", "PATCH"), ("DELETE", "DELETE")];
+/// One setting of the form that decides which fields a section shows.
+fn choice_of(editing: Editing, get: fn(&TemplateForm) -> &String) -> Memo<String> {
+    Memo::new(move |_| editing.form.with(|f| get(f).clone()))
+}
+
+const METHODS: &[(&str, &str)] = &[
+    ("GET", "GET"),
+    ("POST", "POST"),
+    ("PUT", "PUT"),
+    ("PATCH", "PATCH"),
+    ("DELETE", "DELETE"),
+];
 const CONTENT_TYPES: &[(&str, &str)] = &[
-    ("application/x-www-form-urlencoded", "application/x-www-form-urlencoded"),
+    (
+        "application/x-www-form-urlencoded",
+        "application/x-www-form-urlencoded",
+    ),
     ("application/json", "application/json"),
 ];
 
@@ -482,7 +537,8 @@ fn LogoPicker(base_document: RwSignal<XmlDocument>) -> impl IntoView {
             leptos::task::spawn_local(async move {
                 match super::browser::file_bytes(&file).await {
                     Ok(bytes) => match crate::template::logo::check_logo(&bytes) {
-                        Ok(media_type) => base_document.update(|d| crate::template::editor::set_logo(d, media_type, &bytes)),
+                        Ok(media_type) => base_document
+                            .update(|d| crate::template::editor::set_logo(d, media_type, &bytes)),
                         Err(error) => toasts.error(format!("{}: {error}", file.name())),
                     },
                     Err(error) => toasts.error(error),
@@ -531,12 +587,17 @@ fn UserAssociationSection() -> impl IntoView {
     let editing = expect_context::<Editing>();
     let (on_get, on_set) = flag_of!(user_association.enabled);
     let enabled = move || editing.form.with(|f| f.user_association.enabled);
-    let pagination = move || editing.form.with(|f| f.user_association.pagination.clone());
+    let pagination = choice_of(editing, |f| &f.user_association.pagination);
     let (url_get, url_set) = text_of!(user_association.url);
     let (method_get, method_set) = text_of!(user_association.method);
     let (pag_get, pag_set) = text_of!(user_association.pagination);
     let outputs = ["User ID", "First Name", "Last Name", "Email"];
-    let examples = ["data.#.id", "data.#.first_name", "data.#.last_name", "data.#.email"];
+    let examples = [
+        "data.#.id",
+        "data.#.first_name",
+        "data.#.last_name",
+        "data.#.email",
+    ];
     view! {
         <Section title="User Association">
             <Switch field="user_association.enabled" label="Associate CRM users with extensions" get=on_get set=on_set />
@@ -544,7 +605,7 @@ fn UserAssociationSection() -> impl IntoView {
                 <Choice field="user_association.method" label="Method" options=METHODS get=method_get.clone() set=method_set.clone() />
                 <Text field="user_association.url" label="Get User URL" placeholder="https://{{.domain}}/api/v2/users?type=ActiveUsers" help="Returns the CRM's users; a template." monospace=true get=url_get.clone() set=url_set.clone() />
                 <Choice field="user_association.pagination" label="Pagination" options=&[("disabled", "Disabled"), ("page_number", "Page number"), ("offset", "Offset"), ("link", "Next-page link")] get=pag_get.clone() set=pag_set.clone() />
-                {move || match pagination().as_str() {
+                {move || match pagination.get().as_str() {
                     "page_number" => {
                         let (a, b) = text_of!(user_association.page_param);
                         let (c, d) = text_of!(user_association.page_start);
@@ -589,10 +650,10 @@ fn UserAssociationSection() -> impl IntoView {
 #[component]
 fn AuthenticationSection() -> impl IntoView {
     let editing = expect_context::<Editing>();
-    let method = move || editing.form.with(|f| f.auth.method.clone());
+    let method = choice_of(editing, |f| &f.auth.method);
     let (m_get, m_set) = text_of!(auth.method);
     let custom_count = count_of(editing, |f| &f.auth.custom_fields);
-    let limit = move || match method().as_str() {
+    let limit = move || match method.get().as_str() {
         "bearer" => Some(10),
         "oauth2" => None,
         _ => Some(5),
@@ -606,7 +667,7 @@ fn AuthenticationSection() -> impl IntoView {
             <table class="table form-table" aria-label="Custom fields">
                 <thead><tr><th>"Type"</th><th>"Name"</th><th>"Title"</th><th>"Options or default"</th><th></th></tr></thead>
                 <tbody>
-                    {move || (0..custom_count()).map(|i| {
+                    {move || (0..custom_count.get()).map(|i| {
                         let (tg, ts) = row_text(|f| &f.auth.custom_fields, |f| &mut f.auth.custom_fields, i, |r| &r.editor, |r| &mut r.editor);
                         let (ng, ns) = row_text(|f| &f.auth.custom_fields, |f| &mut f.auth.custom_fields, i, |r| &r.name, |r| &mut r.name);
                         let (lg, ls) = row_text(|f| &f.auth.custom_fields, |f| &mut f.auth.custom_fields, i, |r| &r.title, |r| &mut r.title);
@@ -623,11 +684,11 @@ fn AuthenticationSection() -> impl IntoView {
                     }).collect_view()}
                 </tbody>
             </table>
-            <button class="button button-small" disabled=move || limit().is_some_and(|l| custom_count() >= l)
+            <button class="button button-small" disabled=move || { limit().is_some_and(|l| custom_count.get() >= l) }
                 on:click=move |_| editing.form.update(|f| f.auth.custom_fields.push(CustomFieldForm { editor: "string".into(), ..Default::default() }))>
                 "Add custom field"
             </button>
-            {move || match method().as_str() {
+            {move || match method.get().as_str() {
                 "basic" => {
                     let (a, b) = text_of!(auth.credential_type);
                     let (c, d) = text_of!(auth.credential);
@@ -693,7 +754,7 @@ fn HeadersSection() -> impl IntoView {
             <table class="table form-table" aria-label="Headers">
                 <thead><tr><th>"Name"</th><th>"Value"</th><th>"Description"</th><th></th></tr></thead>
                 <tbody>
-                    {move || (0..count()).map(|i| {
+                    {move || (0..count.get()).map(|i| {
                         let (ng, ns) = row_text(|f| &f.headers, |f| &mut f.headers, i, |r| &r.name, |r| &mut r.name);
                         let (vg, vs) = row_text(|f| &f.headers, |f| &mut f.headers, i, |r| &r.value, |r| &mut r.value);
                         let (dg, ds) = row_text(|f| &f.headers, |f| &mut f.headers, i, |r| &r.description, |r| &mut r.description);
@@ -708,7 +769,7 @@ fn HeadersSection() -> impl IntoView {
                     }).collect_view()}
                 </tbody>
             </table>
-            <button class="button button-small" disabled=move || count() >= 20 on:click=move |_| editing.form.update(|f| f.headers.push(crate::template::form::HeaderForm::default()))>"Add header"</button>
+            <button class="button button-small" disabled=move || { count.get() >= 20 } on:click=move |_| editing.form.update(|f| f.headers.push(crate::template::form::HeaderForm::default()))>"Add header"</button>
         </Section>
     }
 }
@@ -720,7 +781,7 @@ fn FollowUpSection() -> impl IntoView {
     view! {
         <Section title="Follow-up Requests">
             <p class="help">"Requests that run after a scenario succeeds; their outputs become global variables (at most 10)."</p>
-            {move || (0..count()).map(|i| {
+            {move || (0..count.get()).map(|i| {
                 let (ng, ns) = row_text(|f| &f.follow_ups, |f| &mut f.follow_ups, i, |r| &r.name, |r| &mut r.name);
                 let (tg, ts) = row_text(|f| &f.follow_ups, |f| &mut f.follow_ups, i, |r| &r.trigger, |r| &mut r.trigger);
                 let (mg, ms) = row_text(|f| &f.follow_ups, |f| &mut f.follow_ups, i, |r| &r.method, |r| &mut r.method);
@@ -746,7 +807,7 @@ fn FollowUpSection() -> impl IntoView {
                     </fieldset>
                 }
             }).collect_view()}
-            <button class="button button-small" disabled=move || count() >= 10 on:click=move |_| editing.form.update(|f| {
+            <button class="button button-small" disabled=move || { count.get() >= 10 } on:click=move |_| editing.form.update(|f| {
                 let n = f.follow_ups.len() + 1;
                 f.follow_ups.push(FollowUpForm { name: format!("FollowUp{n}"), method: "GET".into(), ..Default::default() });
             })>"Add follow-up request"</button>
@@ -758,8 +819,10 @@ fn FollowUpSection() -> impl IntoView {
 fn set_outputs(request: &mut FollowUpForm, paths: Option<String>, names: Option<String>) {
     let current_paths: Vec<String> = request.outputs.iter().map(|o| o.path.clone()).collect();
     let current_names: Vec<String> = request.outputs.iter().map(|o| o.name.clone()).collect();
-    let paths: Vec<String> = paths.map_or(current_paths, |p| p.lines().map(str::to_string).collect());
-    let names: Vec<String> = names.map_or(current_names, |n| n.lines().map(str::to_string).collect());
+    let paths: Vec<String> =
+        paths.map_or(current_paths, |p| p.lines().map(str::to_string).collect());
+    let names: Vec<String> =
+        names.map_or(current_names, |n| n.lines().map(str::to_string).collect());
     let rows = paths.len().max(names.len());
     request.outputs = (0..rows)
         .map(|i| OutputForm {
@@ -774,12 +837,12 @@ fn ContactsSection() -> impl IntoView {
     let editing = expect_context::<Editing>();
     let types = count_of(editing, |f| &f.contacts.types);
     let fields = count_of(editing, |f| &f.contacts.fields);
-    let popup = move || editing.form.with(|f| f.contacts.popup_mode.clone());
+    let popup = choice_of(editing, |f| &f.contacts.popup_mode);
     let (pm_get, pm_set) = text_of!(contacts.popup_mode);
     view! {
         <Section title="Synchronize Contacts Automatically">
             <h3>"Contact types"</h3>
-            {move || (0..types()).map(|i| {
+            {move || (0..types.get()).map(|i| {
                 let (ng, ns) = row_text(|f| &f.contacts.types, |f| &mut f.contacts.types, i, |r| &r.name, |r| &mut r.name);
                 let (mg, ms) = row_text(|f| &f.contacts.types, |f| &mut f.contacts.types, i, |r| &r.method, |r| &mut r.method);
                 let (ug, us) = row_text(|f| &f.contacts.types, |f| &mut f.contacts.types, i, |r| &r.url, |r| &mut r.url);
@@ -795,7 +858,7 @@ fn ContactsSection() -> impl IntoView {
             }).collect_view()}
             <button class="button button-small" on:click=move |_| editing.form.update(|f| f.contacts.types.push(ContactTypeForm { name: String::new(), method: "GET".into(), url: String::new() }))>"Add contact type"</button>
             <Choice field="contacts.popup_mode" label="Contact popup URL" options=&[("specify_url_format", "Specify the URL format"), ("retrieve_from_contact", "Retrieve from the contact")] get=pm_get set=pm_set />
-            {move || if popup() == "retrieve_from_contact" {
+            {move || if popup.get() == "retrieve_from_contact" {
                 let (a, b) = text_of!(contacts.popup_field_path);
                 view! { <Text field="contacts.popup_field_path" label="Popup URL path" placeholder="data.#.profile_url" monospace=true get=a set=b /> }.into_any()
             } else {
@@ -808,7 +871,7 @@ fn ContactsSection() -> impl IntoView {
             <table class="table form-table" aria-label="Contact field mapping">
                 <thead><tr><th>"Field"</th><th>"Enabled"</th><th>"Response path"</th></tr></thead>
                 <tbody>
-                    {move || (0..fields()).map(|i| {
+                    {move || (0..fields.get()).map(|i| {
                         let name = editing.form.with(|f| f.contacts.fields.get(i).map(|x| x.field.clone()).unwrap_or_default());
                         let always = matches!(name.as_str(), "ContactsId" | "FirstName");
                         let enabled_get: BoolGetter = std::sync::Arc::new(move |f: &TemplateForm| f.contacts.fields.get(i).is_some_and(|x| x.enabled));
@@ -839,7 +902,7 @@ fn CreateContactSection() -> impl IntoView {
         <Section title="Create New Contact">
             <Switch field="create_contact.enabled" label="Create contacts for unknown numbers" get=on_get set=on_set />
             <Show when=enabled>
-                {move || (0..count()).map(|i| {
+                {move || (0..count.get()).map(|i| {
                     let (ng, ns) = row_text(|f| &f.create_contact.types, |f| &mut f.create_contact.types, i, |r| &r.name, |r| &mut r.name);
                     let (ug, us) = row_text(|f| &f.create_contact.types, |f| &mut f.create_contact.types, i, |r| &r.url, |r| &mut r.url);
                     let (bg, bs) = row_text(|f| &f.create_contact.types, |f| &mut f.create_contact.types, i, |r| &r.body, |r| &mut r.body);
