@@ -197,3 +197,34 @@ test('a field error marks its field and blocks Save', async () => {
   await saveNew('crm');
   assert.equal(await field('name').inputValue(), 'Broken CRM');
 });
+
+test('a password custom field default never comes back to the page in clear', async () => {
+  const secret = 'Default-S3cret-77';
+  await openNew('crm');
+  await fillContacts('Masked CRM');
+  await field('auth.method').selectOption('basic');
+  await field('auth.credential').fill('{{.user}}:{{.password}}');
+  await page.getByRole('button', { name: 'Add custom field' }).click();
+  await field('auth.custom_fields.0.editor').selectOption('password');
+  await field('auth.custom_fields.0.name').fill('password');
+  await field('auth.custom_fields.0.title').fill('Password');
+  await field('auth.custom_fields.0.value').fill(secret);
+  const key = await saveNew('crm');
+
+  const bodies = [];
+  const collect = async (response) => { try { bodies.push(await response.text()); } catch { /* redirects, downloads */ } };
+  page.on('response', collect);
+  await page.goto(`${portal.base}/templates/crm/${key}/edit`);
+  await hydrated(page);
+  assert.equal(await field('auth.custom_fields.0.value').inputValue(), '••••••••');
+  await field('remark').fill('Edited without touching the password');
+  await save();
+  page.off('response', collect);
+  assert.ok(bodies.length > 0);
+  for (const body of bodies) assert.ok(!body.includes(secret), 'a response carried the password default');
+  assert.ok(!(await page.content()).includes(secret));
+  // The stored template keeps the default the author gave.
+  const stored = await download('crm', key);
+  assert.match(stored, new RegExp(`Value="${secret}"`));
+  assert.match(stored, /Remark="Edited without touching the password"/);
+});

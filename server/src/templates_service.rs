@@ -100,13 +100,17 @@ impl TemplatesService {
         Ok((stored, document))
     }
 
-    /// The stored XML text, exactly as stored.
+    /// The stored XML text for the editor page: as stored, but with password defaults masked.
     pub async fn stored_text(
         &self,
         provider: Provider,
         key: &str,
     ) -> Result<String, TemplateEditError> {
-        let (stored, _) = self.stored_document(provider, key).await?;
+        let (stored, mut document) = self.stored_document(provider, key).await?;
+        // The page never receives the default values of password custom fields.
+        if app::template::editor::mask_password_defaults(&mut document) {
+            return Ok(canonical_text(&document));
+        }
         Ok(stored.record.xml)
     }
 

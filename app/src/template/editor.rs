@@ -254,3 +254,88 @@ mod tests {
             .contains("<LogoImage MediaType=\"image/png\">BAUG</LogoImage>"));
     }
 }
+
+/// What the editor shows instead of a password field's default value: the
+/// value never travels to the page, and a save that still carries the mask
+/// keeps the stored value.
+pub const PASSWORD_MASK: &str = "••••••••";
+
+fn password_defaults(element: &mut XmlElement, visit: &mut dyn FnMut(&mut XmlElement)) {
+    if element.name == "Parameter"
+        && element.attribute("Father") == Some("CustomFieldList")
+        && element.attribute("Editor") == Some("password")
+    {
+        visit(element);
+    }
+    for child in &mut element.children {
+        if let XmlNode::Element(e) = child {
+            password_defaults(e, visit);
+        }
+    }
+}
+
+/// Replaces the default values of password custom fields with
+/// [`PASSWORD_MASK`]; true when there was one to mask.
+pub fn mask_password_defaults(document: &mut XmlDocument) -> bool {
+    let mut masked = false;
+    password_defaults(&mut document.root, &mut |p| {
+        if p.attribute("Value").is_some_and(|v| !v.is_empty()) {
+            p.set_attribute("Value", PASSWORD_MASK);
+            masked = true;
+        }
+    });
+    masked
+}
+
+/// Puts back the stored default of every password custom field whose value
+/// is still the mask (matched by the field's Name); true when one was.
+pub fn restore_password_defaults(document: &mut XmlDocument, stored: &XmlDocument) -> bool {
+    let mut originals: Vec<(String, String)> = Vec::new();
+    let mut stored = stored.clone();
+    password_defaults(&mut stored.root, &mut |p| {
+        if let (Some(name), Some(value)) = (p.attribute("Name"), p.attribute("Value")) {
+            originals.push((name.to_string(), value.to_string()));
+        }
+    });
+    let mut restored = false;
+    password_defaults(&mut document.root, &mut |p| {
+        if p.attribute("Value") == Some(PASSWORD_MASK) {
+            let name = p.attribute("Name").unwrap_or_default().to_string();
+            let original = originals
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.clone());
+            p.set_attribute("Value", original.unwrap_or_default());
+            restored = true;
+        }
+    });
+    restored
+}
+
+#[cfg(test)]
+mod masking_tests {
+    use super::*;
+    use crate::template::xml::parse;
+
+    const WITH_SECRET: &str = r#"<Information Name="x"><Scenarios><Scenario Id="AuthMethod"><Parameters>
+<Parameter Father="CustomFieldList" Name="password" Editor="password" Title="Password" Value="s3cret"/>
+<Parameter Father="CustomFieldList" Name="user" Editor="string" Title="User" Value="ada"/>
+</Parameters></Scenario></Scenarios></Information>"#;
+
+    #[test]
+    fn password_defaults_are_masked_for_the_page_and_restored_on_save() {
+        let stored = parse(WITH_SECRET).expect("parses");
+        let mut shown = stored.clone();
+        assert!(mask_password_defaults(&mut shown));
+        let text = canonical_text(&shown);
+        assert!(!text.contains("s3cret"), "{text}");
+        assert!(text.contains("Value=\"ada\""));
+        let mut saved = parse(&text).expect("parses");
+        assert!(restore_password_defaults(&mut saved, &stored));
+        assert!(canonical_text(&saved).contains("Value=\"s3cret\""));
+        // A default the author changed is kept as typed.
+        let mut changed = parse(&text.replace(PASSWORD_MASK, "new-default")).expect("parses");
+        assert!(!restore_password_defaults(&mut changed, &stored));
+        assert!(canonical_text(&changed).contains("Value=\"new-default\""));
+    }
+}

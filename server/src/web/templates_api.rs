@@ -454,11 +454,37 @@ async fn replace_one(
     key: String,
     body: &[u8],
 ) -> Result<Response, ApiError> {
-    let text = template_text(body)?;
+    let mut text = template_text(body)?;
+    if text.contains(app::template::editor::PASSWORD_MASK) {
+        text = restore_masked_defaults(state, provider, &key, text).await?;
+    }
     let accepted = accept(&text).map_err(ApiError::invalid_template)?;
     check_destination(&accepted.record, provider, Some(&key))?;
     let stored = state.templates.replace(accepted.record).await?;
     Ok(Json(json!({"template": summary_of(&stored)})).into_response())
+}
+
+/// The editor shows password defaults masked; a save that still carries the mask keeps the
+/// stored values.
+async fn restore_masked_defaults(
+    state: &AppState,
+    provider: Provider,
+    key: &str,
+    text: String,
+) -> Result<String, ApiError> {
+    let Some(stored) = state.templates.get(provider, key).await? else {
+        return Ok(text);
+    };
+    let (Ok(mut edited), Ok(original)) = (
+        app::template::xml::parse(&text),
+        app::template::xml::parse(&stored.record.xml),
+    ) else {
+        return Ok(text);
+    };
+    if app::template::editor::restore_password_defaults(&mut edited, &original) {
+        return Ok(app::template::editor::canonical_text(&edited));
+    }
+    Ok(text)
 }
 
 async fn delete_one(
