@@ -6,7 +6,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { startPortal, hydrated, signIn, OUTPUT_DIR } from './harness.mjs';
 
 const ADMIN = { email: 'editor-admin@example.com', password: 'e2e-admin-Quokka-4410' };
@@ -227,4 +228,26 @@ test('a password custom field default never comes back to the page in clear', as
   const stored = await download('crm', key);
   assert.match(stored, new RegExp(`Value="${secret}"`));
   assert.match(stored, /Remark="Edited without touching the password"/);
+});
+
+test('a logo is checked, previewed and carried in the XML; broken XML is refused with line and column', async () => {
+  await openNew('crm');
+  await fillContacts('Logo CRM');
+  const notAnImage = join(scratch, 'logo.png');
+  writeFileSync(notAnImage, 'this is not a picture');
+  await page.locator('#f-logo').setInputFiles(notAnImage);
+  await page.getByRole('status').getByText(/logo\.png: /).waitFor();
+  const png = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'server', 'assets', 'default-logo.png');
+  await page.locator('#f-logo').setInputFiles(png);
+  await page.getByRole('img', { name: 'Logo preview' }).waitFor();
+  const key = await saveNew('crm');
+  assert.match(await download('crm', key), /<LogoImage MediaType="image\/png">[A-Za-z0-9+/=]+<\/LogoImage>/);
+
+  await page.getByRole('button', { name: 'XML', exact: true }).click();
+  const xml = page.locator('#template-xml');
+  await xml.fill((await xml.inputValue()).replace('<Scenarios>', '<Scenarios attr="unclosed>'));
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.getByRole('status').getByText(/Not saved/).waitFor();
+  assert.match(await page.locator('#editor-errors').textContent(), /line \d+, column \d+/);
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'template-xml');
 });
