@@ -304,6 +304,7 @@ fn XmlView(text: RwSignal<String>) -> impl IntoView {
                     id="template-xml"
                     spellcheck="false"
                     wrap="off"
+                    rows=move || (lines() + 1).to_string()
                     prop:value=text
                     on:input=move |e| text.set(event_target_value(&e))
                 ></textarea>
