@@ -8,24 +8,22 @@ import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startPortal, hydrated, signIn, OUTPUT_DIR } from './harness.mjs';
+import { adminSession, hydrated, OUTPUT_DIR } from './harness.mjs';
 
 const ADMIN = { email: 'editor-admin@example.com', password: 'e2e-admin-Quokka-4410' };
 const scratch = mkdtempSync(join(tmpdir(), 'patchbay-e2e-editor-'));
 
+let session;
 let portal;
 let page;
 
 before(async () => {
-  portal = await startPortal({ adminEmail: ADMIN.email, adminPassword: ADMIN.password });
-  const context = await portal.browser.newContext({ viewport: { width: 1366, height: 768 }, acceptDownloads: true });
-  page = await context.newPage();
-  await signIn(page, portal.base, ADMIN.email, ADMIN.password);
+  session = await adminSession('editor', ADMIN);
+  ({ portal, page } = session);
 });
 
 after(async () => {
-  if (portal) writeFileSync(join(OUTPUT_DIR, 'editor-server.log'), portal.serverLog());
-  await portal?.stop();
+  await session?.stop();
 });
 
 const field = (id) => page.locator(`#f-${id.replaceAll('.', '-')}`);

@@ -1,7 +1,7 @@
 // Starts a real Patchbay server (fresh SQLite database in a temp dir, random loopback port)
 // and a headless Debian Chromium driven by playwright-core.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -104,4 +104,21 @@ export async function signIn(page, base, email, password) {
   await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForLoadState('load');
+}
+
+// A portal with one admin signed in on a 1366×768 page that accepts downloads. `stop()` also
+// keeps the server's log as `<name>-server.log` in the output for whoever reads a failure.
+export async function adminSession(name, admin) {
+  const portal = await startPortal({ adminEmail: admin.email, adminPassword: admin.password });
+  const context = await portal.browser.newContext({ viewport: { width: 1366, height: 768 }, acceptDownloads: true });
+  const page = await context.newPage();
+  await signIn(page, portal.base, admin.email, admin.password);
+  return {
+    portal,
+    page,
+    async stop() {
+      writeFileSync(join(OUTPUT_DIR, `${name}-server.log`), portal.serverLog());
+      await portal.stop();
+    },
+  };
 }

@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startPortal, hydrated, signIn, OUTPUT_DIR } from './harness.mjs';
+import { adminSession, hydrated, OUTPUT_DIR } from './harness.mjs';
 
 const ADMIN = { email: 'templates-admin@example.com', password: 'e2e-admin-Capybara-7731' };
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'app', 'tests', 'fixtures', 'templates');
@@ -16,20 +16,17 @@ const SECOND = join(FIXTURES, 'crm-bearer-follow-ups.xml');
 const MALFORMED = join(FIXTURES, 'malformed-raw-ampersand.xml');
 const scratch = mkdtempSync(join(tmpdir(), 'patchbay-e2e-templates-'));
 
+let session;
 let portal;
 let page;
 
 before(async () => {
-  portal = await startPortal({ adminEmail: ADMIN.email, adminPassword: ADMIN.password });
-  const context = await portal.browser.newContext({ viewport: { width: 1366, height: 768 }, acceptDownloads: true });
-  page = await context.newPage();
-  await signIn(page, portal.base, ADMIN.email, ADMIN.password);
+  session = await adminSession('templates', ADMIN);
+  ({ portal, page } = session);
 });
 
 after(async () => {
-  // Kept for whoever reads a failure: what the server said during these tests.
-  if (portal) writeFileSync(join(OUTPUT_DIR, 'templates-server.log'), portal.serverLog());
-  await portal?.stop();
+  await session?.stop();
 });
 
 async function openList(provider = 'crm') {

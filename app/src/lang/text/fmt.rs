@@ -138,14 +138,17 @@ pub(crate) fn sprintf(format: &[u8], args: &[Val<'_>]) -> Vec<u8> {
         }
         // Argument index before the width.
         let mut bad_index = false;
-        if let Some((n, next, ok)) = arg_index(format, i) {
-            i = next;
-            reordered = true;
-            match n {
-                Some(n) if ok && n <= args.len() => arg = n,
-                _ => bad_index = true,
+        let mut explicit_index = |i: &mut usize, arg: &mut usize| {
+            if let Some((n, next, ok)) = arg_index(format, *i) {
+                *i = next;
+                reordered = true;
+                match n {
+                    Some(n) if ok && n <= args.len() => *arg = n,
+                    _ => bad_index = true,
+                }
             }
-        }
+        };
+        explicit_index(&mut i, &mut arg);
         if format.get(i) == Some(&b'*') {
             i += 1;
             match args.get(arg) {
@@ -166,14 +169,7 @@ pub(crate) fn sprintf(format: &[u8], args: &[Val<'_>]) -> Vec<u8> {
         }
         if format.get(i) == Some(&b'.') {
             i += 1;
-            if let Some((n, next, ok)) = arg_index(format, i) {
-                i = next;
-                reordered = true;
-                match n {
-                    Some(n) if ok && n <= args.len() => arg = n,
-                    _ => bad_index = true,
-                }
-            }
+            explicit_index(&mut i, &mut arg);
             if format.get(i) == Some(&b'*') {
                 i += 1;
                 match args.get(arg) {
@@ -187,14 +183,7 @@ pub(crate) fn sprintf(format: &[u8], args: &[Val<'_>]) -> Vec<u8> {
                 i = next;
             }
         }
-        if let Some((n, next, ok)) = arg_index(format, i) {
-            i = next;
-            reordered = true;
-            match n {
-                Some(n) if ok && n <= args.len() => arg = n,
-                _ => bad_index = true,
-            }
-        }
+        explicit_index(&mut i, &mut arg);
         let Some(&verb_byte) = format.get(i) else {
             out.extend_from_slice(b"%!(NOVERB)");
             break;

@@ -15,16 +15,6 @@ struct UploadReply {
     results: Vec<UploadOutcome>,
 }
 
-#[derive(serde::Deserialize)]
-struct ErrorReply {
-    error: ErrorBody,
-}
-
-#[derive(serde::Deserialize)]
-struct ErrorBody {
-    message: String,
-}
-
 fn js_error(what: &str, error: wasm_bindgen::JsValue) -> String {
     format!(
         "{what}: {}",
@@ -48,36 +38,14 @@ pub async fn upload(
         form.append_with_str("replace", key)
             .map_err(|e| js_error("cannot add a key", e))?;
     }
-    let headers = Headers::new().map_err(|e| js_error("cannot build headers", e))?;
-    headers
-        .set(CSRF_HEADER, csrf_token)
-        .map_err(|e| js_error("cannot set a header", e))?;
-    let init = RequestInit::new();
-    init.set_method("POST");
-    init.set_headers(&headers);
-    init.set_body(&form);
-    let window = web_sys::window().ok_or("no window")?;
     let url = format!("/api/v1/templates/{provider}");
-    let response: Response = JsFuture::from(window.fetch_with_str_and_init(&url, &init))
-        .await
-        .map_err(|e| js_error("the upload failed", e))?
-        .dyn_into()
-        .map_err(|e| js_error("unexpected reply", e))?;
-    let text = JsFuture::from(
-        response
-            .text()
-            .map_err(|e| js_error("unreadable reply", e))?,
-    )
-    .await
-    .map_err(|e| js_error("unreadable reply", e))?
-    .as_string()
-    .unwrap_or_default();
+    let (status, text) = send(&url, "POST", csrf_token, &form, None).await?;
     if let Ok(reply) = serde_json::from_str::<UploadReply>(&text) {
         return Ok(reply.results);
     }
-    match serde_json::from_str::<ErrorReply>(&text) {
+    match serde_json::from_str::<FullErrorReply>(&text) {
         Ok(reply) => Err(reply.error.message),
-        Err(_) => Err(format!("the upload failed (HTTP {})", response.status())),
+        Err(_) => Err(format!("the upload failed (HTTP {status})")),
     }
 }
 
