@@ -594,17 +594,17 @@ fn UserAssociationSection() -> impl IntoView {
     let (pag_get, pag_set) = text_of!(user_association.pagination);
     let outputs = ["User ID", "First Name", "Last Name", "Email"];
     let examples = [
-        "data.#.id",
-        "data.#.first_name",
-        "data.#.last_name",
-        "data.#.email",
+        "users.#.id",
+        "users.#.First_Name",
+        "users.#.Last_Name",
+        "users.#.Email",
     ];
     view! {
         <Section title="User Association">
             <Switch field="user_association.enabled" label="Associate CRM users with extensions" get=on_get set=on_set />
             <Show when=enabled>
                 <Choice field="user_association.method" label="Method" options=METHODS get=method_get.clone() set=method_set.clone() />
-                <Text field="user_association.url" label="Get User URL" placeholder="https://{{.domain}}/api/v2/users?type=ActiveUsers" help="Returns the CRM's users; a template." monospace=true get=url_get.clone() set=url_set.clone() />
+                <Text field="user_association.url" label="Get User URL" placeholder="https://www.api.example.com/v1/users?type=ActiveUsers" help="The CRM API request that returns its users; a template." monospace=true get=url_get.clone() set=url_set.clone() />
                 <Choice field="user_association.pagination" label="Pagination" options=&[("disabled", "Disabled"), ("page_number", "Page number"), ("offset", "Offset"), ("link", "Next-page link")] get=pag_get.clone() set=pag_set.clone() />
                 {move || match pagination.get().as_str() {
                     "page_number" => {
@@ -678,7 +678,7 @@ fn AuthenticationSection() -> impl IntoView {
                                 <td><Choice field=format!("auth.custom_fields.{i}.editor") label="Type" options=&[("string", "Text"), ("password", "Password"), ("list", "List")] get=tg set=ts /></td>
                                 <td><Text field=format!("auth.custom_fields.{i}.name") label="Name" placeholder="domain" get=ng set=ns /></td>
                                 <td><Text field=format!("auth.custom_fields.{i}.title") label="Title" placeholder="CRM domain" get=lg set=ls /></td>
-                                <td><Text field=format!("auth.custom_fields.{i}.value") label="Options or default" placeholder="eu,com,in" get=vg set=vs /></td>
+                                <td><Text field=format!("auth.custom_fields.{i}.value") label="Options or default" placeholder="option1,option2" get=vg set=vs /></td>
                                 <td><button class="button button-small button-danger" aria-label=format!("Remove custom field {}", i + 1) on:click=move |_| editing.form.update(|f| { if i < f.auth.custom_fields.len() { f.auth.custom_fields.remove(i); } })>"Remove"</button></td>
                             </tr>
                         }
@@ -695,7 +695,7 @@ fn AuthenticationSection() -> impl IntoView {
                     let (c, d) = text_of!(auth.credential);
                     view! {
                         <Choice field="auth.credential_type" label="Credential type" options=&[("username_password", "User name and password"), ("api_key", "API key")] get=a set=b />
-                        <Text field="auth.credential" label="Base64 Encoded Credential" placeholder="{{.username}}:{{.password}}" help="Encoded as Base64 into the Authorization header; a template over the custom fields." monospace=true get=c set=d />
+                        <Text field="auth.credential" label="Base64 Encoded Credential" placeholder="{{.username}}:{{.password}} or {{.api_key}}" help="Encoded as Base64 into the Authorization header; a template over the custom fields." monospace=true get=c set=d />
                     }.into_any()
                 }
                 "oauth2" => {
@@ -705,11 +705,11 @@ fn AuthenticationSection() -> impl IntoView {
                     let (g, h) = text_of!(auth.scope);
                     let (i, j) = text_of!(auth.additional_query);
                     view! {
-                        <Text field="auth.auth_endpoint" label="Authorization endpoint" placeholder="https://accounts.zoho.{{.domain}}/oauth/v2/auth" monospace=true get=a set=b />
-                        <Text field="auth.token_endpoint" label="Token endpoint" placeholder="https://accounts.zoho.{{.domain}}/oauth/v2/token" monospace=true get=c set=d />
+                        <Text field="auth.auth_endpoint" label="Authorization endpoint" placeholder="https://www.api.example.com/auth/v2/authorize?client_id={{.client_id}}" monospace=true get=a set=b />
+                        <Text field="auth.token_endpoint" label="Token endpoint" placeholder="https://www.api.example.com/oauth/v2/token?client_id={{.client_id}}&client_secret={{.client_secret}}" monospace=true get=c set=d />
                         <Choice field="auth.token_content_type" label="Token content type" options=CONTENT_TYPES get=e set=f />
-                        <Text field="auth.scope" label="Scope" placeholder="ZohoCRM.modules.ALL,ZohoCRM.users.READ" get=g set=h />
-                        <Text field="auth.additional_query" label="Additional query string" placeholder="access_type=offline&prompt=consent" monospace=true get=i set=j />
+                        <Text field="auth.scope" label="Scope" placeholder="ZohoCRM.modules.ALL,ZohoCRM.users.READ" help="Comma-separated, sent as given." get=g set=h />
+                        <Text field="auth.additional_query" label="Additional query string" placeholder="client_id={{.client_id}}&redirect_uri={{.redirect_uri}}" monospace=true get=i set=j />
                         <RefreshSettings />
                     }.into_any()
                 }
@@ -717,7 +717,7 @@ fn AuthenticationSection() -> impl IntoView {
                     let (c, d) = text_of!(auth.token_endpoint);
                     let (e, f) = text_of!(auth.token_content_type);
                     view! {
-                        <Text field="auth.token_endpoint" label="Token endpoint" placeholder="https://{{.domain}}/oauth/token" monospace=true get=c set=d />
+                        <Text field="auth.token_endpoint" label="Token endpoint" placeholder="https://www.api.example.com/oauth/v2/token?client_id={{.client_id}}&client_secret={{.client_secret}}&grant_type=client_credentials" monospace=true get=c set=d />
                         <Choice field="auth.token_content_type" label="Token content type" options=CONTENT_TYPES get=e set=f />
                         <RefreshSettings />
                     }.into_any()
@@ -761,8 +761,8 @@ fn HeadersSection() -> impl IntoView {
                         let (dg, ds) = row_text(|f| &f.headers, |f| &mut f.headers, i, |r| &r.description, |r| &mut r.description);
                         view! {
                             <tr>
-                                <td><Text field=format!("headers.{i}.name") label="Name" placeholder="Authorization" get=ng set=ns /></td>
-                                <td><Text field=format!("headers.{i}.value") label="Value" placeholder="Zoho-oauthtoken {{.AccessToken}}" monospace=true get=vg set=vs /></td>
+                                <td><Text field=format!("headers.{i}.name") label="Name" placeholder="X-Client-Id" get=ng set=ns /></td>
+                                <td><Text field=format!("headers.{i}.value") label="Value" placeholder="{{.client_id}}" monospace=true get=vg set=vs /></td>
                                 <td><Text field=format!("headers.{i}.description") label="Description" get=dg set=ds /></td>
                                 <td><button class="button button-small button-danger" aria-label=format!("Remove header {}", i + 1) on:click=move |_| editing.form.update(|f| { if i < f.headers.len() { f.headers.remove(i); } })>"Remove"</button></td>
                             </tr>
@@ -799,11 +799,11 @@ fn FollowUpSection() -> impl IntoView {
                         <Text field=format!("follow_ups.{i}.name") label="Name" placeholder="GetOrgId" get=ng set=ns />
                         <Text field=format!("follow_ups.{i}.trigger") label="Trigger" placeholder="TokenRefresh" help="The scenario (or TokenRefresh) whose success starts it." get=tg set=ts />
                         <Choice field=format!("follow_ups.{i}.method") label="Method" options=METHODS get=mg set=ms />
-                        <Text field=format!("follow_ups.{i}.url") label="URL" placeholder="https://{{.domain}}/api/v2/org" monospace=true get=ug set=us />
+                        <Text field=format!("follow_ups.{i}.url") label="URL" placeholder="https://api.example.com/rest-services/login" monospace=true get=ug set=us />
                         <Text field=format!("follow_ups.{i}.headers_json") label="Headers (JSON)" placeholder="{\"Authorization\": \"Bearer {{.AccessToken}}\"}" monospace=true get=hg set=hs />
                         <Text field=format!("follow_ups.{i}.body") label="Body" multiline=true monospace=true get=bg set=bs />
-                        <Text field=format!("follow_ups.{i}.paths") label="Response paths (one per line)" placeholder="org.0.id" multiline=true monospace=true get=paths set=set_paths />
-                        <Text field=format!("follow_ups.{i}.names") label="Target variables (one per line)" placeholder="OrgId" multiline=true get=names set=set_names />
+                        <Text field=format!("follow_ups.{i}.paths") label="Response paths (one per line)" placeholder="$.data.access_token" multiline=true monospace=true get=paths set=set_paths />
+                        <Text field=format!("follow_ups.{i}.names") label="Target variables (one per line)" placeholder="token" multiline=true get=names set=set_names />
                         <button class="button button-small button-danger" on:click=move |_| editing.form.update(|f| { if i < f.follow_ups.len() { f.follow_ups.remove(i); } })>{format!("Remove follow-up request {}", i + 1)}</button>
                     </fieldset>
                 }
@@ -852,7 +852,7 @@ fn ContactsSection() -> impl IntoView {
                         <legend>{format!("Contact type {}", i + 1)}</legend>
                         <Text field=format!("contacts.types.{i}.name") label="Contact type" placeholder="Contacts" get=ng set=ns />
                         <Choice field=format!("contacts.types.{i}.method") label="Method" options=METHODS get=mg set=ms />
-                        <Text field=format!("contacts.types.{i}.url") label="Match query URL" placeholder="https://{{.domain}}/crm/v2/Contacts/search?phone={{UrlEncode .Phone}}" monospace=true get=ug set=us />
+                        <Text field=format!("contacts.types.{i}.url") label="Match query URL" help="Finds the contact by {{.Phone}}; a template." placeholder="https://www.api.example.com/crm/v1/Contacts/search?criteria=((Phone:equals:{{.Phone}})or(Mobile:equals:{{.Phone}}))" monospace=true get=ug set=us />
                         <button class="button button-small button-danger" on:click=move |_| editing.form.update(|f| { if i < f.contacts.types.len() { f.contacts.types.remove(i); } })>{format!("Remove contact type {}", i + 1)}</button>
                     </fieldset>
                 }
@@ -861,10 +861,10 @@ fn ContactsSection() -> impl IntoView {
             <Choice field="contacts.popup_mode" label="Contact popup URL" options=&[("specify_url_format", "Specify the URL format"), ("retrieve_from_contact", "Retrieve from the contact")] get=pm_get set=pm_set />
             {move || if popup.get() == "retrieve_from_contact" {
                 let (a, b) = text_of!(contacts.popup_field_path);
-                view! { <Text field="contacts.popup_field_path" label="Popup URL path" placeholder="data.#.profile_url" monospace=true get=a set=b /> }.into_any()
+                view! { <Text field="contacts.popup_field_path" label="Popup URL path" help="GJSON path of the contact's URL in the search response." placeholder="data.#.contactUrl" monospace=true get=a set=b /> }.into_any()
             } else {
                 let (a, b) = text_of!(contacts.popup_url_format);
-                view! { <Text field="contacts.popup_url_format" label="Popup URL format" placeholder="https://{{.domain}}/crm/tab/{{Capitalize .ContactSyncType}}/{{.ContactId}}" monospace=true get=a set=b /> }.into_any()
+                view! { <Text field="contacts.popup_url_format" label="Popup URL format" placeholder="{{.crm_url}}/crm/{{.CustomValue}}/tab/{{Capitalize .ContactSyncType}}/{{.ContactId}}" monospace=true get=a set=b /> }.into_any()
             }}
             <h3 id="f-contacts-fields" tabindex="-1">"Contact field mapping"</h3>
             <p class="help">"Contact ID and First Name are always on; enable at least one phone number."</p>
@@ -910,9 +910,9 @@ fn CreateContactSection() -> impl IntoView {
                     view! {
                         <fieldset class="row-card">
                             <legend>{format!("New contact type {}", i + 1)}</legend>
-                            <Text field=format!("create_contact.types.{i}.name") label="Contact type" placeholder="Leads" get=ng set=ns />
-                            <Text field=format!("create_contact.types.{i}.url") label="URL" placeholder="https://{{.domain}}/crm/v2/Leads" monospace=true get=ug set=us />
-                            <Text field=format!("create_contact.types.{i}.body") label="Body" placeholder="{\"data\":[{\"Last_Name\":\"{{JsonEscape .LastName}}\",\"Phone\":\"{{.BusinessNumber}}\"}]}" multiline=true monospace=true get=bg set=bs />
+                            <Text field=format!("create_contact.types.{i}.name") label="Contact type" placeholder="Contacts" get=ng set=ns />
+                            <Text field=format!("create_contact.types.{i}.url") label="URL" placeholder="https://www.api.example.com/crm/v1/Contacts" monospace=true get=ug set=us />
+                            <Text field=format!("create_contact.types.{i}.body") label="Body" placeholder="{\"data\":[{\"Last_Name\":\"{{.LastName}}\",\"First_Name\":\"{{.FirstName}}\",\"Phone\":\"{{.BusinessNumber}}\"}]}" multiline=true monospace=true get=bg set=bs />
                             <button class="button button-small button-danger" on:click=move |_| editing.form.update(|f| { if i < f.create_contact.types.len() { f.create_contact.types.remove(i); } })>{format!("Remove new contact type {}", i + 1)}</button>
                         </fieldset>
                     }
@@ -943,12 +943,12 @@ fn CallJournalSection() -> impl IntoView {
             <Switch field="call_journal.enabled" label="Write call journals" get=on_get set=on_set />
             <Show when=enabled>
                 <Choice field="call_journal.method" label="Method" options=METHODS get=mg.clone() set=ms.clone() />
-                <Text field="call_journal.url" label="URL" placeholder="https://{{.domain}}/crm/v2/Calls" monospace=true get=ug.clone() set=us.clone() />
+                <Text field="call_journal.url" label="URL" help="Creates a call log in the CRM." placeholder="https://www.api.example.com/crm/v2/Calls" monospace=true get=ug.clone() set=us.clone() />
                 <Text field="call_journal.body" label="Body" placeholder="{\"data\":[{\"Subject\":\"{{JsonEscape .Subject}}\",\"Call_Type\":\"{{.Communication_Type}}\",\"Call_Start_Time\":\"{{TimeFormat .Time \"yyyy-MM-ddTHH:mm:ssz\" \"1\"}}\"}]}" multiline=true monospace=true get=bg.clone() set=bs.clone() />
                 <h3>"Optional settings"</h3>
                 <Text field="call_journal.subject" label="Subject" placeholder="{{.Call_Log_Status}} with {{.CallerName}}" get=sg.clone() set=ss.clone() />
                 <Switch field="call_journal.subject_editable" label="Users may change the subject" get=seg.clone() set=ses.clone() />
-                <Text field="call_journal.description" label="Description" placeholder="{{.Call_From}} to {{.Call_To}}, {{.Talk_Duration}}" get=dg.clone() set=ds.clone() />
+                <Text field="call_journal.description" label="Description" placeholder="Call: {{.Time}} {{.Call_Log_Status}} from {{.Call_From}} to {{.Call_To}} {{.Talk_Duration}}" get=dg.clone() set=ds.clone() />
                 <Switch field="call_journal.description_editable" label="Users may change the description" get=deg.clone() set=des.clone() />
                 <Switch field="call_journal.play_call_recording" label="Offer the call recording" get=pg.clone() set=ps.clone() />
                 <Switch field="call_journal.disable_missed_call_records" label="Users may turn off journals of missed calls" get=xg.clone() set=xs.clone() />
