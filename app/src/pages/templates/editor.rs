@@ -378,6 +378,9 @@ fn Choice(
     label: &'static str,
     options: &'static [(&'static str, &'static str)],
     #[prop(optional)] help: &'static str,
+    /// The label of an empty value, for settings whose absence means a default.
+    #[prop(optional)]
+    empty_means: &'static str,
     get: Getter,
     set: Setter,
 ) -> impl IntoView {
@@ -391,6 +394,7 @@ fn Choice(
                 let v = event_target_value(&e);
                 editing.form.update(|f| set(f, v));
             }>
+                {(!empty_means.is_empty()).then(|| view! { <option value="">{empty_means}</option> })}
                 {options.iter().map(|(value, text)| view! { <option value=*value>{*text}</option> }).collect_view()}
             </select>
             {(!help.is_empty()).then(|| view! { <p class="help">{help}</p> })}
@@ -707,7 +711,7 @@ fn AuthenticationSection() -> impl IntoView {
                     view! {
                         <Text field="auth.auth_endpoint" label="Authorization endpoint" placeholder="https://www.api.example.com/auth/v2/authorize?client_id={{.client_id}}" monospace=true get=a set=b />
                         <Text field="auth.token_endpoint" label="Token endpoint" placeholder="https://www.api.example.com/oauth/v2/token?client_id={{.client_id}}&client_secret={{.client_secret}}" monospace=true get=c set=d />
-                        <Choice field="auth.token_content_type" label="Token content type" options=CONTENT_TYPES get=e set=f />
+                        <Choice field="auth.token_content_type" label="Token content type" options=CONTENT_TYPES empty_means="Default: application/x-www-form-urlencoded" get=e set=f />
                         <Text field="auth.scope" label="Scope" placeholder="ZohoCRM.modules.ALL,ZohoCRM.users.READ" help="Comma-separated, sent as given." get=g set=h />
                         <Text field="auth.additional_query" label="Additional query string" placeholder="client_id={{.client_id}}&redirect_uri={{.redirect_uri}}" monospace=true get=i set=j />
                         <RefreshSettings />
@@ -718,7 +722,7 @@ fn AuthenticationSection() -> impl IntoView {
                     let (e, f) = text_of!(auth.token_content_type);
                     view! {
                         <Text field="auth.token_endpoint" label="Token endpoint" placeholder="https://www.api.example.com/oauth/v2/token?client_id={{.client_id}}&client_secret={{.client_secret}}&grant_type=client_credentials" monospace=true get=c set=d />
-                        <Choice field="auth.token_content_type" label="Token content type" options=CONTENT_TYPES get=e set=f />
+                        <Choice field="auth.token_content_type" label="Token content type" options=CONTENT_TYPES empty_means="Default: application/x-www-form-urlencoded" get=e set=f />
                         <RefreshSettings />
                     }.into_any()
                 }
@@ -737,9 +741,9 @@ fn RefreshSettings() -> impl IntoView {
     let (i, j) = text_of!(auth.refresh_body);
     view! {
         <h3>"Token refresh"</h3>
-        <Choice field="auth.refresh_method" label="Refresh method" options=&[("POST", "POST"), ("GET", "GET"), ("PUT", "PUT")] get=a set=b />
+        <Choice field="auth.refresh_method" label="Refresh method" options=&[("POST", "POST"), ("GET", "GET"), ("PUT", "PUT")] empty_means="Default: POST" get=a set=b />
         <Text field="auth.refresh_endpoint" label="Refresh endpoint" placeholder="empty: the token endpoint with grant_type=refresh_token" monospace=true get=c set=d />
-        <Choice field="auth.refresh_content_type" label="Refresh content type" options=CONTENT_TYPES get=e set=f />
+        <Choice field="auth.refresh_content_type" label="Refresh content type" options=CONTENT_TYPES empty_means="Default: as the token request" get=e set=f />
         <Text field="auth.refresh_time" label="Refresh every (minutes)" placeholder="25" help="Empty means 25; 0 turns automatic refresh off." get=g set=h />
         <Text field="auth.refresh_body" label="Refresh body" placeholder="grant_type=refresh_token&refresh_token={{.RefreshToken}}" multiline=true monospace=true get=i set=j />
     }
