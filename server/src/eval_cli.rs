@@ -30,22 +30,11 @@ struct TemplateCase {
 }
 
 /// A JSON string as Go's `encoding/json` writes it with HTML escaping off
-/// (Go 1.19: `\b` and `\f` as `\u0008` and `\u000c`).
+/// (Go 1.19: `\b` and `\f` as `\u0008` and `\u000c`): the same escaping as
+/// the `JsonEscape` template function, inside quotes.
 fn go_json_string(s: &str, out: &mut String) {
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
+    out.push_str(&app::lang::functions::json_escape(s.as_bytes()));
     out.push('"');
 }
 

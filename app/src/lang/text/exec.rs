@@ -301,7 +301,7 @@ impl<'t, 'd> State<'t, 'd> {
         match first {
             Arg::Field { idents, .. } => {
                 self.at = At::Arg(first);
-                return self.eval_field_chain(dot, dot.clone(), first, idents, &cmd.args, fin);
+                return self.eval_field_chain(dot.clone(), idents, &cmd.args, fin);
             }
             Arg::Chain { node, fields, .. } => {
                 return self.eval_chain(dot, first, node, fields, &cmd.args, fin)
@@ -314,7 +314,7 @@ impl<'t, 'd> State<'t, 'd> {
                 return self.eval_pipeline(dot, p);
             }
             Arg::Variable { idents, .. } => {
-                return self.eval_variable(dot, first, idents, &cmd.args, fin)
+                return self.eval_variable(first, idents, &cmd.args, fin)
             }
             _ => {}
         }
@@ -363,12 +363,11 @@ impl<'t, 'd> State<'t, 'd> {
             return Err(self.error(format!("indirection through explicit nil in {chain}")));
         }
         let receiver = self.eval_arg(dot, Param::Reflect, node)?;
-        self.eval_field_chain(dot, receiver, chain, fields, args, fin)
+        self.eval_field_chain(receiver, fields, args, fin)
     }
 
     fn eval_variable(
         &mut self,
-        dot: &Val<'d>,
         node: &'t Arg,
         idents: &'t [String],
         args: &'t [Arg],
@@ -389,14 +388,12 @@ impl<'t, 'd> State<'t, 'd> {
             self.not_a_function(args, &fin)?;
             return Ok(value);
         }
-        self.eval_field_chain(dot, value, node, &idents[1..], args, fin)
+        self.eval_field_chain(value, &idents[1..], args, fin)
     }
 
     fn eval_field_chain(
-        &mut self,
-        _dot: &Val<'d>,
+        &self,
         mut receiver: Val<'d>,
-        _node: &'t Arg,
         idents: &'t [String],
         args: &'t [Arg],
         fin: Option<Val<'d>>,
@@ -569,15 +566,10 @@ impl<'t, 'd> State<'t, 'd> {
                     Param::Str => Err(self.error("cannot assign nil to string")),
                 };
             }
-            Arg::Field { idents, .. } => self.eval_field_chain(
-                dot,
-                dot.clone(),
-                arg,
-                idents,
-                std::slice::from_ref(arg),
-                None,
-            )?,
-            Arg::Variable { idents, .. } => self.eval_variable(dot, arg, idents, &[], None)?,
+            Arg::Field { idents, .. } => {
+                self.eval_field_chain(dot.clone(), idents, std::slice::from_ref(arg), None)?
+            }
+            Arg::Variable { idents, .. } => self.eval_variable(arg, idents, &[], None)?,
             Arg::Pipe(p) => self.eval_pipeline(dot, p)?,
             Arg::Identifier { name, .. } => {
                 self.eval_function(dot, arg, name, At::Arg(arg), &[], None)?

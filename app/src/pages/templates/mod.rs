@@ -28,7 +28,7 @@ fn provider_label(provider: Provider) -> &'static str {
 }
 
 /// `2026-11-21 20:45 UTC` from Unix seconds.
-pub fn format_time(seconds: i64) -> String {
+fn format_time(seconds: i64) -> String {
     match time::OffsetDateTime::from_unix_timestamp(seconds) {
         Ok(t) => format!(
             "{:04}-{:02}-{:02} {:02}:{:02} UTC",
