@@ -12,6 +12,11 @@ use serde::{Deserialize, Serialize};
 /// Largest template accepted, in bytes (TEMPLATE-FORMAT.md "The file").
 pub const MAX_TEMPLATE_BYTES: usize = 1024 * 1024;
 
+/// How deeply elements may nest. Cloning, comparing, writing, validating and dropping a
+/// tree recurse once per level, so the file must not choose the depth: 140,000 nested
+/// elements overflowed the stack and ended the server. Real templates nest 7 levels.
+pub const MAX_ELEMENT_DEPTH: usize = 256;
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum XmlNode {
     Element(XmlElement),
@@ -218,6 +223,13 @@ pub fn parse(source: &str) -> Result<XmlDocument, XmlError> {
             }
             Event::PI(_) => {}
             Event::Start(start) => {
+                if stack.len() >= MAX_ELEMENT_DEPTH {
+                    return Err(XmlError::at(
+                        source,
+                        event_start,
+                        format!("elements nest deeper than {MAX_ELEMENT_DEPTH} levels"),
+                    ));
+                }
                 let element = element_from_start(source, event_start, &start)?;
                 if stack.is_empty() && root.is_some() {
                     return Err(XmlError::at(
@@ -722,6 +734,28 @@ mod tests {
         let just_fits = format!("<A>{}</A>", "x".repeat(MAX_TEMPLATE_BYTES - 7));
         assert_eq!(just_fits.len(), MAX_TEMPLATE_BYTES);
         assert!(parse(&just_fits).is_ok());
+    }
+
+    #[test]
+    fn nesting_beyond_the_limit_is_refused_with_its_position() {
+        let nested = |depth: usize| {
+            format!(
+                "<Information>\n{}{}</Information>",
+                "<a>".repeat(depth - 1),
+                "</a>".repeat(depth - 1)
+            )
+        };
+        let document = parse(&nested(MAX_ELEMENT_DEPTH)).expect("the limit itself is fine");
+        drop(document.clone());
+        let error = error_of(&nested(MAX_ELEMENT_DEPTH + 1));
+        assert_eq!(
+            (error.line, error.column),
+            (2, 3 * (MAX_ELEMENT_DEPTH - 1) + 1)
+        );
+        assert!(error.reason.contains("deeper than 256 levels"), "{error}");
+        // The reported attack: 140,000 levels, refused without touching the stack.
+        let attack = error_of(&nested(140_000));
+        assert!(attack.reason.contains("deeper than"), "{attack}");
     }
 
     #[test]

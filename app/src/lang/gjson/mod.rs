@@ -360,8 +360,59 @@ struct Walk<'a, 'p> {
     piped: bool,
 }
 
+/// How deeply one read may nest: path components walked into nested values, modifiers,
+/// pipes, multipaths and queries each take a level. Go recurses without a limit; here a
+/// path or a document deeper than this finds nothing instead of overflowing the stack.
+/// Real paths are a few levels deep.
+pub const MAX_PATH_DEPTH: usize = 256;
+
+thread_local! {
+    static DEPTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// One level of [`MAX_PATH_DEPTH`], given back when dropped.
+struct DepthLevel;
+
+impl DepthLevel {
+    fn enter() -> Option<DepthLevel> {
+        DEPTH.with(|depth| {
+            let now = depth.get();
+            (now < MAX_PATH_DEPTH).then(|| {
+                depth.set(now + 1);
+                DepthLevel
+            })
+        })
+    }
+}
+
+impl Drop for DepthLevel {
+    fn drop(&mut self) {
+        DEPTH.with(|depth| depth.set(depth.get().saturating_sub(1)));
+    }
+}
+
+/// Walks into the object or array that opens at `open`, one level deeper; past
+/// [`MAX_PATH_DEPTH`] it skips the value and reports no match.
+fn descend<'a, 'p>(w: &mut Walk<'a, 'p>, open: usize, path: &'p str) -> (usize, bool) {
+    let Some(_level) = DepthLevel::enter() else {
+        return (scan::squash(w.json, open).0, false);
+    };
+    if w.json.as_bytes()[open] == b'{' {
+        parse_object(w, open + 1, path)
+    } else {
+        parse_array(w, open + 1, path)
+    }
+}
+
 /// Reads `path` from `json`.
-pub fn get<'a>(json: &'a str, mut path: &str) -> Value<'a> {
+pub fn get<'a>(json: &'a str, path: &str) -> Value<'a> {
+    match DepthLevel::enter() {
+        Some(_level) => get_within_depth(json, path),
+        None => Value::default(),
+    }
+}
+
+fn get_within_depth<'a>(json: &'a str, mut path: &str) -> Value<'a> {
     let pb = path.as_bytes();
     if pb.len() > 1 {
         let staged = match pb[0] {
@@ -521,11 +572,7 @@ fn parse_object<'a, 'p>(w: &mut Walk<'a, 'p>, mut i: usize, path: &'p str) -> (u
                 }
                 b'{' | b'[' => {
                     if matched && !hit {
-                        let (next, found) = if b[i] == b'{' {
-                            parse_object(w, i + 1, step.path)
-                        } else {
-                            parse_array(w, i + 1, step.path)
-                        };
+                        let (next, found) = descend(w, i, step.path);
                         i = next;
                         if found {
                             return (i, true);
@@ -748,11 +795,7 @@ fn parse_array<'a, 'p>(w: &mut Walk<'a, 'p>, mut i: usize, path: &'p str) -> (us
                     string_value(raw, escaped)
                 }
                 b'{' | b'[' if matched && !hit => {
-                    let (next, found) = if ch == b'{' {
-                        parse_object(w, i + 1, step.path)
-                    } else {
-                        parse_array(w, i + 1, step.path)
-                    };
+                    let (next, found) = descend(w, i, step.path);
                     i = next;
                     hit = found;
                     if found && !step.each {

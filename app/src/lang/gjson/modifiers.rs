@@ -197,17 +197,28 @@ fn unwrap(json: &str) -> &str {
     json
 }
 
+/// How many levels `@flatten:{"deep":true}` descends; arrays nested deeper stay as they
+/// are. Go recurses without a limit, which a document from a CRM must not be able to use
+/// to overflow the stack.
+pub const MAX_FLATTEN_DEPTH: usize = 64;
+
 fn flatten(json: &str, args: &str) -> String {
+    let deep = !args.is_empty() && arg_flag(args, "deep");
+    flatten_levels(json, if deep { MAX_FLATTEN_DEPTH } else { 0 })
+}
+
+/// Flattens one level, then `deeper` more levels inside it.
+fn flatten_levels(json: &str, deeper: usize) -> String {
     let res = parse(json);
     if !res.is_array() {
         return json.to_owned();
     }
-    let deep = !args.is_empty() && arg_flag(args, "deep");
+    let deep = deeper > 0;
     let mut parts: Vec<String> = Vec::new();
     res.for_each(|_, v| {
         let raw = if v.is_array() {
             if deep {
-                unwrap(&flatten(v.raw(), args)).to_owned()
+                unwrap(&flatten_levels(v.raw(), deeper - 1)).to_owned()
             } else {
                 unwrap(v.raw()).to_owned()
             }

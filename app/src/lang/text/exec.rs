@@ -11,9 +11,21 @@ use super::{ExecError, Func, Template};
 
 /// Guards against templates that call themselves: Go allows 100000 levels,
 /// which a thread stack here cannot hold.
-const MAX_DEPTH: usize = 1000;
+pub const MAX_CALL_DEPTH: usize = 100;
+/// How deeply bodies (of `if`, `range`, `with` and called templates) may be walked inside
+/// one another in all, so a recursive template whose body nests deeply still fits the
+/// 2 MiB stack of a server thread.
+pub const MAX_NESTING: usize = 300;
 /// Guards against output that doubles with every level of a recursive define.
-const MAX_OUTPUT: usize = 16 << 20;
+pub const MAX_OUTPUT: usize = 16 << 20;
+/// Work one execution may do: every node walked and every command evaluated is a step.
+/// Bounds templates whose `{{template}}` calls fan out exponentially; a real template
+/// takes a few hundred.
+pub const MAX_STEPS: u64 = 1_000_000;
+/// Bytes of values one execution may build in all (function results and constants, freed
+/// or not), so a value doubled by `printf "%s%s" $a $a` cannot grow past the output cap
+/// before it is written.
+pub const MAX_ALLOCATED: usize = 64 << 20;
 
 /// The node an error is reported at, as Go's `state.at`.
 #[derive(Clone, Copy)]
@@ -81,6 +93,9 @@ pub(crate) struct State<'t, 'd> {
     vars: Vec<(&'t str, Val<'d>)>,
     out: Vec<u8>,
     depth: usize,
+    nesting: usize,
+    steps: u64,
+    allocated: usize,
 }
 
 pub(crate) fn execute(tmpl: &Template, data: &Data) -> Fallible<Vec<u8>> {
@@ -91,6 +106,9 @@ pub(crate) fn execute(tmpl: &Template, data: &Data) -> Fallible<Vec<u8>> {
         vars: vec![("$", Val::Map(data))],
         out: Vec::new(),
         depth: 0,
+        nesting: 0,
+        steps: 0,
+        allocated: 0,
     };
     s.walk_list(&Val::Map(data), &tmpl.tree.root)?;
     Ok(s.out)
@@ -126,6 +144,18 @@ impl<'t, 'd> State<'t, 'd> {
     }
 
     fn walk_list(&mut self, dot: &Val<'d>, list: &'t [Node]) -> Fallible<Flow> {
+        if self.nesting >= MAX_NESTING {
+            return Err(self.error(format!(
+                "exceeded maximum nesting depth ({MAX_NESTING}) of template bodies"
+            )));
+        }
+        self.nesting += 1;
+        let flow = self.walk_each(dot, list);
+        self.nesting -= 1;
+        flow
+    }
+
+    fn walk_each(&mut self, dot: &Val<'d>, list: &'t [Node]) -> Fallible<Flow> {
         for node in list {
             match self.walk(dot, node)? {
                 Flow::Normal => {}
@@ -135,7 +165,27 @@ impl<'t, 'd> State<'t, 'd> {
         Ok(Flow::Normal)
     }
 
+    fn step(&mut self) -> Fallible<()> {
+        self.steps += 1;
+        if self.steps > MAX_STEPS {
+            return Err(self.error(format!(
+                "execution takes more than {MAX_STEPS} steps; simplify the template"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Counts `bytes` more built by this execution against [`MAX_ALLOCATED`].
+    fn charge(&mut self, bytes: usize) -> Fallible<()> {
+        self.allocated = self.allocated.saturating_add(bytes);
+        if self.allocated > MAX_ALLOCATED {
+            return Err(self.error(budget_message()));
+        }
+        Ok(())
+    }
+
     fn walk(&mut self, dot: &Val<'d>, node: &'t Node) -> Fallible<Flow> {
+        self.step()?;
         match node {
             Node::Text(text) => self.write(text)?,
             Node::Action { pipe } => {
@@ -246,8 +296,10 @@ impl<'t, 'd> State<'t, 'd> {
                 super::fmt::quote(name.as_bytes())
             )));
         };
-        if self.depth >= MAX_DEPTH {
-            return Err(self.error(format!("exceeded maximum template depth ({MAX_DEPTH})")));
+        if self.depth >= MAX_CALL_DEPTH {
+            return Err(self.error(format!(
+                "exceeded maximum template depth ({MAX_CALL_DEPTH})"
+            )));
         }
         let new_dot = match pipe {
             Some(p) => self.eval_pipeline(dot, p)?,
@@ -297,6 +349,7 @@ impl<'t, 'd> State<'t, 'd> {
         cmd: &'t Command,
         fin: Option<Val<'d>>,
     ) -> Fallible<Val<'d>> {
+        self.step()?;
         let first = &cmd.args[0];
         match first {
             Arg::Field { idents, .. } => {
@@ -325,7 +378,10 @@ impl<'t, 'd> State<'t, 'd> {
             Arg::Dot { .. } => Ok(dot.clone()),
             Arg::Nil { .. } => Err(self.error("nil is not a command")),
             Arg::Number { .. } => self.ideal_constant(first),
-            Arg::String { text, .. } => Ok(Val::Str(Cow::Owned(text.clone()))),
+            Arg::String { text, .. } => {
+                self.charge(text.len())?;
+                Ok(Val::Str(Cow::Owned(text.clone())))
+            }
             _ => Err(self.error(format!(
                 "can't evaluate command {}",
                 super::fmt::quote(first.to_string().as_bytes())
@@ -530,12 +586,17 @@ impl<'t, 'd> State<'t, 'd> {
                     .collect();
                 (f.call)(&strings).map(Val::owned)
             }
-            None => call_builtin(name, &argv),
+            None => call_builtin(name, &argv, MAX_ALLOCATED - self.allocated),
         };
-        result.map_err(|e| {
+        let value = result.map_err(|e| {
             self.at = call_node;
             self.error(format!("error calling {name}: {e}"))
-        })
+        })?;
+        if let Val::Str(Cow::Owned(bytes)) = &value {
+            self.at = call_node;
+            self.charge(bytes.len())?;
+        }
+        Ok(value)
     }
 
     fn validate_type(&self, value: Val<'d>, param: Param) -> Fallible<Val<'d>> {
@@ -589,13 +650,25 @@ impl<'t, 'd> State<'t, 'd> {
                     _ => self.ideal_constant(arg),
                 };
             }
-            Arg::String { text, .. } => return Ok(Val::Str(Cow::Owned(text.clone()))),
+            Arg::String { text, .. } => {
+                self.charge(text.len())?;
+                return Ok(Val::Str(Cow::Owned(text.clone())));
+            }
         };
         self.validate_type(value, param)
     }
 }
 
-fn call_builtin<'d>(name: &str, argv: &[Val<'d>]) -> Result<Val<'d>, String> {
+fn budget_message() -> String {
+    format!(
+        "the values this template builds exceed {} MiB",
+        MAX_ALLOCATED >> 20
+    )
+}
+
+/// `budget`: how many more bytes this execution may build (only `printf` can amplify its
+/// input enough to need checking while it runs).
+fn call_builtin<'d>(name: &str, argv: &[Val<'d>], budget: usize) -> Result<Val<'d>, String> {
     match name {
         "not" => Ok(Val::Bool(!argv[0].truth())),
         "len" => length(&argv[0]).map(Val::Int),
@@ -609,7 +682,9 @@ fn call_builtin<'d>(name: &str, argv: &[Val<'d>]) -> Result<Val<'d>, String> {
             } else {
                 &b""[..]
             };
-            Ok(Val::owned(sprintf(format, &argv[1..])))
+            sprintf(format, &argv[1..], budget)
+                .map(Val::owned)
+                .map_err(|_| budget_message())
         }
         "html" => Ok(Val::owned(html_escape(&eval_args(argv)))),
         "js" => Ok(Val::owned(js_escape(&eval_args(argv)))),

@@ -105,13 +105,25 @@ struct Spec {
     prec: Option<usize>,
 }
 
-/// Go's `fmt.Sprintf` for the values a template can hold.
-pub(crate) fn sprintf(format: &[u8], args: &[Val<'_>]) -> Vec<u8> {
+/// Go caps widths and precisions taken from arguments (`%*d`) at this, as `fmt` does.
+const MAX_ARG_WIDTH: u64 = 1_000_000;
+
+/// `printf` would build more than the caller allows (see [`sprintf`]).
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct TooLarge;
+
+/// Go's `fmt.Sprintf` for the values a template can hold. Gives up with [`TooLarge`] once
+/// the output passes `limit` bytes: each verb may pad to a million characters, so a short
+/// format could otherwise ask for gigabytes.
+pub(crate) fn sprintf(format: &[u8], args: &[Val<'_>], limit: usize) -> Result<Vec<u8>, TooLarge> {
     let mut out = Vec::new();
     let mut arg = 0usize;
     let mut reordered = false;
     let mut i = 0;
     while i < format.len() {
+        if out.len() > limit {
+            return Err(TooLarge);
+        }
         if format[i] != b'%' {
             let start = i;
             while i < format.len() && format[i] != b'%' {
@@ -152,7 +164,7 @@ pub(crate) fn sprintf(format: &[u8], args: &[Val<'_>]) -> Vec<u8> {
         if format.get(i) == Some(&b'*') {
             i += 1;
             match args.get(arg) {
-                Some(Val::Int(w)) => {
+                Some(Val::Int(w)) if w.unsigned_abs() <= MAX_ARG_WIDTH => {
                     if *w < 0 {
                         spec.minus = true;
                         spec.zero = false;
@@ -173,7 +185,9 @@ pub(crate) fn sprintf(format: &[u8], args: &[Val<'_>]) -> Vec<u8> {
             if format.get(i) == Some(&b'*') {
                 i += 1;
                 match args.get(arg) {
-                    Some(Val::Int(p)) if *p >= 0 => spec.prec = Some(*p as usize),
+                    Some(Val::Int(p)) if (0..=MAX_ARG_WIDTH as i64).contains(p) => {
+                        spec.prec = Some(*p as usize)
+                    }
                     _ => out.extend_from_slice(b"%!(BADPREC)"),
                 }
                 arg += 1;
@@ -222,7 +236,10 @@ pub(crate) fn sprintf(format: &[u8], args: &[Val<'_>]) -> Vec<u8> {
         }
         out.push(b')');
     }
-    out
+    if out.len() > limit {
+        return Err(TooLarge);
+    }
+    Ok(out)
 }
 
 /// `[n]` at `i`: the 0-based index, the position after, and whether it parsed.

@@ -124,6 +124,8 @@ pub(crate) struct Lexer<'s> {
     pos: usize,
     paren_depth: i32,
     items: Vec<Item>,
+    /// A position and its line, where [`Lexer::line_at`] last counted to.
+    line_mark: std::cell::Cell<(usize, usize)>,
 }
 
 enum State {
@@ -143,6 +145,7 @@ pub(crate) fn lex(input: &str) -> Vec<Item> {
         pos: 0,
         paren_depth: 0,
         items: Vec::new(),
+        line_mark: std::cell::Cell::new((0, 1)),
     };
     let mut state = State::Text;
     loop {
@@ -163,11 +166,20 @@ impl Lexer<'_> {
         self.input.get(self.pos..).unwrap_or("")
     }
 
+    /// The 1-based line of `pos`. Items are emitted in order, so counting goes on from the
+    /// last answer: counting from the start each time made lexing quadratic.
     fn line_at(&self, pos: usize) -> usize {
-        1 + self.input.as_bytes()[..pos.min(self.input.len())]
+        let pos = pos.min(self.input.len());
+        let (mut counted_to, mut line) = self.line_mark.get();
+        if pos < counted_to {
+            (counted_to, line) = (0, 1);
+        }
+        line += self.input.as_bytes()[counted_to..pos]
             .iter()
             .filter(|&&b| b == b'\n')
-            .count()
+            .count();
+        self.line_mark.set((pos, line));
+        line
     }
 
     fn next(&mut self) -> Option<char> {

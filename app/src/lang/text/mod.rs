@@ -18,7 +18,8 @@ mod value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-pub use parse::ParseError;
+pub use exec::{MAX_ALLOCATED, MAX_CALL_DEPTH, MAX_NESTING, MAX_OUTPUT, MAX_STEPS};
+pub use parse::{ParseError, MAX_PARSE_DEPTH};
 pub use value::Data;
 
 pub(crate) use exec::path_escape;

@@ -6,6 +6,12 @@ use std::collections::HashMap;
 
 use super::lex::{lex, Item, ItemKind};
 
+/// How deeply parentheses, `if`/`range`/`with`/`block` bodies and `else if` chains may
+/// nest. The parser and everything that walks the tree recurse once per level, so a
+/// template must not choose the depth (a stack overflow ends the whole server). Go caps
+/// its own parse depth for the same reason; real templates nest a handful of levels.
+pub const MAX_PARSE_DEPTH: usize = 100;
+
 /// A parse error, worded and positioned as Go words it.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("template: {name}:{line}: {message}")]
@@ -211,6 +217,8 @@ pub(crate) struct Parser<'f> {
     furthest: usize,
     vars: Vec<String>,
     range_depth: usize,
+    /// Current nesting (parentheses and control bodies), bounded by [`MAX_PARSE_DEPTH`].
+    depth: usize,
     action_line: usize,
     is_function: &'f dyn Fn(&str) -> bool,
     defines: HashMap<String, Vec<Node>>,
@@ -226,6 +234,7 @@ pub(crate) fn parse(name: &str, text: &str, is_function: &dyn Fn(&str) -> bool) 
         furthest: 0,
         vars: vec!["$".into()],
         range_depth: 0,
+        depth: 0,
         action_line: 0,
         is_function,
         defines: HashMap::new(),
@@ -458,9 +467,22 @@ impl Parser<'_> {
         Ok(Ok(Some(node)))
     }
 
+    /// Runs `body` one nesting level deeper, refusing to go past [`MAX_PARSE_DEPTH`].
+    fn nested<T>(&mut self, body: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        if self.depth >= MAX_PARSE_DEPTH {
+            return Err(self.error(format!(
+                "max expression depth exceeded (templates may nest at most {MAX_PARSE_DEPTH} levels)"
+            )));
+        }
+        self.depth += 1;
+        let result = body(self);
+        self.depth -= 1;
+        result
+    }
+
     fn control(&mut self, context: &str) -> Result<Branch> {
         let vars = self.vars.len();
-        let result = self.control_inner(context);
+        let result = self.nested(|p| p.control_inner(context));
         self.vars.truncate(vars);
         result
     }
@@ -525,7 +547,7 @@ impl Parser<'_> {
         let context = "block clause";
         let (token, name) = self.template_name(context)?;
         let pipe = self.pipeline(context, ItemKind::RightDelim)?;
-        let (body, stop) = self.in_sub_tree(|p| p.item_list())?;
+        let (body, stop) = self.nested(|p| p.in_sub_tree(|p| p.item_list()))?;
         if let Stop::Else = stop {
             return Err(self.error(format!("unexpected {{{{else}}}} in {context}")));
         }
@@ -749,9 +771,11 @@ impl Parser<'_> {
                     value,
                 }
             }
-            ItemKind::LeftParen => Arg::Pipe(Box::new(
-                self.pipeline("parenthesized pipeline", ItemKind::RightParen)?,
-            )),
+            ItemKind::LeftParen => {
+                Arg::Pipe(Box::new(self.nested(|p| {
+                    p.pipeline("parenthesized pipeline", ItemKind::RightParen)
+                })?))
+            }
             ItemKind::String | ItemKind::RawString => {
                 let text = unquote(&token.val).ok_or_else(|| self.error("invalid syntax"))?;
                 Arg::String {
