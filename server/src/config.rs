@@ -25,6 +25,8 @@ pub enum ConfigError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("the encryption key file {} can be read by other users (mode {:o}); allow only its owner: chmod 600 {}", .path.display(), .mode, .path.display())]
+    KeyFilePermissions { path: PathBuf, mode: u32 },
     #[error("cannot read or write the encryption key file {path}: {source}")]
     KeyFile {
         path: PathBuf,
@@ -43,6 +45,7 @@ struct FileConfig {
     database_url: Option<String>,
     site_root: Option<PathBuf>,
     admin_email: Option<String>,
+    trusted_proxies: Option<String>,
 }
 
 /// 32 bytes for AES-256-GCM. Its `Debug` never shows the key.
@@ -90,6 +93,10 @@ pub struct Config {
     pub encryption_key: EncryptionKey,
     pub key_source: KeySource,
     pub initial_admin: Option<InitialAdmin>,
+    /// Reverse proxies whose `X-Forwarded-For` / `Forwarded` headers name the client
+    /// (`PATCHBAY_TRUSTED_PROXIES`, comma-separated CIDRs or addresses). Empty: the
+    /// connection's own address is the client, and those headers are ignored.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Config {
@@ -167,7 +174,12 @@ impl Config {
             None => load_or_generate_key(&data_dir)?,
         };
 
+        let trusted_proxies = parse_trusted_proxies(
+            &setting("PATCHBAY_TRUSTED_PROXIES", file.trusted_proxies).unwrap_or_default(),
+        )?;
+
         Ok(Config {
+            trusted_proxies,
             bind,
             public_url,
             data_dir,
@@ -182,6 +194,24 @@ impl Config {
     pub fn uses_https(&self) -> bool {
         self.public_url.starts_with("https://")
     }
+}
+
+fn parse_trusted_proxies(text: &str) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            entry
+                .parse::<ipnet::IpNet>()
+                .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| ConfigError::Invalid {
+                    name: "PATCHBAY_TRUSTED_PROXIES",
+                    message: format!(
+                        "\"{entry}\" is not an address or a CIDR range like 10.0.0.0/8"
+                    ),
+                })
+        })
+        .collect()
 }
 
 fn read_file_config(path: &Path) -> Result<FileConfig, ConfigError> {
@@ -221,11 +251,14 @@ fn load_or_generate_key(data_dir: &Path) -> Result<(EncryptionKey, KeySource), C
         source,
     };
     match std::fs::read_to_string(&path) {
-        Ok(text) => return Ok((parse_key(&text, "encryption key file")?, KeySource::KeyFile)),
+        Ok(text) => {
+            refuse_shared_key_file(&path)?;
+            return Ok((parse_key(&text, "encryption key file")?, KeySource::KeyFile));
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(key_file_error(e)),
     }
-    std::fs::create_dir_all(data_dir).map_err(|source| ConfigError::DataDir {
+    create_private_dir(data_dir).map_err(|source| ConfigError::DataDir {
         path: data_dir.to_path_buf(),
         source,
     })?;
@@ -233,6 +266,41 @@ fn load_or_generate_key(data_dir: &Path) -> Result<(EncryptionKey, KeySource), C
     rand::rngs::OsRng.fill_bytes(&mut key);
     write_private_file(&path, &BASE64.encode(key)).map_err(key_file_error)?;
     Ok((EncryptionKey(key), KeySource::Generated))
+}
+
+/// Creates `dir` (and its missing parents) readable by the owner only: it holds the
+/// database and the encryption key. An existing directory is left as the operator set it.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
+}
+
+/// A key file others can read is as good as published: refuse to start rather than use it.
+fn refuse_shared_key_file(path: &Path) -> Result<(), ConfigError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .map_err(|source| ConfigError::KeyFile {
+                path: path.to_path_buf(),
+                source,
+            })?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            return Err(ConfigError::KeyFilePermissions {
+                path: path.to_path_buf(),
+                mode: mode & 0o777,
+            });
+        }
+    }
+    Ok(())
 }
 
 fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
@@ -294,6 +362,54 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_data_directory_is_private_and_a_shared_key_file_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        load_with(&[("PATCHBAY_DATA_DIR", data.to_str().unwrap())]).unwrap();
+        let mode = std::fs::metadata(&data).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+
+        let key = data.join(KEY_FILE_NAME);
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let err = load_with(&[("PATCHBAY_DATA_DIR", data.to_str().unwrap())]).unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.contains("can be read by other users (mode 644)"),
+            "{message}"
+        );
+        assert!(message.contains("chmod 600"), "{message}");
+    }
+
+    #[test]
+    fn trusted_proxies_are_cidrs_or_addresses() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().to_str().unwrap();
+        let config = load_with(&[
+            ("PATCHBAY_DATA_DIR", data),
+            ("PATCHBAY_TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1,::1"),
+        ])
+        .unwrap();
+        let shown: Vec<String> = config
+            .trusted_proxies
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        assert_eq!(shown, ["10.0.0.0/8", "127.0.0.1/32", "::1/128"]);
+        let err = load_with(&[
+            ("PATCHBAY_DATA_DIR", data),
+            ("PATCHBAY_TRUSTED_PROXIES", "10.0.0.0/8,proxy.local"),
+        ])
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("\"proxy.local\" is not an address"),
+            "{err}"
+        );
     }
 
     #[test]

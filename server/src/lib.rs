@@ -72,6 +72,8 @@ pub async fn prepare(config: Config) -> Result<Prepared, StartError> {
         .site_addr(config.bind)
         .build();
     let state = AppState {
+        anonymous_csrf: auth::anonymous_csrf::AnonymousCsrf::new(&config.encryption_key),
+        verifier: Arc::new(auth::password::VerifyGate::default()),
         leptos_options,
         config: Arc::new(config),
         sessions: DbSessionStore::new(db.clone()),

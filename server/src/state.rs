@@ -4,7 +4,9 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use sea_orm::DatabaseConnection;
 
+use crate::auth::anonymous_csrf::AnonymousCsrf;
 use crate::auth::bootstrap::SetupToken;
+use crate::auth::password::VerifyGate;
 use crate::auth::throttle::LoginThrottle;
 use crate::config::Config;
 use crate::storage::accounts::AccountRepository;
@@ -23,6 +25,8 @@ pub struct AppState {
     pub templates: TemplateRepository,
     pub api_tokens: ApiTokenRepository,
     pub throttle: Arc<LoginThrottle>,
+    pub verifier: Arc<VerifyGate>,
+    pub anonymous_csrf: AnonymousCsrf,
     pub setup: Arc<SetupToken>,
 }
 

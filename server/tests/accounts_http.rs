@@ -181,7 +181,10 @@ async fn the_session_id_changes_at_sign_in(db: Db) {
     let server = TestServer::start(db).await;
     let browser = server.browser();
     let login_page = browser.get("/login").await;
-    let before = Browser::session_cookie(&login_page).expect("the sign-in page starts a session");
+    assert!(
+        Browser::session_cookie(&login_page).is_none(),
+        "an anonymous visit stores no session"
+    );
     let html = login_page.text().await.unwrap();
     let token_before = csrf_from_html(&html).unwrap();
 
@@ -196,18 +199,30 @@ async fn the_session_id_changes_at_sign_in(db: Db) {
         )
         .await;
     assert_eq!(location(&response), "/");
-    let after = Browser::session_cookie(&response).expect("sign-in sets a new session cookie");
-    assert_ne!(before, after, "session id rotated");
+    let first = Browser::session_cookie(&response).expect("sign-in sets a session cookie");
     let token_after = browser.csrf_token("/").await;
     assert_ne!(token_before, token_after, "CSRF token rotated");
 
-    // The pre-sign-in id is worth nothing now.
+    // Signing in again over a live session rotates its id; the old id is worth nothing.
+    let again = browser
+        .post_form(
+            "/login",
+            &[
+                ("csrf_token", &token_after),
+                ("email", ADMIN_EMAIL),
+                ("password", ADMIN_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(location(&again), "/");
+    let second = Browser::session_cookie(&again).expect("a new session cookie");
+    assert_ne!(first, second, "session id rotated");
     let replay = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
         .get(server.url("/"))
-        .header("cookie", format!("patchbay_session={before}"))
+        .header("cookie", format!("patchbay_session={first}"))
         .send()
         .await
         .unwrap();

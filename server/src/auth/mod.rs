@@ -1,5 +1,6 @@
 //! Sign-in, sessions, CSRF protection and the first administrator.
 
+pub mod anonymous_csrf;
 pub mod bootstrap;
 pub mod csrf;
 pub mod password;

@@ -3,6 +3,7 @@
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PasswordError {
@@ -26,9 +27,69 @@ pub async fn hash_password(password: &str) -> Result<String, PasswordError> {
     .map_err(|e| PasswordError::Task(e.to_string()))?
 }
 
+/// argon2 verifies that may run at once. Each holds 19 MiB for its whole run; without a
+/// cap, a flood of sign-ins took hundreds of megabytes and every blocking thread.
+pub const MAX_CONCURRENT_VERIFIES: usize = 2;
+/// Sign-ins that may wait for a verify slot; the next one is told the server is busy.
+pub const MAX_WAITING_VERIFIES: usize = 32;
+
+/// The server is already verifying as many passwords as it allows, with a full queue.
+#[derive(Debug, thiserror::Error)]
+#[error("too many sign-ins are being checked at once")]
+pub struct VerifierBusy;
+
+/// Admits password verifies: [`MAX_CONCURRENT_VERIFIES`] at a time, [`MAX_WAITING_VERIFIES`]
+/// queued behind them, the rest refused.
+pub struct VerifyGate {
+    slots: tokio::sync::Semaphore,
+    waiting: AtomicUsize,
+    running: AtomicUsize,
+    peak_running: AtomicUsize,
+}
+
+impl Default for VerifyGate {
+    fn default() -> Self {
+        VerifyGate {
+            slots: tokio::sync::Semaphore::new(MAX_CONCURRENT_VERIFIES),
+            waiting: AtomicUsize::new(0),
+            running: AtomicUsize::new(0),
+            peak_running: AtomicUsize::new(0),
+        }
+    }
+}
+
+impl VerifyGate {
+    /// [`verify_password`] once a slot is free.
+    pub async fn verify(
+        &self,
+        password: &str,
+        stored_hash: Option<&str>,
+    ) -> Result<bool, VerifierBusy> {
+        if self.waiting.fetch_add(1, Ordering::SeqCst) >= MAX_WAITING_VERIFIES {
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+            return Err(VerifierBusy);
+        }
+        let slot = self.slots.acquire().await;
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        let Ok(_slot) = slot else {
+            return Err(VerifierBusy);
+        };
+        let running = self.running.fetch_add(1, Ordering::SeqCst) + 1;
+        self.peak_running.fetch_max(running, Ordering::SeqCst);
+        let ok = verify_password(password, stored_hash).await;
+        self.running.fetch_sub(1, Ordering::SeqCst);
+        Ok(ok)
+    }
+
+    /// The most verifies that have run at once since start, for tests and diagnostics.
+    pub fn peak_running(&self) -> usize {
+        self.peak_running.load(Ordering::SeqCst)
+    }
+}
+
 /// Verifies `password` against `stored_hash`. Without a stored hash (unknown account) a
 /// dummy hash is verified instead, so the answer takes as long either way and does not
-/// reveal which e-mail addresses have accounts.
+/// reveal which e-mail addresses have accounts. Sign-in goes through [`VerifyGate`].
 pub async fn verify_password(password: &str, stored_hash: Option<&str>) -> bool {
     let password = password.to_string();
     let stored = stored_hash.map(str::to_string);
@@ -67,6 +128,27 @@ mod tests {
     async fn unknown_accounts_and_garbage_hashes_never_verify() {
         assert!(!verify_password("anything", None).await);
         assert!(!verify_password("anything", Some("not a hash")).await);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn the_gate_runs_two_verifies_at_once_and_refuses_past_its_queue() {
+        let gate = std::sync::Arc::new(VerifyGate::default());
+        let attempts: Vec<_> = (0..60)
+            .map(|_| {
+                let gate = gate.clone();
+                tokio::spawn(async move { gate.verify("wrong password", None).await })
+            })
+            .collect();
+        let mut refused = 0;
+        for attempt in attempts {
+            match attempt.await.unwrap() {
+                Ok(ok) => assert!(!ok),
+                Err(VerifierBusy) => refused += 1,
+            }
+        }
+        assert_eq!(gate.peak_running(), MAX_CONCURRENT_VERIFIES);
+        // 60 arrive within microseconds while one verify takes milliseconds.
+        assert!(refused > 0, "a full queue refuses");
     }
 
     #[test]

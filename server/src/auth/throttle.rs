@@ -96,10 +96,28 @@ impl LoginThrottle {
         ]
     }
 
-    /// `Err(wait)` when this attempt must not be checked yet.
-    pub fn check(&self, email: &str, address: IpAddr, now: Instant) -> Result<(), Duration> {
-        let failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let wait = Self::subjects(email, address)
+    /// Takes an attempt: `Err(wait)` when it must not be checked yet, otherwise it is
+    /// counted as a failure *before* the password is verified, in the same lock as the
+    /// check, so parallel attempts cannot all pass a check that none of them has yet
+    /// counted against. [`LoginThrottle::settle_success`] gives a good one back.
+    pub fn reserve(&self, email: &str, address: IpAddr, now: Instant) -> Result<(), Duration> {
+        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(wait) = self.wait(&failures, email, address, now) {
+            return Err(wait);
+        }
+        self.count_failure(&mut failures, email, address, now);
+        Ok(())
+    }
+
+    /// How long an attempt must still wait, if it must.
+    fn wait(
+        &self,
+        failures: &HashMap<Subject, Failures>,
+        email: &str,
+        address: IpAddr,
+        now: Instant,
+    ) -> Option<Duration> {
+        Self::subjects(email, address)
             .iter()
             .filter_map(|subject| {
                 let entry = failures.get(subject)?;
@@ -111,15 +129,16 @@ impl LoginThrottle {
                 policy.delay_after(entry.count).checked_sub(since)
             })
             .filter(|wait| !wait.is_zero())
-            .max();
-        match wait {
-            Some(wait) => Err(wait),
-            None => Ok(()),
-        }
+            .max()
     }
 
-    pub fn record_failure(&self, email: &str, address: IpAddr, now: Instant) {
-        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+    fn count_failure(
+        &self,
+        failures: &mut HashMap<Subject, Failures>,
+        email: &str,
+        address: IpAddr,
+        now: Instant,
+    ) {
         if failures.len() > SWEEP_THRESHOLD {
             failures.retain(|subject, entry| {
                 now.saturating_duration_since(entry.last) < self.policy(subject).forget_after
@@ -139,11 +158,15 @@ impl LoginThrottle {
         }
     }
 
-    /// A successful sign-in clears the account's counter, not the address's: one good
-    /// password must not reset guessing against other accounts from the same place.
-    pub fn record_success(&self, email: &str) {
+    /// A successful sign-in clears the account's counter and gives the address back the
+    /// attempt it reserved, no more: one good password must not reset guessing against
+    /// other accounts from the same place.
+    pub fn settle_success(&self, email: &str, address: IpAddr) {
         let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         failures.remove(&Subject::Account(email.to_string()));
+        if let Some(entry) = failures.get_mut(&Subject::Address(address)) {
+            entry.count = entry.count.saturating_sub(1);
+        }
     }
 }
 
@@ -155,8 +178,18 @@ mod tests {
     const AWAY: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(198, 51, 100, 7));
 
     fn fail(throttle: &LoginThrottle, email: &str, address: IpAddr, times: u32, now: Instant) {
+        let mut failures = throttle.failures.lock().unwrap();
         for _ in 0..times {
-            throttle.record_failure(email, address, now);
+            throttle.count_failure(&mut failures, email, address, now);
+        }
+    }
+
+    impl LoginThrottle {
+        /// Whether an attempt may go ahead now, without taking it.
+        fn check(&self, email: &str, address: IpAddr, now: Instant) -> Result<(), Duration> {
+            let failures = self.failures.lock().unwrap();
+            self.wait(&failures, email, address, now)
+                .map_or(Ok(()), Err)
         }
     }
 
@@ -211,13 +244,44 @@ mod tests {
         let throttle = LoginThrottle::default();
         let now = Instant::now();
         fail(&throttle, "ada@example.com", HOME, 5, now);
-        throttle.record_success("ada@example.com");
+        throttle.settle_success("ada@example.com", HOME);
         assert!(throttle.check("ada@example.com", HOME, now).is_ok());
 
         fail(&throttle, "bob@example.com", HOME, 5, now);
         let later = now + Duration::from_secs(2 * 60 * 60);
         assert!(throttle.check("bob@example.com", HOME, later).is_ok());
-        throttle.record_failure("bob@example.com", HOME, later);
+        fail(&throttle, "bob@example.com", HOME, 1, later);
         assert!(throttle.check("bob@example.com", HOME, later).is_ok());
+    }
+
+    #[test]
+    fn parallel_attempts_get_no_more_verdicts_than_the_free_failures() {
+        let throttle = std::sync::Arc::new(LoginThrottle::default());
+        let now = Instant::now();
+        let admitted: usize = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..60)
+                .map(|_| {
+                    let throttle = throttle.clone();
+                    scope.spawn(move || throttle.reserve("ada@example.com", HOME, now).is_ok())
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| usize::from(h.join().unwrap()))
+                .sum()
+        });
+        assert_eq!(admitted, ThrottlePolicy::PER_ACCOUNT.free_failures as usize);
+    }
+
+    #[test]
+    fn a_success_gives_the_address_back_only_its_own_attempt() {
+        let throttle = LoginThrottle::default();
+        let now = Instant::now();
+        fail(&throttle, "other@example.com", HOME, 19, now);
+        throttle.reserve("ada@example.com", HOME, now).unwrap();
+        throttle.settle_success("ada@example.com", HOME);
+        assert!(throttle.check("fresh@example.com", HOME, now).is_ok());
+        fail(&throttle, "other@example.com", HOME, 1, now);
+        assert!(throttle.check("fresh@example.com", HOME, now).is_err());
     }
 }

@@ -9,11 +9,27 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
+use axum::http::{header, HeaderValue};
+use tower_sessions::cookie::{Cookie, SameSite};
+
+use crate::auth::anonymous_csrf::ANONYMOUS_CSRF_COOKIE;
 use crate::auth::random_token;
 use crate::state::AppState;
 use crate::storage::session_store::USER_ID_KEY;
+use crate::storage::unix_now;
 
 pub const CSRF_KEY: &str = "csrf_token";
+/// When the session's account signed in (unix seconds): ends it after [`SESSION_MAX_AGE_SECS`].
+pub const SIGNED_IN_AT_KEY: &str = "signed_in_at";
+/// When the session was last seen in use (unix seconds), written at most once a
+/// [`SESSION_REFRESH_SECS`]: each write moves the idle expiry forward.
+pub const LAST_SEEN_KEY: &str = "last_seen";
+/// A session unused for this long ends (the cookie's and the row's expiry).
+pub const SESSION_IDLE_SECS: i64 = 12 * 60 * 60;
+/// A session ends this long after sign-in, however busy.
+pub const SESSION_MAX_AGE_SECS: i64 = 7 * 24 * 60 * 60;
+/// Activity refreshes the idle expiry at most this often, to spare a write per request.
+pub const SESSION_REFRESH_SECS: i64 = 60;
 
 /// Marks a request authenticated by an API token rather than a session cookie. Such a
 /// request carries no ambient authority a browser could be tricked into sending, so the
@@ -110,21 +126,64 @@ pub async fn resolve_viewer(
             return Redirect::to("/").into_response();
         }
     }
-    let csrf_token = match session.get::<String>(CSRF_KEY).await {
-        Ok(Some(token)) => token,
-        _ if renders_forms(request.method(), &path) => {
-            let token = random_token();
-            if let Err(error) = session.insert(CSRF_KEY, &token).await {
-                tracing::error!(%error, "cannot store the CSRF token in the session");
-                return crate::web::internal_error();
+    let forms = renders_forms(request.method(), &path);
+    let mut new_cookie = None;
+    let csrf_token = if user.is_some() {
+        match session.get::<String>(CSRF_KEY).await {
+            Ok(Some(token)) => token,
+            _ => {
+                let token = random_token();
+                if let Err(error) = session.insert(CSRF_KEY, &token).await {
+                    tracing::error!(%error, "cannot store the CSRF token in the session");
+                    return crate::web::internal_error();
+                }
+                token
             }
-            token
         }
-        _ => String::new(),
+    } else {
+        match anonymous_token(&state, &request) {
+            Some(token) => token,
+            None if forms => {
+                let token = state.anonymous_csrf.issue();
+                new_cookie = Some(anonymous_cookie(&token, state.config.uses_https()));
+                token
+            }
+            None => String::new(),
+        }
     };
 
     request.extensions_mut().insert(Viewer { user, csrf_token });
-    next.run(request).await
+    let mut response = next.run(request).await;
+    if let Some(cookie) = new_cookie {
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    response
+}
+
+/// The anonymous visitor's CSRF token from its cookie, if it carries our signature.
+fn anonymous_token(state: &AppState, request: &Request) -> Option<String> {
+    request
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|cookie| cookie.name() == ANONYMOUS_CSRF_COOKIE)
+        .map(|cookie| cookie.value().to_owned())
+        .filter(|token| state.anonymous_csrf.is_genuine(token))
+}
+
+fn anonymous_cookie(token: &str, secure: bool) -> String {
+    Cookie::build((ANONYMOUS_CSRF_COOKIE, token.to_owned()))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .build()
+        .to_string()
 }
 
 /// The session's account, if it still exists and is enabled. A session whose account was
@@ -143,12 +202,37 @@ async fn signed_in_user(
     let Some(user_id) = user_id else {
         return Ok(None);
     };
+    let now = unix_now();
+    let signed_in_at = session
+        .get::<i64>(SIGNED_IN_AT_KEY)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or(0);
+    if now.saturating_sub(signed_in_at) >= SESSION_MAX_AGE_SECS {
+        let _ = session.flush().await;
+        return Ok(None);
+    }
     match state.accounts.find(user_id).await {
-        Ok(Some(account)) if !account.disabled => Ok(Some(CurrentUser {
-            id: account.id,
-            email: account.email,
-            role: account.role,
-        })),
+        Ok(Some(account)) if !account.disabled => {
+            let last_seen = session
+                .get::<i64>(LAST_SEEN_KEY)
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or(0);
+            if now.saturating_sub(last_seen) >= SESSION_REFRESH_SECS {
+                // Changing the session makes the store save it with a new idle expiry.
+                if let Err(error) = session.insert(LAST_SEEN_KEY, now).await {
+                    tracing::warn!(%error, "cannot refresh the session");
+                }
+            }
+            Ok(Some(CurrentUser {
+                id: account.id,
+                email: account.email,
+                role: account.role,
+            }))
+        }
         Ok(_) => {
             let _ = session.flush().await;
             Ok(None)

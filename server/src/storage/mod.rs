@@ -28,9 +28,9 @@ pub enum StorageError {
 
 /// Opens the database at `url` and brings its schema up to date.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, StorageError> {
-    if let Some(dir) = sqlite_parent_dir(url) {
-        std::fs::create_dir_all(dir).map_err(|source| StorageError::CreateDir {
-            path: dir.display().to_string(),
+    if let Some(file) = sqlite_file(url) {
+        prepare_private_sqlite_file(file).map_err(|source| StorageError::CreateDir {
+            path: file.display().to_string(),
             source,
         })?;
     }
@@ -56,7 +56,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, StorageError> {
     Ok(db)
 }
 
-fn sqlite_parent_dir(url: &str) -> Option<&Path> {
+fn sqlite_file(url: &str) -> Option<&Path> {
     let path = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))?;
@@ -64,9 +64,23 @@ fn sqlite_parent_dir(url: &str) -> Option<&Path> {
     if path.is_empty() || path == ":memory:" {
         return None;
     }
-    Path::new(path)
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
+    Some(Path::new(path))
+}
+
+/// The database holds password hashes and encrypted secrets: its directory is created
+/// 0700 and the file 0600 (SQLite itself would create it with the process umask).
+fn prepare_private_sqlite_file(file: &Path) -> std::io::Result<()> {
+    if let Some(dir) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
+        crate::config::create_private_dir(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(file).map(drop)
 }
 
 /// Logs a storage failure (`what`: "account", "API token", …) and gives the page a
@@ -82,16 +96,29 @@ pub fn unix_now() -> i64 {
 
 #[cfg(test)]
 mod tests {
-    use super::sqlite_parent_dir;
-    use std::path::Path;
+    use super::*;
 
     #[test]
-    fn finds_the_directory_of_a_sqlite_file() {
+    fn finds_the_sqlite_file() {
         assert_eq!(
-            sqlite_parent_dir("sqlite://./data/patchbay.db?mode=rwc"),
-            Some(Path::new("./data"))
+            sqlite_file("sqlite://./data/patchbay.db?mode=rwc"),
+            Some(Path::new("./data/patchbay.db"))
         );
-        assert_eq!(sqlite_parent_dir("sqlite::memory:"), None);
-        assert_eq!(sqlite_parent_dir("postgres://localhost/patchbay"), None);
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("postgres://localhost/patchbay"), None);
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn the_database_file_and_its_directory_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("data/patchbay.db");
+        connect(&format!("sqlite://{}?mode=rwc", file.display()))
+            .await
+            .unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&file), 0o600);
+        assert_eq!(mode(file.parent().unwrap()), 0o700);
     }
 }

@@ -2,22 +2,22 @@
 //! page has hydrated, and answer with redirects. The CSRF middleware has already checked
 //! their token.
 
-use std::net::SocketAddr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use app::accounts::normalize_email;
-use axum::extract::{ConnectInfo, State};
+use app::accounts::{normalize_email, MAX_PASSWORD_CHARS};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 use tower_sessions::Session;
 
 use crate::auth::bootstrap::create_admin;
-use crate::auth::password::verify_password;
 use crate::auth::random_token;
-use crate::auth::viewer::CSRF_KEY;
+use crate::auth::viewer::{CSRF_KEY, LAST_SEEN_KEY, SIGNED_IN_AT_KEY};
 use crate::state::AppState;
 use crate::storage::session_store::USER_ID_KEY;
+use crate::storage::unix_now;
+use crate::web::client_address::ClientAddress;
 use crate::web::internal_error;
 
 #[derive(Deserialize)]
@@ -26,22 +26,28 @@ pub struct LoginForm {
     password: String,
 }
 
+/// Sign-in and setup forms larger than this are refused before they are parsed: an
+/// e-mail is at most 254 characters and a password 256.
+pub const MAX_SIGN_IN_FORM_BYTES: usize = 16 * 1024;
+
+/// Every address that does not parse as an e-mail shares this one throttle counter, so
+/// junk cannot mint a fresh counter (or megabytes of key) per attempt.
+const UNPARSEABLE_EMAIL_BUCKET: &str = "<unparseable e-mail>";
+
 pub async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddress(address): ClientAddress,
     session: Session,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    // Unparseable addresses still count against the address and a shared bucket.
-    let email = normalize_email(&form.email).unwrap_or_else(|_| form.email.trim().to_lowercase());
-    let address = peer.ip();
-    if let Err(wait) = state.throttle.check(&email, address, Instant::now()) {
+    let email = normalize_email(&form.email).unwrap_or_else(|_| UNPARSEABLE_EMAIL_BUCKET.into());
+    if let Err(wait) = state.throttle.reserve(&email, address, Instant::now()) {
         tracing::warn!(%address, "sign-in throttled");
-        return Redirect::to(&format!(
-            "/login?msg=throttled&retry={}",
-            wait.as_secs().max(1)
-        ))
-        .into_response();
+        return throttled(wait);
+    }
+    if email == UNPARSEABLE_EMAIL_BUCKET || form.password.chars().count() > MAX_PASSWORD_CHARS {
+        tracing::info!(%address, "sign-in refused: malformed e-mail or password");
+        return Redirect::to("/login?msg=invalid").into_response();
     }
 
     let account = match state.accounts.find_by_email(&email).await {
@@ -52,23 +58,35 @@ pub async fn login(
         }
     };
     let hash = account.as_ref().map(|a| a.password_hash.as_str());
-    let password_ok = verify_password(&form.password, hash).await;
+    let password_ok = match state.verifier.verify(&form.password, hash).await {
+        Ok(ok) => ok,
+        Err(busy) => {
+            tracing::warn!(%address, "sign-in refused: {busy}");
+            return throttled(Duration::from_secs(BUSY_RETRY_SECS));
+        }
+    };
     let account = match account {
         Some(account) if password_ok && !account.disabled => account,
         _ => {
-            state
-                .throttle
-                .record_failure(&email, address, Instant::now());
             tracing::info!(%address, "sign-in refused");
             return Redirect::to("/login?msg=invalid").into_response();
         }
     };
-    state.throttle.record_success(&email);
+    state.throttle.settle_success(&email, address);
     if let Err(response) = start_signed_in_session(&session, account.id).await {
         return response;
     }
     tracing::info!(account = %account.email, "signed in");
     Redirect::to("/").into_response()
+}
+
+/// How long a sign-in refused because the verifier is busy is asked to wait.
+const BUSY_RETRY_SECS: u64 = 5;
+
+/// Back to the sign-in page, which says how long to wait.
+fn throttled(wait: Duration) -> Response {
+    let seconds = wait.as_secs().max(1);
+    Redirect::to(&format!("/login?msg=throttled&retry={seconds}")).into_response()
 }
 
 /// A fresh session id and CSRF token at sign-in, so a token or id planted before sign-in
@@ -77,6 +95,9 @@ async fn start_signed_in_session(session: &Session, user_id: i32) -> Result<(), 
     let result = async {
         session.cycle_id().await?;
         session.insert(USER_ID_KEY, user_id).await?;
+        let now = unix_now();
+        session.insert(SIGNED_IN_AT_KEY, now).await?;
+        session.insert(LAST_SEEN_KEY, now).await?;
         session.insert(CSRF_KEY, random_token()).await
     }
     .await;

@@ -3,6 +3,7 @@
 //! A request passes, outermost first: request log → session cookie → viewer (who is this,
 //! may they see this page) → CSRF check → a form handler, a server function, or Leptos SSR.
 
+pub mod client_address;
 mod forms;
 mod health;
 pub mod templates_api;
@@ -11,6 +12,7 @@ use std::sync::Arc;
 
 use app::backend::Backend;
 use app::{shell, App};
+use axum::extract::DefaultBodyLimit;
 use axum::http::{header, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -29,8 +31,6 @@ use crate::state::AppState;
 use crate::templates_admin::TemplatesAdmin;
 
 pub const SESSION_COOKIE: &str = "patchbay_session";
-/// A session unused for this long ends.
-const SESSION_IDLE_HOURS: i64 = 12;
 
 pub fn internal_error() -> Response {
     (
@@ -60,8 +60,8 @@ pub fn router(state: AppState) -> Router {
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(state.config.uses_https())
-        .with_expiry(Expiry::OnInactivity(time::Duration::hours(
-            SESSION_IDLE_HOURS,
+        .with_expiry(Expiry::OnInactivity(time::Duration::seconds(
+            viewer::SESSION_IDLE_SECS,
         )));
     // Only method and path are logged: query strings can hold tokens (setup links, OAuth codes).
     let trace_layer = TraceLayer::new_for_http()
@@ -71,9 +71,15 @@ pub fn router(state: AppState) -> Router {
         .on_response(DefaultOnResponse::new().level(Level::INFO));
 
     Router::new()
-        .route("/login", post(forms::login))
+        .route(
+            "/login",
+            post(forms::login).layer(DefaultBodyLimit::max(forms::MAX_SIGN_IN_FORM_BYTES)),
+        )
         .route("/logout", post(forms::logout))
-        .route("/setup", post(forms::setup))
+        .route(
+            "/setup",
+            post(forms::setup).layer(DefaultBodyLimit::max(forms::MAX_SIGN_IN_FORM_BYTES)),
+        )
         .route("/healthz", get(health::healthz))
         .merge(templates_api::routes())
         .leptos_routes_with_context(&state, routes, move || provide_context(backend.clone()), {

@@ -121,6 +121,11 @@ impl TestServer {
     }
 
     pub async fn start_with(db: Db, with_admin: bool) -> TestServer {
+        Self::start_with_env(db, with_admin, &[]).await
+    }
+
+    /// A server with more `PATCHBAY_*` settings than the defaults.
+    pub async fn start_with_env(db: Db, with_admin: bool, extra: &[(&str, &str)]) -> TestServer {
         captured_logs();
         let dir = tempfile::tempdir().unwrap();
         let database_url = fresh_database(db, dir.path()).await;
@@ -133,6 +138,9 @@ impl TestServer {
                 dir.path().join("site").display().to_string(),
             ),
         ]);
+        for (name, value) in extra {
+            vars.insert(name, value.to_string());
+        }
         if with_admin {
             vars.insert("PATCHBAY_ADMIN_EMAIL", ADMIN_EMAIL.to_string());
             vars.insert("PATCHBAY_ADMIN_PASSWORD", ADMIN_PASSWORD.to_string());

@@ -1,0 +1,347 @@
+//! SECURITY.md's rules, tried as an attacker would against a running server: hostile
+//! input does not end the process, sign-in throttling holds under parallel requests and
+//! behind a proxy, anonymous visitors store nothing, sessions expire when idle and after
+//! their absolute lifetime. On SQLite and PostgreSQL.
+
+mod common;
+
+use common::*;
+use reqwest::multipart::{Form, Part};
+use reqwest::StatusCode;
+use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait, Statement};
+use serde_json::Value;
+use server::storage::entities::session::Entity as Sessions;
+
+on_both_databases!(
+    deeply_nested_uploads_are_refused_and_the_server_keeps_answering,
+    anonymous_visits_store_no_sessions,
+    parallel_wrong_passwords_get_at_most_the_free_verdicts,
+    oversized_and_unparseable_sign_in_fields_are_bounded,
+    behind_a_trusted_proxy_each_client_has_its_own_counter,
+    activity_extends_a_session_and_its_lifetime_is_capped,
+);
+
+async fn healthy(server: &TestServer) {
+    let response = reqwest::get(server.url("/healthz")).await.unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "the server still answers"
+    );
+}
+
+async fn upload(browser: &Browser, csrf: &str, name: &str, text: String) -> (StatusCode, Value) {
+    let response = browser
+        .client
+        .post(browser.url("/api/v1/templates/crm"))
+        .header("x-csrf-token", csrf)
+        .multipart(Form::new().part("file", Part::text(text).file_name(name.to_string())))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+fn fixture_text() -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../app/tests/fixtures/templates/crm-basic-api-key.xml");
+    std::fs::read_to_string(path).unwrap()
+}
+
+async fn deeply_nested_uploads_are_refused_and_the_server_keeps_answering(db: Db) {
+    let server = TestServer::start(db).await;
+    let admin = server.browser();
+    let csrf = admin.login_ok(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+
+    let depth = 140_000;
+    let elements = format!(
+        "<Information>\n{}{}</Information>",
+        "<a>".repeat(depth),
+        "</a>".repeat(depth)
+    );
+    let (status, body) = upload(&admin, &csrf, "deep.xml", elements).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let result = body.to_string();
+    assert!(result.contains("deeper than 256 levels"), "{result}");
+    assert!(result.contains("line 2 column 766"), "{result}");
+    healthy(&server).await;
+
+    let parens = format!("{{{{{}1{}}}}}", "(".repeat(100_000), ")".repeat(100_000));
+    let template = fixture_text().replace("{{.domain}}.pipeline.example", &parens);
+    let (status, body) = upload(&admin, &csrf, "parens.xml", template).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body.to_string().contains("max expression depth exceeded"),
+        "{body}"
+    );
+    healthy(&server).await;
+    let listed: Value = admin
+        .get("/api/v1/templates/crm")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        listed["templates"].as_array().unwrap().len(),
+        0,
+        "nothing stored"
+    );
+}
+
+async fn anonymous_visits_store_no_sessions(db: Db) {
+    let server = TestServer::start(db).await;
+    for _ in 0..300 {
+        let response = reqwest::get(server.url("/login")).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    let stored = Sessions::find().count(&server.state.db).await.unwrap();
+    assert_eq!(stored, 0, "300 anonymous visits stored {stored} sessions");
+
+    // The form still works: its token rides in a signed cookie.
+    let browser = server.browser();
+    browser.login_ok(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(Sessions::find().count(&server.state.db).await.unwrap(), 1);
+
+    // A token that the server did not sign is refused, even if cookie and form agree.
+    let forger = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let forged = "A".repeat(43) + ".forged";
+    let response = forger
+        .post(server.url("/login"))
+        .header("cookie", format!("patchbay_csrf={forged}"))
+        .form(&[
+            ("csrf_token", forged.as_str()),
+            ("email", ADMIN_EMAIL),
+            ("password", ADMIN_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}
+
+async fn parallel_wrong_passwords_get_at_most_the_free_verdicts(db: Db) {
+    let server = TestServer::start(db).await;
+    let browser = std::sync::Arc::new(server.browser());
+    let token = browser.csrf_token("/login").await;
+    let attempts: Vec<_> = (0..60)
+        .map(|n| {
+            let browser = browser.clone();
+            let token = token.clone();
+            tokio::spawn(async move {
+                let response = browser
+                    .post_form(
+                        "/login",
+                        &[
+                            ("csrf_token", token.as_str()),
+                            ("email", ADMIN_EMAIL),
+                            ("password", &format!("wrong-password-{n:04}")),
+                        ],
+                    )
+                    .await;
+                location(&response)
+            })
+        })
+        .collect();
+    let mut invalid = 0;
+    for attempt in attempts {
+        let target = attempt.await.unwrap();
+        if target == "/login?msg=invalid" {
+            invalid += 1;
+        } else {
+            assert!(target.starts_with("/login?msg=throttled"), "{target}");
+        }
+    }
+    assert!(invalid <= 5, "{invalid} verdicts of invalid");
+    let peak = server.state.verifier.peak_running();
+    assert!(
+        peak <= server::auth::password::MAX_CONCURRENT_VERIFIES,
+        "{peak} verifies at once"
+    );
+}
+
+async fn oversized_and_unparseable_sign_in_fields_are_bounded(db: Db) {
+    let server = TestServer::start(db).await;
+    let browser = server.browser();
+    let token = browser.csrf_token("/login").await;
+    let huge = "a".repeat(2 * 1024 * 1024 - 200) + "@example.com";
+    let response = browser
+        .post_form(
+            "/login",
+            &[
+                ("csrf_token", token.as_str()),
+                ("email", huge.as_str()),
+                ("password", "whatever-password"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+
+    let long_password = "p".repeat(300);
+    let response = browser
+        .post_form(
+            "/login",
+            &[
+                ("csrf_token", token.as_str()),
+                ("email", ADMIN_EMAIL),
+                ("password", long_password.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(location(&response), "/login?msg=invalid");
+
+    // Different junk addresses share one counter: the sixth is throttled.
+    for n in 0..5 {
+        let response = browser
+            .post_form(
+                "/login",
+                &[
+                    ("csrf_token", token.as_str()),
+                    ("email", &format!("not an address {n}")),
+                    ("password", "whatever-password"),
+                ],
+            )
+            .await;
+        assert_eq!(location(&response), "/login?msg=invalid");
+    }
+    let response = browser
+        .post_form(
+            "/login",
+            &[
+                ("csrf_token", token.as_str()),
+                ("email", "yet another"),
+                ("password", "whatever-password"),
+            ],
+        )
+        .await;
+    assert!(location(&response).starts_with("/login?msg=throttled"));
+}
+
+async fn sign_in_from(server: &TestServer, forwarded_for: &str, password: &str) -> String {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = client
+        .get(server.url("/login"))
+        .header("x-forwarded-for", forwarded_for)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = csrf_from_html(&page).unwrap();
+    let response = client
+        .post(server.url("/login"))
+        .header("x-forwarded-for", forwarded_for)
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("email", &format!("nobody-{}@example.com", rand_suffix())),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .unwrap();
+    location(&response)
+}
+
+fn rand_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::SeqCst)
+}
+
+async fn behind_a_trusted_proxy_each_client_has_its_own_counter(db: Db) {
+    let proxied =
+        TestServer::start_with_env(db, true, &[("PATCHBAY_TRUSTED_PROXIES", "127.0.0.1/32")]).await;
+    for _ in 0..20 {
+        let target = sign_in_from(&proxied, "203.0.113.9", "wrong-password-1").await;
+        assert_eq!(target, "/login?msg=invalid");
+    }
+    let target = sign_in_from(&proxied, "203.0.113.9", "wrong-password-1").await;
+    assert!(target.starts_with("/login?msg=throttled"), "{target}");
+    let target = sign_in_from(&proxied, "198.51.100.4", "wrong-password-1").await;
+    assert_eq!(
+        target, "/login?msg=invalid",
+        "another client is not locked out"
+    );
+
+    // Without the setting, the header is not believed: everyone is the connection.
+    let direct = TestServer::start(db).await;
+    for n in 0..20 {
+        sign_in_from(&direct, &format!("203.0.113.{n}"), "wrong-password-1").await;
+    }
+    let target = sign_in_from(&direct, "198.51.100.4", "wrong-password-1").await;
+    assert!(target.starts_with("/login?msg=throttled"), "{target}");
+}
+
+async fn session_row(server: &TestServer) -> (String, i64, Value) {
+    let row = Sessions::find()
+        .one(&server.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    (
+        row.id,
+        row.expires_at,
+        serde_json::from_str(&row.data).unwrap(),
+    )
+}
+
+async fn rewrite_session(server: &TestServer, id: &str, expires_at: i64, data: &Value) {
+    let db = &server.state.db;
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        sea_orm::DatabaseBackend::Postgres => {
+            "UPDATE sessions SET expires_at = $1, data = $2 WHERE id = $3"
+        }
+        _ => "UPDATE sessions SET expires_at = ?, data = ? WHERE id = ?",
+    };
+    db.execute_raw(Statement::from_sql_and_values(
+        backend,
+        sql,
+        [expires_at.into(), data.to_string().into(), id.into()],
+    ))
+    .await
+    .unwrap();
+}
+
+async fn activity_extends_a_session_and_its_lifetime_is_capped(db: Db) {
+    use server::auth::viewer::{SESSION_IDLE_SECS, SESSION_MAX_AGE_SECS};
+    let server = TestServer::start(db).await;
+    let browser = server.browser();
+    browser.login_ok(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let now = server::storage::unix_now();
+
+    // A session last seen two minutes ago, about to expire: a request extends it.
+    let (id, _, mut data) = session_row(&server).await;
+    data["last_seen"] = (now - 120).into();
+    rewrite_session(&server, &id, now + 100, &data).await;
+    assert_eq!(browser.get("/").await.status(), StatusCode::OK);
+    let (_, expires_at, data) = session_row(&server).await;
+    assert!(
+        expires_at >= now + SESSION_IDLE_SECS - 5,
+        "idle expiry moved forward: {expires_at} vs {now}"
+    );
+    assert!(data["last_seen"].as_i64().unwrap() >= now);
+
+    // Seen seconds ago: no write (the expiry stays where it was).
+    rewrite_session(&server, &id, now + 100, &data).await;
+    assert_eq!(browser.get("/").await.status(), StatusCode::OK);
+    assert_eq!(
+        session_row(&server).await.1,
+        now + 100,
+        "at most one write a minute"
+    );
+
+    // Signed in longer ago than the absolute lifetime: signed out, however active.
+    let (id, _, mut data) = session_row(&server).await;
+    data["signed_in_at"] = (now - SESSION_MAX_AGE_SECS - 1).into();
+    rewrite_session(&server, &id, now + 1000, &data).await;
+    assert_eq!(location(&browser.get("/").await), "/login");
+}
