@@ -62,6 +62,61 @@ pub struct AccountSummary {
     pub created_at: i64,
 }
 
+/// What an API token may do. A token acts as the account that made it, and never beyond
+/// that account's role.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenScope {
+    /// The REST API as an administrator (templates, and what comes).
+    Admin,
+    /// Contact lookups only.
+    Lookup,
+    /// Posting call events only.
+    Events,
+}
+
+impl TokenScope {
+    pub const ALL: [TokenScope; 3] = [TokenScope::Admin, TokenScope::Lookup, TokenScope::Events];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenScope::Admin => "admin",
+            TokenScope::Lookup => "lookup",
+            TokenScope::Events => "events",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<TokenScope, PortalError> {
+        TokenScope::ALL
+            .into_iter()
+            .find(|scope| scope.as_str() == text)
+            .ok_or_else(|| {
+                PortalError::invalid(
+                    "scope",
+                    format!("must be \"admin\", \"lookup\" or \"events\", not \"{text}\""),
+                )
+            })
+    }
+}
+
+/// Longest lifetime a token may be given at creation; longer-lived ones never expire.
+pub const MAX_TOKEN_DAYS: u32 = 3650;
+
+/// A token's lifetime as the form sends it: a number of days, or `never` (or nothing).
+pub fn check_token_days(text: &str) -> Result<Option<u32>, PortalError> {
+    let text = text.trim();
+    if text.is_empty() || text == "never" {
+        return Ok(None);
+    }
+    match text.parse::<u32>() {
+        Ok(days) if (1..=MAX_TOKEN_DAYS).contains(&days) => Ok(Some(days)),
+        _ => Err(PortalError::invalid(
+            "expires_in_days",
+            format!("must be a number of days from 1 to {MAX_TOKEN_DAYS}, or \"never\""),
+        )),
+    }
+}
+
 /// An API token as lists show it: never the token itself.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiTokenSummary {
@@ -70,9 +125,12 @@ pub struct ApiTokenSummary {
     /// The first characters of the token, to tell tokens apart.
     pub prefix: String,
     pub created_by: String,
+    pub scope: TokenScope,
     /// Unix seconds.
     pub created_at: i64,
     pub last_used_at: Option<i64>,
+    /// Unix seconds; `None`: until revoked.
+    pub expires_at: Option<i64>,
 }
 
 /// A token just created: the one time its full value is shown.

@@ -5,7 +5,9 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json};
 
 #[cfg(feature = "ssr")]
-use crate::accounts::{check_new_password, check_token_name, normalize_email, Role};
+use crate::accounts::{
+    check_new_password, check_token_days, check_token_name, normalize_email, Role, TokenScope,
+};
 use crate::accounts::{AccountSummary, ApiTokenSummary, CreatedApiToken};
 #[cfg(feature = "ssr")]
 use crate::backend::{backend, require_admin, require_admin_viewer, with_status};
@@ -111,12 +113,19 @@ pub async fn list_api_tokens() -> Result<Vec<ApiTokenSummary>, PortalError> {
 pub async fn create_api_token(
     csrf_token: String,
     name: String,
+    scope: String,
+    expires_in_days: String,
 ) -> Result<CreatedApiToken, PortalError> {
     with_status(
         async {
             let actor = require_admin(&csrf_token)?;
             let name = check_token_name(&name)?;
-            backend()?.api_tokens.create_token(&actor, &name).await
+            let scope = TokenScope::parse(&scope)?;
+            let days = check_token_days(&expires_in_days)?;
+            backend()?
+                .api_tokens
+                .create_token(&actor, &name, scope, days)
+                .await
         }
         .await,
     )

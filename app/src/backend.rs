@@ -8,7 +8,9 @@ use async_trait::async_trait;
 use leptos::prelude::use_context;
 use subtle::ConstantTimeEq;
 
-use crate::accounts::{AccountSummary, ApiTokenSummary, CreatedApiToken, CurrentUser, Role};
+use crate::accounts::{
+    AccountSummary, ApiTokenSummary, CreatedApiToken, CurrentUser, Role, TokenScope,
+};
 use crate::error::PortalError;
 use crate::template::form::TemplateForm;
 use crate::template::model::Provider;
@@ -46,10 +48,13 @@ pub trait AccountAdmin: Send + Sync + 'static {
 #[async_trait]
 pub trait ApiTokenAdmin: Send + Sync + 'static {
     async fn list_tokens(&self) -> Result<Vec<ApiTokenSummary>, PortalError>;
+    /// A token acting as `actor`, limited to `scope`, expiring after `expires_in_days`.
     async fn create_token(
         &self,
         actor: &CurrentUser,
         name: &str,
+        scope: TokenScope,
+        expires_in_days: Option<u32>,
     ) -> Result<CreatedApiToken, PortalError>;
     async fn revoke_token(&self, actor: &CurrentUser, id: i32) -> Result<(), PortalError>;
 }

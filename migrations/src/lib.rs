@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261121_000001_accounts_and_sessions;
 mod m20261121_000002_templates;
 mod m20261121_000003_api_tokens;
+mod m20261129_000004_api_token_owners;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000001_accounts_and_sessions::Migration),
             Box::new(m20261121_000002_templates::Migration),
             Box::new(m20261121_000003_api_tokens::Migration),
+            Box::new(m20261129_000004_api_token_owners::Migration),
         ]
     }
 }

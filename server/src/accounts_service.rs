@@ -9,7 +9,8 @@ use async_trait::async_trait;
 use sea_orm::{DbErr, SqlErr};
 
 use crate::auth::password::hash_password;
-use crate::storage::accounts::{AccountRepository, StoredAccount};
+use crate::storage::accounts::{AccountRepository, Removal, RemovalOutcome, StoredAccount};
+use crate::storage::api_tokens::ApiTokenRepository;
 use crate::storage::session_store::DbSessionStore;
 use crate::storage::storage_failure;
 
@@ -20,6 +21,7 @@ fn account_storage_failure(error: impl std::fmt::Display) -> PortalError {
 pub struct AccountsService {
     pub accounts: AccountRepository,
     pub sessions: DbSessionStore,
+    pub tokens: ApiTokenRepository,
 }
 
 impl AccountsService {
@@ -41,25 +43,37 @@ impl AccountsService {
             .ok_or_else(|| PortalError::NotFound("The account".into()))
     }
 
-    async fn keep_one_admin(
-        &self,
-        target: &StoredAccount,
-        action: &str,
-    ) -> Result<(), PortalError> {
-        if target.role == Role::Admin && !target.disabled {
-            let admins = self
-                .accounts
-                .count_active_admins()
-                .await
-                .map_err(account_storage_failure)?;
-            if admins <= 1 {
+    /// Disables or deletes `id` unless it is the last active administrator (checked and
+    /// done atomically by storage), then ends its sessions and revokes its API tokens.
+    async fn remove(&self, id: i32, removal: Removal) -> Result<String, PortalError> {
+        let outcome = self
+            .accounts
+            .remove_keeping_an_admin(id, removal)
+            .await
+            .map_err(account_storage_failure)?;
+        let email = match outcome {
+            RemovalOutcome::Done(email) => email,
+            RemovalOutcome::NotFound => return Err(PortalError::NotFound("The account".into())),
+            RemovalOutcome::LastAdmin(email) => {
+                let action = match removal {
+                    Removal::Disable => "disabled",
+                    Removal::Delete => "deleted",
+                };
                 return Err(PortalError::Conflict(format!(
-                    "{} is the last active administrator and cannot be {action}.",
-                    target.email
+                    "{email} is the last active administrator and cannot be {action}."
                 )));
             }
+        };
+        self.end_sessions(id).await?;
+        let revoked = self
+            .tokens
+            .revoke_for_account(id)
+            .await
+            .map_err(account_storage_failure)?;
+        if revoked > 0 {
+            tracing::info!(account = %email, revoked, "API tokens of the account revoked");
         }
-        Ok(())
+        Ok(email)
     }
 
     async fn end_sessions(&self, id: i32) -> Result<(), PortalError> {
@@ -114,18 +128,14 @@ impl AccountAdmin for AccountsService {
             .target(actor, id, if disabled { "disable" } else { "enable" })
             .await?;
         if disabled {
-            self.keep_one_admin(&target, "disabled").await?;
-        }
-        if !self
+            self.remove(id, Removal::Disable).await?;
+        } else if !self
             .accounts
-            .set_disabled(id, disabled)
+            .set_disabled(id, false)
             .await
             .map_err(account_storage_failure)?
         {
             return Err(PortalError::NotFound("The account".into()));
-        }
-        if disabled {
-            self.end_sessions(id).await?;
         }
         tracing::info!(actor = %actor.email, account = %target.email, disabled, "account status changed");
         Ok(())
@@ -133,16 +143,7 @@ impl AccountAdmin for AccountsService {
 
     async fn delete_account(&self, actor: &CurrentUser, id: i32) -> Result<(), PortalError> {
         let target = self.target(actor, id, "delete").await?;
-        self.keep_one_admin(&target, "deleted").await?;
-        if !self
-            .accounts
-            .delete(id)
-            .await
-            .map_err(account_storage_failure)?
-        {
-            return Err(PortalError::NotFound("The account".into()));
-        }
-        self.end_sessions(id).await?;
+        self.remove(id, Removal::Delete).await?;
         tracing::info!(actor = %actor.email, account = %target.email, "account deleted");
         Ok(())
     }

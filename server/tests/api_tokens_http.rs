@@ -11,13 +11,29 @@ on_both_databases!(
     a_token_is_shown_once_and_works_on_the_rest_api_without_csrf,
     bad_and_revoked_tokens_are_refused,
     tokens_do_not_reach_pages_or_server_functions,
+    tokens_act_as_their_account_within_their_scope,
 );
 
 async fn create_token(admin: &Browser, csrf: &str, name: &str) -> Value {
+    create_scoped_token(admin, csrf, name, "admin", "90").await
+}
+
+async fn create_scoped_token(
+    admin: &Browser,
+    csrf: &str,
+    name: &str,
+    scope: &str,
+    days: &str,
+) -> Value {
     let response = admin
         .post_form(
             "/api/create_api_token",
-            &[("csrf_token", csrf), ("name", name)],
+            &[
+                ("csrf_token", csrf),
+                ("name", name),
+                ("scope", scope),
+                ("expires_in_days", days),
+            ],
         )
         .await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -201,4 +217,85 @@ async fn tokens_do_not_reach_pages_or_server_functions(db: Db) {
         StatusCode::FORBIDDEN,
         "creating tokens needs the session's CSRF token"
     );
+}
+
+async fn tokens_act_as_their_account_within_their_scope(db: Db) {
+    let server = TestServer::start(db).await;
+    let admin = server.browser();
+    let csrf = admin.login_ok(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let client = api_client();
+    let list = |bearer: String| {
+        let client = client.clone();
+        let url = server.url("/api/v1/templates/crm");
+        async move { client.get(url).bearer_auth(bearer).send().await.unwrap() }
+    };
+
+    let events = create_scoped_token(&admin, &csrf, "PBX events", "events", "never").await;
+    assert_eq!(events["summary"]["scope"], "events");
+    assert_eq!(events["summary"]["expires_at"], Value::Null);
+    let response = list(events["token"].as_str().unwrap().to_string()).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "auth.scope");
+
+    let yearly = create_scoped_token(&admin, &csrf, "Yearly", "admin", "365").await;
+    let expires_at = yearly["summary"]["expires_at"].as_i64().unwrap();
+    let created_at = yearly["summary"]["created_at"].as_i64().unwrap();
+    assert_eq!(expires_at - created_at, 365 * 24 * 60 * 60);
+
+    for (scope, days) in [("root", "30"), ("admin", "0"), ("admin", "forever")] {
+        let refused = admin
+            .post_form(
+                "/api/create_api_token",
+                &[
+                    ("csrf_token", csrf.as_str()),
+                    ("name", "Bad"),
+                    ("scope", scope),
+                    ("expires_in_days", days),
+                ],
+            )
+            .await;
+        assert_eq!(
+            refused.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{scope} {days}"
+        );
+    }
+
+    // A token made by an administrator who is later disabled stops working.
+    let second_admin = "second@example.com";
+    let created = admin
+        .post_form(
+            "/api/create_account",
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("email", second_admin),
+                ("password", USER_PASSWORD),
+                ("role", "admin"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::OK);
+    let id = created.json::<Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let other = server.browser();
+    let other_csrf = other.login_ok(second_admin, USER_PASSWORD).await;
+    let theirs = create_token(&other, &other_csrf, "Theirs").await["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(list(theirs.clone()).await.status(), StatusCode::OK);
+    let disabled = admin
+        .post_form(
+            "/api/set_account_disabled",
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("id", &id.to_string()),
+                ("disabled", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(disabled.status(), StatusCode::OK);
+    assert_eq!(list(theirs).await.status(), StatusCode::UNAUTHORIZED);
 }

@@ -12,6 +12,7 @@ use common::{fresh_database, Db};
 use sea_orm::DatabaseConnection;
 use server::accounts_service::AccountsService;
 use server::storage::accounts::AccountRepository;
+use server::storage::api_tokens::ApiTokenRepository;
 use server::storage::session_store::{DbSessionStore, USER_ID_KEY};
 use server::storage::templates::{
     Logo, TemplateRecord, TemplateRepository, TemplateStoreError, MAX_TEMPLATES_PER_PROVIDER,
@@ -26,6 +27,8 @@ on_both_databases!(
     all_sessions_of_an_account_end_together,
     accounts_are_unique_by_email_and_count_admins,
     the_last_active_admin_is_kept,
+    two_admins_disabling_each_other_at_once_leave_one,
+    tokens_end_with_their_account_or_their_expiry,
     migrations_can_run_twice,
     templates_are_stored_replaced_listed_and_deleted,
     twenty_concurrent_creates_never_exceed_ten_templates,
@@ -172,7 +175,8 @@ async fn the_last_active_admin_is_kept(db: Db) {
         .unwrap();
     let service = AccountsService {
         accounts: accounts.clone(),
-        sessions: DbSessionStore::new(conn),
+        sessions: DbSessionStore::new(conn.clone()),
+        tokens: ApiTokenRepository::new(conn),
     };
     // An actor that is not the target: the rule protects against two admins removing
     // each other at the same moment.
@@ -193,6 +197,127 @@ async fn the_last_active_admin_is_kept(db: Db) {
         );
     }
     assert_eq!(accounts.count_active_admins().await.unwrap(), 1);
+}
+
+fn service_over(conn: &DatabaseConnection) -> AccountsService {
+    AccountsService {
+        accounts: AccountRepository::new(conn.clone()),
+        sessions: DbSessionStore::new(conn.clone()),
+        tokens: ApiTokenRepository::new(conn.clone()),
+    }
+}
+
+async fn two_admins_disabling_each_other_at_once_leave_one(db: Db) {
+    let (conn, _dir) = open(db).await;
+    let accounts = AccountRepository::new(conn.clone());
+    for round in 0..10 {
+        let a = accounts
+            .insert(&format!("a{round}@example.com"), "hash", Role::Admin)
+            .await
+            .unwrap();
+        let b = accounts
+            .insert(&format!("b{round}@example.com"), "hash", Role::Admin)
+            .await
+            .unwrap();
+        let as_user = |account: &server::storage::accounts::StoredAccount| CurrentUser {
+            id: account.id,
+            email: account.email.clone(),
+            role: Role::Admin,
+        };
+        let (first, second) = (service_over(&conn), service_over(&conn));
+        let (actor_a, actor_b) = (as_user(&a), as_user(&b));
+        let (a_id, b_id) = (a.id, b.id);
+        let (left, right) = tokio::join!(
+            tokio::spawn(async move { first.set_account_disabled(&actor_a, b_id, true).await }),
+            tokio::spawn(async move { second.set_account_disabled(&actor_b, a_id, true).await }),
+        );
+        let outcomes = [left.unwrap(), right.unwrap()];
+        assert_eq!(
+            accounts.count_active_admins().await.unwrap(),
+            1,
+            "round {round}: {outcomes:?}"
+        );
+        assert_eq!(
+            outcomes.iter().filter(|o| o.is_ok()).count(),
+            1,
+            "{outcomes:?}"
+        );
+        // Leave exactly these two, one disabled, out of the next round's count.
+        let survivor = if outcomes[0].is_ok() { a_id } else { b_id };
+        accounts.delete(survivor).await.unwrap();
+    }
+}
+
+async fn tokens_end_with_their_account_or_their_expiry(db: Db) {
+    use app::accounts::TokenScope;
+    let (conn, _dir) = open(db).await;
+    let accounts = AccountRepository::new(conn.clone());
+    let tokens = ApiTokenRepository::new(conn.clone());
+    let service = service_over(&conn);
+    let keeper = accounts
+        .insert("keeper@example.com", "hash", Role::Admin)
+        .await
+        .unwrap();
+    let actor = CurrentUser {
+        id: keeper.id,
+        email: keeper.email.clone(),
+        role: Role::Admin,
+    };
+    let owner = accounts
+        .insert("owner@example.com", "hash", Role::Admin)
+        .await
+        .unwrap();
+    let (_, disabled_token) = tokens
+        .create("ci", owner.id, &owner.email, TokenScope::Admin, None)
+        .await
+        .unwrap();
+    assert!(tokens
+        .authenticate(&disabled_token)
+        .await
+        .unwrap()
+        .is_some());
+    service
+        .set_account_disabled(&actor, owner.id, true)
+        .await
+        .unwrap();
+    assert!(tokens
+        .authenticate(&disabled_token)
+        .await
+        .unwrap()
+        .is_none());
+
+    let (_, deleted_token) = tokens
+        .create("ci", owner.id, &owner.email, TokenScope::Events, None)
+        .await
+        .unwrap();
+    service.delete_account(&actor, owner.id).await.unwrap();
+    assert!(tokens.authenticate(&deleted_token).await.unwrap().is_none());
+
+    let past = server::storage::unix_now() - 1;
+    let (_, expired) = tokens
+        .create(
+            "old",
+            keeper.id,
+            &keeper.email,
+            TokenScope::Lookup,
+            Some(past),
+        )
+        .await
+        .unwrap();
+    assert!(tokens.authenticate(&expired).await.unwrap().is_none());
+    let (_, live) = tokens
+        .create(
+            "new",
+            keeper.id,
+            &keeper.email,
+            TokenScope::Lookup,
+            Some(past + 3600),
+        )
+        .await
+        .unwrap();
+    let holder = tokens.authenticate(&live).await.unwrap().unwrap();
+    assert_eq!(holder.token.scope, TokenScope::Lookup);
+    assert_eq!(holder.account_id, keeper.id);
 }
 
 async fn migrations_can_run_twice(db: Db) {

@@ -1,7 +1,9 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::accounts::{AccountSummary, ApiTokenSummary, CreatedApiToken, MIN_PASSWORD_CHARS};
+use crate::accounts::{
+    AccountSummary, ApiTokenSummary, CreatedApiToken, TokenScope, MIN_PASSWORD_CHARS,
+};
 use crate::api::{
     list_accounts, list_api_tokens, CreateAccount, CreateApiToken, DeleteAccount, ResetPassword,
     RevokeApiToken, SetAccountDisabled,
@@ -335,6 +337,8 @@ fn ApiTokensAdmin() -> impl IntoView {
         |_| list_api_tokens(),
     );
     let name = RwSignal::new(String::new());
+    let scope = RwSignal::new(TokenScope::Admin.as_str().to_string());
+    let expiry_days = RwSignal::new("90".to_string());
     let confirm = RwSignal::new(None::<ConfirmRequest>);
     let pending_revoke = RwSignal::new(None::<i32>);
     let fresh_token = move || create.value().get().and_then(Result::ok).map(|t| t.token);
@@ -348,7 +352,9 @@ fn ApiTokensAdmin() -> impl IntoView {
                     <tr data-token=token.name.clone()>
                         <td>{token.name.clone()}</td>
                         <td class="mono">{format!("{}…", token.prefix)}</td>
+                        <td>{token.scope.as_str()}</td>
                         <td>{token.created_by.clone()}</td>
+                        <td>{token.expires_at.map(utc_time).unwrap_or_else(|| "never".into())}</td>
                         <td>{token.last_used_at.map(utc_time).unwrap_or_else(|| "never".into())}</td>
                         <td>
                             <button
@@ -375,7 +381,7 @@ fn ApiTokensAdmin() -> impl IntoView {
         <section class="section" aria-labelledby="api-tokens-title">
             <h2 id="api-tokens-title">"API tokens"</h2>
             <p class="help">
-                "Scripts use a token to call the REST API (/api/v1/…) as an administrator, sent as Authorization: Bearer <token>."
+                "Scripts use a token to call the REST API (/api/v1/…), sent as Authorization: Bearer <token>. A token acts as the account that created it, only within its scope, and stops working when it expires or that account is disabled or deleted."
             </p>
             <form
                 class="inline-form"
@@ -384,6 +390,8 @@ fn ApiTokensAdmin() -> impl IntoView {
                     create.dispatch(CreateApiToken {
                         csrf_token: csrf_token.get_value(),
                         name: name.get_untracked(),
+                        scope: scope.get_untracked(),
+                        expires_in_days: expiry_days.get_untracked(),
                     });
                     name.set(String::new());
                 }
@@ -397,6 +405,27 @@ fn ApiTokensAdmin() -> impl IntoView {
                     prop:value=name
                     on:input=move |event| name.set(event_target_value(&event))
                 />
+                <label for="token-scope">"Scope"</label>
+                <select
+                    id="token-scope"
+                    prop:value=scope
+                    on:change=move |event| scope.set(event_target_value(&event))
+                >
+                    <option value="admin">"admin: the REST API"</option>
+                    <option value="lookup">"lookup: contact lookups"</option>
+                    <option value="events">"events: call events"</option>
+                </select>
+                <label for="token-expiry">"Expires"</label>
+                <select
+                    id="token-expiry"
+                    prop:value=expiry_days
+                    on:change=move |event| expiry_days.set(event_target_value(&event))
+                >
+                    <option value="30">"in 30 days"</option>
+                    <option value="90">"in 90 days"</option>
+                    <option value="365">"in a year"</option>
+                    <option value="never">"never"</option>
+                </select>
                 <button type="submit" class="button button-primary">
                     "Create token"
                 </button>
@@ -425,7 +454,9 @@ fn ApiTokensAdmin() -> impl IntoView {
                                         <tr>
                                             <th scope="col">"Name"</th>
                                             <th scope="col">"Token"</th>
+                                            <th scope="col">"Scope"</th>
                                             <th scope="col">"Created by"</th>
+                                            <th scope="col">"Expires"</th>
                                             <th scope="col">"Last used"</th>
                                             <th scope="col">"Actions"</th>
                                         </tr>

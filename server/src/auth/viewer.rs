@@ -1,7 +1,7 @@
 //! Resolves who is making each request, from the session cookie, before anything else
 //! runs; and keeps signed-out visitors on the sign-in page.
 
-use app::accounts::CurrentUser;
+use app::accounts::{CurrentUser, TokenScope};
 use app::viewer::Viewer;
 use axum::extract::{Request, State};
 use axum::http::Method;
@@ -37,6 +37,8 @@ pub const SESSION_REFRESH_SECS: i64 = 60;
 #[derive(Clone, Debug)]
 pub struct ApiClient {
     pub token_id: i32,
+    /// What the token may do; each API checks the scope it needs.
+    pub scope: TokenScope,
 }
 
 /// Only the REST API accepts API tokens; pages and server functions need a session.
@@ -60,7 +62,7 @@ fn bearer_token(request: &Request) -> Option<&str> {
 fn token_refused() -> Response {
     (
         axum::http::StatusCode::UNAUTHORIZED,
-        axum::Json(serde_json::json!({"error": {"code": "auth.token", "message": "the API token is not valid or was revoked", "findings": []}})),
+        axum::Json(serde_json::json!({"error": {"code": "auth.token", "message": "the API token is not valid, has expired or was revoked", "findings": []}})),
     )
         .into_response()
 }
@@ -89,23 +91,33 @@ pub async fn resolve_viewer(
 ) -> Response {
     if request.uri().path().starts_with(TOKEN_PATH_PREFIX) {
         if let Some(token) = bearer_token(&request) {
-            return match state.api_tokens.authenticate(token).await {
-                Ok(Some(client)) => {
+            let holder = match state.api_tokens.authenticate(token).await {
+                Ok(Some(holder)) => holder,
+                Ok(None) => return token_refused(),
+                Err(error) => {
+                    tracing::error!(%error, "cannot check the API token");
+                    return crate::web::internal_error();
+                }
+            };
+            // The token acts as its account, as that account is now.
+            return match state.accounts.find(holder.account_id).await {
+                Ok(Some(account)) if !account.disabled => {
                     let viewer = Viewer {
                         user: Some(CurrentUser {
-                            id: 0,
-                            email: format!("API token {}…", client.prefix),
-                            role: app::accounts::Role::Admin,
+                            id: account.id,
+                            email: account.email,
+                            role: account.role,
                         }),
                         csrf_token: String::new(),
                     };
                     request.extensions_mut().insert(viewer);
                     request.extensions_mut().insert(ApiClient {
-                        token_id: client.id,
+                        token_id: holder.token.id,
+                        scope: holder.token.scope,
                     });
                     next.run(request).await
                 }
-                Ok(None) => token_refused(),
+                Ok(_) => token_refused(),
                 Err(error) => {
                     tracing::error!(%error, "cannot check the API token");
                     crate::web::internal_error()

@@ -3,11 +3,27 @@
 use app::accounts::{AccountSummary, Role};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, Set,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 
 use super::entities::account::{self, Entity as Accounts};
 use super::unix_now;
+
+/// What [`AccountRepository::remove_keeping_an_admin`] does to an account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Removal {
+    Disable,
+    Delete,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RemovalOutcome {
+    /// Done to the account with this e-mail.
+    Done(String),
+    NotFound,
+    /// Refused: the account with this e-mail is the last active administrator.
+    LastAdmin(String),
+}
 
 #[derive(Clone)]
 pub struct AccountRepository {
@@ -115,6 +131,46 @@ impl AccountRepository {
             .filter(account::Column::Disabled.eq(false))
             .count(&self.db)
             .await
+    }
+
+    /// Disables or deletes an account unless it is the last active administrator, in one
+    /// transaction that locks the active administrators' rows first: two administrators
+    /// removing each other at once are taken one after the other, and the second finds
+    /// the first already gone.
+    pub async fn remove_keeping_an_admin(
+        &self,
+        id: i32,
+        removal: Removal,
+    ) -> Result<RemovalOutcome, DbErr> {
+        let txn = self.db.begin().await?;
+        let active_admins = Accounts::find()
+            .filter(account::Column::Role.eq(Role::Admin.as_str()))
+            .filter(account::Column::Disabled.eq(false))
+            .lock_exclusive()
+            .all(&txn)
+            .await?;
+        let Some(target) = Accounts::find_by_id(id).one(&txn).await? else {
+            return Ok(RemovalOutcome::NotFound);
+        };
+        let target_is_active_admin = active_admins.iter().any(|admin| admin.id == id);
+        if target_is_active_admin && active_admins.len() <= 1 {
+            return Ok(RemovalOutcome::LastAdmin(target.email));
+        }
+        match removal {
+            Removal::Disable => {
+                Accounts::update_many()
+                    .col_expr(account::Column::Disabled, true.into())
+                    .col_expr(account::Column::UpdatedAt, unix_now().into())
+                    .filter(account::Column::Id.eq(id))
+                    .exec(&txn)
+                    .await?;
+            }
+            Removal::Delete => {
+                Accounts::delete_by_id(id).exec(&txn).await?;
+            }
+        }
+        txn.commit().await?;
+        Ok(RemovalOutcome::Done(target.email))
     }
 
     /// Returns false when no account has this id.

@@ -46,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         accounts: Arc::new(AccountsService {
             accounts: state.accounts.clone(),
             sessions: state.sessions.clone(),
+            tokens: state.api_tokens.clone(),
         }),
         api_tokens: Arc::new(ApiTokensService {
             tokens: state.api_tokens.clone(),

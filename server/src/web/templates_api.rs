@@ -21,6 +21,7 @@
 use std::collections::HashSet;
 use std::io::Write;
 
+use app::accounts::TokenScope;
 use app::template::form::TemplateForm;
 use app::template::model::Provider;
 use app::template::validate::Finding;
@@ -39,6 +40,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::auth::viewer::ApiClient;
 use crate::state::AppState;
 use crate::storage::templates::{StoredTemplate, TemplateStoreError};
 use crate::template_intake::{accept, Refusal};
@@ -171,6 +173,15 @@ impl<S: Send + Sync> FromRequestParts<S> for AdminFor {
                 ))
             }
             Some(_) => {}
+        }
+        if let Some(client) = parts.extensions.get::<ApiClient>() {
+            if client.scope != TokenScope::Admin {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "auth.scope",
+                    "this API token's scope does not include managing templates",
+                ));
+            }
         }
         let params = RawPathParams::from_request_parts(parts, state)
             .await
