@@ -2,6 +2,9 @@
 //! template from the editor's form, editing one through it, and reading its form back.
 //! One place for this logic; the callers only translate errors.
 
+use app::template::editor::{
+    mask_password_defaults, mask_password_defaults_in_text, restore_password_defaults,
+};
 use app::template::form::TemplateForm;
 use app::template::model::Provider;
 use app::template::xml::{parse, XmlDocument};
@@ -75,6 +78,12 @@ pub fn summary_of(stored: &StoredTemplate) -> TemplateSummary {
     }
 }
 
+/// SECURITY.md: a browser never receives a stored secret. The text as stored, but with the
+/// default values of password custom fields masked (byte for byte otherwise).
+pub fn text_for_the_browser(stored: String) -> String {
+    mask_password_defaults_in_text(&stored).unwrap_or(stored)
+}
+
 #[derive(Clone)]
 pub struct TemplatesService {
     pub templates: TemplateRepository,
@@ -106,20 +115,18 @@ impl TemplatesService {
         provider: Provider,
         key: &str,
     ) -> Result<String, TemplateEditError> {
-        let (stored, mut document) = self.stored_document(provider, key).await?;
-        // The page never receives the default values of password custom fields.
-        if app::template::editor::mask_password_defaults(&mut document) {
-            return Ok(canonical_text(&document));
-        }
-        Ok(stored.record.xml)
+        let (stored, _) = self.stored_document(provider, key).await?;
+        Ok(text_for_the_browser(stored.record.xml))
     }
 
+    /// The stored template's form for the editor page, password defaults masked.
     pub async fn form_of(
         &self,
         provider: Provider,
         key: &str,
     ) -> Result<TemplateForm, TemplateEditError> {
-        let (_, document) = self.stored_document(provider, key).await?;
+        let (_, mut document) = self.stored_document(provider, key).await?;
+        mask_password_defaults(&mut document);
         Ok(TemplateForm::read(&document))
     }
 
@@ -152,7 +159,9 @@ impl TemplatesService {
         form: &TemplateForm,
     ) -> Result<StoredTemplate, TemplateEditError> {
         let (stored, original) = self.stored_document(provider, key).await?;
-        let edited = form.apply(&original);
+        let mut edited = form.apply(&original);
+        // The form came from `form_of`: a default still masked keeps its stored value.
+        restore_password_defaults(&mut edited, &original);
         let mut accepted = accept(&canonical_text(&edited)).map_err(TemplateEditError::Invalid)?;
         check_destination(&accepted.record, provider, Some(key))?;
         if accepted.record.logo.is_none() {

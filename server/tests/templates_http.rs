@@ -21,6 +21,7 @@ on_both_databases!(
     a_template_is_created_from_the_form_and_edited_through_it,
     twenty_concurrent_uploads_store_exactly_ten,
     the_pages_server_functions_list_load_save_and_delete,
+    password_defaults_reach_no_browser_but_an_api_token_gets_the_file,
 );
 
 fn fixture_text() -> String {
@@ -624,4 +625,79 @@ async fn the_pages_server_functions_list_load_save_and_delete(db: Db) {
     .unwrap();
     assert_eq!(deleted, 1);
     assert_eq!(admin.list("crm").await["count"], 0);
+}
+
+async fn password_defaults_reach_no_browser_but_an_api_token_gets_the_file(db: Db) {
+    const SECRET: &str = "default-Secret-4711";
+    let server = TestServer::start(db).await;
+    let admin = admin(&server).await;
+    let text = crm_template("secretive").replace(
+        r#"Name="api_key" Value="""#,
+        &format!(r#"Name="api_key" Value="{SECRET}""#),
+    );
+    assert!(text.contains(SECRET));
+    let (status, body) = admin.upload("crm", &[("s.xml", text.clone())], &[]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    for path in [
+        "/api/v1/templates/crm/secretive",
+        "/api/v1/templates/crm/secretive?format=xml",
+        "/api/v1/templates/crm?format=zip&keys=secretive",
+        "/api/load_template_form?provider=crm&key=secretive",
+        "/api/load_template_text?provider=crm&key=secretive",
+        "/templates/crm/secretive/edit",
+    ] {
+        let response = admin.browser.get(path).await;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let bytes = response.bytes().await.unwrap();
+        let shown = if path.contains("zip") {
+            let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+            let mut file = archive.by_index(0).unwrap();
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut file, &mut text).unwrap();
+            text
+        } else {
+            String::from_utf8_lossy(&bytes).into_owned()
+        };
+        assert!(!shown.contains(SECRET), "{path} leaks the default");
+    }
+    // The masked download is the file with only the secret replaced.
+    let masked = admin
+        .browser
+        .get("/api/v1/templates/crm/secretive?format=xml")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        masked,
+        text.replace(SECRET, app::template::editor::PASSWORD_MASK)
+    );
+
+    let created = admin
+        .browser
+        .post_form(
+            "/api/create_api_token",
+            &[
+                ("csrf_token", admin.csrf.as_str()),
+                ("name", "Backup"),
+                ("scope", "admin"),
+                ("expires_in_days", "30"),
+            ],
+        )
+        .await;
+    let token = created.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let as_uploaded = reqwest::Client::new()
+        .get(server.url("/api/v1/templates/crm/secretive?format=xml"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(as_uploaded, text, "a script gets the file as uploaded");
 }

@@ -287,6 +287,44 @@ pub fn mask_password_defaults(document: &mut XmlDocument) -> bool {
     masked
 }
 
+/// The stored text with the default value of every password custom field replaced by
+/// [`PASSWORD_MASK`], byte for byte otherwise; `None` when there is none to mask (or the
+/// text does not parse, which a stored template always does).
+pub fn mask_password_defaults_in_text(source: &str) -> Option<String> {
+    let document = crate::template::xml::parse(source).ok()?;
+    let mut values: Vec<(usize, usize)> = Vec::new();
+    let mut pending = vec![&document.root];
+    while let Some(element) = pending.pop() {
+        let is_password_default = element.name == "Parameter"
+            && element.attribute("Father") == Some("CustomFieldList")
+            && element.attribute("Editor") == Some("password")
+            && element.attribute("Value").is_some_and(|v| !v.is_empty());
+        if let (true, Some(tag)) = (is_password_default, element.source_offset) {
+            let start = crate::template::xml::attribute_value_offset(source, tag, "Value");
+            let quote = source[..start].chars().next_back();
+            if let Some(quote @ ('"' | '\'')) = quote {
+                if let Some(length) = source[start..].find(quote) {
+                    values.push((start, start + length));
+                }
+            }
+        }
+        pending.extend(element.elements());
+    }
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_unstable();
+    let mut masked = String::with_capacity(source.len());
+    let mut copied = 0;
+    for (start, end) in values {
+        masked.push_str(&source[copied..start]);
+        masked.push_str(PASSWORD_MASK);
+        copied = end;
+    }
+    masked.push_str(&source[copied..]);
+    Some(masked)
+}
+
 /// Puts back the stored default of every password custom field whose value
 /// is still the mask (matched by the field's Name); true when one was.
 pub fn restore_password_defaults(document: &mut XmlDocument, stored: &XmlDocument) -> bool {
@@ -337,5 +375,18 @@ mod masking_tests {
         let mut changed = parse(&text.replace(PASSWORD_MASK, "new-default")).expect("parses");
         assert!(!restore_password_defaults(&mut changed, &stored));
         assert!(canonical_text(&changed).contains("Value=\"new-default\""));
+    }
+
+    #[test]
+    fn masking_the_text_changes_only_the_secret_values() {
+        let masked = mask_password_defaults_in_text(WITH_SECRET).expect("a secret to mask");
+        assert_eq!(masked, WITH_SECRET.replace("s3cret", PASSWORD_MASK));
+        let single_quoted = WITH_SECRET.replace(r#"Value="s3cret""#, "Value='s3cret'");
+        let masked = mask_password_defaults_in_text(&single_quoted).expect("a secret");
+        assert_eq!(masked, single_quoted.replace("s3cret", PASSWORD_MASK));
+        assert_eq!(
+            mask_password_defaults_in_text(&WITH_SECRET.replace("s3cret", "")),
+            None
+        );
     }
 }

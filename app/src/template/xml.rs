@@ -396,6 +396,15 @@ pub fn attribute_value_offset(source: &str, tag_start: usize, key: &str) -> usiz
     let mut search_from = 0;
     while let Some(found) = tag[search_from..].find(key) {
         let after_key = search_from + found + key.len();
+        // `Value` must not match the end of `DefaultValue`.
+        let starts_a_name = tag[..search_from + found]
+            .chars()
+            .next_back()
+            .is_some_and(char::is_whitespace);
+        if !starts_a_name {
+            search_from = after_key;
+            continue;
+        }
         let rest = tag[after_key..].trim_start();
         if let Some(value) = rest.strip_prefix('=') {
             let value = value.trim_start();

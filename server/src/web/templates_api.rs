@@ -9,7 +9,7 @@
 //! | `POST {provider}` (JSON: the editor's form) | create a template from the form (an empty Key gets 32 hex characters) |
 //! | `DELETE {provider}?keys=a,b` | delete several |
 //! | `GET {provider}/{key}` | one template (JSON, with its XML) |
-//! | `GET {provider}/{key}?format=xml` | download it as `<name>.xml`, byte for byte as stored |
+//! | `GET {provider}/{key}?format=xml` | download it as `<name>.xml`, byte for byte as stored (password defaults masked unless the caller is an API token) |
 //! | `GET {provider}/{key}?format=logo` | its logo image (a default one when it has none) |
 //! | `PUT {provider}/{key}` (body: the XML) | replace it |
 //! | `PUT {provider}/{key}` (JSON: the editor's form) | edit it: the form is applied to the stored template, the rest kept |
@@ -44,7 +44,9 @@ use crate::auth::viewer::ApiClient;
 use crate::state::AppState;
 use crate::storage::templates::{StoredTemplate, TemplateStoreError};
 use crate::template_intake::{accept, Refusal};
-use crate::templates_service::{check_destination, summary_of, TemplateEditError};
+use crate::templates_service::{
+    check_destination, summary_of, text_for_the_browser, TemplateEditError,
+};
 
 /// The logo of templates uploaded without `<LogoImage>`: a 150×150 plug.
 pub const DEFAULT_LOGO_PNG: &[u8] = include_bytes!("../../assets/default-logo.png");
@@ -149,6 +151,33 @@ impl From<TemplateStoreError> for ApiError {
 /// provider.
 struct AdminFor(Provider);
 
+/// Who will read a template's text: a browser never receives a stored secret (password
+/// defaults are masked); a script with an admin API token gets the file as uploaded.
+enum Reader {
+    Browser,
+    Script,
+}
+
+impl Reader {
+    fn text_of(&self, template: &StoredTemplate) -> String {
+        match self {
+            Reader::Script => template.record.xml.clone(),
+            Reader::Browser => text_for_the_browser(template.record.xml.clone()),
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Reader {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(match parts.extensions.get::<ApiClient>() {
+            Some(_) => Reader::Script,
+            None => Reader::Browser,
+        })
+    }
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for AdminFor {
     type Rejection = ApiError;
 
@@ -230,6 +259,7 @@ impl Selection {
 async fn list_or_zip(
     State(state): State<AppState>,
     AdminFor(provider): AdminFor,
+    reader: Reader,
     Query(selection): Query<Selection>,
 ) -> Result<Response, ApiError> {
     let templates = state.templates.list(provider).await?;
@@ -262,7 +292,7 @@ async fn list_or_zip(
                 }
                 .into());
             }
-            let archive = zip_templates(&chosen).map_err(|e| {
+            let archive = zip_templates(&chosen, &reader).map_err(|e| {
                 tracing::error!(error = %e, "cannot build the zip archive");
                 ApiError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
@@ -304,7 +334,10 @@ fn file_stem(name: &str) -> String {
     }
 }
 
-fn zip_templates(templates: &[&StoredTemplate]) -> zip::result::ZipResult<Vec<u8>> {
+fn zip_templates(
+    templates: &[&StoredTemplate],
+    reader: &Reader,
+) -> zip::result::ZipResult<Vec<u8>> {
     let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated);
@@ -320,7 +353,7 @@ fn zip_templates(templates: &[&StoredTemplate]) -> zip::result::ZipResult<Vec<u8
             used.insert(name.clone());
         }
         writer.start_file(name, options)?;
-        writer.write_all(template.record.xml.as_bytes())?;
+        writer.write_all(reader.text_of(template).as_bytes())?;
     }
     Ok(writer.finish()?.into_inner())
 }
@@ -353,6 +386,7 @@ fn attachment(body: Vec<u8>, media_type: &'static str, file_name: &str) -> Respo
 async fn get_one(
     State(state): State<AppState>,
     AdminFor(provider): AdminFor,
+    reader: Reader,
     Path((_, key)): Path<(String, String)>,
     Query(selection): Query<Selection>,
 ) -> Result<Response, ApiError> {
@@ -364,12 +398,13 @@ async fn get_one(
     match selection.format.as_deref() {
         None | Some("json") => {
             let summary = summary_of(&stored);
-            Ok(Json(json!({"template": summary, "xml": stored.record.xml})).into_response())
+            let xml = reader.text_of(&stored);
+            Ok(Json(json!({"template": summary, "xml": xml})).into_response())
         }
         Some("xml") => {
             let name = format!("{}.xml", file_stem(&stored.record.name));
             Ok(attachment(
-                stored.record.xml.into_bytes(),
+                reader.text_of(&stored).into_bytes(),
                 "application/xml; charset=utf-8",
                 &name,
             ))
