@@ -241,10 +241,34 @@ async fn a_file_over_one_mebibyte_is_refused(db: Db) {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let message = body["results"][0]["message"].as_str().unwrap();
     assert!(
-        message.contains("1048577 bytes") && message.contains("at most 1048576"),
+        message.contains("more than 1048576 bytes") && message.contains("at most 1048576"),
         "{message}"
     );
     assert_eq!(admin.list("crm").await["count"], 0);
+
+    // Checked while streaming: a 10 MiB file is refused, the small one beside it stored.
+    let huge = "x".repeat(10 * 1024 * 1024);
+    let (status, body) = admin
+        .upload(
+            "crm",
+            &[("huge.xml", huge), ("small.xml", crm_template("small"))],
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["results"][0]["status"], "refused");
+    assert_eq!(body["results"][1]["status"], "stored");
+
+    // At most 20 files in one request, even though only 10 could be stored.
+    let many: Vec<(&str, String)> = (0..21).map(|_| ("n.xml", "<x/>".to_string())).collect();
+    let (status, body) = admin.upload("crm", &many, &[]).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert_eq!(body["error"]["code"], "upload.too_many_files");
+    assert_eq!(
+        admin.list("crm").await["count"],
+        1,
+        "nothing more was stored"
+    );
 }
 
 async fn a_text_file_posing_as_a_png_logo_is_refused(db: Db) {

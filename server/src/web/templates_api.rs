@@ -51,7 +51,7 @@ use crate::templates_service::{
 /// The logo of templates uploaded without `<LogoImage>`: a 150×150 plug.
 pub const DEFAULT_LOGO_PNG: &[u8] = include_bytes!("../../assets/default-logo.png");
 
-/// Ten files of 1 MiB plus multipart framing.
+/// Ten files of 1 MiB plus multipart framing. Each file is also checked while it streams.
 const MAX_UPLOAD_BODY_BYTES: usize = 12 * 1024 * 1024;
 
 pub fn routes() -> Router<AppState> {
@@ -582,14 +582,62 @@ async fn delete_many(
     Ok(Json(json!({"deleted": keys})).into_response())
 }
 
+/// Files one upload may carry: twice the per-provider cap, so a full replacement fits.
+pub const MAX_FILES_PER_UPLOAD: usize = 20;
+/// A `replace` field names one template key.
+const MAX_REPLACE_FIELD_BYTES: usize = 1024;
+
+/// A multipart field as far as it was read.
+enum Received {
+    Complete(Vec<u8>),
+    /// Longer than allowed: reading stopped there, and the rest is discarded unbuffered.
+    TooLarge,
+}
+
+/// Reads a field chunk by chunk, giving up as soon as it passes `limit` bytes, so an
+/// oversized file is refused without being held in memory.
+async fn read_at_most(
+    mut field: axum::extract::multipart::Field<'_>,
+    limit: usize,
+) -> Result<Received, ApiError> {
+    let mut bytes = Vec::new();
+    loop {
+        match field.chunk().await {
+            Ok(Some(chunk)) => {
+                if bytes.len() + chunk.len() > limit {
+                    return Ok(Received::TooLarge);
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(Received::Complete(bytes)),
+            Err(e) => {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "upload.malformed",
+                    format!("the upload could not be read: {e}"),
+                ))
+            }
+        }
+    }
+}
+
+/// A file over 1 MiB; `size` when it is known (a streamed file stops being read first).
+fn too_large(size: Option<usize>) -> ApiError {
+    let has = match size {
+        Some(size) => format!("the file has {size} bytes"),
+        None => format!("the file has more than {MAX_TEMPLATE_BYTES} bytes"),
+    };
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "template.too_large",
+        format!("{has}; templates may have at most {MAX_TEMPLATE_BYTES} bytes (1 MiB)"),
+    )
+}
+
 /// UTF-8 text of at most 1 MiB.
 fn template_text(bytes: &[u8]) -> Result<String, ApiError> {
     if bytes.len() > MAX_TEMPLATE_BYTES {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "template.too_large",
-            format!("the file has {} bytes; templates may have at most {MAX_TEMPLATE_BYTES} bytes (1 MiB)", bytes.len()),
-        ));
+        return Err(too_large(Some(bytes.len())));
     }
     String::from_utf8(bytes.to_vec()).map_err(|e| {
         ApiError::new(
@@ -621,7 +669,7 @@ async fn upload(
     AdminFor(provider): AdminFor,
     mut multipart: Multipart,
 ) -> Result<Response, ApiError> {
-    let mut files: Vec<(String, Bytes)> = Vec::new();
+    let mut files: Vec<(String, Received)> = Vec::new();
     let mut replace: HashSet<String> = HashSet::new();
     loop {
         let field = match multipart.next_field().await {
@@ -637,18 +685,31 @@ async fn upload(
         };
         let name = field.name().unwrap_or_default().to_string();
         let file_name = field.file_name().unwrap_or("upload.xml").to_string();
-        let bytes = field.bytes().await.map_err(|e| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "upload.malformed",
-                format!("the upload could not be read: {e}"),
-            )
-        })?;
         match name.as_str() {
-            "file" => files.push((file_name, bytes)),
-            "replace" => {
-                replace.insert(String::from_utf8_lossy(&bytes).trim().to_string());
+            "file" => {
+                if files.len() == MAX_FILES_PER_UPLOAD {
+                    return Err(ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "upload.too_many_files",
+                        format!("an upload may carry at most {MAX_FILES_PER_UPLOAD} files"),
+                    ));
+                }
+                files.push((file_name, read_at_most(field, MAX_TEMPLATE_BYTES).await?));
             }
+            "replace" => {
+                let Received::Complete(key) = read_at_most(field, MAX_REPLACE_FIELD_BYTES).await?
+                else {
+                    return Err(ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "upload.malformed",
+                        format!(
+                            "a \"replace\" field may have at most {MAX_REPLACE_FIELD_BYTES} bytes"
+                        ),
+                    ));
+                };
+                replace.insert(String::from_utf8_lossy(&key).trim().to_string());
+            }
+            // Unknown fields are skipped unread: the next field discards them.
             _ => {}
         }
     }
@@ -661,8 +722,13 @@ async fn upload(
     }
 
     let mut results = Vec::new();
-    for (file, bytes) in files {
-        results.push(store_upload(&state, provider, &file, &bytes, &replace).await);
+    for (file, received) in files {
+        results.push(match received {
+            Received::Complete(bytes) => {
+                store_upload(&state, provider, &file, &bytes, &replace).await
+            }
+            Received::TooLarge => refused_upload(&file, too_large(None)),
+        });
     }
     let all_refused = results.iter().all(|r| r.status == "refused");
     let status = if all_refused {
