@@ -2,6 +2,16 @@
 //! and the types that travel between them. Built with `ssr` into the server and with
 //! `hydrate` into the WebAssembly bundle.
 
+// Cargo unifies features across everything one command builds: `cargo build --workspace`
+// would give the server an `app` with both sides compiled in, and Leptos panics at start
+// ("spawn_local called from outside of a task::LocalSet"). Refuse to build that binary.
+#[cfg(all(feature = "ssr", feature = "hydrate"))]
+compile_error!(
+    "`app` was built with both `ssr` and `hydrate`: build the server with a plain `cargo build` \
+     (the workspace's default members) and the browser bundle with `.ci/build-site`, not both in \
+     one command (`--workspace` or `-p server -p frontend`)"
+);
+
 pub mod accounts;
 pub mod api;
 #[cfg(feature = "ssr")]

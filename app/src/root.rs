@@ -1,5 +1,5 @@
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
@@ -19,6 +19,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name=VIEWER_META_NAME content=viewer_json />
+                <HashedStylesheet options=options.clone() id="patchbay-style" />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -37,7 +38,6 @@ pub fn App() -> impl IntoView {
     mark_hydrated();
 
     view! {
-        <Stylesheet id="patchbay-style" href="/pkg/patchbay.css" />
         <Title formatter=|page: String| format!("{page} · Patchbay") />
         <Router>
             <Routes fallback=|| view! { <NotFoundPage /> }>

@@ -65,12 +65,7 @@ pub async fn prepare(config: Config) -> Result<Prepared, StartError> {
     let accounts = AccountRepository::new(db.clone());
     let setup = Arc::new(SetupToken::default());
     let bootstrap = ensure_admin(&accounts, config.initial_admin.as_ref(), &setup).await?;
-    let leptos_options = LeptosOptions::builder()
-        .output_name(SITE_OUTPUT_NAME)
-        .site_root(config.site_root.display().to_string())
-        .site_pkg_dir("pkg")
-        .site_addr(config.bind)
-        .build();
+    let leptos_options = site_options(&config);
     let state = AppState {
         anonymous_csrf: auth::anonymous_csrf::AnonymousCsrf::new(&config.encryption_key),
         verifier: Arc::new(auth::password::VerifyGate::default()),
@@ -89,6 +84,26 @@ pub async fn prepare(config: Config) -> Result<Prepared, StartError> {
         state,
         bootstrap,
     })
+}
+
+/// `.ci/build-site` names the bundle's files by their content and lists the hashes in
+/// this file in the site root, so they can be cached for a year.
+pub const SITE_HASH_FILE: &str = "hash.txt";
+
+/// Where the page finds its script, bundle and stylesheet: the content-hashed names when
+/// the site was built with them, else the plain ones. Leptos reads the hash file relative
+/// to the executable, so it is given as an absolute path.
+fn site_options(config: &Config) -> LeptosOptions {
+    let hash_file = std::path::absolute(config.site_root.join(SITE_HASH_FILE))
+        .unwrap_or_else(|_| config.site_root.join(SITE_HASH_FILE));
+    LeptosOptions::builder()
+        .output_name(SITE_OUTPUT_NAME)
+        .site_root(config.site_root.display().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(config.bind)
+        .hash_files(hash_file.exists())
+        .hash_file(std::sync::Arc::from(hash_file.display().to_string()))
+        .build()
 }
 
 /// Serves `router` on `listener` until the process is told to stop (or forever in tests).

@@ -19,6 +19,8 @@ on_both_databases!(
     oversized_and_unparseable_sign_in_fields_are_bounded,
     behind_a_trusted_proxy_each_client_has_its_own_counter,
     activity_extends_a_session_and_its_lifetime_is_capped,
+    every_response_carries_the_security_headers,
+    assets_go_out_precompressed_and_cached_by_their_content,
 );
 
 async fn healthy(server: &TestServer) {
@@ -344,4 +346,117 @@ async fn activity_extends_a_session_and_its_lifetime_is_capped(db: Db) {
     data["signed_in_at"] = (now - SESSION_MAX_AGE_SECS - 1).into();
     rewrite_session(&server, &id, now + 1000, &data).await;
     assert_eq!(location(&browser.get("/").await), "/login");
+}
+
+async fn every_response_carries_the_security_headers(db: Db) {
+    let server = TestServer::start(db).await;
+    let header = |response: &reqwest::Response, name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let page = reqwest::get(server.url("/login")).await.unwrap();
+    let policy = header(&page, "content-security-policy");
+    assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+    assert!(policy.contains("'wasm-unsafe-eval'"), "{policy}");
+    assert!(!policy.contains("unsafe-inline"), "{policy}");
+    assert_eq!(header(&page, "x-frame-options"), "DENY");
+    assert_eq!(header(&page, "x-content-type-options"), "nosniff");
+    assert_eq!(header(&page, "referrer-policy"), "same-origin");
+    assert_eq!(header(&page, "cache-control"), "no-store");
+    assert_eq!(
+        header(&page, "strict-transport-security"),
+        "",
+        "not over http"
+    );
+    assert_eq!(
+        header(&page, "content-encoding"),
+        "",
+        "pages are not compressed (BREACH)"
+    );
+    let nonce = policy
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .unwrap()
+        .to_string();
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains(&format!("nonce=\"{nonce}\"")),
+        "the inline script carries this response's nonce"
+    );
+    let again = reqwest::get(server.url("/login")).await.unwrap();
+    assert!(
+        !header(&again, "content-security-policy").contains(&nonce),
+        "a nonce is used once"
+    );
+
+    let api = reqwest::get(server.url("/api/v1/templates/crm"))
+        .await
+        .unwrap();
+    assert_eq!(header(&api, "cache-control"), "no-store");
+    assert_eq!(header(&api, "x-content-type-options"), "nosniff");
+
+    let https = TestServer::start_with_env(
+        db,
+        true,
+        &[("PATCHBAY_PUBLIC_URL", "https://patchbay.example")],
+    )
+    .await;
+    let page = reqwest::get(https.url("/healthz")).await.unwrap();
+    assert_eq!(
+        header(&page, "strict-transport-security"),
+        "max-age=31536000"
+    );
+}
+
+async fn assets_go_out_precompressed_and_cached_by_their_content(db: Db) {
+    let server = TestServer::start(db).await;
+    let pkg = server.state.config.site_root.join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    let wasm = vec![7u8; 4096];
+    std::fs::write(pkg.join("patchbay.0123456789abcdef.wasm"), &wasm).unwrap();
+    std::fs::write(
+        pkg.join("patchbay.0123456789abcdef.wasm.br"),
+        b"brotli bytes",
+    )
+    .unwrap();
+    std::fs::write(pkg.join("patchbay.0123456789abcdef.wasm.gz"), b"gzip bytes").unwrap();
+    std::fs::write(pkg.join("patchbay.css"), b"body{}").unwrap();
+    let client = reqwest::Client::builder()
+        .no_brotli()
+        .no_gzip()
+        .build()
+        .unwrap();
+    let get = |path: &'static str, encoding: &'static str| {
+        let client = client.clone();
+        let url = server.url(path);
+        async move {
+            client
+                .get(url)
+                .header("accept-encoding", encoding)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let hashed = "/pkg/patchbay.0123456789abcdef.wasm";
+    let br = get(hashed, "gzip, deflate, br").await;
+    assert_eq!(br.headers()["content-encoding"], "br");
+    assert_eq!(
+        br.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(br.bytes().await.unwrap().as_ref(), b"brotli bytes");
+    let gz = get(hashed, "gzip").await;
+    assert_eq!(gz.headers()["content-encoding"], "gzip");
+    let plain = get(hashed, "identity").await;
+    assert!(plain.headers().get("content-encoding").is_none());
+    assert_eq!(plain.bytes().await.unwrap().len(), wasm.len());
+    let unhashed = get("/pkg/patchbay.css", "br").await;
+    assert_eq!(unhashed.headers()["cache-control"], "no-cache");
+    assert_eq!(unhashed.bytes().await.unwrap().as_ref(), b"body{}");
 }

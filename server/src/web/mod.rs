@@ -6,6 +6,7 @@
 pub mod client_address;
 mod forms;
 mod health;
+pub mod security_headers;
 pub mod templates_api;
 
 use std::sync::Arc;
@@ -17,7 +18,11 @@ use axum::http::{header, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{middleware, Router};
-use leptos::prelude::provide_context;
+use leptos::nonce::Nonce;
+use leptos::prelude::{provide_context, use_context};
+use tower_http::services::ServeDir;
+
+use self::security_headers::CspNonce;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tower_sessions::cookie::SameSite;
@@ -83,10 +88,24 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/healthz", get(health::healthz))
         .merge(templates_api::routes())
-        .leptos_routes_with_context(&state, routes, move || provide_context(backend.clone()), {
-            let options = state.leptos_options.clone();
-            move || shell(options.clone())
-        })
+        .nest_service("/pkg", assets(&state))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || {
+                provide_context(backend.clone());
+                // The page's inline scripts carry the nonce the CSP header names.
+                let nonce = use_context::<axum::http::request::Parts>()
+                    .and_then(|parts| parts.extensions.get::<CspNonce>().cloned());
+                if let Some(CspNonce(nonce)) = nonce {
+                    provide_context(Nonce::from_value(nonce));
+                }
+            },
+            {
+                let options = state.leptos_options.clone();
+                move || shell(options.clone())
+            },
+        )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(csrf::verify))
         .layer(middleware::from_fn_with_state(
@@ -94,6 +113,18 @@ pub fn router(state: AppState) -> Router {
             viewer::resolve_viewer,
         ))
         .layer(session_layer)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security_headers::security_headers,
+        ))
         .layer(trace_layer)
         .with_state(state)
+}
+
+/// The browser bundle: `.br` and `.gz` files made at build time are sent to browsers that
+/// accept them (SECURITY.md: only these static files are compressed).
+fn assets(state: &AppState) -> ServeDir {
+    ServeDir::new(state.config.site_root.join("pkg"))
+        .precompressed_br()
+        .precompressed_gzip()
 }

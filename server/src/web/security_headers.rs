@@ -1,0 +1,102 @@
+//! Headers every response carries (SECURITY.md "Headers"): a Content-Security-Policy with a
+//! per-request nonce for the inline scripts Leptos writes, framing refused, no MIME
+//! sniffing, no referrer to other sites, HSTS when the public URL is https, and caching
+//! decided here: content-hashed assets are immutable, other assets revalidate, and pages
+//! and API answers (personal data, CSRF tokens, secrets) are never stored.
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
+
+use crate::state::AppState;
+
+/// The nonce of this request's inline scripts, handed to Leptos (see `web::router`).
+#[derive(Clone, Debug)]
+pub struct CspNonce(pub String);
+
+/// Where the hydrated app gets everything: its own origin. `wasm-unsafe-eval` lets the
+/// page compile its WebAssembly; inline scripts need this request's nonce; `data:` and
+/// `blob:` images are template logos previewed before upload.
+pub fn content_security_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; \
+         font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
+         frame-ancestors 'none'"
+    )
+}
+
+/// Assets whose name carries their content hash (`pkg/patchbay.<hash>.wasm`, written by
+/// `.ci/build-site`) never change under that name.
+pub const IMMUTABLE_ASSET: &str = "public, max-age=31536000, immutable";
+/// Other assets may change under the same name: the browser asks before reusing them.
+pub const REVALIDATED_ASSET: &str = "no-cache";
+/// Pages and API answers.
+pub const NOT_STORED: &str = "no-store";
+pub const HSTS: &str = "max-age=31536000";
+
+fn is_hashed_asset(path: &str) -> bool {
+    let Some(name) = path.strip_prefix("/pkg/") else {
+        return false;
+    };
+    // patchbay.<16 hex>.<ext>[.br|.gz is never in the URL]
+    let mut parts = name.split('.');
+    matches!(
+        (parts.next(), parts.next(), parts.next(), parts.next()),
+        (Some(_), Some(hash), Some(_), None)
+            if hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit())
+    )
+}
+
+pub async fn security_headers(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let nonce = crate::auth::random_token();
+    request.extensions_mut().insert(CspNonce(nonce.clone()));
+    let path = request.uri().path().to_owned();
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    set(
+        headers,
+        header::CONTENT_SECURITY_POLICY,
+        &content_security_policy(&nonce),
+    );
+    set(headers, header::X_FRAME_OPTIONS, "DENY");
+    set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(headers, header::REFERRER_POLICY, "same-origin");
+    if state.config.uses_https() {
+        set(headers, header::STRICT_TRANSPORT_SECURITY, HSTS);
+    }
+    let cache = if is_hashed_asset(&path) {
+        IMMUTABLE_ASSET
+    } else if path.starts_with("/pkg/") {
+        REVALIDATED_ASSET
+    } else {
+        NOT_STORED
+    };
+    set(headers, header::CACHE_CONTROL, cache);
+    response
+}
+
+fn set(headers: &mut HeaderMap, name: header::HeaderName, value: &str) {
+    if let Ok(value) = HeaderValue::from_str(value) {
+        headers.insert(name, value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_content_hashed_names_are_immutable() {
+        assert!(is_hashed_asset("/pkg/patchbay.0123456789abcdef.wasm"));
+        assert!(!is_hashed_asset("/pkg/patchbay.css"));
+        assert!(!is_hashed_asset("/pkg/patchbay_bg.wasm"));
+        assert!(!is_hashed_asset("/pkg/patchbay.0123456789abcdeg.js"));
+        assert!(!is_hashed_asset("/accounts"));
+    }
+}
