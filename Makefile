@@ -7,7 +7,7 @@ export CARGO_TARGET_DIR
 PATCHBAY_SITE_ROOT ?= target/site
 export PATCHBAY_SITE_ROOT
 
-.PHONY: setup site site-release run test test-rust test-postgres test-e2e lint fmt
+.PHONY: setup site site-release run test test-plain-build test-rust test-postgres test-e2e lint fmt
 
 setup:
 	.ci/setup
@@ -28,6 +28,7 @@ run: site-release
 # throwaway PostgreSQL cluster, then the browser tests in Chromium.
 test: setup
 	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory test-plain-build
 	$(MAKE) --no-print-directory test-rust
 	$(MAKE) --no-print-directory test-postgres
 	$(MAKE) --no-print-directory test-e2e
@@ -39,6 +40,10 @@ test-rust:
 
 # Every test binary of the server: the PostgreSQL halves of `on_both_databases!` are the
 # only ignored tests, so a new test file cannot be skipped here by omission.
+# A plain `cargo build` at the root (what a Rust user types first) makes a server that starts.
+test-plain-build:
+	.ci/plain-build-smoke
+
 test-postgres:
 	.ci/with-postgres cargo test -p server --tests -- --ignored
 
