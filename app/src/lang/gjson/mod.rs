@@ -11,6 +11,7 @@
 //! is malformed, yields a value that does not exist.
 
 mod modifiers;
+pub use modifiers::MAX_FLATTEN_DEPTH;
 mod path;
 mod scan;
 mod valid;
