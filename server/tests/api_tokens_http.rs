@@ -47,12 +47,6 @@ fn api_client() -> reqwest::Client {
         .unwrap()
 }
 
-fn template_text() -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../app/tests/fixtures/templates/crm-basic-api-key.xml");
-    std::fs::read_to_string(path).unwrap()
-}
-
 async fn a_token_is_shown_once_and_works_on_the_rest_api_without_csrf(db: Db) {
     let server = TestServer::start(db).await;
     let admin = server.browser();
@@ -76,7 +70,7 @@ async fn a_token_is_shown_once_and_works_on_the_rest_api_without_csrf(db: Db) {
     let upload = client
         .post(server.url("/api/v1/templates/crm"))
         .bearer_auth(&token)
-        .multipart(Form::new().part("file", Part::text(template_text()).file_name("t.xml")))
+        .multipart(Form::new().part("file", Part::text(crm_fixture_text()).file_name("t.xml")))
         .send()
         .await
         .unwrap();

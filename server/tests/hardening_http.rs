@@ -45,12 +45,6 @@ async fn upload(browser: &Browser, csrf: &str, name: &str, text: String) -> (Sta
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-fn fixture_text() -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../app/tests/fixtures/templates/crm-basic-api-key.xml");
-    std::fs::read_to_string(path).unwrap()
-}
-
 async fn deeply_nested_uploads_are_refused_and_the_server_keeps_answering(db: Db) {
     let server = TestServer::start(db).await;
     let admin = server.browser();
@@ -70,7 +64,7 @@ async fn deeply_nested_uploads_are_refused_and_the_server_keeps_answering(db: Db
     healthy(&server).await;
 
     let parens = format!("{{{{{}1{}}}}}", "(".repeat(100_000), ")".repeat(100_000));
-    let template = fixture_text().replace("{{.domain}}.pipeline.example", &parens);
+    let template = crm_fixture_text().replace("{{.domain}}.pipeline.example", &parens);
     let (status, body) = upload(&admin, &csrf, "parens.xml", template).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(

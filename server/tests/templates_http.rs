@@ -24,15 +24,9 @@ on_both_databases!(
     password_defaults_reach_no_browser_but_an_api_token_gets_the_file,
 );
 
-fn fixture_text() -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../app/tests/fixtures/templates/crm-basic-api-key.xml");
-    std::fs::read_to_string(path).unwrap()
-}
-
 /// The complete CRM fixture under another key and name.
 fn crm_template(key: &str) -> String {
-    fixture_text()
+    crm_fixture_text()
         .replace("Key=\"pipeline_basic\"", &format!("Key=\"{key}\""))
         .replace(
             "Name=\"Pipeline CRM (API key)\"",
@@ -443,7 +437,7 @@ async fn a_template_is_created_from_the_form_and_edited_through_it(db: Db) {
     };
 
     // Create: the fixture's form with no key, as the editor sends a new template.
-    let mut form = TemplateForm::read(&app::template::xml::parse(&fixture_text()).unwrap());
+    let mut form = TemplateForm::read(&app::template::xml::parse(&crm_fixture_text()).unwrap());
     form.key.clear();
     form.name = "Made in the editor".into();
     let created = send_json(reqwest::Method::POST, "/api/v1/templates/crm", &form)
@@ -568,7 +562,7 @@ async fn the_pages_server_functions_list_load_save_and_delete(db: Db) {
             .json(&body)
             .send()
     };
-    let mut form = TemplateForm::read(&app::template::xml::parse(&fixture_text()).unwrap());
+    let mut form = TemplateForm::read(&app::template::xml::parse(&crm_fixture_text()).unwrap());
     form.key = "from_editor".into();
 
     let no_token = call(

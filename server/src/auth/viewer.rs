@@ -215,24 +215,14 @@ async fn signed_in_user(
         return Ok(None);
     };
     let now = unix_now();
-    let signed_in_at = session
-        .get::<i64>(SIGNED_IN_AT_KEY)
-        .await
-        .ok()
-        .flatten()
-        .unwrap_or(0);
+    let signed_in_at = session_time(session, SIGNED_IN_AT_KEY).await;
     if now.saturating_sub(signed_in_at) >= SESSION_MAX_AGE_SECS {
         let _ = session.flush().await;
         return Ok(None);
     }
     match state.accounts.find(user_id).await {
         Ok(Some(account)) if !account.disabled => {
-            let last_seen = session
-                .get::<i64>(LAST_SEEN_KEY)
-                .await
-                .ok()
-                .flatten()
-                .unwrap_or(0);
+            let last_seen = session_time(session, LAST_SEEN_KEY).await;
             if now.saturating_sub(last_seen) >= SESSION_REFRESH_SECS {
                 // Changing the session makes the store save it with a new idle expiry.
                 if let Err(error) = session.insert(LAST_SEEN_KEY, now).await {
@@ -254,4 +244,10 @@ async fn signed_in_user(
             Err(crate::web::internal_error())
         }
     }
+}
+
+/// A unix time kept in the session; 0 (long ago) when it is missing, so a session from
+/// before these keys existed counts as expired rather than as fresh.
+async fn session_time(session: &Session, key: &str) -> i64 {
+    session.get::<i64>(key).await.ok().flatten().unwrap_or(0)
 }

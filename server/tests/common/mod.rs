@@ -258,3 +258,10 @@ pub fn csrf_from_html(html: &str) -> Option<String> {
     let end = html[start..].find('"')? + start;
     Some(html[start..end].to_string())
 }
+
+/// The complete CRM fixture template (basic auth with an API key), as an author wrote it.
+pub fn crm_fixture_text() -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../app/tests/fixtures/templates/crm-basic-api-key.xml");
+    std::fs::read_to_string(path).unwrap()
+}
