@@ -65,25 +65,45 @@ impl VerifyGate {
         password: &str,
         stored_hash: Option<&str>,
     ) -> Result<bool, VerifierBusy> {
-        if self.waiting.fetch_add(1, Ordering::SeqCst) >= MAX_WAITING_VERIFIES {
-            self.waiting.fetch_sub(1, Ordering::SeqCst);
+        let waiting = Counted::enter(&self.waiting);
+        if waiting.was >= MAX_WAITING_VERIFIES {
             return Err(VerifierBusy);
         }
-        let slot = self.slots.acquire().await;
-        self.waiting.fetch_sub(1, Ordering::SeqCst);
-        let Ok(_slot) = slot else {
+        let Ok(_slot) = self.slots.acquire().await else {
             return Err(VerifierBusy);
         };
-        let running = self.running.fetch_add(1, Ordering::SeqCst) + 1;
-        self.peak_running.fetch_max(running, Ordering::SeqCst);
-        let ok = verify_password(password, stored_hash).await;
-        self.running.fetch_sub(1, Ordering::SeqCst);
-        Ok(ok)
+        drop(waiting);
+        let running = Counted::enter(&self.running);
+        self.peak_running
+            .fetch_max(running.was + 1, Ordering::SeqCst);
+        tracing::debug!(running = running.was + 1, "password verify started");
+        Ok(verify_password(password, stored_hash).await)
     }
 
     /// The most verifies that have run at once since start, for tests and diagnostics.
     pub fn peak_running(&self) -> usize {
         self.peak_running.load(Ordering::SeqCst)
+    }
+}
+
+/// One more in a counter until dropped, so a sign-in whose client goes away while it waits
+/// (its future dropped mid-way) is not counted for ever.
+struct Counted<'a> {
+    counter: &'a AtomicUsize,
+    /// The count before this one entered.
+    was: usize,
+}
+
+impl<'a> Counted<'a> {
+    fn enter(counter: &'a AtomicUsize) -> Self {
+        let was = counter.fetch_add(1, Ordering::SeqCst);
+        Counted { counter, was }
+    }
+}
+
+impl Drop for Counted<'_> {
+    fn drop(&mut self) {
+        self.counter.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -149,6 +169,20 @@ mod tests {
         assert_eq!(gate.peak_running(), MAX_CONCURRENT_VERIFIES);
         // 60 arrive within microseconds while one verify takes milliseconds.
         assert!(refused > 0, "a full queue refuses");
+    }
+
+    #[tokio::test]
+    async fn a_sign_in_abandoned_while_waiting_frees_its_place() {
+        let gate = VerifyGate::default();
+        let _held: Vec<_> = (0..MAX_CONCURRENT_VERIFIES)
+            .map(|_| gate.slots.try_acquire().unwrap())
+            .collect();
+        for _ in 0..MAX_WAITING_VERIFIES * 2 {
+            let waiting = gate.verify("wrong password", None);
+            // Polled once (queued behind the held slots), then dropped.
+            let _ = tokio::time::timeout(std::time::Duration::from_millis(1), waiting).await;
+        }
+        assert_eq!(gate.waiting.load(Ordering::SeqCst), 0);
     }
 
     #[test]
