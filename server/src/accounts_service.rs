@@ -45,7 +45,7 @@ impl AccountsService {
 
     /// Disables or deletes `id` unless it is the last active administrator (checked and
     /// done atomically by storage), then ends its sessions and revokes its API tokens.
-    async fn remove(&self, id: i32, removal: Removal) -> Result<String, PortalError> {
+    async fn remove(&self, id: i32, removal: Removal) -> Result<(), PortalError> {
         let outcome = self
             .accounts
             .remove_keeping_an_admin(id, removal)
@@ -73,7 +73,7 @@ impl AccountsService {
         if revoked > 0 {
             tracing::info!(account = %email, revoked, "API tokens of the account revoked");
         }
-        Ok(email)
+        Ok(())
     }
 
     async fn end_sessions(&self, id: i32) -> Result<(), PortalError> {

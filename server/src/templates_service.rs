@@ -90,17 +90,25 @@ pub struct TemplatesService {
 }
 
 impl TemplatesService {
+    async fn stored(
+        &self,
+        provider: Provider,
+        key: &str,
+    ) -> Result<StoredTemplate, TemplateEditError> {
+        Ok(self.templates.get(provider, key).await?.ok_or_else(|| {
+            TemplateStoreError::NotFound {
+                provider,
+                key: key.to_string(),
+            }
+        })?)
+    }
+
     async fn stored_document(
         &self,
         provider: Provider,
         key: &str,
     ) -> Result<(StoredTemplate, XmlDocument), TemplateEditError> {
-        let stored = self.templates.get(provider, key).await?.ok_or_else(|| {
-            TemplateStoreError::NotFound {
-                provider,
-                key: key.to_string(),
-            }
-        })?;
+        let stored = self.stored(provider, key).await?;
         // Stored text was valid when it was stored; a failure here is a storage fault.
         let document = parse(&stored.record.xml).map_err(|e| {
             tracing::error!(%key, error = %e, "a stored template no longer parses");
@@ -115,7 +123,7 @@ impl TemplatesService {
         provider: Provider,
         key: &str,
     ) -> Result<String, TemplateEditError> {
-        let (stored, _) = self.stored_document(provider, key).await?;
+        let stored = self.stored(provider, key).await?;
         Ok(text_for_the_browser(stored.record.xml))
     }
 

@@ -260,11 +260,15 @@ mod tests {
 /// keeps the stored value.
 pub const PASSWORD_MASK: &str = "••••••••";
 
-fn password_defaults(element: &mut XmlElement, visit: &mut dyn FnMut(&mut XmlElement)) {
-    if element.name == "Parameter"
+/// A password custom field's `<Parameter>`, whose `Value` is a default secret.
+fn is_password_field(element: &XmlElement) -> bool {
+    element.name == "Parameter"
         && element.attribute("Father") == Some("CustomFieldList")
         && element.attribute("Editor") == Some("password")
-    {
+}
+
+fn password_defaults(element: &mut XmlElement, visit: &mut dyn FnMut(&mut XmlElement)) {
+    if is_password_field(element) {
         visit(element);
     }
     for child in &mut element.children {
@@ -295,10 +299,8 @@ pub fn mask_password_defaults_in_text(source: &str) -> Option<String> {
     let mut values: Vec<(usize, usize)> = Vec::new();
     let mut pending = vec![&document.root];
     while let Some(element) = pending.pop() {
-        let is_password_default = element.name == "Parameter"
-            && element.attribute("Father") == Some("CustomFieldList")
-            && element.attribute("Editor") == Some("password")
-            && element.attribute("Value").is_some_and(|v| !v.is_empty());
+        let is_password_default =
+            is_password_field(element) && element.attribute("Value").is_some_and(|v| !v.is_empty());
         if let (true, Some(tag)) = (is_password_default, element.source_offset) {
             let start = crate::template::xml::attribute_value_offset(source, tag, "Value");
             let quote = source[..start].chars().next_back();

@@ -41,37 +41,30 @@ pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> I
 /// Entries that are not addresses (`unknown`, obfuscated names) end the list where they
 /// stand, so nothing left of them is believed.
 fn forwarded_for(headers: &HeaderMap) -> Vec<IpAddr> {
-    let x_forwarded: Vec<&str> = headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .map(str::trim)
-        .collect();
-    let entries: Vec<String> = if !x_forwarded.is_empty() {
-        x_forwarded.into_iter().map(str::to_owned).collect()
-    } else {
+    let values = |name: &'static str| {
         headers
-            .get_all("forwarded")
+            .get_all(name)
             .iter()
             .filter_map(|value| value.to_str().ok())
             .flat_map(|value| value.split(','))
+    };
+    let mut entries: Vec<&str> = values("x-forwarded-for").map(str::trim).collect();
+    if entries.is_empty() {
+        entries = values("forwarded")
             .filter_map(|element| {
                 element.split(';').find_map(|pair| {
                     let (name, value) = pair.trim().split_once('=')?;
                     name.eq_ignore_ascii_case("for")
-                        .then(|| value.trim().trim_matches('"').to_owned())
+                        .then(|| value.trim().trim_matches('"'))
                 })
             })
-            .collect()
-    };
-    let mut addresses = Vec::new();
-    for entry in entries.iter().rev() {
-        match parse_node(entry) {
-            Some(address) => addresses.push(address),
-            None => break,
-        }
+            .collect();
     }
+    let mut addresses: Vec<IpAddr> = entries
+        .iter()
+        .rev()
+        .map_while(|entry| parse_node(entry))
+        .collect();
     addresses.reverse();
     addresses
 }
