@@ -1,17 +1,13 @@
 //! The Patchbay server: configuration, storage, sign-in and the HTTP surface around the
 //! Leptos app. `patchbay serve` (src/main.rs) runs it.
 
-pub mod accounts_service;
-pub mod api_tokens_service;
-pub mod auth;
+pub mod accounts;
+pub mod cli;
 pub mod config;
-pub mod eval_cli;
+pub mod crypto;
 pub mod state;
 pub mod storage;
-pub mod template_cli;
-pub mod template_intake;
-pub mod templates_admin;
-pub mod templates_service;
+pub mod templates;
 pub mod web;
 
 use std::net::SocketAddr;
@@ -23,8 +19,8 @@ use leptos::config::LeptosOptions;
 use tokio::net::TcpListener;
 use tower_sessions::ExpiredDeletion;
 
-use crate::auth::bootstrap::{ensure_admin, BootstrapError, BootstrapOutcome, SetupToken};
-use crate::auth::throttle::LoginThrottle;
+use crate::accounts::bootstrap::{ensure_admin, BootstrapError, BootstrapOutcome, SetupToken};
+use crate::accounts::throttle::LoginThrottle;
 use crate::config::Config;
 use crate::state::AppState;
 use crate::storage::accounts::AccountRepository;
@@ -67,8 +63,8 @@ pub async fn prepare(config: Config) -> Result<Prepared, StartError> {
     let bootstrap = ensure_admin(&accounts, config.initial_admin.as_ref(), &setup).await?;
     let leptos_options = site_options(&config);
     let state = AppState {
-        anonymous_csrf: auth::anonymous_csrf::AnonymousCsrf::new(&config.encryption_key),
-        verifier: Arc::new(auth::password::VerifyGate::default()),
+        anonymous_csrf: web::middleware::anonymous_csrf::AnonymousCsrf::new(&config.encryption_key),
+        verifier: Arc::new(accounts::password::VerifyGate::default()),
         leptos_options,
         config: Arc::new(config),
         sessions: DbSessionStore::new(db.clone()),

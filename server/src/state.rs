@@ -4,15 +4,15 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use sea_orm::DatabaseConnection;
 
-use crate::auth::anonymous_csrf::AnonymousCsrf;
-use crate::auth::bootstrap::SetupToken;
-use crate::auth::password::VerifyGate;
-use crate::auth::throttle::LoginThrottle;
+use crate::accounts::bootstrap::SetupToken;
+use crate::accounts::password::VerifyGate;
+use crate::accounts::throttle::LoginThrottle;
 use crate::config::Config;
 use crate::storage::accounts::AccountRepository;
 use crate::storage::api_tokens::ApiTokenRepository;
 use crate::storage::session_store::DbSessionStore;
 use crate::storage::templates::TemplateRepository;
+use crate::web::middleware::anonymous_csrf::AnonymousCsrf;
 
 /// Everything a request handler may need, cheap to clone.
 #[derive(Clone, FromRef)]
@@ -31,8 +31,16 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn templates_service(&self) -> crate::templates_service::TemplatesService {
-        crate::templates_service::TemplatesService {
+    pub fn accounts_service(&self) -> crate::accounts::service::AccountsService {
+        crate::accounts::service::AccountsService {
+            accounts: self.accounts.clone(),
+            sessions: self.sessions.clone(),
+            tokens: self.api_tokens.clone(),
+        }
+    }
+
+    pub fn templates_service(&self) -> crate::templates::service::TemplatesService {
+        crate::templates::service::TemplatesService {
             templates: self.templates.clone(),
         }
     }

@@ -479,7 +479,7 @@ async fn sign_out_ends_the_session(db: Db) {
 }
 
 async fn the_setup_link_creates_the_first_admin_once(db: Db) {
-    use server::auth::bootstrap::BootstrapOutcome;
+    use server::accounts::bootstrap::BootstrapOutcome;
     let server = TestServer::start_with(db, false).await;
     let BootstrapOutcome::SetupLink(link) = &server.bootstrap else {
         panic!("expected a setup link, got {:?}", server.bootstrap);

@@ -154,7 +154,7 @@ async fn parallel_wrong_passwords_get_at_most_the_free_verdicts(db: Db) {
     assert!(invalid <= 5, "{invalid} verdicts of invalid");
     let peak = server.state.verifier.peak_running();
     assert!(
-        peak <= server::auth::password::MAX_CONCURRENT_VERIFIES,
+        peak <= server::accounts::password::MAX_CONCURRENT_VERIFIES,
         "{peak} verifies at once"
     );
 }
@@ -308,7 +308,7 @@ async fn rewrite_session(server: &TestServer, id: &str, expires_at: i64, data: &
 }
 
 async fn activity_extends_a_session_and_its_lifetime_is_capped(db: Db) {
-    use server::auth::viewer::{SESSION_IDLE_SECS, SESSION_MAX_AGE_SECS};
+    use server::web::middleware::viewer::{SESSION_IDLE_SECS, SESSION_MAX_AGE_SECS};
     let server = TestServer::start(db).await;
     let browser = server.browser();
     browser.login_ok(ADMIN_EMAIL, ADMIN_PASSWORD).await;

@@ -5,12 +5,10 @@ mod common;
 use std::collections::HashMap;
 
 use app::accounts::{CurrentUser, Role};
-use app::backend::AccountAdmin;
-use app::error::PortalError;
 use app::template::model::Provider;
 use common::{fresh_database, Db};
 use sea_orm::DatabaseConnection;
-use server::accounts_service::AccountsService;
+use server::accounts::service::{AccountError, AccountsService};
 use server::storage::accounts::AccountRepository;
 use server::storage::api_tokens::ApiTokenRepository;
 use server::storage::session_store::{DbSessionStore, USER_ID_KEY};
@@ -192,7 +190,7 @@ async fn the_last_active_admin_is_kept(db: Db) {
             .await,
     ] {
         assert!(
-            matches!(&result, Err(PortalError::Conflict(m)) if m.contains("last active administrator")),
+            matches!(&result, Err(AccountError::LastAdmin { .. })),
             "{result:?}"
         );
     }

@@ -310,7 +310,7 @@ async fn a_text_file_posing_as_a_png_logo_is_refused(db: Db) {
     );
     assert_eq!(
         default.as_ref(),
-        server::web::templates_api::DEFAULT_LOGO_PNG
+        server::web::api::templates::DEFAULT_LOGO_PNG
     );
     let logo = admin
         .browser

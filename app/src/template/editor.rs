@@ -5,7 +5,7 @@
 
 use base64::Engine as _;
 
-use super::form::{ContactFieldForm, TemplateForm};
+use super::form::{ContactFieldForm, TemplateForm, UserAssociationForm};
 use super::model::{documented_attribute_order, Provider, CONTACT_FIELDS};
 use super::validate::Location;
 use super::xml::{write_ordered, XmlDocument, XmlElement, XmlNode};
@@ -88,6 +88,7 @@ pub fn field_for(form: &TemplateForm, location: &Location) -> Option<String> {
             .into(),
         );
     };
+    let output = attribute.and_then(|a| a.strip_prefix("Path of output "));
     let url_or_body = |prefix: String| {
         if attribute == Some("URLFormat") {
             Some(format!("{prefix}.url"))
@@ -108,15 +109,9 @@ pub fn field_for(form: &TemplateForm, location: &Location) -> Option<String> {
             }),
             None => Some("auth.method".into()),
         },
-        "UserAssociation" => {
-            if attribute == Some("URLFormat") {
-                Some("user_association.url".into())
-            } else if attribute.is_some_and(|a| a.starts_with("Path of output")) {
-                Some("user_association.outputs".into())
-            } else {
-                Some("user_association.url".into())
-            }
-        }
+        "UserAssociation" => output
+            .and_then(UserAssociationForm::field_id_of_output)
+            .or(Some("user_association.url".into())),
         "CallJournal" => url_or_body("call_journal".into()),
         "CreateNewTicket" => url_or_body("ticket".into()),
         "SyncContactAuto" => {
@@ -128,7 +123,11 @@ pub fn field_for(form: &TemplateForm, location: &Location) -> Option<String> {
             if attribute == Some("URLFormat") {
                 Some(format!("contacts.types.{i}.url"))
             } else {
-                Some("contacts.fields".into())
+                // A finding about one output marks its path; one about the whole mapping
+                // (no phone field mapped) is shown above the mapping table.
+                output
+                    .and_then(|name| form.contacts.field_id_of_output(name))
+                    .or(Some("contacts.fields".into()))
             }
         }
         "CreateNewContact" => {
@@ -183,6 +182,7 @@ pub fn set_logo(document: &mut XmlDocument, media_type: &str, bytes: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::template::form::ContactsForm;
     use crate::template::validate::validate_document;
 
     #[test]
@@ -229,6 +229,49 @@ mod tests {
         assert!(
             fields.contains(&Some("call_journal.url".into())),
             "{:?}",
+            report.findings
+        );
+    }
+
+    #[test]
+    fn findings_about_one_output_mark_that_outputs_path() {
+        let mut form = new_form(Provider::Crm, "acme".into());
+        form.user_association.enabled = true;
+        form.user_association.url = "https://x.test/users".into();
+        form.user_association.output_paths[3] = "data.#.{{.Broken".into();
+        form.contacts
+            .types
+            .push(crate::template::form::ContactTypeForm {
+                name: "Contacts".into(),
+                method: "GET".into(),
+                url: "https://x.test/c?phone={{.Phone}}".into(),
+            });
+        let report = validate_document(&form.to_new_document());
+        let fields: Vec<Option<String>> = report
+            .findings
+            .iter()
+            .map(|f| field_for(&form, &f.location))
+            .collect();
+        // Email is the fourth user output; ContactsId the first contact field.
+        assert!(
+            fields.contains(&Some(UserAssociationForm::output_field_id(3))),
+            "{:?}",
+            report.findings
+        );
+        assert_eq!(
+            UserAssociationForm::output_field_id(3),
+            "user_association.outputs.3"
+        );
+        let contacts_id = form
+            .contacts
+            .fields
+            .iter()
+            .position(|f| f.field == "ContactsId")
+            .unwrap();
+        assert!(
+            fields.contains(&Some(ContactsForm::path_field_id(contacts_id))),
+            "{:?} {:?}",
+            fields,
             report.findings
         );
     }

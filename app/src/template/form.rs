@@ -10,7 +10,9 @@ pub use super::model::CONTACT_FIELDS;
 use super::model::{RequestView, ScenarioView, TemplateView};
 use super::xml::{XmlDocument, XmlElement, XmlNode};
 
-const USER_OUTPUTS: [&str; 4] = ["UserUniqueId", "FirstName", "LastName", "Email"];
+/// The UserAssociation outputs the form maps, in the order of
+/// [`UserAssociationForm::output_paths`] (and of their field ids).
+pub const USER_OUTPUTS: [&str; 4] = ["UserUniqueId", "FirstName", "LastName", "Email"];
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TemplateForm {
@@ -49,6 +51,21 @@ pub struct UserAssociationForm {
     pub next_link_path: String,
     /// Paths of UserUniqueId, FirstName, LastName, Email.
     pub output_paths: [String; 4],
+}
+
+impl UserAssociationForm {
+    /// The editor's field id of the path of `USER_OUTPUTS[index]`.
+    pub fn output_field_id(index: usize) -> String {
+        format!("user_association.outputs.{index}")
+    }
+
+    /// The field id of the path of the output named `output`, if the form maps it.
+    pub fn field_id_of_output(output: &str) -> Option<String> {
+        USER_OUTPUTS
+            .iter()
+            .position(|name| *name == output)
+            .map(Self::output_field_id)
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -133,6 +150,26 @@ pub struct ContactsForm {
     /// mapping and writes it to every type only once it is edited.
     pub mapping_differs: bool,
     pub mapping_edited: bool,
+}
+
+impl ContactsForm {
+    /// The editor's field id of the path of `fields[index]`.
+    pub fn path_field_id(index: usize) -> String {
+        format!("contacts.fields.{index}.path")
+    }
+
+    /// The editor's field id of the switch of `fields[index]`.
+    pub fn enabled_field_id(index: usize) -> String {
+        format!("contacts.fields.{index}.enabled")
+    }
+
+    /// The field id of the path of the contact field `output`, if the form shows it.
+    pub fn field_id_of_output(&self, output: &str) -> Option<String> {
+        self.fields
+            .iter()
+            .position(|f| f.field == output)
+            .map(Self::path_field_id)
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -589,7 +589,10 @@ fn check_contact_mapping(view: &TemplateView, report: &mut Report) {
                         "contact type {}: the required field {required} has no path",
                         request.name
                     ),
-                    location.clone(),
+                    Location {
+                        attribute: Some(format!("Path of output {required}")),
+                        ..location.clone()
+                    },
                 );
             }
         }

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 use super::entities::api_token::{self, Entity as ApiTokens};
 use super::unix_now;
-use crate::auth::random_token;
+use crate::crypto::random_token;
 
 pub const TOKEN_PREFIX: &str = "pbt_";
 const DISPLAY_PREFIX_CHARS: usize = 12;

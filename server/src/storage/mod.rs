@@ -83,13 +83,6 @@ fn prepare_private_sqlite_file(file: &Path) -> std::io::Result<()> {
     options.open(file).map(drop)
 }
 
-/// Logs a storage failure (`what`: "account", "API token", …) and gives the page a
-/// message without internals.
-pub fn storage_failure(what: &str, error: impl std::fmt::Display) -> app::error::PortalError {
-    tracing::error!(%error, "{what} storage failed");
-    app::error::PortalError::Internal("storage".into())
-}
-
 pub fn unix_now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }

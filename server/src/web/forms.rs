@@ -11,14 +11,14 @@ use axum::Form;
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use crate::auth::bootstrap::create_admin;
-use crate::auth::random_token;
-use crate::auth::viewer::{CSRF_KEY, LAST_SEEN_KEY, SIGNED_IN_AT_KEY};
+use crate::accounts::bootstrap::create_admin;
+use crate::crypto::random_token;
 use crate::state::AppState;
 use crate::storage::session_store::USER_ID_KEY;
 use crate::storage::unix_now;
-use crate::web::client_address::ClientAddress;
 use crate::web::internal_error;
+use crate::web::middleware::client_address::ClientAddress;
+use crate::web::middleware::viewer::{CSRF_KEY, LAST_SEEN_KEY, SIGNED_IN_AT_KEY};
 
 #[derive(Deserialize)]
 pub struct LoginForm {

@@ -3,37 +3,31 @@
 //! A request passes, outermost first: request log → session cookie → viewer (who is this,
 //! may they see this page) → CSRF check → a form handler, a server function, or Leptos SSR.
 
-pub mod client_address;
+pub mod api;
+pub mod backend;
 mod forms;
 mod health;
-pub mod security_headers;
-pub mod templates_api;
+pub mod middleware;
 
-use std::sync::Arc;
-
-use app::backend::Backend;
 use app::{shell, App};
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{middleware, Router};
+use axum::Router;
 use leptos::nonce::Nonce;
 use leptos::prelude::{provide_context, use_context};
 use tower_http::services::ServeDir;
 
-use self::security_headers::CspNonce;
+use self::middleware::security_headers::{self, CspNonce};
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 use tracing::Level;
 
-use crate::accounts_service::AccountsService;
-use crate::api_tokens_service::ApiTokensService;
-use crate::auth::{csrf, viewer};
+use self::middleware::{csrf, viewer};
 use crate::state::AppState;
-use crate::templates_admin::TemplatesAdmin;
 
 pub const SESSION_COOKIE: &str = "patchbay_session";
 
@@ -47,19 +41,7 @@ pub fn internal_error() -> Response {
 }
 
 pub fn router(state: AppState) -> Router {
-    let backend = Backend {
-        accounts: Arc::new(AccountsService {
-            accounts: state.accounts.clone(),
-            sessions: state.sessions.clone(),
-            tokens: state.api_tokens.clone(),
-        }),
-        api_tokens: Arc::new(ApiTokensService {
-            tokens: state.api_tokens.clone(),
-        }),
-        templates: Arc::new(TemplatesAdmin {
-            service: state.templates_service(),
-        }),
-    };
+    let backend = backend::backend(&state);
     let routes = generate_route_list(App);
     let session_layer = SessionManagerLayer::new(state.sessions.clone())
         .with_name(SESSION_COOKIE)
@@ -87,7 +69,7 @@ pub fn router(state: AppState) -> Router {
             post(forms::setup).layer(DefaultBodyLimit::max(forms::MAX_SIGN_IN_FORM_BYTES)),
         )
         .route("/healthz", get(health::healthz))
-        .merge(templates_api::routes())
+        .merge(api::templates::routes())
         .nest_service("/pkg", assets(&state))
         .leptos_routes_with_context(
             &state,
@@ -107,13 +89,13 @@ pub fn router(state: AppState) -> Router {
             },
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .layer(middleware::from_fn(csrf::verify))
-        .layer(middleware::from_fn_with_state(
+        .layer(axum::middleware::from_fn(csrf::verify))
+        .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             viewer::resolve_viewer,
         ))
         .layer(session_layer)
-        .layer(middleware::from_fn_with_state(
+        .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             security_headers::security_headers,
         ))

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use reqwest::redirect::Policy;
 use reqwest::{Client, Response, StatusCode};
-use server::auth::bootstrap::BootstrapOutcome;
+use server::accounts::bootstrap::BootstrapOutcome;
 use server::config::Config;
 use server::state::AppState;
 

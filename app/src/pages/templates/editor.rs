@@ -14,7 +14,8 @@ use crate::components::frame::Frame;
 use crate::components::toast::use_toasts;
 use crate::template::editor::{canonical_text, field_for, logo_data_url, new_form};
 use crate::template::form::{
-    ContactTypeForm, CreateContactTypeForm, CustomFieldForm, FollowUpForm, OutputForm, TemplateForm,
+    ContactTypeForm, ContactsForm, CreateContactTypeForm, CustomFieldForm, FollowUpForm,
+    OutputForm, TemplateForm, UserAssociationForm,
 };
 use crate::template::model::Provider;
 use crate::template::validate::{validate_document, validate_text, Finding, Report, Severity};
@@ -645,7 +646,7 @@ fn UserAssociationSection() -> impl IntoView {
                 {(0..4).map(|i| {
                     let get: Getter = std::sync::Arc::new(move |f: &TemplateForm| Some(f.user_association.output_paths[i].clone()));
                     let set: Setter = std::sync::Arc::new(move |f: &mut TemplateForm, v: String| f.user_association.output_paths[i] = v);
-                    view! { <Text field=format!("user_association.outputs.{i}") label=outputs[i] placeholder=examples[i] monospace=true get set /> }
+                    view! { <Text field=UserAssociationForm::output_field_id(i) label=outputs[i] placeholder=examples[i] monospace=true get set /> }
                 }).collect_view()}
             </Show>
         </Section>
@@ -886,8 +887,8 @@ fn ContactsSection() -> impl IntoView {
                         view! {
                             <tr>
                                 <td>{name.clone()}</td>
-                                <td><Switch field=format!("contacts.fields.{i}.enabled") label="On" disabled=always get=enabled_get set=enabled_set /></td>
-                                <td><Text field=format!("contacts.fields.{i}.path") label="Path" placeholder="data.#.id" monospace=true get=pg set=ps /></td>
+                                <td><Switch field=ContactsForm::enabled_field_id(i) label="On" disabled=always get=enabled_get set=enabled_set /></td>
+                                <td><Text field=ContactsForm::path_field_id(i) label="Path" placeholder="data.#.id" monospace=true get=pg set=ps /></td>
                             </tr>
                         }
                     }).collect_view()}

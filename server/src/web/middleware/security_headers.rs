@@ -54,7 +54,7 @@ pub async fn security_headers(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let nonce = crate::auth::random_token();
+    let nonce = crate::crypto::random_token();
     request.extensions_mut().insert(CspNonce(nonce.clone()));
     let path = request.uri().path().to_owned();
     let mut response = next.run(request).await;

@@ -1,11 +1,5 @@
-//! Sign-in, sessions, CSRF protection and the first administrator.
-
-pub mod anonymous_csrf;
-pub mod bootstrap;
-pub mod csrf;
-pub mod password;
-pub mod throttle;
-pub mod viewer;
+//! Small cryptographic helpers every layer may use: random tokens, constant-time comparison,
+//! and (`cipher`) the AES-256-GCM encryption of stored secrets. No I/O, no HTTP, no storage.
 
 /// A random token for CSRF and setup links: 32 bytes, URL-safe base64.
 pub fn random_token() -> String {

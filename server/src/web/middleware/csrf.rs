@@ -11,8 +11,8 @@ use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::auth::secrets_match;
-use crate::auth::viewer::ApiClient;
+use crate::crypto::secrets_match;
+use crate::web::middleware::viewer::ApiClient;
 
 pub use app::viewer::CSRF_HEADER;
 /// Form bodies above this size are refused before they are read to look for the token.

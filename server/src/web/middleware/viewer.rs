@@ -12,11 +12,11 @@ use tower_sessions::Session;
 use axum::http::{header, HeaderValue};
 use tower_sessions::cookie::{Cookie, SameSite};
 
-use crate::auth::anonymous_csrf::ANONYMOUS_CSRF_COOKIE;
-use crate::auth::random_token;
+use crate::crypto::random_token;
 use crate::state::AppState;
 use crate::storage::session_store::USER_ID_KEY;
 use crate::storage::unix_now;
+use crate::web::middleware::anonymous_csrf::ANONYMOUS_CSRF_COOKIE;
 
 pub const CSRF_KEY: &str = "csrf_token";
 /// When the session's account signed in (unix seconds): ends it after [`SESSION_MAX_AGE_SECS`].

@@ -2,8 +2,11 @@
 //! template from the editor's form, editing one through it, and reading its form back.
 //! One place for this logic; the callers only translate errors.
 
+use std::collections::HashSet;
+
 use app::template::editor::{
     mask_password_defaults, mask_password_defaults_in_text, restore_password_defaults,
+    PASSWORD_MASK,
 };
 use app::template::form::TemplateForm;
 use app::template::model::Provider;
@@ -13,7 +16,7 @@ use app::template::TemplateSummary;
 use crate::storage::templates::{
     StoredTemplate, TemplateRecord, TemplateRepository, TemplateStoreError,
 };
-use crate::template_intake::{accept, Refusal};
+use crate::templates::intake::{accept, Refusal};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TemplateEditError {
@@ -178,5 +181,106 @@ impl TemplatesService {
         let stored = self.templates.replace(accepted.record).await?;
         tracing::info!(provider = provider.as_str(), %key, "template edited through the form");
         Ok(stored)
+    }
+
+    pub async fn list(&self, provider: Provider) -> Result<Vec<StoredTemplate>, TemplateEditError> {
+        Ok(self.templates.list(provider).await?)
+    }
+
+    pub async fn get(
+        &self,
+        provider: Provider,
+        key: &str,
+    ) -> Result<StoredTemplate, TemplateEditError> {
+        self.stored(provider, key).await
+    }
+
+    /// Stores an uploaded text as a new template. A template whose key is in `confirmed`
+    /// (the uploader agreed to replace it) replaces the stored one, or is stored anew if that
+    /// was deleted meanwhile; any other taken key is reported, and nothing changes.
+    pub async fn upload(
+        &self,
+        provider: Provider,
+        text: &str,
+        confirmed: &HashSet<String>,
+    ) -> Result<Uploaded, TemplateEditError> {
+        let accepted = accept(text).map_err(TemplateEditError::Invalid)?;
+        check_destination(&accepted.record, provider, None)?;
+        let key = accepted.record.key.clone();
+        let uploaded = if confirmed.contains(&key) {
+            match self.templates.replace(accepted.record.clone()).await {
+                Err(TemplateStoreError::NotFound { .. }) => {
+                    Uploaded::Stored(self.templates.create(accepted.record).await?)
+                }
+                other => Uploaded::Replaced(other?),
+            }
+        } else {
+            match self.templates.create(accepted.record.clone()).await {
+                Err(TemplateStoreError::DuplicateKey { .. }) => {
+                    Uploaded::KeyExists(accepted.record)
+                }
+                other => Uploaded::Stored(other?),
+            }
+        };
+        tracing::info!(provider = provider.as_str(), %key, status = uploaded.status(), "template uploaded");
+        Ok(uploaded)
+    }
+
+    /// Replaces a template with a whole new text (the XML view's save, `PUT` of XML). The
+    /// editor shows password defaults masked; a text that still carries the mask keeps the
+    /// stored values.
+    pub async fn replace_text(
+        &self,
+        provider: Provider,
+        key: &str,
+        mut text: String,
+    ) -> Result<StoredTemplate, TemplateEditError> {
+        if text.contains(PASSWORD_MASK) {
+            let (_, original) = self.stored_document(provider, key).await?;
+            if let Ok(mut edited) = parse(&text) {
+                if restore_password_defaults(&mut edited, &original) {
+                    text = canonical_text(&edited);
+                }
+            }
+        }
+        let accepted = accept(&text).map_err(TemplateEditError::Invalid)?;
+        check_destination(&accepted.record, provider, Some(key))?;
+        let stored = self.templates.replace(accepted.record).await?;
+        tracing::info!(provider = provider.as_str(), %key, "template replaced");
+        Ok(stored)
+    }
+
+    /// Deletes the named templates, all or nothing: an unknown key deletes none.
+    pub async fn delete(
+        &self,
+        provider: Provider,
+        keys: &[String],
+    ) -> Result<u64, TemplateEditError> {
+        for key in keys {
+            self.stored(provider, key).await?;
+        }
+        let deleted = self.templates.delete(provider, keys).await?;
+        tracing::info!(provider = provider.as_str(), deleted, "templates deleted");
+        Ok(deleted)
+    }
+}
+
+/// What an upload did with a file's template.
+#[derive(Debug)]
+pub enum Uploaded {
+    Stored(StoredTemplate),
+    Replaced(StoredTemplate),
+    /// The key is taken and replacing it was not confirmed: nothing stored.
+    KeyExists(TemplateRecord),
+}
+
+impl Uploaded {
+    /// The upload result's status word (`app::template::UploadOutcome::status`).
+    pub fn status(&self) -> &'static str {
+        match self {
+            Uploaded::Stored(_) => "stored",
+            Uploaded::Replaced(_) => "replaced",
+            Uploaded::KeyExists(_) => "exists",
+        }
     }
 }

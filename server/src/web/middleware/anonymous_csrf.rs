@@ -49,7 +49,7 @@ impl AnonymousCsrf {
 
     /// A fresh token: a random nonce and its signature.
     pub fn issue(&self) -> String {
-        let nonce = super::random_token();
+        let nonce = crate::crypto::random_token();
         let signature = self.signature(&nonce);
         format!("{nonce}.{signature}")
     }
@@ -59,7 +59,7 @@ impl AnonymousCsrf {
         let Some((nonce, signature)) = token.split_once('.') else {
             return false;
         };
-        nonce.len() == 43 && super::secrets_match(signature, &self.signature(nonce))
+        nonce.len() == 43 && crate::crypto::secrets_match(signature, &self.signature(nonce))
     }
 }
 

@@ -4,8 +4,9 @@ use std::sync::Mutex;
 
 use app::accounts::{check_new_password, normalize_email, Role};
 
-use crate::auth::{password::hash_password, random_token, secrets_match};
+use crate::accounts::password::hash_password;
 use crate::config::InitialAdmin;
+use crate::crypto::{random_token, secrets_match};
 use crate::storage::accounts::{AccountRepository, StoredAccount};
 
 #[derive(Debug, thiserror::Error)]
@@ -17,7 +18,7 @@ pub enum BootstrapError {
     #[error("cannot create the initial admin: {0}")]
     Storage(#[from] sea_orm::DbErr),
     #[error(transparent)]
-    Password(#[from] crate::auth::password::PasswordError),
+    Password(#[from] crate::accounts::password::PasswordError),
 }
 
 /// What start-up did about the first administrator.

@@ -40,16 +40,14 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::auth::viewer::ApiClient;
 use crate::state::AppState;
 use crate::storage::templates::{StoredTemplate, TemplateStoreError};
-use crate::template_intake::{accept, Refusal};
-use crate::templates_service::{
-    check_destination, summary_of, text_for_the_browser, TemplateEditError,
-};
+use crate::templates::intake::Refusal;
+use crate::templates::service::{summary_of, text_for_the_browser, TemplateEditError, Uploaded};
+use crate::web::middleware::viewer::ApiClient;
 
 /// The logo of templates uploaded without `<LogoImage>`: a 150×150 plug.
-pub const DEFAULT_LOGO_PNG: &[u8] = include_bytes!("../../assets/default-logo.png");
+pub const DEFAULT_LOGO_PNG: &[u8] = include_bytes!("../../../assets/default-logo.png");
 
 /// Ten files of 1 MiB plus multipart framing. Each file is also checked while it streams.
 const MAX_UPLOAD_BODY_BYTES: usize = 12 * 1024 * 1024;
@@ -262,7 +260,7 @@ async fn list_or_zip(
     reader: Reader,
     Query(selection): Query<Selection>,
 ) -> Result<Response, ApiError> {
-    let templates = state.templates.list(provider).await?;
+    let templates = state.templates_service().list(provider).await?;
     match selection.format.as_deref() {
         None | Some("json") => {
             let count = templates.len();
@@ -500,37 +498,12 @@ async fn replace_one(
     key: String,
     body: &[u8],
 ) -> Result<Response, ApiError> {
-    let mut text = template_text(body)?;
-    if text.contains(app::template::editor::PASSWORD_MASK) {
-        text = restore_masked_defaults(state, provider, &key, text).await?;
-    }
-    let accepted = accept(&text).map_err(ApiError::invalid_template)?;
-    check_destination(&accepted.record, provider, Some(&key))?;
-    let stored = state.templates.replace(accepted.record).await?;
+    let text = template_text(body)?;
+    let stored = state
+        .templates_service()
+        .replace_text(provider, &key, text)
+        .await?;
     Ok(Json(json!({"template": summary_of(&stored)})).into_response())
-}
-
-/// The editor shows password defaults masked; a save that still carries the mask keeps the
-/// stored values.
-async fn restore_masked_defaults(
-    state: &AppState,
-    provider: Provider,
-    key: &str,
-    text: String,
-) -> Result<String, ApiError> {
-    let Some(stored) = state.templates.get(provider, key).await? else {
-        return Ok(text);
-    };
-    let (Ok(mut edited), Ok(original)) = (
-        app::template::xml::parse(&text),
-        app::template::xml::parse(&stored.record.xml),
-    ) else {
-        return Ok(text);
-    };
-    if app::template::editor::restore_password_defaults(&mut edited, &original) {
-        return Ok(app::template::editor::canonical_text(&edited));
-    }
-    Ok(text)
 }
 
 async fn delete_one(
@@ -538,16 +511,9 @@ async fn delete_one(
     AdminFor(provider): AdminFor,
     Path((_, key)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    if state
-        .templates
-        .delete(provider, std::slice::from_ref(&key))
-        .await?
-        == 0
-    {
-        return Err(TemplateStoreError::NotFound { provider, key }.into());
-    }
-    tracing::info!(provider = provider.as_str(), %key, "template deleted");
-    Ok(Json(json!({"deleted": [key]})).into_response())
+    let keys = vec![key];
+    state.templates_service().delete(provider, &keys).await?;
+    Ok(Json(json!({"deleted": keys})).into_response())
 }
 
 async fn delete_many(
@@ -563,22 +529,7 @@ async fn delete_many(
             "name the templates to delete: ?keys=a,b",
         ));
     }
-    // All or nothing: an unknown key changes nothing.
-    for key in &keys {
-        if state.templates.get(provider, key).await?.is_none() {
-            return Err(TemplateStoreError::NotFound {
-                provider,
-                key: key.clone(),
-            }
-            .into());
-        }
-    }
-    state.templates.delete(provider, &keys).await?;
-    tracing::info!(
-        provider = provider.as_str(),
-        count = keys.len(),
-        "templates deleted"
-    );
+    state.templates_service().delete(provider, &keys).await?;
     Ok(Json(json!({"deleted": keys})).into_response())
 }
 
@@ -746,54 +697,36 @@ async fn store_upload(
     bytes: &[u8],
     replace: &HashSet<String>,
 ) -> UploadOutcome {
-    let accepted = match template_text(bytes)
-        .and_then(|text| accept(&text).map_err(ApiError::invalid_template))
-    {
-        Ok(accepted) => accepted,
+    let uploaded = match template_text(bytes) {
+        Ok(text) => {
+            state
+                .templates_service()
+                .upload(provider, &text, replace)
+                .await
+        }
         Err(error) => return refused_upload(file, error),
     };
-    if let Err(error) = check_destination(&accepted.record, provider, None) {
-        return refused_upload(file, error.into());
-    }
-    let key = accepted.record.key.clone();
-    let name = accepted.record.name.clone();
-    let warnings = accepted.record.warnings.clone();
-    let outcome = if replace.contains(&key) {
-        // Confirmed for replacement; if it was deleted meanwhile, store it anew.
-        match state.templates.replace(accepted.record.clone()).await {
-            Err(TemplateStoreError::NotFound { .. }) => state
-                .templates
-                .create(accepted.record)
-                .await
-                .map(|_| "stored"),
-            other => other.map(|_| "replaced"),
-        }
-    } else {
-        state
-            .templates
-            .create(accepted.record)
-            .await
-            .map(|_| "stored")
+    let status = match &uploaded {
+        Ok(uploaded) => uploaded.status(),
+        Err(_) => "refused",
     };
-    let (status, message) = match outcome {
-        Ok(status) => {
-            tracing::info!(provider = provider.as_str(), %key, status, "template uploaded");
-            (status, None)
-        }
-        Err(TemplateStoreError::DuplicateKey { .. }) => (
-            "exists",
-            Some(format!(
-                "a template with the key \"{key}\" already exists; confirm to replace it"
-            )),
-        ),
+    let record = match uploaded {
+        Ok(Uploaded::Stored(stored) | Uploaded::Replaced(stored)) => stored.record,
+        Ok(Uploaded::KeyExists(record)) => record,
         Err(error) => return refused_upload(file, error.into()),
     };
+    let message = (status == "exists").then(|| {
+        format!(
+            "a template with the key \"{}\" already exists; confirm to replace it",
+            record.key
+        )
+    });
     UploadOutcome {
         file: file.to_string(),
         status: status.into(),
-        key: Some(key),
-        name: Some(name),
+        key: Some(record.key),
+        name: Some(record.name),
         message,
-        findings: warnings,
+        findings: record.warnings,
     }
 }

@@ -8,9 +8,9 @@ use app::template::model::Provider;
 use app::template::TemplateSummary;
 use async_trait::async_trait;
 
-use crate::storage::storage_failure;
+use super::storage_failure;
 use crate::storage::templates::TemplateStoreError;
-use crate::templates_service::{summary_of, TemplateEditError, TemplatesService};
+use crate::templates::service::{summary_of, TemplateEditError, TemplatesService};
 
 pub struct TemplatesAdmin {
     pub service: TemplatesService,
@@ -51,12 +51,7 @@ impl TemplateAdmin for TemplatesAdmin {
         &self,
         provider: Provider,
     ) -> Result<Vec<TemplateSummary>, PortalError> {
-        let templates = self
-            .service
-            .templates
-            .list(provider)
-            .await
-            .map_err(store_error)?;
+        let templates = self.service.list(provider).await.map_err(portal_error)?;
         Ok(templates.iter().map(summary_of).collect())
     }
 
@@ -102,10 +97,9 @@ impl TemplateAdmin for TemplatesAdmin {
     ) -> Result<u64, PortalError> {
         let deleted = self
             .service
-            .templates
             .delete(provider, keys)
             .await
-            .map_err(store_error)?;
+            .map_err(portal_error)?;
         tracing::info!(actor = %actor.email, deleted, "templates deleted from the list");
         Ok(deleted)
     }

@@ -1,0 +1,9 @@
+//! Accounts and who may sign in: account management with its stored-state rules
+//! (`service`), API tokens (`api_tokens`), argon2id hashes and the verify gate (`password`),
+//! sign-in throttling (`throttle`) and the first administrator (`bootstrap`).
+
+pub mod api_tokens;
+pub mod bootstrap;
+pub mod password;
+pub mod service;
+pub mod throttle;

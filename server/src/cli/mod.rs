@@ -1,0 +1,189 @@
+//! The command line: `patchbay serve`, `patchbay template validate`, `patchbay eval`, and
+//! `patchbay secrets rotate`. Each subcommand's work lives in its own module; this one parses
+//! the arguments and reports.
+
+pub mod eval;
+pub mod template;
+
+use crate::config::Config;
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+/// Patchbay: connect phone systems to CRMs and helpdesks through integration templates.
+#[derive(Parser)]
+#[command(name = "patchbay", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the portal (configuration from PATCHBAY_* variables; see README.md).
+    Serve,
+    /// Work with integration template files.
+    Template {
+        #[command(subcommand)]
+        command: TemplateCommand,
+    },
+    /// Try the template language: a GJSON path on a JSON file, or a template string.
+    Eval {
+        #[command(subcommand)]
+        command: EvalCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum EvalCommand {
+    /// Print what PATH reads from FILE (its text; `--raw` for its JSON). Exit status 1 when
+    /// nothing is there. `--jsonl` reads `{"json","path"}` lines on stdin instead and prints
+    /// `{"exists","raw","str"}` lines, the Go reference's format.
+    Path {
+        #[arg(long)]
+        jsonl: bool,
+        #[arg(long)]
+        raw: bool,
+        #[arg(value_name = "FILE", required_unless_present = "jsonl")]
+        file: Option<std::path::PathBuf>,
+        #[arg(value_name = "PATH", required_unless_present = "jsonl")]
+        path: Option<String>,
+    },
+    /// Render TEMPLATE over key=value variables and print it. `--jsonl` reads
+    /// `{"template","vars"}` lines on stdin and prints `{"ok","out","err"}` lines.
+    Template {
+        #[arg(long)]
+        jsonl: bool,
+        #[arg(value_name = "TEMPLATE", required_unless_present = "jsonl")]
+        template: Option<String>,
+        #[arg(value_name = "KEY=VALUE")]
+        vars: Vec<String>,
+    },
+}
+
+fn fail(message: impl std::fmt::Display) -> std::process::ExitCode {
+    eprintln!("patchbay: {message}");
+    std::process::ExitCode::FAILURE
+}
+
+fn eval(command: &EvalCommand) -> std::process::ExitCode {
+    use crate::cli::eval;
+    let stdin = std::io::stdin().lock();
+    let mut stdout = std::io::stdout().lock();
+    let done = |r: Result<usize, eval::EvalError>| match r {
+        Ok(_) => std::process::ExitCode::SUCCESS,
+        Err(e) => fail(e),
+    };
+    match command {
+        EvalCommand::Path { jsonl: true, .. } => done(eval::paths_jsonl(stdin, &mut stdout)),
+        EvalCommand::Template { jsonl: true, .. } => {
+            done(eval::templates_jsonl(stdin, &mut stdout))
+        }
+        EvalCommand::Path {
+            file, path, raw, ..
+        } => {
+            let (Some(file), Some(path)) = (file, path) else {
+                return fail("eval path needs FILE and PATH");
+            };
+            let json = match std::fs::read_to_string(file) {
+                Ok(json) => json,
+                Err(e) => return fail(format!("cannot read {}: {e}", file.display())),
+            };
+            let value = app::lang::gjson::get(&json, path);
+            if !value.exists() {
+                return fail(format!("nothing at {path:?}"));
+            }
+            let text = if *raw {
+                value.raw().to_owned()
+            } else {
+                value.string().into_owned()
+            };
+            println!("{text}");
+            std::process::ExitCode::SUCCESS
+        }
+        EvalCommand::Template { template, vars, .. } => {
+            let Some(template) = template else {
+                return fail("eval template needs TEMPLATE");
+            };
+            let data = match eval::parse_vars(vars) {
+                Ok(data) => data,
+                Err(e) => return fail(e),
+            };
+            let rendered = app::lang::parse_template(template)
+                .map_err(|e| e.to_string())
+                .and_then(|t| t.execute(&data).map_err(|e| e.to_string()));
+            match rendered {
+                Ok(out) => {
+                    print!("{out}");
+                    let _ = std::io::Write::flush(&mut stdout);
+                    std::process::ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum TemplateCommand {
+    /// Check template files: prints `file:line:column: severity: message` for each finding
+    /// and exits with status 1 when any file has an error.
+    Validate {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<std::path::PathBuf>,
+    },
+}
+
+fn validate_templates(files: &[std::path::PathBuf]) -> std::process::ExitCode {
+    let mut stdout = std::io::stdout().lock();
+    match crate::cli::template::validate_files(files, &mut stdout) {
+        Ok(summary) => {
+            eprintln!(
+                "{} file(s) checked: {} error(s), {} warning(s)",
+                summary.files, summary.errors, summary.warnings
+            );
+            if summary.errors > 0 {
+                std::process::ExitCode::FAILURE
+            } else {
+                std::process::ExitCode::SUCCESS
+            }
+        }
+        Err(error) => {
+            eprintln!("patchbay: cannot write the report: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs the command line `patchbay …` gave.
+pub async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    if let Command::Template {
+        command: TemplateCommand::Validate { files },
+    } = &cli.command
+    {
+        return validate_templates(files);
+    }
+    if let Command::Eval { command } = &cli.command {
+        return eval(command);
+    }
+    tracing_subscriber::fmt()
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+        .with_env_filter(
+            EnvFilter::try_from_env("PATCHBAY_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+    let result = match cli.command {
+        Command::Serve => match Config::from_env() {
+            Ok(config) => crate::run(config).await,
+            Err(error) => Err(error.into()),
+        },
+        Command::Template { .. } | Command::Eval { .. } => Ok(()),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("patchbay: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

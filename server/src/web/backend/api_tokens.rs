@@ -1,0 +1,47 @@
+//! The Accounts page's API token calls, over [`ApiTokensService`].
+
+use app::accounts::{ApiTokenSummary, CreatedApiToken, CurrentUser, TokenScope};
+use app::backend::ApiTokenAdmin;
+use app::error::PortalError;
+use async_trait::async_trait;
+
+use super::storage_failure;
+use crate::accounts::api_tokens::{ApiTokenError, ApiTokensService};
+
+pub struct ApiTokensAdmin {
+    pub service: ApiTokensService,
+}
+
+fn portal_error(error: ApiTokenError) -> PortalError {
+    match error {
+        ApiTokenError::NotFound => PortalError::NotFound("The API token".into()),
+        ApiTokenError::Storage(_) => storage_failure("API token", error),
+    }
+}
+
+#[async_trait]
+impl ApiTokenAdmin for ApiTokensAdmin {
+    async fn list_tokens(&self) -> Result<Vec<ApiTokenSummary>, PortalError> {
+        self.service.list_tokens().await.map_err(portal_error)
+    }
+
+    async fn create_token(
+        &self,
+        actor: &CurrentUser,
+        name: &str,
+        scope: TokenScope,
+        expires_in_days: Option<u32>,
+    ) -> Result<CreatedApiToken, PortalError> {
+        self.service
+            .create_token(actor, name, scope, expires_in_days)
+            .await
+            .map_err(portal_error)
+    }
+
+    async fn revoke_token(&self, actor: &CurrentUser, id: i32) -> Result<(), PortalError> {
+        self.service
+            .revoke_token(actor, id)
+            .await
+            .map_err(portal_error)
+    }
+}

@@ -1,0 +1,40 @@
+//! The server's side of the pages' server functions: one thin adapter per `app::backend`
+//! trait over a domain service. Adapters translate domain errors into [`PortalError`], the
+//! only place those two meet; failures with internals are logged here and reach the page as
+//! a message without them.
+
+pub mod accounts;
+pub mod api_tokens;
+pub mod templates;
+
+use std::sync::Arc;
+
+use app::backend::Backend;
+use app::error::PortalError;
+
+use crate::accounts::api_tokens::ApiTokensService;
+use crate::state::AppState;
+
+/// Logs a storage failure (`what`: "account", "API token", …) and gives the page a
+/// message without internals.
+pub fn storage_failure(what: &str, error: impl std::fmt::Display) -> PortalError {
+    tracing::error!(%error, "{what} storage failed");
+    PortalError::Internal("storage".into())
+}
+
+/// The adapters over this server's services, handed to every page as Leptos context.
+pub fn backend(state: &AppState) -> Backend {
+    Backend {
+        accounts: Arc::new(accounts::AccountsAdmin {
+            service: state.accounts_service(),
+        }),
+        api_tokens: Arc::new(api_tokens::ApiTokensAdmin {
+            service: ApiTokensService {
+                tokens: state.api_tokens.clone(),
+            },
+        }),
+        templates: Arc::new(templates::TemplatesAdmin {
+            service: state.templates_service(),
+        }),
+    }
+}
