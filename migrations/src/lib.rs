@@ -6,6 +6,7 @@ mod m20261121_000001_accounts_and_sessions;
 mod m20261121_000002_templates;
 mod m20261121_000003_api_tokens;
 mod m20261129_000004_api_token_owners;
+mod m20261129_000005_integrations;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000002_templates::Migration),
             Box::new(m20261121_000003_api_tokens::Migration),
             Box::new(m20261129_000004_api_token_owners::Migration),
+            Box::new(m20261129_000005_integrations::Migration),
         ]
     }
 }

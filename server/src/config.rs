@@ -46,6 +46,9 @@ struct FileConfig {
     site_root: Option<PathBuf>,
     admin_email: Option<String>,
     trusted_proxies: Option<String>,
+    time_zone: Option<String>,
+    connect_timeout_secs: Option<u64>,
+    request_timeout_secs: Option<u64>,
 }
 
 /// 32 bytes for AES-256-GCM. Its `Debug` never shows the key.
@@ -97,7 +100,73 @@ pub struct Config {
     /// (`PATCHBAY_TRUSTED_PROXIES`, comma-separated CIDRs or addresses). Empty: the
     /// connection's own address is the client, and those headers are ignored.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Keys that only decrypt: values still under them are re-encrypted by `patchbay secrets
+    /// rotate` (`PATCHBAY_PREVIOUS_ENCRYPTION_KEYS`, or the key file's further lines).
+    pub previous_keys: Vec<EncryptionKey>,
+    /// The server's zone for template functions (`PATCHBAY_TIME_ZONE`): an IANA name such as
+    /// `Europe/Berlin`, or a fixed offset such as `+08:00`. Default UTC.
+    pub time_zone: TimeZoneSetting,
+    /// Outbound requests to CRMs: connecting (default 5 s) and the whole request (15 s).
+    pub connect_timeout: std::time::Duration,
+    pub request_timeout: std::time::Duration,
 }
+
+/// A configured time zone and the name it was configured with.
+#[derive(Clone)]
+pub struct TimeZoneSetting {
+    pub name: String,
+    pub zone: jiff::tz::TimeZone,
+}
+
+impl std::fmt::Debug for TimeZoneSetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
+impl TimeZoneSetting {
+    pub fn utc() -> TimeZoneSetting {
+        TimeZoneSetting {
+            name: "UTC".into(),
+            zone: jiff::tz::TimeZone::UTC,
+        }
+    }
+
+    /// An IANA name from the bundled time-zone database, or a fixed offset (`UTC`, `Z`,
+    /// `+08:00`, `-0530`) as the template functions parse it.
+    pub fn parse(text: &str) -> Result<TimeZoneSetting, ConfigError> {
+        let text = text.trim();
+        let zone = match app::lang::functions::parse_offset(text) {
+            Some(seconds) => jiff::tz::Offset::from_seconds(seconds)
+                .map(jiff::tz::TimeZone::fixed)
+                .ok(),
+            None => jiff::tz::TimeZone::get(text).ok(),
+        };
+        zone.map(|zone| TimeZoneSetting {
+            name: text.to_owned(),
+            zone,
+        })
+        .ok_or_else(|| ConfigError::Invalid {
+            name: "PATCHBAY_TIME_ZONE",
+            message: format!(
+                "\"{text}\" is neither a time zone name like Europe/Berlin nor an offset like +08:00"
+            ),
+        })
+    }
+
+    /// The offset in force at each instant, as the template functions ask for it.
+    pub fn offsets(&self) -> app::lang::functions::ZoneOffset {
+        let zone = self.zone.clone();
+        std::sync::Arc::new(move |seconds| {
+            jiff::Timestamp::from_second(seconds)
+                .map(|instant| zone.to_offset(instant).seconds())
+                .unwrap_or(0)
+        })
+    }
+}
+
+/// The longest timeout an operator may configure for outbound requests.
+pub const MAX_OUTBOUND_TIMEOUT_SECS: u64 = 300;
 
 impl Config {
     /// Reads the process environment (and the file named by `PATCHBAY_CONFIG`).
@@ -166,13 +235,55 @@ impl Config {
             }
         };
 
-        let (encryption_key, key_source) = match env("PATCHBAY_ENCRYPTION_KEY") {
+        let (encryption_key, mut previous_keys, key_source) = match env("PATCHBAY_ENCRYPTION_KEY") {
             Some(text) => (
                 parse_key(&text, "PATCHBAY_ENCRYPTION_KEY")?,
+                Vec::new(),
                 KeySource::Environment,
             ),
             None => load_or_generate_key(&data_dir)?,
         };
+        for text in env("PATCHBAY_PREVIOUS_ENCRYPTION_KEYS")
+            .unwrap_or_default()
+            .split(',')
+            .filter(|t| !t.trim().is_empty())
+        {
+            previous_keys.push(parse_key(text, "PATCHBAY_PREVIOUS_ENCRYPTION_KEYS")?);
+        }
+
+        let time_zone = match setting("PATCHBAY_TIME_ZONE", file.time_zone) {
+            Some(text) => TimeZoneSetting::parse(&text)?,
+            None => TimeZoneSetting::utc(),
+        };
+        let seconds = |name: &'static str, from_file: Option<u64>, default: u64| {
+            let value = match env(name) {
+                Some(text) => text
+                    .trim()
+                    .parse::<u64>()
+                    .map_err(|_| ConfigError::Invalid {
+                        name,
+                        message: format!("\"{text}\" is not a whole number of seconds"),
+                    })?,
+                None => from_file.unwrap_or(default),
+            };
+            if !(1..=MAX_OUTBOUND_TIMEOUT_SECS).contains(&value) {
+                return Err(ConfigError::Invalid {
+                    name,
+                    message: format!("must be 1 to {MAX_OUTBOUND_TIMEOUT_SECS} seconds"),
+                });
+            }
+            Ok(std::time::Duration::from_secs(value))
+        };
+        let connect_timeout = seconds(
+            "PATCHBAY_CONNECT_TIMEOUT_SECS",
+            file.connect_timeout_secs,
+            5,
+        )?;
+        let request_timeout = seconds(
+            "PATCHBAY_REQUEST_TIMEOUT_SECS",
+            file.request_timeout_secs,
+            15,
+        )?;
 
         let trusted_proxies = parse_trusted_proxies(
             &setting("PATCHBAY_TRUSTED_PROXIES", file.trusted_proxies).unwrap_or_default(),
@@ -186,8 +297,12 @@ impl Config {
             database_url,
             site_root,
             encryption_key,
+            previous_keys,
             key_source,
             initial_admin,
+            time_zone,
+            connect_timeout,
+            request_timeout,
         })
     }
 
@@ -240,11 +355,14 @@ fn parse_key(text: &str, name: &'static str) -> Result<EncryptionKey, ConfigErro
     Ok(EncryptionKey(key))
 }
 
-const KEY_FILE_NAME: &str = "encryption.key";
+pub const KEY_FILE_NAME: &str = "encryption.key";
 
 /// A key kept beside the database survives restarts; losing it makes stored secrets
-/// unreadable, which is why start-up warns when it had to create one.
-fn load_or_generate_key(data_dir: &Path) -> Result<(EncryptionKey, KeySource), ConfigError> {
+/// unreadable, which is why start-up warns when it had to create one. The file's first line
+/// is the current key; further lines are previous keys a rotation has not finished with.
+fn load_or_generate_key(
+    data_dir: &Path,
+) -> Result<(EncryptionKey, Vec<EncryptionKey>, KeySource), ConfigError> {
     let path = data_dir.join(KEY_FILE_NAME);
     let key_file_error = |source| ConfigError::KeyFile {
         path: path.clone(),
@@ -253,7 +371,15 @@ fn load_or_generate_key(data_dir: &Path) -> Result<(EncryptionKey, KeySource), C
     match std::fs::read_to_string(&path) {
         Ok(text) => {
             refuse_shared_key_file(&path)?;
-            return Ok((parse_key(&text, "encryption key file")?, KeySource::KeyFile));
+            let mut keys = text
+                .lines()
+                .filter(|line| !line.trim().is_empty())
+                .map(|line| parse_key(line, "encryption key file"));
+            let current = keys
+                .next()
+                .unwrap_or_else(|| parse_key("", "encryption key file"))?;
+            let previous = keys.collect::<Result<Vec<_>, _>>()?;
+            return Ok((current, previous, KeySource::KeyFile));
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(key_file_error(e)),
@@ -265,7 +391,7 @@ fn load_or_generate_key(data_dir: &Path) -> Result<(EncryptionKey, KeySource), C
     let mut key = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut key);
     write_private_file(&path, &BASE64.encode(key)).map_err(key_file_error)?;
-    Ok((EncryptionKey(key), KeySource::Generated))
+    Ok((EncryptionKey(key), Vec::new(), KeySource::Generated))
 }
 
 /// Creates `dir` (and its missing parents) readable by the owner only: it holds the
@@ -301,6 +427,38 @@ fn refuse_shared_key_file(path: &Path) -> Result<(), ConfigError> {
         }
     }
     Ok(())
+}
+
+/// A fresh random key.
+pub fn generate_key() -> EncryptionKey {
+    let mut key = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut key);
+    EncryptionKey(key)
+}
+
+/// Rewrites the key file atomically (a new private file renamed over it): `current` first,
+/// then the `previous` keys still needed to read stored values.
+pub fn write_key_file(
+    data_dir: &Path,
+    current: &EncryptionKey,
+    previous: &[EncryptionKey],
+) -> Result<(), ConfigError> {
+    let path = data_dir.join(KEY_FILE_NAME);
+    let staging = data_dir.join(format!("{KEY_FILE_NAME}.new"));
+    let text: Vec<String> = std::iter::once(current)
+        .chain(previous)
+        .map(|key| BASE64.encode(key.0))
+        .collect();
+    let key_file_error = |source| ConfigError::KeyFile {
+        path: path.clone(),
+        source,
+    };
+    match std::fs::remove_file(&staging) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(key_file_error(e)),
+        _ => {}
+    }
+    write_private_file(&staging, &(text.join("\n") + "\n")).map_err(key_file_error)?;
+    std::fs::rename(&staging, &path).map_err(key_file_error)
 }
 
 fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
@@ -342,6 +500,92 @@ mod tests {
             format!("sqlite://{data}/patchbay.db?mode=rwc")
         );
         assert!(config.initial_admin.is_none());
+    }
+
+    #[test]
+    fn time_zones_are_iana_names_or_fixed_offsets() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().to_str().unwrap();
+        let berlin = load_with(&[
+            ("PATCHBAY_DATA_DIR", data),
+            ("PATCHBAY_TIME_ZONE", "Europe/Berlin"),
+        ])
+        .unwrap()
+        .time_zone
+        .offsets();
+        // 2023-01-15 is winter time (+01:00), 2023-07-15 summer time (+02:00).
+        assert_eq!(berlin(1_673_784_000), 3600);
+        assert_eq!(berlin(1_689_422_400), 7200);
+        let fixed = load_with(&[
+            ("PATCHBAY_DATA_DIR", data),
+            ("PATCHBAY_TIME_ZONE", "+05:30"),
+        ])
+        .unwrap()
+        .time_zone
+        .offsets();
+        assert_eq!(fixed(1_689_422_400), 19_800);
+        let utc = load_with(&[("PATCHBAY_DATA_DIR", data)])
+            .unwrap()
+            .time_zone
+            .offsets();
+        assert_eq!(utc(1_689_422_400), 0);
+        let error = load_with(&[
+            ("PATCHBAY_DATA_DIR", data),
+            ("PATCHBAY_TIME_ZONE", "Mars/Olympus"),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.contains("PATCHBAY_TIME_ZONE") && error.contains("Mars/Olympus"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn outbound_timeouts_have_defaults_and_bounds() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().to_str().unwrap();
+        let config = load_with(&[("PATCHBAY_DATA_DIR", data)]).unwrap();
+        assert_eq!(config.connect_timeout.as_secs(), 5);
+        assert_eq!(config.request_timeout.as_secs(), 15);
+        let config = load_with(&[
+            ("PATCHBAY_DATA_DIR", data),
+            ("PATCHBAY_REQUEST_TIMEOUT_SECS", "30"),
+        ])
+        .unwrap();
+        assert_eq!(config.request_timeout.as_secs(), 30);
+        for bad in ["0", "301", "soon"] {
+            let error = load_with(&[
+                ("PATCHBAY_DATA_DIR", data),
+                ("PATCHBAY_CONNECT_TIMEOUT_SECS", bad),
+            ])
+            .unwrap_err()
+            .to_string();
+            assert!(error.contains("PATCHBAY_CONNECT_TIMEOUT_SECS"), "{error}");
+        }
+    }
+
+    #[test]
+    fn previous_keys_come_from_the_environment_or_the_key_files_further_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().to_str().unwrap();
+        let (old, new) = (generate_key(), generate_key());
+        let config = load_with(&[
+            ("PATCHBAY_DATA_DIR", data),
+            ("PATCHBAY_ENCRYPTION_KEY", &BASE64.encode(new.0)),
+            ("PATCHBAY_PREVIOUS_ENCRYPTION_KEYS", &BASE64.encode(old.0)),
+        ])
+        .unwrap();
+        assert_eq!(config.encryption_key, new);
+        assert_eq!(config.previous_keys, vec![old.clone()]);
+
+        write_key_file(dir.path(), &new, std::slice::from_ref(&old)).unwrap();
+        let config = load_with(&[("PATCHBAY_DATA_DIR", data)]).unwrap();
+        assert_eq!(config.key_source, KeySource::KeyFile);
+        assert_eq!(
+            (config.encryption_key, config.previous_keys),
+            (new, vec![old])
+        );
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Small cryptographic helpers every layer may use: random tokens, constant-time comparison,
 //! and (`cipher`) the AES-256-GCM encryption of stored secrets. No I/O, no HTTP, no storage.
 
+pub mod cipher;
+
 /// A random token for CSRF and setup links: 32 bytes, URL-safe base64.
 pub fn random_token() -> String {
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
