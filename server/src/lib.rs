@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod cli;
 pub mod config;
 pub mod crypto;
+pub mod engine;
 pub mod state;
 pub mod storage;
 pub mod templates;

@@ -1,0 +1,204 @@
+//! The AuthMethod scenario, read once per template (TEMPLATE-FORMAT.md "AuthMethod
+//! parameters"): how requests authenticate, which fields a user fills in, the global
+//! headers, and what marks a token as invalid.
+
+use app::template::model::{AuthType, ScenarioView, TemplateView};
+
+/// A field the integrating user fills in (`Father="CustomFieldList"`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CustomField {
+    /// The variable name templates use.
+    pub name: String,
+    pub title: String,
+    pub editor: FieldEditor,
+    /// A list's options; the default value of a text or password field.
+    pub options: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldEditor {
+    Text,
+    Password,
+    List,
+}
+
+impl CustomField {
+    /// Password fields and the OAuth client secret are stored encrypted and never shown.
+    pub fn is_secret(&self) -> bool {
+        self.editor == FieldEditor::Password || self.name == CLIENT_SECRET
+    }
+}
+
+pub const CLIENT_ID: &str = "client_id";
+pub const CLIENT_SECRET: &str = "client_secret";
+
+/// What the engine needs from AuthMethod.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthSettings {
+    pub method: AuthType,
+    /// Basic: the credential template, e.g. `{{.username}}:{{.password}}`.
+    pub credential: String,
+    pub auth_endpoint: String,
+    pub token_endpoint: String,
+    /// `application/x-www-form-urlencoded` (default) or `application/json`.
+    pub token_content_type: String,
+    /// The Authorization header's prefix for oauth2 and bearer (default `Bearer`).
+    pub token_type: String,
+    /// Global headers: (name, value template), sent on REST scenario requests.
+    pub global_headers: Vec<(String, String)>,
+    /// A non-2xx response whose body contains one of these means "token invalid".
+    pub token_error_values: Vec<String>,
+    pub custom_fields: Vec<CustomField>,
+}
+
+impl AuthSettings {
+    pub fn read(template: &TemplateView) -> AuthSettings {
+        let scenario = template.scenario("AuthMethod");
+        let setting = |name: &str| {
+            scenario
+                .and_then(|s: &ScenarioView| s.setting(name))
+                .unwrap_or_default()
+                .trim()
+                .to_owned()
+        };
+        let method_text = match setting("AuthMethod") {
+            text if text.is_empty() => template.info.auth_type.clone(),
+            text => text,
+        };
+        let group = |father: &'static str| {
+            scenario
+                .into_iter()
+                .flat_map(move |s| s.group(father))
+                .collect::<Vec<_>>()
+        };
+        let mut custom_fields: Vec<CustomField> = group("CustomFieldList")
+            .into_iter()
+            .map(|p| CustomField {
+                name: p.name.clone(),
+                title: if p.title.is_empty() {
+                    p.name.clone()
+                } else {
+                    p.title.clone()
+                },
+                editor: match p.editor.as_str() {
+                    "password" => FieldEditor::Password,
+                    "list" => FieldEditor::List,
+                    _ => FieldEditor::Text,
+                },
+                options: p
+                    .value
+                    .split(',')
+                    .map(|o| o.trim().to_owned())
+                    .filter(|o| !o.is_empty())
+                    .collect(),
+            })
+            .collect();
+        let method = AuthType::parse(&method_text).unwrap_or(AuthType::None);
+        if method == AuthType::OAuth2 {
+            // The Authorization section always asks for both, as the vendor's page does.
+            for (name, title, editor) in [
+                (CLIENT_ID, "Client ID", FieldEditor::Text),
+                (CLIENT_SECRET, "Client Secret", FieldEditor::Password),
+            ] {
+                if !custom_fields.iter().any(|f| f.name == name) {
+                    custom_fields.push(CustomField {
+                        name: name.into(),
+                        title: title.into(),
+                        editor,
+                        options: Vec::new(),
+                    });
+                }
+            }
+        }
+        let token_type = match setting("TokenType") {
+            text if text.is_empty() => "Bearer".to_owned(),
+            text => text,
+        };
+        AuthSettings {
+            method,
+            credential: setting("Base64EncodedCredential"),
+            auth_endpoint: setting("AuthEndPoint"),
+            token_endpoint: setting("TokenEndPoint"),
+            token_content_type: setting("TokenContentType"),
+            token_type,
+            global_headers: group("PopulateTemplateString")
+                .into_iter()
+                .filter(|p| p.kind == "Header" && !p.name.trim().is_empty())
+                .map(|p| (p.name.trim().to_owned(), p.value.clone()))
+                .collect(),
+            token_error_values: group("TokenErrorMap")
+                .into_iter()
+                .filter(|p| !p.value.is_empty())
+                .map(|p| p.value.clone())
+                .collect(),
+            custom_fields,
+        }
+    }
+
+    pub fn token_body_is_json(&self) -> bool {
+        self.token_content_type
+            .to_ascii_lowercase()
+            .contains("json")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::template::xml::parse;
+
+    fn settings(xml: &str) -> AuthSettings {
+        AuthSettings::read(&TemplateView::read(&parse(xml).unwrap()))
+    }
+
+    #[test]
+    fn reads_fields_headers_and_the_token_error_map() {
+        let auth = settings(
+            r#"<Information Provider="crm" Name="n" Key="k" AuthType="basic"><Scenarios>
+            <Scenario Id="AuthMethod" Type="AUTH"><Parameters>
+              <Parameter Name="AuthMethod" Value="basic"/>
+              <Parameter Name="Base64EncodedCredential" Value="{{.username}}:{{.password}}"/>
+              <Parameter Father="CustomFieldList" Name="username" Editor="string" Title="User"/>
+              <Parameter Father="CustomFieldList" Name="password" Editor="password" Title="Password"/>
+              <Parameter Father="CustomFieldList" Name="region" Editor="list" Value="eu, us"/>
+              <Parameter Father="PopulateTemplateString" Type="Header" Name="X-Org" Value="{{.region}}"/>
+              <Parameter Father="TokenErrorMap" Type="TokenInvalid" Name="e" Value="INVALID_TOKEN"/>
+            </Parameters></Scenario></Scenarios></Information>"#,
+        );
+        assert_eq!(auth.method, AuthType::Basic);
+        assert_eq!(auth.credential, "{{.username}}:{{.password}}");
+        let names: Vec<_> = auth
+            .custom_fields
+            .iter()
+            .map(|f| (f.name.as_str(), f.is_secret()))
+            .collect();
+        assert_eq!(
+            names,
+            [("username", false), ("password", true), ("region", false)]
+        );
+        assert_eq!(auth.custom_fields[2].options, ["eu", "us"]);
+        assert_eq!(
+            auth.global_headers,
+            [("X-Org".to_owned(), "{{.region}}".to_owned())]
+        );
+        assert_eq!(auth.token_error_values, ["INVALID_TOKEN"]);
+        assert_eq!(auth.token_type, "Bearer");
+    }
+
+    #[test]
+    fn oauth2_always_has_a_client_id_and_a_secret_client_secret() {
+        let auth = settings(
+            r#"<Information Provider="crm" Name="n" Key="k" AuthType="oauth2"><Scenarios>
+            <Scenario Id="AuthMethod" Type="AUTH"><Parameters>
+              <Parameter Name="AuthMethod" Value="oauth2"/>
+              <Parameter Father="CustomFieldList" Name="client_secret" Editor="string"/>
+            </Parameters></Scenario></Scenarios></Information>"#,
+        );
+        let fields: Vec<_> = auth
+            .custom_fields
+            .iter()
+            .map(|f| (f.name.as_str(), f.is_secret()))
+            .collect();
+        assert_eq!(fields, [("client_secret", true), ("client_id", false)]);
+    }
+}

@@ -1,0 +1,20 @@
+//! The engine's pure core: what a template's requests look like once rendered, how a
+//! response is read, and the rules on both. No I/O, no tokio, no reqwest, no storage, so
+//! each rule is tested with plain values (ARCHITECTURE.md "Invariants").
+//!
+//! - [`render`]: the template language with the server's time zone;
+//! - [`auth`]: the AuthMethod scenario read once (method, credential, token endpoint,
+//!   global headers, token error map, custom fields);
+//! - [`request`]: a template request rendered into an [`request::OutboundRequest`];
+//! - [`url_guard`]: only `http`/`https`, and user-filled values in a URL's host are host
+//!   names;
+//! - [`response`]: reading a response: JSON or not, token invalid or not, outputs.
+
+pub mod auth;
+pub mod render;
+pub mod request;
+pub mod response;
+pub mod url_guard;
+
+/// Template variables by name (`app::lang::text::Data`).
+pub type Variables = app::lang::text::Data;

@@ -1,0 +1,252 @@
+//! The one HTTP client every outbound request goes through (ENGINE.md "Requests";
+//! SECURITY.md "Outbound requests"): one `reqwest` client with the configured timeouts,
+//! responses read up to [`MAX_RESPONSE_BYTES`] while they stream, at most [`MAX_REDIRECTS`]
+//! redirects and only to `http`/`https` (reqwest drops `Authorization` when a redirect leaves
+//! the origin), and at most MaxConcurrentRequest requests in flight per integration: further
+//! requests wait their turn rather than fail.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::Semaphore;
+
+use super::core::request::{Method, OutboundRequest};
+use super::core::response::Received;
+
+/// The largest response body read; a longer one is refused without being held in memory.
+pub const MAX_RESPONSE_BYTES: usize = 10 * 1024 * 1024;
+/// Redirects followed per request; a loop ends here.
+pub const MAX_REDIRECTS: usize = 5;
+/// The most requests in flight per integration whatever its template says
+/// (TEMPLATE-FORMAT.md: MaxConcurrentRequest is 1..100).
+pub const MAX_CONCURRENT_REQUESTS: usize = 100;
+
+#[derive(Debug, Clone, Copy)]
+pub struct ExecutorSettings {
+    pub connect_timeout: Duration,
+    pub request_timeout: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    #[error("{url} did not answer within {seconds} s")]
+    Timeout { url: String, seconds: u64 },
+    #[error("cannot connect to {url}: {reason}")]
+    Connect { url: String, reason: String },
+    #[error("{url} redirected more than {MAX_REDIRECTS} times (a redirect loop?)")]
+    TooManyRedirects { url: String },
+    #[error("{url} redirected to a {scheme}: URL; only http and https are followed")]
+    RedirectScheme { url: String, scheme: String },
+    #[error("the answer of {url} is larger than {} MiB", MAX_RESPONSE_BYTES / (1024 * 1024))]
+    TooLarge { url: String },
+    #[error("the request to {url} failed: {reason}")]
+    Other { url: String, reason: String },
+}
+
+/// A response with how long it took.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    pub received: Received,
+    pub elapsed: Duration,
+}
+
+/// Which integration a request belongs to, for its concurrency limit.
+#[derive(Debug, Clone, Copy)]
+pub struct Lane {
+    pub integration_id: i32,
+    pub max_concurrent: usize,
+}
+
+pub struct Executor {
+    client: reqwest::Client,
+    settings: ExecutorSettings,
+    lanes: Mutex<HashMap<i32, (usize, Arc<Semaphore>)>>,
+}
+
+/// Errors the redirect policy raises; `send` turns them into [`SendError`]s.
+#[derive(Debug, thiserror::Error)]
+enum RedirectRefused {
+    #[error("too many redirects")]
+    TooMany,
+    #[error("redirect to {0}:")]
+    Scheme(String),
+}
+
+impl Executor {
+    pub fn new(settings: ExecutorSettings) -> Result<Executor, reqwest::Error> {
+        let policy = reqwest::redirect::Policy::custom(|attempt| {
+            let scheme = attempt.url().scheme().to_owned();
+            if attempt.previous().len() > MAX_REDIRECTS {
+                attempt.error(RedirectRefused::TooMany)
+            } else if scheme != "http" && scheme != "https" {
+                attempt.error(RedirectRefused::Scheme(scheme))
+            } else {
+                attempt.follow()
+            }
+        });
+        let client = reqwest::Client::builder()
+            .connect_timeout(settings.connect_timeout)
+            .timeout(settings.request_timeout)
+            .redirect(policy)
+            .user_agent(concat!("Patchbay/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Executor {
+            client,
+            settings,
+            lanes: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn lane(&self, lane: Lane) -> Arc<Semaphore> {
+        let permits = lane.max_concurrent.clamp(1, MAX_CONCURRENT_REQUESTS);
+        let mut lanes = self.lanes.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = lanes
+            .entry(lane.integration_id)
+            .or_insert_with(|| (permits, Arc::new(Semaphore::new(permits))));
+        if entry.0 != permits {
+            // A new revision changed the limit: requests in flight finish on the old gate.
+            *entry = (permits, Arc::new(Semaphore::new(permits)));
+        }
+        entry.1.clone()
+    }
+
+    /// Sends `request` when its integration has a free slot, and reads the answer.
+    pub async fn send(&self, lane: Lane, request: &OutboundRequest) -> Result<Exchange, SendError> {
+        let gate = self.lane(lane);
+        // The semaphore is never closed, so acquiring only waits.
+        let _permit = gate.acquire_owned().await.ok();
+        let started = Instant::now();
+        let shown = shown_url(&request.url);
+        let mut builder = self.client.request(
+            match request.method {
+                Method::Get => reqwest::Method::GET,
+                Method::Post => reqwest::Method::POST,
+                Method::Put => reqwest::Method::PUT,
+                Method::Patch => reqwest::Method::PATCH,
+                Method::Delete => reqwest::Method::DELETE,
+            },
+            request.url.clone(),
+        );
+        for (name, value) in &request.headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        if let Some(body) = &request.body {
+            builder = builder
+                .header(reqwest::header::CONTENT_TYPE, body.content_type)
+                .body(body.text.clone());
+        }
+        let result = async {
+            let mut response = builder.send().await?;
+            let status = response.status().as_u16();
+            let content_type = response
+                .headers()
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            if response
+                .content_length()
+                .is_some_and(|length| length > MAX_RESPONSE_BYTES as u64)
+            {
+                return Ok(Err(SendError::TooLarge { url: shown.clone() }));
+            }
+            let mut body = Vec::new();
+            while let Some(chunk) = response.chunk().await? {
+                if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+                    return Ok(Err(SendError::TooLarge { url: shown.clone() }));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(Ok(Received {
+                status,
+                content_type,
+                body: String::from_utf8_lossy(&body).into_owned(),
+            }))
+        }
+        .await
+        .unwrap_or_else(|error: reqwest::Error| Err(self.describe(&shown, error)));
+        let elapsed = started.elapsed();
+        match &result {
+            Ok(received) => tracing::debug!(
+                request = %request.name,
+                method = request.method.as_str(),
+                url = %shown,
+                status = received.status,
+                elapsed_ms = elapsed.as_millis() as u64,
+                "outbound request"
+            ),
+            Err(error) => tracing::info!(
+                request = %request.name,
+                method = request.method.as_str(),
+                url = %shown,
+                %error,
+                "outbound request failed"
+            ),
+        }
+        result.map(|received| Exchange { received, elapsed })
+    }
+
+    fn describe(&self, url: &str, error: reqwest::Error) -> SendError {
+        let url = url.to_owned();
+        if error.is_timeout() {
+            let limit = if error.is_connect() {
+                self.settings.connect_timeout
+            } else {
+                self.settings.request_timeout
+            };
+            return SendError::Timeout {
+                url,
+                seconds: limit.as_secs(),
+            };
+        }
+        if error.is_redirect() {
+            let refused = std::error::Error::source(&error)
+                .and_then(|source| source.downcast_ref::<RedirectRefused>());
+            return match refused {
+                Some(RedirectRefused::Scheme(scheme)) => SendError::RedirectScheme {
+                    url,
+                    scheme: scheme.clone(),
+                },
+                _ => SendError::TooManyRedirects { url },
+            };
+        }
+        let reason = innermost_reason(&error);
+        if error.is_connect() {
+            SendError::Connect { url, reason }
+        } else {
+            SendError::Other { url, reason }
+        }
+    }
+}
+
+/// A URL as messages and logs show it: without user info, query or fragment, which can
+/// hold credentials (token endpoints take `client_secret` in the query).
+pub fn shown_url(url: &url::Url) -> String {
+    let mut shown = format!("{}://{}", url.scheme(), url.host_str().unwrap_or_default());
+    if let Some(port) = url.port() {
+        shown.push_str(&format!(":{port}"));
+    }
+    shown.push_str(url.path());
+    shown
+}
+
+/// The most specific cause (reqwest wraps hyper wraps io), without the URL reqwest adds.
+fn innermost_reason(error: &reqwest::Error) -> String {
+    let mut source: &dyn std::error::Error = error;
+    while let Some(next) = source.source() {
+        source = next;
+    }
+    source.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shown_urls_carry_no_credentials() {
+        let url = url::Url::parse("https://user:pw@crm.example:8443/oauth/token?client_secret=s#x")
+            .unwrap();
+        assert_eq!(shown_url(&url), "https://crm.example:8443/oauth/token");
+    }
+}
