@@ -10,8 +10,12 @@ use crate::accounts::{
 };
 use crate::accounts::{AccountSummary, ApiTokenSummary, CreatedApiToken};
 #[cfg(feature = "ssr")]
-use crate::backend::{backend, require_admin, require_admin_viewer, with_status};
+use crate::backend::{
+    backend, require_admin, require_admin_viewer, require_signed_in, require_signed_in_viewer,
+    with_status,
+};
 use crate::error::PortalError;
+use crate::integrations::{IntegrationCard, IntegrationSettings, SaveOutcome, SettingsInput};
 use crate::template::form::TemplateForm;
 #[cfg(feature = "ssr")]
 use crate::template::model::Provider;
@@ -223,13 +227,100 @@ pub async fn delete_templates(
     csrf_token: String,
     provider: String,
     keys: Vec<String>,
+    disconnect: bool,
 ) -> Result<u64, PortalError> {
     with_status(
         async {
             let actor = require_admin(&csrf_token)?;
             backend()?
                 .templates
-                .delete_templates(&actor, provider_param(&provider)?, &keys)
+                .delete_templates(&actor, provider_param(&provider)?, &keys, disconnect)
+                .await
+        }
+        .await,
+    )
+}
+
+#[server(input = GetUrl, endpoint = "list_integrations")]
+pub async fn list_integrations(provider: String) -> Result<Vec<IntegrationCard>, PortalError> {
+    with_status(
+        async {
+            require_signed_in_viewer()?;
+            backend()?
+                .integrations
+                .list_integrations(provider_param(&provider)?)
+                .await
+        }
+        .await,
+    )
+}
+
+#[server(input = GetUrl, endpoint = "integration_settings")]
+pub async fn load_integration_settings(
+    provider: String,
+    key: String,
+) -> Result<IntegrationSettings, PortalError> {
+    with_status(
+        async {
+            require_signed_in_viewer()?;
+            backend()?
+                .integrations
+                .integration_settings(provider_param(&provider)?, &key)
+                .await
+        }
+        .await,
+    )
+}
+
+#[server(input = Json, endpoint = "save_integration")]
+pub async fn save_integration(
+    csrf_token: String,
+    provider: String,
+    key: String,
+    input: SettingsInput,
+) -> Result<SaveOutcome, PortalError> {
+    with_status(
+        async {
+            let actor = require_signed_in(&csrf_token)?;
+            backend()?
+                .integrations
+                .save_integration(&actor, provider_param(&provider)?, &key, input)
+                .await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "disconnect_integration")]
+pub async fn disconnect_integration(
+    csrf_token: String,
+    provider: String,
+    key: String,
+) -> Result<(), PortalError> {
+    with_status(
+        async {
+            let actor = require_signed_in(&csrf_token)?;
+            backend()?
+                .integrations
+                .disconnect_integration(&actor, provider_param(&provider)?, &key)
+                .await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "apply_template")]
+pub async fn apply_template(
+    csrf_token: String,
+    provider: String,
+    key: String,
+) -> Result<i32, PortalError> {
+    with_status(
+        async {
+            let actor = require_admin(&csrf_token)?;
+            backend()?
+                .integrations
+                .apply_template(&actor, provider_param(&provider)?, &key)
                 .await
         }
         .await,

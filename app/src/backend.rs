@@ -12,6 +12,7 @@ use crate::accounts::{
     AccountSummary, ApiTokenSummary, CreatedApiToken, CurrentUser, Role, TokenScope,
 };
 use crate::error::PortalError;
+use crate::integrations::{IntegrationCard, IntegrationSettings, SaveOutcome, SettingsInput};
 use crate::template::form::TemplateForm;
 use crate::template::model::Provider;
 use crate::template::TemplateSummary;
@@ -79,12 +80,51 @@ pub trait TemplateAdmin: Send + Sync + 'static {
         key: Option<&str>,
         form: TemplateForm,
     ) -> Result<TemplateSummary, PortalError>;
+    /// Deletes the templates; one an integration uses only with `disconnect` (which
+    /// disconnects it first), else a conflict naming it.
     async fn delete_templates(
         &self,
         actor: &CurrentUser,
         provider: Provider,
         keys: &[String],
+        disconnect: bool,
     ) -> Result<u64, PortalError>;
+}
+
+/// Integrations as the Integrations pages need them. Any signed-in user may connect and
+/// disconnect; applying a template's new revision is Template Management's (admins).
+#[async_trait]
+pub trait IntegrationAdmin: Send + Sync + 'static {
+    async fn list_integrations(
+        &self,
+        provider: Provider,
+    ) -> Result<Vec<IntegrationCard>, PortalError>;
+    async fn integration_settings(
+        &self,
+        provider: Provider,
+        key: &str,
+    ) -> Result<IntegrationSettings, PortalError>;
+    /// Checks the values, tests them against the CRM (Basic, Bearer, None), then stores.
+    async fn save_integration(
+        &self,
+        actor: &CurrentUser,
+        provider: Provider,
+        key: &str,
+        input: SettingsInput,
+    ) -> Result<SaveOutcome, PortalError>;
+    async fn disconnect_integration(
+        &self,
+        actor: &CurrentUser,
+        provider: Provider,
+        key: &str,
+    ) -> Result<(), PortalError>;
+    /// Moves the integration to the template's current revision; answers that revision.
+    async fn apply_template(
+        &self,
+        actor: &CurrentUser,
+        provider: Provider,
+        key: &str,
+    ) -> Result<i32, PortalError>;
 }
 
 /// The server provides one of these as Leptos context for every request.
@@ -93,6 +133,7 @@ pub struct Backend {
     pub accounts: Arc<dyn AccountAdmin>,
     pub api_tokens: Arc<dyn ApiTokenAdmin>,
     pub templates: Arc<dyn TemplateAdmin>,
+    pub integrations: Arc<dyn IntegrationAdmin>,
 }
 
 pub fn backend() -> Result<Backend, PortalError> {
@@ -114,9 +155,7 @@ pub fn with_status<T>(result: Result<T, PortalError>) -> Result<T, PortalError> 
 
 /// The signed-in admin, for read-only calls (GET, so no CSRF token is involved).
 pub fn require_admin_viewer() -> Result<CurrentUser, PortalError> {
-    let user = Viewer::from_request()
-        .user
-        .ok_or(PortalError::NotSignedIn)?;
+    let user = require_signed_in_viewer()?;
     if !user.is_admin() {
         return Err(PortalError::Forbidden);
     }
@@ -126,6 +165,22 @@ pub fn require_admin_viewer() -> Result<CurrentUser, PortalError> {
 /// The signed-in admin, for state-changing calls. The CSRF middleware has already checked
 /// the token; checking it again here keeps each server function safe on its own.
 pub fn require_admin(csrf_token: &str) -> Result<CurrentUser, PortalError> {
+    let user = require_signed_in(csrf_token)?;
+    if !user.is_admin() {
+        return Err(PortalError::Forbidden);
+    }
+    Ok(user)
+}
+
+/// Any signed-in user, for read-only calls.
+pub fn require_signed_in_viewer() -> Result<CurrentUser, PortalError> {
+    Viewer::from_request()
+        .user
+        .ok_or(PortalError::NotSignedIn)
+}
+
+/// Any signed-in user, for state-changing calls (the CSRF token checked again here).
+pub fn require_signed_in(csrf_token: &str) -> Result<CurrentUser, PortalError> {
     let viewer = Viewer::from_request();
     let user = viewer.user.ok_or(PortalError::NotSignedIn)?;
     let matches: bool = csrf_token
@@ -134,9 +189,6 @@ pub fn require_admin(csrf_token: &str) -> Result<CurrentUser, PortalError> {
         .into();
     if viewer.csrf_token.is_empty() || !matches {
         return Err(PortalError::InvalidCsrf);
-    }
-    if !user.is_admin() {
-        return Err(PortalError::Forbidden);
     }
     Ok(user)
 }

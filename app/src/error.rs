@@ -30,6 +30,9 @@ pub enum PortalError {
     Internal(String),
     #[error("The request could not be completed: {0}")]
     Transport(String),
+    /// A CRM or token endpoint did not do what was asked (unreachable, an error answer).
+    #[error("{0}")]
+    Upstream(String),
 }
 
 impl PortalError {
@@ -49,6 +52,7 @@ impl PortalError {
             PortalError::Conflict(_) => 409,
             PortalError::NotFound(_) => 404,
             PortalError::Internal(_) | PortalError::Transport(_) => 500,
+            PortalError::Upstream(_) => 502,
         }
     }
 }

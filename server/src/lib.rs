@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod crypto;
 pub mod engine;
+pub mod integrations;
 pub mod state;
 pub mod storage;
 pub mod templates;
@@ -46,6 +47,8 @@ pub enum StartError {
     },
     #[error("the server stopped with an error: {0}")]
     Serve(std::io::Error),
+    #[error("cannot set up the HTTP client for CRM requests: {0}")]
+    HttpClient(#[from] reqwest::Error),
 }
 
 /// A ready server: its router, its state, and what start-up did about the first admin.
@@ -63,6 +66,17 @@ pub async fn prepare(config: Config) -> Result<Prepared, StartError> {
     let setup = Arc::new(SetupToken::default());
     let bootstrap = ensure_admin(&accounts, config.initial_admin.as_ref(), &setup).await?;
     let leptos_options = site_options(&config);
+    let cipher = Arc::new(crypto::cipher::SecretCipher::new(
+        &config.encryption_key,
+        &config.previous_keys,
+    ));
+    let executor = Arc::new(engine::executor::Executor::new(
+        engine::executor::ExecutorSettings {
+            connect_timeout: config.connect_timeout,
+            request_timeout: config.request_timeout,
+        },
+    )?);
+    let renderer = engine::core::render::Renderer::new(config.time_zone.offsets());
     let state = AppState {
         anonymous_csrf: web::middleware::anonymous_csrf::AnonymousCsrf::new(&config.encryption_key),
         verifier: Arc::new(accounts::password::VerifyGate::default()),
@@ -71,6 +85,10 @@ pub async fn prepare(config: Config) -> Result<Prepared, StartError> {
         sessions: DbSessionStore::new(db.clone()),
         templates: storage::templates::TemplateRepository::new(db.clone()),
         api_tokens: storage::api_tokens::ApiTokenRepository::new(db.clone()),
+        integrations: storage::integrations::IntegrationRepository::new(db.clone()),
+        cipher,
+        executor,
+        renderer,
         db,
         accounts,
         throttle: Arc::new(LoginThrottle::default()),

@@ -24,6 +24,10 @@ pub struct AppState {
     pub sessions: DbSessionStore,
     pub templates: TemplateRepository,
     pub api_tokens: ApiTokenRepository,
+    pub integrations: crate::storage::integrations::IntegrationRepository,
+    pub cipher: Arc<crate::crypto::cipher::SecretCipher>,
+    pub executor: Arc<crate::engine::executor::Executor>,
+    pub renderer: crate::engine::core::render::Renderer,
     pub throttle: Arc<LoginThrottle>,
     pub verifier: Arc<VerifyGate>,
     pub anonymous_csrf: AnonymousCsrf,
@@ -42,6 +46,18 @@ impl AppState {
     pub fn templates_service(&self) -> crate::templates::service::TemplatesService {
         crate::templates::service::TemplatesService {
             templates: self.templates.clone(),
+            integrations: self.integrations.clone(),
+        }
+    }
+
+    pub fn integrations_service(&self) -> crate::integrations::service::IntegrationsService {
+        crate::integrations::service::IntegrationsService {
+            templates: self.templates.clone(),
+            integrations: self.integrations.clone(),
+            cipher: self.cipher.clone(),
+            executor: self.executor.clone(),
+            renderer: self.renderer.clone(),
+            public_url: self.config.public_url.clone(),
         }
     }
 }

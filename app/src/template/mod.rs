@@ -45,4 +45,7 @@ pub struct TemplateSummary {
     pub updated_at: i64,
     pub has_logo: bool,
     pub warnings: Vec<validate::Finding>,
+    /// The integration that runs this template, if one was saved.
+    #[serde(default)]
+    pub in_use: Option<crate::integrations::TemplateUse>,
 }

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod api_tokens;
 pub mod entities;
+pub mod integrations;
 pub mod session_store;
 pub mod templates;
 

@@ -11,8 +11,10 @@ use app::template::editor::{
 use app::template::form::TemplateForm;
 use app::template::model::Provider;
 use app::template::xml::{parse, XmlDocument};
+use app::integrations::TemplateUse;
 use app::template::TemplateSummary;
 
+use crate::storage::integrations::IntegrationRepository;
 use crate::storage::templates::{
     StoredTemplate, TemplateRecord, TemplateRepository, TemplateStoreError,
 };
@@ -28,6 +30,24 @@ pub enum TemplateEditError {
     Store(#[from] TemplateStoreError),
     #[error("the stored template \"{0}\" could not be read")]
     Unreadable(String),
+    #[error("{} used by an integration; deleting disconnects it, so confirm that first", in_use_list(.0))]
+    InUse(Vec<String>),
+    #[error("integration storage failed: {0}")]
+    Integrations(#[from] sea_orm::DbErr),
+}
+
+fn in_use_list(keys: &[String]) -> String {
+    match keys {
+        [one] => format!("the template {one} is"),
+        many => format!("the templates {} are", many.join(", ")),
+    }
+}
+
+/// Whether deleting a template that an integration uses may disconnect it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InUse {
+    Refuse,
+    Disconnect,
 }
 
 /// A new template's Key: 32 lowercase hex characters (TEMPLATE-FORMAT.md).
@@ -77,6 +97,7 @@ pub fn summary_of(stored: &StoredTemplate) -> TemplateSummary {
         created_at: stored.created_at,
         updated_at: stored.updated_at,
         has_logo: record.logo.is_some(),
+        in_use: None,
         warnings: record.warnings.clone(),
     }
 }
@@ -90,6 +111,7 @@ pub fn text_for_the_browser(stored: String) -> String {
 #[derive(Clone)]
 pub struct TemplatesService {
     pub templates: TemplateRepository,
+    pub integrations: IntegrationRepository,
 }
 
 impl TemplatesService {
@@ -187,6 +209,26 @@ impl TemplatesService {
         Ok(self.templates.list(provider).await?)
     }
 
+    /// The list as Template Management shows it: each template with its integration's use.
+    pub async fn summaries(
+        &self,
+        provider: Provider,
+    ) -> Result<Vec<TemplateSummary>, TemplateEditError> {
+        let uses = self.integrations.by_template().await?;
+        Ok(self
+            .list(provider)
+            .await?
+            .iter()
+            .map(|stored| TemplateSummary {
+                in_use: uses.get(&stored.id).map(|i| TemplateUse {
+                    status: i.status,
+                    running_revision: i.template_revision,
+                }),
+                ..summary_of(stored)
+            })
+            .collect())
+    }
+
     pub async fn get(
         &self,
         provider: Provider,
@@ -250,14 +292,31 @@ impl TemplatesService {
         Ok(stored)
     }
 
-    /// Deletes the named templates, all or nothing: an unknown key deletes none.
+    /// Deletes the named templates, all or nothing: an unknown key deletes none, and a
+    /// template an integration uses is deleted only with [`InUse::Disconnect`], which
+    /// disconnects the integration first.
     pub async fn delete(
         &self,
         provider: Provider,
         keys: &[String],
+        in_use: InUse,
     ) -> Result<u64, TemplateEditError> {
+        let uses = self.integrations.by_template().await?;
+        let mut used = Vec::new();
         for key in keys {
-            self.stored(provider, key).await?;
+            let stored = self.stored(provider, key).await?;
+            if let Some(integration) = uses.get(&stored.id) {
+                used.push((key.clone(), integration.id));
+            }
+        }
+        if !used.is_empty() && in_use == InUse::Refuse {
+            return Err(TemplateEditError::InUse(
+                used.into_iter().map(|(key, _)| key).collect(),
+            ));
+        }
+        for (key, integration_id) in &used {
+            self.integrations.disconnect(*integration_id).await?;
+            tracing::info!(provider = provider.as_str(), %key, "integration disconnected: its template is being deleted");
         }
         let deleted = self.templates.delete(provider, keys).await?;
         tracing::info!(provider = provider.as_str(), deleted, "templates deleted");

@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::{list_templates, DeleteTemplates};
+use crate::api::{list_templates, ApplyTemplate, DeleteTemplates};
 use crate::components::confirm::{ConfirmDialog, ConfirmRequest};
 use crate::components::frame::Frame;
 use crate::components::toast::use_toasts;
@@ -81,8 +81,19 @@ pub fn TemplatesPage() -> impl IntoView {
 /// What a pending confirmation will do.
 #[derive(Clone)]
 enum Pending {
-    Delete(Vec<String>),
-    Replace { file: String, key: String },
+    /// The first confirmation; `in_use` names the templates integrations use, which get a
+    /// second confirmation.
+    Delete {
+        keys: Vec<String>,
+        in_use: Vec<String>,
+    },
+    /// The second confirmation: integrations are disconnected first.
+    DeleteDisconnecting(Vec<String>),
+    Replace {
+        file: String,
+        key: String,
+    },
+    Apply(String),
 }
 
 #[component]
@@ -93,9 +104,10 @@ fn TemplateList(provider: Provider) -> impl IntoView {
     let label = provider_label(provider);
 
     let delete = ServerAction::<DeleteTemplates>::new();
+    let apply = ServerAction::<ApplyTemplate>::new();
     let uploads_done = RwSignal::new(0u32);
     let templates = Resource::new(
-        move || (delete.version().get(), uploads_done.get()),
+        move || (delete.version().get(), apply.version().get(), uploads_done.get()),
         move |_| list_templates(provider.as_str().to_string()),
     );
     let selected = RwSignal::new(Vec::<String>::new());
@@ -116,6 +128,13 @@ fn TemplateList(provider: Provider) -> impl IntoView {
         Some(Err(error)) => toasts.error(error.to_string()),
         None => {}
     });
+    Effect::new(move |_| match apply.value().get() {
+        Some(Ok(revision)) => {
+            toasts.success(format!("The integration now runs revision {revision}."))
+        }
+        Some(Err(error)) => toasts.error(error.to_string()),
+        None => {}
+    });
 
     let ask_delete = move |chosen: Vec<TemplateSummary>| {
         if chosen.is_empty() {
@@ -125,9 +144,14 @@ fn TemplateList(provider: Provider) -> impl IntoView {
             .iter()
             .map(|t| format!("\u{201c}{}\u{201d}", t.name))
             .collect();
-        pending.set_value(Some(Pending::Delete(
-            chosen.iter().map(|t| t.key.clone()).collect(),
-        )));
+        pending.set_value(Some(Pending::Delete {
+            keys: chosen.iter().map(|t| t.key.clone()).collect(),
+            in_use: chosen
+                .iter()
+                .filter(|t| t.in_use.is_some())
+                .map(|t| format!("\u{201c}{}\u{201d}", t.name))
+                .collect(),
+        }));
         confirm.set(Some(ConfirmRequest {
             title: if chosen.len() == 1 {
                 "Delete template?".into()
@@ -236,15 +260,58 @@ fn TemplateList(provider: Provider) -> impl IntoView {
     };
 
     let on_confirm = move |_| match pending.get_value() {
-        Some(Pending::Delete(keys)) => {
+        Some(Pending::Delete { keys, in_use }) if !in_use.is_empty() => {
+            pending.set_value(Some(Pending::DeleteDisconnecting(keys)));
+            confirm.set(Some(ConfirmRequest {
+                title: "Disconnect and delete?".into(),
+                message: format!(
+                    "{} {} used by an integration. Deleting disconnects {} first: calls stop reaching the CRM through {}.",
+                    in_use.join(", "),
+                    if in_use.len() == 1 { "is" } else { "are" },
+                    if in_use.len() == 1 { "it" } else { "them" },
+                    if in_use.len() == 1 { "it" } else { "them" },
+                ),
+                confirm_label: "Disconnect and delete".into(),
+            }));
+        }
+        Some(Pending::Delete { keys, .. }) => {
             delete.dispatch(DeleteTemplates {
                 csrf_token: csrf_token.get_value(),
                 provider: provider.as_str().to_string(),
                 keys,
+                disconnect: false,
+            });
+        }
+        Some(Pending::DeleteDisconnecting(keys)) => {
+            delete.dispatch(DeleteTemplates {
+                csrf_token: csrf_token.get_value(),
+                provider: provider.as_str().to_string(),
+                keys,
+                disconnect: true,
+            });
+        }
+        Some(Pending::Apply(key)) => {
+            apply.dispatch(ApplyTemplate {
+                csrf_token: csrf_token.get_value(),
+                provider: provider.as_str().to_string(),
+                key,
             });
         }
         Some(Pending::Replace { file, key }) => send_upload(vec![key], Some(file)),
         None => {}
+    };
+
+    let ask_apply = move |template: TemplateSummary| {
+        let running = template.in_use.as_ref().map_or(0, |u| u.running_revision);
+        pending.set_value(Some(Pending::Apply(template.key.clone())));
+        confirm.set(Some(ConfirmRequest {
+            title: "Apply to the integration?".into(),
+            message: format!(
+                "The integration using \u{201c}{}\u{201d} runs revision {running}. It will run revision {} from its next request on.",
+                template.name, template.revision
+            ),
+            confirm_label: "Apply".into(),
+        }));
     };
 
     let ask_replace = move |outcome: UploadOutcome| {
@@ -310,7 +377,8 @@ fn TemplateList(provider: Provider) -> impl IntoView {
                     } else {
                         let on_delete = Callback::new(move |t: TemplateSummary| ask_delete(vec![t]));
                         let on_download = Callback::new(move |key: String| download(vec![key]));
-                        view! { <TemplateTable provider list selected on_delete on_download /> }.into_any()
+                        let on_apply = Callback::new(ask_apply);
+                        view! { <TemplateTable provider list selected on_delete on_download on_apply /> }.into_any()
                     };
                     view! {
                         <div class="page-head">
@@ -364,6 +432,35 @@ fn TemplateList(provider: Provider) -> impl IntoView {
     }
 }
 
+/// The "In use" cell: the integration's status, and Apply when it runs an older revision.
+fn in_use_cell(template: &TemplateSummary, on_apply: Callback<TemplateSummary>) -> AnyView {
+    let Some(usage) = template.in_use.clone() else {
+        return view! {
+            <span class="status status-off" title="No integration uses this template">"Not in use"</span>
+        }
+        .into_any();
+    };
+    let stale = usage.running_revision < template.revision;
+    let for_apply = template.clone();
+    let name = template.name.clone();
+    view! {
+        <span class=format!("status status-{}", usage.status.as_str()) title=format!("Integration: {}", usage.status.label())>
+            "In use · " {usage.status.label()}
+        </span>
+        {stale.then(|| view! {
+            <span class="help">{format!(" runs revision {} of {}", usage.running_revision, for_apply.revision)}</span>
+            <button
+                class="button button-small"
+                aria-label=format!("Apply {name} to its integration")
+                on:click=move |_| on_apply.run(for_apply.clone())
+            >
+                "Apply"
+            </button>
+        })}
+    }
+    .into_any()
+}
+
 #[component]
 fn TemplateTable(
     provider: Provider,
@@ -371,6 +468,7 @@ fn TemplateTable(
     selected: RwSignal<Vec<String>>,
     on_delete: Callback<TemplateSummary>,
     on_download: Callback<String>,
+    on_apply: Callback<TemplateSummary>,
 ) -> impl IntoView {
     let all_keys: Vec<String> = list.iter().map(|t| t.key.clone()).collect();
     let all_for_toggle = all_keys.clone();
@@ -415,7 +513,7 @@ fn TemplateTable(
                     <td><code>{t.key.clone()}</code></td>
                     <td>{format_time(t.updated_at)}</td>
                     <td>
-                        <span class="status status-off" title="No integration uses this template">"Not in use"</span>
+                        {in_use_cell(&t, on_apply)}
                     </td>
                     <td>
                         <div class="actions">

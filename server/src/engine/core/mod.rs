@@ -8,9 +8,11 @@
 //! - [`request`]: a template request rendered into an [`request::OutboundRequest`];
 //! - [`url_guard`]: only `http`/`https`, and user-filled values in a URL's host are host
 //!   names;
-//! - [`response`]: reading a response: JSON or not, token invalid or not, outputs.
+//! - [`response`]: reading a response: JSON or not, token invalid or not, outputs;
+//! - [`redact`]: secret values masked in every message.
 
 pub mod auth;
+pub mod redact;
 pub mod render;
 pub mod request;
 pub mod response;

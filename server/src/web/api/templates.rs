@@ -7,13 +7,13 @@
 //! | `GET {provider}?format=zip&keys=a,b` | download several as one `.zip` |
 //! | `POST {provider}` (multipart, fields `file`…, `replace`…) | upload one or more `.xml` files; per-file results |
 //! | `POST {provider}` (JSON: the editor's form) | create a template from the form (an empty Key gets 32 hex characters) |
-//! | `DELETE {provider}?keys=a,b` | delete several |
+//! | `DELETE {provider}?keys=a,b[&disconnect=true]` | delete several; templates an integration uses need `disconnect=true` (409 `template.in_use` without it) |
 //! | `GET {provider}/{key}` | one template (JSON, with its XML) |
 //! | `GET {provider}/{key}?format=xml` | download it as `<name>.xml`, byte for byte as stored (password defaults masked unless the caller is an API token) |
 //! | `GET {provider}/{key}?format=logo` | its logo image (a default one when it has none) |
 //! | `PUT {provider}/{key}` (body: the XML) | replace it |
 //! | `PUT {provider}/{key}` (JSON: the editor's form) | edit it: the form is applied to the stored template, the rest kept |
-//! | `DELETE {provider}/{key}` | delete it |
+//! | `DELETE {provider}/{key}[?disconnect=true]` | delete it (in use: as above) |
 //!
 //! Errors are JSON: `{"error": {"code", "message", "findings": [...]}}`, findings with the
 //! validator's codes and locations.
@@ -26,7 +26,6 @@ use app::template::form::TemplateForm;
 use app::template::model::Provider;
 use app::template::validate::Finding;
 use app::template::xml::MAX_TEMPLATE_BYTES;
-use app::template::TemplateSummary;
 use app::viewer::Viewer;
 use axum::body::Bytes;
 use axum::extract::{
@@ -43,7 +42,9 @@ use serde_json::json;
 use crate::state::AppState;
 use crate::storage::templates::{StoredTemplate, TemplateStoreError};
 use crate::templates::intake::Refusal;
-use crate::templates::service::{summary_of, text_for_the_browser, TemplateEditError, Uploaded};
+use crate::templates::service::{
+    summary_of, text_for_the_browser, InUse, TemplateEditError, Uploaded,
+};
 use crate::web::middleware::viewer::ApiClient;
 
 /// The logo of templates uploaded without `<LogoImage>`: a 150×150 plug.
@@ -114,6 +115,17 @@ impl From<TemplateEditError> for ApiError {
                 "storage",
                 "the stored template could not be read",
             ),
+            TemplateEditError::InUse(_) => {
+                ApiError::new(StatusCode::CONFLICT, "template.in_use", error.to_string())
+            }
+            TemplateEditError::Integrations(error) => {
+                tracing::error!(%error, "integration storage failed");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "storage",
+                    "the server could not complete this request",
+                )
+            }
         }
     }
 }
@@ -239,9 +251,20 @@ pub struct Selection {
     format: Option<String>,
     /// Comma-separated template keys.
     keys: Option<String>,
+    /// Deleting: a template an integration uses may be deleted, disconnecting it first.
+    #[serde(default)]
+    disconnect: bool,
 }
 
 impl Selection {
+    fn in_use(&self) -> InUse {
+        if self.disconnect {
+            InUse::Disconnect
+        } else {
+            InUse::Refuse
+        }
+    }
+
     fn keys(&self) -> Vec<String> {
         self.keys
             .as_deref()
@@ -260,14 +283,14 @@ async fn list_or_zip(
     reader: Reader,
     Query(selection): Query<Selection>,
 ) -> Result<Response, ApiError> {
-    let templates = state.templates_service().list(provider).await?;
     match selection.format.as_deref() {
         None | Some("json") => {
-            let count = templates.len();
-            let items: Vec<TemplateSummary> = templates.iter().map(summary_of).collect();
+            let items = state.templates_service().summaries(provider).await?;
+            let count = items.len();
             Ok(Json(json!({"provider": provider, "count": count, "limit": crate::storage::templates::MAX_TEMPLATES_PER_PROVIDER, "templates": items})).into_response())
         }
         Some("zip") => {
+            let templates = state.templates_service().list(provider).await?;
             let wanted = selection.keys();
             if wanted.is_empty() {
                 return Err(ApiError::new(
@@ -510,9 +533,13 @@ async fn delete_one(
     State(state): State<AppState>,
     AdminFor(provider): AdminFor,
     Path((_, key)): Path<(String, String)>,
+    Query(selection): Query<Selection>,
 ) -> Result<Response, ApiError> {
     let keys = vec![key];
-    state.templates_service().delete(provider, &keys).await?;
+    state
+        .templates_service()
+        .delete(provider, &keys, selection.in_use())
+        .await?;
     Ok(Json(json!({"deleted": keys})).into_response())
 }
 
@@ -529,7 +556,10 @@ async fn delete_many(
             "name the templates to delete: ?keys=a,b",
         ));
     }
-    state.templates_service().delete(provider, &keys).await?;
+    state
+        .templates_service()
+        .delete(provider, &keys, selection.in_use())
+        .await?;
     Ok(Json(json!({"deleted": keys})).into_response())
 }
 

@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod api_tokens;
+pub mod integrations;
 pub mod templates;
 
 use std::sync::Arc;
@@ -35,6 +36,9 @@ pub fn backend(state: &AppState) -> Backend {
         }),
         templates: Arc::new(templates::TemplatesAdmin {
             service: state.templates_service(),
+        }),
+        integrations: Arc::new(integrations::IntegrationsAdmin {
+            service: state.integrations_service(),
         }),
     }
 }

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 
 use super::storage_failure;
 use crate::storage::templates::TemplateStoreError;
-use crate::templates::service::{summary_of, TemplateEditError, TemplatesService};
+use crate::templates::service::{summary_of, InUse, TemplateEditError, TemplatesService};
 
 pub struct TemplatesAdmin {
     pub service: TemplatesService,
@@ -26,6 +26,8 @@ fn portal_error(error: TemplateEditError) -> PortalError {
             PortalError::invalid("template", message)
         }
         TemplateEditError::Store(error) => store_error(error),
+        TemplateEditError::InUse(_) => PortalError::Conflict(error.to_string()),
+        TemplateEditError::Integrations(error) => storage_failure("integration", error),
         TemplateEditError::Unreadable(key) => {
             tracing::error!(%key, "stored template unreadable");
             PortalError::Internal("storage".into())
@@ -51,8 +53,7 @@ impl TemplateAdmin for TemplatesAdmin {
         &self,
         provider: Provider,
     ) -> Result<Vec<TemplateSummary>, PortalError> {
-        let templates = self.service.list(provider).await.map_err(portal_error)?;
-        Ok(templates.iter().map(summary_of).collect())
+        self.service.summaries(provider).await.map_err(portal_error)
     }
 
     async fn template_form(
@@ -94,10 +95,16 @@ impl TemplateAdmin for TemplatesAdmin {
         actor: &CurrentUser,
         provider: Provider,
         keys: &[String],
+        disconnect: bool,
     ) -> Result<u64, PortalError> {
+        let in_use = if disconnect {
+            InUse::Disconnect
+        } else {
+            InUse::Refuse
+        };
         let deleted = self
             .service
-            .delete(provider, keys)
+            .delete(provider, keys, in_use)
             .await
             .map_err(portal_error)?;
         tracing::info!(actor = %actor.email, deleted, "templates deleted from the list");

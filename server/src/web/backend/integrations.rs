@@ -1,0 +1,97 @@
+//! The Integrations pages' calls, over [`IntegrationsService`].
+
+use app::accounts::CurrentUser;
+use app::backend::IntegrationAdmin;
+use app::error::PortalError;
+use app::integrations::{IntegrationCard, IntegrationSettings, SaveOutcome, SettingsInput};
+use app::template::model::Provider;
+use async_trait::async_trait;
+
+use super::storage_failure;
+use crate::integrations::service::{IntegrationError, IntegrationsService};
+
+pub struct IntegrationsAdmin {
+    pub service: IntegrationsService,
+}
+
+fn portal_error(error: IntegrationError) -> PortalError {
+    match error {
+        IntegrationError::NotFound { key } => PortalError::NotFound(format!("The template {key}")),
+        IntegrationError::Invalid { field, message } => PortalError::invalid(&field, message),
+        IntegrationError::CredentialsRejected(_) => PortalError::invalid(
+            "Authentication",
+            format!(
+                "is not accepted. {error}",
+                error = error.to_string()
+            ),
+        ),
+        IntegrationError::TestFailed(_) | IntegrationError::Template(_) => {
+            PortalError::Upstream(error.to_string())
+        }
+        IntegrationError::InUse { .. } => PortalError::Conflict(error.to_string()),
+        IntegrationError::Storage(_)
+        | IntegrationError::TemplateStore(_)
+        | IntegrationError::Secret(_) => storage_failure("integration", error),
+    }
+}
+
+#[async_trait]
+impl IntegrationAdmin for IntegrationsAdmin {
+    async fn list_integrations(
+        &self,
+        provider: Provider,
+    ) -> Result<Vec<IntegrationCard>, PortalError> {
+        self.service.list(provider).await.map_err(portal_error)
+    }
+
+    async fn integration_settings(
+        &self,
+        provider: Provider,
+        key: &str,
+    ) -> Result<IntegrationSettings, PortalError> {
+        self.service
+            .settings(provider, key)
+            .await
+            .map_err(portal_error)
+    }
+
+    async fn save_integration(
+        &self,
+        actor: &CurrentUser,
+        provider: Provider,
+        key: &str,
+        input: SettingsInput,
+    ) -> Result<SaveOutcome, PortalError> {
+        self.service
+            .save(&actor.email, provider, key, &input)
+            .await
+            .map_err(|error| {
+                tracing::info!(actor = %actor.email, provider = provider.as_str(), %key, %error, "integration not saved");
+                portal_error(error)
+            })
+    }
+
+    async fn disconnect_integration(
+        &self,
+        actor: &CurrentUser,
+        provider: Provider,
+        key: &str,
+    ) -> Result<(), PortalError> {
+        self.service
+            .disconnect(&actor.email, provider, key)
+            .await
+            .map_err(portal_error)
+    }
+
+    async fn apply_template(
+        &self,
+        actor: &CurrentUser,
+        provider: Provider,
+        key: &str,
+    ) -> Result<i32, PortalError> {
+        self.service
+            .apply(&actor.email, provider, key)
+            .await
+            .map_err(portal_error)
+    }
+}
