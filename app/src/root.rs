@@ -5,7 +5,8 @@ use leptos_router::path;
 
 use crate::components::toast::{provide_toasts, ToastRegion};
 use crate::pages::{
-    AccountsPage, HomePage, LoginPage, NotFoundPage, SetupPage, TemplateEditorPage, TemplatesPage,
+    AccountsPage, HomePage, IntegrationSettingsPage, IntegrationsPage, LoginPage, NotFoundPage,
+    SetupPage, TemplateEditorPage, TemplatesPage,
 };
 use crate::viewer::{Viewer, VIEWER_META_NAME};
 
@@ -48,6 +49,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/templates/:provider") view=TemplatesPage />
                 <Route path=path!("/templates/:provider/new") view=TemplateEditorPage />
                 <Route path=path!("/templates/:provider/:key/edit") view=TemplateEditorPage />
+                <Route path=path!("/integrations/:provider") view=IntegrationsPage />
+                <Route path=path!("/integrations/:provider/:key") view=IntegrationSettingsPage />
             </Routes>
         </Router>
         <ToastRegion />

@@ -29,6 +29,16 @@ const NAV_LINKS: &[NavLink] = &[
         admin_only: true,
     },
     NavLink {
+        href: "/integrations/crm",
+        label: "CRM integrations",
+        admin_only: false,
+    },
+    NavLink {
+        href: "/integrations/helpdesk",
+        label: "Helpdesk integrations",
+        admin_only: false,
+    },
+    NavLink {
         href: "/accounts",
         label: "Accounts",
         admin_only: true,

@@ -2,13 +2,15 @@
 
 mod accounts;
 mod home;
+mod integrations;
 mod login;
 mod not_found;
 mod setup;
-mod templates;
+pub(crate) mod templates;
 
 pub use accounts::AccountsPage;
 pub use home::HomePage;
+pub use integrations::{IntegrationSettingsPage, IntegrationsPage};
 pub use login::LoginPage;
 pub use not_found::NotFoundPage;
 pub use setup::SetupPage;

@@ -20,7 +20,7 @@ use crate::template::model::Provider;
 use crate::template::{TemplateSummary, UploadOutcome, MAX_TEMPLATES_PER_PROVIDER};
 use crate::viewer::Viewer;
 
-fn provider_label(provider: Provider) -> &'static str {
+pub(crate) fn provider_label(provider: Provider) -> &'static str {
     match provider {
         Provider::Crm => "CRM",
         Provider::Helpdesk => "Helpdesk",
@@ -28,7 +28,7 @@ fn provider_label(provider: Provider) -> &'static str {
 }
 
 /// `2026-11-21 20:45 UTC` from Unix seconds.
-fn format_time(seconds: i64) -> String {
+pub(crate) fn format_time(seconds: i64) -> String {
     match time::OffsetDateTime::from_unix_timestamp(seconds) {
         Ok(t) => format!(
             "{:04}-{:02}-{:02} {:02}:{:02} UTC",

@@ -1,5 +1,5 @@
 //! REST API for templates, under `/api/v1/templates/{provider}` (`crm` or `helpdesk`).
-//! Admins only. Unsafe methods also need the `x-csrf-token` header (see auth/csrf.rs).
+//! Admins only, except a template's logo. Unsafe methods also need the `x-csrf-token` header (see auth/csrf.rs).
 //!
 //! | method and path | does |
 //! |---|---|
@@ -11,6 +11,7 @@
 //! | `GET {provider}/{key}` | one template (JSON, with its XML) |
 //! | `GET {provider}/{key}?format=xml` | download it as `<name>.xml`, byte for byte as stored (password defaults masked unless the caller is an API token) |
 //! | `GET {provider}/{key}?format=logo` | its logo image (a default one when it has none) |
+//! | `GET {provider}/{key}/logo` | the same for any signed-in user (the Integrations pages show it) |
 //! | `PUT {provider}/{key}` (body: the XML) | replace it |
 //! | `PUT {provider}/{key}` (JSON: the editor's form) | edit it: the form is applied to the stored template, the rest kept |
 //! | `DELETE {provider}/{key}[?disconnect=true]` | delete it (in use: as above) |
@@ -63,6 +64,7 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/templates/{provider}/{key}",
             get(get_one).put(replace_or_edit).delete(delete_one),
         )
+        .route("/api/v1/templates/{provider}/{key}/logo", get(get_logo))
         .layer(DefaultBodyLimit::max(MAX_UPLOAD_BODY_BYTES))
 }
 
@@ -192,58 +194,86 @@ impl<S: Send + Sync> FromRequestParts<S> for AdminFor {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let user = parts
-            .extensions
-            .get::<Viewer>()
-            .and_then(|viewer| viewer.user.as_ref());
-        match user {
-            None => {
-                return Err(ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "auth.required",
-                    "sign in as an administrator",
-                ))
-            }
-            Some(user) if !user.is_admin() => {
-                return Err(ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "auth.forbidden",
-                    "only administrators manage templates",
-                ))
-            }
-            Some(_) => {}
-        }
-        if let Some(client) = parts.extensions.get::<ApiClient>() {
-            if client.scope != TokenScope::Admin {
-                return Err(ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "auth.scope",
-                    "this API token's scope does not include managing templates",
-                ));
-            }
-        }
-        let params = RawPathParams::from_request_parts(parts, state)
+        provider_for(parts, state, Access::Admin).await.map(AdminFor)
+    }
+}
+
+/// Any signed-in user's request about one provider's templates (their logos, which the
+/// Integrations pages show).
+struct SignedInFor(Provider);
+
+impl<S: Send + Sync> FromRequestParts<S> for SignedInFor {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        provider_for(parts, state, Access::SignedIn)
             .await
-            .map_err(|_| {
-                ApiError::new(
-                    StatusCode::NOT_FOUND,
-                    "provider.unknown",
-                    "no provider in the path",
-                )
-            })?;
-        let text = params
-            .iter()
-            .find(|(name, _)| *name == "provider")
-            .map(|(_, value)| value)
-            .unwrap_or_default();
-        Provider::parse(text).map(AdminFor).ok_or_else(|| {
+            .map(SignedInFor)
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Access {
+    Admin,
+    SignedIn,
+}
+
+async fn provider_for<S: Send + Sync>(
+    parts: &mut Parts,
+    state: &S,
+    access: Access,
+) -> Result<Provider, ApiError> {
+    let user = parts
+        .extensions
+        .get::<Viewer>()
+        .and_then(|viewer| viewer.user.as_ref());
+    match user {
+        None => {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "auth.required",
+                "sign in first",
+            ))
+        }
+        Some(user) if access == Access::Admin && !user.is_admin() => {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "auth.forbidden",
+                "only administrators manage templates",
+            ))
+        }
+        Some(_) => {}
+    }
+    if let Some(client) = parts.extensions.get::<ApiClient>() {
+        if client.scope != TokenScope::Admin {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "auth.scope",
+                "this API token's scope does not include managing templates",
+            ));
+        }
+    }
+    let params = RawPathParams::from_request_parts(parts, state)
+        .await
+        .map_err(|_| {
             ApiError::new(
                 StatusCode::NOT_FOUND,
                 "provider.unknown",
-                format!("unknown provider \"{text}\"; use crm or helpdesk"),
+                "no provider in the path",
             )
-        })
-    }
+        })?;
+    let text = params
+        .iter()
+        .find(|(name, _)| *name == "provider")
+        .map(|(_, value)| value)
+        .unwrap_or_default();
+    Provider::parse(text).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "provider.unknown",
+            format!("unknown provider \"{text}\"; use crm or helpdesk"),
+        )
+    })
 }
 
 #[derive(Deserialize, Default)]
@@ -430,21 +460,32 @@ async fn get_one(
                 &name,
             ))
         }
-        Some("logo") => {
-            // A template without a logo of its own shows the default (TEMPLATE-FORMAT.md).
-            let (media_type, bytes) = match stored.record.logo {
-                Some(logo) if logo.media_type == "image/jpeg" => ("image/jpeg", logo.bytes),
-                Some(logo) => ("image/png", logo.bytes),
-                None => ("image/png", DEFAULT_LOGO_PNG.to_vec()),
-            };
-            Ok(([(header::CONTENT_TYPE, media_type)], bytes).into_response())
-        }
+        Some("logo") => Ok(logo_response(stored)),
         Some(other) => Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "format.unknown",
             format!("unknown format \"{other}\"; use json, xml or logo"),
         )),
     }
+}
+
+/// A template without a logo of its own shows the default (TEMPLATE-FORMAT.md).
+fn logo_response(stored: StoredTemplate) -> Response {
+    let (media_type, bytes) = match stored.record.logo {
+        Some(logo) if logo.media_type == "image/jpeg" => ("image/jpeg", logo.bytes),
+        Some(logo) => ("image/png", logo.bytes),
+        None => ("image/png", DEFAULT_LOGO_PNG.to_vec()),
+    };
+    ([(header::CONTENT_TYPE, media_type)], bytes).into_response()
+}
+
+async fn get_logo(
+    State(state): State<AppState>,
+    SignedInFor(provider): SignedInFor,
+    Path((_, key)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let stored = state.templates_service().get(provider, &key).await?;
+    Ok(logo_response(stored))
 }
 
 fn is_json(headers: &HeaderMap) -> bool {

@@ -1,0 +1,97 @@
+//! Integrations › CRM and › Helpdesk: a grid of the provider's templates with their status,
+//! and each one's settings page (PORTAL.md "Integrations"). Any signed-in user may connect.
+
+mod settings;
+
+pub use settings::IntegrationSettingsPage;
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use super::templates::provider_label;
+use crate::api::list_integrations;
+use crate::components::frame::Frame;
+use crate::integrations::{IntegrationCard, Status};
+use crate::template::model::Provider;
+
+/// The CSS class of a status badge.
+pub(crate) fn status_class(status: Status) -> String {
+    format!("status status-{}", status.as_str())
+}
+
+#[component]
+pub fn IntegrationsPage() -> impl IntoView {
+    let params = use_params_map();
+    let provider = move || params.with(|p| p.get("provider").and_then(|p| Provider::parse(&p)));
+    view! {
+        <Frame>
+            {move || match provider() {
+                Some(provider) => view! { <IntegrationGrid provider /> }.into_any(),
+                None => view! {
+                    <Title text="Integrations" />
+                    <h1>"Integrations"</h1>
+                    <p class="notice" role="alert">"There are CRM and Helpdesk integrations only."</p>
+                }
+                .into_any(),
+            }}
+        </Frame>
+    }
+}
+
+#[component]
+fn IntegrationGrid(provider: Provider) -> impl IntoView {
+    let label = provider_label(provider);
+    let cards = Resource::new(
+        move || provider,
+        move |provider| list_integrations(provider.as_str().to_string()),
+    );
+    view! {
+        <Title text=format!("{label} integrations") />
+        <h1>"Integrations › " {label}</h1>
+        <Transition fallback=|| view! { <p>"Loading integrations…"</p> }>
+            {move || Suspend::new(async move {
+                match cards.await {
+                    Err(error) => view! { <p class="notice" role="alert">{error.to_string()}</p> }.into_any(),
+                    Ok(list) if list.is_empty() => view! {
+                        <div class="card empty-state">
+                            <h2>{format!("No {label} templates to connect yet")}</h2>
+                            <p>
+                                "An administrator adds or uploads a template under "
+                                <a href=format!("/templates/{}", provider.as_str())>{format!("Templates › {label}")}</a>
+                                "; it then appears here to connect."
+                            </p>
+                        </div>
+                    }
+                    .into_any(),
+                    Ok(list) => view! {
+                        <ul class="integration-grid">
+                            {list.into_iter().map(|card| view! { <IntegrationTile card /> }).collect_view()}
+                        </ul>
+                    }
+                    .into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn IntegrationTile(card: IntegrationCard) -> impl IntoView {
+    let href = format!("/integrations/{}/{}", card.provider.as_str(), card.key);
+    let logo = format!(
+        "/api/v1/templates/{}/{}/logo",
+        card.provider.as_str(),
+        card.key
+    );
+    view! {
+        <li class="card integration-tile" data-key=card.key.clone()>
+            <a href=href class="integration-link">
+                <img class="logo" src=logo alt="" width="48" height="48" />
+                <span class="integration-name">{card.name.clone()}</span>
+            </a>
+            <span class=status_class(card.status)>{card.status.label()}</span>
+            {card.last_error.map(|error| view! { <p class="field-message field-error">{error}</p> })}
+        </li>
+    }
+}

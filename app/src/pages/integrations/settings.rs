@@ -1,0 +1,365 @@
+//! One integration's settings page: its status, the Authentication fields (and for OAuth
+//! 2.0 the Network and Authorization sections), Save (which connects) and Disconnect.
+//! A stored secret is never sent here: its field says "Set" and offers Replace.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use super::status_class;
+use crate::api::{load_integration_settings, DisconnectIntegration, SaveIntegration};
+use crate::components::confirm::{ConfirmDialog, ConfirmRequest};
+use crate::components::frame::Frame;
+use crate::components::toast::use_toasts;
+use crate::integrations::{
+    FieldKind, IntegrationSettings, NetworkInfo, SettingField, SettingsInput, Status,
+};
+use crate::pages::templates::{format_time, provider_label};
+use crate::template::model::Provider;
+use crate::viewer::Viewer;
+
+#[component]
+pub fn IntegrationSettingsPage() -> impl IntoView {
+    let params = use_params_map();
+    let target = move || {
+        params.with(|p| {
+            let provider = p.get("provider").and_then(|p| Provider::parse(&p))?;
+            Some((provider, p.get("key")?))
+        })
+    };
+    view! {
+        <Frame>
+            {move || match target() {
+                Some((provider, key)) => view! { <SettingsView provider key /> }.into_any(),
+                None => view! {
+                    <Title text="Integration" />
+                    <h1>"Integration"</h1>
+                    <p class="notice" role="alert">"There are CRM and Helpdesk integrations only."</p>
+                }
+                .into_any(),
+            }}
+        </Frame>
+    }
+}
+
+/// What the form holds while it is edited: a value per field, and which stored secrets
+/// the user chose to replace.
+#[derive(Clone, Copy)]
+struct Editing {
+    values: RwSignal<BTreeMap<String, String>>,
+    replacing: RwSignal<BTreeSet<String>>,
+}
+
+#[component]
+fn SettingsView(provider: Provider, key: String) -> impl IntoView {
+    let viewer = expect_context::<Viewer>();
+    let toasts = use_toasts();
+    let csrf_token = StoredValue::new(viewer.csrf_token.clone());
+    let save = ServerAction::<SaveIntegration>::new();
+    let disconnect = ServerAction::<DisconnectIntegration>::new();
+    let key_for_load = key.clone();
+    let settings = Resource::new(
+        move || (save.version().get(), disconnect.version().get()),
+        move |_| load_integration_settings(provider.as_str().to_string(), key_for_load.clone()),
+    );
+    let editing = Editing {
+        values: RwSignal::new(BTreeMap::new()),
+        replacing: RwSignal::new(BTreeSet::new()),
+    };
+    let outcome = RwSignal::new(None::<Result<String, String>>);
+    Effect::new(move |_| match save.value().get() {
+        Some(Ok(saved)) => {
+            editing.replacing.set(BTreeSet::new());
+            toasts.success(saved.message.clone());
+            outcome.set(Some(Ok(saved.message)));
+        }
+        Some(Err(error)) => outcome.set(Some(Err(error.to_string()))),
+        None => {}
+    });
+    Effect::new(move |_| match disconnect.value().get() {
+        Some(Ok(())) => {
+            outcome.set(None);
+            toasts.success("Disconnected. Stored secrets and tokens were removed.".to_string());
+        }
+        Some(Err(error)) => toasts.error(error.to_string()),
+        None => {}
+    });
+    let confirm = RwSignal::new(None::<ConfirmRequest>);
+    let key_for_save = StoredValue::new(key.clone());
+    let on_save = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        let replacing = editing.replacing.get_untracked();
+        let values = editing
+            .values
+            .get_untracked()
+            .into_iter()
+            .filter(|(name, value)| {
+                // A secret is only sent when typed anew.
+                !value.is_empty() || !replacing.contains(name)
+            })
+            .collect();
+        outcome.set(None);
+        save.dispatch(SaveIntegration {
+            csrf_token: csrf_token.get_value(),
+            provider: provider.as_str().to_string(),
+            key: key_for_save.get_value(),
+            input: SettingsInput { values },
+        });
+    };
+    let on_confirm = move |_| {
+        disconnect.dispatch(DisconnectIntegration {
+            csrf_token: csrf_token.get_value(),
+            provider: provider.as_str().to_string(),
+            key: key_for_save.get_value(),
+        });
+    };
+    let label = provider_label(provider);
+    let back = format!("/integrations/{}", provider.as_str());
+
+    view! {
+        <Title text=format!("{label} integration") />
+        <p class="breadcrumb"><a href=back>{format!("Integrations › {label}")}</a></p>
+        <Transition fallback=|| view! { <p>"Loading the integration…"</p> }>
+            {move || Suspend::new(async move {
+                let settings = match settings.await {
+                    Ok(settings) => settings,
+                    Err(error) => {
+                        return view! { <p class="notice" role="alert">{error.to_string()}</p> }.into_any()
+                    }
+                };
+                editing.values.set(
+                    settings
+                        .fields
+                        .iter()
+                        .chain(&settings.authorization)
+                        .map(|f| (f.name.clone(), initial_value(f)))
+                        .collect(),
+                );
+                let connected = settings.status != Status::NotConnected
+                    || settings.fields.iter().chain(&settings.authorization).any(|f| f.is_set);
+                let name = settings.name.clone();
+                let ask_disconnect = move |_| {
+                    confirm.set(Some(ConfirmRequest {
+                        title: "Disconnect?".into(),
+                        message: format!(
+                            "{name} stops reaching the CRM. Stored passwords, secrets and tokens are removed; other values stay."
+                        ),
+                        confirm_label: "Disconnect".into(),
+                    }))
+                };
+                view! {
+                    <Header settings=settings.clone() />
+                    <form class="card settings-form" on:submit=on_save novalidate>
+                        <section aria-labelledby="auth-title">
+                            <h2 id="auth-title">"Authentication"</h2>
+                            {settings.fields.is_empty().then(|| view! {
+                                <p class="help">"This template needs no values to connect."</p>
+                            })}
+                            <Fields fields=settings.fields.clone() editing />
+                        </section>
+                        {settings.network.clone().map(|network| view! { <Network network /> })}
+                        {(!settings.authorization.is_empty()).then(|| view! {
+                            <section aria-labelledby="authorization-title">
+                                <h2 id="authorization-title">"Authorization"</h2>
+                                <p class="help">"From the app you registered with the CRM (its Client ID and Client Secret)."</p>
+                                <Fields fields=settings.authorization.clone() editing />
+                            </section>
+                        })}
+                        {move || outcome.get().map(|result| match result {
+                            Ok(message) => view! { <p class="notice notice-ok" role="status">{message}</p> }.into_any(),
+                            Err(message) => view! { <p class="notice notice-error" role="alert">{message}</p> }.into_any(),
+                        })}
+                        <div class="form-actions">
+                            <button class="button button-primary" type="submit" disabled=move || save.pending().get()>
+                                {move || if save.pending().get() { "Testing the connection…" } else { "Save" }}
+                            </button>
+                            {connected.then(|| view! {
+                                <button class="button button-danger" type="button" on:click=ask_disconnect>
+                                    "Disconnect"
+                                </button>
+                            })}
+                        </div>
+                    </form>
+                }
+                .into_any()
+            })}
+        </Transition>
+        <ConfirmDialog request=confirm on_confirm />
+    }
+}
+
+/// A field's value when the page loads: the stored one, or a list's first option.
+fn initial_value(field: &SettingField) -> String {
+    if field.kind == FieldKind::List && field.value.is_empty() {
+        return field.options.first().cloned().unwrap_or_default();
+    }
+    field.value.clone()
+}
+
+#[component]
+fn Header(settings: IntegrationSettings) -> impl IntoView {
+    let stale = settings
+        .running_revision
+        .filter(|running| *running < settings.template_revision);
+    view! {
+        <div class="page-head">
+            <h1>{settings.name.clone()}</h1>
+            <span class=status_class(settings.status) data-status=settings.status.as_str()>
+                {settings.status.label()}
+            </span>
+        </div>
+        <dl class="facts">
+            <dt>"Authentication"</dt>
+            <dd>{auth_label(&settings.auth_type)}</dd>
+            {settings.connected_at.map(|at| view! { <dt>"Connected"</dt><dd>{format_time(at)}</dd> })}
+            {(settings.global_variables > 0).then(|| view! {
+                <dt>"Global variables"</dt><dd>{settings.global_variables}</dd>
+            })}
+            {stale.map(|running| view! {
+                <dt>"Template"</dt>
+                <dd>{format!("runs revision {running}; revision {} waits for an administrator to apply it", settings.template_revision)}</dd>
+            })}
+        </dl>
+        {settings.last_error.clone().map(|error| view! {
+            <p class="notice notice-error" role="alert">
+                "Last error"
+                {settings.last_error_at.map(|at| format!(" ({})", format_time(at)))}
+                ": " {error}
+            </p>
+        })}
+    }
+}
+
+fn auth_label(auth_type: &str) -> &'static str {
+    match auth_type {
+        "basic" => "Basic",
+        "oauth2" => "OAuth 2.0",
+        "bearer" => "Bearer token",
+        _ => "None",
+    }
+}
+
+#[component]
+fn Fields(fields: Vec<SettingField>, editing: Editing) -> impl IntoView {
+    fields
+        .into_iter()
+        .map(|field| view! { <Field field editing /> })
+        .collect_view()
+}
+
+#[component]
+fn Field(field: SettingField, editing: Editing) -> impl IntoView {
+    let id = format!("setting-{}", field.name);
+    let name = field.name.clone();
+    let name_for_input = name.clone();
+    let value = move || {
+        editing
+            .values
+            .with(|v| v.get(&name).cloned().unwrap_or_default())
+    };
+    let on_input = move |e: leptos::ev::Event| {
+        let typed = event_target_value(&e);
+        editing
+            .values
+            .update(|v| {
+                v.insert(name_for_input.clone(), typed);
+            });
+    };
+    let control = match field.kind {
+        FieldKind::List => view! {
+            <select id=id.clone() class="input" prop:value=value on:change=on_input>
+                {field.options.iter().map(|o| view! { <option value=o.clone()>{o.clone()}</option> }).collect_view()}
+            </select>
+        }
+        .into_any(),
+        _ if field.secret => {
+            let replace_name = field.name.clone();
+            let shown_name = field.name.clone();
+            let replacing = move || {
+                !field.is_set || editing.replacing.with(|r| r.contains(&shown_name))
+            };
+            let id_for_input = id.clone();
+            view! {
+                <Show
+                    when=replacing
+                    fallback=move || {
+                        let replace_name = replace_name.clone();
+                        view! {
+                            <span class="secret-set">"Set"</span>
+                            <button
+                                class="button button-small"
+                                type="button"
+                                on:click=move |_| editing.replacing.update(|r| {
+                                    r.insert(replace_name.clone());
+                                })
+                            >
+                                "Replace"
+                            </button>
+                        }
+                    }
+                >
+                    <input
+                        id=id_for_input.clone()
+                        class="input"
+                        type="password"
+                        autocomplete="new-password"
+                        prop:value=value.clone()
+                        on:input=on_input.clone()
+                    />
+                </Show>
+            }
+            .into_any()
+        }
+        _ => view! {
+            <input id=id.clone() class="input" type="text" autocomplete="off" prop:value=value on:input=on_input />
+        }
+        .into_any(),
+    };
+    view! {
+        <div class="field">
+            <label for=id>{field.title.clone()}</label>
+            {control}
+            <p class="help"><code>{format!("{{{{.{}}}}}", field.name)}</code></p>
+        </div>
+    }
+}
+
+#[component]
+fn Network(network: NetworkInfo) -> impl IntoView {
+    view! {
+        <section aria-labelledby="network-title">
+            <h2 id="network-title">"Network"</h2>
+            <p class="help">"Register the Authorized Redirect URI as the callback URL of the app you create in the CRM."</p>
+            <CopyField id="network-homepage" label="Homepage URL" value=network.homepage_url />
+            <CopyField id="network-redirect" label="Authorized Redirect URI" value=network.redirect_uri />
+        </section>
+    }
+}
+
+#[component]
+fn CopyField(id: &'static str, label: &'static str, value: String) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    let to_copy = value.clone();
+    let copy = move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(window) = web_sys::window() {
+            let _ = window.navigator().clipboard().write_text(&to_copy);
+            copied.set(true);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = &to_copy;
+    };
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <div class="copy-row">
+                <input id=id class="input mono" type="text" readonly prop:value=value />
+                <button class="button button-small" type="button" on:click=copy aria-label=format!("Copy the {label}")>
+                    {move || if copied.get() { "Copied" } else { "Copy" }}
+                </button>
+            </div>
+        </div>
+    }
+}
