@@ -174,9 +174,7 @@ pub fn require_admin(csrf_token: &str) -> Result<CurrentUser, PortalError> {
 
 /// Any signed-in user, for read-only calls.
 pub fn require_signed_in_viewer() -> Result<CurrentUser, PortalError> {
-    Viewer::from_request()
-        .user
-        .ok_or(PortalError::NotSignedIn)
+    Viewer::from_request().user.ok_or(PortalError::NotSignedIn)
 }
 
 /// Any signed-in user, for state-changing calls (the CSRF token checked again here).

@@ -34,76 +34,6 @@ fn crm_template(key: &str) -> String {
         )
 }
 
-struct Admin {
-    browser: Browser,
-    csrf: String,
-}
-
-async fn admin(server: &TestServer) -> Admin {
-    let browser = server.browser();
-    let csrf = browser.login_ok(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    Admin { browser, csrf }
-}
-
-impl Admin {
-    async fn upload(
-        &self,
-        provider: &str,
-        files: &[(&str, String)],
-        replace: &[&str],
-    ) -> (StatusCode, Value) {
-        let mut form = Form::new();
-        for (name, text) in files {
-            form = form.part("file", Part::text(text.clone()).file_name(name.to_string()));
-        }
-        for key in replace {
-            form = form.text("replace", key.to_string());
-        }
-        let response = self
-            .browser
-            .client
-            .post(self.browser.url(&format!("/api/v1/templates/{provider}")))
-            .header("x-csrf-token", &self.csrf)
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        (status, response.json().await.unwrap())
-    }
-
-    async fn list(&self, provider: &str) -> Value {
-        self.browser
-            .get(&format!("/api/v1/templates/{provider}"))
-            .await
-            .json()
-            .await
-            .unwrap()
-    }
-
-    async fn keys(&self, provider: &str) -> Vec<String> {
-        self.list(provider).await["templates"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|t| t["key"].as_str().unwrap().to_string())
-            .collect()
-    }
-
-    async fn delete(&self, path: &str) -> (StatusCode, Value) {
-        let response = self
-            .browser
-            .client
-            .delete(self.browser.url(path))
-            .header("x-csrf-token", &self.csrf)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        (status, response.json().await.unwrap())
-    }
-}
-
 async fn upload_keeps_the_valid_file_and_reports_the_malformed_one(db: Db) {
     let server = TestServer::start(db).await;
     let admin = admin(&server).await;
@@ -634,7 +564,7 @@ async fn the_pages_server_functions_list_load_save_and_delete(db: Db) {
 
     let deleted: Value = call(
         "delete_templates",
-        serde_json::json!({"csrf_token": admin.csrf, "provider": "crm", "keys": ["from_editor"]}),
+        serde_json::json!({"csrf_token": admin.csrf, "provider": "crm", "keys": ["from_editor"], "disconnect": false}),
     )
     .await
     .unwrap()

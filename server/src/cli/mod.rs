@@ -3,6 +3,7 @@
 //! the arguments and reports.
 
 pub mod eval;
+pub mod secrets;
 pub mod template;
 
 use crate::config::Config;
@@ -31,6 +32,20 @@ enum Command {
         #[command(subcommand)]
         command: EvalCommand,
     },
+    /// Stored secrets (passwords, client secrets, tokens of integrations).
+    Secrets {
+        #[command(subcommand)]
+        command: SecretsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SecretsCommand {
+    /// Re-encrypt every stored secret under a new key (SECURITY.md "Key rotation"). With
+    /// the key file in the data directory a new key is made; with PATCHBAY_ENCRYPTION_KEY,
+    /// set the new key there and the old one in PATCHBAY_PREVIOUS_ENCRYPTION_KEYS first.
+    /// Safe to run again after an interruption.
+    Rotate,
 }
 
 #[derive(Subcommand)]
@@ -177,6 +192,20 @@ pub async fn main() -> std::process::ExitCode {
             Ok(config) => crate::run(config).await,
             Err(error) => Err(error.into()),
         },
+        Command::Secrets {
+            command: SecretsCommand::Rotate,
+        } => {
+            return match Config::from_env() {
+                Ok(config) => match secrets::rotate_secrets(&config).await {
+                    Ok(summary) => {
+                        println!("{summary}");
+                        std::process::ExitCode::SUCCESS
+                    }
+                    Err(error) => fail(error),
+                },
+                Err(error) => fail(error),
+            };
+        }
         Command::Template { .. } | Command::Eval { .. } => Ok(()),
     };
     match result {

@@ -21,8 +21,8 @@ use crate::engine::core::auth::{AuthSettings, CustomField, FieldEditor};
 use crate::engine::core::redact::{excerpt, redact};
 use crate::engine::core::render::Renderer;
 use crate::engine::core::request::{
-    set_header, GlobalHeaders, Method, OutboundBody, OutboundRequest, RequestContext,
-    RequestError, FORM_CONTENT_TYPE, JSON_CONTENT_TYPE,
+    set_header, GlobalHeaders, Method, OutboundBody, OutboundRequest, RequestContext, RequestError,
+    FORM_CONTENT_TYPE, JSON_CONTENT_TYPE,
 };
 use crate::engine::core::response::{describe_non_json, judge, read_outputs, Verdict};
 use crate::engine::core::url_guard::check_url;
@@ -212,7 +212,9 @@ impl IntegrationsService {
                     .unwrap_or_default()
             },
             is_set: f.is_secret()
-                && stored_secrets.iter().any(|s| s.name == secret_name(&f.name)),
+                && stored_secrets
+                    .iter()
+                    .any(|s| s.name == secret_name(&f.name)),
             secret: f.is_secret(),
         };
         let oauth = running.auth.method == AuthType::OAuth2;
@@ -289,7 +291,10 @@ impl IntegrationsService {
                 ));
             }
             if given.chars().any(|c| c.is_control()) {
-                return Err(invalid(&field.title, "may not contain control characters".into()));
+                return Err(invalid(
+                    &field.title,
+                    "may not contain control characters".into(),
+                ));
             }
             let value = if field.editor == FieldEditor::Text {
                 given.trim().to_owned()
@@ -394,22 +399,30 @@ impl IntegrationsService {
             method => {
                 let mut secrets: Vec<&str> = secret_values.iter().map(String::as_str).collect();
                 if method == AuthType::Bearer {
-                    tokens = self
-                        .request_token(&running, &variables, &secrets)
-                        .await?;
+                    tokens = self.request_token(&running, &variables, &secrets).await?;
                     if let Some(access) = &tokens.access {
                         variables.insert("AccessToken".into(), access.clone());
                     }
                 }
-                let token_texts: Vec<String> =
-                    [&tokens.access, &tokens.refresh].into_iter().flatten().cloned().collect();
+                let token_texts: Vec<String> = [&tokens.access, &tokens.refresh]
+                    .into_iter()
+                    .flatten()
+                    .cloned()
+                    .collect();
                 secrets.extend(token_texts.iter().map(String::as_str));
                 let lane = Lane {
                     integration_id: running.template.id,
                     max_concurrent: max_concurrent(&running.view),
                 };
                 let globals = self
-                    .test_connection(&running, &variables, &user_fields, tokens.access.as_deref(), &secrets, lane)
+                    .test_connection(
+                        &running,
+                        &variables,
+                        &user_fields,
+                        tokens.access.as_deref(),
+                        &secrets,
+                        lane,
+                    )
                     .await?;
                 (Status::Connected, globals, "Connected.".to_owned())
             }
@@ -428,7 +441,10 @@ impl IntegrationsService {
                 settings.insert(field.name.clone(), value);
             }
         }
-        for (name, token) in [(ACCESS_TOKEN, &tokens.access), (REFRESH_TOKEN, &tokens.refresh)] {
+        for (name, token) in [
+            (ACCESS_TOKEN, &tokens.access),
+            (REFRESH_TOKEN, &tokens.refresh),
+        ] {
             if let Some(token) = token {
                 secrets.push(self.seal(&owner, name, token)?);
             }
@@ -453,7 +469,9 @@ impl IntegrationsService {
     fn seal(&self, owner: &str, name: &str, value: &str) -> Result<StoredSecret, IntegrationError> {
         Ok(StoredSecret {
             name: name.to_owned(),
-            ciphertext: self.cipher.encrypt(value, SecretContext { owner, field: name })?,
+            ciphertext: self
+                .cipher
+                .encrypt(value, SecretContext { owner, field: name })?,
             key_id: self.cipher.current_key_id().to_owned(),
         })
     }
@@ -503,7 +521,10 @@ impl IntegrationsService {
         if !in_url("grant_type") {
             fields.push(("grant_type", "client_credentials".into()));
         }
-        for name in [crate::engine::core::auth::CLIENT_ID, crate::engine::core::auth::CLIENT_SECRET] {
+        for name in [
+            crate::engine::core::auth::CLIENT_ID,
+            crate::engine::core::auth::CLIENT_SECRET,
+        ] {
             if let Some(value) = variables.get(name).filter(|v| !v.is_empty()) {
                 if !in_url(name) {
                     fields.push((name, value.clone()));
@@ -530,8 +551,13 @@ impl IntegrationsService {
             }
         };
         let mut headers = Vec::new();
-        set_header(&mut headers, "TokenEndPoint", "Accept".into(), "application/json".into())
-            .map_err(|e| fail(e.to_string()))?;
+        set_header(
+            &mut headers,
+            "TokenEndPoint",
+            "Accept".into(),
+            "application/json".into(),
+        )
+        .map_err(|e| fail(e.to_string()))?;
         let request = OutboundRequest {
             name: "TokenEndPoint".into(),
             method: Method::Post,
@@ -654,8 +680,8 @@ impl IntegrationsService {
                     )))
                 }
             }
-            let results = read_outputs(request, &received, &variables)
-                .map_err(|e| fail(e.to_string()))?;
+            let results =
+                read_outputs(request, &received, &variables).map_err(|e| fail(e.to_string()))?;
             if scenario == "GetGlobalInfo" {
                 if let Some(first) = results.into_iter().next() {
                     for (name, value) in first {

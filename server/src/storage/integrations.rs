@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use app::integrations::Status;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
 };
 
 use super::entities::integration::{self, Entity as Integrations};
@@ -63,7 +63,9 @@ pub struct SecretToRotate {
 }
 
 fn corrupt(what: &str, id: i32, error: serde_json::Error) -> DbErr {
-    DbErr::Custom(format!("integration {id}: stored {what} are not JSON: {error}"))
+    DbErr::Custom(format!(
+        "integration {id}: stored {what} are not JSON: {error}"
+    ))
 }
 
 fn from_model(model: integration::Model) -> Result<StoredIntegration, DbErr> {
@@ -218,7 +220,10 @@ impl IntegrationRepository {
                 Expr::value(Status::NotConnected.as_str()),
             )
             .col_expr(integration::Column::TokenType, Expr::value(None::<String>))
-            .col_expr(integration::Column::TokenExpiresAt, Expr::value(None::<i64>))
+            .col_expr(
+                integration::Column::TokenExpiresAt,
+                Expr::value(None::<i64>),
+            )
             .col_expr(integration::Column::GlobalVariables, Expr::value("{}"))
             .col_expr(integration::Column::ConnectedAt, Expr::value(None::<i64>))
             .col_expr(integration::Column::UpdatedAt, Expr::value(unix_now()))
@@ -291,7 +296,10 @@ impl IntegrationRepository {
         key_id: &str,
     ) -> Result<bool, DbErr> {
         let result = Secrets::update_many()
-            .col_expr(integration_secret::Column::Ciphertext, Expr::value(replacement))
+            .col_expr(
+                integration_secret::Column::Ciphertext,
+                Expr::value(replacement),
+            )
             .col_expr(integration_secret::Column::KeyId, Expr::value(key_id))
             .filter(integration_secret::Column::IntegrationId.eq(integration_id))
             .filter(integration_secret::Column::Name.eq(name))

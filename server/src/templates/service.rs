@@ -4,6 +4,7 @@
 
 use std::collections::HashSet;
 
+use app::integrations::TemplateUse;
 use app::template::editor::{
     mask_password_defaults, mask_password_defaults_in_text, restore_password_defaults,
     PASSWORD_MASK,
@@ -11,7 +12,6 @@ use app::template::editor::{
 use app::template::form::TemplateForm;
 use app::template::model::Provider;
 use app::template::xml::{parse, XmlDocument};
-use app::integrations::TemplateUse;
 use app::template::TemplateSummary;
 
 use crate::storage::integrations::IntegrationRepository;

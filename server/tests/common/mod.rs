@@ -265,3 +265,77 @@ pub fn crm_fixture_text() -> String {
         .join("../app/tests/fixtures/templates/crm-basic-api-key.xml");
     std::fs::read_to_string(path).unwrap()
 }
+
+/// A signed-in administrator with the CSRF token of their session.
+pub struct Admin {
+    pub browser: Browser,
+    pub csrf: String,
+}
+
+pub async fn admin(server: &TestServer) -> Admin {
+    let browser = server.browser();
+    let csrf = browser.login_ok(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    Admin { browser, csrf }
+}
+
+impl Admin {
+    pub async fn upload(
+        &self,
+        provider: &str,
+        files: &[(&str, String)],
+        replace: &[&str],
+    ) -> (StatusCode, serde_json::Value) {
+        let mut form = reqwest::multipart::Form::new();
+        for (name, text) in files {
+            form = form.part(
+                "file",
+                reqwest::multipart::Part::text(text.clone()).file_name(name.to_string()),
+            );
+        }
+        for key in replace {
+            form = form.text("replace", key.to_string());
+        }
+        let response = self
+            .browser
+            .client
+            .post(self.browser.url(&format!("/api/v1/templates/{provider}")))
+            .header("x-csrf-token", &self.csrf)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap())
+    }
+
+    pub async fn list(&self, provider: &str) -> serde_json::Value {
+        self.browser
+            .get(&format!("/api/v1/templates/{provider}"))
+            .await
+            .json()
+            .await
+            .unwrap()
+    }
+
+    pub async fn keys(&self, provider: &str) -> Vec<String> {
+        self.list(provider).await["templates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["key"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    pub async fn delete(&self, path: &str) -> (StatusCode, serde_json::Value) {
+        let response = self
+            .browser
+            .client
+            .delete(self.browser.url(path))
+            .header("x-csrf-token", &self.csrf)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap())
+    }
+}

@@ -261,11 +261,9 @@ fn Field(field: SettingField, editing: Editing) -> impl IntoView {
     };
     let on_input = move |e: leptos::ev::Event| {
         let typed = event_target_value(&e);
-        editing
-            .values
-            .update(|v| {
-                v.insert(name_for_input.clone(), typed);
-            });
+        editing.values.update(|v| {
+            v.insert(name_for_input.clone(), typed);
+        });
     };
     let control = match field.kind {
         FieldKind::List => view! {

@@ -107,7 +107,13 @@ fn TemplateList(provider: Provider) -> impl IntoView {
     let apply = ServerAction::<ApplyTemplate>::new();
     let uploads_done = RwSignal::new(0u32);
     let templates = Resource::new(
-        move || (delete.version().get(), apply.version().get(), uploads_done.get()),
+        move || {
+            (
+                delete.version().get(),
+                apply.version().get(),
+                uploads_done.get(),
+            )
+        },
         move |_| list_templates(provider.as_str().to_string()),
     );
     let selected = RwSignal::new(Vec::<String>::new());

@@ -16,10 +16,14 @@ pub fn redact(text: &str, secrets: &[&str]) -> String {
         if secret.chars().count() < MIN_MASKED_CHARS {
             continue;
         }
-        let encoded: String =
-            url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+        let encoded: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
         let path_encoded = encoded.replace('+', "%20");
-        for form in [secret.to_string(), encoded, path_encoded, BASE64.encode(secret)] {
+        for form in [
+            secret.to_string(),
+            encoded,
+            path_encoded,
+            BASE64.encode(secret),
+        ] {
             if out.contains(&form) {
                 out = out.replace(&form, MASK);
             }

@@ -194,7 +194,9 @@ impl<S: Send + Sync> FromRequestParts<S> for AdminFor {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        provider_for(parts, state, Access::Admin).await.map(AdminFor)
+        provider_for(parts, state, Access::Admin)
+            .await
+            .map(AdminFor)
     }
 }
 

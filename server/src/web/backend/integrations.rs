@@ -20,10 +20,7 @@ fn portal_error(error: IntegrationError) -> PortalError {
         IntegrationError::Invalid { field, message } => PortalError::invalid(&field, message),
         IntegrationError::CredentialsRejected(_) => PortalError::invalid(
             "Authentication",
-            format!(
-                "is not accepted. {error}",
-                error = error.to_string()
-            ),
+            format!("is not accepted. {error}", error = error.to_string()),
         ),
         IntegrationError::TestFailed(_) | IntegrationError::Template(_) => {
             PortalError::Upstream(error.to_string())
