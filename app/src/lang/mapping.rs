@@ -73,17 +73,25 @@ pub fn find(
     path_template: &str,
     vars: &Data,
 ) -> Result<Found, MappingError> {
-    let template = super::parse_template(path_template).map_err(|source| MappingError::Parse {
-        output: output.to_owned(),
-        source,
-    })?;
-    let path = template
-        .execute(vars)
-        .map_err(|source| MappingError::Render {
-            output: output.to_owned(),
-            source,
-        })?;
-    for alternative in alternatives(&path) {
+    // Most paths are plain; only a templated one (`{{…}}`) is parsed and rendered.
+    let rendered;
+    let path = if path_template.contains("{{") {
+        let template =
+            super::parse_template(path_template).map_err(|source| MappingError::Parse {
+                output: output.to_owned(),
+                source,
+            })?;
+        rendered = template
+            .execute(vars)
+            .map_err(|source| MappingError::Render {
+                output: output.to_owned(),
+                source,
+            })?;
+        rendered.as_str()
+    } else {
+        path_template
+    };
+    for alternative in alternatives(path) {
         let found = if alternative.starts_with('$') {
             json_path(response, output, alternative)?
         } else {

@@ -60,8 +60,10 @@ fn SettingsView(provider: Provider, key: String) -> impl IntoView {
     let save = ServerAction::<SaveIntegration>::new();
     let disconnect = ServerAction::<DisconnectIntegration>::new();
     let key_for_load = key.clone();
+    // Reloaded after a successful change only: a refused Save keeps what was typed.
+    let reloads = RwSignal::new(0u32);
     let settings = Resource::new(
-        move || (save.version().get(), disconnect.version().get()),
+        move || reloads.get(),
         move |_| load_integration_settings(provider.as_str().to_string(), key_for_load.clone()),
     );
     let editing = Editing {
@@ -72,6 +74,7 @@ fn SettingsView(provider: Provider, key: String) -> impl IntoView {
     Effect::new(move |_| match save.value().get() {
         Some(Ok(saved)) => {
             editing.replacing.set(BTreeSet::new());
+            reloads.update(|n| *n += 1);
             toasts.success(saved.message.clone());
             outcome.set(Some(Ok(saved.message)));
         }
@@ -81,6 +84,7 @@ fn SettingsView(provider: Provider, key: String) -> impl IntoView {
     Effect::new(move |_| match disconnect.value().get() {
         Some(Ok(())) => {
             outcome.set(None);
+            reloads.update(|n| *n += 1);
             toasts.success("Disconnected. Stored secrets and tokens were removed.".to_string());
         }
         Some(Err(error)) => toasts.error(error.to_string()),
@@ -150,7 +154,7 @@ fn SettingsView(provider: Provider, key: String) -> impl IntoView {
                     }))
                 };
                 view! {
-                    <Header settings=settings.clone() />
+                    {view! { <Header settings=settings.clone() /> }.into_any()}
                     <form class="card settings-form" on:submit=on_save novalidate>
                         <section aria-labelledby="auth-title">
                             <h2 id="auth-title">"Authentication"</h2>
@@ -159,14 +163,14 @@ fn SettingsView(provider: Provider, key: String) -> impl IntoView {
                             })}
                             <Fields fields=settings.fields.clone() editing />
                         </section>
-                        {settings.network.clone().map(|network| view! { <Network network /> })}
+                        {settings.network.clone().map(|network| view! { <Network network /> }.into_any())}
                         {(!settings.authorization.is_empty()).then(|| view! {
                             <section aria-labelledby="authorization-title">
                                 <h2 id="authorization-title">"Authorization"</h2>
                                 <p class="help">"From the app you registered with the CRM (its Client ID and Client Secret)."</p>
                                 <Fields fields=settings.authorization.clone() editing />
                             </section>
-                        })}
+                        }.into_any())}
                         {move || outcome.get().map(|result| match result {
                             Ok(message) => view! { <p class="notice notice-ok" role="status">{message}</p> }.into_any(),
                             Err(message) => view! { <p class="notice notice-error" role="alert">{message}</p> }.into_any(),
@@ -285,6 +289,7 @@ fn Field(field: SettingField, editing: Editing) -> impl IntoView {
                     fallback=move || {
                         let replace_name = replace_name.clone();
                         view! {
+                            <div class="secret-row">
                             <span class="secret-set">"Set"</span>
                             <button
                                 class="button button-small"
@@ -295,6 +300,7 @@ fn Field(field: SettingField, editing: Editing) -> impl IntoView {
                             >
                                 "Replace"
                             </button>
+                            </div>
                         }
                     }
                 >
