@@ -112,10 +112,17 @@ async fn run() {
         };
         let start = Instant::now();
         for _ in 0..1000 {
-            std::hint::black_box(context.render("S", &template, GlobalHeaders::Apply).unwrap());
+            std::hint::black_box(
+                context
+                    .render("S", &template, GlobalHeaders::Apply)
+                    .unwrap(),
+            );
         }
         println!("render {:?}", start.elapsed() / 1000);
-        let outbound = context.render("S", &template, GlobalHeaders::Apply).unwrap().unwrap();
+        let outbound = context
+            .render("S", &template, GlobalHeaders::Apply)
+            .unwrap()
+            .unwrap();
         let exchange = executor.send(lane, &outbound).await.unwrap();
         let start = Instant::now();
         for _ in 0..1000 {

@@ -22,6 +22,7 @@ on_both_databases!(
     a_user_connects_and_disconnects_but_only_an_admin_applies,
     an_edited_template_is_applied_and_deleting_it_disconnects_first,
     a_key_rotation_reencrypts_every_secret,
+    field_values_are_bounded_and_unknown_fields_refused,
 );
 
 const PASSWORD: &str = "crm-Pass-Narwhal-5150";
@@ -845,4 +846,41 @@ async fn a_key_rotation_reencrypts_every_secret(db: Db) {
         .await
         .unwrap();
     assert_eq!(outcome.status, app::integrations::Status::Connected);
+}
+
+async fn field_values_are_bounded_and_unknown_fields_refused(db: Db) {
+    use server::integrations::service::MAX_FIELD_VALUE_CHARS;
+    let crm = MockServer::start().await;
+    let server = TestServer::start(db).await;
+    let admin = admin(&server).await;
+    uploaded(
+        &admin,
+        "bounded",
+        template("bounded", "basic", &crm.uri(), true),
+    )
+    .await;
+    let long = "x".repeat(MAX_FIELD_VALUE_CHARS + 1);
+    for (values, expected) in [
+        (
+            vec![("username", long.as_str()), ("password", PASSWORD)],
+            "at most 4096 characters",
+        ),
+        (
+            vec![("username", "ann\u{7}"), ("password", PASSWORD)],
+            "control characters",
+        ),
+        (
+            vec![("username", "ann"), ("password", PASSWORD), ("extra", "x")],
+            "no such field",
+        ),
+    ] {
+        let (status, answer) = save(&admin, "bounded", &values).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+        assert!(
+            answer.to_string().contains(expected),
+            "{expected}: {answer}"
+        );
+    }
+    assert!(crm.received_requests().await.unwrap().is_empty());
+    assert_eq!(count(&server, "SELECT COUNT(*) FROM integrations").await, 0);
 }
