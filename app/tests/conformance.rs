@@ -53,6 +53,48 @@ fn gjson_paths_agree_with_the_go_reference() {
     );
 }
 
+/// The index that reads a response once for many output paths answers only where it
+/// agrees with `get`: on every reference case it accepts, the same value (a `#` step: the
+/// same values as the elements of `get`'s array).
+#[test]
+fn the_output_index_agrees_with_get_on_every_case_it_answers() {
+    use gjson::index::{Index, Lookup};
+    let (mut answered, mut each) = (0, 0);
+    for (line, case) in cases("gjson.jsonl").iter().enumerate() {
+        let (json, path) = (text(case, "json"), text(case, "path"));
+        if !gjson::valid(json) {
+            continue;
+        }
+        let Some(index) = Index::build(json) else {
+            continue;
+        };
+        let expected = gjson::get(json, path);
+        match index.lookup(path) {
+            Lookup::Unsure => continue,
+            Lookup::Found(value) => assert_eq!(value, expected, "line {}: {path}", line + 1),
+            Lookup::Missing => assert!(!expected.exists(), "line {}: {path}", line + 1),
+            Lookup::Each(values) => {
+                each += 1;
+                let mut items = Vec::new();
+                expected.for_each(|_, v| {
+                    items.push((v.raw().to_owned(), v.string().into_owned()));
+                    true
+                });
+                let got: Vec<_> = values
+                    .iter()
+                    .map(|v| (v.raw().to_owned(), v.string().into_owned()))
+                    .collect();
+                assert_eq!(got, items, "line {}: {path}", line + 1);
+            }
+        }
+        answered += 1;
+    }
+    assert!(
+        answered >= 100 && each >= 5,
+        "only {answered} cases ({each} with #) exercised the index"
+    );
+}
+
 /// The functions the reference defines (`Capitalize`, `UrlEncode`,
 /// `ToMillis`) are Patchbay's; `TimeFormat` and `JsonEscape` are extra.
 fn functions() -> std::sync::Arc<text::Functions> {

@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 
 use super::gjson;
+use super::gjson::index::{Index, Lookup};
 use super::text::{Data, ExecError, ParseError};
 
 /// What one output path found.
@@ -73,6 +74,17 @@ pub fn find(
     path_template: &str,
     vars: &Data,
 ) -> Result<Found, MappingError> {
+    find_in(response, None, output, path_template, vars)
+}
+
+/// [`find`] with the response read once into an index, for many paths over one response.
+fn find_in(
+    response: &str,
+    index: Option<&Index<'_>>,
+    output: &str,
+    path_template: &str,
+    vars: &Data,
+) -> Result<Found, MappingError> {
     // Most paths are plain; only a templated one (`{{…}}`) is parsed and rendered.
     let rendered;
     let path = if path_template.contains("{{") {
@@ -95,7 +107,14 @@ pub fn find(
         let found = if alternative.starts_with('$') {
             json_path(response, output, alternative)?
         } else {
-            gjson_found(&gjson::get(response, alternative))
+            match index.map(|index| index.lookup(alternative)) {
+                Some(Lookup::Found(value)) => gjson_found(&value),
+                Some(Lookup::Each(values)) => {
+                    Found::Many(values.iter().map(|v| v.string().into_owned()).collect())
+                }
+                Some(Lookup::Missing) => Found::Nothing,
+                Some(Lookup::Unsure) | None => gjson_found(&gjson::get(response, alternative)),
+            }
         };
         // An empty array is nothing found: `#(...)#` gives `[]` when no
         // element matches, and the next alternative should then be tried.
@@ -156,9 +175,15 @@ pub fn zip_outputs(
     outputs: &[(&str, &str)],
     vars: &Data,
 ) -> Result<Vec<BTreeMap<String, String>>, MappingError> {
+    // Read the response once for all outputs (when it is JSON the index handles).
+    let index = if outputs.len() > 1 && gjson::valid(response) {
+        Index::build(response)
+    } else {
+        None
+    };
     let mut found = Vec::with_capacity(outputs.len());
     for (name, path) in outputs {
-        found.push((*name, find(response, name, path, vars)?));
+        found.push((*name, find_in(response, index.as_ref(), name, path, vars)?));
     }
     let count = found
         .iter()

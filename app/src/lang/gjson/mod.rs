@@ -10,6 +10,7 @@
 //! Nothing here validates or fails: a path that does not match, or JSON that
 //! is malformed, yields a value that does not exist.
 
+pub mod index;
 mod modifiers;
 pub use modifiers::MAX_FLATTEN_DEPTH;
 mod path;
