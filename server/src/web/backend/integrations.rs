@@ -18,10 +18,9 @@ fn portal_error(error: IntegrationError) -> PortalError {
     match error {
         IntegrationError::NotFound { key } => PortalError::NotFound(format!("The template {key}")),
         IntegrationError::Invalid { field, message } => PortalError::invalid(&field, message),
-        IntegrationError::CredentialsRejected(_) => PortalError::invalid(
-            "Authentication",
-            format!("is not accepted. {error}", error = error.to_string()),
-        ),
+        IntegrationError::CredentialsRejected(_) => {
+            PortalError::invalid("Authentication", format!("is not accepted. {error}"))
+        }
         IntegrationError::TestFailed(_) | IntegrationError::Template(_) => {
             PortalError::Upstream(error.to_string())
         }
