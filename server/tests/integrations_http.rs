@@ -520,6 +520,26 @@ async fn bad_crm_answers_are_explained_and_store_nothing(db: Db) {
         "{answer}"
     );
 
+    // A test request whose URL renders empty proves nothing.
+    let empty = template("bad_empty", "basic", &crm.uri(), true).replace(
+        &format!("URLFormat=\"{}/me\"", crm.uri()),
+        "URLFormat=\"{{if .nothing}}https://crm.example/me{{end}}\"",
+    );
+    uploaded(&admin, "bad_empty", empty).await;
+    let (status, answer) = save(
+        &admin,
+        "bad_empty",
+        &[("username", "ann"), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{answer}");
+    assert!(
+        answer
+            .to_string()
+            .contains("GetGlobalInfo/Me rendered empty"),
+        "{answer}"
+    );
+
     assert_eq!(count(&server, "SELECT COUNT(*) FROM integrations").await, 0);
     assert_nowhere(&[]);
 }

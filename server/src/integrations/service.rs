@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use app::integrations::{
     FieldKind, IntegrationCard, IntegrationSettings, NetworkInfo, SaveOutcome, SettingField,
-    SettingsInput, Status, TemplateUse,
+    SettingsInput, Status,
 };
 use app::template::model::{AuthType, Provider, RequestView, TemplateView};
 use sea_orm::DbErr;
@@ -21,7 +21,7 @@ use crate::engine::core::auth::{AuthSettings, CustomField, FieldEditor};
 use crate::engine::core::redact::{excerpt, redact};
 use crate::engine::core::render::Renderer;
 use crate::engine::core::request::{
-    set_header, GlobalHeaders, Method, OutboundBody, OutboundRequest, RequestContext, RequestError,
+    set_header, GlobalHeaders, Method, OutboundBody, OutboundRequest, RequestContext,
     FORM_CONTENT_TYPE, JSON_CONTENT_TYPE,
 };
 use crate::engine::core::response::{describe_non_json, judge, read_outputs, Verdict};
@@ -57,8 +57,6 @@ pub enum IntegrationError {
     TestFailed(String),
     #[error("{0}")]
     Template(String),
-    #[error("The template {key} is used by an integration; disconnect it first, or confirm that deleting disconnects it.")]
-    InUse { key: String },
     #[error("integration storage failed: {0}")]
     Storage(#[from] DbErr),
     #[error("template storage failed: {0}")]
@@ -155,25 +153,6 @@ impl IntegrationsService {
                     status: integration.map(|i| i.status).unwrap_or_default(),
                     last_error: integration.and_then(|i| i.last_error.clone()),
                 }
-            })
-            .collect())
-    }
-
-    /// How each template of `provider` is used, by key (Template Management's marker).
-    pub async fn uses(&self) -> Result<BTreeMap<i32, TemplateUse>, IntegrationError> {
-        Ok(self
-            .integrations
-            .by_template()
-            .await?
-            .into_iter()
-            .map(|(template_id, i)| {
-                (
-                    template_id,
-                    TemplateUse {
-                        status: i.status,
-                        running_revision: i.template_revision,
-                    },
-                )
             })
             .collect())
     }
@@ -639,6 +618,9 @@ impl IntegrationsService {
                     )
                 }
             };
+        let mut skipped = Vec::new();
+        let tested = !requests.is_empty();
+        let mut sent = 0;
         for request in requests {
             let context = RequestContext {
                 renderer: &self.renderer,
@@ -650,10 +632,13 @@ impl IntegrationsService {
             let fail = |message: String| IntegrationError::TestFailed(redact(&message, secrets));
             let outbound = match context.render(scenario, request, GlobalHeaders::Apply) {
                 Ok(Some(outbound)) => outbound,
-                Ok(None) => continue,
-                Err(RequestError::Url(e)) => return Err(fail(e.to_string())),
+                Ok(None) => {
+                    skipped.push(format!("{scenario}/{}", request.name));
+                    continue;
+                }
                 Err(e) => return Err(fail(e.to_string())),
             };
+            sent += 1;
             let exchange = self
                 .executor
                 .send(lane, &outbound)
@@ -690,6 +675,13 @@ impl IntegrationsService {
                     }
                 }
             }
+        }
+        if tested && sent == 0 {
+            // Every test request rendered an empty URL: nothing proved the values.
+            return Err(IntegrationError::TestFailed(format!(
+                "nothing was sent: the URL of {} rendered empty with these values",
+                skipped.join(", ")
+            )));
         }
         Ok(globals)
     }

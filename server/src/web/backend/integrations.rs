@@ -24,7 +24,6 @@ fn portal_error(error: IntegrationError) -> PortalError {
         IntegrationError::TestFailed(_) | IntegrationError::Template(_) => {
             PortalError::Upstream(error.to_string())
         }
-        IntegrationError::InUse { .. } => PortalError::Conflict(error.to_string()),
         IntegrationError::Storage(_)
         | IntegrationError::TemplateStore(_)
         | IntegrationError::Secret(_) => storage_failure("integration", error),
