@@ -866,6 +866,56 @@ async fn a_key_rotation_reencrypts_every_secret(db: Db) {
         .await
         .unwrap();
     assert_eq!(outcome.status, app::integrations::Status::Connected);
+
+    // `patchbay secrets rotate` with the key file: a new key, every secret under it, the
+    // file left with that key alone.
+    let config = (*server.state.config).clone();
+    let key_file = config.data_dir.join(server::config::KEY_FILE_NAME);
+    let summary = server::cli::secrets::rotate_secrets(&server::config::Config {
+        encryption_key: new.clone(),
+        key_source: server::config::KeySource::KeyFile,
+        ..config.clone()
+    })
+    .await
+    .unwrap();
+    assert_eq!(summary.report.reencrypted, 1);
+    let written = std::fs::read_to_string(&key_file).unwrap();
+    assert_eq!(written.lines().count(), 1, "only the new key stays");
+    let newest = summary.key_id.clone();
+    assert_ne!(newest, key_id(&new));
+    assert_eq!(
+        count(
+            &server,
+            &format!("SELECT COUNT(*) FROM integration_secrets WHERE key_id = '{newest}'")
+        )
+        .await,
+        1
+    );
+    // A run interrupted after writing "next key, then current key" is finished by the next.
+    let reload = || {
+        server::config::Config::load(&|name| match name {
+            "PATCHBAY_DATA_DIR" => Some(config.data_dir.display().to_string()),
+            "PATCHBAY_DATABASE_URL" => Some(config.database_url.clone()),
+            _ => None,
+        })
+        .unwrap()
+    };
+    let (current, next) = (reload().encryption_key, server::config::generate_key());
+    server::config::write_key_file(&config.data_dir, &next, std::slice::from_ref(&current))
+        .unwrap();
+    let resumed = reload();
+    assert_eq!(resumed.previous_keys.len(), 1);
+    let summary = server::cli::secrets::rotate_secrets(&resumed)
+        .await
+        .unwrap();
+    assert_eq!(
+        (summary.key_id, summary.report.reencrypted),
+        (key_id(&next), 1)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&key_file).unwrap().lines().count(),
+        1
+    );
 }
 
 async fn field_values_are_bounded_and_unknown_fields_refused(db: Db) {
