@@ -166,6 +166,16 @@ async fn uploaded(admin: &Admin, key: &str, text: String) {
     assert_eq!(body["results"][0]["status"], "stored", "{body}");
 }
 
+/// A CRM whose `/me` answers every request that reaches it.
+async fn crm_that_answers_me() -> MockServer {
+    let crm = MockServer::start().await;
+    Mock::given(path("/me"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1})))
+        .mount(&crm)
+        .await;
+    crm
+}
+
 /// No secret of these tests may be in a page, an answer or the log.
 fn assert_nowhere(texts: &[&str]) {
     let logs = String::from_utf8_lossy(&captured_logs().lock().unwrap()).into_owned();
@@ -545,11 +555,7 @@ async fn bad_crm_answers_are_explained_and_store_nothing(db: Db) {
 }
 
 async fn a_user_value_in_a_urls_host_must_be_a_host_name(db: Db) {
-    let crm = MockServer::start().await;
-    Mock::given(path("/me"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1})))
-        .mount(&crm)
-        .await;
+    let crm = crm_that_answers_me().await;
     let port = crm.address().port();
     let text = template(
         "hosted",
@@ -654,11 +660,7 @@ async fn oauth2_settings_show_the_network_section_and_save_unconnected(db: Db) {
 }
 
 async fn a_user_connects_and_disconnects_but_only_an_admin_applies(db: Db) {
-    let crm = MockServer::start().await;
-    Mock::given(path("/me"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1})))
-        .mount(&crm)
-        .await;
+    let crm = crm_that_answers_me().await;
     let server = TestServer::start(db).await;
     let admin = admin(&server).await;
     uploaded(
@@ -721,11 +723,7 @@ async fn a_user_connects_and_disconnects_but_only_an_admin_applies(db: Db) {
 }
 
 async fn an_edited_template_is_applied_and_deleting_it_disconnects_first(db: Db) {
-    let crm = MockServer::start().await;
-    Mock::given(path("/me"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1})))
-        .mount(&crm)
-        .await;
+    let crm = crm_that_answers_me().await;
     let server = TestServer::start(db).await;
     let admin = admin(&server).await;
     let text = template("applied", "basic", &crm.uri(), true);

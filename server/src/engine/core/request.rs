@@ -283,6 +283,21 @@ mod tests {
         }
     }
 
+    fn context<'a>(
+        renderer: &'a Renderer,
+        auth: &'a AuthSettings,
+        variables: &'a Variables,
+        access_token: Option<&'a str>,
+    ) -> RequestContext<'a> {
+        RequestContext {
+            renderer,
+            auth,
+            variables,
+            user_fields: &[],
+            access_token,
+        }
+    }
+
     fn vars() -> Variables {
         Variables::from([
             ("username".into(), "ann".into()),
@@ -299,15 +314,8 @@ mod tests {
                <Parameter Father="PopulateTemplateString" Type="Header" Name="X-Keep" Value="kept"/>"#,
             "basic",
         );
-        let renderer = Renderer::utc();
-        let variables = vars();
-        let context = RequestContext {
-            renderer: &renderer,
-            auth: &auth,
-            variables: &variables,
-            user_fields: &[],
-            access_token: None,
-        };
+        let (renderer, variables) = (Renderer::utc(), vars());
+        let context = context(&renderer, &auth, &variables, None);
         let sent = context
             .render(
                 "SyncContactAuto",
@@ -359,15 +367,8 @@ mod tests {
             r#"<Parameter Name="TokenType" Value="Zoho-oauthtoken"/>"#,
             "bearer",
         );
-        let renderer = Renderer::utc();
-        let variables = vars();
-        let context = RequestContext {
-            renderer: &renderer,
-            auth: &auth,
-            variables: &variables,
-            user_fields: &[],
-            access_token: Some("tok"),
-        };
+        let (renderer, variables) = (Renderer::utc(), vars());
+        let context = context(&renderer, &auth, &variables, Some("tok"));
         let sent = context
             .render(
                 "GetGlobalInfo",
@@ -401,15 +402,8 @@ mod tests {
     #[test]
     fn an_empty_url_skips_and_bad_urls_headers_and_methods_are_refused() {
         let auth = auth("", "none");
-        let renderer = Renderer::utc();
-        let variables = vars();
-        let context = RequestContext {
-            renderer: &renderer,
-            auth: &auth,
-            variables: &variables,
-            user_fields: &[],
-            access_token: None,
-        };
+        let (renderer, variables) = (Renderer::utc(), vars());
+        let context = context(&renderer, &auth, &variables, None);
         let render = |r: RequestView| context.render("CallJournal", &r, GlobalHeaders::Apply);
         assert_eq!(
             render(request("{{if .RecordPath}}https://x/{{end}}", &[], None)),
