@@ -53,7 +53,6 @@ pub struct IntegrationCard {
     pub key: String,
     pub name: String,
     pub has_logo: bool,
-    pub auth_type: String,
     pub status: Status,
     pub last_error: Option<String>,
 }

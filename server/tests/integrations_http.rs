@@ -166,6 +166,14 @@ async fn uploaded(admin: &Admin, key: &str, text: String) {
     assert_eq!(body["results"][0]["status"], "stored", "{body}");
 }
 
+/// A server with its admin signed in and one template uploaded.
+async fn portal_with(db: Db, key: &str, text: String) -> (TestServer, Admin) {
+    let server = TestServer::start(db).await;
+    let admin = admin(&server).await;
+    uploaded(&admin, key, text).await;
+    (server, admin)
+}
+
 /// A CRM whose `/me` answers every request that reaches it.
 async fn crm_that_answers_me() -> MockServer {
     let crm = MockServer::start().await;
@@ -199,14 +207,8 @@ async fn basic_connects_after_a_test_request_and_keeps_the_password_encrypted(db
         .expect(1)
         .mount(&crm)
         .await;
-    let server = TestServer::start(db).await;
-    let admin = admin(&server).await;
-    uploaded(
-        &admin,
-        "basic1",
-        template("basic1", "basic", &crm.uri(), true),
-    )
-    .await;
+    let (server, admin) =
+        portal_with(db, "basic1", template("basic1", "basic", &crm.uri(), true)).await;
 
     let (status, saved) = save(
         &admin,
@@ -266,14 +268,8 @@ async fn a_refused_password_changes_nothing_and_the_stored_one_keeps_working(db:
         .respond_with(ResponseTemplate::new(401).set_body_json(json!({"error": "bad credentials"})))
         .mount(&crm)
         .await;
-    let server = TestServer::start(db).await;
-    let admin = admin(&server).await;
-    uploaded(
-        &admin,
-        "basic2",
-        template("basic2", "basic", &crm.uri(), true),
-    )
-    .await;
+    let (server, admin) =
+        portal_with(db, "basic2", template("basic2", "basic", &crm.uri(), true)).await;
 
     let (status, refused) = save(
         &admin,
@@ -345,10 +341,8 @@ async fn bearer_asks_the_token_endpoint_then_tests_with_the_token(db: Db) {
         .expect(1)
         .mount(&crm)
         .await;
-    let server = TestServer::start(db).await;
-    let admin = admin(&server).await;
-    uploaded(
-        &admin,
+    let (server, admin) = portal_with(
+        db,
         "bearer1",
         template("bearer1", "bearer", &crm.uri(), true),
     )
@@ -391,14 +385,8 @@ async fn none_tests_with_the_first_contact_search_and_a_sample_number(db: Db) {
         .expect(1)
         .mount(&crm)
         .await;
-    let server = TestServer::start(db).await;
-    let admin = admin(&server).await;
-    uploaded(
-        &admin,
-        "none1",
-        template("none1", "none", &crm.uri(), false),
-    )
-    .await;
+    let (_server, admin) =
+        portal_with(db, "none1", template("none1", "none", &crm.uri(), false)).await;
     let (status, saved) = save(&admin, "none1", &[]).await;
     assert_eq!(status, StatusCode::OK, "{saved}");
     let requests = crm.received_requests().await.unwrap();
@@ -568,9 +556,7 @@ async fn a_user_value_in_a_urls_host_must_be_a_host_name(db: Db) {
         r#"<Parameter Father="CustomFieldList" Name="host" Editor="string" Title="CRM host"/>
           <Parameter Father="CustomFieldList" Name="username""#,
     );
-    let server = TestServer::start(db).await;
-    let admin = admin(&server).await;
-    uploaded(&admin, "hosted", text).await;
+    let (_server, admin) = portal_with(db, "hosted", text).await;
     for evil in ["evil.example/#", "user@evil.example", "evil.example:81"] {
         let (status, answer) = save(
             &admin,
@@ -661,14 +647,8 @@ async fn oauth2_settings_show_the_network_section_and_save_unconnected(db: Db) {
 
 async fn a_user_connects_and_disconnects_but_only_an_admin_applies(db: Db) {
     let crm = crm_that_answers_me().await;
-    let server = TestServer::start(db).await;
-    let admin = admin(&server).await;
-    uploaded(
-        &admin,
-        "shared",
-        template("shared", "basic", &crm.uri(), true),
-    )
-    .await;
+    let (server, _admin) =
+        portal_with(db, "shared", template("shared", "basic", &crm.uri(), true)).await;
     let hash = server::accounts::password::hash_password(USER_PASSWORD)
         .await
         .unwrap();
@@ -801,10 +781,8 @@ async fn a_key_rotation_reencrypts_every_secret(db: Db) {
         .expect(2)
         .mount(&crm)
         .await;
-    let server = TestServer::start(db).await;
-    let admin = admin(&server).await;
-    uploaded(
-        &admin,
+    let (server, admin) = portal_with(
+        db,
         "rotated",
         template("rotated", "basic", &crm.uri(), true),
     )
@@ -919,10 +897,8 @@ async fn a_key_rotation_reencrypts_every_secret(db: Db) {
 async fn field_values_are_bounded_and_unknown_fields_refused(db: Db) {
     use server::integrations::service::MAX_FIELD_VALUE_CHARS;
     let crm = MockServer::start().await;
-    let server = TestServer::start(db).await;
-    let admin = admin(&server).await;
-    uploaded(
-        &admin,
+    let (server, admin) = portal_with(
+        db,
         "bounded",
         template("bounded", "basic", &crm.uri(), true),
     )

@@ -36,6 +36,9 @@ pub enum MappingError {
     },
     #[error("the response is not JSON: {0}")]
     NotJson(String),
+    /// [`zip_json_outputs`] was given a response that is not valid JSON.
+    #[error("the response is not valid JSON")]
+    InvalidJson,
 }
 
 /// Splits a rendered path on commas that are outside brackets,
@@ -181,9 +184,37 @@ pub fn zip_outputs(
     } else {
         None
     };
+    zip_with(response, index.as_ref(), outputs, vars)
+}
+
+/// [`zip_outputs`] for a caller that accepts only JSON (the engine): a response that is
+/// not valid JSON is [`MappingError::InvalidJson`], and the one validation pass also decides
+/// the index.
+pub fn zip_json_outputs(
+    response: &str,
+    outputs: &[(&str, &str)],
+    vars: &Data,
+) -> Result<Vec<BTreeMap<String, String>>, MappingError> {
+    if !gjson::valid(response) {
+        return Err(MappingError::InvalidJson);
+    }
+    let index = if outputs.len() > 1 {
+        Index::build(response)
+    } else {
+        None
+    };
+    zip_with(response, index.as_ref(), outputs, vars)
+}
+
+fn zip_with(
+    response: &str,
+    index: Option<&Index<'_>>,
+    outputs: &[(&str, &str)],
+    vars: &Data,
+) -> Result<Vec<BTreeMap<String, String>>, MappingError> {
     let mut found = Vec::with_capacity(outputs.len());
     for (name, path) in outputs {
-        found.push((*name, find_in(response, index.as_ref(), name, path, vars)?));
+        found.push((*name, find_in(response, index, name, path, vars)?));
     }
     let count = found
         .iter()

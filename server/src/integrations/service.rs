@@ -21,8 +21,8 @@ use crate::engine::core::auth::{AuthSettings, CustomField, FieldEditor};
 use crate::engine::core::redact::{excerpt, redact};
 use crate::engine::core::render::Renderer;
 use crate::engine::core::request::{
-    set_header, GlobalHeaders, Method, OutboundBody, OutboundRequest, RequestContext,
-    FORM_CONTENT_TYPE, JSON_CONTENT_TYPE,
+    encode_body, GlobalHeaders, Method, OutboundRequest, RequestContext, FORM_ENCODING,
+    JSON_ENCODING,
 };
 use crate::engine::core::response::{describe_non_json, judge, read_outputs, Verdict};
 use crate::engine::core::url_guard::check_url;
@@ -140,16 +140,11 @@ impl IntegrationsService {
             .into_iter()
             .map(|t| {
                 let integration = integrations.get(&t.id);
-                let auth_type = app::template::xml::parse(&t.record.xml)
-                    .ok()
-                    .and_then(|d| d.root.attribute("AuthType").map(str::to_owned))
-                    .unwrap_or_default();
                 IntegrationCard {
                     provider,
                     key: t.record.key,
                     name: t.record.name,
                     has_logo: t.record.logo.is_some(),
-                    auth_type,
                     status: integration.map(|i| i.status).unwrap_or_default(),
                     last_error: integration.and_then(|i| i.last_error.clone()),
                 }
@@ -510,39 +505,24 @@ impl IntegrationsService {
                 }
             }
         }
-        let body = if auth.token_body_is_json() {
-            let object: serde_json::Map<String, serde_json::Value> = fields
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), serde_json::Value::String(v.clone())))
-                .collect();
-            OutboundBody {
-                content_type: JSON_CONTENT_TYPE,
-                text: serde_json::Value::Object(object).to_string(),
-            }
+        let object: serde_json::Map<String, serde_json::Value> = fields
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), serde_json::Value::String(v)))
+            .collect();
+        let encoding = if auth.token_body_is_json() {
+            JSON_ENCODING
         } else {
-            let mut form = url::form_urlencoded::Serializer::new(String::new());
-            for (k, v) in &fields {
-                form.append_pair(k, v);
-            }
-            OutboundBody {
-                content_type: FORM_CONTENT_TYPE,
-                text: form.finish(),
-            }
+            FORM_ENCODING
         };
-        let mut headers = Vec::new();
-        set_header(
-            &mut headers,
-            "TokenEndPoint",
-            "Accept".into(),
-            "application/json".into(),
-        )
-        .map_err(|e| fail(e.to_string()))?;
+        let body = encode_body(encoding, serde_json::Value::Object(object).to_string());
+        // A literal, valid header: nothing to check.
+        let headers = vec![("Accept".to_owned(), "application/json".to_owned())];
         let request = OutboundRequest {
             name: "TokenEndPoint".into(),
             method: Method::Post,
             url,
             headers,
-            body: Some(body),
+            body,
         };
         let lane = Lane {
             integration_id: running.template.id,

@@ -12,6 +12,9 @@ use super::url_guard::{check_url, check_user_values_in_host, UrlError};
 use super::Variables;
 
 pub const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
+/// `RequestEncoding` values: a form, or (empty, the default) JSON.
+pub const FORM_ENCODING: &str = "form";
+pub const JSON_ENCODING: &str = "";
 pub const JSON_CONTENT_TYPE: &str = "application/json";
 
 /// A request ready to send.
@@ -209,11 +212,11 @@ pub fn set_header(
 
 /// An empty body is none. `RequestEncoding="form"` sends a form: a rendered JSON object
 /// becomes its fields (non-string values as their JSON text), other text is sent as it is.
-fn encode_body(encoding: &str, text: String) -> Option<OutboundBody> {
+pub fn encode_body(encoding: &str, text: String) -> Option<OutboundBody> {
     if text.trim().is_empty() {
         return None;
     }
-    if !encoding.trim().eq_ignore_ascii_case("form") {
+    if !encoding.trim().eq_ignore_ascii_case(FORM_ENCODING) {
         return Some(OutboundBody {
             content_type: JSON_CONTENT_TYPE,
             text,

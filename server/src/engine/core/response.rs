@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use app::lang::mapping::{zip_outputs, MappingError};
+use app::lang::mapping::{zip_json_outputs, MappingError};
 use app::template::model::RequestView;
 
 use super::auth::AuthSettings;
@@ -73,15 +73,15 @@ pub fn read_outputs(
     if outputs.is_empty() {
         return Ok(Vec::new());
     }
-    if !app::lang::gjson::valid(&received.body) {
-        return Err(ResponseError::NotJson {
+    zip_json_outputs(&received.body, &outputs, variables).map_err(|source| match source {
+        MappingError::InvalidJson => ResponseError::NotJson {
             request: request.name.clone(),
             what: describe_non_json(received),
-        });
-    }
-    zip_outputs(&received.body, &outputs, variables).map_err(|source| ResponseError::Mapping {
-        request: request.name.clone(),
-        source,
+        },
+        source => ResponseError::Mapping {
+            request: request.name.clone(),
+            source,
+        },
     })
 }
 
