@@ -284,7 +284,7 @@ pub async fn save_integration(
             let actor = require_signed_in(&csrf_token)?;
             backend()?
                 .integrations
-                .save_integration(&actor, provider_param(&provider)?, &key, input)
+                .save_integration(&actor, &csrf_token, provider_param(&provider)?, &key, input)
                 .await
         }
         .await,
@@ -296,13 +296,31 @@ pub async fn disconnect_integration(
     csrf_token: String,
     provider: String,
     key: String,
-) -> Result<(), PortalError> {
+) -> Result<String, PortalError> {
     with_status(
         async {
             let actor = require_signed_in(&csrf_token)?;
             backend()?
                 .integrations
                 .disconnect_integration(&actor, provider_param(&provider)?, &key)
+                .await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "check_integration")]
+pub async fn check_integration(
+    csrf_token: String,
+    provider: String,
+    key: String,
+) -> Result<String, PortalError> {
+    with_status(
+        async {
+            let actor = require_signed_in(&csrf_token)?;
+            backend()?
+                .integrations
+                .check_integration(&actor, provider_param(&provider)?, &key)
                 .await
         }
         .await,

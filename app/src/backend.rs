@@ -104,20 +104,32 @@ pub trait IntegrationAdmin: Send + Sync + 'static {
         provider: Provider,
         key: &str,
     ) -> Result<IntegrationSettings, PortalError>;
-    /// Checks the values, tests them against the CRM (Basic, Bearer, None), then stores.
+    /// Checks the values, tests them against the CRM (Basic, Bearer, None), then stores;
+    /// OAuth 2.0 starts an authorization bound to `session_secret` (the session's own
+    /// secret, its CSRF token) and answers where the browser goes.
     async fn save_integration(
         &self,
         actor: &CurrentUser,
+        session_secret: &str,
         provider: Provider,
         key: &str,
         input: SettingsInput,
     ) -> Result<SaveOutcome, PortalError>;
+    /// Forgets secrets and tokens (revoking them at the CRM when the template says how);
+    /// answers what happened.
     async fn disconnect_integration(
         &self,
         actor: &CurrentUser,
         provider: Provider,
         key: &str,
-    ) -> Result<(), PortalError>;
+    ) -> Result<String, PortalError>;
+    /// Sends the connection test with the stored values and tokens; answers what happened.
+    async fn check_integration(
+        &self,
+        actor: &CurrentUser,
+        provider: Provider,
+        key: &str,
+    ) -> Result<String, PortalError>;
     /// Moves the integration to the template's current revision; answers that revision.
     async fn apply_template(
         &self,

@@ -123,6 +123,8 @@ pub struct SettingsInput {
 pub struct SaveOutcome {
     pub status: Status,
     pub message: String,
+    /// OAuth 2.0: where the browser goes next to authorize (the CRM's consent page).
+    pub authorize_url: Option<String>,
 }
 
 /// How a template's row in Template Management shows its integration.

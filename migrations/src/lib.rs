@@ -7,6 +7,7 @@ mod m20261121_000002_templates;
 mod m20261121_000003_api_tokens;
 mod m20261129_000004_api_token_owners;
 mod m20261129_000005_integrations;
+mod m20261129_000006_oauth;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000003_api_tokens::Migration),
             Box::new(m20261129_000004_api_token_owners::Migration),
             Box::new(m20261129_000005_integrations::Migration),
+            Box::new(m20261129_000006_oauth::Migration),
         ]
     }
 }

@@ -77,6 +77,14 @@ pub async fn prepare(config: Config) -> Result<Prepared, StartError> {
         },
     )?);
     let renderer = engine::core::render::Renderer::new(config.time_zone.offsets());
+    let integrations = storage::integrations::IntegrationRepository::new(db.clone());
+    let tokens = Arc::new(engine::tokens::TokenKeeper::new(
+        integrations.clone(),
+        cipher.clone(),
+        executor.clone(),
+        renderer.clone(),
+        config.request_timeout,
+    ));
     let state = AppState {
         anonymous_csrf: web::middleware::anonymous_csrf::AnonymousCsrf::new(&config.encryption_key),
         verifier: Arc::new(accounts::password::VerifyGate::default()),
@@ -85,7 +93,9 @@ pub async fn prepare(config: Config) -> Result<Prepared, StartError> {
         sessions: DbSessionStore::new(db.clone()),
         templates: storage::templates::TemplateRepository::new(db.clone()),
         api_tokens: storage::api_tokens::ApiTokenRepository::new(db.clone()),
-        integrations: storage::integrations::IntegrationRepository::new(db.clone()),
+        integrations,
+        tokens,
+        oauth_states: storage::oauth_states::OAuthStateRepository::new(db.clone()),
         cipher,
         executor,
         renderer,
@@ -148,6 +158,25 @@ pub fn spawn_session_cleanup(sessions: DbSessionStore) {
     });
 }
 
+/// How often a server looks for tokens due for a refresh (TokenRefreshTime, or a known
+/// expiry within a minute).
+pub const TOKEN_SWEEP_INTERVAL: Duration = Duration::from_secs(30);
+
+/// Refreshes due OAuth 2.0 and Bearer tokens in the background, so a token that expires
+/// overnight is renewed before the morning's first call needs it.
+pub fn spawn_token_refresh(state: AppState) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(TOKEN_SWEEP_INTERVAL);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            if let Err(error) = state.integrations_service().refresh_due_tokens().await {
+                tracing::warn!(%error, "cannot look for tokens due for a refresh");
+            }
+        }
+    });
+}
+
 /// `patchbay serve`: everything above, plus the start-up messages a person needs.
 pub async fn run(config: Config) -> Result<(), StartError> {
     if config.key_source == config::KeySource::Generated {
@@ -170,6 +199,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         }
     }
     spawn_session_cleanup(prepared.state.sessions.clone());
+    spawn_token_refresh(prepared.state.clone());
     let listener = TcpListener::bind(bind)
         .await
         .map_err(|source| StartError::Bind {

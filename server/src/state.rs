@@ -28,6 +28,10 @@ pub struct AppState {
     pub cipher: Arc<crate::crypto::cipher::SecretCipher>,
     pub executor: Arc<crate::engine::executor::Executor>,
     pub renderer: crate::engine::core::render::Renderer,
+    /// This process's token keeper: its per-integration locks must be shared by every
+    /// request.
+    pub tokens: Arc<crate::engine::tokens::TokenKeeper>,
+    pub oauth_states: crate::storage::oauth_states::OAuthStateRepository,
     pub throttle: Arc<LoginThrottle>,
     pub verifier: Arc<VerifyGate>,
     pub anonymous_csrf: AnonymousCsrf,
@@ -58,6 +62,8 @@ impl AppState {
             executor: self.executor.clone(),
             renderer: self.renderer.clone(),
             public_url: self.config.public_url.clone(),
+            states: self.oauth_states.clone(),
+            tokens: self.tokens.clone(),
         }
     }
 }

@@ -1,6 +1,8 @@
 //! One module per page.
 
 mod accounts;
+#[cfg(feature = "ssr")]
+pub mod callback;
 mod home;
 mod integrations;
 mod login;

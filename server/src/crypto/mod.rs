@@ -18,3 +18,13 @@ pub fn secrets_match(given: &str, expected: &str) -> bool {
     use subtle::ConstantTimeEq;
     !expected.is_empty() && bool::from(given.as_bytes().ct_eq(expected.as_bytes()))
 }
+
+/// SHA-256 of `text`, lowercase hex: what is stored of a value only its holder may present
+/// (an OAuth state, the session that started it).
+pub fn fingerprint(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

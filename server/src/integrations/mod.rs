@@ -1,7 +1,9 @@
 //! Integrations: a template connected to a CRM with the values a user filled in, its
 //! secrets encrypted (`crypto::cipher`), its status; connecting proves the values with a
-//! test request through the engine's executor (`service`). Key rotation (`rotation`)
-//! re-encrypts every stored secret under the current key.
+//! test request through the engine (`service`). OAuth 2.0 connects through an
+//! authorization in the browser and its redirect callback (`oauth`). Key rotation
+//! (`rotation`) re-encrypts every stored secret under the current key.
 
+pub mod oauth;
 pub mod rotation;
 pub mod service;

@@ -16,22 +16,24 @@ use app::integrations::{
 use app::template::model::{AuthType, Provider, RequestView, TemplateView};
 use sea_orm::DbErr;
 
-use crate::crypto::cipher::{CipherError, SecretCipher, SecretContext};
+use crate::crypto::cipher::{CipherError, SecretCipher};
 use crate::engine::core::auth::{AuthSettings, CustomField, FieldEditor};
+use crate::engine::core::oauth::{
+    read_token_response, revocation_request, token_request, Grant, ACCESS_TOKEN_VARIABLE,
+    REDIRECT_URI_VARIABLE,
+};
 use crate::engine::core::redact::{excerpt, redact};
 use crate::engine::core::render::Renderer;
-use crate::engine::core::request::{
-    encode_body, GlobalHeaders, Method, OutboundRequest, RequestContext, FORM_ENCODING,
-    JSON_ENCODING,
-};
-use crate::engine::core::response::{describe_non_json, judge, read_outputs, Verdict};
-use crate::engine::core::url_guard::check_url;
+use crate::engine::core::request::{GlobalHeaders, OutboundRequest, RequestContext, RequestError};
+use crate::engine::core::response::{judge, read_outputs, Received, Verdict};
 use crate::engine::core::Variables;
-use crate::engine::executor::{Executor, Lane, SendError};
+use crate::engine::executor::{Executor, Lane};
 use crate::storage::integrations::{
     Connection, IntegrationRepository, StoredIntegration, StoredSecret,
 };
+use crate::storage::oauth_states::OAuthStateRepository;
 use crate::storage::templates::{StoredTemplate, TemplateRepository, TemplateStoreError};
+use crate::engine::tokens::{AuthorizedError, Credentials, TokenError, TokenKeeper};
 use crate::storage::unix_now;
 
 /// The phone number the connection test searches for when the template has no
@@ -42,8 +44,9 @@ pub const MAX_FIELD_VALUE_CHARS: usize = 4096;
 /// How much of a CRM's answer an error message quotes.
 pub const QUOTED_ANSWER_CHARS: usize = 300;
 
-pub const ACCESS_TOKEN: &str = "access_token";
-pub const REFRESH_TOKEN: &str = "refresh_token";
+use crate::storage::integrations::{
+    ACCESS_TOKEN_SECRET as ACCESS_TOKEN, REFRESH_TOKEN_SECRET as REFRESH_TOKEN,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum IntegrationError {
@@ -74,30 +77,32 @@ pub struct IntegrationsService {
     pub renderer: Renderer,
     /// The public base URL, for the OAuth redirect URI.
     pub public_url: String,
+    pub states: OAuthStateRepository,
+    pub tokens: Arc<TokenKeeper>,
 }
 
 /// The template an integration runs: its own revision once saved, else the current one.
-struct Running {
-    template: StoredTemplate,
-    integration: Option<StoredIntegration>,
-    revision: i32,
-    xml: String,
-    view: TemplateView,
-    auth: AuthSettings,
+pub(super) struct Running {
+    pub(super) template: StoredTemplate,
+    pub(super) integration: Option<StoredIntegration>,
+    pub(super) revision: i32,
+    pub(super) xml: String,
+    pub(super) view: TemplateView,
+    pub(super) auth: AuthSettings,
 }
 
-/// The owner bound into an integration's secrets: its template's id (one integration per
-/// template, and known before the first save).
-pub fn secret_owner(template_id: i32) -> String {
-    format!("template:{template_id}")
-}
+pub use crate::storage::integrations::secret_owner;
 
 fn secret_name(field: &str) -> String {
     format!("field:{field}")
 }
 
 impl IntegrationsService {
-    async fn running(&self, provider: Provider, key: &str) -> Result<Running, IntegrationError> {
+    pub(super) async fn running(
+        &self,
+        provider: Provider,
+        key: &str,
+    ) -> Result<Running, IntegrationError> {
         let template = self
             .templates
             .get(provider, key)
@@ -124,7 +129,7 @@ impl IntegrationsService {
         })
     }
 
-    fn redirect_uri(&self, provider: Provider, key: &str) -> String {
+    pub(super) fn redirect_uri(&self, provider: Provider, key: &str) -> String {
         format!(
             "{}/integration/callback/api/{}/{key}/",
             self.public_url,
@@ -233,7 +238,7 @@ impl IntegrationsService {
 
     /// Checks the values against the template's fields: known names, list options, length.
     /// A secret left empty keeps its stored value.
-    fn merge_values(
+    pub(super) fn merge_values(
         &self,
         running: &Running,
         input: &SettingsInput,
@@ -297,7 +302,7 @@ impl IntegrationsService {
         Ok(values)
     }
 
-    async fn decrypted_secrets(
+    pub(super) async fn decrypted_secrets(
         &self,
         running: &Running,
     ) -> Result<BTreeMap<String, String>, IntegrationError> {
@@ -305,23 +310,20 @@ impl IntegrationsService {
         if let Some(integration) = &running.integration {
             let owner = secret_owner(running.template.id);
             for secret in self.integrations.secrets(integration.id).await? {
-                let plain = self.cipher.decrypt(
-                    &secret.ciphertext,
-                    SecretContext {
-                        owner: &owner,
-                        field: &secret.name,
-                    },
-                )?;
-                secrets.insert(secret.name, plain.to_string());
+                let plain = secret.open(&self.cipher, &owner)?;
+                secrets.insert(secret.name, plain);
             }
         }
         Ok(secrets)
     }
 
-    /// Save on the settings page: check, test (Basic, Bearer, None), then store.
+    /// Save on the settings page. Basic, Bearer and None: check the values, test them
+    /// against the CRM, then store. OAuth 2.0: check them, then start an authorization;
+    /// nothing is stored until its callback succeeds (`integrations::oauth`).
     pub async fn save(
         &self,
         actor: &str,
+        session_secret: &str,
         provider: Provider,
         key: &str,
         input: &SettingsInput,
@@ -329,79 +331,82 @@ impl IntegrationsService {
         let running = self.running(provider, key).await?;
         let stored_secrets = self.decrypted_secrets(&running).await?;
         let values = self.merge_values(&running, input, &stored_secrets)?;
-        let mut variables: Variables = values.clone();
-        variables.insert("redirect_uri".into(), self.redirect_uri(provider, key));
-        let user_fields: Vec<String> = running
-            .auth
-            .custom_fields
-            .iter()
-            .filter(|f| f.editor == FieldEditor::Text)
-            .map(|f| f.name.clone())
-            .collect();
+        let variables = self.variables(provider, key, &values, None);
+        let user_fields = user_fields(&running.auth);
         self.check_every_url(&running, &variables, &user_fields)?;
-        let secret_values: Vec<String> = running
-            .auth
-            .custom_fields
-            .iter()
-            .filter(|f| f.is_secret())
-            .filter_map(|f| values.get(&f.name).cloned())
-            .collect();
+        if running.auth.method == AuthType::OAuth2 {
+            let url = self
+                .start_authorization(actor, session_secret, &running, provider, key, &values)
+                .await?;
+            tracing::info!(%actor, provider = provider.as_str(), %key, "OAuth authorization started");
+            return Ok(SaveOutcome {
+                status: running
+                    .integration
+                    .as_ref()
+                    .map(|i| i.status)
+                    .unwrap_or_default(),
+                message: "Continue at the CRM to authorize Patchbay.".into(),
+                authorize_url: Some(url),
+            });
+        }
 
+        let mut secrets = secret_values(&running.auth, &values);
         let mut tokens = Tokens::default();
-        let (status, global_variables, message) = match running.auth.method {
-            AuthType::OAuth2 => {
-                // Tokens from an earlier authorization stay until the next one replaces them.
-                tokens.access = stored_secrets.get(ACCESS_TOKEN).cloned();
-                tokens.refresh = stored_secrets.get(REFRESH_TOKEN).cloned();
-                let integration = running.integration.as_ref();
-                tokens.token_type = integration.and_then(|i| i.token_type.clone());
-                tokens.expires_at = integration.and_then(|i| i.token_expires_at);
-                let status = if tokens.access.is_some() {
-                    integration.map(|i| i.status).unwrap_or_default()
-                } else {
-                    Status::NotConnected
-                };
-                let globals = integration
-                    .map(|i| i.global_variables.clone())
-                    .unwrap_or_default();
-                (
-                    status,
-                    globals,
-                    "Settings saved. Authorize Patchbay with the CRM to connect.".to_owned(),
-                )
-            }
-            method => {
-                let mut secrets: Vec<&str> = secret_values.iter().map(String::as_str).collect();
-                if method == AuthType::Bearer {
-                    tokens = self.request_token(&running, &variables, &secrets).await?;
-                    if let Some(access) = &tokens.access {
-                        variables.insert("AccessToken".into(), access.clone());
-                    }
-                }
-                let token_texts: Vec<String> = [&tokens.access, &tokens.refresh]
-                    .into_iter()
-                    .flatten()
-                    .cloned()
-                    .collect();
-                secrets.extend(token_texts.iter().map(String::as_str));
-                let lane = Lane {
-                    integration_id: running.template.id,
-                    max_concurrent: max_concurrent(&running.view),
-                };
-                let globals = self
-                    .test_connection(
-                        &running,
-                        &variables,
-                        &user_fields,
-                        tokens.access.as_deref(),
-                        &secrets,
-                        lane,
-                    )
-                    .await?;
-                (Status::Connected, globals, "Connected.".to_owned())
-            }
-        };
+        if running.auth.method == AuthType::Bearer {
+            tokens = self
+                .obtain_tokens(&running, &variables, &Grant::ClientCredentials, &secrets)
+                .await?;
+            secrets.extend(tokens.texts());
+        }
+        let mut variables = variables;
+        if let Some(access) = &tokens.access {
+            variables.insert(ACCESS_TOKEN_VARIABLE.into(), access.clone());
+        }
+        let globals = self
+            .test_connection(
+                &running,
+                &variables,
+                TokenSource::Fixed(tokens.access.as_deref()),
+                &secrets,
+            )
+            .await?;
+        self.store_connection(&running, &values, tokens, globals)
+            .await?;
+        tracing::info!(%actor, provider = provider.as_str(), %key, "integration connected");
+        Ok(SaveOutcome {
+            status: Status::Connected,
+            message: "Connected.".to_owned(),
+            authorize_url: None,
+        })
+    }
 
+    /// The variables a connection's requests render with: the field values, the redirect
+    /// URI and, once connected, the global variables.
+    pub(super) fn variables(
+        &self,
+        provider: Provider,
+        key: &str,
+        values: &BTreeMap<String, String>,
+        globals: Option<&BTreeMap<String, String>>,
+    ) -> Variables {
+        let mut variables: Variables = globals.cloned().unwrap_or_default();
+        variables.extend(values.clone());
+        variables.insert(
+            REDIRECT_URI_VARIABLE.into(),
+            self.redirect_uri(provider, key),
+        );
+        variables
+    }
+
+    /// Stores a proven connection: the fields (secrets sealed), the tokens, the global
+    /// variables, status Connected.
+    pub(super) async fn store_connection(
+        &self,
+        running: &Running,
+        values: &BTreeMap<String, String>,
+        tokens: Tokens,
+        global_variables: BTreeMap<String, String>,
+    ) -> Result<(), IntegrationError> {
         let owner = secret_owner(running.template.id);
         let mut secrets = Vec::new();
         let mut settings = BTreeMap::new();
@@ -409,7 +414,12 @@ impl IntegrationsService {
             let value = values.get(&field.name).cloned().unwrap_or_default();
             if field.is_secret() {
                 if !value.is_empty() {
-                    secrets.push(self.seal(&owner, &secret_name(&field.name), &value)?);
+                    secrets.push(StoredSecret::seal(
+                        &self.cipher,
+                        &owner,
+                        &secret_name(&field.name),
+                        &value,
+                    )?);
                 }
             } else {
                 settings.insert(field.name.clone(), value);
@@ -420,7 +430,7 @@ impl IntegrationsService {
             (REFRESH_TOKEN, &tokens.refresh),
         ] {
             if let Some(token) = token {
-                secrets.push(self.seal(&owner, name, token)?);
+                secrets.push(StoredSecret::seal(&self.cipher, &owner, name, token)?);
             }
         }
         self.integrations
@@ -432,27 +442,16 @@ impl IntegrationsService {
                 global_variables,
                 token_type: tokens.token_type,
                 token_expires_at: tokens.expires_at,
-                status,
+                status: Status::Connected,
                 secrets,
             })
             .await?;
-        tracing::info!(%actor, provider = provider.as_str(), %key, status = status.as_str(), "integration saved");
-        Ok(SaveOutcome { status, message })
-    }
-
-    fn seal(&self, owner: &str, name: &str, value: &str) -> Result<StoredSecret, IntegrationError> {
-        Ok(StoredSecret {
-            name: name.to_owned(),
-            ciphertext: self
-                .cipher
-                .encrypt(value, SecretContext { owner, field: name })?,
-            key_id: self.cipher.current_key_id().to_owned(),
-        })
+        Ok(())
     }
 
     /// Every REST request URL of the template, rendered with the values, must pass the URL
     /// rules: a value that breaks one is refused at Save, not at the first call.
-    fn check_every_url(
+    pub(super) fn check_every_url(
         &self,
         running: &Running,
         variables: &Variables,
@@ -476,110 +475,76 @@ impl IntegrationsService {
         Ok(())
     }
 
-    /// Bearer: asks TokenEndPoint for a token, client-credentials style.
-    async fn request_token(
+    /// Asks the token endpoint for tokens (Bearer's client credentials, OAuth's code
+    /// exchange). A refusal (the client or the grant) is `CredentialsRejected`; an outage,
+    /// an HTML page, an answer without `access_token` is `TestFailed`.
+    pub(super) async fn obtain_tokens(
         &self,
         running: &Running,
         variables: &Variables,
-        secrets: &[&str],
+        grant: &Grant<'_>,
+        secrets: &[String],
     ) -> Result<Tokens, IntegrationError> {
-        let auth = &running.auth;
-        let fail = |message: String| IntegrationError::TestFailed(redact(&message, secrets));
-        let rendered = self
-            .renderer
-            .render("TokenEndPoint", &auth.token_endpoint, variables)
+        let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+        let fail = |message: String| IntegrationError::TestFailed(redact(&message, &secrets));
+        let request = token_request(&self.renderer, &running.auth, variables, grant)
             .map_err(|e| fail(e.to_string()))?;
-        let url = check_url("TokenEndPoint", &rendered).map_err(|e| fail(e.to_string()))?;
-        let in_url = |name: &str| url.query_pairs().any(|(k, _)| k == name);
-        let mut fields: Vec<(&str, String)> = Vec::new();
-        if !in_url("grant_type") {
-            fields.push(("grant_type", "client_credentials".into()));
-        }
-        for name in [
-            crate::engine::core::auth::CLIENT_ID,
-            crate::engine::core::auth::CLIENT_SECRET,
-        ] {
-            if let Some(value) = variables.get(name).filter(|v| !v.is_empty()) {
-                if !in_url(name) {
-                    fields.push((name, value.clone()));
-                }
-            }
-        }
-        let object: serde_json::Map<String, serde_json::Value> = fields
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), serde_json::Value::String(v)))
-            .collect();
-        let encoding = if auth.token_body_is_json() {
-            JSON_ENCODING
-        } else {
-            FORM_ENCODING
-        };
-        let body = encode_body(encoding, serde_json::Value::Object(object).to_string());
-        // A literal, valid header: nothing to check.
-        let headers = vec![("Accept".to_owned(), "application/json".to_owned())];
-        let request = OutboundRequest {
-            name: "TokenEndPoint".into(),
-            method: Method::Post,
-            url,
-            headers,
-            body,
-        };
-        let lane = Lane {
-            integration_id: running.template.id,
-            max_concurrent: max_concurrent(&running.view),
-        };
         let exchange = self
             .executor
-            .send(lane, &request)
+            .send(lane(running), &request)
             .await
             .map_err(|e| fail(e.to_string()))?;
-        let received = exchange.received;
-        let answer: Option<serde_json::Value> = serde_json::from_str(&received.body).ok();
-        let text = |name: &str| {
-            answer.as_ref().and_then(|a| match a.get(name)? {
-                serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
-                serde_json::Value::Number(n) => Some(n.to_string()),
-                _ => None,
-            })
-        };
-        if !(200..300).contains(&received.status) || text("access_token").is_none() {
-            let reason = match (text("error"), text("error_description")) {
-                (Some(error), Some(description)) => format!("{error}: {description}"),
-                (Some(error), None) => error,
-                _ if answer.is_none() => describe_non_json(&received),
-                _ => excerpt(&received.body, QUOTED_ANSWER_CHARS),
-            };
-            let message = format!(
-                "the token endpoint answered HTTP {} without an access token ({reason})",
-                received.status
-            );
-            return Err(if matches!(received.status, 400 | 401 | 403) {
-                IntegrationError::CredentialsRejected(redact(&message, secrets))
-            } else {
-                fail(message)
-            });
+        match read_token_response(&exchange.received) {
+            Ok(grant) => Ok(Tokens {
+                access: Some(grant.access_token),
+                refresh: grant.refresh_token,
+                token_type: grant.token_type,
+                expires_at: grant
+                    .expires_in
+                    .map(|seconds| unix_now().saturating_add(seconds)),
+            }),
+            Err(refusal) if refusal.is_refusal() => Err(IntegrationError::CredentialsRejected(
+                redact(&refusal.to_string(), &secrets),
+            )),
+            Err(refusal) => Err(fail(refusal.to_string())),
         }
-        Ok(Tokens {
-            access: text("access_token"),
-            refresh: text("refresh_token"),
-            token_type: text("token_type"),
-            expires_at: text("expires_in")
-                .and_then(|s| s.parse::<i64>().ok())
-                .map(|seconds| unix_now().saturating_add(seconds)),
-        })
+    }
+
+    /// Sends one request with a token given (a connection not stored yet) or with the
+    /// stored one kept fresh by the token keeper.
+    async fn send_with(
+        &self,
+        source: &TokenSource<'_>,
+        lane: Lane,
+        render: impl Fn(Option<&str>) -> Result<Option<OutboundRequest>, RequestError>,
+    ) -> Result<Option<(OutboundRequest, Received)>, AuthorizedError> {
+        match source {
+            TokenSource::Fixed(token) => {
+                let Some(request) = render(*token)? else {
+                    return Ok(None);
+                };
+                let exchange = self.executor.send(lane, &request).await?;
+                Ok(Some((request, exchange.received)))
+            }
+            TokenSource::Stored(credentials) => Ok(self
+                .tokens
+                .send(credentials, render)
+                .await?
+                .map(|sent| (sent.request, sent.exchange.received))),
+        }
     }
 
     /// Runs GetGlobalInfo (its outputs become global variables) or, without it, the first
     /// contact search; a refusal or a failure is an error that stores nothing.
-    async fn test_connection(
+    pub(super) async fn test_connection(
         &self,
         running: &Running,
         variables: &Variables,
-        user_fields: &[String],
-        access_token: Option<&str>,
-        secrets: &[&str],
-        lane: Lane,
+        source: TokenSource<'_>,
+        secrets: &[String],
     ) -> Result<BTreeMap<String, String>, IntegrationError> {
+        let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+        let user_fields = user_fields(&running.auth);
         let mut variables = variables.clone();
         let mut globals = BTreeMap::new();
         let (scenario, requests): (&str, Vec<&RequestView>) =
@@ -601,31 +566,33 @@ impl IntegrationsService {
         let mut skipped = Vec::new();
         let tested = !requests.is_empty();
         let mut sent = 0;
+        let fail = |message: String| IntegrationError::TestFailed(redact(&message, &secrets));
         for request in requests {
-            let context = RequestContext {
-                renderer: &self.renderer,
-                auth: &running.auth,
-                variables: &variables,
-                user_fields,
-                access_token,
+            let what = format!("{scenario}/{}", request.name);
+            let render = |access_token: Option<&str>| {
+                RequestContext {
+                    renderer: &self.renderer,
+                    auth: &running.auth,
+                    variables: &variables,
+                    user_fields: &user_fields,
+                    access_token,
+                }
+                .render(scenario, request, GlobalHeaders::Apply)
             };
-            let fail = |message: String| IntegrationError::TestFailed(redact(&message, secrets));
-            let outbound = match context.render(scenario, request, GlobalHeaders::Apply) {
-                Ok(Some(outbound)) => outbound,
+            let received = match self.send_with(&source, lane(running), render).await {
+                Ok(Some((_, received))) => received,
                 Ok(None) => {
-                    skipped.push(format!("{scenario}/{}", request.name));
+                    skipped.push(what);
                     continue;
                 }
-                Err(e) => return Err(fail(e.to_string())),
+                Err(AuthorizedError::Token(TokenError::Invalid(reason))) => {
+                    return Err(IntegrationError::CredentialsRejected(redact(
+                        &reason, &secrets,
+                    )))
+                }
+                Err(error) => return Err(fail(error.to_string())),
             };
             sent += 1;
-            let exchange = self
-                .executor
-                .send(lane, &outbound)
-                .await
-                .map_err(|e: SendError| fail(e.to_string()))?;
-            let received = exchange.received;
-            let what = format!("{scenario}/{}", request.name);
             match judge(&received, &running.auth) {
                 Verdict::Success => {}
                 Verdict::TokenInvalid => {
@@ -635,7 +602,7 @@ impl IntegrationsService {
                             received.status,
                             excerpt(&received.body, QUOTED_ANSWER_CHARS)
                         ),
-                        secrets,
+                        &secrets,
                     )))
                 }
                 Verdict::Failed { status } => {
@@ -666,19 +633,194 @@ impl IntegrationsService {
         Ok(globals)
     }
 
-    /// Forgets the integration's secrets and tokens; the other values stay.
+    /// A stored connection ready to send requests with its tokens kept fresh.
+    pub(super) fn credentials(
+        &self,
+        running: &Running,
+        integration: &StoredIntegration,
+        secrets: &BTreeMap<String, String>,
+        provider: Provider,
+        key: &str,
+    ) -> Credentials {
+        let mut values = integration.settings.clone();
+        for field in running.auth.custom_fields.iter().filter(|f| f.is_secret()) {
+            if let Some(value) = secrets.get(&secret_name(&field.name)) {
+                values.insert(field.name.clone(), value.clone());
+            }
+        }
+        Credentials {
+            integration_id: integration.id,
+            template_id: running.template.id,
+            auth: running.auth.clone(),
+            variables: self.variables(provider, key, &values, None),
+            lane: lane(running),
+        }
+    }
+
+    /// Check connection: the test request again with the stored values and tokens (a due
+    /// or refused token is refreshed on the way); GetGlobalInfo's outputs are stored anew.
+    pub async fn check(
+        &self,
+        actor: &str,
+        provider: Provider,
+        key: &str,
+    ) -> Result<String, IntegrationError> {
+        let running = self.running(provider, key).await?;
+        let integration = match &running.integration {
+            Some(i) if i.status != Status::NotConnected => i.clone(),
+            _ => {
+                return Err(IntegrationError::Invalid {
+                    field: "Check connection".into(),
+                    message: "the integration is not connected yet".into(),
+                })
+            }
+        };
+        let stored = self.decrypted_secrets(&running).await?;
+        let credentials = self.credentials(&running, &integration, &stored, provider, key);
+        let mut variables = credentials.variables.clone();
+        for (name, value) in &integration.global_variables {
+            variables.entry(name.clone()).or_insert_with(|| value.clone());
+        }
+        let secrets: Vec<String> = stored.values().cloned().collect();
+        let outcome = self
+            .test_connection(
+                &running,
+                &variables,
+                TokenSource::Stored(&credentials),
+                &secrets,
+            )
+            .await;
+        match outcome {
+            Ok(globals) => {
+                if !globals.is_empty() {
+                    self.integrations
+                        .set_global_variables(integration.id, &globals)
+                        .await?;
+                }
+                tracing::info!(%actor, provider = provider.as_str(), %key, "connection checked");
+                Ok("Connected: the CRM answered the test request.".into())
+            }
+            Err(error) => {
+                let status = match (&error, running.auth.uses_tokens()) {
+                    (IntegrationError::CredentialsRejected(_), true) => Some(Status::TokenInvalid),
+                    (IntegrationError::CredentialsRejected(_), false) => Some(Status::Error),
+                    _ => None,
+                };
+                self.integrations
+                    .record_error(integration.id, status, &error.to_string())
+                    .await?;
+                Err(error)
+            }
+        }
+    }
+
+    /// Every connected OAuth 2.0 or Bearer integration whose token is due gets a fresh one
+    /// (TokenRefreshTime, or a known expiry near). Answers how many were looked at.
+    pub async fn refresh_due_tokens(&self) -> Result<usize, IntegrationError> {
+        let integrations = self.integrations.by_template().await?;
+        let mut looked_at = 0;
+        for provider in [Provider::Crm, Provider::Helpdesk] {
+            for template in self.templates.list(provider).await? {
+                let connected = integrations
+                    .get(&template.id)
+                    .is_some_and(|i| i.status == Status::Connected);
+                if !connected {
+                    continue;
+                }
+                let key = template.record.key;
+                let running = self.running(provider, &key).await?;
+                let Some(integration) = running.integration.clone() else {
+                    continue;
+                };
+                if !running.auth.uses_tokens() {
+                    continue;
+                }
+                looked_at += 1;
+                let stored = self.decrypted_secrets(&running).await?;
+                let credentials =
+                    self.credentials(&running, &integration, &stored, provider, &key);
+                if let Err(error) = self.tokens.current(&credentials).await {
+                    tracing::warn!(provider = provider.as_str(), %key, %error, "scheduled token refresh failed");
+                }
+            }
+        }
+        Ok(looked_at)
+    }
+
+    /// Forgets the integration's secrets and tokens; the other values stay. When the
+    /// template names a TokenRevokeEndPoint, the CRM is asked to revoke the token first,
+    /// and the answer says what it replied (the tokens are removed here either way).
     pub async fn disconnect(
         &self,
         actor: &str,
         provider: Provider,
         key: &str,
-    ) -> Result<(), IntegrationError> {
+    ) -> Result<String, IntegrationError> {
         let running = self.running(provider, key).await?;
-        if let Some(integration) = running.integration {
+        let mut message = "Disconnected. Stored secrets and tokens were removed.".to_owned();
+        if let Some(integration) = &running.integration {
+            if let Some(report) = self.revoke(&running, integration, provider, key).await? {
+                message = format!("{message} {report}");
+            }
             self.integrations.disconnect(integration.id).await?;
             tracing::info!(%actor, provider = provider.as_str(), %key, "integration disconnected");
         }
-        Ok(())
+        Ok(message)
+    }
+
+    /// RFC 7009: revokes the refresh token (or, without one, the access token).
+    async fn revoke(
+        &self,
+        running: &Running,
+        integration: &StoredIntegration,
+        provider: Provider,
+        key: &str,
+    ) -> Result<Option<String>, IntegrationError> {
+        let stored = self.decrypted_secrets(running).await?;
+        let token = stored
+            .get(REFRESH_TOKEN)
+            .map(|t| (t, "refresh_token"))
+            .or_else(|| stored.get(ACCESS_TOKEN).map(|t| (t, "access_token")));
+        let Some((token, hint)) = token else {
+            return Ok(None);
+        };
+        let credentials = self.credentials(running, integration, &stored, provider, key);
+        let secrets: Vec<&str> = stored.values().map(String::as_str).collect();
+        let request = match revocation_request(
+            &self.renderer,
+            &running.auth,
+            &credentials.variables,
+            token,
+            hint,
+        ) {
+            Ok(Some(request)) => request,
+            Ok(None) => return Ok(None),
+            Err(error) => {
+                return Ok(Some(format!(
+                    "The token was not revoked at the CRM: {}",
+                    redact(&error.to_string(), &secrets)
+                )))
+            }
+        };
+        Ok(Some(
+            match self.executor.send(lane(running), &request).await {
+                Ok(exchange) if (200..300).contains(&exchange.received.status) => {
+                    "The CRM revoked the token.".to_owned()
+                }
+                Ok(exchange) => format!(
+                    "The CRM's revocation endpoint answered HTTP {}: {}",
+                    exchange.received.status,
+                    redact(
+                        &excerpt(&exchange.received.body, QUOTED_ANSWER_CHARS),
+                        &secrets
+                    )
+                ),
+                Err(error) => format!(
+                    "The token was not revoked at the CRM: {}",
+                    redact(&error.to_string(), &secrets)
+                ),
+            },
+        ))
     }
 
     /// Moves the integration to the template's current revision.
@@ -704,14 +846,55 @@ impl IntegrationsService {
     }
 }
 
+
+/// Tokens a token endpoint issued.
 #[derive(Default)]
-struct Tokens {
-    access: Option<String>,
-    refresh: Option<String>,
-    token_type: Option<String>,
-    expires_at: Option<i64>,
+pub(super) struct Tokens {
+    pub(super) access: Option<String>,
+    pub(super) refresh: Option<String>,
+    pub(super) token_type: Option<String>,
+    pub(super) expires_at: Option<i64>,
+}
+
+impl Tokens {
+    pub(super) fn texts(&self) -> impl Iterator<Item = String> + '_ {
+        [&self.access, &self.refresh].into_iter().flatten().cloned()
+    }
+}
+
+/// Which token a test request is sent with.
+pub(super) enum TokenSource<'a> {
+    /// A connection not stored yet: this token (or none).
+    Fixed(Option<&'a str>),
+    /// A stored connection: its token, refreshed when due or refused.
+    Stored(&'a Credentials),
 }
 
 fn max_concurrent(view: &TemplateView) -> usize {
     view.info.max_concurrent_request.trim().parse().unwrap_or(1)
+}
+
+fn lane(running: &Running) -> Lane {
+    Lane {
+        integration_id: running.template.id,
+        max_concurrent: max_concurrent(&running.view),
+    }
+}
+
+/// The text fields a user fills in (see `url_guard`).
+fn user_fields(auth: &AuthSettings) -> Vec<String> {
+    auth.custom_fields
+        .iter()
+        .filter(|f| f.editor == FieldEditor::Text)
+        .map(|f| f.name.clone())
+        .collect()
+}
+
+/// The values of the secret fields, masked in every message.
+pub(super) fn secret_values(auth: &AuthSettings, values: &BTreeMap<String, String>) -> Vec<String> {
+    auth.custom_fields
+        .iter()
+        .filter(|f| f.is_secret())
+        .filter_map(|f| values.get(&f.name).cloned())
+        .collect()
 }

@@ -1,10 +1,11 @@
 //! Integrations and their encrypted secrets. The repository stores ciphertexts as it gets
-//! them; encrypting and decrypting is the integrations service's work (`crypto::cipher`).
+//! them; [`StoredSecret::seal`] and [`StoredSecret::open`] are how the services make and
+//! read them (`crypto::cipher`, with the owner and the name bound in).
 
 use std::collections::BTreeMap;
 
 use app::integrations::Status;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set, TransactionTrait,
@@ -13,6 +14,17 @@ use sea_orm::{
 use super::entities::integration::{self, Entity as Integrations};
 use super::entities::integration_secret::{self, Entity as Secrets};
 use super::unix_now;
+use crate::crypto::cipher::{CipherError, SecretCipher, SecretContext};
+
+/// The owner bound into an integration's secrets: its template's id (one integration per
+/// template, and known before the first save).
+pub fn secret_owner(template_id: i32) -> String {
+    format!("template:{template_id}")
+}
+
+/// The secret names of an integration's tokens (its fields' are `field:<name>`).
+pub const ACCESS_TOKEN_SECRET: &str = "access_token";
+pub const REFRESH_TOKEN_SECRET: &str = "refresh_token";
 
 /// An integration as stored; secrets are separate ([`StoredSecret`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,6 +42,8 @@ pub struct StoredIntegration {
     pub last_error: Option<String>,
     pub last_error_at: Option<i64>,
     pub connected_at: Option<i64>,
+    pub token_refreshed_at: Option<i64>,
+    pub token_generation: i32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,6 +51,35 @@ pub struct StoredSecret {
     pub name: String,
     pub ciphertext: String,
     pub key_id: String,
+}
+
+impl StoredSecret {
+    /// `value` encrypted for `owner`'s secret `name` under the current key.
+    pub fn seal(
+        cipher: &SecretCipher,
+        owner: &str,
+        name: &str,
+        value: &str,
+    ) -> Result<StoredSecret, CipherError> {
+        Ok(StoredSecret {
+            name: name.to_owned(),
+            ciphertext: cipher.encrypt(value, SecretContext { owner, field: name })?,
+            key_id: cipher.current_key_id().to_owned(),
+        })
+    }
+
+    /// The plain value, for `owner`.
+    pub fn open(&self, cipher: &SecretCipher, owner: &str) -> Result<String, CipherError> {
+        Ok(cipher
+            .decrypt(
+                &self.ciphertext,
+                SecretContext {
+                    owner,
+                    field: &self.name,
+                },
+            )?
+            .to_string())
+    }
 }
 
 /// A successful connection: everything the integration holds afterwards. Secrets not in
@@ -52,6 +95,27 @@ pub struct Connection {
     pub token_expires_at: Option<i64>,
     pub status: Status,
     pub secrets: Vec<StoredSecret>,
+}
+
+/// An integration's token as stored, for the refresh logic (`engine::tokens`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenRecord {
+    pub generation: i32,
+    pub status: Status,
+    pub access: Option<StoredSecret>,
+    pub refresh: Option<StoredSecret>,
+    pub refreshed_at: Option<i64>,
+    pub expires_at: Option<i64>,
+}
+
+/// Tokens a refresh obtained, sealed.
+#[derive(Clone, Debug)]
+pub struct RefreshedTokens {
+    pub access: StoredSecret,
+    /// A rotated refresh token; `None` keeps the stored one.
+    pub refresh: Option<StoredSecret>,
+    pub token_type: Option<String>,
+    pub expires_at: Option<i64>,
 }
 
 /// A secret with the template it belongs to, as a key rotation walks them.
@@ -84,6 +148,8 @@ fn from_model(model: integration::Model) -> Result<StoredIntegration, DbErr> {
         last_error: model.last_error,
         last_error_at: model.last_error_at,
         connected_at: model.connected_at,
+        token_refreshed_at: model.token_refreshed_at,
+        token_generation: model.token_generation,
     })
 }
 
@@ -164,6 +230,8 @@ impl IntegrationRepository {
                 active.last_error = Set(None);
                 active.last_error_at = Set(None);
                 active.connected_at = Set(connected_at);
+                active.token_refreshed_at = Set(Some(now));
+                active.token_generation = Set(active.token_generation.unwrap().wrapping_add(1));
                 active.updated_at = Set(now);
                 active.update(&transaction).await?
             }
@@ -180,6 +248,10 @@ impl IntegrationRepository {
                     last_error: Set(None),
                     last_error_at: Set(None),
                     connected_at: Set(connected_at),
+                    token_refreshed_at: Set(Some(now)),
+                    token_generation: Set(1),
+                    refresh_lease_owner: Set(None),
+                    refresh_lease_until: Set(None),
                     created_at: Set(now),
                     updated_at: Set(now),
                     ..Default::default()
@@ -226,6 +298,10 @@ impl IntegrationRepository {
             )
             .col_expr(integration::Column::GlobalVariables, Expr::value("{}"))
             .col_expr(integration::Column::ConnectedAt, Expr::value(None::<i64>))
+            .col_expr(
+                integration::Column::TokenGeneration,
+                Expr::col(integration::Column::TokenGeneration).add(1),
+            )
             .col_expr(integration::Column::UpdatedAt, Expr::value(unix_now()))
             .filter(integration::Column::Id.eq(integration_id))
             .exec(&transaction)
@@ -243,6 +319,168 @@ impl IntegrationRepository {
         Integrations::update_many()
             .col_expr(integration::Column::TemplateRevision, Expr::value(revision))
             .col_expr(integration::Column::TemplateXml, Expr::value(xml))
+            .col_expr(integration::Column::UpdatedAt, Expr::value(unix_now()))
+            .filter(integration::Column::Id.eq(integration_id))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// The integration's token bookkeeping and its sealed tokens.
+    pub async fn token_record(&self, integration_id: i32) -> Result<Option<TokenRecord>, DbErr> {
+        let Some(model) = Integrations::find_by_id(integration_id).one(&self.db).await? else {
+            return Ok(None);
+        };
+        let mut access = None;
+        let mut refresh = None;
+        for secret in self.secrets(integration_id).await? {
+            match secret.name.as_str() {
+                ACCESS_TOKEN_SECRET => access = Some(secret),
+                REFRESH_TOKEN_SECRET => refresh = Some(secret),
+                _ => {}
+            }
+        }
+        Ok(Some(TokenRecord {
+            generation: model.token_generation,
+            status: Status::parse(&model.status),
+            access,
+            refresh,
+            refreshed_at: model.token_refreshed_at,
+            expires_at: model.token_expires_at,
+        }))
+    }
+
+    /// Takes the refresh lease when nobody holds it or its holder's lease ran out (a
+    /// crashed instance); one statement, so two instances cannot both take it.
+    pub async fn try_lease(
+        &self,
+        integration_id: i32,
+        owner: &str,
+        now: i64,
+        until: i64,
+    ) -> Result<bool, DbErr> {
+        let result = Integrations::update_many()
+            .col_expr(integration::Column::RefreshLeaseOwner, Expr::value(owner))
+            .col_expr(integration::Column::RefreshLeaseUntil, Expr::value(until))
+            .filter(integration::Column::Id.eq(integration_id))
+            .filter(
+                integration::Column::RefreshLeaseUntil
+                    .is_null()
+                    .or(integration::Column::RefreshLeaseUntil.lt(now)),
+            )
+            .exec(&self.db)
+            .await?;
+        Ok(result.rows_affected == 1)
+    }
+
+    pub async fn release_lease(&self, integration_id: i32, owner: &str) -> Result<(), DbErr> {
+        Integrations::update_many()
+            .col_expr(
+                integration::Column::RefreshLeaseOwner,
+                Expr::value(None::<String>),
+            )
+            .col_expr(integration::Column::RefreshLeaseUntil, Expr::value(None::<i64>))
+            .filter(integration::Column::Id.eq(integration_id))
+            .filter(integration::Column::RefreshLeaseOwner.eq(owner))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Stores a refresh's tokens in one transaction (the rotated refresh token with the
+    /// access token, before either is used), moves the generation on, marks the
+    /// integration Connected and lets go of the lease.
+    pub async fn store_refreshed(
+        &self,
+        integration_id: i32,
+        owner: &str,
+        tokens: RefreshedTokens,
+    ) -> Result<(), DbErr> {
+        let transaction = self.db.begin().await?;
+        let now = unix_now();
+        for secret in std::iter::once(tokens.access).chain(tokens.refresh) {
+            Secrets::delete_many()
+                .filter(integration_secret::Column::IntegrationId.eq(integration_id))
+                .filter(integration_secret::Column::Name.eq(secret.name.as_str()))
+                .exec(&transaction)
+                .await?;
+            integration_secret::ActiveModel {
+                integration_id: Set(integration_id),
+                name: Set(secret.name),
+                ciphertext: Set(secret.ciphertext),
+                key_id: Set(secret.key_id),
+            }
+            .insert(&transaction)
+            .await?;
+        }
+        let mut update = Integrations::update_many()
+            .col_expr(
+                integration::Column::TokenGeneration,
+                Expr::col(integration::Column::TokenGeneration).add(1),
+            )
+            .col_expr(integration::Column::TokenRefreshedAt, Expr::value(now))
+            .col_expr(
+                integration::Column::TokenExpiresAt,
+                Expr::value(tokens.expires_at),
+            )
+            .col_expr(
+                integration::Column::Status,
+                Expr::value(Status::Connected.as_str()),
+            )
+            .col_expr(integration::Column::LastError, Expr::value(None::<String>))
+            .col_expr(integration::Column::LastErrorAt, Expr::value(None::<i64>))
+            .col_expr(integration::Column::UpdatedAt, Expr::value(now));
+        if tokens.token_type.is_some() {
+            update = update.col_expr(integration::Column::TokenType, Expr::value(tokens.token_type));
+        }
+        update
+            .filter(integration::Column::Id.eq(integration_id))
+            .exec(&transaction)
+            .await?;
+        Integrations::update_many()
+            .col_expr(
+                integration::Column::RefreshLeaseOwner,
+                Expr::value(None::<String>),
+            )
+            .col_expr(integration::Column::RefreshLeaseUntil, Expr::value(None::<i64>))
+            .filter(integration::Column::Id.eq(integration_id))
+            .filter(integration::Column::RefreshLeaseOwner.eq(owner))
+            .exec(&transaction)
+            .await?;
+        transaction.commit().await
+    }
+
+    /// Records what went wrong; `status` changes the integration's status too (Token
+    /// invalid after a refused refresh), `None` keeps it (an outage).
+    pub async fn record_error(
+        &self,
+        integration_id: i32,
+        status: Option<Status>,
+        message: &str,
+    ) -> Result<(), DbErr> {
+        let now = unix_now();
+        let mut update = Integrations::update_many()
+            .col_expr(integration::Column::LastError, Expr::value(message))
+            .col_expr(integration::Column::LastErrorAt, Expr::value(now))
+            .col_expr(integration::Column::UpdatedAt, Expr::value(now));
+        if let Some(status) = status {
+            update = update.col_expr(integration::Column::Status, Expr::value(status.as_str()));
+        }
+        update
+            .filter(integration::Column::Id.eq(integration_id))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Stores the global variables GetGlobalInfo read.
+    pub async fn set_global_variables(
+        &self,
+        integration_id: i32,
+        variables: &BTreeMap<String, String>,
+    ) -> Result<(), DbErr> {
+        Integrations::update_many()
+            .col_expr(integration::Column::GlobalVariables, Expr::value(json(variables)))
             .col_expr(integration::Column::UpdatedAt, Expr::value(unix_now()))
             .filter(integration::Column::Id.eq(integration_id))
             .exec(&self.db)

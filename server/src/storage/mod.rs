@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod api_tokens;
 pub mod entities;
 pub mod integrations;
+pub mod oauth_states;
 pub mod session_store;
 pub mod templates;
 

@@ -8,6 +8,7 @@ pub mod backend;
 mod forms;
 mod health;
 pub mod middleware;
+pub mod oauth_callback;
 
 use app::{shell, App};
 use axum::extract::DefaultBodyLimit;
@@ -70,6 +71,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/healthz", get(health::healthz))
         .merge(api::templates::routes())
+        .merge(oauth_callback::routes())
         .nest_service("/pkg", assets(&state))
         .leptos_routes_with_context(
             &state,

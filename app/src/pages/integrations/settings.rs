@@ -9,7 +9,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use super::status_class;
-use crate::api::{load_integration_settings, DisconnectIntegration, SaveIntegration};
+use crate::api::{
+    load_integration_settings, CheckIntegration, DisconnectIntegration, SaveIntegration,
+};
 use crate::components::confirm::{ConfirmDialog, ConfirmRequest};
 use crate::components::frame::Frame;
 use crate::components::toast::use_toasts;
@@ -59,6 +61,7 @@ fn SettingsView(provider: Provider, key: String) -> impl IntoView {
     let csrf_token = StoredValue::new(viewer.csrf_token.clone());
     let save = ServerAction::<SaveIntegration>::new();
     let disconnect = ServerAction::<DisconnectIntegration>::new();
+    let check = ServerAction::<CheckIntegration>::new();
     let key_for_load = key.clone();
     // Reloaded after a successful change only: a refused Save keeps what was typed.
     let reloads = RwSignal::new(0u32);
@@ -72,6 +75,14 @@ fn SettingsView(provider: Provider, key: String) -> impl IntoView {
     };
     let outcome = RwSignal::new(None::<Result<String, String>>);
     Effect::new(move |_| match save.value().get() {
+        Some(Ok(saved)) if saved.authorize_url.is_some() => {
+            // OAuth 2.0: on to the CRM's consent page; its callback comes back here.
+            outcome.set(Some(Ok(saved.message)));
+            #[cfg(feature = "hydrate")]
+            if let (Some(window), Some(url)) = (web_sys::window(), saved.authorize_url) {
+                let _ = window.location().set_href(&url);
+            }
+        }
         Some(Ok(saved)) => {
             editing.replacing.set(BTreeSet::new());
             reloads.update(|n| *n += 1);
@@ -82,12 +93,23 @@ fn SettingsView(provider: Provider, key: String) -> impl IntoView {
         None => {}
     });
     Effect::new(move |_| match disconnect.value().get() {
-        Some(Ok(())) => {
+        Some(Ok(message)) => {
             outcome.set(None);
             reloads.update(|n| *n += 1);
-            toasts.success("Disconnected. Stored secrets and tokens were removed.".to_string());
+            toasts.success(message);
         }
         Some(Err(error)) => toasts.error(error.to_string()),
+        None => {}
+    });
+    Effect::new(move |_| match check.value().get() {
+        Some(Ok(message)) => {
+            reloads.update(|n| *n += 1);
+            outcome.set(Some(Ok(message)));
+        }
+        Some(Err(error)) => {
+            reloads.update(|n| *n += 1);
+            outcome.set(Some(Err(error.to_string())));
+        }
         None => {}
     });
     let confirm = RwSignal::new(None::<ConfirmRequest>);
@@ -110,6 +132,14 @@ fn SettingsView(provider: Provider, key: String) -> impl IntoView {
             provider: provider.as_str().to_string(),
             key: key_for_save.get_value(),
             input: SettingsInput { values },
+        });
+    };
+    let on_check = move |_| {
+        outcome.set(None);
+        check.dispatch(CheckIntegration {
+            csrf_token: csrf_token.get_value(),
+            provider: provider.as_str().to_string(),
+            key: key_for_save.get_value(),
         });
     };
     let on_confirm = move |_| {
@@ -143,6 +173,14 @@ fn SettingsView(provider: Provider, key: String) -> impl IntoView {
                 );
                 let connected = settings.status != Status::NotConnected
                     || settings.fields.iter().chain(&settings.authorization).any(|f| f.is_set);
+                let checkable = settings.status != Status::NotConnected;
+                let oauth = settings.network.is_some();
+                let save_label = match (oauth, settings.status) {
+                    (true, Status::TokenInvalid) => "Reconnect",
+                    (true, _) => "Save and authorize",
+                    _ => "Save",
+                };
+                let pending_label = if oauth { "Opening the CRM…" } else { "Testing the connection…" };
                 let name = settings.name.clone();
                 let ask_disconnect = move |_| {
                     confirm.set(Some(ConfirmRequest {
@@ -177,8 +215,13 @@ fn SettingsView(provider: Provider, key: String) -> impl IntoView {
                         })}
                         <div class="form-actions">
                             <button class="button button-primary" type="submit" disabled=move || save.pending().get()>
-                                {move || if save.pending().get() { "Testing the connection…" } else { "Save" }}
+                                {move || if save.pending().get() { pending_label } else { save_label }}
                             </button>
+                            {checkable.then(|| view! {
+                                <button class="button" type="button" on:click=on_check disabled=move || check.pending().get()>
+                                    {move || if check.pending().get() { "Checking…" } else { "Check connection" }}
+                                </button>
+                            })}
                             {connected.then(|| view! {
                                 <button class="button button-danger" type="button" on:click=ask_disconnect>
                                     "Disconnect"

@@ -32,6 +32,18 @@ impl CustomField {
 pub const CLIENT_ID: &str = "client_id";
 pub const CLIENT_SECRET: &str = "client_secret";
 
+/// TokenRefreshTime when the template leaves it empty (TEMPLATE-FORMAT.md).
+pub const DEFAULT_REFRESH_MINUTES: u64 = 25;
+
+/// Where an OAuth client's id and secret go in token requests (RFC 6749 2.3.1).
+/// `CredentialType="client_secret_basic"` (or `basic`) sends them as HTTP Basic; anything
+/// else, the common default, as body fields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientCredentials {
+    InBody,
+    BasicHeader,
+}
+
 /// What the engine needs from AuthMethod.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuthSettings {
@@ -44,6 +56,25 @@ pub struct AuthSettings {
     pub token_content_type: String,
     /// The Authorization header's prefix for oauth2 and bearer (default `Bearer`).
     pub token_type: String,
+    /// OAuth 2.0: the scopes as the template gives them, and more query text (a template)
+    /// for the authorization URL.
+    pub scope: String,
+    pub additional_query: String,
+    pub client_credentials: ClientCredentials,
+    /// The refresh request; empty endpoint, method or content type mean "as the token
+    /// request" (TokenEndPoint, POST, TokenContentType).
+    pub refresh_endpoint: String,
+    pub refresh_method: String,
+    pub refresh_content_type: String,
+    pub refresh_body: String,
+    /// Minutes between scheduled refreshes; `None` for TokenRefreshTime `0` (never).
+    pub refresh_every_minutes: Option<u64>,
+    /// `AuthOption` NoNeedRefreshAccessToken=1: only a refused token is refreshed.
+    pub scheduled_refresh: bool,
+    /// `AuthOption` DisablePkce=1 turns PKCE off for CRMs that reject it.
+    pub pkce: bool,
+    /// Patchbay's own `TokenRevokeEndPoint` (RFC 7009), called on Disconnect when set.
+    pub revoke_endpoint: String,
     /// Global headers: (name, value template), sent on REST scenario requests.
     pub global_headers: Vec<(String, String)>,
     /// A non-2xx response whose body contains one of these means "token invalid".
@@ -94,6 +125,25 @@ impl AuthSettings {
             })
             .collect();
         let method = AuthType::parse(&method_text).unwrap_or(AuthType::None);
+        // An option is a `Father="AuthOption"` parameter; older templates write it plain.
+        let option_on = |name: &str| {
+            scenario
+                .into_iter()
+                .flat_map(|s| s.group("AuthOption"))
+                .find(|p| p.name == name)
+                .map(|p| p.value.trim().to_owned())
+                .unwrap_or_else(|| setting(name))
+                == "1"
+        };
+        let refresh_every_minutes = match setting("TokenRefreshTime").parse::<u64>() {
+            Ok(0) => None,
+            Ok(minutes) => Some(minutes),
+            Err(_) => Some(DEFAULT_REFRESH_MINUTES),
+        };
+        let client_credentials = match setting("CredentialType").to_ascii_lowercase().as_str() {
+            "client_secret_basic" | "basic" => ClientCredentials::BasicHeader,
+            _ => ClientCredentials::InBody,
+        };
         if method == AuthType::OAuth2 {
             // The Authorization section always asks for both, as the vendor's page does.
             for (name, title, editor) in [
@@ -121,6 +171,17 @@ impl AuthSettings {
             token_endpoint: setting("TokenEndPoint"),
             token_content_type: setting("TokenContentType"),
             token_type,
+            scope: setting("Scope"),
+            additional_query: setting("AdditionalQueryString"),
+            client_credentials,
+            refresh_endpoint: setting("TokenRefreshEndPoint"),
+            refresh_method: setting("TokenRefreshMethod"),
+            refresh_content_type: setting("TokenRefreshContentType"),
+            refresh_body: setting("TokenRefreshBody"),
+            refresh_every_minutes,
+            scheduled_refresh: !option_on("NoNeedRefreshAccessToken"),
+            pkce: !option_on("DisablePkce"),
+            revoke_endpoint: setting("TokenRevokeEndPoint"),
             global_headers: group("PopulateTemplateString")
                 .into_iter()
                 .filter(|p| p.kind == "Header" && !p.name.trim().is_empty())
@@ -136,10 +197,24 @@ impl AuthSettings {
     }
 
     pub fn token_body_is_json(&self) -> bool {
-        self.token_content_type
-            .to_ascii_lowercase()
-            .contains("json")
+        is_json(&self.token_content_type)
     }
+
+    pub fn refresh_body_is_json(&self) -> bool {
+        match self.refresh_content_type.is_empty() {
+            true => self.token_body_is_json(),
+            false => is_json(&self.refresh_content_type),
+        }
+    }
+
+    /// OAuth 2.0 and Bearer hold tokens that can be refreshed.
+    pub fn uses_tokens(&self) -> bool {
+        matches!(self.method, AuthType::OAuth2 | AuthType::Bearer)
+    }
+}
+
+fn is_json(content_type: &str) -> bool {
+    content_type.to_ascii_lowercase().contains("json")
 }
 
 #[cfg(test)]

@@ -5,6 +5,8 @@
 //! - [`render`]: the template language with the server's time zone;
 //! - [`auth`]: the AuthMethod scenario read once (method, credential, token endpoint,
 //!   global headers, token error map, custom fields);
+//! - [`oauth`]: the authorization URL, token, refresh and revocation requests, token
+//!   answers, and when a token is due for a refresh;
 //! - [`request`]: a template request rendered into an [`request::OutboundRequest`];
 //! - [`url_guard`]: only `http`/`https`, and user-filled values in a URL's host are host
 //!   names;
@@ -12,6 +14,7 @@
 //! - [`redact`]: secret values masked in every message.
 
 pub mod auth;
+pub mod oauth;
 pub mod redact;
 pub mod render;
 pub mod request;

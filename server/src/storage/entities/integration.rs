@@ -23,6 +23,14 @@ pub struct Model {
     pub last_error: Option<String>,
     pub last_error_at: Option<i64>,
     pub connected_at: Option<i64>,
+    /// Unix seconds when the token in use was issued (by a connect or a refresh).
+    pub token_refreshed_at: Option<i64>,
+    /// Moves on with every new token: a request that saw generation N and was refused
+    /// knows a token of N+1 is another's refresh, not its own to repeat.
+    pub token_generation: i32,
+    /// The server instance refreshing the token, and until when its lease holds.
+    pub refresh_lease_owner: Option<String>,
+    pub refresh_lease_until: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
 }

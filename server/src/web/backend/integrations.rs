@@ -53,12 +53,13 @@ impl IntegrationAdmin for IntegrationsAdmin {
     async fn save_integration(
         &self,
         actor: &CurrentUser,
+        session_secret: &str,
         provider: Provider,
         key: &str,
         input: SettingsInput,
     ) -> Result<SaveOutcome, PortalError> {
         self.service
-            .save(&actor.email, provider, key, &input)
+            .save(&actor.email, session_secret, provider, key, &input)
             .await
             .map_err(|error| {
                 tracing::info!(actor = %actor.email, provider = provider.as_str(), %key, %error, "integration not saved");
@@ -71,9 +72,21 @@ impl IntegrationAdmin for IntegrationsAdmin {
         actor: &CurrentUser,
         provider: Provider,
         key: &str,
-    ) -> Result<(), PortalError> {
+    ) -> Result<String, PortalError> {
         self.service
             .disconnect(&actor.email, provider, key)
+            .await
+            .map_err(portal_error)
+    }
+
+    async fn check_integration(
+        &self,
+        actor: &CurrentUser,
+        provider: Provider,
+        key: &str,
+    ) -> Result<String, PortalError> {
+        self.service
+            .check(&actor.email, provider, key)
             .await
             .map_err(portal_error)
     }

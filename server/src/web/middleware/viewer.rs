@@ -72,6 +72,7 @@ fn is_public(path: &str) -> bool {
     matches!(path, "/login" | "/setup" | "/healthz" | "/favicon.ico")
         || path.starts_with("/pkg/")
         || path.starts_with("/api/")
+        || path.starts_with(crate::web::oauth_callback::CALLBACK_PREFIX)
 }
 
 /// Pages get a CSRF token even before sign-in (the sign-in form needs one); static files
