@@ -18,7 +18,7 @@ on_both_databases!(
     none_tests_with_the_first_contact_search_and_a_sample_number,
     bad_crm_answers_are_explained_and_store_nothing,
     a_user_value_in_a_urls_host_must_be_a_host_name,
-    oauth2_settings_show_the_network_section_and_save_unconnected,
+    oauth2_settings_show_the_network_section_and_save_starts_an_authorization,
     a_user_connects_and_disconnects_but_only_an_admin_applies,
     an_edited_template_is_applied_and_deleting_it_disconnects_first,
     a_key_rotation_reencrypts_every_secret,
@@ -104,23 +104,6 @@ fn basic(user: &str, password: &str) -> String {
     )
 }
 
-/// Calls a server function as the page does; answers the status and the JSON body.
-async fn call(browser: &Browser, function: &str, body: Value) -> (StatusCode, Value) {
-    let response = browser
-        .client
-        .post(browser.url(&format!("/api/{function}")))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
-
 async fn save(admin: &Admin, key: &str, values: &[(&str, &str)]) -> (StatusCode, Value) {
     save_as(&admin.browser, &admin.csrf, key, values).await
 }
@@ -131,8 +114,7 @@ async fn save_as(
     key: &str,
     values: &[(&str, &str)],
 ) -> (StatusCode, Value) {
-    call(
-        browser,
+    browser.call(
         "save_integration",
         json!({"csrf_token": csrf, "provider": "crm", "key": key, "input": {"values": values}}),
     )
@@ -584,7 +566,7 @@ async fn a_user_value_in_a_urls_host_must_be_a_host_name(db: Db) {
     assert_eq!(status, StatusCode::OK, "{answer}");
 }
 
-async fn oauth2_settings_show_the_network_section_and_save_unconnected(db: Db) {
+async fn oauth2_settings_show_the_network_section_and_save_starts_an_authorization(db: Db) {
     let server = TestServer::start_with_env(
         db,
         true,
@@ -640,9 +622,21 @@ async fn oauth2_settings_show_the_network_section_and_save_unconnected(db: Db) {
     .await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     assert_eq!(answer["status"], "not_connected");
+    let authorize = url::Url::parse(answer["authorize_url"].as_str().unwrap()).unwrap();
+    assert_eq!(authorize.path(), "/oauth/authorize");
+    let query: std::collections::HashMap<_, _> = authorize.query_pairs().into_owned().collect();
+    assert_eq!(query["client_id"], "cid");
+    assert_eq!(
+        query["redirect_uri"],
+        "https://pbx.example.com/integration/callback/api/crm/oauth1/"
+    );
+    assert_eq!(query["code_challenge_method"], "S256");
+    // Nothing is stored until the callback succeeds.
     let shown = settings(&admin.browser, "oauth1").await;
-    assert_eq!(shown["authorization"][1]["is_set"], true);
-    assert_nowhere(&[&shown.to_string()]);
+    assert_eq!(shown["authorization"][1]["is_set"], false);
+    assert_eq!(count(&server, "SELECT COUNT(*) FROM integrations").await, 0);
+    assert_eq!(count(&server, "SELECT COUNT(*) FROM oauth_states").await, 1);
+    assert_nowhere(&[&shown.to_string(), &answer.to_string()]);
 }
 
 async fn a_user_connects_and_disconnects_but_only_an_admin_applies(db: Db) {
@@ -833,6 +827,7 @@ async fn a_key_rotation_reencrypts_every_secret(db: Db) {
     let outcome = service
         .save(
             "test",
+            "session-secret",
             app::template::model::Provider::Crm,
             "rotated",
             &app::integrations::SettingsInput {

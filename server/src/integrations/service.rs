@@ -58,6 +58,8 @@ pub enum IntegrationError {
     CredentialsRejected(String),
     #[error("The connection test failed: {0}")]
     TestFailed(String),
+    #[error("No token was issued: {0}")]
+    TokenFailed(String),
     #[error("{0}")]
     Template(String),
     #[error("integration storage failed: {0}")]
@@ -486,7 +488,7 @@ impl IntegrationsService {
         secrets: &[String],
     ) -> Result<Tokens, IntegrationError> {
         let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
-        let fail = |message: String| IntegrationError::TestFailed(redact(&message, &secrets));
+        let fail = |message: String| IntegrationError::TokenFailed(redact(&message, &secrets));
         let request = token_request(&self.renderer, &running.auth, variables, grant)
             .map_err(|e| fail(e.to_string()))?;
         let exchange = self
@@ -701,13 +703,16 @@ impl IntegrationsService {
                 Ok("Connected: the CRM answered the test request.".into())
             }
             Err(error) => {
-                let status = match (&error, running.auth.uses_tokens()) {
-                    (IntegrationError::CredentialsRejected(_), true) => Some(Status::TokenInvalid),
-                    (IntegrationError::CredentialsRejected(_), false) => Some(Status::Error),
-                    _ => None,
+                let (status, advice) = match (&error, running.auth.uses_tokens()) {
+                    (IntegrationError::CredentialsRejected(_), true) => (
+                        Some(Status::TokenInvalid),
+                        " Reconnect to authorize again.",
+                    ),
+                    (IntegrationError::CredentialsRejected(_), false) => (Some(Status::Error), ""),
+                    _ => (None, ""),
                 };
                 self.integrations
-                    .record_error(integration.id, status, &error.to_string())
+                    .record_error(integration.id, status, &format!("{error}{advice}"))
                     .await?;
                 Err(error)
             }

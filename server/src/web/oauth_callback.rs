@@ -114,7 +114,9 @@ fn status_of(error: &CallbackError) -> StatusCode {
             IntegrationError::Invalid { .. } | IntegrationError::CredentialsRejected(_) => {
                 StatusCode::BAD_REQUEST
             }
-            IntegrationError::TestFailed(_) | IntegrationError::Template(_) => {
+            IntegrationError::TestFailed(_)
+        | IntegrationError::TokenFailed(_)
+        | IntegrationError::Template(_) => {
                 StatusCode::BAD_GATEWAY
             }
             IntegrationError::Storage(_)

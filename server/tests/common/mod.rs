@@ -195,6 +195,28 @@ impl Browser {
         (status, response.text().await.unwrap())
     }
 
+    /// Calls a server function as the page does; answers the status and the JSON body (or
+    /// the text, when it is not JSON).
+    pub async fn call(
+        &self,
+        function: &str,
+        body: serde_json::Value,
+    ) -> (StatusCode, serde_json::Value) {
+        let response = self
+            .client
+            .post(self.url(&format!("/api/{function}")))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+        )
+    }
+
     /// Loads a page and returns the CSRF token its forms carry.
     pub async fn csrf_token(&self, path: &str) -> String {
         let (_, html) = self.get_text(path).await;

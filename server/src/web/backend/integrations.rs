@@ -21,7 +21,9 @@ fn portal_error(error: IntegrationError) -> PortalError {
         IntegrationError::CredentialsRejected(_) => {
             PortalError::invalid("Authentication", format!("is not accepted. {error}"))
         }
-        IntegrationError::TestFailed(_) | IntegrationError::Template(_) => {
+        IntegrationError::TestFailed(_)
+        | IntegrationError::TokenFailed(_)
+        | IntegrationError::Template(_) => {
             PortalError::Upstream(error.to_string())
         }
         IntegrationError::Storage(_)
