@@ -220,6 +220,7 @@ impl TokenKeeper {
         }
         // Another instance may hold the lease: wait for its token or for the lease to end.
         let give_up = unix_now().saturating_add(self.lease_secs.saturating_mul(2));
+        let mut waited = false;
         loop {
             let now = unix_now();
             if self
@@ -228,6 +229,10 @@ impl TokenKeeper {
                 .await?
             {
                 break;
+            }
+            if !waited {
+                waited = true;
+                tracing::info!(integration = id, "another server instance is refreshing the token; waiting for it");
             }
             tokio::time::sleep(LEASE_POLL).await;
             let record = self.record(credentials).await?;

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test binary uses a different part of this module
 
+pub mod oauth;
+
 use std::collections::HashMap;
 use std::io::Write;
 use std::net::SocketAddr;
@@ -164,14 +166,7 @@ impl TestServer {
 
     /// A client that keeps cookies and does not follow redirects, so tests see them.
     pub fn browser(&self) -> Browser {
-        Browser {
-            client: Client::builder()
-                .cookie_store(true)
-                .redirect(Policy::none())
-                .build()
-                .unwrap(),
-            base: self.base.clone(),
-        }
+        Browser::new(&self.base)
     }
 }
 
@@ -181,6 +176,18 @@ pub struct Browser {
 }
 
 impl Browser {
+    /// A cookie-keeping client for a server at `base` (another process, say).
+    pub fn new(base: &str) -> Browser {
+        Browser {
+            client: Client::builder()
+                .cookie_store(true)
+                .redirect(Policy::none())
+                .build()
+                .unwrap(),
+            base: base.to_owned(),
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
