@@ -114,11 +114,12 @@ async fn save_as(
     key: &str,
     values: &[(&str, &str)],
 ) -> (StatusCode, Value) {
-    browser.call(
-        "save_integration",
-        json!({"csrf_token": csrf, "provider": "crm", "key": key, "input": {"values": values}}),
-    )
-    .await
+    browser
+        .call(
+            "save_integration",
+            json!({"csrf_token": csrf, "provider": "crm", "key": key, "input": {"values": values}}),
+        )
+        .await
 }
 
 async fn settings(browser: &Browser, key: &str) -> Value {

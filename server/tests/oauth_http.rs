@@ -29,6 +29,7 @@ on_both_databases!(
     bad_callbacks_explain_themselves_and_keep_the_working_tokens,
     token_endpoint_failures_are_502_pages_that_store_nothing,
     disconnect_revokes_at_the_revocation_endpoint_and_reports_it,
+    the_background_refresh_renews_a_token_on_schedule_unless_turned_off,
 );
 
 struct Portal {
@@ -116,7 +117,11 @@ async fn check(portal: &Portal) -> (StatusCode, Value) {
         .browser
         .post_form(
             "/api/check_integration",
-            &[("csrf_token", &portal.admin.csrf), ("provider", "crm"), ("key", KEY)],
+            &[
+                ("csrf_token", &portal.admin.csrf),
+                ("provider", "crm"),
+                ("key", KEY),
+            ],
         )
         .await;
     let status = response.status();
@@ -200,11 +205,17 @@ async fn every_token_content_type_and_credential_type_exchanges_exactly_these_fi
         let (fields, authorization) = provider.last_request();
         let verifier = fields["code_verifier"].clone();
         let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-        assert_eq!(challenge, query["code_challenge"], "the verifier matches the challenge");
+        assert_eq!(
+            challenge, query["code_challenge"],
+            "the verifier matches the challenge"
+        );
         let mut expected: HashMap<String, String> = [
             ("grant_type", "authorization_code"),
             ("code", "c0de-Jaguar"),
-            ("redirect_uri", "https://pbx.example.com/integration/callback/api/crm/oauthcrm/"),
+            (
+                "redirect_uri",
+                "https://pbx.example.com/integration/callback/api/crm/oauthcrm/",
+            ),
             ("code_verifier", verifier.as_str()),
         ]
         .into_iter()
@@ -228,13 +239,23 @@ async fn every_token_content_type_and_credential_type_exchanges_exactly_these_fi
 
         let shown = settings(&portal).await;
         assert_eq!(shown["status"], "connected", "{shown}");
-        assert_eq!(shown["global_variables"], 1, "GetGlobalInfo ran with the token");
+        assert_eq!(
+            shown["global_variables"], 1,
+            "GetGlobalInfo ran with the token"
+        );
         let sealed = stored_secrets(&portal.server).await;
-        assert_eq!(sealed.len(), 3, "access and refresh token and client secret");
+        assert_eq!(
+            sealed.len(),
+            3,
+            "access and refresh token and client secret"
+        );
         let mut secrets = provider.tokens();
         secrets.extend([CLIENT_SECRET.to_owned(), "c0de-Jaguar".into(), verifier]);
         assert_nowhere(&secrets, &[&shown.to_string(), &page, &sealed.join(" ")]);
-        assert_eq!(scalar(&portal.server, "SELECT COUNT(*) FROM oauth_states").await, 0);
+        assert_eq!(
+            scalar(&portal.server, "SELECT COUNT(*) FROM oauth_states").await,
+            0
+        );
     }
 }
 
@@ -243,7 +264,12 @@ async fn a_refused_token_is_refreshed_once_and_a_rotated_refresh_token_is_kept(d
     let portal = portal(db, template(&crm.uri(), "")).await;
     connect(&portal).await;
     // The CRM forgets the first token: the next request is refused, refreshed, repeated.
-    provider.0.lock().unwrap().access.push("revoked-elsewhere".into());
+    provider
+        .0
+        .lock()
+        .unwrap()
+        .access
+        .push("revoked-elsewhere".into());
     let (status, answer) = check(&portal).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     assert_eq!(provider.refreshes(), 1);
@@ -261,11 +287,19 @@ async fn a_refused_token_is_refreshed_once_and_a_rotated_refresh_token_is_kept(d
         .collect::<HashMap<_, _>>()
     );
     // Once more: the rotated refresh token (the third issued) is the one used now.
-    provider.0.lock().unwrap().access.push("revoked-again".into());
+    provider
+        .0
+        .lock()
+        .unwrap()
+        .access
+        .push("revoked-again".into());
     let (status, answer) = check(&portal).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     assert_eq!(provider.refreshes(), 2);
-    assert_eq!(provider.last_request().0["refresh_token"], "refresh-Token-3-Gecko");
+    assert_eq!(
+        provider.last_request().0["refresh_token"],
+        "refresh-Token-3-Gecko"
+    );
     assert_eq!(settings(&portal).await["status"], "connected");
     assert_nowhere(&provider.tokens(), &[&answer.to_string()]);
 }
@@ -311,14 +345,23 @@ async fn two_hundred_requests_after_expiry_cause_one_refresh(db: Db) {
         .iter()
         .filter(|r| r.url.path() == "/me")
         .count();
-    assert_eq!(api_calls, 1 + 200, "no request went out with the expired token twice");
+    assert_eq!(
+        api_calls,
+        1 + 200,
+        "no request went out with the expired token twice"
+    );
 }
 
 async fn two_hundred_refused_requests_cause_one_refresh(db: Db) {
     let (crm, provider) = strict_crm().await;
     let portal = portal(db, template(&crm.uri(), "")).await;
     connect(&portal).await;
-    provider.0.lock().unwrap().access.push("revoked-elsewhere".into());
+    provider
+        .0
+        .lock()
+        .unwrap()
+        .access
+        .push("revoked-elsewhere".into());
     assert_eq!(at_once(&portal, 200).await, 200);
     assert_eq!(provider.refreshes(), 1, "exactly one token request");
     assert_eq!(settings(&portal).await["status"], "connected");
@@ -339,7 +382,10 @@ async fn invalid_grant_marks_the_integration_token_invalid_with_the_reason(db: D
     let shown = settings(&portal).await;
     assert_eq!(shown["status"], "token_invalid", "{shown}");
     let error = shown["last_error"].as_str().unwrap();
-    assert!(error.contains("invalid_grant: grant request is invalid"), "{error}");
+    assert!(
+        error.contains("invalid_grant: grant request is invalid"),
+        "{error}"
+    );
     assert!(error.contains("Reconnect"), "{error}");
     // Nothing more is sent with a token known to be dead.
     let before = provider.0.lock().unwrap().token_requests.len();
@@ -359,18 +405,43 @@ async fn bad_callbacks_explain_themselves_and_keep_the_working_tokens(db: Db) {
     let browser = &portal.admin.browser;
 
     let started = start(browser, &portal.admin.csrf).await;
-    let cases: Vec<(&str, Vec<(&str, &str)>, StatusCode, &str)> = vec![
-        ("no state", vec![("code", "x")], StatusCode::BAD_REQUEST, "has no state"),
-        ("forged state", vec![("code", "x"), ("state", "forged")], StatusCode::BAD_REQUEST, "unknown, was already used, or has expired"),
-        ("replayed state", vec![("code", "x"), ("state", first.state())], StatusCode::BAD_REQUEST, "unknown, was already used, or has expired"),
-        ("no code", vec![("state", started.state())], StatusCode::BAD_REQUEST, "has no authorization code"),
+    // (case, callback query, status, what the page says)
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, StatusCode, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            "no state",
+            vec![("code", "x")],
+            StatusCode::BAD_REQUEST,
+            "has no state",
+        ),
+        (
+            "forged state",
+            vec![("code", "x"), ("state", "forged")],
+            StatusCode::BAD_REQUEST,
+            "unknown, was already used, or has expired",
+        ),
+        (
+            "replayed state",
+            vec![("code", "x"), ("state", first.state())],
+            StatusCode::BAD_REQUEST,
+            "unknown, was already used, or has expired",
+        ),
+        (
+            "no code",
+            vec![("state", started.state())],
+            StatusCode::BAD_REQUEST,
+            "has no authorization code",
+        ),
     ];
     for (case, query, status, says) in cases {
         let (got, page) = callback(browser, &query).await;
         assert_eq!(got, status, "{case}: {page}");
         assert!(page.contains(says), "{case}: {page}");
         assert!(page.contains("Authorization failed"), "{case}: {page}");
-        assert!(page.contains("href=\"/integrations/crm/oauthcrm\""), "{case}: a way back");
+        assert!(
+            page.contains("href=\"/integrations/crm/oauthcrm\""),
+            "{case}: a way back"
+        );
     }
 
     // The provider's error redirect: shown, escaped.
@@ -385,21 +456,35 @@ async fn bad_callbacks_explain_themselves_and_keep_the_working_tokens(db: Db) {
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{page}");
-    assert!(page.contains("access_denied (&lt;script&gt;alert(1)&lt;/script&gt; said no)"), "{page}");
+    assert!(
+        page.contains("access_denied (&lt;script&gt;alert(1)&lt;/script&gt; said no)"),
+        "{page}"
+    );
     assert!(!page.contains("<script>"), "{page}");
 
     // A reused code: the token endpoint refuses the grant.
     let started = start(browser, &portal.admin.csrf).await;
-    let (status, page) = callback(browser, &[("code", "spent-code"), ("state", started.state())]).await;
+    let (status, page) = callback(
+        browser,
+        &[("code", "spent-code"), ("state", started.state())],
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{page}");
     assert!(page.contains("the code was already used"), "{page}");
 
     // An expired state.
     let started = start(browser, &portal.admin.csrf).await;
-    execute(&portal.server, "UPDATE oauth_states SET expires_at = expires_at - 601").await;
+    execute(
+        &portal.server,
+        "UPDATE oauth_states SET expires_at = expires_at - 601",
+    )
+    .await;
     let (status, page) = callback(browser, &[("code", "x"), ("state", started.state())]).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{page}");
-    assert!(page.contains("has expired (they last 10 minutes)"), "{page}");
+    assert!(
+        page.contains("has expired (they last 10 minutes)"),
+        "{page}"
+    );
 
     // A state from another session is refused there and still works in its own.
     let started = start(browser, &portal.admin.csrf).await;
@@ -410,17 +495,25 @@ async fn bad_callbacks_explain_themselves_and_keep_the_working_tokens(db: Db) {
     assert!(page.contains("another browser session"), "{page}");
     // Nobody signed in: explained, nothing spent.
     let anonymous = portal.server.browser();
-    let (status, page) = callback(&anonymous, &[("code", "c0de"), ("state", started.state())]).await;
+    let (status, page) =
+        callback(&anonymous, &[("code", "c0de"), ("state", started.state())]).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{page}");
     assert!(page.contains("Sign in to Patchbay"), "{page}");
     assert!(page.contains("href=\"/login\""), "{page}");
 
-    assert_eq!(stored_secrets(&portal.server).await, working, "the working tokens stay");
+    assert_eq!(
+        stored_secrets(&portal.server).await,
+        working,
+        "the working tokens stay"
+    );
     assert_eq!(settings(&portal).await["status"], "connected");
     let exchanges_before = provider.0.lock().unwrap().token_requests.len();
     let (status, page) = callback(browser, &[("code", "c0de-2"), ("state", started.state())]).await;
     assert_eq!(status, StatusCode::OK, "{page}");
-    assert_eq!(provider.0.lock().unwrap().token_requests.len(), exchanges_before + 1);
+    assert_eq!(
+        provider.0.lock().unwrap().token_requests.len(),
+        exchanges_before + 1
+    );
 
     // The trailing slash is optional.
     let started = start(browser, &portal.admin.csrf).await;
@@ -452,7 +545,10 @@ async fn token_endpoint_failures_are_502_pages_that_store_nothing(db: Db) {
     let working = stored_secrets(&portal.server).await;
     let browser = &portal.admin.browser;
     let cases = [
-        (ResponseTemplate::new(500).set_body_string("upstream exploded"), "HTTP 500"),
+        (
+            ResponseTemplate::new(500).set_body_string("upstream exploded"),
+            "HTTP 500",
+        ),
         (
             ResponseTemplate::new(200).set_body_raw("<html>login</html>", "text/html"),
             "text/html",
@@ -485,7 +581,11 @@ async fn token_endpoint_failures_are_502_pages_that_store_nothing(db: Db) {
         .browser
         .post_form(
             "/api/apply_template",
-            &[("csrf_token", &portal.admin.csrf), ("provider", "crm"), ("key", KEY)],
+            &[
+                ("csrf_token", &portal.admin.csrf),
+                ("provider", "crm"),
+                ("key", KEY),
+            ],
         )
         .await;
     assert_eq!(applied.status(), StatusCode::OK);
@@ -507,7 +607,11 @@ async fn token_endpoint_failures_are_502_pages_that_store_nothing(db: Db) {
         .browser
         .post_form(
             "/api/apply_template",
-            &[("csrf_token", &portal.admin.csrf), ("provider", "crm"), ("key", KEY)],
+            &[
+                ("csrf_token", &portal.admin.csrf),
+                ("provider", "crm"),
+                ("key", KEY),
+            ],
         )
         .await;
     let (status, answer) = portal
@@ -520,7 +624,10 @@ async fn token_endpoint_failures_are_502_pages_that_store_nothing(db: Db) {
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
-    assert!(answer.to_string().contains("only http and https"), "{answer}");
+    assert!(
+        answer.to_string().contains("only http and https"),
+        "{answer}"
+    );
 }
 
 async fn disconnect_revokes_at_the_revocation_endpoint_and_reports_it(db: Db) {
@@ -531,7 +638,10 @@ async fn disconnect_revokes_at_the_revocation_endpoint_and_reports_it(db: Db) {
         .expect(1)
         .mount(&crm)
         .await;
-    let extra = format!(r#"<Parameter Name="TokenRevokeEndPoint" Value="{}/revoke"/>"#, crm.uri());
+    let extra = format!(
+        r#"<Parameter Name="TokenRevokeEndPoint" Value="{}/revoke"/>"#,
+        crm.uri()
+    );
     let portal = portal(db, template(&crm.uri(), &extra)).await;
     connect(&portal).await;
     let response = portal
@@ -539,13 +649,23 @@ async fn disconnect_revokes_at_the_revocation_endpoint_and_reports_it(db: Db) {
         .browser
         .post_form(
             "/api/disconnect_integration",
-            &[("csrf_token", &portal.admin.csrf), ("provider", "crm"), ("key", KEY)],
+            &[
+                ("csrf_token", &portal.admin.csrf),
+                ("provider", "crm"),
+                ("key", KEY),
+            ],
         )
         .await;
     let status = response.status();
     let answer: Value = response.json().await.unwrap();
     assert_eq!(status, StatusCode::OK, "{answer}");
-    assert!(answer.as_str().unwrap().contains("The CRM revoked the token."), "{answer}");
+    assert!(
+        answer
+            .as_str()
+            .unwrap()
+            .contains("The CRM revoked the token."),
+        "{answer}"
+    );
     let revocation = crm
         .received_requests()
         .await
@@ -560,4 +680,35 @@ async fn disconnect_revokes_at_the_revocation_endpoint_and_reports_it(db: Db) {
     assert!(stored_secrets(&portal.server).await.is_empty());
     assert_eq!(settings(&portal).await["status"], "not_connected");
     assert_nowhere(&provider.tokens(), &[&answer.to_string()]);
+}
+
+async fn the_background_refresh_renews_a_token_on_schedule_unless_turned_off(db: Db) {
+    for (option, expected) in [
+        ("", 1),
+        (
+            r#"<Parameter Father="AuthOption" Name="NoNeedRefreshAccessToken" Value="1"/>"#,
+            0,
+        ),
+    ] {
+        let (crm, provider) = strict_crm().await;
+        let extra = format!(r#"<Parameter Name="TokenRefreshTime" Value="5"/>{option}"#);
+        let portal = portal(db, template(&crm.uri(), &extra)).await;
+        connect(&portal).await;
+        let service = portal.server.state.integrations_service();
+        // Not due yet: nothing happens.
+        assert_eq!(service.refresh_due_tokens().await.unwrap(), 1);
+        assert_eq!(provider.refreshes(), 0);
+        // Five minutes later, the sweep renews it (unless the template says not to).
+        execute(
+            &portal.server,
+            "UPDATE integrations SET token_refreshed_at = token_refreshed_at - 301",
+        )
+        .await;
+        service.refresh_due_tokens().await.unwrap();
+        assert_eq!(provider.refreshes(), expected, "{option}");
+        service.refresh_due_tokens().await.unwrap();
+        assert_eq!(provider.refreshes(), expected, "renewed once: {option}");
+        let (status, answer) = check(&portal).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+    }
 }

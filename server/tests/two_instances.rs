@@ -49,7 +49,10 @@ async fn serve(env: &[(&str, String)], log: &std::path::Path) -> Process {
     for _ in 0..300 {
         if let Ok(response) = probe.get(format!("{base}/healthz")).send().await {
             if response.status() == StatusCode::OK {
-                return Process { _child: child, base };
+                return Process {
+                    _child: child,
+                    base,
+                };
             }
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -79,7 +82,10 @@ async fn two_serve_processes_refresh_an_expired_token_once() {
         vec![
             ("PATCHBAY_DATABASE_URL", database_url.clone()),
             ("PATCHBAY_DATA_DIR", dir.path().display().to_string()),
-            ("PATCHBAY_SITE_ROOT", dir.path().join("site").display().to_string()),
+            (
+                "PATCHBAY_SITE_ROOT",
+                dir.path().join("site").display().to_string(),
+            ),
             ("PATCHBAY_ENCRYPTION_KEY", key.clone()),
             ("PATCHBAY_ADMIN_EMAIL", ADMIN_EMAIL.to_string()),
             ("PATCHBAY_ADMIN_PASSWORD", ADMIN_PASSWORD.to_string()),
@@ -139,10 +145,7 @@ async fn two_serve_processes_refresh_an_expired_token_once() {
     let on_second = Browser::new(&second.base);
     let csrf_second = on_second.login_ok(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let mut traffic = tokio::task::JoinSet::new();
-    let shared = std::sync::Arc::new([
-        (admin.browser, csrf_first),
-        (on_second, csrf_second),
-    ]);
+    let shared = std::sync::Arc::new([(admin.browser, csrf_first), (on_second, csrf_second)]);
     for n in 0..2 * REQUESTS_PER_PROCESS {
         let shared = shared.clone();
         traffic.spawn(async move {
@@ -161,12 +164,20 @@ async fn two_serve_processes_refresh_an_expired_token_once() {
         logs("first.log"),
         logs("second.log")
     );
-    assert_eq!(provider.refreshes(), 1, "the token endpoint saw one refresh");
+    assert_eq!(
+        provider.refreshes(),
+        1,
+        "the token endpoint saw one refresh"
+    );
     let refreshed_by: Vec<&str> = ["first.log", "second.log"]
         .into_iter()
         .filter(|name| logs(name).contains("token refreshed"))
         .collect();
-    assert_eq!(refreshed_by.len(), 1, "one process refreshed: {refreshed_by:?}");
+    assert_eq!(
+        refreshed_by.len(),
+        1,
+        "one process refreshed: {refreshed_by:?}"
+    );
     let waited: Vec<&str> = ["first.log", "second.log"]
         .into_iter()
         .filter(|name| logs(name).contains("another server instance is refreshing the token"))

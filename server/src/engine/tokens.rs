@@ -232,7 +232,10 @@ impl TokenKeeper {
             }
             if !waited {
                 waited = true;
-                tracing::info!(integration = id, "another server instance is refreshing the token; waiting for it");
+                tracing::info!(
+                    integration = id,
+                    "another server instance is refreshing the token; waiting for it"
+                );
             }
             tokio::time::sleep(LEASE_POLL).await;
             let record = self.record(credentials).await?;

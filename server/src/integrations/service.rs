@@ -28,12 +28,12 @@ use crate::engine::core::request::{GlobalHeaders, OutboundRequest, RequestContex
 use crate::engine::core::response::{judge, read_outputs, Received, Verdict};
 use crate::engine::core::Variables;
 use crate::engine::executor::{Executor, Lane};
+use crate::engine::tokens::{AuthorizedError, Credentials, TokenError, TokenKeeper};
 use crate::storage::integrations::{
     Connection, IntegrationRepository, StoredIntegration, StoredSecret,
 };
 use crate::storage::oauth_states::OAuthStateRepository;
 use crate::storage::templates::{StoredTemplate, TemplateRepository, TemplateStoreError};
-use crate::engine::tokens::{AuthorizedError, Credentials, TokenError, TokenKeeper};
 use crate::storage::unix_now;
 
 /// The phone number the connection test searches for when the template has no
@@ -681,7 +681,9 @@ impl IntegrationsService {
         let credentials = self.credentials(&running, &integration, &stored, provider, key);
         let mut variables = credentials.variables.clone();
         for (name, value) in &integration.global_variables {
-            variables.entry(name.clone()).or_insert_with(|| value.clone());
+            variables
+                .entry(name.clone())
+                .or_insert_with(|| value.clone());
         }
         let secrets: Vec<String> = stored.values().cloned().collect();
         let outcome = self
@@ -704,10 +706,9 @@ impl IntegrationsService {
             }
             Err(error) => {
                 let (status, advice) = match (&error, running.auth.uses_tokens()) {
-                    (IntegrationError::CredentialsRejected(_), true) => (
-                        Some(Status::TokenInvalid),
-                        " Reconnect to authorize again.",
-                    ),
+                    (IntegrationError::CredentialsRejected(_), true) => {
+                        (Some(Status::TokenInvalid), " Reconnect to authorize again.")
+                    }
                     (IntegrationError::CredentialsRejected(_), false) => (Some(Status::Error), ""),
                     _ => (None, ""),
                 };
@@ -742,8 +743,7 @@ impl IntegrationsService {
                 }
                 looked_at += 1;
                 let stored = self.decrypted_secrets(&running).await?;
-                let credentials =
-                    self.credentials(&running, &integration, &stored, provider, &key);
+                let credentials = self.credentials(&running, &integration, &stored, provider, &key);
                 if let Err(error) = self.tokens.current(&credentials).await {
                     tracing::warn!(provider = provider.as_str(), %key, %error, "scheduled token refresh failed");
                 }
@@ -850,7 +850,6 @@ impl IntegrationsService {
         Ok(template.revision)
     }
 }
-
 
 /// Tokens a token endpoint issued.
 #[derive(Default)]

@@ -328,7 +328,10 @@ impl IntegrationRepository {
 
     /// The integration's token bookkeeping and its sealed tokens.
     pub async fn token_record(&self, integration_id: i32) -> Result<Option<TokenRecord>, DbErr> {
-        let Some(model) = Integrations::find_by_id(integration_id).one(&self.db).await? else {
+        let Some(model) = Integrations::find_by_id(integration_id)
+            .one(&self.db)
+            .await?
+        else {
             return Ok(None);
         };
         let mut access = None;
@@ -379,7 +382,10 @@ impl IntegrationRepository {
                 integration::Column::RefreshLeaseOwner,
                 Expr::value(None::<String>),
             )
-            .col_expr(integration::Column::RefreshLeaseUntil, Expr::value(None::<i64>))
+            .col_expr(
+                integration::Column::RefreshLeaseUntil,
+                Expr::value(None::<i64>),
+            )
             .filter(integration::Column::Id.eq(integration_id))
             .filter(integration::Column::RefreshLeaseOwner.eq(owner))
             .exec(&self.db)
@@ -431,7 +437,10 @@ impl IntegrationRepository {
             .col_expr(integration::Column::LastErrorAt, Expr::value(None::<i64>))
             .col_expr(integration::Column::UpdatedAt, Expr::value(now));
         if tokens.token_type.is_some() {
-            update = update.col_expr(integration::Column::TokenType, Expr::value(tokens.token_type));
+            update = update.col_expr(
+                integration::Column::TokenType,
+                Expr::value(tokens.token_type),
+            );
         }
         update
             .filter(integration::Column::Id.eq(integration_id))
@@ -442,7 +451,10 @@ impl IntegrationRepository {
                 integration::Column::RefreshLeaseOwner,
                 Expr::value(None::<String>),
             )
-            .col_expr(integration::Column::RefreshLeaseUntil, Expr::value(None::<i64>))
+            .col_expr(
+                integration::Column::RefreshLeaseUntil,
+                Expr::value(None::<i64>),
+            )
             .filter(integration::Column::Id.eq(integration_id))
             .filter(integration::Column::RefreshLeaseOwner.eq(owner))
             .exec(&transaction)
@@ -480,7 +492,10 @@ impl IntegrationRepository {
         variables: &BTreeMap<String, String>,
     ) -> Result<(), DbErr> {
         Integrations::update_many()
-            .col_expr(integration::Column::GlobalVariables, Expr::value(json(variables)))
+            .col_expr(
+                integration::Column::GlobalVariables,
+                Expr::value(json(variables)),
+            )
             .col_expr(integration::Column::UpdatedAt, Expr::value(unix_now()))
             .filter(integration::Column::Id.eq(integration_id))
             .exec(&self.db)

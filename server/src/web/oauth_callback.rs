@@ -51,10 +51,7 @@ async fn callback(
             return page(
                 &state,
                 StatusCode::BAD_REQUEST,
-                failure(
-                    "The callback's query cannot be read.".into(),
-                    settings_page,
-                ),
+                failure("The callback's query cannot be read.".into(), settings_page),
             )
         }
     };
@@ -115,10 +112,8 @@ fn status_of(error: &CallbackError) -> StatusCode {
                 StatusCode::BAD_REQUEST
             }
             IntegrationError::TestFailed(_)
-        | IntegrationError::TokenFailed(_)
-        | IntegrationError::Template(_) => {
-                StatusCode::BAD_GATEWAY
-            }
+            | IntegrationError::TokenFailed(_)
+            | IntegrationError::Template(_) => StatusCode::BAD_GATEWAY,
             IntegrationError::Storage(_)
             | IntegrationError::TemplateStore(_)
             | IntegrationError::Secret(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -39,7 +39,8 @@ impl StrictProvider {
         let refresh = format!("refresh-Token-{n}-Gecko");
         provider.access.push(access.clone());
         provider.refresh.push(refresh.clone());
-        let mut answer = json!({"access_token": access, "refresh_token": refresh, "token_type": "Bearer"});
+        let mut answer =
+            json!({"access_token": access, "refresh_token": refresh, "token_type": "Bearer"});
         if let Some(seconds) = provider.expires_in {
             answer["expires_in"] = json!(seconds);
         }
@@ -52,18 +53,31 @@ impl StrictProvider {
             .unwrap()
             .token_requests
             .iter()
-            .filter(|(fields, _)| fields.get("grant_type").map(String::as_str) == Some("refresh_token"))
+            .filter(|(fields, _)| {
+                fields.get("grant_type").map(String::as_str) == Some("refresh_token")
+            })
             .count()
     }
 
     pub fn last_request(&self) -> (HashMap<String, String>, Option<String>) {
-        self.0.lock().unwrap().token_requests.last().cloned().unwrap()
+        self.0
+            .lock()
+            .unwrap()
+            .token_requests
+            .last()
+            .cloned()
+            .unwrap()
     }
 
     /// Every token the provider ever issued.
     pub fn tokens(&self) -> Vec<String> {
         let provider = self.0.lock().unwrap();
-        provider.access.iter().chain(&provider.refresh).cloned().collect()
+        provider
+            .access
+            .iter()
+            .chain(&provider.refresh)
+            .cloned()
+            .collect()
     }
 }
 
@@ -99,10 +113,14 @@ impl Respond for TokenEndpoint {
                 .set_body_json(json!({"error": "invalid_grant", "error_description": description}))
         };
         match fields.get("grant_type").map(String::as_str) {
-            Some("authorization_code") if fields.get("code").map(String::as_str) == Some("spent-code") => {
+            Some("authorization_code")
+                if fields.get("code").map(String::as_str) == Some("spent-code") =>
+            {
                 refused("the code was already used")
             }
-            Some("authorization_code") => ResponseTemplate::new(200).set_body_json(self.0.issue(&mut provider)),
+            Some("authorization_code") => {
+                ResponseTemplate::new(200).set_body_json(self.0.issue(&mut provider))
+            }
             Some("refresh_token") => {
                 let given = fields.get("refresh_token").cloned().unwrap_or_default();
                 if provider.spent.contains(&given) || !provider.refresh.contains(&given) {
@@ -111,7 +129,9 @@ impl Respond for TokenEndpoint {
                 provider.spent.push(given);
                 ResponseTemplate::new(200).set_body_json(self.0.issue(&mut provider))
             }
-            _ => ResponseTemplate::new(400).set_body_json(json!({"error": "unsupported_grant_type"})),
+            _ => {
+                ResponseTemplate::new(400).set_body_json(json!({"error": "unsupported_grant_type"}))
+            }
         }
     }
 }
@@ -179,4 +199,3 @@ pub fn template(crm: &str, extra: &str) -> String {
 "#
     )
 }
-

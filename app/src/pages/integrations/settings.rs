@@ -196,8 +196,11 @@ fn SettingsView(provider: Provider, key: String) -> impl IntoView {
                     <form class="card settings-form" on:submit=on_save novalidate>
                         <section aria-labelledby="auth-title">
                             <h2 id="auth-title">"Authentication"</h2>
-                            {settings.fields.is_empty().then(|| view! {
+                            {(settings.fields.is_empty() && !oauth).then(|| view! {
                                 <p class="help">"This template needs no values to connect."</p>
+                            })}
+                            {(settings.fields.is_empty() && oauth).then(|| view! {
+                                <p class="help">"Save and authorize opens the CRM's consent page; after it, the CRM sends you back here."</p>
                             })}
                             <Fields fields=settings.fields.clone() editing />
                         </section>

@@ -167,7 +167,10 @@ pub fn token_request(
                 fields
             }
             Grant::Refresh { refresh_token } => {
-                vec![("grant_type", "refresh_token"), ("refresh_token", *refresh_token)]
+                vec![
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", *refresh_token),
+                ]
             }
             Grant::ClientCredentials => vec![("grant_type", "client_credentials")],
         };
@@ -204,9 +207,13 @@ pub fn token_request(
 
 /// `Authorization: Basic` for a client (RFC 6749 2.3.1: both parts form-encoded first).
 fn client_basic_header(client_id: &str, client_secret: &str) -> (String, String) {
-    let encode = |s: &str| -> String { url::form_urlencoded::byte_serialize(s.as_bytes()).collect() };
+    let encode =
+        |s: &str| -> String { url::form_urlencoded::byte_serialize(s.as_bytes()).collect() };
     let pair = format!("{}:{}", encode(client_id), encode(client_secret));
-    ("Authorization".to_owned(), format!("Basic {}", BASE64.encode(pair)))
+    (
+        "Authorization".to_owned(),
+        format!("Basic {}", BASE64.encode(pair)),
+    )
 }
 
 /// An RFC 7009 revocation request for `token` to the template's TokenRevokeEndPoint.
@@ -237,7 +244,9 @@ pub fn revocation_request(
             fields.push((CLIENT_ID, client_id));
             fields.push((CLIENT_SECRET, client_secret));
         }
-        ClientCredentials::BasicHeader => headers.push(client_basic_header(client_id, client_secret)),
+        ClientCredentials::BasicHeader => {
+            headers.push(client_basic_header(client_id, client_secret))
+        }
     }
     fields.retain(|(_, v)| !v.is_empty());
     let object: Map<String, Value> = fields
@@ -333,15 +342,21 @@ pub struct TokenClock {
 }
 
 /// Whether a token should be refreshed before it is used: it expires within
-/// [`EXPIRY_MARGIN_SECS`], or TokenRefreshTime has passed since it was issued. A template
+/// [`EXPIRY_MARGIN_SECS`] (or half its lifetime, when that is shorter), or TokenRefreshTime
+/// has passed since it was issued. A template
 /// with NoNeedRefreshAccessToken refreshes only a refused token.
 pub fn refresh_due(auth: &AuthSettings, clock: TokenClock) -> bool {
     if !auth.uses_tokens() || !auth.scheduled_refresh {
         return false;
     }
-    let expiring = clock
-        .expires_at
-        .is_some_and(|at| clock.now >= at.saturating_sub(EXPIRY_MARGIN_SECS));
+    // A short-lived token (some live a minute) is renewed at half its life, not at once.
+    let expiring = clock.expires_at.is_some_and(|at| {
+        let lifetime = clock
+            .refreshed_at
+            .map_or(i64::MAX, |from| at.saturating_sub(from));
+        let margin = EXPIRY_MARGIN_SECS.min(lifetime / 2).max(0);
+        clock.now >= at.saturating_sub(margin)
+    });
     let scheduled = match (auth.refresh_every_minutes, clock.refreshed_at) {
         (Some(minutes), Some(at)) => {
             let every = i64::try_from(minutes.saturating_mul(60)).unwrap_or(i64::MAX);
@@ -610,16 +625,19 @@ mod tests {
         };
         assert!(!refresh_due(&every_25, clock(Some(9_000), None)));
         assert!(refresh_due(&every_25, clock(Some(10_000 - 25 * 60), None)));
-        assert!(refresh_due(&every_25, clock(Some(9_990), Some(10_030))));
+        assert!(refresh_due(&every_25, clock(Some(7_000), Some(10_030))));
         assert!(!refresh_due(&every_25, clock(Some(9_990), Some(10_100))));
+
+        // A token issued for 20 s is renewed after 10, not at once.
+        assert!(!refresh_due(&every_25, clock(Some(9_995), Some(10_015))));
+        assert!(refresh_due(&every_25, clock(Some(9_990), Some(10_010))));
 
         let never = auth(r#"<Parameter Name="TokenRefreshTime" Value="0"/>"#);
         assert!(!refresh_due(&never, clock(Some(0), None)));
         assert!(refresh_due(&never, clock(Some(0), Some(10_000))));
 
-        let off = auth(
-            r#"<Parameter Father="AuthOption" Name="NoNeedRefreshAccessToken" Value="1"/>"#,
-        );
+        let off =
+            auth(r#"<Parameter Father="AuthOption" Name="NoNeedRefreshAccessToken" Value="1"/>"#);
         assert!(!refresh_due(&off, clock(Some(0), Some(0))));
     }
 }

@@ -23,9 +23,7 @@ fn portal_error(error: IntegrationError) -> PortalError {
         }
         IntegrationError::TestFailed(_)
         | IntegrationError::TokenFailed(_)
-        | IntegrationError::Template(_) => {
-            PortalError::Upstream(error.to_string())
-        }
+        | IntegrationError::Template(_) => PortalError::Upstream(error.to_string()),
         IntegrationError::Storage(_)
         | IntegrationError::TemplateStore(_)
         | IntegrationError::Secret(_) => storage_failure("integration", error),
