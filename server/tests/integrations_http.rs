@@ -131,16 +131,6 @@ async fn settings(browser: &Browser, key: &str) -> Value {
         .unwrap()
 }
 
-async fn count(server: &TestServer, sql: &str) -> i64 {
-    let db = &server.state.db;
-    let row = db
-        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
-        .await
-        .unwrap()
-        .unwrap();
-    row.try_get_by_index::<i64>(0).unwrap()
-}
-
 async fn uploaded(admin: &Admin, key: &str, text: String) {
     let (status, body) = admin
         .upload("crm", &[(&format!("{key}.xml"), text)], &[])
@@ -266,7 +256,7 @@ async fn a_refused_password_changes_nothing_and_the_stored_one_keeps_working(db:
         "{refused}"
     );
     assert_eq!(
-        count(&server, "SELECT COUNT(*) FROM integrations").await,
+        server.scalar("SELECT COUNT(*) FROM integrations").await,
         0,
         "nothing stored"
     );
@@ -338,15 +328,13 @@ async fn bearer_asks_the_token_endpoint_then_tests_with_the_token(db: Db) {
     .await;
     assert_eq!(status, StatusCode::OK, "{saved}");
     assert_eq!(
-        count(&server, "SELECT COUNT(*) FROM integration_secrets WHERE name IN ('access_token', 'field:client_secret')").await,
+        server.scalar("SELECT COUNT(*) FROM integration_secrets WHERE name IN ('access_token', 'field:client_secret')").await,
         2
     );
     assert_eq!(
-        count(
-            &server,
-            "SELECT COUNT(*) FROM integrations WHERE token_expires_at IS NOT NULL"
-        )
-        .await,
+        server
+            .scalar("SELECT COUNT(*) FROM integrations WHERE token_expires_at IS NOT NULL")
+            .await,
         1
     );
     assert_nowhere(&[
@@ -521,7 +509,7 @@ async fn bad_crm_answers_are_explained_and_store_nothing(db: Db) {
         "{answer}"
     );
 
-    assert_eq!(count(&server, "SELECT COUNT(*) FROM integrations").await, 0);
+    assert_eq!(server.scalar("SELECT COUNT(*) FROM integrations").await, 0);
     assert_nowhere(&[]);
 }
 
@@ -635,8 +623,8 @@ async fn oauth2_settings_show_the_network_section_and_save_starts_an_authorizati
     // Nothing is stored until the callback succeeds.
     let shown = settings(&admin.browser, "oauth1").await;
     assert_eq!(shown["authorization"][1]["is_set"], false);
-    assert_eq!(count(&server, "SELECT COUNT(*) FROM integrations").await, 0);
-    assert_eq!(count(&server, "SELECT COUNT(*) FROM oauth_states").await, 1);
+    assert_eq!(server.scalar("SELECT COUNT(*) FROM integrations").await, 0);
+    assert_eq!(server.scalar("SELECT COUNT(*) FROM oauth_states").await, 1);
     assert_nowhere(&[&shown.to_string(), &answer.to_string()]);
 }
 
@@ -692,7 +680,9 @@ async fn a_user_connects_and_disconnects_but_only_an_admin_applies(db: Db) {
     assert_eq!(shown["fields"][1]["is_set"], false, "the password is gone");
     assert_eq!(shown["fields"][0]["value"], "u", "other values stay");
     assert_eq!(
-        count(&server, "SELECT COUNT(*) FROM integration_secrets").await,
+        server
+            .scalar("SELECT COUNT(*) FROM integration_secrets")
+            .await,
         0
     );
 }
@@ -753,7 +743,9 @@ async fn an_edited_template_is_applied_and_deleting_it_disconnects_first(db: Db)
     assert_eq!(status, StatusCode::CONFLICT, "{refused}");
     assert_eq!(refused["error"]["code"], "template.in_use");
     assert_eq!(
-        count(&server, "SELECT COUNT(*) FROM integration_secrets").await,
+        server
+            .scalar("SELECT COUNT(*) FROM integration_secrets")
+            .await,
         1,
         "nothing changed"
     );
@@ -761,9 +753,11 @@ async fn an_edited_template_is_applied_and_deleting_it_disconnects_first(db: Db)
         .delete("/api/v1/templates/crm/applied?disconnect=true")
         .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(count(&server, "SELECT COUNT(*) FROM integrations").await, 0);
+    assert_eq!(server.scalar("SELECT COUNT(*) FROM integrations").await, 0);
     assert_eq!(
-        count(&server, "SELECT COUNT(*) FROM integration_secrets").await,
+        server
+            .scalar("SELECT COUNT(*) FROM integration_secrets")
+            .await,
         0
     );
 }
@@ -806,14 +800,12 @@ async fn a_key_rotation_reencrypts_every_secret(db: Db) {
         .unwrap();
     assert_eq!(again.reencrypted, 0, "a second run finds nothing left");
     assert_eq!(
-        count(
-            &server,
-            &format!(
+        server
+            .scalar(&format!(
                 "SELECT COUNT(*) FROM integration_secrets WHERE key_id = '{}'",
                 key_id(&new)
-            )
-        )
-        .await,
+            ))
+            .await,
         1
     );
 
@@ -856,11 +848,11 @@ async fn a_key_rotation_reencrypts_every_secret(db: Db) {
     let newest = summary.key_id.clone();
     assert_ne!(newest, key_id(&new));
     assert_eq!(
-        count(
-            &server,
-            &format!("SELECT COUNT(*) FROM integration_secrets WHERE key_id = '{newest}'")
-        )
-        .await,
+        server
+            .scalar(&format!(
+                "SELECT COUNT(*) FROM integration_secrets WHERE key_id = '{newest}'"
+            ))
+            .await,
         1
     );
     // A run interrupted after writing "next key, then current key" is finished by the next.
@@ -922,5 +914,5 @@ async fn field_values_are_bounded_and_unknown_fields_refused(db: Db) {
         );
     }
     assert!(crm.received_requests().await.unwrap().is_empty());
-    assert_eq!(count(&server, "SELECT COUNT(*) FROM integrations").await, 0);
+    assert_eq!(server.scalar("SELECT COUNT(*) FROM integrations").await, 0);
 }

@@ -111,12 +111,13 @@ async fn settings(portal: &Portal) -> Value {
         .unwrap()
 }
 
-async fn check(portal: &Portal) -> (StatusCode, Value) {
+/// Calls a URL-encoded server function on the integration, as the page's buttons do.
+async fn action(portal: &Portal, function: &str) -> (StatusCode, Value) {
     let response = portal
         .admin
         .browser
         .post_form(
-            "/api/check_integration",
+            &format!("/api/{function}"),
             &[
                 ("csrf_token", &portal.admin.csrf),
                 ("provider", "crm"),
@@ -128,21 +129,8 @@ async fn check(portal: &Portal) -> (StatusCode, Value) {
     (status, response.json().await.unwrap())
 }
 
-async fn scalar(server: &TestServer, sql: &str) -> i64 {
-    let db = &server.state.db;
-    let row = db
-        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
-        .await
-        .unwrap()
-        .unwrap();
-    row.try_get_by_index::<i64>(0).unwrap()
-}
-
-async fn execute(server: &TestServer, sql: &str) {
-    let db = &server.state.db;
-    db.execute_raw(Statement::from_string(db.get_database_backend(), sql))
-        .await
-        .unwrap();
+async fn check(portal: &Portal) -> (StatusCode, Value) {
+    action(portal, "check_integration").await
 }
 
 async fn stored_secrets(server: &TestServer) -> Vec<String> {
@@ -253,7 +241,10 @@ async fn every_token_content_type_and_credential_type_exchanges_exactly_these_fi
         secrets.extend([CLIENT_SECRET.to_owned(), "c0de-Jaguar".into(), verifier]);
         assert_nowhere(&secrets, &[&shown.to_string(), &page, &sealed.join(" ")]);
         assert_eq!(
-            scalar(&portal.server, "SELECT COUNT(*) FROM oauth_states").await,
+            portal
+                .server
+                .scalar("SELECT COUNT(*) FROM oauth_states")
+                .await,
             0
         );
     }
@@ -264,12 +255,7 @@ async fn a_refused_token_is_refreshed_once_and_a_rotated_refresh_token_is_kept(d
     let portal = portal(db, template(&crm.uri(), "")).await;
     connect(&portal).await;
     // The CRM forgets the first token: the next request is refused, refreshed, repeated.
-    provider
-        .0
-        .lock()
-        .unwrap()
-        .access
-        .push("revoked-elsewhere".into());
+    provider.forget_access_token();
     let (status, answer) = check(&portal).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     assert_eq!(provider.refreshes(), 1);
@@ -287,12 +273,7 @@ async fn a_refused_token_is_refreshed_once_and_a_rotated_refresh_token_is_kept(d
         .collect::<HashMap<_, _>>()
     );
     // Once more: the rotated refresh token (the third issued) is the one used now.
-    provider
-        .0
-        .lock()
-        .unwrap()
-        .access
-        .push("revoked-again".into());
+    provider.forget_access_token();
     let (status, answer) = check(&portal).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     assert_eq!(provider.refreshes(), 2);
@@ -331,11 +312,10 @@ async fn two_hundred_requests_after_expiry_cause_one_refresh(db: Db) {
     let portal = portal(db, template(&crm.uri(), "")).await;
     connect(&portal).await;
     // The token expired a moment ago.
-    execute(
-        &portal.server,
-        "UPDATE integrations SET token_expires_at = token_expires_at - 3601",
-    )
-    .await;
+    portal
+        .server
+        .execute("UPDATE integrations SET token_expires_at = token_expires_at - 3601")
+        .await;
     assert_eq!(at_once(&portal, 200).await, 200);
     assert_eq!(provider.refreshes(), 1, "exactly one token request");
     let api_calls = crm
@@ -356,12 +336,7 @@ async fn two_hundred_refused_requests_cause_one_refresh(db: Db) {
     let (crm, provider) = strict_crm().await;
     let portal = portal(db, template(&crm.uri(), "")).await;
     connect(&portal).await;
-    provider
-        .0
-        .lock()
-        .unwrap()
-        .access
-        .push("revoked-elsewhere".into());
+    provider.forget_access_token();
     assert_eq!(at_once(&portal, 200).await, 200);
     assert_eq!(provider.refreshes(), 1, "exactly one token request");
     assert_eq!(settings(&portal).await["status"], "connected");
@@ -474,11 +449,10 @@ async fn bad_callbacks_explain_themselves_and_keep_the_working_tokens(db: Db) {
 
     // An expired state.
     let started = start(browser, &portal.admin.csrf).await;
-    execute(
-        &portal.server,
-        "UPDATE oauth_states SET expires_at = expires_at - 601",
-    )
-    .await;
+    portal
+        .server
+        .execute("UPDATE oauth_states SET expires_at = expires_at - 601")
+        .await;
     let (status, page) = callback(browser, &[("code", "x"), ("state", started.state())]).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{page}");
     assert!(
@@ -576,19 +550,8 @@ async fn token_endpoint_failures_are_502_pages_that_store_nothing(db: Db) {
     let slow = template(&crm.uri(), "").replace("/token\"", "/slow/token\"");
     let (status, body) = portal.admin.upload("crm", &[("t.xml", slow)], &[KEY]).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let applied = portal
-        .admin
-        .browser
-        .post_form(
-            "/api/apply_template",
-            &[
-                ("csrf_token", &portal.admin.csrf),
-                ("provider", "crm"),
-                ("key", KEY),
-            ],
-        )
-        .await;
-    assert_eq!(applied.status(), StatusCode::OK);
+    let (status, answer) = action(&portal, "apply_template").await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
     let started = start(browser, &portal.admin.csrf).await;
     let (status, page) = callback(browser, &[("code", "c"), ("state", started.state())]).await;
     assert_eq!(status, StatusCode::BAD_GATEWAY, "{page}");
@@ -602,18 +565,8 @@ async fn token_endpoint_failures_are_502_pages_that_store_nothing(db: Db) {
     );
     let (status, body) = portal.admin.upload("crm", &[("t.xml", bad)], &[KEY]).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    portal
-        .admin
-        .browser
-        .post_form(
-            "/api/apply_template",
-            &[
-                ("csrf_token", &portal.admin.csrf),
-                ("provider", "crm"),
-                ("key", KEY),
-            ],
-        )
-        .await;
+    let (status, answer) = action(&portal, "apply_template").await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
     let (status, answer) = portal
         .admin
         .browser
@@ -644,20 +597,7 @@ async fn disconnect_revokes_at_the_revocation_endpoint_and_reports_it(db: Db) {
     );
     let portal = portal(db, template(&crm.uri(), &extra)).await;
     connect(&portal).await;
-    let response = portal
-        .admin
-        .browser
-        .post_form(
-            "/api/disconnect_integration",
-            &[
-                ("csrf_token", &portal.admin.csrf),
-                ("provider", "crm"),
-                ("key", KEY),
-            ],
-        )
-        .await;
-    let status = response.status();
-    let answer: Value = response.json().await.unwrap();
+    let (status, answer) = action(&portal, "disconnect_integration").await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     assert!(
         answer
@@ -699,11 +639,10 @@ async fn the_background_refresh_renews_a_token_on_schedule_unless_turned_off(db:
         assert_eq!(service.refresh_due_tokens().await.unwrap(), 1);
         assert_eq!(provider.refreshes(), 0);
         // Five minutes later, the sweep renews it (unless the template says not to).
-        execute(
-            &portal.server,
-            "UPDATE integrations SET token_refreshed_at = token_refreshed_at - 301",
-        )
-        .await;
+        portal
+            .server
+            .execute("UPDATE integrations SET token_refreshed_at = token_refreshed_at - 301")
+            .await;
         service.refresh_due_tokens().await.unwrap();
         assert_eq!(provider.refreshes(), expected, "{option}");
         service.refresh_due_tokens().await.unwrap();

@@ -14,14 +14,10 @@ use app::template::model::Provider;
 use oauth2::{CsrfToken, PkceCodeChallenge};
 use serde::{Deserialize, Serialize};
 
-use super::service::{
-    secret_values, IntegrationError, IntegrationsService, Running, TokenSource, Tokens,
-};
+use super::service::{secret_values, IntegrationError, IntegrationsService, Running, Tokens};
 use crate::crypto::fingerprint;
 use crate::engine::core::auth::CLIENT_ID;
-use crate::engine::core::oauth::{
-    authorization_url, AuthorizationRequest, Grant, ACCESS_TOKEN_VARIABLE,
-};
+use crate::engine::core::oauth::{authorization_url, AuthorizationRequest, Grant};
 use crate::engine::core::redact::{excerpt, redact};
 use crate::storage::integrations::StoredSecret;
 use crate::storage::oauth_states::PendingAuthorization;
@@ -226,7 +222,7 @@ impl IntegrationsService {
             .ok_or(CallbackError::MissingCode)?;
 
         let redirect_uri = self.redirect_uri(provider, key);
-        let mut variables = self.variables(provider, key, &pending.values, None);
+        let variables = self.variables(provider, key, &pending.values, None);
         let mut secrets = secret_values(&running.auth, &pending.values);
         secrets.push(code.to_owned());
         secrets.extend(pending.code_verifier.clone());
@@ -243,18 +239,7 @@ impl IntegrationsService {
             )
             .await?;
         secrets.extend(tokens.texts());
-        if let Some(access) = &tokens.access {
-            variables.insert(ACCESS_TOKEN_VARIABLE.into(), access.clone());
-        }
-        let globals = self
-            .test_connection(
-                &running,
-                &variables,
-                TokenSource::Fixed(tokens.access.as_deref()),
-                &secrets,
-            )
-            .await?;
-        self.store_connection(&running, &pending.values, tokens, globals)
+        self.prove_and_store(&running, &pending.values, variables, tokens, &secrets)
             .await?;
         tracing::info!(provider = provider.as_str(), %key, actor = %stored.actor, "OAuth authorization succeeded");
         Ok(running.template.record.name.clone())

@@ -360,19 +360,7 @@ impl IntegrationsService {
                 .await?;
             secrets.extend(tokens.texts());
         }
-        let mut variables = variables;
-        if let Some(access) = &tokens.access {
-            variables.insert(ACCESS_TOKEN_VARIABLE.into(), access.clone());
-        }
-        let globals = self
-            .test_connection(
-                &running,
-                &variables,
-                TokenSource::Fixed(tokens.access.as_deref()),
-                &secrets,
-            )
-            .await?;
-        self.store_connection(&running, &values, tokens, globals)
+        self.prove_and_store(&running, &values, variables, tokens, &secrets)
             .await?;
         tracing::info!(%actor, provider = provider.as_str(), %key, "integration connected");
         Ok(SaveOutcome {
@@ -400,9 +388,34 @@ impl IntegrationsService {
         variables
     }
 
+    /// Tests the values with the tokens just issued (if any), then stores them: what Save
+    /// and the OAuth callback end with. A failed test stores nothing.
+    pub(super) async fn prove_and_store(
+        &self,
+        running: &Running,
+        values: &BTreeMap<String, String>,
+        mut variables: Variables,
+        tokens: Tokens,
+        secrets: &[String],
+    ) -> Result<(), IntegrationError> {
+        if let Some(access) = &tokens.access {
+            variables.insert(ACCESS_TOKEN_VARIABLE.into(), access.clone());
+        }
+        let globals = self
+            .test_connection(
+                running,
+                &variables,
+                TokenSource::Fixed(tokens.access.as_deref()),
+                secrets,
+            )
+            .await?;
+        self.store_connection(running, values, tokens, globals)
+            .await
+    }
+
     /// Stores a proven connection: the fields (secrets sealed), the tokens, the global
     /// variables, status Connected.
-    pub(super) async fn store_connection(
+    async fn store_connection(
         &self,
         running: &Running,
         values: &BTreeMap<String, String>,
@@ -538,7 +551,7 @@ impl IntegrationsService {
 
     /// Runs GetGlobalInfo (its outputs become global variables) or, without it, the first
     /// contact search; a refusal or a failure is an error that stores nothing.
-    pub(super) async fn test_connection(
+    async fn test_connection(
         &self,
         running: &Running,
         variables: &Variables,
@@ -867,7 +880,7 @@ impl Tokens {
 }
 
 /// Which token a test request is sent with.
-pub(super) enum TokenSource<'a> {
+enum TokenSource<'a> {
     /// A connection not stored yet: this token (or none).
     Fixed(Option<&'a str>),
     /// A stored connection: its token, refreshed when due or refused.

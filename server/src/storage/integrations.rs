@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use app::integrations::Status;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 
 use super::entities::integration::{self, Entity as Integrations};
@@ -151,6 +151,29 @@ fn from_model(model: integration::Model) -> Result<StoredIntegration, DbErr> {
         token_refreshed_at: model.token_refreshed_at,
         token_generation: model.token_generation,
     })
+}
+
+/// Lets go of the refresh lease if `owner` still holds it (a lease that ran out may be
+/// another's by now).
+async fn release_lease(
+    db: &impl ConnectionTrait,
+    integration_id: i32,
+    owner: &str,
+) -> Result<(), DbErr> {
+    Integrations::update_many()
+        .col_expr(
+            integration::Column::RefreshLeaseOwner,
+            Expr::value(None::<String>),
+        )
+        .col_expr(
+            integration::Column::RefreshLeaseUntil,
+            Expr::value(None::<i64>),
+        )
+        .filter(integration::Column::Id.eq(integration_id))
+        .filter(integration::Column::RefreshLeaseOwner.eq(owner))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 fn json(map: &BTreeMap<String, String>) -> String {
@@ -377,20 +400,7 @@ impl IntegrationRepository {
     }
 
     pub async fn release_lease(&self, integration_id: i32, owner: &str) -> Result<(), DbErr> {
-        Integrations::update_many()
-            .col_expr(
-                integration::Column::RefreshLeaseOwner,
-                Expr::value(None::<String>),
-            )
-            .col_expr(
-                integration::Column::RefreshLeaseUntil,
-                Expr::value(None::<i64>),
-            )
-            .filter(integration::Column::Id.eq(integration_id))
-            .filter(integration::Column::RefreshLeaseOwner.eq(owner))
-            .exec(&self.db)
-            .await?;
-        Ok(())
+        release_lease(&self.db, integration_id, owner).await
     }
 
     /// Stores a refresh's tokens in one transaction (the rotated refresh token with the
@@ -446,19 +456,7 @@ impl IntegrationRepository {
             .filter(integration::Column::Id.eq(integration_id))
             .exec(&transaction)
             .await?;
-        Integrations::update_many()
-            .col_expr(
-                integration::Column::RefreshLeaseOwner,
-                Expr::value(None::<String>),
-            )
-            .col_expr(
-                integration::Column::RefreshLeaseUntil,
-                Expr::value(None::<i64>),
-            )
-            .filter(integration::Column::Id.eq(integration_id))
-            .filter(integration::Column::RefreshLeaseOwner.eq(owner))
-            .exec(&transaction)
-            .await?;
+        release_lease(&transaction, integration_id, owner).await?;
         transaction.commit().await
     }
 

@@ -164,6 +164,27 @@ impl TestServer {
         format!("{}{}", self.base, path)
     }
 
+    /// The first column of the first row `sql` answers, as a number.
+    pub async fn scalar(&self, sql: &str) -> i64 {
+        use sea_orm::{ConnectionTrait, Statement};
+        let db = &self.state.db;
+        let row = db
+            .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get_by_index::<i64>(0).unwrap()
+    }
+
+    /// Changes stored rows behind the server's back (to age a token, say).
+    pub async fn execute(&self, sql: &str) {
+        use sea_orm::{ConnectionTrait, Statement};
+        let db = &self.state.db;
+        db.execute_raw(Statement::from_string(db.get_database_backend(), sql))
+            .await
+            .unwrap();
+    }
+
     /// A client that keeps cookies and does not follow redirects, so tests see them.
     pub fn browser(&self) -> Browser {
         Browser::new(&self.base)

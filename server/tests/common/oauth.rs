@@ -47,6 +47,13 @@ impl StrictProvider {
         answer
     }
 
+    /// The CRM stops accepting the access token it issued last (revoked, expired early).
+    pub fn forget_access_token(&self) {
+        let mut provider = self.0.lock().unwrap();
+        let n = provider.access.len();
+        provider.access.push(format!("forgotten-{n}"));
+    }
+
     pub fn refreshes(&self) -> usize {
         self.0
             .lock()

@@ -410,6 +410,13 @@ mod tests {
             .collect()
     }
 
+    fn refresh_r1(auth: &AuthSettings, variables: &Variables) -> OutboundRequest {
+        let grant = Grant::Refresh {
+            refresh_token: "r1",
+        };
+        token_request(&renderer(), auth, variables, &grant).unwrap()
+    }
+
     const REQUEST: AuthorizationRequest = AuthorizationRequest {
         client_id: "cid",
         redirect_uri: "https://pbx.example/cb/",
@@ -499,15 +506,7 @@ mod tests {
                <Parameter Name="CredentialType" Value="client_secret_basic"/>"#,
         );
         let variables = vars(&[("client_id", "c id"), ("client_secret", "s:cret")]);
-        let request = token_request(
-            &renderer(),
-            &auth,
-            &variables,
-            &Grant::Refresh {
-                refresh_token: "r1",
-            },
-        )
-        .unwrap();
+        let request = refresh_r1(&auth, &variables);
         let body = request.body.unwrap();
         assert_eq!(body.content_type, "application/json");
         assert_eq!(
@@ -529,15 +528,7 @@ mod tests {
                <Parameter Name="TokenRefreshBody" Value='{"token":"{{.RefreshToken}}","app":"{{.client_id}}"}'/>"#,
         );
         let variables = vars(&[("client_id", "cid"), ("RefreshToken", "r1")]);
-        let request = token_request(
-            &renderer(),
-            &auth,
-            &variables,
-            &Grant::Refresh {
-                refresh_token: "r1",
-            },
-        )
-        .unwrap();
+        let request = refresh_r1(&auth, &variables);
         assert_eq!(request.method, Method::Put);
         assert_eq!(request.url.path(), "/refresh");
         assert_eq!(request.body.unwrap().text, "app=cid&token=r1");
@@ -550,15 +541,7 @@ mod tests {
                <Parameter Name="TokenRefreshMethod" Value="GET"/>"#,
         );
         let variables = vars(&[("client_id", "cid"), ("client_secret", "s3cret")]);
-        let request = token_request(
-            &renderer(),
-            &auth,
-            &variables,
-            &Grant::Refresh {
-                refresh_token: "r1",
-            },
-        )
-        .unwrap();
+        let request = refresh_r1(&auth, &variables);
         assert_eq!(request.method, Method::Get);
         assert!(request.body.is_none());
         assert_eq!(
