@@ -102,7 +102,7 @@ impl IntegrationsService {
             false => (None, None),
         };
         let redirect_uri = self.redirect_uri(provider, key);
-        let variables = self.variables(provider, key, values, None);
+        let variables = self.variables(provider, key, values);
         let url = authorization_url(
             &self.renderer,
             &running.auth,
@@ -223,7 +223,7 @@ impl IntegrationsService {
             .ok_or(CallbackError::MissingCode)?;
 
         let redirect_uri = self.redirect_uri(provider, key);
-        let variables = self.variables(provider, key, &pending.values, None);
+        let variables = self.variables(provider, key, &pending.values);
         let mut secrets = secret_values(&running.auth, &pending.values);
         secrets.push(code.to_owned());
         secrets.extend(pending.code_verifier.clone());

@@ -240,7 +240,7 @@ impl IntegrationsService {
 
     /// Checks the values against the template's fields: known names, list options, length.
     /// A secret left empty keeps its stored value.
-    pub(super) fn merge_values(
+    fn merge_values(
         &self,
         running: &Running,
         input: &SettingsInput,
@@ -304,7 +304,7 @@ impl IntegrationsService {
         Ok(values)
     }
 
-    pub(super) async fn decrypted_secrets(
+    async fn decrypted_secrets(
         &self,
         running: &Running,
     ) -> Result<BTreeMap<String, String>, IntegrationError> {
@@ -333,7 +333,7 @@ impl IntegrationsService {
         let running = self.running(provider, key).await?;
         let stored_secrets = self.decrypted_secrets(&running).await?;
         let values = self.merge_values(&running, input, &stored_secrets)?;
-        let variables = self.variables(provider, key, &values, None);
+        let variables = self.variables(provider, key, &values);
         let user_fields = user_fields(&running.auth);
         self.check_every_url(&running, &variables, &user_fields)?;
         if running.auth.method == AuthType::OAuth2 {
@@ -370,17 +370,15 @@ impl IntegrationsService {
         })
     }
 
-    /// The variables a connection's requests render with: the field values, the redirect
-    /// URI and, once connected, the global variables.
+    /// The variables a connection's requests render with: the field values and the
+    /// redirect URI.
     pub(super) fn variables(
         &self,
         provider: Provider,
         key: &str,
         values: &BTreeMap<String, String>,
-        globals: Option<&BTreeMap<String, String>>,
     ) -> Variables {
-        let mut variables: Variables = globals.cloned().unwrap_or_default();
-        variables.extend(values.clone());
+        let mut variables: Variables = values.clone();
         variables.insert(
             REDIRECT_URI_VARIABLE.into(),
             self.redirect_uri(provider, key),
@@ -466,7 +464,7 @@ impl IntegrationsService {
 
     /// Every REST request URL of the template, rendered with the values, must pass the URL
     /// rules: a value that breaks one is refused at Save, not at the first call.
-    pub(super) fn check_every_url(
+    fn check_every_url(
         &self,
         running: &Running,
         variables: &Variables,
@@ -492,7 +490,7 @@ impl IntegrationsService {
 
     /// Asks the token endpoint for tokens (Bearer's client credentials, OAuth's code
     /// exchange). A refusal (the client or the grant) is `CredentialsRejected`; an outage,
-    /// an HTML page, an answer without `access_token` is `TestFailed`.
+    /// an HTML page, an answer without `access_token` is `TokenFailed`.
     pub(super) async fn obtain_tokens(
         &self,
         running: &Running,
@@ -667,7 +665,7 @@ impl IntegrationsService {
             integration_id: integration.id,
             template_id: running.template.id,
             auth: running.auth.clone(),
-            variables: self.variables(provider, key, &values, None),
+            variables: self.variables(provider, key, &values),
             lane: lane(running),
         }
     }
