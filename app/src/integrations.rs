@@ -110,6 +110,10 @@ pub struct IntegrationSettings {
     pub network: Option<NetworkInfo>,
     /// How many global variables GetGlobalInfo stored.
     pub global_variables: usize,
+    /// OAuth 2.0 and Bearer: when the token in use was issued, and when it expires (unix
+    /// seconds; the expiry only when the CRM said).
+    pub token_issued_at: Option<i64>,
+    pub token_expires_at: Option<i64>,
 }
 
 /// What Save sends: a value per field. A secret left empty keeps its stored value.

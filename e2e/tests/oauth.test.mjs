@@ -233,6 +233,7 @@ test('an OAuth 2.0 integration connects through a real authorization server and 
   await page.reload();
   await hydrated(page);
   await page.locator('[data-status="connected"]').waitFor();
+  await page.getByText(/^issued .*, expires /).waitFor();
   await page.screenshot({ path: join(OUTPUT_DIR, 'oauth-connected.png'), fullPage: true });
 
   // Nothing the provider issued, nor the client secret, reached a page or the server's log.

@@ -231,6 +231,11 @@ async fn every_token_content_type_and_credential_type_exchanges_exactly_these_fi
             shown["global_variables"], 1,
             "GetGlobalInfo ran with the token"
         );
+        assert!(shown["token_issued_at"].is_i64(), "{shown}");
+        assert!(
+            shown["token_expires_at"].is_null(),
+            "the provider said no expiry"
+        );
         let sealed = stored_secrets(&portal.server).await;
         assert_eq!(
             sealed.len(),

@@ -235,6 +235,12 @@ impl IntegrationsService {
                 redirect_uri: self.redirect_uri(provider, key),
             }),
             global_variables: integration.map_or(0, |i| i.global_variables.len()),
+            token_issued_at: integration
+                .filter(|i| running.auth.uses_tokens() && i.status != Status::NotConnected)
+                .and_then(|i| i.token_refreshed_at),
+            token_expires_at: integration
+                .filter(|i| running.auth.uses_tokens() && i.status != Status::NotConnected)
+                .and_then(|i| i.token_expires_at),
         })
     }
 

@@ -264,6 +264,13 @@ fn Header(settings: IntegrationSettings) -> impl IntoView {
             <dt>"Authentication"</dt>
             <dd>{auth_label(&settings.auth_type)}</dd>
             {settings.connected_at.map(|at| view! { <dt>"Connected"</dt><dd>{format_time(at)}</dd> })}
+            {settings.token_issued_at.map(|at| view! {
+                <dt>"Token"</dt>
+                <dd>
+                    {format!("issued {}", format_time(at))}
+                    {settings.token_expires_at.map(|until| format!(", expires {}", format_time(until)))}
+                </dd>
+            })}
             {(settings.global_variables > 0).then(|| view! {
                 <dt>"Global variables"</dt><dd>{settings.global_variables}</dd>
             })}
