@@ -30,6 +30,7 @@ on_both_databases!(
     token_endpoint_failures_are_502_pages_that_store_nothing,
     disconnect_revokes_at_the_revocation_endpoint_and_reports_it,
     the_background_refresh_renews_a_token_on_schedule_unless_turned_off,
+    bearer_asks_for_a_new_client_credentials_token_when_its_token_is_refused,
 );
 
 struct Portal {
@@ -655,4 +656,42 @@ async fn the_background_refresh_renews_a_token_on_schedule_unless_turned_off(db:
         let (status, answer) = check(&portal).await;
         assert_eq!(status, StatusCode::OK, "{answer}");
     }
+}
+
+async fn bearer_asks_for_a_new_client_credentials_token_when_its_token_is_refused(db: Db) {
+    let (crm, provider) = strict_crm().await;
+    let text = template(&crm.uri(), "")
+        .replace(r#"AuthType="oauth2""#, r#"AuthType="bearer""#)
+        .replace(r#"Value="oauth2""#, r#"Value="bearer""#);
+    let portal = portal(db, text).await;
+    let (status, answer) = portal
+        .admin
+        .browser
+        .call(
+            "save_integration",
+            json!({"csrf_token": portal.admin.csrf, "provider": "crm", "key": KEY,
+                   "input": {"values": [["client_id", CLIENT_ID], ["client_secret", CLIENT_SECRET]]}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["status"], "connected", "{answer}");
+    assert_eq!(
+        provider.last_request().0["grant_type"],
+        "client_credentials"
+    );
+
+    provider.forget_access_token();
+    let (status, answer) = check(&portal).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let grants: Vec<String> = provider
+        .0
+        .lock()
+        .unwrap()
+        .token_requests
+        .iter()
+        .map(|(fields, _)| fields["grant_type"].clone())
+        .collect();
+    assert_eq!(grants, ["client_credentials", "client_credentials"]);
+    assert_eq!(settings(&portal).await["status"], "connected");
+    assert_nowhere(&provider.tokens(), &[&answer.to_string()]);
 }

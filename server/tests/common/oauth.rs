@@ -128,6 +128,13 @@ impl Respond for TokenEndpoint {
             Some("authorization_code") => {
                 ResponseTemplate::new(200).set_body_json(self.0.issue(&mut provider))
             }
+            Some("client_credentials") => {
+                // Client credentials get an access token only (RFC 6749 4.4.3).
+                let mut answer = self.0.issue(&mut provider);
+                answer.as_object_mut().unwrap().remove("refresh_token");
+                provider.refresh.pop();
+                ResponseTemplate::new(200).set_body_json(answer)
+            }
             Some("refresh_token") => {
                 let given = fields.get("refresh_token").cloned().unwrap_or_default();
                 if provider.spent.contains(&given) || !provider.refresh.contains(&given) {
