@@ -257,3 +257,79 @@ fn a_path_template_error_names_the_output() {
         "output Email: the path does not parse as a template: template: t:1: unclosed action"
     );
 }
+
+/// The Call Journal body of the vendor's CRM and Helpdesk guides (000 and 002), as printed.
+const VENDOR_CALL_JOURNAL_BODY: &str = r#"{
+  "data": [
+    {
+      "{{.Owner}}{{.WhoModule}}": {
+        "Description": "{{.Description}}",
+        "Voice_Recording__s": "{{.RecordPath}}",
+        "Call_Start_Time": "{{TimeFormat .StartTimeUnix 'yyyy-MM-ddTHH:mm:ss-z' '1'}}",
+        "Subject": "{{.Subject}}",
+        "Call_Type": "Inbound",
+        "Call_Result": "{{.Call_Log_Status}}",
+        "Call_Duration": "{{.Talk_Duration_Sec}}"
+      }
+    }
+  ]
+}"#;
+
+#[test]
+fn the_vendors_single_quoted_call_journal_example_renders_as_written() {
+    let data = vars(&[
+        ("Owner", "Calls"),
+        ("WhoModule", ""),
+        ("Description", "Inbound call"),
+        ("RecordPath", ""),
+        ("StartTimeUnix", "1672531199"),
+        ("Subject", "Call"),
+        ("Call_Log_Status", "Incoming Call"),
+        ("Talk_Duration_Sec", "42"),
+    ]);
+    let body = render(VENDOR_CALL_JOURNAL_BODY, &data);
+    let parsed: serde_json::Value = serde_json::from_str(&body).expect("valid JSON");
+    // '1' is the string "1" (UTC), not Go's character 49.
+    assert_eq!(
+        parsed["data"][0]["Calls"]["Call_Start_Time"],
+        "2022-12-31T23:59:59-Z"
+    );
+    assert_eq!(
+        app::lang::read_dialect(VENDOR_CALL_JOURNAL_BODY).rules,
+        [app::lang::DialectRule::SingleQuotes]
+    );
+    // Go itself refuses the multi-character literal, as `eval --jsonl` still does.
+    let go = app::lang::parse_go_template(VENDOR_CALL_JOURNAL_BODY).unwrap_err();
+    assert!(
+        go.to_string().contains("malformed character constant"),
+        "{go}"
+    );
+}
+
+#[test]
+fn single_quotes_are_strings_inside_actions_only() {
+    let data = vars(&[("A", "a")]);
+    let cases = [
+        // One character: a string, where Go reads the number 49.
+        (r#"{{printf "%v" '1'}}"#, "1"),
+        (r#"{{printf "%s" 'it\'s "x"'}}"#, r#"it's "x""#),
+        (
+            r#"{{printf "%s|%s" 'tab\there' `raw'q`}}"#,
+            "tab\there|raw'q",
+        ),
+        // Outside actions, and inside double-quoted strings, nothing changes.
+        ("it's {{.A}}", "it's a"),
+        (r#"{{printf "'%s'" .A}}"#, "'a'"),
+        ("{{- 'x' -}} y", "xy"),
+    ];
+    for (source, expected) in cases {
+        assert_eq!(render(source, &data), expected, "{source}");
+    }
+    assert_eq!(
+        app::lang::read_dialect("it's {{.A}}").rules,
+        Vec::<app::lang::DialectRule>::new()
+    );
+    // An unterminated literal is left for Go's parser to report.
+    let error = parse_template("{{'abc}}").expect_err("refused");
+    assert!(error.to_string().contains("unterminated"), "{error}");
+}

@@ -6,7 +6,9 @@
 //! - [`text`]: Go `text/template` for strings;
 //! - [`functions`]: Patchbay's template functions;
 //! - [`mapping`]: output paths (templated, with alternatives and JSONPath)
-//!   and the zipping of outputs into results.
+//!   and the zipping of outputs into results;
+//! - the dialect ([`read_dialect`]): what the vendor's own documents write
+//!   that Go refuses, read as they mean it (docs/template-language.md).
 //!
 //! Pure code with no I/O: the server runs it and the browser validates
 //! templates with it.
@@ -28,14 +30,150 @@ pub fn standard_functions() -> Arc<text::Functions> {
         .clone()
 }
 
-/// Parses a template string as the engine does: the older credential
-/// notation rewritten, then Go's syntax with Patchbay's functions.
+/// Parses a template string as the engine does: the dialect read first
+/// ([`read_dialect`]), then Go's syntax with Patchbay's functions.
 pub fn parse_template(source: &str) -> Result<text::Template, text::ParseError> {
-    text::Template::parse(
-        "t",
-        &rewrite_legacy_credential(source),
-        standard_functions(),
-    )
+    text::Template::parse("t", &read_dialect(source).text, standard_functions())
+}
+
+/// Parses exactly as Go's `text/template` does, without the dialect: what
+/// `patchbay eval` and the conformance suite compare with the Go reference.
+pub fn parse_go_template(source: &str) -> Result<text::Template, text::ParseError> {
+    text::Template::parse("t", source, standard_functions())
+}
+
+/// A rule of the dialect a template string used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DialectRule {
+    /// `{{.username:.password}}` for `{{.username}}:{{.password}}`.
+    LegacyCredential,
+    /// `'yyyy-MM-dd'` for `"yyyy-MM-dd"`, one-character `'1'` too.
+    SingleQuotes,
+}
+
+/// A template string as the engine reads it, and which dialect rules that took.
+pub struct DialectReading<'a> {
+    pub text: Cow<'a, str>,
+    pub rules: Vec<DialectRule>,
+}
+
+/// Reads the vendor's dialect into Go's syntax (docs/template-language.md
+/// "The dialect"): the older credential notation, and single-quoted literals
+/// inside actions as strings. The vendor's examples write
+/// `{{TimeFormat .StartTimeUnix 'yyyy-MM-ddTHH:mm:ss-z' '1'}}` so the JSON
+/// body around the action stays valid; Go would refuse the first literal and
+/// read `'1'` as the number 49. Text outside actions never changes.
+pub fn read_dialect(source: &str) -> DialectReading<'_> {
+    let mut rules = Vec::new();
+    let credential = rewrite_legacy_credential(source);
+    if matches!(credential, Cow::Owned(_)) {
+        rules.push(DialectRule::LegacyCredential);
+    }
+    let text = match single_quotes_as_strings(&credential) {
+        Some(rewritten) => {
+            rules.push(DialectRule::SingleQuotes);
+            Cow::Owned(rewritten)
+        }
+        None => credential,
+    };
+    DialectReading { text, rules }
+}
+
+/// `source` with every single-quoted literal inside an action written as a
+/// Go string; `None` when there is none. Double-quoted and raw strings are
+/// skipped whole, so a quote inside them is left alone; an unterminated
+/// literal is left for Go's parser to report.
+fn single_quotes_as_strings(source: &str) -> Option<String> {
+    if !source.contains('\'') || !source.contains("{{") {
+        return None;
+    }
+    let chars: Vec<char> = source.chars().collect();
+    let mut out = String::with_capacity(source.len() + 8);
+    let mut changed = false;
+    let mut i = 0;
+    let mut in_action = false;
+    while i < chars.len() {
+        let c = chars[i];
+        let next = chars.get(i + 1).copied();
+        if !in_action {
+            out.push(c);
+            if c == '{' && next == Some('{') {
+                out.push('{');
+                i += 2;
+                in_action = true;
+                continue;
+            }
+            i += 1;
+            continue;
+        }
+        match c {
+            '}' if next == Some('}') => {
+                out.push_str("}}");
+                i += 2;
+                in_action = false;
+            }
+            '"' | '`' => {
+                // Copied whole, escapes and all.
+                let end = closing(&chars, i, c).unwrap_or(chars.len() - 1);
+                out.extend(&chars[i..=end]);
+                i = end + 1;
+            }
+            '\'' => match closing(&chars, i, '\'') {
+                Some(end) => {
+                    out.push('"');
+                    let mut k = i + 1;
+                    while k < end {
+                        match chars[k] {
+                            '\\' if chars.get(k + 1) == Some(&'\'') => {
+                                out.push('\'');
+                                k += 2;
+                                continue;
+                            }
+                            '\\' => {
+                                // An escape means the same in a Go string.
+                                out.push('\\');
+                                if let Some(escaped) = chars.get(k + 1) {
+                                    out.push(*escaped);
+                                }
+                                k += 2;
+                                continue;
+                            }
+                            '"' => out.push_str("\\\""),
+                            other => out.push(other),
+                        }
+                        k += 1;
+                    }
+                    out.push('"');
+                    changed = true;
+                    i = end + 1;
+                }
+                None => {
+                    out.extend(&chars[i..]);
+                    i = chars.len();
+                }
+            },
+            _ => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    changed.then_some(out)
+}
+
+/// Where the literal opened at `open` with `quote` closes: backslash escapes
+/// count except in raw strings, and only a raw string spans lines.
+fn closing(chars: &[char], open: usize, quote: char) -> Option<usize> {
+    let mut k = open + 1;
+    while k < chars.len() {
+        match chars[k] {
+            '\\' if quote != '`' => k += 2,
+            '\n' if quote != '`' => return None,
+            c if c == quote => return Some(k),
+            _ => k += 1,
+        }
+    }
+    None
 }
 
 /// The older credential notation of `Base64EncodedCredential`:

@@ -461,6 +461,17 @@ fn check_template_strings(view: &TemplateView, report: &mut Report) {
                 describe_parse_error(text, &problem),
                 location,
             );
+        } else if crate::lang::read_dialect(text)
+            .rules
+            .contains(&crate::lang::DialectRule::SingleQuotes)
+        {
+            report.warning(
+                "template.single_quotes",
+                "single-quoted text such as '1' is read as a string here, as the vendor's examples mean it; \
+                 Go would refuse it or read a one-character literal as a number. Double quotes \
+                 (\"1\") say the same everywhere (docs/template-language.md, \"The dialect\")",
+                location,
+            );
         }
     }
 }
@@ -983,5 +994,26 @@ mod tests {
             .unwrap();
         assert!(json.message.contains(".Description"), "{}", json.message);
         assert!(!json.message.contains(".Subject"));
+    }
+
+    #[test]
+    fn the_vendors_single_quoted_example_saves_with_a_warning() {
+        let journal = r#"<Scenario Id="CallJournal" Type="REST"><Requests><Request Name="CallJournal" Method="POST" URLFormat="https://x.test">
+<Parameters><Parameter Name="Data" Type="Body" Value="{&quot;Call_Start_Time&quot;: &quot;{{TimeFormat .StartTimeUnix 'yyyy-MM-ddTHH:mm:ss-z' '1'}}&quot;}"/></Parameters>
+</Request></Requests></Scenario>"#;
+        let (_, report) = validate_text(&template(GOOD_ROOT, &format!("{BASIC_AUTH}{journal}")));
+        assert!(!report.has_errors(), "{:?}", report.findings);
+        let warning = report
+            .findings
+            .iter()
+            .find(|f| f.code == "template.single_quotes")
+            .expect("a warning about the single quotes");
+        assert_eq!(warning.severity, Severity::Warning);
+        assert!(
+            warning.message.contains("docs/template-language.md"),
+            "{}",
+            warning.message
+        );
+        assert_eq!(warning.location.attribute.as_deref(), Some("Value"));
     }
 }

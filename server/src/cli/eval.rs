@@ -60,7 +60,7 @@ pub fn path_result(json: &str, path: &str) -> String {
 
 /// The oracle's `tmpl` output for one case.
 pub fn template_result(template: &str, vars: &text::Data) -> String {
-    let rendered = app::lang::parse_template(template)
+    let rendered = app::lang::parse_go_template(template)
         .map_err(|e| e.to_string())
         .and_then(|t| t.execute(vars).map_err(|e| e.to_string()));
     match rendered {

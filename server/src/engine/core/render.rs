@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use app::lang::functions::{patchbay, ZoneOffset};
-use app::lang::rewrite_legacy_credential;
+use app::lang::read_dialect;
 use app::lang::text::{Functions, Template};
 
 use super::Variables;
@@ -46,15 +46,11 @@ impl Renderer {
         if !source.contains("{{") {
             return Ok(source.to_owned());
         }
-        let template = Template::parse(
-            "t",
-            &rewrite_legacy_credential(source),
-            self.functions.clone(),
-        )
-        .map_err(|e| RenderError::Parse {
-            what: what.to_owned(),
-            message: e.to_string(),
-        })?;
+        let template = Template::parse("t", &read_dialect(source).text, self.functions.clone())
+            .map_err(|e| RenderError::Parse {
+                what: what.to_owned(),
+                message: e.to_string(),
+            })?;
         template
             .execute(variables)
             .map_err(|e| RenderError::Execute {
