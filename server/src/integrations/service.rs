@@ -28,6 +28,7 @@ use crate::engine::core::request::{GlobalHeaders, OutboundRequest, RequestContex
 use crate::engine::core::response::{judge, read_outputs, Received, Verdict};
 use crate::engine::core::Variables;
 use crate::engine::executor::{Executor, Lane};
+use crate::engine::lookup::{ContactLookup, Lookup};
 use crate::engine::tokens::{AuthorizedError, Credentials, TokenError, TokenKeeper};
 use crate::storage::integrations::{
     Connection, IntegrationRepository, StoredIntegration, StoredSecret,
@@ -737,6 +738,69 @@ impl IntegrationsService {
         }
     }
 
+    /// Looks `phone` up in every connected integration, CRM templates first, each in its
+    /// template order; the first that finds a contact answers. Failures of the others
+    /// are reported (secrets masked) when none found one.
+    pub async fn lookup(&self, phone: &str) -> Result<LookupAnswer, IntegrationError> {
+        let integrations = self.integrations.by_template().await?;
+        let mut failures = Vec::new();
+        for provider in [Provider::Crm, Provider::Helpdesk] {
+            for template in self.templates.list(provider).await? {
+                let connected = integrations
+                    .get(&template.id)
+                    .is_some_and(|i| i.status == Status::Connected);
+                if !connected {
+                    continue;
+                }
+                let key = template.record.key;
+                let running = self.running(provider, &key).await?;
+                let Some(integration) = running.integration.clone() else {
+                    continue;
+                };
+                let stored = self.decrypted_secrets(&running).await?;
+                let credentials = self.credentials(&running, &integration, &stored, provider, &key);
+                let mut variables = credentials.variables.clone();
+                for (name, value) in &integration.global_variables {
+                    variables
+                        .entry(name.clone())
+                        .or_insert_with(|| value.clone());
+                }
+                let user_fields = user_fields(&running.auth);
+                let lookup = ContactLookup {
+                    keeper: &self.tokens,
+                    renderer: &self.renderer,
+                    credentials: &credentials,
+                    view: &running.view,
+                    user_fields: &user_fields,
+                };
+                let secrets: Vec<&str> = stored.values().map(String::as_str).collect();
+                match lookup.run(&variables, phone, &[]).await {
+                    Ok(Some(found)) => {
+                        return Ok(LookupAnswer {
+                            found: Some(Answered {
+                                provider,
+                                key,
+                                name: template.record.name,
+                                lookup: found,
+                            }),
+                            failures,
+                        })
+                    }
+                    Ok(None) => {}
+                    Err(error) => {
+                        let message = redact(&error.to_string(), &secrets);
+                        tracing::warn!(provider = provider.as_str(), %key, error = %message, "contact lookup failed");
+                        failures.push(format!("{}: {message}", template.record.name));
+                    }
+                }
+            }
+        }
+        Ok(LookupAnswer {
+            found: None,
+            failures,
+        })
+    }
+
     /// Every connected OAuth 2.0 or Bearer integration whose token is due gets a fresh one
     /// (TokenRefreshTime, or a known expiry near). Answers how many were looked at.
     pub async fn refresh_due_tokens(&self) -> Result<usize, IntegrationError> {
@@ -881,6 +945,23 @@ impl Tokens {
     pub(super) fn texts(&self) -> impl Iterator<Item = String> + '_ {
         [&self.access, &self.refresh].into_iter().flatten().cloned()
     }
+}
+
+/// A contact lookup across the integrations.
+#[derive(Debug)]
+pub struct LookupAnswer {
+    pub found: Option<Answered>,
+    /// Integrations that failed to answer, with why.
+    pub failures: Vec<String>,
+}
+
+/// The integration that found the contact, and what it found.
+#[derive(Debug)]
+pub struct Answered {
+    pub provider: Provider,
+    pub key: String,
+    pub name: String,
+    pub lookup: Lookup,
 }
 
 /// Which token a test request is sent with.

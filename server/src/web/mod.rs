@@ -71,6 +71,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/healthz", get(health::healthz))
         .merge(api::templates::routes())
+        .merge(api::contacts::routes())
         .merge(oauth_callback::routes())
         .nest_service("/pkg", assets(&state))
         .leptos_routes_with_context(

@@ -329,6 +329,26 @@ pub async fn admin(server: &TestServer) -> Admin {
 }
 
 impl Admin {
+    /// Makes an API token of `scope` (`admin`, `lookup`, `events`) for 90 days; answers
+    /// the token itself.
+    pub async fn create_token(&self, name: &str, scope: &str) -> String {
+        let response = self
+            .browser
+            .post_form(
+                "/api/create_api_token",
+                &[
+                    ("csrf_token", self.csrf.as_str()),
+                    ("name", name),
+                    ("scope", scope),
+                    ("expires_in_days", "90"),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let created: serde_json::Value = response.json().await.unwrap();
+        created["token"].as_str().unwrap().to_owned()
+    }
+
     pub async fn upload(
         &self,
         provider: &str,

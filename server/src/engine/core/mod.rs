@@ -5,6 +5,7 @@
 //! - [`render`]: the template language with the server's time zone;
 //! - [`auth`]: the AuthMethod scenario read once (method, credential, token endpoint,
 //!   global headers, token error map, custom fields);
+//! - [`contacts`]: contact lookup's order of types, Next requests and the popup URL;
 //! - [`oauth`]: the authorization URL, token, refresh and revocation requests, token
 //!   answers, and when a token is due for a refresh;
 //! - [`request`]: a template request rendered into an [`request::OutboundRequest`];
@@ -14,6 +15,7 @@
 //! - [`redact`]: secret values masked in every message.
 
 pub mod auth;
+pub mod contacts;
 pub mod oauth;
 pub mod redact;
 pub mod render;

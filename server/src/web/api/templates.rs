@@ -25,7 +25,6 @@ use std::io::Write;
 use app::accounts::TokenScope;
 use app::template::form::TemplateForm;
 use app::template::model::Provider;
-use app::template::validate::Finding;
 use app::template::xml::MAX_TEMPLATE_BYTES;
 use app::viewer::Viewer;
 use axum::body::Bytes;
@@ -40,6 +39,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::ApiError;
 use crate::state::AppState;
 use crate::storage::templates::{StoredTemplate, TemplateStoreError};
 use crate::templates::intake::Refusal;
@@ -68,25 +68,7 @@ pub fn routes() -> Router<AppState> {
         .layer(DefaultBodyLimit::max(MAX_UPLOAD_BODY_BYTES))
 }
 
-/// An API error: status, stable code, message, and the validator's findings if any.
-#[derive(Debug)]
-pub struct ApiError {
-    status: StatusCode,
-    code: &'static str,
-    message: String,
-    findings: Vec<Finding>,
-}
-
 impl ApiError {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError {
-            status,
-            code,
-            message: message.into(),
-            findings: Vec::new(),
-        }
-    }
-
     fn invalid_template(refusal: Refusal) -> Self {
         ApiError {
             status: StatusCode::UNPROCESSABLE_ENTITY,
@@ -94,13 +76,6 @@ impl ApiError {
             message: refusal.summary(),
             findings: refusal.findings,
         }
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let body = json!({"error": {"code": self.code, "message": self.message, "findings": self.findings}});
-        (self.status, Json(body)).into_response()
     }
 }
 

@@ -1,0 +1,129 @@
+//! REST API for contact lookups, under `/api/v1/contacts`. For an API token of scope
+//! `lookup` or `admin`, or any signed-in user.
+//!
+//! | method and path | does |
+//! |---|---|
+//! | `GET lookup?phone=…[&extension=…]` | looks the number up, as received, in every connected integration (CRM templates first); the first that finds a contact answers |
+//!
+//! The answer: `{"contact": {output: value…}, "contact_type", "popup_url", "matches",
+//! "integration": {"provider", "key", "name"}, "extension"}`. Errors are JSON
+//! `{"error": {"code", "message"}}`: `lookup.phone` (400), `contact.not_found` (404),
+//! `lookup.failed` (502, every integration that could answer failed; the message says
+//! why, secrets masked), `auth.required` (401), `auth.scope` (403).
+//!
+//! `extension` names the PBX extension the call is for; it is checked and echoed. Matching
+//! it to a CRM user comes with user association.
+
+use app::accounts::TokenScope;
+use app::viewer::Viewer;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Extension, Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::ApiError;
+use crate::state::AppState;
+use crate::web::middleware::viewer::ApiClient;
+
+/// The longest phone number or extension accepted.
+pub const MAX_PHONE_CHARS: usize = 64;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/v1/contacts/lookup", get(lookup))
+}
+
+#[derive(Deserialize)]
+struct LookupQuery {
+    phone: Option<String>,
+    extension: Option<String>,
+}
+
+/// A phone number as people and PBXs write them: digits, `+`, `*`, `#`, spaces, `-`, `.`,
+/// parentheses.
+fn valid_number(text: &str) -> bool {
+    !text.is_empty()
+        && text.chars().count() <= MAX_PHONE_CHARS
+        && text.chars().any(|c| c.is_ascii_digit())
+        && text
+            .chars()
+            .all(|c| c.is_ascii_digit() || "+*# -.()".contains(c))
+}
+
+async fn lookup(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    client: Option<Extension<ApiClient>>,
+    query: Result<Query<LookupQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    if viewer.user.is_none() {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "auth.required",
+            "sign in or send an API token",
+        ));
+    }
+    if let Some(Extension(client)) = client {
+        if !matches!(client.scope, TokenScope::Lookup | TokenScope::Admin) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "auth.scope",
+                "this API token's scope does not include contact lookups",
+            ));
+        }
+    }
+    let bad = |message: String| ApiError::new(StatusCode::BAD_REQUEST, "lookup.phone", message);
+    let Query(query) = query.map_err(|e| bad(format!("the query cannot be read: {e}")))?;
+    let phone = query.phone.unwrap_or_default();
+    let phone = phone.trim();
+    if !valid_number(phone) {
+        return Err(bad(format!(
+            "phone must be a number of at most {MAX_PHONE_CHARS} characters (digits, +, *, #, spaces, -, ., parentheses)"
+        )));
+    }
+    let extension = query.extension.map(|e| e.trim().to_owned());
+    if let Some(extension) = extension.as_deref().filter(|e| !e.is_empty()) {
+        if !valid_number(extension) {
+            return Err(bad(format!(
+                "extension must be a number of at most {MAX_PHONE_CHARS} characters"
+            )));
+        }
+    }
+    let answer = state
+        .integrations_service()
+        .lookup(phone)
+        .await
+        .map_err(|error| {
+            tracing::error!(%error, "contact lookup failed");
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "storage",
+                "the server could not complete this request",
+            )
+        })?;
+    match answer.found {
+        Some(found) => Ok(Json(json!({
+            "contact": found.lookup.contact.fields,
+            "contact_type": found.lookup.contact.contact_type,
+            "popup_url": found.lookup.contact.popup_url,
+            "matches": found.lookup.matches,
+            "integration": {
+                "provider": found.provider.as_str(),
+                "key": found.key,
+                "name": found.name,
+            },
+            "extension": extension,
+        }))),
+        None if answer.failures.is_empty() => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "contact.not_found",
+            format!("no connected integration knows {phone}"),
+        )),
+        None => Err(ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "lookup.failed",
+            answer.failures.join("; "),
+        )),
+    }
+}

@@ -1,0 +1,248 @@
+//! Contact lookups over real HTTP (`GET /api/v1/contacts/lookup`), on SQLite and PostgreSQL,
+//! against a loopback `wiremock` CRM that checks what Patchbay sends.
+
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use wiremock::matchers::{header, method, path, query_param};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+on_both_databases!(
+    a_lookup_tries_the_types_in_order_and_completes_the_first_result,
+    the_popup_url_can_come_from_the_contact_and_failures_are_explained,
+    lookups_need_a_lookup_or_admin_token_and_a_phone_number,
+);
+
+const API_KEY: &str = "api-Key-Pangolin-4242";
+
+/// Two contact types (Contacts, then Leads); Leads continues with the Common request Owner.
+fn template(crm: &str, popup: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<Information Provider="crm" Name="Lookup CRM" Key="lookup_crm" Version="1.0.0" AuthType="basic" MaxConcurrentRequest="4" UserAssociation="0" CallJournal="0" CreateNewContact="0">
+  <Scenarios>
+    <Scenario Id="AuthMethod" Type="AUTH"><Parameters>
+      <Parameter Name="AuthMethod" Value="basic"/>
+      <Parameter Name="CredentialType" Value="api_key"/>
+      <Parameter Name="Base64EncodedCredential" Value="{{{{.api_key}}}}:"/>
+      <Parameter Father="CustomFieldList" Name="api_key" Editor="password" Title="API key"/>
+    </Parameters></Scenario>
+    <Scenario Id="SyncContactAuto" Type="REST">
+      <Parameters>
+        {popup}
+        <Parameter Name="BusinessNumberEnable" Value="1"/>
+      </Parameters>
+      <Requests>
+        <Request Name="Contacts" Method="GET" URLFormat="{crm}/contacts?phone={{{{UrlEncode .Phone}}}}">
+          <Outputs>
+            <Output Name="ContactsId" Path="data.#.id"/>
+            <Output Name="FirstName" Path="data.#.first"/>
+            <Output Name="BusinessNumber" Path="data.#.phone"/>
+          </Outputs>
+        </Request>
+        <Request Name="Leads" Method="GET" URLFormat="{crm}/leads?phone={{{{UrlEncode .Phone}}}}">
+          <Outputs Next="Owner">
+            <Output Name="ContactsId" Path="items.#.lead_id"/>
+            <Output Name="FirstName" Path="items.#.name"/>
+            <Output Name="Company" Path="items.#.company"/>
+            <Output Name="BusinessNumber" Path="items.#.tel"/>
+            <Output Name="OwnerUrl" Path="items.#.link"/>
+          </Outputs>
+        </Request>
+      </Requests>
+    </Scenario>
+    <Scenario Id="Common" Type="REST"><Requests>
+      <Request Name="Owner" Method="GET" URLFormat="{crm}/leads/{{{{.ContactId}}}}/owner">
+        <Outputs><Output Name="Company" Path="company"/><Output Name="Email" Path="email"/></Outputs>
+      </Request>
+    </Requests></Scenario>
+  </Scenarios>
+</Information>
+"#
+    )
+}
+
+const SPECIFY: &str = r#"<Parameter Name="ContactUrlType" Value="specify_url_format"/>
+        <Parameter Name="URLFormat" Value="https://crm.example/{{.ContactSyncType}}/{{.ContactId}}"/>"#;
+const FROM_CONTACT: &str = r#"<Parameter Name="ContactUrlType" Value="retrieve_from_contact"/>
+        <Parameter Name="ContactFieldForUri" Value="items.#.link"/>"#;
+
+fn basic() -> String {
+    use base64::Engine;
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{API_KEY}:"))
+    )
+}
+
+/// A CRM where 020 7946 0018 is no contact but two leads, the first with an owner.
+async fn crm() -> MockServer {
+    let crm = MockServer::start().await;
+    let answer = |body: Value| ResponseTemplate::new(200).set_body_json(body);
+    Mock::given(method("GET"))
+        .and(path("/contacts"))
+        .and(header("authorization", basic().as_str()))
+        .respond_with(answer(json!({"data": []})))
+        .mount(&crm)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/leads"))
+        .and(query_param("phone", "020 7946 0018"))
+        .and(header("authorization", basic().as_str()))
+        .respond_with(answer(json!({"items": [
+            {"lead_id": "L-7", "name": "Grace", "company": "", "tel": "020 7946 0018", "link": "https://crm.example/l/7"},
+            {"lead_id": "L-8", "name": "Alan", "company": "Bletchley", "tel": "020 7946 0018", "link": "https://crm.example/l/8"}
+        ]})))
+        .mount(&crm)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/leads/L-7/owner"))
+        .respond_with(answer(
+            json!({"company": "Navy", "email": "grace@navy.test"}),
+        ))
+        .mount(&crm)
+        .await;
+    crm
+}
+
+async fn connected(db: Db, text: String) -> (TestServer, Admin) {
+    let server = TestServer::start(db).await;
+    let admin = admin(&server).await;
+    let (status, body) = admin.upload("crm", &[("t.xml", text)], &[]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, answer) = admin
+        .browser
+        .call(
+            "save_integration",
+            json!({"csrf_token": admin.csrf, "provider": "crm", "key": "lookup_crm",
+                   "input": {"values": [["api_key", API_KEY]]}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    (server, admin)
+}
+
+async fn lookup(server: &TestServer, token: &str, query: &str) -> (StatusCode, Value) {
+    let response = reqwest::Client::new()
+        .get(server.url(&format!("/api/v1/contacts/lookup?{query}")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap())
+}
+
+const GRACE: &str = "phone=020%207946%200018&extension=1001";
+
+async fn a_lookup_tries_the_types_in_order_and_completes_the_first_result(db: Db) {
+    let crm = crm().await;
+    let (server, admin) = connected(db, template(&crm.uri(), SPECIFY)).await;
+    let token = admin.create_token("pbx", "lookup").await;
+    let (status, answer) = lookup(&server, &token, GRACE).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(
+        answer,
+        json!({
+            "contact": {
+                "ContactsId": "L-7",
+                "FirstName": "Grace",
+                "Company": "Navy",
+                "Email": "grace@navy.test",
+                "BusinessNumber": "020 7946 0018",
+                "OwnerUrl": "https://crm.example/l/7"
+            },
+            "contact_type": "Leads",
+            "popup_url": "https://crm.example/Leads/L-7",
+            "matches": 2,
+            "integration": {"provider": "crm", "key": "lookup_crm", "name": "Lookup CRM"},
+            "extension": "1001"
+        })
+    );
+    // Contacts first (nothing), then Leads, then the first lead's owner: in that order.
+    let paths: Vec<String> = crm
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.url.path().to_owned())
+        .collect();
+    assert_eq!(
+        paths[paths.len() - 3..],
+        ["/contacts", "/leads", "/leads/L-7/owner"]
+    );
+
+    let (status, answer) = lookup(&server, &token, "phone=5550199").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{answer}");
+    assert_eq!(answer["error"]["code"], "contact.not_found");
+}
+
+async fn the_popup_url_can_come_from_the_contact_and_failures_are_explained(db: Db) {
+    let crm = crm().await;
+    let (server, admin) = connected(db, template(&crm.uri(), FROM_CONTACT)).await;
+    let token = admin.create_token("pbx", "admin").await;
+    let (status, answer) = lookup(&server, &token, GRACE).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["popup_url"], "https://crm.example/l/7");
+
+    // The CRM fails: the caller learns which integration and why, without the key.
+    crm.reset().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(500).set_body_string(format!("crashed near {API_KEY}")))
+        .mount(&crm)
+        .await;
+    let (status, answer) = lookup(&server, &token, GRACE).await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{answer}");
+    assert_eq!(answer["error"]["code"], "lookup.failed");
+    let message = answer["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("Lookup CRM: SyncContactAuto/Contacts was answered HTTP 500"),
+        "{message}"
+    );
+    assert!(!message.contains(API_KEY), "{message}");
+    let logs = String::from_utf8_lossy(&captured_logs().lock().unwrap()).into_owned();
+    assert!(!logs.contains(API_KEY), "the key in the log");
+}
+
+async fn lookups_need_a_lookup_or_admin_token_and_a_phone_number(db: Db) {
+    let crm = crm().await;
+    let (server, admin) = connected(db, template(&crm.uri(), SPECIFY)).await;
+    let events = admin.create_token("events", "events").await;
+    let (status, answer) = lookup(&server, &events, GRACE).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
+    assert_eq!(answer["error"]["code"], "auth.scope");
+
+    let (status, answer) = lookup(&server, "not-a-token", GRACE).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{answer}");
+
+    // A lookup token may look up, not manage templates.
+    let token = admin.create_token("pbx", "lookup").await;
+    let templates = reqwest::Client::new()
+        .get(server.url("/api/v1/templates/crm"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(templates.status(), StatusCode::FORBIDDEN);
+
+    for bad in [
+        "",
+        "phone=",
+        "phone=abc",
+        "phone=1%0A2",
+        &format!("phone={}", "1".repeat(65)),
+        "phone=123&extension=x1",
+    ] {
+        let (status, answer) = lookup(&server, &token, bad).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {answer}");
+        assert_eq!(answer["error"]["code"], "lookup.phone", "{bad}");
+    }
+    // A signed-in browser may look up too.
+    let response = admin
+        .browser
+        .get(&format!("/api/v1/contacts/lookup?{GRACE}"))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+}
