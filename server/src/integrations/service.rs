@@ -738,12 +738,11 @@ impl IntegrationsService {
         }
     }
 
-    /// Looks `phone` up in every connected integration, CRM templates first, each in its
-    /// template order; the first that finds a contact answers. Failures of the others
-    /// are reported (secrets masked) when none found one.
-    pub async fn lookup(&self, phone: &str) -> Result<LookupAnswer, IntegrationError> {
+    /// Every connected integration, CRM templates first, each provider's in its template
+    /// order.
+    async fn live(&self) -> Result<Vec<Live>, IntegrationError> {
         let integrations = self.integrations.by_template().await?;
-        let mut failures = Vec::new();
+        let mut live = Vec::new();
         for provider in [Provider::Crm, Provider::Helpdesk] {
             for template in self.templates.list(provider).await? {
                 let connected = integrations
@@ -754,44 +753,65 @@ impl IntegrationsService {
                 }
                 let key = template.record.key;
                 let running = self.running(provider, &key).await?;
-                let Some(integration) = running.integration.clone() else {
-                    continue;
-                };
-                let stored = self.decrypted_secrets(&running).await?;
-                let credentials = self.credentials(&running, &integration, &stored, provider, &key);
-                let mut variables = credentials.variables.clone();
-                for (name, value) in &integration.global_variables {
-                    variables
-                        .entry(name.clone())
-                        .or_insert_with(|| value.clone());
+                if let Some(integration) = running.integration.clone() {
+                    live.push(Live {
+                        provider,
+                        key,
+                        running,
+                        integration,
+                    });
                 }
-                let user_fields = user_fields(&running.auth);
-                let lookup = ContactLookup {
-                    keeper: &self.tokens,
-                    renderer: &self.renderer,
-                    credentials: &credentials,
-                    view: &running.view,
-                    user_fields: &user_fields,
-                };
-                let secrets: Vec<&str> = stored.values().map(String::as_str).collect();
-                match lookup.run(&variables, phone, &[]).await {
-                    Ok(Some(found)) => {
-                        return Ok(LookupAnswer {
-                            found: Some(Answered {
-                                provider,
-                                key,
-                                name: template.record.name,
-                                lookup: found,
-                            }),
-                            failures,
-                        })
-                    }
-                    Ok(None) => {}
-                    Err(error) => {
-                        let message = redact(&error.to_string(), &secrets);
-                        tracing::warn!(provider = provider.as_str(), %key, error = %message, "contact lookup failed");
-                        failures.push(format!("{}: {message}", template.record.name));
-                    }
+            }
+        }
+        Ok(live)
+    }
+
+    /// Looks `phone` up in every connected integration, CRM templates first, each in its
+    /// template order; the first that finds a contact answers. Failures of the others
+    /// are reported (secrets masked) when none found one.
+    pub async fn lookup(&self, phone: &str) -> Result<LookupAnswer, IntegrationError> {
+        let mut failures = Vec::new();
+        for Live {
+            provider,
+            key,
+            running,
+            integration,
+        } in self.live().await?
+        {
+            let stored = self.decrypted_secrets(&running).await?;
+            let credentials = self.credentials(&running, &integration, &stored, provider, &key);
+            let mut variables = credentials.variables.clone();
+            for (name, value) in &integration.global_variables {
+                variables
+                    .entry(name.clone())
+                    .or_insert_with(|| value.clone());
+            }
+            let user_fields = user_fields(&running.auth);
+            let lookup = ContactLookup {
+                keeper: &self.tokens,
+                renderer: &self.renderer,
+                credentials: &credentials,
+                view: &running.view,
+                user_fields: &user_fields,
+            };
+            let secrets: Vec<&str> = stored.values().map(String::as_str).collect();
+            match lookup.run(&variables, phone, &[]).await {
+                Ok(Some(found)) => {
+                    return Ok(LookupAnswer {
+                        found: Some(Answered {
+                            provider,
+                            key,
+                            name: running.template.record.name.clone(),
+                            lookup: found,
+                        }),
+                        failures,
+                    })
+                }
+                Ok(None) => {}
+                Err(error) => {
+                    let message = redact(&error.to_string(), &secrets);
+                    tracing::warn!(provider = provider.as_str(), %key, error = %message, "contact lookup failed");
+                    failures.push(format!("{}: {message}", running.template.record.name));
                 }
             }
         }
@@ -804,30 +824,22 @@ impl IntegrationsService {
     /// Every connected OAuth 2.0 or Bearer integration whose token is due gets a fresh one
     /// (TokenRefreshTime, or a known expiry near). Answers how many were looked at.
     pub async fn refresh_due_tokens(&self) -> Result<usize, IntegrationError> {
-        let integrations = self.integrations.by_template().await?;
         let mut looked_at = 0;
-        for provider in [Provider::Crm, Provider::Helpdesk] {
-            for template in self.templates.list(provider).await? {
-                let connected = integrations
-                    .get(&template.id)
-                    .is_some_and(|i| i.status == Status::Connected);
-                if !connected {
-                    continue;
-                }
-                let key = template.record.key;
-                let running = self.running(provider, &key).await?;
-                let Some(integration) = running.integration.clone() else {
-                    continue;
-                };
-                if !running.auth.uses_tokens() {
-                    continue;
-                }
-                looked_at += 1;
-                let stored = self.decrypted_secrets(&running).await?;
-                let credentials = self.credentials(&running, &integration, &stored, provider, &key);
-                if let Err(error) = self.tokens.current(&credentials).await {
-                    tracing::warn!(provider = provider.as_str(), %key, %error, "scheduled token refresh failed");
-                }
+        for Live {
+            provider,
+            key,
+            running,
+            integration,
+        } in self.live().await?
+        {
+            if !running.auth.uses_tokens() {
+                continue;
+            }
+            looked_at += 1;
+            let stored = self.decrypted_secrets(&running).await?;
+            let credentials = self.credentials(&running, &integration, &stored, provider, &key);
+            if let Err(error) = self.tokens.current(&credentials).await {
+                tracing::warn!(provider = provider.as_str(), %key, %error, "scheduled token refresh failed");
             }
         }
         Ok(looked_at)
@@ -945,6 +957,14 @@ impl Tokens {
     pub(super) fn texts(&self) -> impl Iterator<Item = String> + '_ {
         [&self.access, &self.refresh].into_iter().flatten().cloned()
     }
+}
+
+/// A connected integration with the template it runs.
+struct Live {
+    provider: Provider,
+    key: String,
+    running: Running,
+    integration: StoredIntegration,
 }
 
 /// A contact lookup across the integrations.
