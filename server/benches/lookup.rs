@@ -1,0 +1,234 @@
+//! A full contact lookup (render, one GET to a loopback CRM, 22 outputs zipped over 3
+//! results, the popup URL) side by side with a bare `reqwest` GET of the same response,
+//! interleaved in one run (target: at most 1.10×); then lookups per second through one
+//! integration with MaxConcurrentRequest 10 against a CRM that takes 50 ms per answer
+//! (target: at least 95 % of the 200/s that allows).
+//! Run: `cargo bench -p server --bench lookup`.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use app::template::model::TemplateView;
+use axum::routing::get;
+use server::crypto::cipher::SecretCipher;
+use server::engine::core::auth::AuthSettings;
+use server::engine::core::render::Renderer;
+use server::engine::core::Variables;
+use server::engine::executor::{Executor, ExecutorSettings, Lane};
+use server::engine::lookup::ContactLookup;
+use server::engine::tokens::{Credentials, TokenKeeper};
+use server::storage::integrations::IntegrationRepository;
+
+/// Latency of the slow CRM, and the concurrency the template allows.
+const CRM_LATENCY: Duration = Duration::from_millis(50);
+const MAX_CONCURRENT: usize = 10;
+
+/// A contact search answer with three contacts of 22 fields.
+fn answer() -> String {
+    let contact = |n: u32| {
+        let fields: Vec<String> = (0..22)
+            .map(|i| format!("\"field{i}\": \"value {i} of contact {n}\""))
+            .collect();
+        format!("{{\"id\": \"c{n}\", {}}}", fields.join(", "))
+    };
+    format!(
+        "{{\"data\": [{}, {}, {}]}}",
+        contact(1),
+        contact(2),
+        contact(3)
+    )
+}
+
+fn template(base: &str, max_concurrent: usize) -> TemplateView {
+    let outputs: String = (0..21)
+        .map(|i| format!(r#"<Output Name="Output{i}" Path="data.#.field{i}"/>"#))
+        .collect();
+    let xml = format!(
+        r#"<Information Provider="crm" Name="Bench" Key="bench" AuthType="none" MaxConcurrentRequest="{max_concurrent}"><Scenarios>
+<Scenario Id="AuthMethod" Type="AUTH"><Parameters><Parameter Name="AuthMethod" Value="none"/></Parameters></Scenario>
+<Scenario Id="SyncContactAuto" Type="REST"><Parameters>
+<Parameter Name="ContactUrlType" Value="specify_url_format"/>
+<Parameter Name="URLFormat" Value="https://crm.example/{{{{.ContactSyncType}}}}/{{{{.ContactId}}}}"/>
+</Parameters><Requests>
+<Request Name="Contacts" Method="GET" URLFormat="{base}/contacts?phone={{{{UrlEncode .Phone}}}}"><Outputs>
+<Output Name="ContactsId" Path="data.#.id"/>{outputs}</Outputs></Request>
+</Requests></Scenario></Scenarios></Information>"#
+    );
+    TemplateView::read(&app::template::xml::parse(&xml).unwrap())
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(run());
+}
+
+async fn serve(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    base
+}
+
+async fn run() {
+    let body = answer();
+    let fast_body = body.clone();
+    let fast = serve(axum::Router::new().route(
+        "/contacts",
+        get(move || {
+            let body = fast_body.clone();
+            async move { ([("content-type", "application/json")], body) }
+        }),
+    ))
+    .await;
+    let slow = serve(axum::Router::new().route(
+        "/contacts",
+        get(move || {
+            let body = body.clone();
+            async move {
+                tokio::time::sleep(CRM_LATENCY).await;
+                ([("content-type", "application/json")], body)
+            }
+        }),
+    ))
+    .await;
+
+    let executor = Arc::new(
+        Executor::new(ExecutorSettings {
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(15),
+        })
+        .unwrap(),
+    );
+    // AuthType none: the keeper never reads its storage, an empty in-memory database.
+    let db = sea_orm::Database::connect("sqlite::memory:").await.unwrap();
+    let keeper = TokenKeeper::new(
+        IntegrationRepository::new(db),
+        Arc::new(SecretCipher::new(&server::config::generate_key(), &[])),
+        executor.clone(),
+        Renderer::utc(),
+        Duration::from_secs(15),
+    );
+    let renderer = Renderer::utc();
+    let variables = Variables::new();
+
+    let fast_view = template(&fast, 1);
+    let fast_credentials = Credentials {
+        integration_id: 1,
+        template_id: 1,
+        auth: AuthSettings::read(&fast_view),
+        variables: Variables::new(),
+        lane: Lane {
+            integration_id: 1,
+            max_concurrent: 1,
+        },
+    };
+    let lookup = ContactLookup {
+        keeper: &keeper,
+        renderer: &renderer,
+        credentials: &fast_credentials,
+        view: &fast_view,
+        user_fields: &[],
+    };
+    let bare = reqwest::Client::new();
+    let bare_url = format!("{fast}/contacts?phone=+49%2030%201234");
+    let full_lookup = || async {
+        let found = lookup
+            .run(&variables, "+49 30 1234", &[])
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.matches, 3);
+        assert_eq!(
+            found.contact.popup_url.as_deref(),
+            Some("https://crm.example/Contacts/c1")
+        );
+        std::hint::black_box(found);
+    };
+    let bare_get = || async {
+        let response = bare.get(&bare_url).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        std::hint::black_box(response.bytes().await.unwrap());
+    };
+    for _ in 0..200 {
+        full_lookup().await;
+        bare_get().await;
+    }
+    let rounds = 31;
+    let per_round = 200;
+    let mut lookup_times = Vec::new();
+    let mut bare_times = Vec::new();
+    for _ in 0..rounds {
+        let start = Instant::now();
+        for _ in 0..per_round {
+            bare_get().await;
+        }
+        bare_times.push(start.elapsed() / per_round);
+        let start = Instant::now();
+        for _ in 0..per_round {
+            full_lookup().await;
+        }
+        lookup_times.push(start.elapsed() / per_round);
+    }
+    lookup_times.sort();
+    bare_times.sort();
+    let (lookup_median, bare_median) = (lookup_times[rounds / 2], bare_times[rounds / 2]);
+    println!(
+        "full lookup (render, GET, 22 outputs × 3 results, popup URL): {:.1} µs, bare reqwest GET {:.1} µs (medians of {rounds} rounds × {per_round}); ratio {:.3} (target ≤ 1.10)",
+        lookup_median.as_secs_f64() * 1e6,
+        bare_median.as_secs_f64() * 1e6,
+        lookup_median.as_secs_f64() / bare_median.as_secs_f64()
+    );
+
+    // Throughput: more callers than the integration's concurrency, against 50 ms answers.
+    let slow_view = Arc::new(template(&slow, MAX_CONCURRENT));
+    let slow_credentials = Arc::new(Credentials {
+        integration_id: 2,
+        template_id: 2,
+        auth: AuthSettings::read(&slow_view),
+        variables: Variables::new(),
+        lane: Lane {
+            integration_id: 2,
+            max_concurrent: MAX_CONCURRENT,
+        },
+    });
+    let keeper = Arc::new(keeper);
+    let lookups = 600;
+    let callers = 40;
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for caller in 0..callers {
+        let (keeper, view, credentials) =
+            (keeper.clone(), slow_view.clone(), slow_credentials.clone());
+        tasks.spawn(async move {
+            let renderer = Renderer::utc();
+            let lookup = ContactLookup {
+                keeper: &keeper,
+                renderer: &renderer,
+                credentials: &credentials,
+                view: &view,
+                user_fields: &[],
+            };
+            for _ in (caller..lookups).step_by(callers) {
+                let found = lookup
+                    .run(&Variables::new(), "+49 30 1234", &[])
+                    .await
+                    .unwrap();
+                assert!(found.is_some());
+            }
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.unwrap();
+    }
+    let per_second = lookups as f64 / started.elapsed().as_secs_f64();
+    let allowed = MAX_CONCURRENT as f64 / CRM_LATENCY.as_secs_f64();
+    println!(
+        "throughput: {per_second:.1} lookups/s through one integration (MaxConcurrentRequest {MAX_CONCURRENT}, CRM latency {} ms, {callers} callers); {:.1} % of the {allowed:.0}/s allowed (target ≥ 95 %)",
+        CRM_LATENCY.as_millis(),
+        per_second / allowed * 100.0
+    );
+}
