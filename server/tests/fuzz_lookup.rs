@@ -1,0 +1,172 @@
+//! The contact lookup against a CRM that answers nonsense: random statuses, bodies that are
+//! JSON, almost JSON, HTML, empty, deeply nested or huge-numbered, for a bounded time
+//! (`PATCHBAY_FUZZ_SECONDS`, default 2 s). Every lookup must end in a result, "not found"
+//! or a typed error; none may panic or hang.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use app::template::model::TemplateView;
+use server::crypto::cipher::SecretCipher;
+use server::engine::core::auth::AuthSettings;
+use server::engine::core::render::Renderer;
+use server::engine::core::Variables;
+use server::engine::executor::{Executor, ExecutorSettings, Lane};
+use server::engine::lookup::ContactLookup;
+use server::engine::tokens::{Credentials, TokenKeeper};
+use server::storage::integrations::IntegrationRepository;
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+fn budget() -> Duration {
+    let seconds = std::env::var("PATCHBAY_FUZZ_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2.0);
+    Duration::from_secs_f64(seconds)
+}
+
+/// xorshift64*: small, fast and reproducible from its seed.
+fn next(state: &AtomicU64) -> u64 {
+    let mut x = state.load(Ordering::Relaxed);
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    state.store(x, Ordering::Relaxed);
+    x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+}
+
+const PIECES: &[&str] = &[
+    r#"{"data": [{"id": 1, "first": "Ann", "phone": "555"}]}"#,
+    r#"{"data": []}"#,
+    r#"{"data": [{"id": null}, {"id": {"x": [1, 2]}}, 7]}"#,
+    r#"{"data": {"id": "not a list"}}"#,
+    r#"{"items": [{"lead_id": "L", "link": "javascript:alert(1)"}]}"#,
+    r#"{"data": [{"id": 1e999999, "first": "\ud800"}]}"#,
+    "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
+    "<html><body>Sign in</body></html>",
+    "",
+    "null",
+    "{\"data\": [",
+    "\u{0}\u{1}\u{2}binary",
+];
+
+struct Nonsense(Arc<AtomicU64>);
+
+impl Respond for Nonsense {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        let status = [200, 200, 200, 201, 204, 301, 400, 401, 404, 429, 500, 503]
+            [next(&self.0) as usize % 12];
+        let mut body = String::new();
+        // Mostly one piece; sometimes two glued together (no longer one JSON document).
+        let pieces = if next(&self.0).is_multiple_of(5) {
+            2
+        } else {
+            1
+        };
+        for _ in 0..pieces {
+            let piece = PIECES[next(&self.0) as usize % PIECES.len()];
+            let cut = next(&self.0) as usize % (piece.len() + 1);
+            // Whole pieces mostly; sometimes cut short (on a character boundary).
+            let end = if next(&self.0).is_multiple_of(4) {
+                (0..=cut)
+                    .rev()
+                    .find(|i| piece.is_char_boundary(*i))
+                    .unwrap_or(0)
+            } else {
+                piece.len()
+            };
+            body.push_str(&piece[..end]);
+        }
+        let kind =
+            ["application/json", "application/json", "text/html"][next(&self.0) as usize % 3];
+        ResponseTemplate::new(status).set_body_raw(body, kind)
+    }
+}
+
+fn template(base: &str) -> TemplateView {
+    let xml = format!(
+        r#"<Information Provider="crm" Name="Fuzz" Key="fuzz" AuthType="none" MaxConcurrentRequest="4"><Scenarios>
+<Scenario Id="AuthMethod" Type="AUTH"><Parameters><Parameter Name="AuthMethod" Value="none"/></Parameters></Scenario>
+<Scenario Id="SyncContactAuto" Type="REST"><Parameters>
+<Parameter Name="ContactUrlType" Value="specify_url_format"/>
+<Parameter Name="URLFormat" Value="https://crm.example/{{{{.ContactSyncType}}}}/{{{{.ContactId}}}}"/>
+</Parameters><Requests>
+<Request Name="Contacts" Method="GET" URLFormat="{base}/contacts?phone={{{{UrlEncode .Phone}}}}"><Outputs Next="More">
+<Output Name="ContactsId" Path="data.#.id"/><Output Name="FirstName" Path="data.#.first"/><Output Name="BusinessNumber" Path="data.#.phone"/></Outputs></Request>
+<Request Name="Leads" Method="GET" URLFormat="{base}/leads?phone={{{{.Phone}}}}"><Outputs>
+<Output Name="ContactsId" Path="items.#.lead_id"/><Output Name="Company" Path="items.#.link"/></Outputs></Request>
+</Requests></Scenario>
+<Scenario Id="Common" Type="REST"><Requests><Request Name="More" Method="GET" URLFormat="{base}/more/{{{{.ContactId}}}}">
+<Outputs><Output Name="Email" Path="email"/></Outputs></Request></Requests></Scenario>
+</Scenarios></Information>"#
+    );
+    TemplateView::read(&app::template::xml::parse(&xml).unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lookups_survive_a_crm_that_answers_nonsense() {
+    let seed = std::env::var("PATCHBAY_FUZZ_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x9E37_79B9_7F4A_7C15u64);
+    let crm = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(Nonsense(Arc::new(AtomicU64::new(seed))))
+        .mount(&crm)
+        .await;
+    let executor = Arc::new(
+        Executor::new(ExecutorSettings {
+            connect_timeout: Duration::from_secs(2),
+            request_timeout: Duration::from_secs(5),
+        })
+        .unwrap(),
+    );
+    let db = sea_orm::Database::connect("sqlite::memory:").await.unwrap();
+    let keeper = TokenKeeper::new(
+        IntegrationRepository::new(db),
+        Arc::new(SecretCipher::new(&server::config::generate_key(), &[])),
+        executor,
+        Renderer::utc(),
+        Duration::from_secs(5),
+    );
+    let view = template(&crm.uri());
+    let credentials = Credentials {
+        integration_id: 1,
+        template_id: 1,
+        auth: AuthSettings::read(&view),
+        variables: Variables::new(),
+        lane: Lane {
+            integration_id: 1,
+            max_concurrent: 4,
+        },
+    };
+    let renderer = Renderer::utc();
+    let lookup = ContactLookup {
+        keeper: &keeper,
+        renderer: &renderer,
+        credentials: &credentials,
+        view: &view,
+        user_fields: &[],
+    };
+    let (mut found, mut not_found, mut failed) = (0, 0, 0);
+    let deadline = Instant::now() + budget();
+    while Instant::now() < deadline {
+        match lookup.run(&Variables::new(), "+1 555 0100", &[]).await {
+            Ok(Some(result)) => {
+                assert!(!result.contact.contact_type.is_empty());
+                found += 1;
+            }
+            Ok(None) => not_found += 1,
+            Err(error) => {
+                assert!(!error.to_string().is_empty());
+                failed += 1;
+            }
+        }
+    }
+    eprintln!("seed {seed:#x}: {found} found, {not_found} not found, {failed} failed");
+    assert!(
+        found > 0 && not_found > 0 && failed > 0,
+        "every outcome was reached"
+    );
+}
