@@ -125,6 +125,7 @@ async fn run() {
             integration_id: 1,
             max_concurrent: 1,
         },
+        fixed_access_token: None,
     };
     let lookup = ContactLookup {
         keeper: &keeper,
@@ -132,6 +133,7 @@ async fn run() {
         credentials: &fast_credentials,
         view: &fast_view,
         user_fields: &[],
+        tracer: None,
     };
     let bare = reqwest::Client::new();
     let bare_url = format!("{fast}/contacts?phone=+49%2030%201234");
@@ -194,6 +196,7 @@ async fn run() {
             integration_id: 2,
             max_concurrent: MAX_CONCURRENT,
         },
+        fixed_access_token: None,
     });
     let keeper = Arc::new(keeper);
     let lookups = 600;
@@ -211,6 +214,7 @@ async fn run() {
                 credentials: &credentials,
                 view: &view,
                 user_fields: &[],
+                tracer: None,
             };
             for _ in (caller..lookups).step_by(callers) {
                 let found = lookup

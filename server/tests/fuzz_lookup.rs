@@ -140,6 +140,7 @@ async fn lookups_survive_a_crm_that_answers_nonsense() {
             integration_id: 1,
             max_concurrent: 4,
         },
+        fixed_access_token: None,
     };
     let renderer = Renderer::utc();
     let lookup = ContactLookup {
@@ -148,6 +149,7 @@ async fn lookups_survive_a_crm_that_answers_nonsense() {
         credentials: &credentials,
         view: &view,
         user_fields: &[],
+        tracer: None,
     };
     let (mut found, mut not_found, mut failed) = (0, 0, 0);
     let deadline = Instant::now() + budget();

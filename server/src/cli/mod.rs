@@ -1,8 +1,9 @@
-//! The command line: `patchbay serve`, `patchbay template validate`, `patchbay eval`, and
-//! `patchbay secrets rotate`. Each subcommand's work lives in its own module; this one parses
+//! The command line: `patchbay serve`, `patchbay template validate`, `patchbay eval`,
+//! `patchbay run` and `patchbay secrets rotate`. Each subcommand's work lives in its own module; this one parses
 //! the arguments and reports.
 
 pub mod eval;
+pub mod run;
 pub mod secrets;
 pub mod template;
 
@@ -31,6 +32,25 @@ enum Command {
     Eval {
         #[command(subcommand)]
         command: EvalCommand,
+    },
+    /// Run a template's scenario against its CRM and show each request and answer, secrets
+    /// masked; `--dry-run` only renders the requests. Fields come from `--set NAME=VALUE`
+    /// or PATCHBAY_FIELD_<NAME>; variables (Phone, CallerNumber, AccessToken, …) from
+    /// `--var NAME=VALUE`.
+    Run {
+        #[arg(value_name = "TEMPLATE.xml")]
+        template: std::path::PathBuf,
+        #[arg(value_name = "SCENARIO")]
+        scenario: String,
+        #[arg(long = "var", value_name = "NAME=VALUE")]
+        vars: Vec<String>,
+        #[arg(long = "set", value_name = "FIELD=VALUE")]
+        sets: Vec<String>,
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the trace as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Stored secrets (passwords, client secrets, tokens of integrations).
     Secrets {
@@ -181,6 +201,41 @@ pub async fn main() -> std::process::ExitCode {
     if let Command::Eval { command } = &cli.command {
         return eval(command);
     }
+    if let Command::Run {
+        template,
+        scenario,
+        vars,
+        sets,
+        dry_run,
+        json,
+    } = &cli.command
+    {
+        let options = run::RunOptions {
+            template: template.clone(),
+            scenario: scenario.clone(),
+            vars: vars.clone(),
+            sets: sets.clone(),
+            dry_run: *dry_run,
+        };
+        return match run::run(&options, &|name| std::env::var(name).ok()).await {
+            Ok(report) => {
+                if *json {
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&report).unwrap_or_default()
+                    );
+                } else {
+                    print!("{}", run::as_text(&report));
+                }
+                if report.error.is_some() {
+                    std::process::ExitCode::FAILURE
+                } else {
+                    std::process::ExitCode::SUCCESS
+                }
+            }
+            Err(error) => fail(error),
+        };
+    }
     tracing_subscriber::fmt()
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .with_env_filter(
@@ -206,7 +261,7 @@ pub async fn main() -> std::process::ExitCode {
                 Err(error) => fail(error),
             };
         }
-        Command::Template { .. } | Command::Eval { .. } => Ok(()),
+        Command::Template { .. } | Command::Eval { .. } | Command::Run { .. } => Ok(()),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -17,6 +17,7 @@ use super::core::redact::excerpt;
 use super::core::render::Renderer;
 use super::core::request::{GlobalHeaders, RequestContext};
 use super::core::response::{judge, read_outputs, Received, Verdict};
+use super::core::trace::Tracer;
 use super::core::Variables;
 use super::tokens::{AuthorizedError, Credentials, TokenKeeper};
 
@@ -59,6 +60,8 @@ pub struct ContactLookup<'a> {
     pub view: &'a TemplateView,
     /// Names of the text fields a user fills in (see `url_guard`).
     pub user_fields: &'a [String],
+    /// Records each request and answer, for the console and `patchbay run`.
+    pub tracer: Option<&'a Tracer>,
 }
 
 impl ContactLookup<'_> {
@@ -168,6 +171,7 @@ impl ContactLookup<'_> {
             }
             .render(scenario, request, GlobalHeaders::Apply)
         };
+        let started = std::time::Instant::now();
         let sent = self
             .keeper
             .send(self.credentials, render)
@@ -179,6 +183,14 @@ impl ContactLookup<'_> {
         let Some(sent) = sent else {
             return Ok(None);
         };
+        if let Some(tracer) = self.tracer {
+            tracer.record(
+                step,
+                &sent.request,
+                Some(&sent.exchange.received),
+                started.elapsed(),
+            );
+        }
         let received = sent.exchange.received;
         match judge(&received, &self.credentials.auth) {
             Verdict::Success => Ok(Some(received)),

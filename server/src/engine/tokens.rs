@@ -86,6 +86,9 @@ pub struct Credentials {
     /// `redirect_uri`.
     pub variables: Variables,
     pub lane: Lane,
+    /// A token given from outside (`patchbay run --var AccessToken=…`): sent as it is,
+    /// never refreshed, nothing stored read.
+    pub fixed_access_token: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -148,6 +151,17 @@ impl TokenKeeper {
     where
         F: Fn(Option<&str>) -> Result<Option<OutboundRequest>, RequestError>,
     {
+        if let Some(fixed) = &credentials.fixed_access_token {
+            let Some(request) = render(Some(fixed))? else {
+                return Ok(None);
+            };
+            let exchange = self.executor.send(credentials.lane, &request).await?;
+            return Ok(Some(Sent {
+                request,
+                exchange,
+                refreshed: false,
+            }));
+        }
         let token = match credentials.auth.uses_tokens() {
             true => Some(self.current(credentials).await?),
             false => None,

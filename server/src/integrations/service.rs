@@ -674,6 +674,7 @@ impl IntegrationsService {
             auth: running.auth.clone(),
             variables: self.variables(provider, key, &values),
             lane: lane(running),
+            fixed_access_token: None,
         }
     }
 
@@ -793,6 +794,7 @@ impl IntegrationsService {
                 credentials: &credentials,
                 view: &running.view,
                 user_fields: &user_fields,
+                tracer: None,
             };
             let secrets: Vec<&str> = stored.values().map(String::as_str).collect();
             match lookup.run(&variables, phone, &[]).await {

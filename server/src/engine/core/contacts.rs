@@ -16,7 +16,7 @@ pub const PHONE_VARIABLE: &str = "Phone";
 pub const CONTACT_ID_OUTPUT: &str = "ContactsId";
 
 /// One contact a lookup found.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct FoundContact {
     /// The contact type that matched: the name of its SyncContactAuto request.
     pub contact_type: String,

@@ -12,6 +12,7 @@
 //! - [`url_guard`]: only `http`/`https`, and user-filled values in a URL's host are host
 //!   names;
 //! - [`response`]: reading a response: JSON or not, token invalid or not, outputs;
+//! - [`trace`]: a run's steps as its author sees them, secrets masked;
 //! - [`redact`]: secret values masked in every message.
 
 pub mod auth;
@@ -21,6 +22,7 @@ pub mod redact;
 pub mod render;
 pub mod request;
 pub mod response;
+pub mod trace;
 pub mod url_guard;
 
 /// Template variables by name (`app::lang::text::Data`).

@@ -1,0 +1,390 @@
+//! `patchbay run TEMPLATE.xml SCENARIO [--var NAME=VALUE]… [--set FIELD=VALUE]… [--dry-run]
+//! [--json]`: a template author sees what a scenario sends and what comes back, without a
+//! server or a database.
+//!
+//! - `--set` fills a custom field (a domain, an API key); a field not set on the command
+//!   line is read from the environment variable `PATCHBAY_FIELD_<NAME>` (upper case), so
+//!   secrets stay out of shell history.
+//! - `--var` sets a call, contact or global variable by its reference name (`Phone`,
+//!   `CallerNumber`, `TicketId`, …); `--var AccessToken=…` is the token OAuth 2.0 and Bearer
+//!   templates send.
+//! - `--dry-run` renders every request of the scenario and sends nothing; otherwise
+//!   SyncContactAuto runs as a contact lookup (types in order, Next, popup URL) and
+//!   GetGlobalInfo sends its requests in order.
+//!
+//! Every secret (password fields, the client secret, tokens) is masked in the output.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use app::template::model::{AuthType, TemplateView};
+use app::template::validate::validate_text;
+use app::template::xml::MAX_TEMPLATE_BYTES;
+use serde::Serialize;
+
+use crate::crypto::cipher::SecretCipher;
+use crate::engine::core::auth::{AuthSettings, FieldEditor};
+use crate::engine::core::contacts::{FoundContact, PHONE_VARIABLE};
+use crate::engine::core::oauth::{ACCESS_TOKEN_VARIABLE, REFRESH_TOKEN_VARIABLE};
+use crate::engine::core::render::Renderer;
+use crate::engine::core::request::{GlobalHeaders, RequestContext};
+use crate::engine::core::response::read_outputs;
+use crate::engine::core::trace::{ShownRequest, TraceStep, Tracer};
+use crate::engine::core::Variables;
+use crate::engine::executor::{Executor, ExecutorSettings, Lane};
+use crate::engine::lookup::ContactLookup;
+use crate::engine::tokens::{Credentials, TokenKeeper};
+use crate::storage::integrations::IntegrationRepository;
+
+/// The scenarios a live run can send; the others show their requests with `--dry-run`.
+pub const LIVE_SCENARIOS: [&str; 2] = ["SyncContactAuto", "GetGlobalInfo"];
+
+pub struct RunOptions {
+    pub template: PathBuf,
+    pub scenario: String,
+    pub vars: Vec<String>,
+    pub sets: Vec<String>,
+    pub dry_run: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("cannot read {path}: {reason}")]
+    Read { path: String, reason: String },
+    #[error("{path} is not a valid template:\n{findings}")]
+    Invalid { path: String, findings: String },
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    Setup(String),
+}
+
+/// What a run shows.
+#[derive(Debug, Serialize)]
+pub struct RunReport {
+    pub scenario: String,
+    pub dry_run: bool,
+    pub steps: Vec<TraceStep>,
+    /// Requests rendered without being sent (`--dry-run`).
+    pub rendered: Vec<(String, Option<ShownRequest>)>,
+    pub contact: Option<FoundContact>,
+    pub outputs: BTreeMap<String, String>,
+    pub error: Option<String>,
+}
+
+fn pairs(items: &[String], flag: &str) -> Result<Vec<(String, String)>, RunError> {
+    items
+        .iter()
+        .map(|item| {
+            item.split_once('=')
+                .map(|(k, v)| (k.trim().to_owned(), v.to_owned()))
+                .filter(|(k, _)| !k.is_empty())
+                .ok_or_else(|| RunError::Usage(format!("{flag} {item:?} is not NAME=VALUE")))
+        })
+        .collect()
+}
+
+pub async fn run(
+    options: &RunOptions,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<RunReport, RunError> {
+    let path = options.template.display().to_string();
+    let text = std::fs::read(&options.template).map_err(|e| RunError::Read {
+        path: path.clone(),
+        reason: e.to_string(),
+    })?;
+    if text.len() > MAX_TEMPLATE_BYTES {
+        return Err(RunError::Read {
+            path,
+            reason: format!("larger than {MAX_TEMPLATE_BYTES} bytes"),
+        });
+    }
+    let text = String::from_utf8(text).map_err(|_| RunError::Read {
+        path: path.clone(),
+        reason: "not UTF-8".into(),
+    })?;
+    let (document, report) = validate_text(&text);
+    let document = match document {
+        Some(document) if !report.has_errors() => document,
+        _ => {
+            let findings: Vec<String> = report
+                .errors()
+                .map(|f| format!("  {} [{}]", f.message, f.code))
+                .collect();
+            return Err(RunError::Invalid {
+                path,
+                findings: findings.join("\n"),
+            });
+        }
+    };
+    let view = TemplateView::read(&document);
+    let Some(scenario) = view.scenario(&options.scenario) else {
+        let known: Vec<&str> = view.scenarios.iter().map(|s| s.id.as_str()).collect();
+        return Err(RunError::Usage(format!(
+            "the template has no scenario {:?}; it has {}",
+            options.scenario,
+            known.join(", ")
+        )));
+    };
+    let auth = AuthSettings::read(&view);
+
+    let sets = pairs(&options.sets, "--set")?;
+    let mut variables = Variables::new();
+    for (name, _) in &sets {
+        if !auth.custom_fields.iter().any(|f| &f.name == name) {
+            return Err(RunError::Usage(format!(
+                "--set {name}: the template has no such field (it has {})",
+                auth.custom_fields
+                    .iter()
+                    .map(|f| f.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+    }
+    let mut secrets = Vec::new();
+    for field in &auth.custom_fields {
+        let value = sets
+            .iter()
+            .rev()
+            .find(|(name, _)| name == &field.name)
+            .map(|(_, v)| v.clone())
+            .or_else(|| env(&format!("PATCHBAY_FIELD_{}", field.name.to_uppercase())));
+        if let Some(value) = value {
+            if field.is_secret() {
+                secrets.push(value.clone());
+            }
+            variables.insert(field.name.clone(), value);
+        }
+    }
+    for (name, value) in pairs(&options.vars, "--var")? {
+        if name == ACCESS_TOKEN_VARIABLE || name == REFRESH_TOKEN_VARIABLE {
+            secrets.push(value.clone());
+        }
+        variables.insert(name, value);
+    }
+    let public_url = env("PATCHBAY_PUBLIC_URL").unwrap_or_else(|| "http://127.0.0.1:3000".into());
+    variables.entry("redirect_uri".into()).or_insert_with(|| {
+        format!(
+            "{}/integration/callback/api/{}/{}/",
+            public_url.trim_end_matches('/'),
+            view.info.provider,
+            view.info.key
+        )
+    });
+    let user_fields: Vec<String> = auth
+        .custom_fields
+        .iter()
+        .filter(|f| f.editor == FieldEditor::Text)
+        .map(|f| f.name.clone())
+        .collect();
+    let access_token = variables.get(ACCESS_TOKEN_VARIABLE).cloned();
+    let tracer = Tracer::new(secrets);
+    let renderer = Renderer::utc();
+    let global = if scenario.id == "FollowUp" {
+        GlobalHeaders::Omit
+    } else {
+        GlobalHeaders::Apply
+    };
+    let mut report = RunReport {
+        scenario: scenario.id.clone(),
+        dry_run: options.dry_run,
+        steps: Vec::new(),
+        rendered: Vec::new(),
+        contact: None,
+        outputs: BTreeMap::new(),
+        error: None,
+    };
+
+    if options.dry_run {
+        for request in &scenario.requests {
+            let context = RequestContext {
+                renderer: &renderer,
+                auth: &auth,
+                variables: &variables,
+                user_fields: &user_fields,
+                access_token: access_token.as_deref(),
+            };
+            let step = format!("{}/{}", scenario.id, request.name);
+            match context.render(&scenario.id, request, global) {
+                Ok(rendered) => report
+                    .rendered
+                    .push((step, rendered.map(|r| tracer.show(&r)))),
+                Err(error) => {
+                    report.error = Some(tracer.mask(&format!("{step}: {error}")));
+                    break;
+                }
+            }
+        }
+        return Ok(report);
+    }
+
+    if !LIVE_SCENARIOS.contains(&scenario.id.as_str()) {
+        return Err(RunError::Usage(format!(
+            "a live run sends {}; add --dry-run to see the requests of {}",
+            LIVE_SCENARIOS.join(" and "),
+            scenario.id
+        )));
+    }
+    if matches!(auth.method, AuthType::OAuth2 | AuthType::Bearer) && access_token.is_none() {
+        return Err(RunError::Usage(format!(
+            "{} templates need --var {ACCESS_TOKEN_VARIABLE}=… for a live run",
+            auth.method.as_str()
+        )));
+    }
+    let executor = Arc::new(
+        Executor::new(ExecutorSettings {
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(15),
+        })
+        .map_err(|e| RunError::Setup(e.to_string()))?,
+    );
+    // A given token is sent as it is: the keeper never reads its (empty) storage.
+    let db = sea_orm::Database::connect("sqlite::memory:")
+        .await
+        .map_err(|e| RunError::Setup(e.to_string()))?;
+    let keeper = TokenKeeper::new(
+        IntegrationRepository::new(db),
+        Arc::new(SecretCipher::new(&crate::config::generate_key(), &[])),
+        executor.clone(),
+        renderer.clone(),
+        Duration::from_secs(15),
+    );
+    let max_concurrent = view.info.max_concurrent_request.trim().parse().unwrap_or(1);
+    let credentials = Credentials {
+        integration_id: 0,
+        template_id: 0,
+        auth: auth.clone(),
+        variables: variables.clone(),
+        lane: Lane {
+            integration_id: 0,
+            max_concurrent,
+        },
+        fixed_access_token: access_token.clone(),
+    };
+    if scenario.id == "SyncContactAuto" {
+        let phone = variables
+            .get(PHONE_VARIABLE)
+            .cloned()
+            .ok_or_else(|| RunError::Usage("SyncContactAuto needs --var Phone=NUMBER".into()))?;
+        let lookup = ContactLookup {
+            keeper: &keeper,
+            renderer: &renderer,
+            credentials: &credentials,
+            view: &view,
+            user_fields: &user_fields,
+            tracer: Some(&tracer),
+        };
+        match lookup.run(&variables, &phone, &[]).await {
+            Ok(found) => report.contact = found.map(|f| f.contact),
+            Err(error) => report.error = Some(tracer.mask(&error.to_string())),
+        }
+    } else {
+        for request in &scenario.requests {
+            let step = format!("{}/{}", scenario.id, request.name);
+            let started = Instant::now();
+            let render = |token: Option<&str>| {
+                RequestContext {
+                    renderer: &renderer,
+                    auth: &auth,
+                    variables: &variables,
+                    user_fields: &user_fields,
+                    access_token: token,
+                }
+                .render(&scenario.id, request, global)
+            };
+            let sent = match keeper.send(&credentials, render).await {
+                Ok(Some(sent)) => sent,
+                Ok(None) => continue,
+                Err(error) => {
+                    report.error = Some(tracer.mask(&format!("{step}: {error}")));
+                    break;
+                }
+            };
+            let received = &sent.exchange.received;
+            tracer.record(&step, &sent.request, Some(received), started.elapsed());
+            match read_outputs(request, received, &variables) {
+                Ok(results) => {
+                    if let Some(first) = results.into_iter().next() {
+                        for (name, value) in first {
+                            variables.insert(name.clone(), value.clone());
+                            report.outputs.insert(name, tracer.mask(&value));
+                        }
+                    }
+                }
+                Err(error) => {
+                    report.error = Some(tracer.mask(&format!("{step}: {error}")));
+                    break;
+                }
+            }
+        }
+    }
+    report.steps = tracer.steps();
+    if let Some(contact) = &mut report.contact {
+        for value in contact.fields.values_mut() {
+            *value = tracer.mask(value);
+        }
+    }
+    Ok(report)
+}
+
+/// The report as text for a terminal.
+pub fn as_text(report: &RunReport) -> String {
+    let mut out = String::new();
+    let request_lines = |out: &mut String, request: &ShownRequest| {
+        out.push_str(&format!("  → {} {}\n", request.method, request.url));
+        for (name, value) in &request.headers {
+            out.push_str(&format!("    {name}: {value}\n"));
+        }
+        if let Some(body) = &request.body {
+            out.push_str(&format!("    {}\n", body.replace('\n', "\n    ")));
+        }
+    };
+    for (step, request) in &report.rendered {
+        out.push_str(&format!("{step}\n"));
+        match request {
+            Some(request) => request_lines(&mut out, request),
+            None => out.push_str("  (skipped: its URL renders empty)\n"),
+        }
+    }
+    for (n, step) in report.steps.iter().enumerate() {
+        out.push_str(&format!(
+            "Step {}  {}  {} ms\n",
+            n + 1,
+            step.step,
+            step.elapsed_ms
+        ));
+        request_lines(&mut out, &step.request);
+        if let Some(response) = &step.response {
+            out.push_str(&format!(
+                "  ← {} {}\n    {}\n",
+                response.status,
+                response.content_type.as_deref().unwrap_or(""),
+                response.body.replace('\n', "\n    ")
+            ));
+            if response.folded {
+                out.push_str("    … (folded)\n");
+            }
+        }
+    }
+    if let Some(contact) = &report.contact {
+        out.push_str(&format!("Contact ({})\n", contact.contact_type));
+        for (name, value) in &contact.fields {
+            out.push_str(&format!("  {name}: {value}\n"));
+        }
+        if let Some(url) = &contact.popup_url {
+            out.push_str(&format!("  popup: {url}\n"));
+        }
+    } else if report.scenario == "SyncContactAuto" && !report.dry_run && report.error.is_none() {
+        out.push_str("No contact found.\n");
+    }
+    for (name, value) in &report.outputs {
+        out.push_str(&format!("  {name} = {value}\n"));
+    }
+    if let Some(error) = &report.error {
+        out.push_str(&format!("Error: {error}\n"));
+    }
+    out
+}

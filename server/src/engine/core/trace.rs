@@ -1,0 +1,179 @@
+//! What a run shows its author (the test console, `patchbay run`): each step's request as
+//! sent and the answer, with every secret masked: the Authorization header's credentials
+//! always, and each secret value wherever it appears (URL, headers, bodies), also
+//! percent- or base64-encoded (`redact`).
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::redact::{redact, MASK};
+use super::request::OutboundRequest;
+use super::response::Received;
+
+/// An answer's body is shown up to this many characters, then folded.
+pub const MAX_SHOWN_BODY_CHARS: usize = 20_000;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ShownRequest {
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ShownResponse {
+    pub status: u16,
+    pub content_type: Option<String>,
+    /// Pretty-printed when it is JSON.
+    pub body: String,
+    /// The body was longer than [`MAX_SHOWN_BODY_CHARS`] and is cut there.
+    pub folded: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TraceStep {
+    /// `Scenario/Request`.
+    pub step: String,
+    pub request: ShownRequest,
+    pub response: Option<ShownResponse>,
+    pub elapsed_ms: u64,
+}
+
+impl ShownRequest {
+    pub fn of(request: &OutboundRequest, secrets: &[&str]) -> ShownRequest {
+        ShownRequest {
+            method: request.method.as_str().to_owned(),
+            url: redact(request.url.as_str(), secrets),
+            headers: request
+                .headers
+                .iter()
+                .map(|(name, value)| {
+                    let shown = if name.eq_ignore_ascii_case("authorization") {
+                        match value.split_once(' ') {
+                            Some((scheme, _)) => format!("{scheme} {MASK}"),
+                            None => MASK.to_owned(),
+                        }
+                    } else {
+                        redact(value, secrets)
+                    };
+                    (name.clone(), shown)
+                })
+                .collect(),
+            body: request.body.as_ref().map(|b| redact(&b.text, secrets)),
+        }
+    }
+}
+
+impl ShownResponse {
+    pub fn of(received: &Received, secrets: &[&str]) -> ShownResponse {
+        let pretty = serde_json::from_str::<serde_json::Value>(&received.body)
+            .ok()
+            .and_then(|v| serde_json::to_string_pretty(&v).ok())
+            .unwrap_or_else(|| received.body.clone());
+        let folded = pretty.chars().count() > MAX_SHOWN_BODY_CHARS;
+        let body: String = pretty.chars().take(MAX_SHOWN_BODY_CHARS).collect();
+        ShownResponse {
+            status: received.status,
+            content_type: received.content_type.clone(),
+            body: redact(&body, secrets),
+            folded,
+        }
+    }
+}
+
+/// Collects the steps of one run, masked as they are recorded.
+#[derive(Default)]
+pub struct Tracer {
+    secrets: Vec<String>,
+    steps: Mutex<Vec<TraceStep>>,
+}
+
+impl Tracer {
+    pub fn new(secrets: Vec<String>) -> Tracer {
+        Tracer {
+            secrets,
+            steps: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn record(
+        &self,
+        step: &str,
+        request: &OutboundRequest,
+        received: Option<&Received>,
+        elapsed: Duration,
+    ) {
+        let secrets: Vec<&str> = self.secrets.iter().map(String::as_str).collect();
+        let shown = TraceStep {
+            step: step.to_owned(),
+            request: ShownRequest::of(request, &secrets),
+            response: received.map(|r| ShownResponse::of(r, &secrets)),
+            elapsed_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+        };
+        self.steps
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(shown);
+    }
+
+    /// A request rendered but not sent (a dry run), masked like the steps.
+    pub fn show(&self, request: &OutboundRequest) -> ShownRequest {
+        let secrets: Vec<&str> = self.secrets.iter().map(String::as_str).collect();
+        ShownRequest::of(request, &secrets)
+    }
+
+    /// Masks `text` as the steps are masked (for errors and results).
+    pub fn mask(&self, text: &str) -> String {
+        let secrets: Vec<&str> = self.secrets.iter().map(String::as_str).collect();
+        redact(text, &secrets)
+    }
+
+    pub fn steps(&self) -> Vec<TraceStep> {
+        self.steps.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::core::request::{encode_body, Method, JSON_ENCODING};
+
+    #[test]
+    fn secrets_are_masked_in_every_part_of_a_step() {
+        let request = OutboundRequest {
+            name: "Contacts".into(),
+            method: Method::Post,
+            url: url::Url::parse("https://crm.example/c?key=s3cret-Key").unwrap(),
+            headers: vec![
+                ("Authorization".into(), "Basic YW5uOnB3".into()),
+                ("X-Key".into(), "s3cret-Key".into()),
+            ],
+            body: encode_body(JSON_ENCODING, r#"{"k":"s3cret-Key"}"#.into()),
+        };
+        let received = Received {
+            status: 200,
+            content_type: Some("application/json".into()),
+            body: r#"{"echo":"s3cret-Key","n":1}"#.into(),
+        };
+        let tracer = Tracer::new(vec!["s3cret-Key".into()]);
+        tracer.record(
+            "SyncContactAuto/Contacts",
+            &request,
+            Some(&received),
+            Duration::from_millis(12),
+        );
+        let step = &tracer.steps()[0];
+        let shown = serde_json::to_string(step).unwrap();
+        assert!(!shown.contains("s3cret-Key"), "{shown}");
+        assert!(!shown.contains("YW5uOnB3"), "{shown}");
+        assert_eq!(step.request.headers[0].1, format!("Basic {MASK}"));
+        assert_eq!(
+            step.response.as_ref().unwrap().body,
+            format!("{{\n  \"echo\": \"{MASK}\",\n  \"n\": 1\n}}")
+        );
+        assert_eq!(step.elapsed_ms, 12);
+    }
+}

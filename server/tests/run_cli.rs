@@ -1,0 +1,144 @@
+//! `patchbay run TEMPLATE SCENARIO`: a template author's trace, against a loopback CRM,
+//! with every secret masked in what it prints.
+
+use std::process::Command;
+
+use serde_json::{json, Value};
+use wiremock::matchers::{method, path, query_param};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const API_KEY: &str = "api-Key-Axolotl-9191";
+
+fn template(crm: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<Information Provider="crm" Name="Run CRM" Key="run_crm" Version="1.0.0" AuthType="basic" MaxConcurrentRequest="2" UserAssociation="0" CallJournal="1" CreateNewContact="0">
+  <Scenarios>
+    <Scenario Id="AuthMethod" Type="AUTH"><Parameters>
+      <Parameter Name="AuthMethod" Value="basic"/>
+      <Parameter Name="Base64EncodedCredential" Value="{{{{.api_key}}}}:"/>
+      <Parameter Father="CustomFieldList" Name="api_key" Editor="password" Title="API key"/>
+      <Parameter Father="PopulateTemplateString" Type="Header" Name="X-Key-Echo" Value="{{{{.api_key}}}}"/>
+    </Parameters></Scenario>
+    <Scenario Id="SyncContactAuto" Type="REST">
+      <Parameters>
+        <Parameter Name="URLFormat" Value="https://crm.example/c/{{{{.ContactId}}}}"/>
+        <Parameter Name="BusinessNumberEnable" Value="1"/>
+      </Parameters>
+      <Requests>
+        <Request Name="Contacts" Method="GET" URLFormat="{crm}/contacts?phone={{{{.Phone}}}}&amp;key={{{{.api_key}}}}">
+          <Outputs>
+            <Output Name="ContactsId" Path="data.#.id"/>
+            <Output Name="FirstName" Path="data.#.first"/>
+            <Output Name="BusinessNumber" Path="data.#.phone"/>
+          </Outputs>
+        </Request>
+      </Requests>
+    </Scenario>
+    <Scenario Id="CallJournal" Type="REST"><Requests>
+      <Request Name="CallJournal" Method="POST" URLFormat="{crm}/calls">
+        <Parameters><Parameter Name="Data" Type="Body" Value="{{&quot;start&quot;: &quot;{{{{TimeFormat .StartTimeUnix 'yyyy-MM-dd HH:mm' '1'}}}}&quot;, &quot;key&quot;: &quot;{{{{.api_key}}}}&quot;}}"/></Parameters>
+      </Request>
+      <Request Name="Recording" Method="POST" URLFormat="{{{{if .RecordPath}}}}{crm}/recordings{{{{end}}}}"/>
+    </Requests></Scenario>
+  </Scenarios>
+</Information>
+"#
+    )
+}
+
+fn patchbay(args: &[&str]) -> (bool, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_patchbay"))
+        .args(args)
+        .env("PATCHBAY_FIELD_API_KEY", API_KEY)
+        .output()
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn a_dry_run_renders_every_request_and_a_live_lookup_shows_its_trace() {
+    let crm = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/contacts"))
+        .and(query_param("phone", "5550100"))
+        .and(query_param("key", API_KEY))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"data": [{"id": 7, "first": "Ann", "phone": "5550100", "note": format!("key {API_KEY}")}]}),
+        ))
+        .mount(&crm)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("run.xml");
+    std::fs::write(&file, template(&crm.uri())).unwrap();
+    let file = file.to_str().unwrap();
+
+    // Dry run: the vendor's single-quoted TimeFormat renders; the empty recording URL skips.
+    let (ok, out, err) = patchbay(&[
+        "run",
+        file,
+        "CallJournal",
+        "--dry-run",
+        "--var",
+        "StartTimeUnix=1672531199",
+    ]);
+    assert!(ok, "{out}{err}");
+    assert!(
+        out.contains(&format!("→ POST {}/calls", crm.uri())),
+        "{out}"
+    );
+    assert!(
+        out.contains(r#"{"start": "2022-12-31 23:59", "key": "••••••"}"#),
+        "{out}"
+    );
+    assert!(
+        out.contains("CallJournal/Recording\n  (skipped: its URL renders empty)"),
+        "{out}"
+    );
+    assert!(
+        crm.received_requests().await.unwrap().is_empty(),
+        "a dry run sends nothing"
+    );
+
+    // Live lookup: each step, the contact, the popup URL; the key nowhere.
+    let (ok, out, err) = patchbay(&["run", file, "SyncContactAuto", "--var", "Phone=5550100"]);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("Step 1  SyncContactAuto/Contacts"), "{out}");
+    assert!(out.contains("Authorization: Basic ••••••"), "{out}");
+    assert!(out.contains("X-Key-Echo: ••••••"), "{out}");
+    assert!(out.contains("Contact (Contacts)\n"), "{out}");
+    assert!(out.contains("  FirstName: Ann\n"), "{out}");
+    assert!(out.contains("  popup: https://crm.example/c/7\n"), "{out}");
+    for text in [&out, &err] {
+        assert!(!text.contains(API_KEY), "the key printed: {text}");
+    }
+
+    let (ok, out, _) = patchbay(&[
+        "run",
+        file,
+        "SyncContactAuto",
+        "--var",
+        "Phone=5550100",
+        "--json",
+    ]);
+    assert!(ok);
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["contact"]["contact_type"], "Contacts");
+    assert_eq!(report["steps"][0]["response"]["status"], 200);
+    assert!(!out.contains(API_KEY));
+
+    // Mistakes are named.
+    let (ok, _, err) = patchbay(&["run", file, "Nope", "--dry-run"]);
+    assert!(!ok && err.contains("has no scenario \"Nope\""), "{err}");
+    let (ok, _, err) = patchbay(&["run", file, "CallJournal"]);
+    assert!(!ok && err.contains("add --dry-run"), "{err}");
+    let (ok, _, err) = patchbay(&["run", file, "SyncContactAuto", "--set", "region=eu"]);
+    assert!(
+        !ok && err.contains("--set region: the template has no such field"),
+        "{err}"
+    );
+}
