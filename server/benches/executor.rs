@@ -3,6 +3,8 @@
 //! run (target: at most 1.10× the bare request).
 //! Run: `cargo bench -p server --bench executor`.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use app::template::model::{OutputView, RequestView};
@@ -114,35 +116,12 @@ async fn run() {
         std::hint::black_box(response.bytes().await.unwrap());
     };
 
-    // Warm both clients' connections.
-    for _ in 0..200 {
-        through_executor().await;
-        bare_get().await;
-    }
-    let rounds = 31;
-    let per_round = 200;
-    let mut executor_times = Vec::new();
-    let mut bare_times = Vec::new();
-    for _ in 0..rounds {
-        let start = Instant::now();
-        for _ in 0..per_round {
-            bare_get().await;
-        }
-        bare_times.push(start.elapsed() / per_round);
-        let start = Instant::now();
-        for _ in 0..per_round {
-            through_executor().await;
-        }
-        executor_times.push(start.elapsed() / per_round);
-    }
-    let calls = rounds as u32 * per_round + 200;
+    let (executor_median, bare_median) = common::side_by_side(through_executor, bare_get).await;
+    let (rounds, per_round) = (common::ROUNDS, common::CALLS_PER_ROUND);
+    let calls = rounds as u32 * per_round + common::WARM_UP_CALLS;
     let phases = phases
         .borrow()
         .map(|total| total.as_secs_f64() * 1e6 / f64::from(calls));
-    executor_times.sort();
-    bare_times.sort();
-    let executor_median = executor_times[rounds / 2];
-    let bare_median = bare_times[rounds / 2];
     println!(
         "one GET, 22 outputs read: executor {:.1} µs, bare reqwest {:.1} µs per request (medians of {rounds} rounds × {per_round}); ratio {:.3} (target ≤ 1.10)",
         executor_median.as_secs_f64() * 1e6,

@@ -5,19 +5,19 @@
 //! (target: at least 95 % of the 200/s that allows).
 //! Run: `cargo bench -p server --bench lookup`.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use app::template::model::TemplateView;
 use axum::routing::get;
-use server::crypto::cipher::SecretCipher;
 use server::engine::core::auth::AuthSettings;
 use server::engine::core::render::Renderer;
 use server::engine::core::Variables;
 use server::engine::executor::{Executor, ExecutorSettings, Lane};
 use server::engine::lookup::ContactLookup;
 use server::engine::tokens::{Credentials, TokenKeeper};
-use server::storage::integrations::IntegrationRepository;
 
 /// Latency of the slow CRM, and the concurrency the template allows.
 const CRM_LATENCY: Duration = Duration::from_millis(50);
@@ -103,15 +103,11 @@ async fn run() {
         })
         .unwrap(),
     );
-    // AuthType none: the keeper never reads its storage, an empty in-memory database.
-    let db = sea_orm::Database::connect("sqlite::memory:").await.unwrap();
-    let keeper = TokenKeeper::new(
-        IntegrationRepository::new(db),
-        Arc::new(SecretCipher::new(&server::config::generate_key(), &[])),
-        executor.clone(),
-        Renderer::utc(),
-        Duration::from_secs(15),
-    );
+    // AuthType none: the keeper never reads stored tokens.
+    let keeper =
+        TokenKeeper::standalone(executor.clone(), Renderer::utc(), Duration::from_secs(15))
+            .await
+            .unwrap();
     let renderer = Renderer::utc();
     let variables = Variables::new();
 
@@ -155,29 +151,8 @@ async fn run() {
         assert_eq!(response.status(), 200);
         std::hint::black_box(response.bytes().await.unwrap());
     };
-    for _ in 0..200 {
-        full_lookup().await;
-        bare_get().await;
-    }
-    let rounds = 31;
-    let per_round = 200;
-    let mut lookup_times = Vec::new();
-    let mut bare_times = Vec::new();
-    for _ in 0..rounds {
-        let start = Instant::now();
-        for _ in 0..per_round {
-            bare_get().await;
-        }
-        bare_times.push(start.elapsed() / per_round);
-        let start = Instant::now();
-        for _ in 0..per_round {
-            full_lookup().await;
-        }
-        lookup_times.push(start.elapsed() / per_round);
-    }
-    lookup_times.sort();
-    bare_times.sort();
-    let (lookup_median, bare_median) = (lookup_times[rounds / 2], bare_times[rounds / 2]);
+    let (lookup_median, bare_median) = common::side_by_side(full_lookup, bare_get).await;
+    let (rounds, per_round) = (common::ROUNDS, common::CALLS_PER_ROUND);
     println!(
         "full lookup (render, GET, 22 outputs × 3 results, popup URL): {:.1} µs, bare reqwest GET {:.1} µs (medians of {rounds} rounds × {per_round}); ratio {:.3} (target ≤ 1.10)",
         lookup_median.as_secs_f64() * 1e6,

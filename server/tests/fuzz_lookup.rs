@@ -8,14 +8,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use app::template::model::TemplateView;
-use server::crypto::cipher::SecretCipher;
 use server::engine::core::auth::AuthSettings;
 use server::engine::core::render::Renderer;
 use server::engine::core::Variables;
 use server::engine::executor::{Executor, ExecutorSettings, Lane};
 use server::engine::lookup::ContactLookup;
 use server::engine::tokens::{Credentials, TokenKeeper};
-use server::storage::integrations::IntegrationRepository;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 fn budget() -> Duration {
@@ -122,14 +120,10 @@ async fn lookups_survive_a_crm_that_answers_nonsense() {
         })
         .unwrap(),
     );
-    let db = sea_orm::Database::connect("sqlite::memory:").await.unwrap();
-    let keeper = TokenKeeper::new(
-        IntegrationRepository::new(db),
-        Arc::new(SecretCipher::new(&server::config::generate_key(), &[])),
-        executor,
-        Renderer::utc(),
-        Duration::from_secs(5),
-    );
+    // AuthType none: the keeper never reads stored tokens.
+    let keeper = TokenKeeper::standalone(executor, Renderer::utc(), Duration::from_secs(5))
+        .await
+        .unwrap();
     let view = template(&crm.uri());
     let credentials = Credentials {
         integration_id: 1,

@@ -24,7 +24,6 @@ use app::template::validate::validate_text;
 use app::template::xml::MAX_TEMPLATE_BYTES;
 use serde::Serialize;
 
-use crate::crypto::cipher::SecretCipher;
 use crate::engine::core::auth::{AuthSettings, FieldEditor};
 use crate::engine::core::contacts::{FoundContact, PHONE_VARIABLE};
 use crate::engine::core::oauth::{ACCESS_TOKEN_VARIABLE, REFRESH_TOKEN_VARIABLE};
@@ -36,7 +35,6 @@ use crate::engine::core::Variables;
 use crate::engine::executor::{Executor, ExecutorSettings, Lane};
 use crate::engine::lookup::ContactLookup;
 use crate::engine::tokens::{Credentials, TokenKeeper};
-use crate::storage::integrations::IntegrationRepository;
 
 /// The scenarios a live run can send; the others show their requests with `--dry-run`.
 pub const LIVE_SCENARIOS: [&str; 2] = ["SyncContactAuto", "GetGlobalInfo"];
@@ -241,17 +239,11 @@ pub async fn run(
         })
         .map_err(|e| RunError::Setup(e.to_string()))?,
     );
-    // A given token is sent as it is: the keeper never reads its (empty) storage.
-    let db = sea_orm::Database::connect("sqlite::memory:")
-        .await
-        .map_err(|e| RunError::Setup(e.to_string()))?;
-    let keeper = TokenKeeper::new(
-        IntegrationRepository::new(db),
-        Arc::new(SecretCipher::new(&crate::config::generate_key(), &[])),
-        executor.clone(),
-        renderer.clone(),
-        Duration::from_secs(15),
-    );
+    // A given token is sent as it is: the keeper never reads stored tokens.
+    let keeper =
+        TokenKeeper::standalone(executor.clone(), renderer.clone(), Duration::from_secs(15))
+            .await
+            .map_err(|e| RunError::Setup(e.to_string()))?;
     let max_concurrent = view.info.max_concurrent_request.trim().parse().unwrap_or(1);
     let credentials = Credentials {
         integration_id: 0,

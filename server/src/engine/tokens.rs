@@ -136,6 +136,24 @@ impl TokenKeeper {
         }
     }
 
+    /// A keeper for runs that never read stored tokens (templates without tokens, or a
+    /// token given from outside: `patchbay run`, benchmarks, fuzzing): its storage is an
+    /// empty in-memory database and its cipher a throwaway key.
+    pub async fn standalone(
+        executor: Arc<Executor>,
+        renderer: Renderer,
+        request_timeout: Duration,
+    ) -> Result<TokenKeeper, DbErr> {
+        let db = sea_orm::Database::connect("sqlite::memory:").await?;
+        Ok(TokenKeeper::new(
+            IntegrationRepository::new(db),
+            Arc::new(SecretCipher::new(&crate::config::generate_key(), &[])),
+            executor,
+            renderer,
+            request_timeout,
+        ))
+    }
+
     pub fn lease_secs(&self) -> i64 {
         self.lease_secs
     }
