@@ -136,16 +136,10 @@ pub fn token_request(
     } else {
         auth.token_body_is_json()
     };
-    let client_id = variables.get(CLIENT_ID).map(String::as_str).unwrap_or("");
-    let client_secret = variables
-        .get(CLIENT_SECRET)
-        .map(String::as_str)
-        .unwrap_or("");
-
-    let mut headers = vec![("Accept".to_owned(), "application/json".to_owned())];
-    if auth.client_credentials == ClientCredentials::BasicHeader && !client_id.is_empty() {
-        headers.push(client_basic_header(client_id, client_secret));
-    }
+    let ClientProof {
+        headers,
+        fields: client_fields,
+    } = client_authentication(auth, variables);
 
     let text = if refresh && !auth.refresh_body.trim().is_empty() {
         renderer.render("TokenRefreshBody", &auth.refresh_body, variables)?
@@ -174,10 +168,7 @@ pub fn token_request(
             }
             Grant::ClientCredentials => vec![("grant_type", "client_credentials")],
         };
-        if auth.client_credentials == ClientCredentials::InBody {
-            fields.push((CLIENT_ID, client_id));
-            fields.push((CLIENT_SECRET, client_secret));
-        }
+        fields.extend(client_fields);
         // A field the URL already carries (some templates write `?grant_type=…`) is not
         // sent twice; an empty one is not sent at all.
         let in_url: Vec<String> = url.query_pairs().map(|(k, _)| k.into_owned()).collect();
@@ -188,11 +179,7 @@ pub fn token_request(
             }
             String::new()
         } else {
-            let object: Map<String, Value> = fields
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), Value::String(v.to_owned())))
-                .collect();
-            Value::Object(object).to_string()
+            json_object(fields)
         }
     };
     let encoding = if json { JSON_ENCODING } else { FORM_ENCODING };
@@ -203,6 +190,44 @@ pub fn token_request(
         headers,
         body: encode_body(encoding, text),
     })
+}
+
+/// How the client proves itself on token, refresh and revocation requests, as
+/// CredentialType says: the headers to send (`Accept` too) and the fields to add to the
+/// body. Without a client id there is no Basic header to make.
+fn client_authentication<'a>(auth: &AuthSettings, variables: &'a Variables) -> ClientProof<'a> {
+    let client_id = variables.get(CLIENT_ID).map(String::as_str).unwrap_or("");
+    let client_secret = variables
+        .get(CLIENT_SECRET)
+        .map(String::as_str)
+        .unwrap_or("");
+    let mut headers = vec![("Accept".to_owned(), "application/json".to_owned())];
+    let mut fields = Vec::new();
+    match auth.client_credentials {
+        ClientCredentials::InBody => {
+            fields.push((CLIENT_ID, client_id));
+            fields.push((CLIENT_SECRET, client_secret));
+        }
+        ClientCredentials::BasicHeader if !client_id.is_empty() => {
+            headers.push(client_basic_header(client_id, client_secret));
+        }
+        ClientCredentials::BasicHeader => {}
+    }
+    ClientProof { headers, fields }
+}
+
+struct ClientProof<'a> {
+    headers: Vec<(String, String)>,
+    fields: Vec<(&'static str, &'a str)>,
+}
+
+/// Body fields as a JSON object of strings (`encode_body` makes a form of it when asked).
+fn json_object(fields: Vec<(&str, &str)>) -> String {
+    let object: Map<String, Value> = fields
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), Value::String(v.to_owned())))
+        .collect();
+    Value::Object(object).to_string()
 }
 
 /// `Authorization: Basic` for a client (RFC 6749 2.3.1: both parts form-encoded first).
@@ -232,34 +257,20 @@ pub fn revocation_request(
         return Ok(None);
     }
     let url = check_url("TokenRevokeEndPoint", &rendered)?;
+    let ClientProof {
+        headers,
+        fields: client_fields,
+    } = client_authentication(auth, variables);
     let mut fields = vec![("token", token), ("token_type_hint", hint)];
-    let client_id = variables.get(CLIENT_ID).map(String::as_str).unwrap_or("");
-    let client_secret = variables
-        .get(CLIENT_SECRET)
-        .map(String::as_str)
-        .unwrap_or("");
-    let mut headers = vec![("Accept".to_owned(), "application/json".to_owned())];
-    match auth.client_credentials {
-        ClientCredentials::InBody => {
-            fields.push((CLIENT_ID, client_id));
-            fields.push((CLIENT_SECRET, client_secret));
-        }
-        ClientCredentials::BasicHeader => {
-            headers.push(client_basic_header(client_id, client_secret))
-        }
-    }
+    fields.extend(client_fields);
     fields.retain(|(_, v)| !v.is_empty());
-    let object: Map<String, Value> = fields
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), Value::String(v.to_owned())))
-        .collect();
     Ok(Some(OutboundRequest {
         name: "TokenRevokeEndPoint".to_owned(),
         method: Method::Post,
         url,
         headers,
         // RFC 7009 revocation requests are always forms.
-        body: encode_body(FORM_ENCODING, Value::Object(object).to_string()),
+        body: encode_body(FORM_ENCODING, json_object(fields)),
     }))
 }
 
