@@ -112,24 +112,7 @@ impl IntegrationsService {
             .await?
             .ok_or_else(|| IntegrationError::NotFound { key: key.into() })?;
         let integration = self.integrations.find_by_template(template.id).await?;
-        let (revision, xml) = match &integration {
-            Some(i) => (i.template_revision, i.template_xml.clone()),
-            None => (template.revision, template.record.xml.clone()),
-        };
-        let document = app::template::xml::parse(&xml).map_err(|e| {
-            tracing::error!(%key, error = %e, "a stored template no longer parses");
-            IntegrationError::Template(format!("The stored template {key} cannot be read."))
-        })?;
-        let view = TemplateView::read(&document);
-        let auth = AuthSettings::read(&view);
-        Ok(Running {
-            template,
-            integration,
-            revision,
-            xml,
-            view,
-            auth,
-        })
+        running_of(template, integration)
     }
 
     pub(super) fn redirect_uri(&self, provider: Provider, key: &str) -> String {
@@ -742,26 +725,24 @@ impl IntegrationsService {
     /// Every connected integration, CRM templates first, each provider's in its template
     /// order.
     async fn live(&self) -> Result<Vec<Live>, IntegrationError> {
-        let integrations = self.integrations.by_template().await?;
+        let mut integrations = self.integrations.by_template().await?;
         let mut live = Vec::new();
         for provider in [Provider::Crm, Provider::Helpdesk] {
             for template in self.templates.list(provider).await? {
-                let connected = integrations
-                    .get(&template.id)
-                    .is_some_and(|i| i.status == Status::Connected);
-                if !connected {
+                let Some(integration) = integrations
+                    .remove(&template.id)
+                    .filter(|i| i.status == Status::Connected)
+                else {
                     continue;
-                }
-                let key = template.record.key;
-                let running = self.running(provider, &key).await?;
-                if let Some(integration) = running.integration.clone() {
-                    live.push(Live {
-                        provider,
-                        key,
-                        running,
-                        integration,
-                    });
-                }
+                };
+                let key = template.record.key.clone();
+                let running = running_of(template, Some(integration.clone()))?;
+                live.push(Live {
+                    provider,
+                    key,
+                    running,
+                    integration,
+                });
             }
         }
         Ok(live)
@@ -944,6 +925,33 @@ impl IntegrationsService {
         tracing::info!(%actor, provider = provider.as_str(), %key, from = integration.template_revision, to = template.revision, "template applied to its integration");
         Ok(template.revision)
     }
+}
+
+/// The template an integration runs, read from its stored revision (or the template's
+/// current one when nothing is stored yet).
+fn running_of(
+    template: StoredTemplate,
+    integration: Option<StoredIntegration>,
+) -> Result<Running, IntegrationError> {
+    let key = template.record.key.clone();
+    let (revision, xml) = match &integration {
+        Some(i) => (i.template_revision, i.template_xml.clone()),
+        None => (template.revision, template.record.xml.clone()),
+    };
+    let document = app::template::xml::parse(&xml).map_err(|e| {
+        tracing::error!(%key, error = %e, "a stored template no longer parses");
+        IntegrationError::Template(format!("The stored template {key} cannot be read."))
+    })?;
+    let view = TemplateView::read(&document);
+    let auth = AuthSettings::read(&view);
+    Ok(Running {
+        template,
+        integration,
+        revision,
+        xml,
+        view,
+        auth,
+    })
 }
 
 /// Tokens a token endpoint issued.
