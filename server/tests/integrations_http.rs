@@ -139,6 +139,14 @@ async fn uploaded(admin: &Admin, key: &str, text: String) {
     assert_eq!(body["results"][0]["status"], "stored", "{body}");
 }
 
+/// Uploads `text` as `key` and saves it with Ann's credentials; answers the status and
+/// the answer's text.
+async fn upload_and_save(admin: &Admin, key: &str, text: String) -> (StatusCode, String) {
+    uploaded(admin, key, text).await;
+    let (status, answer) = save(admin, key, &[("username", "ann"), ("password", PASSWORD)]).await;
+    (status, answer.to_string())
+}
+
 /// A server with its admin signed in and one template uploaded.
 async fn portal_with(db: Db, key: &str, text: String) -> (TestServer, Admin) {
     let server = TestServer::start(db).await;
@@ -440,29 +448,13 @@ async fn bad_crm_answers_are_explained_and_store_nothing(db: Db) {
     let admin = admin(&server).await;
     for (prefix, _, expected) in &cases {
         let key = format!("bad_{prefix}");
-        uploaded(
-            &admin,
-            &key,
-            template(&key, "basic", &format!("{}/{prefix}", crm.uri()), true),
-        )
-        .await;
-        let (status, answer) =
-            save(&admin, &key, &[("username", "ann"), ("password", PASSWORD)]).await;
+        let text = template(&key, "basic", &format!("{}/{prefix}", crm.uri()), true);
+        let (status, answer) = upload_and_save(&admin, &key, text).await;
         assert_eq!(status, StatusCode::BAD_GATEWAY, "{prefix}: {answer}");
-        assert!(answer.to_string().contains(expected), "{prefix}: {answer}");
+        assert!(answer.contains(expected), "{prefix}: {answer}");
     }
-    uploaded(
-        &admin,
-        "bad_away",
-        template("bad_away", "basic", &format!("{}/away", crm.uri()), true),
-    )
-    .await;
-    let (status, answer) = save(
-        &admin,
-        "bad_away",
-        &[("username", "ann"), ("password", PASSWORD)],
-    )
-    .await;
+    let text = template("bad_away", "basic", &format!("{}/away", crm.uri()), true);
+    let (status, answer) = upload_and_save(&admin, "bad_away", text).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
     let landed = other_host.received_requests().await.unwrap();
     assert_eq!(landed.len(), 1);
@@ -474,18 +466,10 @@ async fn bad_crm_answers_are_explained_and_store_nothing(db: Db) {
     // A URL that renders to another scheme is never requested.
     let file_template = template("bad_scheme", "basic", &crm.uri(), true)
         .replace(&format!("{}/me", crm.uri()), "file:///etc/passwd");
-    uploaded(&admin, "bad_scheme", file_template).await;
-    let (status, answer) = save(
-        &admin,
-        "bad_scheme",
-        &[("username", "ann"), ("password", PASSWORD)],
-    )
-    .await;
+    let (status, answer) = upload_and_save(&admin, "bad_scheme", file_template).await;
     assert_eq!(status, StatusCode::BAD_GATEWAY, "{answer}");
     assert!(
-        answer
-            .to_string()
-            .contains("only http and https requests are sent"),
+        answer.contains("only http and https requests are sent"),
         "{answer}"
     );
 
@@ -494,18 +478,10 @@ async fn bad_crm_answers_are_explained_and_store_nothing(db: Db) {
         &format!("URLFormat=\"{}/me\"", crm.uri()),
         "URLFormat=\"{{if .nothing}}https://crm.example/me{{end}}\"",
     );
-    uploaded(&admin, "bad_empty", empty).await;
-    let (status, answer) = save(
-        &admin,
-        "bad_empty",
-        &[("username", "ann"), ("password", PASSWORD)],
-    )
-    .await;
+    let (status, answer) = upload_and_save(&admin, "bad_empty", empty).await;
     assert_eq!(status, StatusCode::BAD_GATEWAY, "{answer}");
     assert!(
-        answer
-            .to_string()
-            .contains("GetGlobalInfo/Me rendered empty"),
+        answer.contains("GetGlobalInfo/Me rendered empty"),
         "{answer}"
     );
 
