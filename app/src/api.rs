@@ -9,13 +9,17 @@ use crate::accounts::{
     check_new_password, check_token_days, check_token_name, normalize_email, Role, TokenScope,
 };
 use crate::accounts::{AccountSummary, ApiTokenSummary, CreatedApiToken};
+use crate::activity::{ActivityFilter, ActivityPage};
 #[cfg(feature = "ssr")]
 use crate::backend::{
     backend, require_admin, require_admin_viewer, require_signed_in, require_signed_in_viewer,
     with_status,
 };
+use crate::console::{ConsoleInput, RunReport};
 use crate::error::PortalError;
-use crate::integrations::{IntegrationCard, IntegrationSettings, SaveOutcome, SettingsInput};
+use crate::integrations::{
+    Features, IntegrationCard, IntegrationSettings, SaveOutcome, SettingsInput,
+};
 use crate::template::form::TemplateForm;
 #[cfg(feature = "ssr")]
 use crate::template::model::Provider;
@@ -340,6 +344,56 @@ pub async fn apply_template(
                 .integrations
                 .apply_template(&actor, provider_param(&provider)?, &key)
                 .await
+        }
+        .await,
+    )
+}
+
+#[server(input = Json, endpoint = "save_features")]
+pub async fn save_features(
+    csrf_token: String,
+    provider: String,
+    key: String,
+    features: Features,
+) -> Result<(), PortalError> {
+    with_status(
+        async {
+            let actor = require_signed_in(&csrf_token)?;
+            backend()?
+                .integrations
+                .save_features(&actor, provider_param(&provider)?, &key, features)
+                .await
+        }
+        .await,
+    )
+}
+
+/// The test console. A run sends requests to the CRM, so it is a state change: CSRF.
+#[server(input = Json, endpoint = "run_console")]
+pub async fn run_console(
+    csrf_token: String,
+    provider: String,
+    key: String,
+    input: ConsoleInput,
+) -> Result<RunReport, PortalError> {
+    with_status(
+        async {
+            let actor = require_signed_in(&csrf_token)?;
+            backend()?
+                .integrations
+                .run_console(&actor, provider_param(&provider)?, &key, input)
+                .await
+        }
+        .await,
+    )
+}
+
+#[server(input = Json, endpoint = "list_activity")]
+pub async fn list_activity(filter: ActivityFilter) -> Result<ActivityPage, PortalError> {
+    with_status(
+        async {
+            require_signed_in_viewer()?;
+            backend()?.integrations.activity(filter).await
         }
         .await,
     )

@@ -11,8 +11,12 @@ use subtle::ConstantTimeEq;
 use crate::accounts::{
     AccountSummary, ApiTokenSummary, CreatedApiToken, CurrentUser, Role, TokenScope,
 };
+use crate::activity::{ActivityFilter, ActivityPage};
+use crate::console::{ConsoleInput, RunReport};
 use crate::error::PortalError;
-use crate::integrations::{IntegrationCard, IntegrationSettings, SaveOutcome, SettingsInput};
+use crate::integrations::{
+    Features, IntegrationCard, IntegrationSettings, SaveOutcome, SettingsInput,
+};
 use crate::template::form::TemplateForm;
 use crate::template::model::Provider;
 use crate::template::TemplateSummary;
@@ -137,6 +141,24 @@ pub trait IntegrationAdmin: Send + Sync + 'static {
         provider: Provider,
         key: &str,
     ) -> Result<i32, PortalError>;
+    /// Stores the Features section.
+    async fn save_features(
+        &self,
+        actor: &CurrentUser,
+        provider: Provider,
+        key: &str,
+        features: Features,
+    ) -> Result<(), PortalError>;
+    /// The test console: runs a scenario with sample values; every secret masked.
+    async fn run_console(
+        &self,
+        actor: &CurrentUser,
+        provider: Provider,
+        key: &str,
+        input: ConsoleInput,
+    ) -> Result<RunReport, PortalError>;
+    /// A page of the Activity record.
+    async fn activity(&self, filter: ActivityFilter) -> Result<ActivityPage, PortalError>;
 }
 
 /// The server provides one of these as Leptos context for every request.

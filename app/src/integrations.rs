@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::calls::CallDirection;
 use crate::template::model::Provider;
 
 /// Where an integration stands (PORTAL.md "Integrations").
@@ -114,6 +115,9 @@ pub struct IntegrationSettings {
     /// seconds; the expiry only when the CRM said).
     pub token_issued_at: Option<i64>,
     pub token_expires_at: Option<i64>,
+    /// The Features section: what the template offers and what was chosen.
+    pub feature_options: FeatureOptions,
+    pub features: Features,
 }
 
 /// What Save sends: a value per field. A secret left empty keeps its stored value.
@@ -137,4 +141,150 @@ pub struct TemplateUse {
     pub status: Status,
     /// The template revision the integration runs; older than the template's: Apply.
     pub running_revision: i32,
+}
+
+/// The Features section's choices (PORTAL.md "Features"; docs/scenarios.md), stored with
+/// the integration. A text left `None` uses the template's default.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Features {
+    pub contacts: ContactFeatures,
+    pub create_contact: CreateContactFeatures,
+    pub journal: JournalFeatures,
+    pub ticket: TicketFeatures,
+}
+
+/// Synchronize Contacts Automatically.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ContactFeatures {
+    /// The SyncContactAuto requests (contact types) to search, in the template's order;
+    /// empty: all of them.
+    pub contact_types: Vec<String>,
+    /// The PBX phonebook the found contacts are kept in.
+    pub phonebook: String,
+    /// Ask the CRM on every call even when the number was found before.
+    pub always_query: bool,
+}
+
+/// Create New Contact: `contact_type` empty is off; neither direction ticked is manual
+/// (from the test console or the API only).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateContactFeatures {
+    pub contact_type: String,
+    pub on_inbound: bool,
+    pub on_outbound: bool,
+}
+
+/// Call Journal.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct JournalFeatures {
+    pub enabled: bool,
+    pub subject: Option<String>,
+    pub description: Option<String>,
+    pub play_recording: Option<bool>,
+    /// DisableMissedCallRecords: no journal for a call nobody answered.
+    pub skip_missed: Option<bool>,
+}
+
+impl Default for JournalFeatures {
+    fn default() -> Self {
+        JournalFeatures {
+            enabled: true,
+            subject: None,
+            description: None,
+            play_recording: None,
+            skip_missed: None,
+        }
+    }
+}
+
+/// When a ticket is created.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketWhen {
+    #[default]
+    Off,
+    BeforeCall,
+    AfterCall,
+}
+
+impl TicketWhen {
+    pub const ALL: [TicketWhen; 3] = [
+        TicketWhen::Off,
+        TicketWhen::BeforeCall,
+        TicketWhen::AfterCall,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TicketWhen::Off => "off",
+            TicketWhen::BeforeCall => "before_call",
+            TicketWhen::AfterCall => "after_call",
+        }
+    }
+
+    pub fn parse(text: &str) -> TicketWhen {
+        TicketWhen::ALL
+            .into_iter()
+            .find(|w| w.as_str() == text)
+            .unwrap_or_default()
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            TicketWhen::Off => "Off",
+            TicketWhen::BeforeCall => "Before the call (when it rings)",
+            TicketWhen::AfterCall => "After the call",
+        }
+    }
+}
+
+/// Create New Ticket (helpdesk templates).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TicketFeatures {
+    pub when: TicketWhen,
+    /// The call types a ticket is made for; empty: every type.
+    pub call_types: Vec<CallDirection>,
+    pub subject: Option<String>,
+    pub description: Option<String>,
+}
+
+/// A value the template sets, and whether the integrating user may change it
+/// (`Enable…=1` in the template).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Choice<T> {
+    pub editable: bool,
+    pub default: T,
+}
+
+/// What the template offers in the Features section.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeatureOptions {
+    /// SyncContactAuto's contact types, in order.
+    pub contact_types: Vec<String>,
+    /// CreateNewContact's contact types, when the template enables contact creation.
+    pub creatable_types: Vec<String>,
+    pub journal: Option<JournalOptions>,
+    pub ticket: Option<TicketOptions>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JournalOptions {
+    pub subject: Choice<String>,
+    pub description: Choice<String>,
+    /// `None`: the template has no such option.
+    pub play_recording: Option<Choice<bool>>,
+    pub skip_missed: Option<Choice<bool>>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketOptions {
+    pub subject: Choice<String>,
+    pub description: Choice<String>,
+    /// The template has an UpdateTicket request (the ticket is updated after the call).
+    pub updates: bool,
 }

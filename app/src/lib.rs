@@ -13,10 +13,13 @@ compile_error!(
 );
 
 pub mod accounts;
+pub mod activity;
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod backend;
+pub mod calls;
 pub mod components;
+pub mod console;
 pub mod error;
 pub mod integrations;
 pub mod lang;

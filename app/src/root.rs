@@ -5,8 +5,8 @@ use leptos_router::path;
 
 use crate::components::toast::{provide_toasts, ToastRegion};
 use crate::pages::{
-    AccountsPage, HomePage, IntegrationSettingsPage, IntegrationsPage, LoginPage, NotFoundPage,
-    SetupPage, TemplateEditorPage, TemplatesPage,
+    AccountsPage, ActivityPage, HomePage, IntegrationSettingsPage, IntegrationsPage, LoginPage,
+    NotFoundPage, SetupPage, TemplateEditorPage, TemplatesPage,
 };
 use crate::viewer::{Viewer, VIEWER_META_NAME};
 
@@ -46,6 +46,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=LoginPage />
                 <Route path=path!("/setup") view=SetupPage />
                 <Route path=path!("/accounts") view=AccountsPage />
+                <Route path=path!("/activity") view=ActivityPage />
                 <Route path=path!("/templates/:provider") view=TemplatesPage />
                 <Route path=path!("/templates/:provider/new") view=TemplateEditorPage />
                 <Route path=path!("/templates/:provider/:key/edit") view=TemplateEditorPage />

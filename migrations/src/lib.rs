@@ -8,6 +8,7 @@ mod m20261121_000003_api_tokens;
 mod m20261129_000004_api_token_owners;
 mod m20261129_000005_integrations;
 mod m20261129_000006_oauth;
+mod m20261129_000007_features_and_activity;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000004_api_token_owners::Migration),
             Box::new(m20261129_000005_integrations::Migration),
             Box::new(m20261129_000006_oauth::Migration),
+            Box::new(m20261129_000007_features_and_activity::Migration),
         ]
     }
 }

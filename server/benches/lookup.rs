@@ -16,7 +16,7 @@ use server::engine::core::auth::AuthSettings;
 use server::engine::core::render::Renderer;
 use server::engine::core::Variables;
 use server::engine::executor::{Executor, ExecutorSettings, Lane};
-use server::engine::lookup::ContactLookup;
+use server::engine::runner::Runner;
 use server::engine::tokens::{Credentials, TokenKeeper};
 
 /// Latency of the slow CRM, and the concurrency the template allows.
@@ -123,19 +123,12 @@ async fn run() {
         },
         fixed_access_token: None,
     };
-    let lookup = ContactLookup {
-        keeper: &keeper,
-        renderer: &renderer,
-        credentials: &fast_credentials,
-        view: &fast_view,
-        user_fields: &[],
-        tracer: None,
-    };
+    let lookup = Runner::new(&keeper, &renderer, &fast_credentials, &fast_view, &[]);
     let bare = reqwest::Client::new();
     let bare_url = format!("{fast}/contacts?phone=+49%2030%201234");
     let full_lookup = || async {
         let found = lookup
-            .run(&variables, "+49 30 1234", &[])
+            .lookup(&variables, "+49 30 1234", &[])
             .await
             .unwrap()
             .unwrap();
@@ -183,17 +176,10 @@ async fn run() {
             (keeper.clone(), slow_view.clone(), slow_credentials.clone());
         tasks.spawn(async move {
             let renderer = Renderer::utc();
-            let lookup = ContactLookup {
-                keeper: &keeper,
-                renderer: &renderer,
-                credentials: &credentials,
-                view: &view,
-                user_fields: &[],
-                tracer: None,
-            };
+            let lookup = Runner::new(&keeper, &renderer, &credentials, &view, &[]);
             for _ in (caller..lookups).step_by(callers) {
                 let found = lookup
-                    .run(&Variables::new(), "+49 30 1234", &[])
+                    .lookup(&Variables::new(), "+49 30 1234", &[])
                     .await
                     .unwrap();
                 assert!(found.is_some());

@@ -49,6 +49,8 @@ struct FileConfig {
     time_zone: Option<String>,
     connect_timeout_secs: Option<u64>,
     request_timeout_secs: Option<u64>,
+    activity_keep: Option<u64>,
+    activity_days: Option<u64>,
 }
 
 /// 32 bytes for AES-256-GCM. Its `Debug` never shows the key.
@@ -109,6 +111,10 @@ pub struct Config {
     /// Outbound requests to CRMs: connecting (default 5 s) and the whole request (15 s).
     pub connect_timeout: std::time::Duration,
     pub request_timeout: std::time::Duration,
+    /// The Activity page's record per integration: at most `rows` runs
+    /// (`PATCHBAY_ACTIVITY_KEEP`, default 1000), none older than `days`
+    /// (`PATCHBAY_ACTIVITY_DAYS`, default 30).
+    pub activity: crate::storage::activity::Retention,
 }
 
 /// A configured time zone and the name it was configured with.
@@ -167,6 +173,10 @@ impl TimeZoneSetting {
 
 /// The longest timeout an operator may configure for outbound requests.
 pub const MAX_OUTBOUND_TIMEOUT_SECS: u64 = 300;
+/// The most Activity rows kept per integration.
+pub const MAX_ACTIVITY_KEEP: u64 = 1_000_000;
+/// The most days Activity rows are kept.
+pub const MAX_ACTIVITY_DAYS: u64 = 3_650;
 
 impl Config {
     /// Reads the process environment (and the file named by `PATCHBAY_CONFIG`).
@@ -285,6 +295,40 @@ impl Config {
             15,
         )?;
 
+        let count = |name: &'static str, from_file: Option<u64>, default: u64, max: u64| {
+            let value = match env(name) {
+                Some(text) => text
+                    .trim()
+                    .parse::<u64>()
+                    .map_err(|_| ConfigError::Invalid {
+                        name,
+                        message: format!("\"{text}\" is not a whole number"),
+                    })?,
+                None => from_file.unwrap_or(default),
+            };
+            if !(1..=max).contains(&value) {
+                return Err(ConfigError::Invalid {
+                    name,
+                    message: format!("must be 1 to {max}"),
+                });
+            }
+            Ok(value)
+        };
+        let activity = crate::storage::activity::Retention {
+            rows: count(
+                "PATCHBAY_ACTIVITY_KEEP",
+                file.activity_keep,
+                crate::storage::activity::DEFAULT_KEEP_ROWS,
+                MAX_ACTIVITY_KEEP,
+            )?,
+            days: count(
+                "PATCHBAY_ACTIVITY_DAYS",
+                file.activity_days,
+                crate::storage::activity::DEFAULT_KEEP_DAYS,
+                MAX_ACTIVITY_DAYS,
+            )?,
+        };
+
         let trusted_proxies = parse_trusted_proxies(
             &setting("PATCHBAY_TRUSTED_PROXIES", file.trusted_proxies).unwrap_or_default(),
         )?;
@@ -303,6 +347,7 @@ impl Config {
             time_zone,
             connect_timeout,
             request_timeout,
+            activity,
         })
     }
 

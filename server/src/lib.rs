@@ -85,6 +85,7 @@ pub async fn prepare(config: Config) -> Result<Prepared, StartError> {
         renderer.clone(),
         config.request_timeout,
     ));
+    let retention = config.activity;
     let state = AppState {
         anonymous_csrf: web::middleware::anonymous_csrf::AnonymousCsrf::new(&config.encryption_key),
         verifier: Arc::new(accounts::password::VerifyGate::default()),
@@ -96,6 +97,7 @@ pub async fn prepare(config: Config) -> Result<Prepared, StartError> {
         integrations,
         tokens,
         oauth_states: storage::oauth_states::OAuthStateRepository::new(db.clone()),
+        activity: storage::activity::ActivityRepository::new(db.clone(), retention),
         cipher,
         executor,
         renderer,
@@ -163,15 +165,32 @@ pub fn spawn_session_cleanup(sessions: DbSessionStore) {
 pub const TOKEN_SWEEP_INTERVAL: Duration = Duration::from_secs(30);
 
 /// Refreshes due OAuth 2.0 and Bearer tokens in the background, so a token that expires
-/// overnight is renewed before the morning's first call needs it.
+/// overnight is renewed before the morning's first call needs it. GetGlobalInfo runs once
+/// at start-up and again for each integration whose token was refreshed.
 pub fn spawn_token_refresh(state: AppState) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(TOKEN_SWEEP_INTERVAL);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let service = state.integrations_service();
+        if let Err(error) = service
+            .refresh_global_info(None, integrations::scenarios::origin::STARTUP)
+            .await
+        {
+            tracing::warn!(%error, "cannot read global variables at start-up");
+        }
         loop {
             every.tick().await;
-            if let Err(error) = state.integrations_service().refresh_due_tokens().await {
+            if let Err(error) = service.refresh_due_tokens().await {
                 tracing::warn!(%error, "cannot look for tokens due for a refresh");
+            }
+            let refreshed = state.tokens.take_refreshed();
+            if !refreshed.is_empty() {
+                if let Err(error) = service
+                    .refresh_global_info(Some(&refreshed), integrations::scenarios::origin::REFRESH)
+                    .await
+                {
+                    tracing::warn!(%error, "cannot read global variables after a token refresh");
+                }
             }
         }
     });

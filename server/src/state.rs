@@ -32,6 +32,7 @@ pub struct AppState {
     /// request.
     pub tokens: Arc<crate::engine::tokens::TokenKeeper>,
     pub oauth_states: crate::storage::oauth_states::OAuthStateRepository,
+    pub activity: crate::storage::activity::ActivityRepository,
     pub throttle: Arc<LoginThrottle>,
     pub verifier: Arc<VerifyGate>,
     pub anonymous_csrf: AnonymousCsrf,
@@ -64,6 +65,7 @@ impl AppState {
             public_url: self.config.public_url.clone(),
             states: self.oauth_states.clone(),
             tokens: self.tokens.clone(),
+            activity: self.activity.clone(),
         }
     }
 }

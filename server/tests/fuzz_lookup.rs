@@ -12,7 +12,7 @@ use server::engine::core::auth::AuthSettings;
 use server::engine::core::render::Renderer;
 use server::engine::core::Variables;
 use server::engine::executor::{Executor, ExecutorSettings, Lane};
-use server::engine::lookup::ContactLookup;
+use server::engine::runner::Runner;
 use server::engine::tokens::{Credentials, TokenKeeper};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
@@ -137,18 +137,11 @@ async fn lookups_survive_a_crm_that_answers_nonsense() {
         fixed_access_token: None,
     };
     let renderer = Renderer::utc();
-    let lookup = ContactLookup {
-        keeper: &keeper,
-        renderer: &renderer,
-        credentials: &credentials,
-        view: &view,
-        user_fields: &[],
-        tracer: None,
-    };
+    let lookup = Runner::new(&keeper, &renderer, &credentials, &view, &[]);
     let (mut found, mut not_found, mut failed) = (0, 0, 0);
     let deadline = Instant::now() + budget();
     while Instant::now() < deadline {
-        match lookup.run(&Variables::new(), "+1 555 0100", &[]).await {
+        match lookup.lookup(&Variables::new(), "+1 555 0100", &[]).await {
             Ok(Some(result)) => {
                 assert!(!result.contact.contact_type.is_empty());
                 found += 1;

@@ -96,7 +96,7 @@ async fn a_dry_run_renders_every_request_and_a_live_lookup_shows_its_trace() {
         "{out}"
     );
     assert!(
-        out.contains("CallJournal/Recording\n  (skipped: its URL renders empty)"),
+        out.contains("CallJournal/Recording: skipped, its URL renders empty"),
         "{out}"
     );
     assert!(
@@ -134,8 +134,38 @@ async fn a_dry_run_renders_every_request_and_a_live_lookup_shows_its_trace() {
     // Mistakes are named.
     let (ok, _, err) = patchbay(&["run", file, "Nope", "--dry-run"]);
     assert!(!ok && err.contains("has no scenario \"Nope\""), "{err}");
-    let (ok, _, err) = patchbay(&["run", file, "CallJournal"]);
-    assert!(!ok && err.contains("add --dry-run"), "{err}");
+
+    // A live journal: the call variables given build the sample call; a recording makes
+    // the `{{if .RecordPath}}` request go out.
+    Mock::given(method("POST"))
+        .and(path("/calls"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": "j-1"})))
+        .mount(&crm)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/recordings"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&crm)
+        .await;
+    let (ok, out, err) = patchbay(&[
+        "run",
+        file,
+        "CallJournal",
+        "--var",
+        "StartTimeUnix=1672531199",
+        "--var",
+        "RecordPath=https://pbx.example/r.wav",
+    ]);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("Step 1  CallJournal/CallJournal"), "{out}");
+    assert!(out.contains("Step 2  CallJournal/Recording"), "{out}");
+    let sent = crm.received_requests().await.unwrap();
+    let journal = sent.iter().find(|r| r.url.path() == "/calls").unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&journal.body),
+        format!(r#"{{"start": "2022-12-31 23:59", "key": "{API_KEY}"}}"#)
+    );
+    assert!(!out.contains(API_KEY), "{out}");
     let (ok, _, err) = patchbay(&["run", file, "SyncContactAuto", "--set", "region=eu"]);
     assert!(
         !ok && err.contains("--set region: the template has no such field"),

@@ -39,6 +39,11 @@ const NAV_LINKS: &[NavLink] = &[
         admin_only: false,
     },
     NavLink {
+        href: "/activity",
+        label: "Activity",
+        admin_only: false,
+    },
+    NavLink {
         href: "/accounts",
         label: "Accounts",
         admin_only: true,

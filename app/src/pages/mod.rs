@@ -1,6 +1,7 @@
 //! One module per page.
 
 mod accounts;
+mod activity;
 #[cfg(feature = "ssr")]
 pub mod callback;
 mod home;
@@ -11,6 +12,7 @@ mod setup;
 pub(crate) mod templates;
 
 pub use accounts::AccountsPage;
+pub use activity::ActivityPage;
 pub use home::HomePage;
 pub use integrations::{IntegrationSettingsPage, IntegrationsPage};
 pub use login::LoginPage;

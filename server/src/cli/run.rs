@@ -8,36 +8,34 @@
 //! - `--var` sets a call, contact or global variable by its reference name (`Phone`,
 //!   `CallerNumber`, `TicketId`, …); `--var AccessToken=…` is the token OAuth 2.0 and Bearer
 //!   templates send.
-//! - `--dry-run` renders every request of the scenario and sends nothing; otherwise
-//!   SyncContactAuto runs as a contact lookup (types in order, Next, popup URL) and
-//!   GetGlobalInfo sends its requests in order.
+//! - `--dry-run` renders every request of the scenario and sends nothing; otherwise the
+//!   scenario runs as the server runs it (`engine::console`, the test console's code):
+//!   SyncContactAuto as a contact lookup (types in order, Next, popup URL), CallJournal and
+//!   CreateNewTicket with a sample call built from the call variables given, and so on.
 //!
 //! Every secret (password fields, the client secret, tokens) is masked in the output.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use app::calls::{Call, CallDirection, CallDisposition, ExtensionUser};
+use app::console::{ConsoleInput, ShownRequest};
+use app::integrations::Features;
 use app::template::model::{AuthType, TemplateView};
 use app::template::validate::validate_text;
 use app::template::xml::MAX_TEMPLATE_BYTES;
-use serde::Serialize;
 
+use crate::engine::console::{run_console, ConsoleRun};
 use crate::engine::core::auth::{AuthSettings, FieldEditor};
-use crate::engine::core::contacts::{FoundContact, PHONE_VARIABLE};
+use crate::engine::core::contacts::PHONE_VARIABLE;
 use crate::engine::core::oauth::{ACCESS_TOKEN_VARIABLE, REFRESH_TOKEN_VARIABLE};
 use crate::engine::core::render::Renderer;
-use crate::engine::core::request::{GlobalHeaders, RequestContext};
-use crate::engine::core::response::read_outputs;
-use crate::engine::core::trace::{ShownRequest, TraceStep, Tracer};
+use crate::engine::core::trace::Tracer;
 use crate::engine::core::Variables;
 use crate::engine::executor::{Executor, ExecutorSettings, Lane};
-use crate::engine::lookup::ContactLookup;
+use crate::engine::runner::Runner;
 use crate::engine::tokens::{Credentials, TokenKeeper};
-
-/// The scenarios a live run can send; the others show their requests with `--dry-run`.
-pub const LIVE_SCENARIOS: [&str; 2] = ["SyncContactAuto", "GetGlobalInfo"];
 
 pub struct RunOptions {
     pub template: PathBuf,
@@ -59,18 +57,7 @@ pub enum RunError {
     Setup(String),
 }
 
-/// What a run shows.
-#[derive(Debug, Serialize)]
-pub struct RunReport {
-    pub scenario: String,
-    pub dry_run: bool,
-    pub steps: Vec<TraceStep>,
-    /// Requests rendered without being sent (`--dry-run`).
-    pub rendered: Vec<(String, Option<ShownRequest>)>,
-    pub contact: Option<FoundContact>,
-    pub outputs: BTreeMap<String, String>,
-    pub error: Option<String>,
-}
+pub use app::console::RunReport;
 
 fn pairs(items: &[String], flag: &str) -> Result<Vec<(String, String)>, RunError> {
     items
@@ -179,59 +166,17 @@ pub async fn run(
         .map(|f| f.name.clone())
         .collect();
     let access_token = variables.get(ACCESS_TOKEN_VARIABLE).cloned();
-    let tracer = Tracer::new(secrets);
-    let renderer = Renderer::utc();
-    let global = if scenario.id == "FollowUp" {
-        GlobalHeaders::Omit
-    } else {
-        GlobalHeaders::Apply
-    };
-    let mut report = RunReport {
-        scenario: scenario.id.clone(),
-        dry_run: options.dry_run,
-        steps: Vec::new(),
-        rendered: Vec::new(),
-        contact: None,
-        outputs: BTreeMap::new(),
-        error: None,
-    };
-
-    if options.dry_run {
-        for request in &scenario.requests {
-            let context = RequestContext {
-                renderer: &renderer,
-                auth: &auth,
-                variables: &variables,
-                user_fields: &user_fields,
-                access_token: access_token.as_deref(),
-            };
-            let step = format!("{}/{}", scenario.id, request.name);
-            match context.render(&scenario.id, request, global) {
-                Ok(rendered) => report
-                    .rendered
-                    .push((step, rendered.map(|r| tracer.show(&r)))),
-                Err(error) => {
-                    report.error = Some(tracer.mask(&format!("{step}: {error}")));
-                    break;
-                }
-            }
-        }
-        return Ok(report);
-    }
-
-    if !LIVE_SCENARIOS.contains(&scenario.id.as_str()) {
-        return Err(RunError::Usage(format!(
-            "a live run sends {}; add --dry-run to see the requests of {}",
-            LIVE_SCENARIOS.join(" and "),
-            scenario.id
-        )));
-    }
-    if matches!(auth.method, AuthType::OAuth2 | AuthType::Bearer) && access_token.is_none() {
+    if !options.dry_run
+        && matches!(auth.method, AuthType::OAuth2 | AuthType::Bearer)
+        && access_token.is_none()
+    {
         return Err(RunError::Usage(format!(
             "{} templates need --var {ACCESS_TOKEN_VARIABLE}=… for a live run",
             auth.method.as_str()
         )));
     }
+    let tracer = Tracer::new(secrets);
+    let renderer = Renderer::utc();
     let executor = Arc::new(
         Executor::new(ExecutorSettings {
             connect_timeout: Duration::from_secs(5),
@@ -254,72 +199,87 @@ pub async fn run(
             integration_id: 0,
             max_concurrent,
         },
-        fixed_access_token: access_token.clone(),
+        fixed_access_token: access_token,
     };
-    if scenario.id == "SyncContactAuto" {
-        let phone = variables
-            .get(PHONE_VARIABLE)
-            .cloned()
-            .ok_or_else(|| RunError::Usage("SyncContactAuto needs --var Phone=NUMBER".into()))?;
-        let lookup = ContactLookup {
-            keeper: &keeper,
-            renderer: &renderer,
-            credentials: &credentials,
-            view: &view,
-            user_fields: &user_fields,
-            tracer: Some(&tracer),
-        };
-        match lookup.run(&variables, &phone, &[]).await {
-            Ok(found) => report.contact = found.map(|f| f.contact),
-            Err(error) => report.error = Some(tracer.mask(&error.to_string())),
-        }
-    } else {
-        for request in &scenario.requests {
-            let step = format!("{}/{}", scenario.id, request.name);
-            let started = Instant::now();
-            let render = |token: Option<&str>| {
-                RequestContext {
-                    renderer: &renderer,
-                    auth: &auth,
-                    variables: &variables,
-                    user_fields: &user_fields,
-                    access_token: token,
-                }
-                .render(&scenario.id, request, global)
-            };
-            let sent = match keeper.send(&credentials, render).await {
-                Ok(Some(sent)) => sent,
-                Ok(None) => continue,
-                Err(error) => {
-                    report.error = Some(tracer.mask(&format!("{step}: {error}")));
-                    break;
-                }
-            };
-            let received = &sent.exchange.received;
-            tracer.record(&step, &sent.request, Some(received), started.elapsed());
-            match read_outputs(request, received, &variables) {
-                Ok(results) => {
-                    if let Some(first) = results.into_iter().next() {
-                        for (name, value) in first {
-                            variables.insert(name.clone(), value.clone());
-                            report.outputs.insert(name, tracer.mask(&value));
-                        }
-                    }
-                }
-                Err(error) => {
-                    report.error = Some(tracer.mask(&format!("{step}: {error}")));
-                    break;
-                }
-            }
-        }
+    let runner = Runner::new(&keeper, &renderer, &credentials, &view, &user_fields).traced(&tracer);
+    let overrides: Variables = pairs(&options.vars, "--var")?.into_iter().collect();
+    let input = ConsoleInput {
+        scenario: scenario.id.clone(),
+        phone: overrides.get(PHONE_VARIABLE).cloned().unwrap_or_default(),
+        first_name: overrides.get("FirstName").cloned().unwrap_or_default(),
+        last_name: overrides.get("LastName").cloned().unwrap_or_default(),
+        call: call_from(&overrides),
+        dry_run: options.dry_run,
+    };
+    if matches!(input.scenario.as_str(), "SyncContactAuto" | "SearchContact")
+        && input.phone.is_empty()
+        && !options.dry_run
+    {
+        return Err(RunError::Usage(format!(
+            "{} needs --var Phone=NUMBER",
+            input.scenario
+        )));
     }
-    report.steps = tracer.steps();
-    if let Some(contact) = &mut report.contact {
-        for value in contact.fields.values_mut() {
-            *value = tracer.mask(value);
-        }
+    let features = Features::default();
+    let result = run_console(
+        &runner,
+        &tracer,
+        &ConsoleRun {
+            input: &input,
+            variables: &variables,
+            overrides: &overrides,
+            features: &features,
+        },
+    )
+    .await;
+    Ok(result.report)
+}
+
+/// The sample call a journal or ticket runs with, from the call variables given with
+/// `--var` (each given variable also wins over the computed one).
+fn call_from(vars: &Variables) -> Call {
+    let text = |name: &str| vars.get(name).cloned().unwrap_or_default();
+    let seconds = |name: &str| -> u32 {
+        vars.get(name)
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    let direction = match vars
+        .get("Communication_Type")
+        .map(|v| v.trim().to_ascii_lowercase())
+    {
+        Some(v) if v == "outbound" => CallDirection::Outbound,
+        _ => CallDirection::Inbound,
+    };
+    Call {
+        direction,
+        extension: ExtensionUser {
+            number: String::new(),
+            first_name: text("ExtensionFirstName"),
+            last_name: text("ExtensionLastName"),
+            email: text("ExtensionEmail"),
+            crm_user_id: vars
+                .get("CrmId")
+                .or_else(|| vars.get("CrmlId"))
+                .cloned()
+                .unwrap_or_default(),
+        },
+        caller_name: text("CallerName"),
+        caller_number: text("CallerNumber"),
+        callee_name: text("CalleeName"),
+        callee_number: text("CalleeNumber"),
+        start_unix: vars
+            .get("StartTimeUnix")
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0),
+        duration_secs: seconds("CallDuration"),
+        talk_secs: seconds("Talk_Duration_Sec"),
+        disposition: vars
+            .get("CallDisposition")
+            .and_then(|v| CallDisposition::parse(v))
+            .unwrap_or_default(),
+        recording_url: text("RecordPath"),
     }
-    Ok(report)
 }
 
 /// The report as text for a terminal.
@@ -334,20 +294,17 @@ pub fn as_text(report: &RunReport) -> String {
             out.push_str(&format!("    {}\n", body.replace('\n', "\n    ")));
         }
     };
-    for (step, request) in &report.rendered {
-        out.push_str(&format!("{step}\n"));
-        match request {
-            Some(request) => request_lines(&mut out, request),
-            None => out.push_str("  (skipped: its URL renders empty)\n"),
-        }
-    }
     for (n, step) in report.steps.iter().enumerate() {
-        out.push_str(&format!(
-            "Step {}  {}  {} ms\n",
-            n + 1,
-            step.step,
-            step.elapsed_ms
-        ));
+        if report.dry_run {
+            out.push_str(&format!("{}\n", step.step));
+        } else {
+            out.push_str(&format!(
+                "Step {}  {}  {} ms\n",
+                n + 1,
+                step.step,
+                step.elapsed_ms
+            ));
+        }
         request_lines(&mut out, &step.request);
         if let Some(response) = &step.response {
             out.push_str(&format!(
@@ -360,6 +317,15 @@ pub fn as_text(report: &RunReport) -> String {
                 out.push_str("    … (folded)\n");
             }
         }
+        for (name, value) in &step.outputs {
+            out.push_str(&format!("    {name} = {value}\n"));
+        }
+        if let Some(error) = &step.error {
+            out.push_str(&format!("  ✗ {error}\n"));
+        }
+    }
+    for step in &report.skipped {
+        out.push_str(&format!("{step}: skipped, its URL renders empty\n"));
     }
     if let Some(contact) = &report.contact {
         out.push_str(&format!("Contact ({})\n", contact.contact_type));

@@ -1,49 +1,25 @@
 //! A contact lookup against one connected integration (ENGINE.md "Scenario semantics",
-//! SyncContactAuto): each contact type's request in order with `Phone`, through the token
-//! keeper; the first type with a result wins; its first result is completed by its Next
-//! Common request and given its popup URL (`core::contacts` decides each step).
+//! SyncContactAuto; docs/scenarios.md): each contact type's request in order with `Phone`,
+//! through the token keeper; the first type with a result wins; its first result is
+//! completed by its Next Common request and given its popup URL (`core::contacts` decides
+//! each step).
 //!
 //! A lookup is not retried: a person is waiting for the popup (ENGINE.md "Requests").
 
 use std::collections::BTreeMap;
 
-use app::template::model::{OutputView, RequestView, TemplateView};
+use app::template::model::OutputView;
 
 use super::core::contacts::{
     contact_types, fill_empty, next_request, popup_url, result_variables, uri_path, FoundContact,
     PHONE_VARIABLE,
 };
-use super::core::redact::excerpt;
-use super::core::render::Renderer;
-use super::core::request::{GlobalHeaders, RequestContext};
-use super::core::response::{judge, read_outputs, Received, Verdict};
-use super::core::trace::Tracer;
+use super::core::request::GlobalHeaders;
 use super::core::Variables;
-use super::tokens::{AuthorizedError, Credentials, TokenKeeper};
+use super::runner::{Runner, StepError};
 
 /// The output the ContactFieldForUri path is read into, beside the request's own.
 const CONTACT_URI_OUTPUT: &str = "__contact_uri";
-/// How much of a CRM's answer an error quotes.
-pub const QUOTED_LOOKUP_ANSWER_CHARS: usize = 200;
-
-#[derive(Debug, thiserror::Error)]
-pub enum LookupError {
-    #[error("{step}: {source}")]
-    Send {
-        step: String,
-        source: AuthorizedError,
-    },
-    #[error("{step} was answered HTTP {status}: {excerpt}")]
-    Answer {
-        step: String,
-        status: u16,
-        excerpt: String,
-    },
-    #[error("{step}: the CRM refused the token (HTTP {status})")]
-    TokenRefused { step: String, status: u16 },
-    #[error("{step}: {message}")]
-    Template { step: String, message: String },
-}
 
 /// What a lookup found: the first contact of the first type with a result, and how many
 /// results that type had.
@@ -53,25 +29,26 @@ pub struct Lookup {
     pub matches: usize,
 }
 
-pub struct ContactLookup<'a> {
-    pub keeper: &'a TokenKeeper,
-    pub renderer: &'a Renderer,
-    pub credentials: &'a Credentials,
-    pub view: &'a TemplateView,
-    /// Names of the text fields a user fills in (see `url_guard`).
-    pub user_fields: &'a [String],
-    /// Records each request and answer, for the console and `patchbay run`.
-    pub tracer: Option<&'a Tracer>,
+impl Lookup {
+    /// The contact variables later requests of the call render with (docs/variables.md
+    /// "Contact variables"): the contact's fields, `ContactSyncType` and `ContactId`.
+    pub fn variables(&self) -> Variables {
+        result_variables(
+            &Variables::new(),
+            &self.contact.contact_type,
+            &self.contact.fields,
+        )
+    }
 }
 
-impl ContactLookup<'_> {
+impl Runner<'_> {
     /// Looks `phone` up in the contact types `selected` (all when empty), as received.
-    pub async fn run(
+    pub async fn lookup(
         &self,
         variables: &Variables,
         phone: &str,
         selected: &[String],
-    ) -> Result<Option<Lookup>, LookupError> {
+    ) -> Result<Option<Lookup>, StepError> {
         let Some(scenario) = self.view.scenario("SyncContactAuto") else {
             return Ok(None);
         };
@@ -87,19 +64,16 @@ impl ContactLookup<'_> {
                     kind: String::new(),
                 });
             }
-            let step = format!("SyncContactAuto/{}", request.name);
-            let Some(received) = self
-                .send("SyncContactAuto", request, &variables, &step)
-                .await?
-            else {
-                continue;
+            let received = match self
+                .send("SyncContactAuto", request, &variables, GlobalHeaders::Apply)
+                .await
+            {
+                Ok(Some(received)) => received,
+                // A search that found nothing, for some CRMs.
+                Ok(None) | Err(StepError::Answer { status: 404, .. }) => continue,
+                Err(error) => return Err(error),
             };
-            let results = read_outputs(&reading, &received, &variables).map_err(|e| {
-                LookupError::Template {
-                    step: step.clone(),
-                    message: e.to_string(),
-                }
-            })?;
+            let results = self.read("SyncContactAuto", &reading, &received, &variables)?;
             let found: Vec<_> = results
                 .into_iter()
                 .filter(|r| {
@@ -110,20 +84,21 @@ impl ContactLookup<'_> {
             let Some(mut first) = found.first().cloned() else {
                 continue;
             };
-            let next =
-                next_request(self.view, request).map_err(|message| LookupError::Template {
-                    step: step.clone(),
+            let next = next_request(self.view, request).map_err(|message| {
+                let error = StepError::Template {
+                    step: format!("SyncContactAuto/{}", request.name),
                     message,
-                })?;
+                };
+                self.trace_failure(&error);
+                error
+            })?;
             if let Some(next) = next {
                 let own = result_variables(&variables, &request.name, &first);
-                let step = format!("Common/{}", next.name);
-                if let Some(received) = self.send("Common", next, &own, &step).await? {
-                    let more =
-                        read_outputs(next, &received, &own).map_err(|e| LookupError::Template {
-                            step: step.clone(),
-                            message: e.to_string(),
-                        })?;
+                if let Some(received) = self
+                    .send("Common", next, &own, GlobalHeaders::Apply)
+                    .await?
+                {
+                    let more = self.read("Common", next, &received, &own)?;
                     if let Some(more) = more.first() {
                         fill_empty(&mut first, more);
                     }
@@ -133,7 +108,7 @@ impl ContactLookup<'_> {
             let own = result_variables(&variables, &request.name, &first);
             let popup =
                 popup_url(self.renderer, scenario, &own, from_contact.as_deref()).map_err(|e| {
-                    LookupError::Template {
+                    StepError::Template {
                         step: "the popup URL".into(),
                         message: e.to_string(),
                     }
@@ -150,60 +125,5 @@ impl ContactLookup<'_> {
             }));
         }
         Ok(None)
-    }
-
-    /// One request through the token keeper; `None` when its URL rendered empty or the
-    /// CRM answered 404 (a search that found nothing, for some CRMs).
-    async fn send(
-        &self,
-        scenario: &str,
-        request: &RequestView,
-        variables: &Variables,
-        step: &str,
-    ) -> Result<Option<Received>, LookupError> {
-        let render = |access_token: Option<&str>| {
-            RequestContext {
-                renderer: self.renderer,
-                auth: &self.credentials.auth,
-                variables,
-                user_fields: self.user_fields,
-                access_token,
-            }
-            .render(scenario, request, GlobalHeaders::Apply)
-        };
-        let started = std::time::Instant::now();
-        let sent = self
-            .keeper
-            .send(self.credentials, render)
-            .await
-            .map_err(|source| LookupError::Send {
-                step: step.to_owned(),
-                source,
-            })?;
-        let Some(sent) = sent else {
-            return Ok(None);
-        };
-        if let Some(tracer) = self.tracer {
-            tracer.record(
-                step,
-                &sent.request,
-                Some(&sent.exchange.received),
-                started.elapsed(),
-            );
-        }
-        let received = sent.exchange.received;
-        match judge(&received, &self.credentials.auth) {
-            Verdict::Success => Ok(Some(received)),
-            Verdict::Failed { status: 404 } => Ok(None),
-            Verdict::TokenInvalid => Err(LookupError::TokenRefused {
-                step: step.to_owned(),
-                status: received.status,
-            }),
-            Verdict::Failed { status } => Err(LookupError::Answer {
-                step: step.to_owned(),
-                status,
-                excerpt: excerpt(&received.body, QUOTED_LOOKUP_ANSWER_CHARS),
-            }),
-        }
     }
 }

@@ -114,6 +114,9 @@ pub struct TokenKeeper {
     instance: String,
     lease_secs: i64,
     local: Mutex<HashMap<i32, Arc<tokio::sync::Mutex<()>>>>,
+    /// Integrations this process refreshed a token for since the sweep last asked: their
+    /// GetGlobalInfo and TokenRefresh follow-ups run next (ENGINE.md "Scenario semantics").
+    refreshed: Mutex<std::collections::BTreeSet<i32>>,
 }
 
 impl TokenKeeper {
@@ -133,6 +136,7 @@ impl TokenKeeper {
             instance: crate::crypto::random_token(),
             lease_secs: timeout.saturating_add(LEASE_MARGIN_SECS),
             local: Mutex::new(HashMap::new()),
+            refreshed: Mutex::new(std::collections::BTreeSet::new()),
         }
     }
 
@@ -152,6 +156,13 @@ impl TokenKeeper {
             renderer,
             request_timeout,
         ))
+    }
+
+    /// The integrations refreshed since the last call, oldest first.
+    pub fn take_refreshed(&self) -> Vec<i32> {
+        std::mem::take(&mut *self.refreshed.lock().unwrap_or_else(|e| e.into_inner()))
+            .into_iter()
+            .collect()
     }
 
     pub fn lease_secs(&self) -> i64 {
@@ -360,6 +371,10 @@ impl TokenKeeper {
                     .store_refreshed(id, &self.instance, tokens)
                     .await?;
                 tracing::info!(integration = id, generation = seen + 1, "token refreshed");
+                self.refreshed
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(id);
                 Ok(AccessToken {
                     value: grant.access_token,
                     generation: seen.wrapping_add(1),

@@ -6,4 +6,5 @@
 
 pub mod oauth;
 pub mod rotation;
+pub mod scenarios;
 pub mod service;

@@ -16,6 +16,7 @@ use app::integrations::{
 use app::template::model::{AuthType, Provider, RequestView, TemplateView};
 use sea_orm::DbErr;
 
+use super::scenarios::{now_ms, origin};
 use crate::crypto::cipher::{CipherError, SecretCipher};
 use crate::engine::core::auth::{AuthSettings, CustomField, FieldEditor};
 use crate::engine::core::oauth::{
@@ -28,8 +29,10 @@ use crate::engine::core::request::{GlobalHeaders, OutboundRequest, RequestContex
 use crate::engine::core::response::{judge, read_outputs, Received, Verdict};
 use crate::engine::core::Variables;
 use crate::engine::executor::{Executor, Lane};
-use crate::engine::lookup::{ContactLookup, Lookup};
+use crate::engine::lookup::Lookup;
+use crate::engine::runner::{RunStats, Runner};
 use crate::engine::tokens::{AuthorizedError, Credentials, TokenError, TokenKeeper};
+use crate::storage::activity::ActivityRepository;
 use crate::storage::integrations::{
     Connection, IntegrationRepository, StoredIntegration, StoredSecret,
 };
@@ -82,6 +85,7 @@ pub struct IntegrationsService {
     pub public_url: String,
     pub states: OAuthStateRepository,
     pub tokens: Arc<TokenKeeper>,
+    pub activity: ActivityRepository,
 }
 
 /// The template an integration runs: its own revision once saved, else the current one.
@@ -225,6 +229,8 @@ impl IntegrationsService {
             token_expires_at: integration
                 .filter(|i| running.auth.uses_tokens() && i.status != Status::NotConnected)
                 .and_then(|i| i.token_expires_at),
+            feature_options: crate::engine::core::scenarios::feature_options(&running.view),
+            features: integration.map(|i| i.features.clone()).unwrap_or_default(),
         })
     }
 
@@ -294,7 +300,7 @@ impl IntegrationsService {
         Ok(values)
     }
 
-    async fn decrypted_secrets(
+    pub(super) async fn decrypted_secrets(
         &self,
         running: &Running,
     ) -> Result<BTreeMap<String, String>, IntegrationError> {
@@ -724,7 +730,7 @@ impl IntegrationsService {
 
     /// Every connected integration, CRM templates first, each provider's in its template
     /// order.
-    async fn live(&self) -> Result<Vec<Live>, IntegrationError> {
+    pub(super) async fn live(&self) -> Result<Vec<Live>, IntegrationError> {
         let mut integrations = self.integrations.by_template().await?;
         let mut live = Vec::new();
         for provider in [Provider::Crm, Provider::Helpdesk] {
@@ -753,48 +759,50 @@ impl IntegrationsService {
     /// are reported (secrets masked) when none found one.
     pub async fn lookup(&self, phone: &str) -> Result<LookupAnswer, IntegrationError> {
         let mut failures = Vec::new();
-        for Live {
-            provider,
-            key,
-            running,
-            integration,
-        } in self.live().await?
-        {
-            let stored = self.decrypted_secrets(&running).await?;
-            let credentials = self.credentials(&running, &integration, &stored, provider, &key);
-            let mut variables = credentials.variables.clone();
-            for (name, value) in &integration.global_variables {
-                variables
-                    .entry(name.clone())
-                    .or_insert_with(|| value.clone());
-            }
-            let user_fields = user_fields(&running.auth);
-            let lookup = ContactLookup {
-                keeper: &self.tokens,
-                renderer: &self.renderer,
-                credentials: &credentials,
-                view: &running.view,
-                user_fields: &user_fields,
-                tracer: None,
-            };
-            let secrets: Vec<&str> = stored.values().map(String::as_str).collect();
-            match lookup.run(&variables, phone, &[]).await {
+        for live in self.live().await? {
+            let connected = self.prepare(live).await?;
+            let stats = RunStats::default();
+            let runner = Runner::new(
+                &self.tokens,
+                &self.renderer,
+                &connected.credentials,
+                &connected.running.view,
+                &connected.user_fields,
+            )
+            .counted(&stats);
+            let started = (now_ms(), std::time::Instant::now());
+            let selected = &connected.integration.features.contacts.contact_types;
+            let result = runner.lookup(&connected.variables, phone, selected).await;
+            let error = result
+                .as_ref()
+                .err()
+                .map(|e| connected.mask(&e.to_string()));
+            self.record_activity(
+                &connected,
+                "SyncContactAuto",
+                origin::LOOKUP,
+                started,
+                &stats,
+                error.as_deref(),
+            )
+            .await;
+            match result {
                 Ok(Some(found)) => {
                     return Ok(LookupAnswer {
                         found: Some(Answered {
-                            provider,
-                            key,
-                            name: running.template.record.name.clone(),
+                            provider: connected.provider,
+                            name: connected.name().to_owned(),
+                            key: connected.key,
                             lookup: found,
                         }),
                         failures,
                     })
                 }
                 Ok(None) => {}
-                Err(error) => {
-                    let message = redact(&error.to_string(), &secrets);
-                    tracing::warn!(provider = provider.as_str(), %key, error = %message, "contact lookup failed");
-                    failures.push(format!("{}: {message}", running.template.record.name));
+                Err(_) => {
+                    let message = error.unwrap_or_default();
+                    tracing::warn!(provider = connected.provider.as_str(), key = %connected.key, error = %message, "contact lookup failed");
+                    failures.push(format!("{}: {message}", connected.name()));
                 }
             }
         }
@@ -929,7 +937,7 @@ impl IntegrationsService {
 
 /// The template an integration runs, read from its stored revision (or the template's
 /// current one when nothing is stored yet).
-fn running_of(
+pub(super) fn running_of(
     template: StoredTemplate,
     integration: Option<StoredIntegration>,
 ) -> Result<Running, IntegrationError> {
@@ -970,11 +978,11 @@ impl Tokens {
 }
 
 /// A connected integration with the template it runs.
-struct Live {
-    provider: Provider,
-    key: String,
-    running: Running,
-    integration: StoredIntegration,
+pub(super) struct Live {
+    pub(super) provider: Provider,
+    pub(super) key: String,
+    pub(super) running: Running,
+    pub(super) integration: StoredIntegration,
 }
 
 /// A contact lookup across the integrations.
@@ -1014,7 +1022,7 @@ fn lane(running: &Running) -> Lane {
 }
 
 /// The text fields a user fills in (see `url_guard`).
-fn user_fields(auth: &AuthSettings) -> Vec<String> {
+pub(super) fn user_fields(auth: &AuthSettings) -> Vec<String> {
     auth.custom_fields
         .iter()
         .filter(|f| f.editor == FieldEditor::Text)

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use app::integrations::Status;
+use app::integrations::{Features, Status};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
@@ -36,6 +36,7 @@ pub struct StoredIntegration {
     /// Non-secret field values by field name.
     pub settings: BTreeMap<String, String>,
     pub global_variables: BTreeMap<String, String>,
+    pub features: Features,
     pub token_type: Option<String>,
     pub token_expires_at: Option<i64>,
     pub status: Status,
@@ -141,6 +142,8 @@ fn from_model(model: integration::Model) -> Result<StoredIntegration, DbErr> {
             .map_err(|e| corrupt("settings", model.id, e))?,
         global_variables: serde_json::from_str(&model.global_variables)
             .map_err(|e| corrupt("global variables", model.id, e))?,
+        features: serde_json::from_str(&model.features)
+            .map_err(|e| corrupt("features", model.id, e))?,
         template_xml: model.template_xml,
         token_type: model.token_type,
         token_expires_at: model.token_expires_at,
@@ -176,8 +179,8 @@ async fn release_lease(
     Ok(())
 }
 
-fn json(map: &BTreeMap<String, String>) -> String {
-    serde_json::to_string(map).unwrap_or_else(|_| "{}".into())
+fn json(value: &impl serde::Serialize) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "{}".into())
 }
 
 #[derive(Clone)]
@@ -265,6 +268,7 @@ impl IntegrationRepository {
                     template_xml: Set(connection.template_xml),
                     settings: Set(json(&connection.settings)),
                     global_variables: Set(json(&connection.global_variables)),
+                    features: Set("{}".into()),
                     token_type: Set(connection.token_type),
                     token_expires_at: Set(connection.token_expires_at),
                     status: Set(connection.status.as_str().into()),
@@ -494,6 +498,21 @@ impl IntegrationRepository {
                 integration::Column::GlobalVariables,
                 Expr::value(json(variables)),
             )
+            .col_expr(integration::Column::UpdatedAt, Expr::value(unix_now()))
+            .filter(integration::Column::Id.eq(integration_id))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Stores the Features section's choices.
+    pub async fn set_features(
+        &self,
+        integration_id: i32,
+        features: &Features,
+    ) -> Result<(), DbErr> {
+        Integrations::update_many()
+            .col_expr(integration::Column::Features, Expr::value(json(features)))
             .col_expr(integration::Column::UpdatedAt, Expr::value(unix_now()))
             .filter(integration::Column::Id.eq(integration_id))
             .exec(&self.db)

@@ -1,6 +1,7 @@
 //! Storage: one sea-orm connection to SQLite (default) or PostgreSQL, migrated at start-up.
 
 pub mod accounts;
+pub mod activity;
 pub mod api_tokens;
 pub mod entities;
 pub mod integrations;

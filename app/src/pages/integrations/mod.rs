@@ -1,6 +1,8 @@
 //! Integrations › CRM and › Helpdesk: a grid of the provider's templates with their status,
 //! and each one's settings page (PORTAL.md "Integrations"). Any signed-in user may connect.
 
+mod console;
+mod features;
 mod settings;
 
 pub use settings::IntegrationSettingsPage;

@@ -1,5 +1,6 @@
 //! One integration's settings page: its status, the Authentication fields (and for OAuth
-//! 2.0 the Network and Authorization sections), Save (which connects) and Disconnect.
+//! 2.0 the Network and Authorization sections), Save (which connects) and Disconnect; once
+//! connected, the Features section and the test console.
 //! A stored secret is never sent here: its field says "Set" and offers Replace.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -8,6 +9,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
+use super::console::ConsoleSection;
+use super::features::FeaturesSection;
 use super::status_class;
 use crate::api::{
     load_integration_settings, CheckIntegration, DisconnectIntegration, SaveIntegration,
@@ -232,6 +235,11 @@ fn SettingsView(provider: Provider, key: String) -> impl IntoView {
                             })}
                         </div>
                     </form>
+                    {checkable.then(|| view! {
+                        <FeaturesSection provider key=settings.key.clone() options=settings.feature_options.clone() features=settings.features.clone() />
+                        <ConsoleSection provider key=settings.key.clone() />
+                        <p class="help"><a href="/activity">"Activity: the recent runs of every integration"</a></p>
+                    }.into_any())}
                 }
                 .into_any()
             })}

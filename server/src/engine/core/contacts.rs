@@ -15,15 +15,7 @@ pub const PHONE_VARIABLE: &str = "Phone";
 /// The output holding a contact's id in the CRM.
 pub const CONTACT_ID_OUTPUT: &str = "ContactsId";
 
-/// One contact a lookup found.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct FoundContact {
-    /// The contact type that matched: the name of its SyncContactAuto request.
-    pub contact_type: String,
-    /// Output name → value, empty outputs left out.
-    pub fields: BTreeMap<String, String>,
-    pub popup_url: Option<String>,
-}
+pub use app::console::FoundContact;
 
 /// The contact types in the template's order, optionally narrowed to `selected` (in the
 /// template's order still: the first type with a result wins).

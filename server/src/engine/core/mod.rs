@@ -5,7 +5,10 @@
 //! - [`render`]: the template language with the server's time zone;
 //! - [`auth`]: the AuthMethod scenario read once (method, credential, token endpoint,
 //!   global headers, token error map, custom fields);
+//! - [`call`]: a call's variables in the reference's names and formats;
 //! - [`contacts`]: contact lookup's order of types, Next requests and the popup URL;
+//! - [`scenarios`]: what each scenario sends and when, from the template and the Features
+//!   section;
 //! - [`oauth`]: the authorization URL, token, refresh and revocation requests, token
 //!   answers, and when a token is due for a refresh;
 //! - [`request`]: a template request rendered into an [`request::OutboundRequest`];
@@ -16,12 +19,14 @@
 //! - [`redact`]: secret values masked in every message.
 
 pub mod auth;
+pub mod call;
 pub mod contacts;
 pub mod oauth;
 pub mod redact;
 pub mod render;
 pub mod request;
 pub mod response;
+pub mod scenarios;
 pub mod trace;
 pub mod url_guard;
 

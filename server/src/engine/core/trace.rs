@@ -3,10 +3,9 @@
 //! always, and each secret value wherever it appears (URL, headers, bodies), also
 //! percent- or base64-encoded (`redact`).
 
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::Duration;
-
-use serde::Serialize;
 
 use super::redact::{redact, MASK};
 use super::request::OutboundRequest;
@@ -15,72 +14,46 @@ use super::response::Received;
 /// An answer's body is shown up to this many characters, then folded.
 pub const MAX_SHOWN_BODY_CHARS: usize = 20_000;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct ShownRequest {
-    pub method: String,
-    pub url: String,
-    pub headers: Vec<(String, String)>,
-    pub body: Option<String>,
-}
+pub use app::console::{ShownRequest, ShownResponse, TraceStep};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct ShownResponse {
-    pub status: u16,
-    pub content_type: Option<String>,
-    /// Pretty-printed when it is JSON.
-    pub body: String,
-    /// The body was longer than [`MAX_SHOWN_BODY_CHARS`] and is cut there.
-    pub folded: bool,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct TraceStep {
-    /// `Scenario/Request`.
-    pub step: String,
-    pub request: ShownRequest,
-    pub response: Option<ShownResponse>,
-    pub elapsed_ms: u64,
-}
-
-impl ShownRequest {
-    pub fn of(request: &OutboundRequest, secrets: &[&str]) -> ShownRequest {
-        ShownRequest {
-            method: request.method.as_str().to_owned(),
-            url: redact(request.url.as_str(), secrets),
-            headers: request
-                .headers
-                .iter()
-                .map(|(name, value)| {
-                    let shown = if name.eq_ignore_ascii_case("authorization") {
-                        match value.split_once(' ') {
-                            Some((scheme, _)) => format!("{scheme} {MASK}"),
-                            None => MASK.to_owned(),
-                        }
-                    } else {
-                        redact(value, secrets)
-                    };
-                    (name.clone(), shown)
-                })
-                .collect(),
-            body: request.body.as_ref().map(|b| redact(&b.text, secrets)),
-        }
+/// A request as its author sees it: the Authorization header's credentials always masked,
+/// each secret value masked wherever it appears.
+pub fn shown_request(request: &OutboundRequest, secrets: &[&str]) -> ShownRequest {
+    ShownRequest {
+        method: request.method.as_str().to_owned(),
+        url: redact(request.url.as_str(), secrets),
+        headers: request
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                let shown = if name.eq_ignore_ascii_case("authorization") {
+                    match value.split_once(' ') {
+                        Some((scheme, _)) => format!("{scheme} {MASK}"),
+                        None => MASK.to_owned(),
+                    }
+                } else {
+                    redact(value, secrets)
+                };
+                (name.clone(), shown)
+            })
+            .collect(),
+        body: request.body.as_ref().map(|b| redact(&b.text, secrets)),
     }
 }
 
-impl ShownResponse {
-    pub fn of(received: &Received, secrets: &[&str]) -> ShownResponse {
-        let pretty = serde_json::from_str::<serde_json::Value>(&received.body)
-            .ok()
-            .and_then(|v| serde_json::to_string_pretty(&v).ok())
-            .unwrap_or_else(|| received.body.clone());
-        let folded = pretty.chars().count() > MAX_SHOWN_BODY_CHARS;
-        let body: String = pretty.chars().take(MAX_SHOWN_BODY_CHARS).collect();
-        ShownResponse {
-            status: received.status,
-            content_type: received.content_type.clone(),
-            body: redact(&body, secrets),
-            folded,
-        }
+/// An answer pretty-printed when it is JSON, folded after [`MAX_SHOWN_BODY_CHARS`].
+pub fn shown_response(received: &Received, secrets: &[&str]) -> ShownResponse {
+    let pretty = serde_json::from_str::<serde_json::Value>(&received.body)
+        .ok()
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .unwrap_or_else(|| received.body.clone());
+    let folded = pretty.chars().count() > MAX_SHOWN_BODY_CHARS;
+    let body: String = pretty.chars().take(MAX_SHOWN_BODY_CHARS).collect();
+    ShownResponse {
+        status: received.status,
+        content_type: received.content_type.clone(),
+        body: redact(&body, secrets),
+        folded,
     }
 }
 
@@ -109,20 +82,42 @@ impl Tracer {
         let secrets: Vec<&str> = self.secrets.iter().map(String::as_str).collect();
         let shown = TraceStep {
             step: step.to_owned(),
-            request: ShownRequest::of(request, &secrets),
-            response: received.map(|r| ShownResponse::of(r, &secrets)),
+            request: shown_request(request, &secrets),
+            response: received.map(|r| shown_response(r, &secrets)),
+            outputs: BTreeMap::new(),
             elapsed_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+            error: None,
         };
-        self.steps
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(shown);
+        self.lock().push(shown);
     }
 
     /// A request rendered but not sent (a dry run), masked like the steps.
     pub fn show(&self, request: &OutboundRequest) -> ShownRequest {
         let secrets: Vec<&str> = self.secrets.iter().map(String::as_str).collect();
-        ShownRequest::of(request, &secrets)
+        shown_request(request, &secrets)
+    }
+
+    /// What the last recorded step's outputs read (its first result), masked.
+    pub fn outputs(&self, outputs: &BTreeMap<String, String>) {
+        let masked = outputs
+            .iter()
+            .map(|(name, value)| (name.clone(), self.mask(value)))
+            .collect();
+        if let Some(last) = self.lock().last_mut() {
+            last.outputs = masked;
+        }
+    }
+
+    /// Why the last recorded step failed, masked.
+    pub fn fail(&self, error: &str) {
+        let masked = self.mask(error);
+        if let Some(last) = self.lock().last_mut() {
+            last.error = Some(masked);
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<TraceStep>> {
+        self.steps.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Masks `text` as the steps are masked (for errors and results).
@@ -132,7 +127,7 @@ impl Tracer {
     }
 
     pub fn steps(&self) -> Vec<TraceStep> {
-        self.steps.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.lock().clone()
     }
 }
 

@@ -15,6 +15,8 @@ pub struct Model {
     pub settings: String,
     /// JSON: the global variables GetGlobalInfo and follow-ups stored.
     pub global_variables: String,
+    /// JSON: the Features section's choices (`app::integrations::Features`).
+    pub features: String,
     pub token_type: Option<String>,
     /// Unix seconds when the access token expires, when the token endpoint said.
     pub token_expires_at: Option<i64>,

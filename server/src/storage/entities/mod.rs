@@ -1,4 +1,5 @@
 pub mod account;
+pub mod activity;
 pub mod api_token;
 pub mod integration;
 pub mod integration_secret;

@@ -1,9 +1,13 @@
 //! The Integrations pages' calls, over [`IntegrationsService`].
 
 use app::accounts::CurrentUser;
+use app::activity::{ActivityFilter, ActivityPage};
 use app::backend::IntegrationAdmin;
+use app::console::{ConsoleInput, RunReport};
 use app::error::PortalError;
-use app::integrations::{IntegrationCard, IntegrationSettings, SaveOutcome, SettingsInput};
+use app::integrations::{
+    Features, IntegrationCard, IntegrationSettings, SaveOutcome, SettingsInput,
+};
 use app::template::model::Provider;
 use async_trait::async_trait;
 
@@ -101,5 +105,35 @@ impl IntegrationAdmin for IntegrationsAdmin {
             .apply(&actor.email, provider, key)
             .await
             .map_err(portal_error)
+    }
+
+    async fn save_features(
+        &self,
+        actor: &CurrentUser,
+        provider: Provider,
+        key: &str,
+        features: Features,
+    ) -> Result<(), PortalError> {
+        self.service
+            .save_features(&actor.email, provider, key, features)
+            .await
+            .map_err(portal_error)
+    }
+
+    async fn run_console(
+        &self,
+        actor: &CurrentUser,
+        provider: Provider,
+        key: &str,
+        input: ConsoleInput,
+    ) -> Result<RunReport, PortalError> {
+        self.service
+            .console(&actor.email, provider, key, &input)
+            .await
+            .map_err(portal_error)
+    }
+
+    async fn activity(&self, filter: ActivityFilter) -> Result<ActivityPage, PortalError> {
+        self.service.activity(&filter).await.map_err(portal_error)
     }
 }

@@ -1,0 +1,194 @@
+//! The Features section of an integration's page (PORTAL.md "Features"; docs/scenarios.md):
+//! what the template offers, what the user chose, Save.
+
+use leptos::prelude::*;
+
+use crate::api::SaveFeatures;
+use crate::calls::CallDirection;
+use crate::components::toast::use_toasts;
+use crate::integrations::{Choice, FeatureOptions, Features, TicketWhen};
+use crate::template::model::Provider;
+use crate::viewer::Viewer;
+
+/// A text the template lets the user change: a text area holding the user's value or the
+/// template's default; unchanged, it stores `None` (the template's default stays in force).
+fn editable_text(
+    id: &'static str,
+    label: &'static str,
+    choice: &Choice<String>,
+    value: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let default = choice.default.clone();
+    let shown = move || value.get().unwrap_or_else(|| default.clone());
+    let default = choice.default.clone();
+    choice.editable.then(|| {
+        view! {
+            <label for=id>{label}</label>
+            <textarea id=id rows="2" prop:value=shown on:input=move |e| {
+                let text = event_target_value(&e);
+                value.set((text != default).then_some(text));
+            } />
+        }
+    })
+}
+
+fn editable_flag(
+    id: &'static str,
+    label: &'static str,
+    choice: Option<&Choice<bool>>,
+    value: RwSignal<Option<bool>>,
+) -> impl IntoView {
+    let choice = choice.filter(|c| c.editable).cloned();
+    choice.map(|choice| {
+        view! {
+            <label class="check" for=id>
+                <input id=id type="checkbox" prop:checked=move || value.get().unwrap_or(choice.default)
+                    on:change=move |e| value.set(Some(event_target_checked(&e))) />
+                {label}
+            </label>
+        }
+    })
+}
+
+#[component]
+pub fn FeaturesSection(
+    provider: Provider,
+    key: String,
+    options: FeatureOptions,
+    features: Features,
+) -> impl IntoView {
+    let viewer = expect_context::<Viewer>();
+    let toasts = use_toasts();
+    let csrf_token = StoredValue::new(viewer.csrf_token.clone());
+    let key = StoredValue::new(key);
+    let save = ServerAction::<SaveFeatures>::new();
+    let contact_types = RwSignal::new(features.contacts.contact_types.clone());
+    let phonebook = RwSignal::new(features.contacts.phonebook.clone());
+    let always_query = RwSignal::new(features.contacts.always_query);
+    let create_type = RwSignal::new(features.create_contact.contact_type.clone());
+    let on_inbound = RwSignal::new(features.create_contact.on_inbound);
+    let on_outbound = RwSignal::new(features.create_contact.on_outbound);
+    let journal_on = RwSignal::new(features.journal.enabled);
+    let journal_subject = RwSignal::new(features.journal.subject.clone());
+    let journal_description = RwSignal::new(features.journal.description.clone());
+    let play_recording = RwSignal::new(features.journal.play_recording);
+    let skip_missed = RwSignal::new(features.journal.skip_missed);
+    let ticket_when = RwSignal::new(features.ticket.when);
+    let ticket_types = RwSignal::new(features.ticket.call_types.clone());
+    let ticket_subject = RwSignal::new(features.ticket.subject.clone());
+    let ticket_description = RwSignal::new(features.ticket.description.clone());
+    Effect::new(move |_| match save.value().get() {
+        Some(Ok(())) => toasts.success("Features saved.".to_string()),
+        Some(Err(error)) => toasts.error(error.to_string()),
+        None => {}
+    });
+    let on_save = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        let mut chosen = Features::default();
+        chosen.contacts.contact_types = contact_types.get_untracked();
+        chosen.contacts.phonebook = phonebook.get_untracked();
+        chosen.contacts.always_query = always_query.get_untracked();
+        chosen.create_contact.contact_type = create_type.get_untracked();
+        chosen.create_contact.on_inbound = on_inbound.get_untracked();
+        chosen.create_contact.on_outbound = on_outbound.get_untracked();
+        chosen.journal.enabled = journal_on.get_untracked();
+        chosen.journal.subject = journal_subject.get_untracked();
+        chosen.journal.description = journal_description.get_untracked();
+        chosen.journal.play_recording = play_recording.get_untracked();
+        chosen.journal.skip_missed = skip_missed.get_untracked();
+        chosen.ticket.when = ticket_when.get_untracked();
+        chosen.ticket.call_types = ticket_types.get_untracked();
+        chosen.ticket.subject = ticket_subject.get_untracked();
+        chosen.ticket.description = ticket_description.get_untracked();
+        save.dispatch(SaveFeatures {
+            csrf_token: csrf_token.get_value(),
+            provider: provider.as_str().to_string(),
+            key: key.get_value(),
+            features: chosen,
+        });
+    };
+    let type_box = move |name: String| {
+        let checked_name = name.clone();
+        let toggled = name.clone();
+        view! {
+            <label class="check">
+                <input type="checkbox" prop:checked=move || contact_types.with(|t| t.contains(&checked_name))
+                    on:change=move |e| {
+                        let on = event_target_checked(&e);
+                        contact_types.update(|t| {
+                            t.retain(|n| n != &toggled);
+                            if on { t.push(toggled.clone()) }
+                        })
+                    } />
+                {name}
+            </label>
+        }
+    };
+    let journal = options.journal.clone().map(|journal| view! {
+        <fieldset>
+            <legend>"Call Journal"</legend>
+            <label class="check"><input type="checkbox" prop:checked=move || journal_on.get() on:change=move |e| journal_on.set(event_target_checked(&e)) />"Write a journal for each call"</label>
+            {editable_text("journal-subject", "Subject", &journal.subject, journal_subject)}
+            {editable_text("journal-description", "Description", &journal.description, journal_description)}
+            {editable_flag("journal-recording", "Play call recording in the CRM", journal.play_recording.as_ref(), play_recording)}
+            {editable_flag("journal-missed", "No journal for missed calls", journal.skip_missed.as_ref(), skip_missed)}
+        </fieldset>
+    }.into_any());
+    let ticket = options.ticket.clone().map(|ticket| view! {
+        <fieldset>
+            <legend>"Create New Ticket"</legend>
+            <label for="ticket-when">"When"</label>
+            <select id="ticket-when" prop:value=move || ticket_when.get().as_str() on:change=move |e| ticket_when.set(TicketWhen::parse(&event_target_value(&e)))>
+                {TicketWhen::ALL.iter().map(|w| view! { <option value=w.as_str()>{w.label()}</option> }).collect_view()}
+            </select>
+            <p class="help">"Call types (none ticked: every type)"</p>
+            {CallDirection::ALL.iter().map(|d| {
+                let d = *d;
+                view! {
+                    <label class="check"><input type="checkbox" prop:checked=move || ticket_types.with(|t| t.contains(&d))
+                        on:change=move |e| {
+                            let on = event_target_checked(&e);
+                            ticket_types.update(|t| { t.retain(|x| *x != d); if on { t.push(d) } })
+                        } />{d.label()}</label>
+                }
+            }).collect_view()}
+            {editable_text("ticket-subject", "Subject", &ticket.subject, ticket_subject)}
+            {editable_text("ticket-description", "Description", &ticket.description, ticket_description)}
+        </fieldset>
+    }.into_any());
+    let creatable = options.creatable_types.clone();
+    let create = (!creatable.is_empty()).then(|| view! {
+        <fieldset>
+            <legend>"Create New Contact"</legend>
+            <label for="create-type">"Contact type"</label>
+            <select id="create-type" prop:value=move || create_type.get() on:change=move |e| create_type.set(event_target_value(&e))>
+                <option value="">"Off"</option>
+                {creatable.iter().map(|t| view! { <option value=t.clone()>{t.clone()}</option> }).collect_view()}
+            </select>
+            <label class="check"><input type="checkbox" prop:checked=move || on_inbound.get() on:change=move |e| on_inbound.set(event_target_checked(&e)) />"Automatically for unknown inbound callers"</label>
+            <label class="check"><input type="checkbox" prop:checked=move || on_outbound.get() on:change=move |e| on_outbound.set(event_target_checked(&e)) />"Automatically for unknown outbound numbers"</label>
+            <p class="help">"Neither ticked: contacts are created by hand only (the test console)."</p>
+        </fieldset>
+    }.into_any());
+    view! {
+        <form class="card features" aria-labelledby="features-title" on:submit=on_save>
+            <h2 id="features-title">"Features"</h2>
+            <fieldset>
+                <legend>"Synchronize Contacts Automatically"</legend>
+                <p class="help">"Contact types to search, in the template's order (none ticked: all)."</p>
+                {options.contact_types.iter().cloned().map(type_box).collect_view()}
+                <label for="phonebook">"Phonebook name"</label>
+                <input id="phonebook" type="text" prop:value=move || phonebook.get() on:input=move |e| phonebook.set(event_target_value(&e)) />
+                <label class="check"><input type="checkbox" prop:checked=move || always_query.get() on:change=move |e| always_query.set(event_target_checked(&e)) />"Always Query (ask the CRM on every call)"</label>
+            </fieldset>
+            {create}
+            {journal}
+            {ticket}
+            <div class="form-actions">
+                <button class="button button-primary" type="submit" disabled=move || save.pending().get()>
+                    {move || if save.pending().get() { "Saving…" } else { "Save features" }}
+                </button>
+            </div>
+        </form>
+    }
+}

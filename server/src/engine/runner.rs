@@ -1,0 +1,293 @@
+//! Sending a connected template's requests (ENGINE.md "Requests"): the one place a scenario's
+//! request is rendered, sent through the token keeper, judged, traced and its outputs read.
+//! Contact lookup (`lookup`) and the other scenarios (`scenario`) are built on [`Runner`].
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU16, AtomicU32, Ordering};
+use std::time::Instant;
+
+use app::template::model::{RequestView, TemplateView};
+
+use super::core::redact::excerpt;
+use super::core::render::Renderer;
+use super::core::request::{GlobalHeaders, RequestContext};
+use super::core::response::{judge, read_outputs, Received, Verdict};
+use super::core::trace::Tracer;
+use super::core::Variables;
+use super::tokens::{AuthorizedError, Credentials, TokenKeeper};
+
+/// How much of a CRM's answer an error quotes.
+pub const QUOTED_ANSWER_CHARS: usize = 200;
+
+/// A step that failed, named `Scenario/Request`.
+#[derive(Debug, thiserror::Error)]
+pub enum StepError {
+    #[error("{step}: {source}")]
+    Send {
+        step: String,
+        source: AuthorizedError,
+    },
+    #[error("{step} was answered HTTP {status}: {excerpt}")]
+    Answer {
+        step: String,
+        status: u16,
+        excerpt: String,
+    },
+    #[error("{step}: the CRM refused the token (HTTP {status})")]
+    TokenRefused { step: String, status: u16 },
+    #[error("{step}: {message}")]
+    Template { step: String, message: String },
+}
+
+impl StepError {
+    /// Whether trying again later may succeed: the network, 429 and 5xx (ENGINE.md
+    /// "Requests"; the queue retries these).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            StepError::Send { source, .. } => matches!(source, AuthorizedError::Send(_)),
+            StepError::Answer { status, .. } => *status == 429 || *status >= 500,
+            StepError::TokenRefused { .. } | StepError::Template { .. } => false,
+        }
+    }
+}
+
+/// What a run of requests read.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// Each sent request's first result, merged in order (a later request's value wins).
+    pub outputs: BTreeMap<String, String>,
+    /// Requests whose URL rendered empty (`Scenario/Request`).
+    pub skipped: Vec<String>,
+}
+
+/// How many requests a run sent and the last status answered, for the Activity page.
+#[derive(Debug, Default)]
+pub struct RunStats {
+    requests: AtomicU32,
+    last_status: AtomicU16,
+}
+
+impl RunStats {
+    pub fn requests(&self) -> u32 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    pub fn last_status(&self) -> Option<u16> {
+        Some(self.last_status.load(Ordering::Relaxed)).filter(|s| *s != 0)
+    }
+}
+
+/// One integration's template and credentials, ready to send its requests.
+pub struct Runner<'a> {
+    pub keeper: &'a TokenKeeper,
+    pub renderer: &'a Renderer,
+    pub credentials: &'a Credentials,
+    pub view: &'a TemplateView,
+    /// Names of the text fields a user fills in (see `url_guard`).
+    pub user_fields: &'a [String],
+    /// Records each request and answer, for the console and `patchbay run`.
+    pub tracer: Option<&'a Tracer>,
+    pub stats: Option<&'a RunStats>,
+}
+
+impl<'a> Runner<'a> {
+    pub fn new(
+        keeper: &'a TokenKeeper,
+        renderer: &'a Renderer,
+        credentials: &'a Credentials,
+        view: &'a TemplateView,
+        user_fields: &'a [String],
+    ) -> Runner<'a> {
+        Runner {
+            keeper,
+            renderer,
+            credentials,
+            view,
+            user_fields,
+            tracer: None,
+            stats: None,
+        }
+    }
+
+    /// Records every step in `tracer`.
+    pub fn traced(self, tracer: &'a Tracer) -> Runner<'a> {
+        Runner {
+            tracer: Some(tracer),
+            ..self
+        }
+    }
+
+    /// Counts requests and statuses in `stats`.
+    pub fn counted(self, stats: &'a RunStats) -> Runner<'a> {
+        Runner {
+            stats: Some(stats),
+            ..self
+        }
+    }
+}
+
+impl Runner<'_> {
+    fn context<'v>(
+        &'v self,
+        variables: &'v Variables,
+        access_token: Option<&'v str>,
+    ) -> RequestContext<'v> {
+        RequestContext {
+            renderer: self.renderer,
+            auth: &self.credentials.auth,
+            variables,
+            user_fields: self.user_fields,
+            access_token,
+        }
+    }
+
+    /// One request through the token keeper, judged: `Ok(None)` when its URL rendered
+    /// empty; an answer other than success is an error (404 included: lookups read it as
+    /// "not found").
+    pub async fn send(
+        &self,
+        scenario: &str,
+        request: &RequestView,
+        variables: &Variables,
+        global: GlobalHeaders,
+    ) -> Result<Option<Received>, StepError> {
+        let step = format!("{scenario}/{}", request.name);
+        let render = |access_token: Option<&str>| {
+            self.context(variables, access_token)
+                .render(scenario, request, global)
+        };
+        let started = Instant::now();
+        let sent = match self.keeper.send(self.credentials, render).await {
+            Ok(sent) => sent,
+            Err(source) => {
+                if let (Some(tracer), Ok(Some(attempted))) = (self.tracer, render(None)) {
+                    tracer.record(&step, &attempted, None, started.elapsed());
+                    tracer.fail(&source.to_string());
+                }
+                return Err(StepError::Send { step, source });
+            }
+        };
+        let Some(sent) = sent else {
+            return Ok(None);
+        };
+        if let Some(stats) = self.stats {
+            stats.requests.fetch_add(1, Ordering::Relaxed);
+            stats
+                .last_status
+                .store(sent.exchange.received.status, Ordering::Relaxed);
+        }
+        if let Some(tracer) = self.tracer {
+            tracer.record(
+                &step,
+                &sent.request,
+                Some(&sent.exchange.received),
+                started.elapsed(),
+            );
+        }
+        let received = sent.exchange.received;
+        let error = match judge(&received, &self.credentials.auth) {
+            Verdict::Success => return Ok(Some(received)),
+            Verdict::TokenInvalid => StepError::TokenRefused {
+                step,
+                status: received.status,
+            },
+            Verdict::Failed { status } => StepError::Answer {
+                step,
+                status,
+                excerpt: excerpt(&received.body, QUOTED_ANSWER_CHARS),
+            },
+        };
+        self.trace_failure(&error);
+        Err(error)
+    }
+
+    /// The request's outputs over `received`, one map per result; the first is traced.
+    pub fn read(
+        &self,
+        scenario: &str,
+        request: &RequestView,
+        received: &Received,
+        variables: &Variables,
+    ) -> Result<Vec<BTreeMap<String, String>>, StepError> {
+        match read_outputs(request, received, variables) {
+            Ok(results) => {
+                if let (Some(tracer), Some(first)) = (self.tracer, results.first()) {
+                    tracer.outputs(first);
+                }
+                Ok(results)
+            }
+            Err(e) => {
+                let error = StepError::Template {
+                    step: format!("{scenario}/{}", request.name),
+                    message: e.to_string(),
+                };
+                self.trace_failure(&error);
+                Err(error)
+            }
+        }
+    }
+
+    /// Sends `requests` in order; each request's first result becomes variables of the
+    /// requests after it.
+    pub async fn run_requests(
+        &self,
+        scenario: &str,
+        requests: &[&RequestView],
+        variables: &Variables,
+        global: GlobalHeaders,
+    ) -> Result<Outcome, StepError> {
+        let mut variables = variables.clone();
+        let mut outcome = Outcome::default();
+        for request in requests {
+            let Some(received) = self.send(scenario, request, &variables, global).await? else {
+                outcome.skipped.push(format!("{scenario}/{}", request.name));
+                continue;
+            };
+            let results = self.read(scenario, request, &received, &variables)?;
+            if let Some(first) = results.into_iter().next() {
+                variables.extend(first.clone());
+                outcome.outputs.extend(first);
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// Renders `requests` without sending them (a dry run): each as a step without an
+    /// answer; a request whose URL renders empty is listed in `skipped`.
+    pub fn render_only(
+        &self,
+        scenario: &str,
+        requests: &[&RequestView],
+        variables: &Variables,
+        global: GlobalHeaders,
+        tracer: &Tracer,
+    ) -> Result<Vec<String>, StepError> {
+        let token = self.credentials.fixed_access_token.as_deref();
+        let mut skipped = Vec::new();
+        for request in requests {
+            let step = format!("{scenario}/{}", request.name);
+            match self
+                .context(variables, token)
+                .render(scenario, request, global)
+            {
+                Ok(Some(rendered)) => {
+                    tracer.record(&step, &rendered, None, std::time::Duration::ZERO)
+                }
+                Ok(None) => skipped.push(step),
+                Err(e) => {
+                    return Err(StepError::Template {
+                        step,
+                        message: e.to_string(),
+                    })
+                }
+            }
+        }
+        Ok(skipped)
+    }
+
+    pub(super) fn trace_failure(&self, error: &StepError) {
+        if let Some(tracer) = self.tracer {
+            tracer.fail(&error.to_string());
+        }
+    }
+}

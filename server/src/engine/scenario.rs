@@ -1,0 +1,178 @@
+//! The scenarios besides contact lookup (ENGINE.md "Scenario semantics"; docs/scenarios.md):
+//! GetGlobalInfo, CreateNewContact, CallJournal, CreateNewTicket / UpdateTicket, each
+//! followed by the FollowUp requests its success triggers. `core::scenarios` decides what
+//! runs; this sends it.
+
+use std::collections::BTreeMap;
+
+use app::calls::Call;
+
+use super::core::call::call_variables;
+use super::core::contacts::PHONE_VARIABLE;
+use super::core::request::GlobalHeaders;
+use super::core::scenarios::{creation_request, follow_ups, ticket_requests, WritePlan};
+use super::core::Variables;
+use super::runner::{Outcome, Runner, StepError};
+
+impl Runner<'_> {
+    /// The requests of scenario `id` in order, then its follow-ups.
+    async fn run_scenario(
+        &self,
+        id: &str,
+        requests: Vec<&app::template::model::RequestView>,
+        variables: &Variables,
+    ) -> Result<Outcome, StepError> {
+        let mut outcome = self
+            .run_requests(id, &requests, variables, GlobalHeaders::Apply)
+            .await?;
+        let mut after = variables.clone();
+        after.extend(outcome.outputs.clone());
+        let follow = self.follow_up(id, &after).await?;
+        outcome.outputs.extend(follow.outputs);
+        outcome.skipped.extend(follow.skipped);
+        Ok(outcome)
+    }
+
+    /// The FollowUp requests `trigger` starts (without global headers, TEMPLATE-FORMAT.md);
+    /// their outputs are global variables.
+    pub async fn follow_up(
+        &self,
+        trigger: &str,
+        variables: &Variables,
+    ) -> Result<Outcome, StepError> {
+        let requests = follow_ups(self.view, trigger);
+        self.run_requests("FollowUp", &requests, variables, GlobalHeaders::Omit)
+            .await
+    }
+
+    /// GetGlobalInfo and its follow-ups: the outputs are the integration's global variables.
+    pub async fn global_info(&self, variables: &Variables) -> Result<Outcome, StepError> {
+        let requests = self
+            .view
+            .scenario("GetGlobalInfo")
+            .map(|s| s.requests.iter().collect())
+            .unwrap_or_default();
+        self.run_scenario("GetGlobalInfo", requests, variables)
+            .await
+    }
+
+    /// CreateNewContact for `contact_type` with the caller's number and names; its outputs
+    /// (a contact id) become contact variables.
+    pub async fn create_contact(
+        &self,
+        variables: &Variables,
+        contact_type: &str,
+        contact: &NewContact,
+    ) -> Result<Outcome, StepError> {
+        let request =
+            creation_request(self.view, contact_type).map_err(|message| StepError::Template {
+                step: "CreateNewContact".into(),
+                message,
+            })?;
+        let mut variables = variables.clone();
+        variables.insert(PHONE_VARIABLE.into(), contact.number.clone());
+        variables.insert("BusinessNumber".into(), contact.number.clone());
+        variables.insert("FirstName".into(), contact.first_name.clone());
+        variables.insert("LastName".into(), contact.last_name.clone());
+        variables.insert("DisplayName".into(), contact.display_name());
+        variables.insert("ContactSyncType".into(), request.name.clone());
+        let mut outcome = self
+            .run_scenario("CreateNewContact", vec![request], &variables)
+            .await?;
+        if let Some(id) = outcome.outputs.get("ContactsId").cloned() {
+            outcome.outputs.entry("ContactId".into()).or_insert(id);
+        }
+        Ok(outcome)
+    }
+
+    /// The call journal of `call` as `plan` writes it.
+    pub async fn journal(
+        &self,
+        variables: &Variables,
+        call: &Call,
+        plan: &WritePlan,
+    ) -> Result<Outcome, StepError> {
+        let variables = self.write_variables("CallJournal", variables, call, plan)?;
+        let requests = self
+            .view
+            .scenario("CallJournal")
+            .map(|s| s.requests.iter().collect())
+            .unwrap_or_default();
+        self.run_scenario("CallJournal", requests, &variables).await
+    }
+
+    /// A ticket for `call`: created when `variables` hold no `TicketId`, else updated
+    /// (UpdateTicket). The outputs carry the new `TicketId` to keep with the call.
+    pub async fn ticket(
+        &self,
+        variables: &Variables,
+        call: &Call,
+        plan: &WritePlan,
+    ) -> Result<Outcome, StepError> {
+        let variables = self.write_variables("CreateNewTicket", variables, call, plan)?;
+        let requests = ticket_requests(self.view, variables.get("TicketId").map(String::as_str));
+        self.run_scenario("CreateNewTicket", requests, &variables)
+            .await
+    }
+
+    /// The variables of a journal or ticket: the call's, then `Subject` and `Description`
+    /// rendered with them.
+    pub fn write_variables(
+        &self,
+        scenario: &str,
+        variables: &Variables,
+        call: &Call,
+        plan: &WritePlan,
+    ) -> Result<Variables, StepError> {
+        let template_error = |message: String| StepError::Template {
+            step: scenario.to_owned(),
+            message,
+        };
+        let mut all = variables.clone();
+        all.extend(
+            call_variables(self.renderer, call, plan.play_recording)
+                .map_err(|e| template_error(e.to_string()))?,
+        );
+        for (name, source) in [
+            ("Subject", &plan.subject),
+            ("Description", &plan.description),
+        ] {
+            let text = self
+                .renderer
+                .render(&format!("{name} of {scenario}"), source, &all)
+                .map_err(|e| template_error(e.to_string()))?;
+            all.insert(name.to_owned(), text);
+        }
+        Ok(all)
+    }
+}
+
+/// A contact to create.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NewContact {
+    pub number: String,
+    pub first_name: String,
+    pub last_name: String,
+}
+
+impl NewContact {
+    /// `DisplayName`: the names, or the number when there are none.
+    pub fn display_name(&self) -> String {
+        let name = format!("{} {}", self.first_name.trim(), self.last_name.trim());
+        let name = name.trim();
+        if name.is_empty() {
+            self.number.clone()
+        } else {
+            name.to_owned()
+        }
+    }
+}
+
+/// Keeps the values a call's later requests need: `TicketId`, `ContactId` and the like.
+pub fn carry(variables: &mut Variables, outputs: &BTreeMap<String, String>) {
+    for (name, value) in outputs {
+        if !value.is_empty() {
+            variables.insert(name.clone(), value.clone());
+        }
+    }
+}
