@@ -9,7 +9,9 @@ use crate::accounts::{
     check_new_password, check_token_days, check_token_name, normalize_email, Role, TokenScope,
 };
 use crate::accounts::{AccountSummary, ApiTokenSummary, CreatedApiToken};
-use crate::activity::{ActivityFilter, ActivityPage};
+#[cfg(feature = "ssr")]
+use crate::activity::ActivityFilter;
+use crate::activity::ActivityPage;
 #[cfg(feature = "ssr")]
 use crate::backend::{
     backend, require_admin, require_admin_viewer, require_signed_in, require_signed_in_viewer,
@@ -388,11 +390,23 @@ pub async fn run_console(
     )
 }
 
-#[server(input = Json, endpoint = "list_activity")]
-pub async fn list_activity(filter: ActivityFilter) -> Result<ActivityPage, PortalError> {
+/// A page of Activity; empty filters mean "any".
+#[server(input = GetUrl, endpoint = "list_activity")]
+pub async fn list_activity(
+    #[server(default)] integration: String,
+    #[server(default)] scenario: String,
+    #[server(default)] outcome: String,
+    #[server(default)] before: Option<i64>,
+) -> Result<ActivityPage, PortalError> {
     with_status(
         async {
             require_signed_in_viewer()?;
+            let filter = ActivityFilter {
+                integration,
+                scenario,
+                outcome,
+                before,
+            };
             backend()?.integrations.activity(filter).await
         }
         .await,

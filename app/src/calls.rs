@@ -94,6 +94,7 @@ impl CallDisposition {
 
 /// The extension's side of a call, from the user association (empty until associated).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ExtensionUser {
     pub number: String,
     pub first_name: String,
@@ -105,6 +106,7 @@ pub struct ExtensionUser {
 
 /// One finished (or ringing) call.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Call {
     pub direction: CallDirection,
     pub extension: ExtensionUser,

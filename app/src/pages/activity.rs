@@ -17,7 +17,10 @@ fn format_ms(ms: i64) -> String {
 #[component]
 pub fn ActivityPage() -> impl IntoView {
     let filter = RwSignal::new(ActivityFilter::default());
-    let rows = Resource::new(move || filter.get(), list_activity);
+    let rows = Resource::new(
+        move || filter.get(),
+        |f| list_activity(f.integration, f.scenario, f.outcome, f.before),
+    );
     let set = move |apply: fn(&mut ActivityFilter, String)| {
         move |e: leptos::ev::Event| {
             let value = event_target_value(&e);

@@ -32,10 +32,11 @@ pub struct ConsoleRun<'a> {
     pub features: &'a Features,
 }
 
-/// The report, and the outputs unmasked (GetGlobalInfo's become global variables).
+/// The report, and the global variables the run read (GetGlobalInfo, follow-ups),
+/// unmasked, to store.
 pub struct ConsoleResult {
     pub report: RunReport,
-    pub outputs: BTreeMap<String, String>,
+    pub globals: BTreeMap<String, String>,
 }
 
 /// Runs `run.input.scenario`, tracing every step in `tracer` (which `runner` records to).
@@ -55,8 +56,8 @@ pub async fn run_console(
         dry_run(runner, run, tracer).map(|skipped| {
             (
                 Outcome {
-                    outputs: BTreeMap::new(),
                     skipped,
+                    ..Outcome::default()
                 },
                 None,
             )
@@ -64,16 +65,17 @@ pub async fn run_console(
     } else {
         live_run(runner, run).await
     };
-    let mut outputs = BTreeMap::new();
+    let mut globals = BTreeMap::new();
     match result {
         Ok((outcome, contact)) => {
             report.skipped = outcome.skipped;
             report.outputs = outcome
                 .outputs
                 .iter()
+                .chain(&outcome.globals)
                 .map(|(k, v)| (k.clone(), tracer.mask(v)))
                 .collect();
-            outputs = outcome.outputs;
+            globals = outcome.globals;
             report.contact = contact.map(|mut c| {
                 for value in c.fields.values_mut() {
                     *value = tracer.mask(value);
@@ -86,7 +88,7 @@ pub async fn run_console(
     }
     report.steps = tracer.steps();
     report.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    ConsoleResult { report, outputs }
+    ConsoleResult { report, globals }
 }
 
 /// The variables of the scenario, before anything is sent.
@@ -188,7 +190,8 @@ async fn live_run(
     let view = runner.view;
     let input = run.input;
     let plan = plan_for(runner, run)?;
-    let mut variables = scenario_variables(runner, run, plan.as_ref())?;
+    // A journal or ticket writes its variables after the contact lookup it may need.
+    let mut variables = scenario_variables(runner, run, None)?;
     let selected = &run.features.contacts.contact_types;
     let phone = variables.get(PHONE_VARIABLE).cloned().unwrap_or_default();
     match (input.scenario.as_str(), plan) {
@@ -201,7 +204,7 @@ async fn live_run(
             Ok((
                 Outcome {
                     outputs,
-                    skipped: Vec::new(),
+                    ..Outcome::default()
                 },
                 found.map(|f| f.contact),
             ))
@@ -245,22 +248,23 @@ async fn live_run(
                     contact = Some(found.contact);
                 }
             }
+            let mut written = runner.write_variables(scenario, &variables, &input.call, &plan)?;
+            // A hand-set variable wins over the computed one, Subject and Description too.
+            written.extend(run.overrides.clone());
             if scenario == "CallJournal" {
-                return Ok((
-                    runner.journal(&variables, &input.call, &plan).await?,
-                    contact,
-                ));
+                return Ok((runner.send_journal(&written).await?, contact));
             }
-            let mut outcome = runner.ticket(&variables, &input.call, &plan).await?;
+            let mut outcome = runner.send_ticket(&written).await?;
             let updates = !ticket_requests(view, Some("1")).is_empty();
             let created = outcome
                 .outputs
                 .get("TicketId")
                 .is_some_and(|id| !id.is_empty());
-            if updates && created && !variables.contains_key("TicketId") {
-                carry(&mut variables, &outcome.outputs);
-                let update = runner.ticket(&variables, &input.call, &plan).await?;
+            if updates && created && !written.contains_key("TicketId") {
+                carry(&mut written, &outcome.outputs);
+                let update = runner.send_ticket(&written).await?;
                 outcome.outputs.extend(update.outputs);
+                outcome.globals.extend(update.globals);
                 outcome.skipped.extend(update.skipped);
             }
             Ok((outcome, contact))
@@ -271,17 +275,12 @@ async fn live_run(
                 .scenario(&input.scenario)
                 .map(|s| s.requests.iter().collect())
                 .unwrap_or_default();
-            let global = if input.scenario == "FollowUp" {
-                GlobalHeaders::Omit
-            } else {
-                GlobalHeaders::Apply
-            };
-            Ok((
-                runner
-                    .run_requests(&input.scenario, &requests, &variables, global)
-                    .await?,
-                None,
-            ))
+            // Every follow-up in order, whatever its trigger; their outputs are globals.
+            let mut outcome = runner
+                .run_requests(&input.scenario, &requests, &variables, GlobalHeaders::Omit)
+                .await?;
+            outcome.globals = std::mem::take(&mut outcome.outputs);
+            Ok((outcome, None))
         }
     }
 }

@@ -58,6 +58,8 @@ pub struct Outcome {
     pub outputs: BTreeMap<String, String>,
     /// Requests whose URL rendered empty (`Scenario/Request`).
     pub skipped: Vec<String>,
+    /// What GetGlobalInfo and follow-ups read: the integration's global variables.
+    pub globals: BTreeMap<String, String>,
 }
 
 /// How many requests a run sent and the last status answered, for the Activity page.

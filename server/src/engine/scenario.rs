@@ -28,7 +28,7 @@ impl Runner<'_> {
         let mut after = variables.clone();
         after.extend(outcome.outputs.clone());
         let follow = self.follow_up(id, &after).await?;
-        outcome.outputs.extend(follow.outputs);
+        outcome.globals.extend(follow.globals);
         outcome.skipped.extend(follow.skipped);
         Ok(outcome)
     }
@@ -41,8 +41,11 @@ impl Runner<'_> {
         variables: &Variables,
     ) -> Result<Outcome, StepError> {
         let requests = follow_ups(self.view, trigger);
-        self.run_requests("FollowUp", &requests, variables, GlobalHeaders::Omit)
-            .await
+        let mut outcome = self
+            .run_requests("FollowUp", &requests, variables, GlobalHeaders::Omit)
+            .await?;
+        outcome.globals = std::mem::take(&mut outcome.outputs);
+        Ok(outcome)
     }
 
     /// GetGlobalInfo and its follow-ups: the outputs are the integration's global variables.
@@ -52,8 +55,13 @@ impl Runner<'_> {
             .scenario("GetGlobalInfo")
             .map(|s| s.requests.iter().collect())
             .unwrap_or_default();
-        self.run_scenario("GetGlobalInfo", requests, variables)
-            .await
+        let mut outcome = self
+            .run_scenario("GetGlobalInfo", requests, variables)
+            .await?;
+        let own = std::mem::take(&mut outcome.outputs);
+        // The follow-ups' values, read later, win.
+        outcome.globals = own.into_iter().chain(outcome.globals).collect();
+        Ok(outcome)
     }
 
     /// CreateNewContact for `contact_type` with the caller's number and names; its outputs
@@ -93,12 +101,17 @@ impl Runner<'_> {
         plan: &WritePlan,
     ) -> Result<Outcome, StepError> {
         let variables = self.write_variables("CallJournal", variables, call, plan)?;
+        self.send_journal(&variables).await
+    }
+
+    /// CallJournal's requests with variables already written (`write_variables`).
+    pub async fn send_journal(&self, written: &Variables) -> Result<Outcome, StepError> {
         let requests = self
             .view
             .scenario("CallJournal")
             .map(|s| s.requests.iter().collect())
             .unwrap_or_default();
-        self.run_scenario("CallJournal", requests, &variables).await
+        self.run_scenario("CallJournal", requests, written).await
     }
 
     /// A ticket for `call`: created when `variables` hold no `TicketId`, else updated
@@ -110,8 +123,14 @@ impl Runner<'_> {
         plan: &WritePlan,
     ) -> Result<Outcome, StepError> {
         let variables = self.write_variables("CreateNewTicket", variables, call, plan)?;
-        let requests = ticket_requests(self.view, variables.get("TicketId").map(String::as_str));
-        self.run_scenario("CreateNewTicket", requests, &variables)
+        self.send_ticket(&variables).await
+    }
+
+    /// CreateNewTicket's requests (creation, or UpdateTicket with a `TicketId`) with
+    /// variables already written (`write_variables`).
+    pub async fn send_ticket(&self, written: &Variables) -> Result<Outcome, StepError> {
+        let requests = ticket_requests(self.view, written.get("TicketId").map(String::as_str));
+        self.run_scenario("CreateNewTicket", requests, written)
             .await
     }
 

@@ -302,11 +302,8 @@ impl IntegrationsService {
         )
         .await;
         let report = report_run.report;
-        if !input.dry_run
-            && report.error.is_none()
-            && matches!(input.scenario.as_str(), "GetGlobalInfo" | "FollowUp")
-        {
-            self.store_globals(&connected, &report_run.outputs).await?;
+        if !input.dry_run && report.error.is_none() {
+            self.store_globals(&connected, &report_run.globals).await?;
         }
         if !input.dry_run {
             self.record_activity(
@@ -377,7 +374,7 @@ impl IntegrationsService {
             let mut result = Ok(());
             if has_global {
                 match runner.global_info(&connected.variables).await {
-                    Ok(outcome) => outputs.extend(outcome.outputs),
+                    Ok(outcome) => outputs.extend(outcome.globals),
                     Err(error) => result = Err(error),
                 }
             }
@@ -385,7 +382,7 @@ impl IntegrationsService {
                 let mut variables = connected.variables.clone();
                 variables.extend(outputs.clone());
                 match runner.follow_up(TOKEN_REFRESH_TRIGGER, &variables).await {
-                    Ok(outcome) => outputs.extend(outcome.outputs),
+                    Ok(outcome) => outputs.extend(outcome.globals),
                     Err(error) => result = Err(error),
                 }
             }
