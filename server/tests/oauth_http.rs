@@ -651,6 +651,25 @@ async fn the_background_refresh_renews_a_token_on_schedule_unless_turned_off(db:
             .await;
         service.refresh_due_tokens().await.unwrap();
         assert_eq!(provider.refreshes(), expected, "{option}");
+        // A refreshed integration reads its global variables again (GetGlobalInfo).
+        let refreshed = portal.server.state.tokens.take_refreshed();
+        assert_eq!(refreshed.len(), expected, "{option}");
+        let me_calls = || async {
+            crm.received_requests()
+                .await
+                .unwrap()
+                .iter()
+                .filter(|r| r.url.path() == "/me")
+                .count()
+        };
+        let before = me_calls().await;
+        let ran = service
+            .refresh_global_info(Some(&refreshed), server::integrations::scenarios::origin::REFRESH)
+            .await
+            .unwrap();
+        assert_eq!(ran, expected);
+        assert_eq!(me_calls().await, before + expected);
+        assert!(portal.server.state.tokens.take_refreshed().is_empty());
         service.refresh_due_tokens().await.unwrap();
         assert_eq!(provider.refreshes(), expected, "renewed once: {option}");
         let (status, answer) = check(&portal).await;

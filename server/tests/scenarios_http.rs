@@ -16,6 +16,7 @@ on_both_databases!(
     a_failing_step_is_named_with_why_and_secrets_stay_masked,
     features_are_checked_saved_and_used_by_lookups,
     activity_is_filtered_and_kept_within_its_retention,
+    global_variables_are_read_again_at_start_up,
 );
 
 const PASSWORD: &str = "desk-Pass-Tapir-6061";
@@ -652,4 +653,33 @@ async fn activity_is_filtered_and_kept_within_its_retention(db: Db) {
         .unwrap()
         .iter()
         .all(|r| r["scenario"] == "GetGlobalInfo"));
+}
+
+async fn global_variables_are_read_again_at_start_up(db: Db) {
+    let crm = helpdesk().await;
+    let (server, admin) = connected(db, &crm).await;
+    crm.reset().await;
+    Mock::given(method("GET"))
+        .and(path("/me"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "u-2"})))
+        .mount(&crm)
+        .await;
+    let service = server.state.integrations_service();
+    let ran = service
+        .refresh_global_info(None, server::integrations::scenarios::origin::STARTUP)
+        .await
+        .unwrap();
+    assert_eq!(ran, 1);
+    // The new owner is in the next request's body.
+    let (_, report) = console(
+        &admin,
+        json!({"scenario": "CreateNewContact", "phone": "5550100", "dry_run": true}),
+    )
+    .await;
+    let body = report["steps"][0]["request"]["body"].as_str().unwrap();
+    assert!(body.contains(r#""owner":"u-2""#), "{body}");
+    let response = admin.browser.get("/api/list_activity?scenario=GetGlobalInfo").await;
+    let page: Value = response.json().await.unwrap();
+    assert_eq!(page["rows"][0]["origin"], "startup", "{page}");
+    assert_eq!(page["rows"][0]["outcome"], "success");
 }
