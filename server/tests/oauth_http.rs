@@ -664,7 +664,10 @@ async fn the_background_refresh_renews_a_token_on_schedule_unless_turned_off(db:
         };
         let before = me_calls().await;
         let ran = service
-            .refresh_global_info(Some(&refreshed), server::integrations::scenarios::origin::REFRESH)
+            .refresh_global_info(
+                Some(&refreshed),
+                server::integrations::scenarios::origin::REFRESH,
+            )
             .await
             .unwrap();
         assert_eq!(ran, expected);

@@ -678,7 +678,10 @@ async fn global_variables_are_read_again_at_start_up(db: Db) {
     .await;
     let body = report["steps"][0]["request"]["body"].as_str().unwrap();
     assert!(body.contains(r#""owner":"u-2""#), "{body}");
-    let response = admin.browser.get("/api/list_activity?scenario=GetGlobalInfo").await;
+    let response = admin
+        .browser
+        .get("/api/list_activity?scenario=GetGlobalInfo")
+        .await;
     let page: Value = response.json().await.unwrap();
     assert_eq!(page["rows"][0]["origin"], "startup", "{page}");
     assert_eq!(page["rows"][0]["outcome"], "success");

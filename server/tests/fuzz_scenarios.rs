@@ -1,20 +1,31 @@
-//! The contact lookup against a CRM that answers nonsense: random statuses, bodies that are
+//! Every scenario against a CRM that answers nonsense: random statuses, bodies that are
 //! JSON, almost JSON, HTML, empty, deeply nested or huge-numbered, for a bounded time
-//! (`PATCHBAY_FUZZ_SECONDS`, default 2 s). Every lookup must end in a result, "not found"
-//! or a typed error; none may panic or hang.
+//! (`PATCHBAY_FUZZ_SECONDS`, default 2 s, shared by the scenarios). Every run must end in a
+//! result, "not found" or a typed error, traced with its secret masked; none may panic or
+//! hang.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use std::collections::BTreeMap;
+
+use app::calls::Call;
+use app::console::ConsoleInput;
+use app::integrations::Features;
 use app::template::model::TemplateView;
+use server::engine::console::{run_console, ConsoleRun};
 use server::engine::core::auth::AuthSettings;
 use server::engine::core::render::Renderer;
+use server::engine::core::trace::Tracer;
 use server::engine::core::Variables;
 use server::engine::executor::{Executor, ExecutorSettings, Lane};
 use server::engine::runner::Runner;
 use server::engine::tokens::{Credentials, TokenKeeper};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+/// A custom field's value the CRM never sees in a trace.
+const SECRET: &str = "fuzz-Secret-Ibis-3030";
 
 fn budget() -> Duration {
     let seconds = std::env::var("PATCHBAY_FUZZ_SECONDS")
@@ -84,7 +95,7 @@ impl Respond for Nonsense {
 
 fn template(base: &str) -> TemplateView {
     let xml = format!(
-        r#"<Information Provider="crm" Name="Fuzz" Key="fuzz" AuthType="none" MaxConcurrentRequest="4"><Scenarios>
+        r#"<Information Provider="helpdesk" Name="Fuzz" Key="fuzz" AuthType="none" MaxConcurrentRequest="4" CallJournal="1" CreateNewContact="1" CreateNewTicket="1"><Scenarios>
 <Scenario Id="AuthMethod" Type="AUTH"><Parameters><Parameter Name="AuthMethod" Value="none"/></Parameters></Scenario>
 <Scenario Id="SyncContactAuto" Type="REST"><Parameters>
 <Parameter Name="ContactUrlType" Value="specify_url_format"/>
@@ -97,13 +108,29 @@ fn template(base: &str) -> TemplateView {
 </Requests></Scenario>
 <Scenario Id="Common" Type="REST"><Requests><Request Name="More" Method="GET" URLFormat="{base}/more/{{{{.ContactId}}}}">
 <Outputs><Output Name="Email" Path="email"/></Outputs></Request></Requests></Scenario>
+<Scenario Id="GetGlobalInfo" Type="REST"><Requests><Request Name="Me" Method="GET" URLFormat="{base}/me?key={{{{.key}}}}">
+<Outputs><Output Name="OwnerId" Path="data.0.id"/></Outputs></Request></Requests></Scenario>
+<Scenario Id="CreateNewContact" Type="REST"><Requests><Request Name="Contacts" Method="POST" URLFormat="{base}/contacts">
+<Parameters><Parameter Name="Data" Type="Body" Value="{{&quot;phone&quot;:&quot;{{{{.BusinessNumber}}}}&quot;}}"/></Parameters>
+<Outputs><Output Name="ContactsId" Path="data.#.id"/></Outputs></Request></Requests></Scenario>
+<Scenario Id="CallJournal" Type="REST"><Parameters><Parameter Name="Subject" Value="{{{{.Call_Log_Status}}}} {{{{.OwnerId}}}}"/></Parameters><Requests>
+<Request Name="CallJournal" Method="POST" URLFormat="{base}/calls"><Parameters><Parameter Name="Data" Type="Body" Value="{{&quot;s&quot;:&quot;{{{{.Subject}}}}&quot;}}"/></Parameters>
+<Outputs><Output Name="JournalId" Path="data.#.id"/></Outputs></Request>
+<Request Name="Recording" Method="POST" URLFormat="{{{{if .JournalId}}}}{base}/calls/{{{{.JournalId}}}}/rec{{{{end}}}}"/>
+</Requests></Scenario>
+<Scenario Id="CreateNewTicket" Type="REST"><Parameters><Parameter Name="NeedSyncContact" Value="1"/></Parameters><Requests>
+<Request Name="CreateNewTicket" Method="POST" URLFormat="{base}/tickets"><Outputs><Output Name="TicketId" Path="data.#.id"/></Outputs></Request>
+<Request Name="UpdateTicket" Method="POST" URLFormat="{base}/tickets/{{{{.TicketId}}}}"/>
+</Requests></Scenario>
+<Scenario Id="FollowUp" Type="REST"><Requests><Request Name="After" Method="GET" Trigger="CallJournal" URLFormat="{base}/after">
+<Outputs><Output Name="Last" Path="$.data[0].id"/></Outputs></Request></Requests></Scenario>
 </Scenarios></Information>"#
     );
     TemplateView::read(&app::template::xml::parse(&xml).unwrap())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn lookups_survive_a_crm_that_answers_nonsense() {
+async fn every_scenario_survives_a_crm_that_answers_nonsense() {
     let seed = std::env::var("PATCHBAY_FUZZ_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -137,11 +164,14 @@ async fn lookups_survive_a_crm_that_answers_nonsense() {
         fixed_access_token: None,
     };
     let renderer = Renderer::utc();
-    let lookup = Runner::new(&keeper, &renderer, &credentials, &view, &[]);
     let (mut found, mut not_found, mut failed) = (0, 0, 0);
+    let mut outcomes: BTreeMap<&str, (u32, u32)> = BTreeMap::new();
     let deadline = Instant::now() + budget();
-    while Instant::now() < deadline {
-        match lookup.lookup(&Variables::new(), "+1 555 0100", &[]).await {
+    let variables = Variables::from([("key".to_owned(), SECRET.to_owned())]);
+    let features = Features::default();
+    'runs: while Instant::now() < deadline {
+        let runner = Runner::new(&keeper, &renderer, &credentials, &view, &[]);
+        match runner.lookup(&variables, "+1 555 0100", &[]).await {
             Ok(Some(result)) => {
                 assert!(!result.contact.contact_type.is_empty());
                 found += 1;
@@ -152,10 +182,62 @@ async fn lookups_survive_a_crm_that_answers_nonsense() {
                 failed += 1;
             }
         }
+        for scenario in [
+            "GetGlobalInfo",
+            "CreateNewContact",
+            "CallJournal",
+            "CreateNewTicket",
+            "FollowUp",
+        ] {
+            if Instant::now() >= deadline {
+                break 'runs;
+            }
+            let tracer = Tracer::new(vec![SECRET.to_owned()]);
+            let runner = Runner::new(&keeper, &renderer, &credentials, &view, &[]).traced(&tracer);
+            let input = ConsoleInput {
+                scenario: scenario.into(),
+                phone: "+1 555 0100".into(),
+                call: Call {
+                    caller_number: "+1 555 0100".into(),
+                    ..Call::default()
+                },
+                ..ConsoleInput::default()
+            };
+            let result = run_console(
+                &runner,
+                &tracer,
+                &ConsoleRun {
+                    input: &input,
+                    variables: &variables,
+                    overrides: &Variables::new(),
+                    features: &features,
+                },
+            )
+            .await;
+            let shown = serde_json::to_string(&result.report).unwrap();
+            assert!(
+                !shown.contains(SECRET),
+                "{scenario}: the key shows in {shown}"
+            );
+            let counts = outcomes.entry(scenario).or_default();
+            match result.report.error {
+                None => counts.0 += 1,
+                Some(error) => {
+                    assert!(!error.is_empty());
+                    counts.1 += 1;
+                }
+            }
+        }
     }
-    eprintln!("seed {seed:#x}: {found} found, {not_found} not found, {failed} failed");
+    eprintln!("seed {seed:#x}: lookups {found} found, {not_found} not found, {failed} failed; scenarios (ok, failed): {outcomes:?}");
     assert!(
         found > 0 && not_found > 0 && failed > 0,
-        "every outcome was reached"
+        "every lookup outcome was reached"
     );
+    for (scenario, (ok, failed)) in &outcomes {
+        assert!(
+            *ok > 0 && *failed > 0,
+            "{scenario}: both outcomes were reached"
+        );
+    }
 }
