@@ -4,6 +4,8 @@ mod accounts;
 mod activity;
 #[cfg(feature = "ssr")]
 pub mod callback;
+#[cfg(feature = "ssr")]
+pub mod docs;
 mod home;
 mod integrations;
 mod login;

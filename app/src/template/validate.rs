@@ -62,7 +62,60 @@ pub struct Finding {
     pub code: String,
     pub message: String,
     pub location: Location,
+    /// Where the code is explained: the server's `/docs/validator#<code>` (docs/validator.md).
+    #[serde(default)]
+    pub help: String,
 }
+
+impl Finding {
+    /// A finding with its help link.
+    pub fn new(
+        severity: Severity,
+        code: &str,
+        message: impl Into<String>,
+        location: Location,
+    ) -> Finding {
+        Finding {
+            severity,
+            code: code.to_string(),
+            message: message.into(),
+            location,
+            help: format!("{FINDINGS_HELP_PAGE}#{code}"),
+        }
+    }
+}
+
+/// The page that explains every finding code, served by the server at `/docs/validator`.
+pub const FINDINGS_HELP_PAGE: &str = "/docs/validator";
+
+/// Every code the validator reports; docs/validator.md explains each (a test holds both to
+/// this list).
+pub const FINDING_CODES: [&str; 24] = [
+    "xml.malformed",
+    "info.root",
+    "scenarios.missing",
+    "scenario.unknown",
+    "info.provider",
+    "info.name",
+    "info.key",
+    "info.remark",
+    "info.auth_type",
+    "info.max_concurrent_request",
+    "info.switch",
+    "info.ticket_on_crm",
+    "auth.missing",
+    "auth.mismatch",
+    "limits.custom_fields",
+    "auth.custom_field_editor",
+    "limits.headers",
+    "limits.follow_ups",
+    "template.syntax",
+    "template.single_quotes",
+    "template.unknown_variable",
+    "contact.unmapped",
+    "contact.no_phone",
+    "json.unescaped",
+];
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Report {
@@ -93,12 +146,8 @@ impl Report {
         message: impl Into<String>,
         location: Location,
     ) {
-        self.findings.push(Finding {
-            severity,
-            code: code.to_string(),
-            message: message.into(),
-            location,
-        });
+        self.findings
+            .push(Finding::new(severity, code, message, location));
     }
 
     fn error(&mut self, code: &str, message: impl Into<String>, location: Location) {
@@ -688,6 +737,29 @@ fn unescaped_variable_in_json_string(body: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_code_reported_is_listed_and_linked() {
+        let source = include_str!("validate.rs");
+        let body = &source[..source.find("#[cfg(test)]").unwrap_or(source.len())];
+        let mut reported: Vec<&str> = body
+            .match_indices("report.error(")
+            .chain(body.match_indices("report.warning("))
+            .filter_map(|(at, _)| {
+                let rest = &body[at..];
+                let start = rest.find('"')? + 1;
+                let end = start + rest[start..].find('"')?;
+                Some(&rest[start..end])
+            })
+            .collect();
+        reported.sort_unstable();
+        reported.dedup();
+        let mut listed = FINDING_CODES.to_vec();
+        listed.sort_unstable();
+        assert_eq!(reported, listed);
+        let report = validate_text("<Nope/>").1;
+        assert_eq!(report.findings[0].help, "/docs/validator#info.root");
+    }
 
     fn template(root_attributes: &str, scenarios: &str) -> String {
         format!(

@@ -39,13 +39,11 @@ impl Refusal {
     }
 }
 
+/// The codes intake reports besides the validator's (docs/validator.md explains them).
+pub const INTAKE_CODES: [&str; 1] = ["logo.invalid"];
+
 fn error(code: &str, message: String, location: Location) -> Finding {
-    Finding {
-        severity: Severity::Error,
-        code: code.to_string(),
-        message,
-        location,
-    }
+    Finding::new(Severity::Error, code, message, location)
 }
 
 /// Reads `<LogoImage MediaType="…">BASE64</LogoImage>`; the media type is taken from the

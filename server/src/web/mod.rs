@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod backend;
+pub mod docs;
 mod forms;
 mod health;
 pub mod middleware;
@@ -73,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::templates::routes())
         .merge(api::contacts::routes())
         .merge(oauth_callback::routes())
+        .merge(docs::routes())
         .nest_service("/pkg", assets(&state))
         .leptos_routes_with_context(
             &state,

@@ -284,7 +284,8 @@ fn FindingList(findings: Signal<Vec<Finding>>) -> impl IntoView {
                             (Some(l), Some(c)) => format!(" (line {l}, column {c})"),
                             _ => String::new(),
                         };
-                        view! { <li class=class><strong>{label}</strong>": " {f.describe_for_editor()} {position}</li> }
+                        let help = f.help.clone();
+                        view! { <li class=class><strong>{label}</strong>": " {f.describe_for_editor()} {position} " " <a href=help target="_blank" rel="noopener">"Why?"</a></li> }
                     }).collect_view()}
                 </ul>
             </section>

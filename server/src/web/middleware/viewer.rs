@@ -72,6 +72,8 @@ fn is_public(path: &str) -> bool {
     matches!(path, "/login" | "/setup" | "/healthz" | "/favicon.ico")
         || path.starts_with("/pkg/")
         || path.starts_with("/api/")
+        || path == "/docs"
+        || path.starts_with("/docs/")
         || path.starts_with(crate::web::oauth_callback::CALLBACK_PREFIX)
 }
 
