@@ -1,4 +1,4 @@
-//! The Activity page's rows and filters (PORTAL.md "Activity"; README "Activity").
+//! The Activity page's rows and filters (README "Activity").
 
 use serde::{Deserialize, Serialize};
 

@@ -1,6 +1,6 @@
-//! The test console's run and what it shows (PORTAL.md "Test console"; README "The test
-//! console"): the same report `patchbay run` prints. Every value in it has been masked by
-//! the server before it leaves (`engine::core::trace`).
+//! The test console's run and what it shows (README "The test console"): the same report
+//! `patchbay run` prints. Every value in it has been masked by the server before it leaves
+//! (`engine::core::trace`).
 
 use std::collections::BTreeMap;
 

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::calls::CallDirection;
 use crate::template::model::Provider;
 
-/// Where an integration stands (PORTAL.md "Integrations").
+/// Where an integration stands (README "Connecting an integration").
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
@@ -143,7 +143,7 @@ pub struct TemplateUse {
     pub running_revision: i32,
 }
 
-/// The Features section's choices (PORTAL.md "Features"; docs/scenarios.md), stored with
+/// The Features section's choices (docs/scenarios.md "The Features section"), stored with
 /// the integration. A text left `None` uses the template's default.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]

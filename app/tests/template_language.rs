@@ -1,5 +1,5 @@
 //! The template language's own behaviour, against the examples of
-//! TEMPLATE-FORMAT.md: Patchbay's functions, the older credential notation,
+//! docs/template-format.md: Patchbay's functions, the older credential notation,
 //! mapping paths with alternatives and JSONPath, and zipping by index.
 
 use std::collections::BTreeMap;
@@ -174,7 +174,7 @@ fn the_first_alternative_that_exists_wins() {
 
 #[test]
 fn the_spec_fallback_example_reaches_its_second_alternative() {
-    // As written in TEMPLATE-FORMAT.md: `#(...)#` gives `[]` when nothing
+    // As docs/template-language.md "Paths" says: `#(...)#` gives `[]` when nothing
     // matches, and an empty array counts as nothing found.
     assert_eq!(
         gjson::get(ADDRESSES, r#"data.#(phone=="+44 20")#.street"#).raw(),

@@ -3,7 +3,7 @@ use sea_orm_migration::{prelude::*, schema::*};
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-/// OAuth 2.0 (ENGINE.md "Auth flows"):
+/// OAuth 2.0 (docs/oauth2.md):
 /// - `oauth_states`: authorizations under way, each bound to the session that started it,
 ///   used once, kept at most 10 minutes. The pending settings and the PKCE verifier are
 ///   stored encrypted and only become the integration's on a successful callback.

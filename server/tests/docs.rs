@@ -102,10 +102,7 @@ fn every_console_example_prints_what_the_page_shows() {
                 String::from_utf8_lossy(&output.stdout),
                 String::from_utf8_lossy(&output.stderr)
             );
-            assert!(
-                output.status.success(),
-                "{page}: {command}\n{printed}"
-            );
+            assert!(output.status.success(), "{page}: {command}\n{printed}");
             assert_eq!(printed.trim_end(), expected.trim_end(), "{page}: {command}");
             assert!(!printed.contains("k-Example-1"), "{page}: the key printed");
             ran += 1;
@@ -130,7 +127,10 @@ fn every_finding_code_has_its_section() {
 
 #[test]
 fn every_page_is_served_and_every_file_is_linked_from_the_index() {
-    let served: Vec<&str> = server::web::docs::PAGES.iter().map(|(name, _, _)| *name).collect();
+    let served: Vec<&str> = server::web::docs::PAGES
+        .iter()
+        .map(|(name, _, _)| *name)
+        .collect();
     for (page, _) in pages() {
         let name = page.trim_end_matches(".md");
         let name = if name == "README" { "" } else { name };
@@ -149,7 +149,10 @@ async fn docs_are_public_with_their_ids_and_links(db: Db) {
     assert!(html.contains(r#"href="/docs/scenarios""#), "{html}");
     let (status, html) = anonymous.get_text("/docs/scenarios.md").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains(r#"<h2 id="createnewticket-and-updateticket">"#), "{html}");
+    assert!(
+        html.contains(r#"<h2 id="createnewticket-and-updateticket">"#),
+        "{html}"
+    );
     let (status, xml) = anonymous.get_text("/docs/examples/helpdesk.xml").await;
     assert_eq!(status, StatusCode::OK);
     assert!(xml.contains("<Information"));

@@ -1,4 +1,4 @@
-//! Patchbay's template functions (TEMPLATE-FORMAT.md, "Template language"):
+//! Patchbay's template functions (docs/template-language.md, "Functions"):
 //! `Capitalize`, `UrlEncode`, `ToMillis`, `TimeFormat`, `JsonEscape`.
 //!
 //! The first three behave exactly as the Go reference defines them (the

@@ -1,5 +1,6 @@
 //! Mapping paths: how an `<Output>`'s `Path` turns a response into values
-//! (TEMPLATE-FORMAT.md, "Paths"; ENGINE.md, results "zipped by index").
+//! (docs/template-language.md, "Paths"; docs/template-format.md "Requests": results zipped
+//! by index).
 //!
 //! A path is first rendered as a template (so `data.#(phone=="{{.Phone}}")`
 //! works), then split on top-level commas into alternatives; the first

@@ -178,7 +178,7 @@ fn closing(chars: &[char], open: usize, quote: char) -> Option<usize> {
 
 /// The older credential notation of `Base64EncodedCredential`:
 /// `{{.username:.password}}` means `{{.username}}:{{.password}}`, and
-/// `{{.api_key:}}` means `{{.api_key}}:` (TEMPLATE-FORMAT.md). In Go's syntax
+/// `{{.api_key:}}` means `{{.api_key}}:` (docs/template-format.md). In Go's syntax
 /// the colon is an error, so the rewrite never changes a valid template.
 pub fn rewrite_legacy_credential(source: &str) -> Cow<'_, str> {
     let mut out = String::new();

@@ -1,4 +1,4 @@
-//! Activity (PORTAL.md "Activity"; README "Activity"): the recent scenario runs of every
+//! Activity (README "Activity"): the recent scenario runs of every
 //! integration, newest first, filterable by integration, scenario and outcome. The record
 //! is bounded on the server (a row count and an age per integration).
 

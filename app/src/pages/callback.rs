@@ -1,6 +1,7 @@
-//! The page the OAuth redirect callback answers (PORTAL.md "Integrations"): "Authorization
-//! succeeded!" or why not, and the way back. A plain document without the app's script:
-//! the callback does its work once, on the server, and the page only reports it.
+//! The page the OAuth redirect callback answers (README "Connecting an integration"):
+//! "Authorization succeeded!" or why not, and the way back. A plain document without the
+//! app's script: the callback does its work once, on the server, and the page only reports
+//! it.
 
 use leptos::prelude::*;
 use leptos_meta::HashedStylesheet;

@@ -31,7 +31,7 @@ pub fn new_form(provider: Provider, key: String) -> TemplateForm {
         .iter()
         .map(|field| ContactFieldForm {
             field: (*field).into(),
-            // Contact ID and First Name are always on (PORTAL.md).
+            // Contact ID and First Name are always on (README "Templates REST API").
             enabled: matches!(*field, "ContactsId" | "FirstName"),
             path: String::new(),
         })

@@ -1,5 +1,5 @@
-//! The template editor's form: one field per input of the editor (PORTAL.md), and the two
-//! pure mappings `template → form` ([`TemplateForm::read`]) and `form + original template
+//! The template editor's form: one field per input of the editor, and the two pure
+//! mappings `template → form` ([`TemplateForm::read`]) and `form + original template
 //! → template` ([`TemplateForm::apply`]). Applying writes only what the form shows, in
 //! place; everything else in the original (unknown elements and attributes, comments,
 //! token error maps, auth options, GetGlobalInfo, Common, SearchContact, …) stays as it was.

@@ -1,5 +1,5 @@
 //! Template logos: PNG or JPEG, recognised by their bytes (not their file name), at most
-//! 500 KiB (TEMPLATE-FORMAT.md "Logo").
+//! 500 KiB (docs/template-format.md).
 
 /// Largest logo accepted, in bytes.
 pub const MAX_LOGO_BYTES: usize = 512_000;

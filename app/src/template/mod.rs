@@ -14,7 +14,7 @@ pub mod xml;
 
 use serde::{Deserialize, Serialize};
 
-/// The most templates one provider may have (PORTAL.md).
+/// The most templates one provider may have (README "Templates REST API").
 pub const MAX_TEMPLATES_PER_PROVIDER: usize = 10;
 
 /// One uploaded file's outcome, as the upload endpoint reports it and the page shows it.

@@ -1,4 +1,4 @@
-//! Typed views of a template: what TEMPLATE-FORMAT.md names, read from the element tree.
+//! Typed views of a template: what docs/template-format.md names, read from the element tree.
 //! Values stay as written (strings) so the validator can report bad ones with their place.
 
 use serde::{Deserialize, Serialize};
@@ -231,7 +231,7 @@ pub fn is_phone_field(field: &str) -> bool {
     field.contains("Number")
 }
 
-/// The scenario ids TEMPLATE-FORMAT.md defines.
+/// The scenario ids docs/template-format.md lists.
 pub const KNOWN_SCENARIOS: &[&str] = &[
     "AuthMethod",
     "UserAssociation",

@@ -1,4 +1,4 @@
-//! The template validator (TEMPLATE-FORMAT.md "Validation"). Upload, save and the editor
+//! The template validator (docs/validator.md). Upload, save and the editor
 //! all run it. Errors stop a save; warnings are stored and shown. Findings are data: a
 //! stable code, a message, and where the problem sits.
 //!
@@ -535,7 +535,7 @@ fn describe_parse_error(text: &str, problem: &crate::lang::text::ParseError) -> 
     )
 }
 
-/// Variables the engine sets for calls (TEMPLATE-FORMAT.md "Variables").
+/// Variables the engine sets for calls (docs/variables.md).
 const CALL_VARIABLES: &[&str] = &[
     "Subject",
     "Description",

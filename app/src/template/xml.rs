@@ -9,7 +9,7 @@ use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 use serde::{Deserialize, Serialize};
 
-/// Largest template accepted, in bytes (TEMPLATE-FORMAT.md "The file").
+/// Largest template accepted, in bytes (docs/template-format.md).
 pub const MAX_TEMPLATE_BYTES: usize = 1024 * 1024;
 
 /// How deeply elements may nest. Cloning, comparing, writing, validating and dropping a

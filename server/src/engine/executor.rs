@@ -1,4 +1,4 @@
-//! The one HTTP client every outbound request goes through (ENGINE.md "Requests";
+//! The one HTTP client every outbound request goes through (docs/template-format.md "Requests";
 //! SECURITY.md "Outbound requests"): one `reqwest` client with the configured timeouts,
 //! responses read up to [`MAX_RESPONSE_BYTES`] while they stream, at most [`MAX_REDIRECTS`]
 //! redirects and only to `http`/`https` (reqwest drops `Authorization` when a redirect leaves
@@ -19,7 +19,7 @@ pub const MAX_RESPONSE_BYTES: usize = 10 * 1024 * 1024;
 /// Redirects followed per request; a loop ends here.
 pub const MAX_REDIRECTS: usize = 5;
 /// The most requests in flight per integration whatever its template says
-/// (TEMPLATE-FORMAT.md: MaxConcurrentRequest is 1..100).
+/// (docs/template-format.md: MaxConcurrentRequest is 1..100).
 pub const MAX_CONCURRENT_REQUESTS: usize = 100;
 
 #[derive(Debug, Clone, Copy)]

@@ -1,10 +1,10 @@
-//! A contact lookup against one connected integration (ENGINE.md "Scenario semantics",
-//! SyncContactAuto; docs/scenarios.md): each contact type's request in order with `Phone`,
+//! A contact lookup against one connected integration (docs/scenarios.md,
+//! "SyncContactAuto"): each contact type's request in order with `Phone`,
 //! through the token keeper; the first type with a result wins; its first result is
 //! completed by its Next Common request and given its popup URL (`core::contacts` decides
 //! each step).
 //!
-//! A lookup is not retried: a person is waiting for the popup (ENGINE.md "Requests").
+//! A lookup is not retried: a person is waiting for the popup (docs/template-format.md "Requests").
 
 use std::collections::BTreeMap;
 

@@ -1,5 +1,6 @@
-//! Sending a connected template's requests (ENGINE.md "Requests"): the one place a scenario's
-//! request is rendered, sent through the token keeper, judged, traced and its outputs read.
+//! Sending a connected template's requests (docs/template-format.md "Requests"): the one
+//! place a scenario's request is rendered, sent through the token keeper, judged, traced
+//! and its outputs read.
 //! Contact lookup (`lookup`) and the other scenarios (`scenario`) are built on [`Runner`].
 
 use std::collections::BTreeMap;
@@ -40,7 +41,7 @@ pub enum StepError {
 }
 
 impl StepError {
-    /// Whether trying again later may succeed: the network, 429 and 5xx (ENGINE.md
+    /// Whether trying again later may succeed: the network, 429 and 5xx (docs/template-format.md
     /// "Requests"; the queue retries these).
     pub fn is_transient(&self) -> bool {
         match self {

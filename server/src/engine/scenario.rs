@@ -1,4 +1,4 @@
-//! The scenarios besides contact lookup (ENGINE.md "Scenario semantics"; docs/scenarios.md):
+//! The scenarios besides contact lookup (docs/scenarios.md):
 //! GetGlobalInfo, CreateNewContact, CallJournal, CreateNewTicket / UpdateTicket, each
 //! followed by the FollowUp requests its success triggers. `core::scenarios` decides what
 //! runs; this sends it.
@@ -33,7 +33,7 @@ impl Runner<'_> {
         Ok(outcome)
     }
 
-    /// The FollowUp requests `trigger` starts (without global headers, TEMPLATE-FORMAT.md);
+    /// The FollowUp requests `trigger` starts (without global headers, docs/template-format.md);
     /// their outputs are global variables.
     pub async fn follow_up(
         &self,

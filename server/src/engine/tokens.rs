@@ -1,4 +1,4 @@
-//! OAuth 2.0 and Bearer tokens kept usable (ENGINE.md "Auth flows", "Requests";
+//! OAuth 2.0 and Bearer tokens kept usable (docs/oauth2.md; docs/template-format.md "Requests";
 //! SECURITY.md "The refresh lock").
 //!
 //! A request goes out with the stored access token, refreshed first when it is due
@@ -115,7 +115,7 @@ pub struct TokenKeeper {
     lease_secs: i64,
     local: Mutex<HashMap<i32, Arc<tokio::sync::Mutex<()>>>>,
     /// Integrations this process refreshed a token for since the sweep last asked: their
-    /// GetGlobalInfo and TokenRefresh follow-ups run next (ENGINE.md "Scenario semantics").
+    /// GetGlobalInfo and TokenRefresh follow-ups run next (docs/scenarios.md).
     refreshed: Mutex<std::collections::BTreeSet<i32>>,
 }
 

@@ -1,4 +1,4 @@
-//! OAuth 2.0's authorization code flow (ENGINE.md "Auth flows"; SECURITY.md "OAuth 2.0").
+//! OAuth 2.0's authorization code flow (docs/oauth2.md; SECURITY.md "OAuth 2.0").
 //!
 //! Save starts it: the values are checked, a `state` and a PKCE verifier are made (the
 //! `oauth2` crate), and what the callback will need (the values, the verifier) is sealed

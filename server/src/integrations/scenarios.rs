@@ -1,6 +1,6 @@
-//! Running a connected integration's scenarios (ENGINE.md "Scenario semantics";
-//! docs/scenarios.md): the test console, the Features section, global variables at start-up
-//! and after a token refresh, and the Activity record every run leaves.
+//! Running a connected integration's scenarios (docs/scenarios.md): the test console, the
+//! Features section, global variables at start-up and after a token refresh, and the
+//! Activity record every run leaves.
 
 use std::collections::BTreeMap;
 use std::time::Instant;

@@ -1,4 +1,4 @@
-//! Connecting templates to CRMs (PORTAL.md "Integrations"; ENGINE.md "Auth flows").
+//! Connecting templates to CRMs (README "Connecting an integration"; docs/oauth2.md).
 //!
 //! Save checks the values, then (Basic, Bearer, None) proves them with a test request
 //! before storing anything: GetGlobalInfo when the template has it, else its first contact

@@ -50,7 +50,7 @@ pub enum InUse {
     Disconnect,
 }
 
-/// A new template's Key: 32 lowercase hex characters (TEMPLATE-FORMAT.md).
+/// A new template's Key: 32 lowercase hex characters (docs/template-format.md).
 pub fn new_key() -> String {
     use rand::RngCore;
     let mut bytes = [0u8; 16];

@@ -1,5 +1,5 @@
 //! `GET /integration/callback/api/{provider}/{key}/` (with or without the trailing slash):
-//! where the CRM sends the browser back after consent (ENGINE.md "Auth flows"). The work is
+//! where the CRM sends the browser back after consent (docs/oauth2.md). The work is
 //! `IntegrationsService::complete_authorization`; this adapter turns its outcome into a
 //! page and a status: 200 when connected, 4xx for what the caller or the provider got
 //! wrong, 502 when the token endpoint failed, never a stack trace.

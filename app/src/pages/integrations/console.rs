@@ -1,6 +1,6 @@
-//! The test console on an integration's page (PORTAL.md "Test console"; README "The test
-//! console"): pick a scenario, give sample values, Run or Dry run, read each step. What
-//! comes back is masked by the server.
+//! The test console on an integration's page (README "The test console"): pick a scenario,
+//! give sample values, Run or Dry run, read each step. What comes back is masked by the
+//! server.
 
 use leptos::prelude::*;
 

@@ -1,4 +1,4 @@
-//! The Features section of an integration's page (PORTAL.md "Features"; docs/scenarios.md):
+//! The Features section of an integration's page (docs/scenarios.md "The Features section"):
 //! what the template offers, what the user chose, Save.
 
 use leptos::prelude::*;

@@ -1,5 +1,6 @@
 //! Integrations › CRM and › Helpdesk: a grid of the provider's templates with their status,
-//! and each one's settings page (PORTAL.md "Integrations"). Any signed-in user may connect.
+//! and each one's settings page (README "Connecting an integration"). Any signed-in user
+//! may connect.
 
 mod console;
 mod features;

@@ -1,6 +1,5 @@
 //! Templates › CRM and Templates › Helpdesk: the list of a provider's
-//! templates with upload, download and delete (PORTAL.md, "Template
-//! Management").
+//! templates with upload, download and delete (README "Templates REST API").
 
 #[cfg(feature = "hydrate")]
 mod browser;

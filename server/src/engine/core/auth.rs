@@ -1,4 +1,4 @@
-//! The AuthMethod scenario, read once per template (TEMPLATE-FORMAT.md "AuthMethod
+//! The AuthMethod scenario, read once per template (docs/template-format.md "AuthMethod
 //! parameters"): how requests authenticate, which fields a user fills in, the global
 //! headers, and what marks a token as invalid.
 
@@ -32,7 +32,7 @@ impl CustomField {
 pub const CLIENT_ID: &str = "client_id";
 pub const CLIENT_SECRET: &str = "client_secret";
 
-/// TokenRefreshTime when the template leaves it empty (TEMPLATE-FORMAT.md).
+/// TokenRefreshTime when the template leaves it empty (docs/template-format.md).
 pub const DEFAULT_REFRESH_MINUTES: u64 = 25;
 
 /// Where an OAuth client's id and secret go in token requests (RFC 6749 2.3.1).

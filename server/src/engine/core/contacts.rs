@@ -1,5 +1,5 @@
-//! Contact lookup as decisions (ENGINE.md "Scenario semantics", SyncContactAuto;
-//! TEMPLATE-FORMAT.md "SyncContactAuto parameters"): which requests run in which order, how
+//! Contact lookup as decisions (docs/scenarios.md "SyncContactAuto";
+//! docs/template-format.md "Scenario parameters"): which requests run in which order, how
 //! a result is completed by its `<Outputs Next="…">` Common request, and the popup URL.
 //! The edge (`engine::lookup`) sends the requests.
 

@@ -1,4 +1,4 @@
-//! OAuth 2.0 and Bearer tokens as pure decisions (ENGINE.md "Auth flows"; docs/oauth2.md):
+//! OAuth 2.0 and Bearer tokens as pure decisions (docs/oauth2.md):
 //! the authorization URL, the token, refresh and revocation requests a template describes,
 //! what a token endpoint's answer means, and when a token is due for a refresh.
 //!
@@ -23,7 +23,7 @@ pub const EXPIRY_MARGIN_SECS: i64 = 60;
 /// How much of a token endpoint's answer a message quotes when it is not OAuth JSON.
 pub const QUOTED_TOKEN_ANSWER_CHARS: usize = 200;
 
-/// The template variables of the token a request is sent with (TEMPLATE-FORMAT.md
+/// The template variables of the token a request is sent with (docs/template-format.md
 /// "Variables").
 pub const ACCESS_TOKEN_VARIABLE: &str = "AccessToken";
 pub const REFRESH_TOKEN_VARIABLE: &str = "RefreshToken";

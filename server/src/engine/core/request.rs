@@ -1,6 +1,6 @@
-//! A template request rendered into what is sent (ENGINE.md "Requests"): URL, headers and
-//! body rendered with the template language; authentication and global headers applied; a
-//! request whose URL renders empty is skipped.
+//! A template request rendered into what is sent (docs/template-format.md "Requests"): URL,
+//! headers and body rendered with the template language; authentication and global headers
+//! applied; a request whose URL renders empty is skipped.
 
 use app::template::model::{AuthType, RequestView};
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -92,7 +92,7 @@ pub struct RequestContext<'a> {
 }
 
 /// Which requests carry the template's global headers: those of the REST scenarios, never
-/// authorization, token or follow-up requests (TEMPLATE-FORMAT.md).
+/// authorization, token or follow-up requests (docs/template-format.md).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GlobalHeaders {
     Apply,
@@ -166,7 +166,7 @@ impl RequestContext<'_> {
         }))
     }
 
-    /// The Authorization header the auth method computes (ENGINE.md "Requests").
+    /// The Authorization header the auth method computes (docs/template-format.md "Requests").
     pub fn authorization(&self) -> Result<Option<String>, RenderError> {
         Ok(match self.auth.method {
             AuthType::None => None,

@@ -1,5 +1,5 @@
 //! Reading a CRM's answer: did it succeed, does it say the token is invalid, and what do
-//! the request's outputs find in it (TEMPLATE-FORMAT.md "Paths": zipped by index).
+//! the request's outputs find in it (docs/template-language.md "Paths": zipped by index).
 
 use std::collections::BTreeMap;
 

@@ -1,5 +1,5 @@
 //! What each scenario sends and when, as decisions over the template and the Features
-//! section (ENGINE.md "Scenario semantics"; docs/scenarios.md). The edge
+//! section (docs/scenarios.md). The edge
 //! (`engine::scenario`) sends what these choose.
 
 use app::calls::{Call, CallDirection};

@@ -446,7 +446,7 @@ async fn get_one(
     }
 }
 
-/// A template without a logo of its own shows the default (TEMPLATE-FORMAT.md).
+/// A template without a logo of its own shows the default (docs/template-format.md).
 fn logo_response(stored: StoredTemplate) -> Response {
     let (media_type, bytes) = match stored.record.logo {
         Some(logo) if logo.media_type == "image/jpeg" => ("image/jpeg", logo.bytes),
