@@ -566,6 +566,16 @@ async fn features_are_checked_saved_and_used_by_lookups(db: Db) {
     );
     assert_eq!(settings["features"]["ticket"]["when"], "after_call");
 
+    // A sample value past its limit is refused before anything is sent.
+    let long = "5".repeat(server::integrations::scenarios::MAX_CONSOLE_VALUE_CHARS + 1);
+    let (status, body) = console(
+        &admin,
+        json!({"scenario": "SyncContactAuto", "phone": long}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.to_string().contains("Phone"), "{body}");
+
     // The lookup searches the chosen type only; the journal takes the user's subject.
     let (_, report) = console(
         &admin,
@@ -653,6 +663,32 @@ async fn activity_is_filtered_and_kept_within_its_retention(db: Db) {
         .unwrap()
         .iter()
         .all(|r| r["scenario"] == "GetGlobalInfo"));
+    // An error is kept up to its limit.
+    let integration_id = server
+        .scalar("SELECT CAST(id AS BIGINT) FROM integrations")
+        .await;
+    server
+        .state
+        .activity
+        .record(server::storage::activity::NewActivity {
+            integration_id: i32::try_from(integration_id).unwrap(),
+            at_ms: i64::MAX / 2,
+            scenario: "CallJournal".into(),
+            origin: "console",
+            outcome: "failed",
+            status: Some(500),
+            duration_ms: 1,
+            requests: 1,
+            error: Some("x".repeat(5_000)),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        server
+            .scalar("SELECT CAST(MAX(LENGTH(error)) AS BIGINT) FROM activity")
+            .await,
+        i64::try_from(server::storage::activity::MAX_ACTIVITY_ERROR_CHARS).unwrap()
+    );
 }
 
 async fn global_variables_are_read_again_at_start_up(db: Db) {

@@ -18,7 +18,7 @@ use super::core::Variables;
 use super::tokens::{AuthorizedError, Credentials, TokenKeeper};
 
 /// How much of a CRM's answer an error quotes.
-pub const QUOTED_ANSWER_CHARS: usize = 200;
+pub const QUOTED_ANSWER_CHARS: usize = 300;
 
 /// A step that failed, named `Scenario/Request`.
 #[derive(Debug, thiserror::Error)]

@@ -45,8 +45,7 @@ use crate::storage::unix_now;
 pub const SAMPLE_PHONE: &str = "5550100";
 /// The longest value a field accepts.
 pub const MAX_FIELD_VALUE_CHARS: usize = 4096;
-/// How much of a CRM's answer an error message quotes.
-pub const QUOTED_ANSWER_CHARS: usize = 300;
+pub use crate::engine::runner::QUOTED_ANSWER_CHARS;
 
 use crate::storage::integrations::{
     ACCESS_TOKEN_SECRET as ACCESS_TOKEN, REFRESH_TOKEN_SECRET as REFRESH_TOKEN,

@@ -171,4 +171,25 @@ mod tests {
         );
         assert_eq!(step.elapsed_ms, 12);
     }
+
+    #[test]
+    fn a_long_answer_is_folded_after_the_limit() {
+        let long = format!(r#"{{"text": "{}"}}"#, "é".repeat(MAX_SHOWN_BODY_CHARS));
+        let received = Received {
+            status: 200,
+            content_type: Some("application/json".into()),
+            body: long,
+        };
+        let shown = shown_response(&received, &[]);
+        assert!(shown.folded);
+        assert_eq!(shown.body.chars().count(), MAX_SHOWN_BODY_CHARS);
+        let short = shown_response(
+            &Received {
+                body: "[1]".into(),
+                ..received
+            },
+            &[],
+        );
+        assert!(!short.folded);
+    }
 }
