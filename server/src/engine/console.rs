@@ -196,18 +196,9 @@ async fn live_run(
     let phone = variables.get(PHONE_VARIABLE).cloned().unwrap_or_default();
     match (input.scenario.as_str(), plan) {
         ("SyncContactAuto", _) => {
+            // The contact found is the result; its fields are not repeated as variables.
             let found = runner.lookup(&variables, &phone, selected).await?;
-            let outputs = found
-                .as_ref()
-                .map(|f| f.contact.fields.clone())
-                .unwrap_or_default();
-            Ok((
-                Outcome {
-                    outputs,
-                    ..Outcome::default()
-                },
-                found.map(|f| f.contact),
-            ))
+            Ok((Outcome::default(), found.map(|f| f.contact)))
         }
         ("SearchContact", _) => match view.scenario("SearchContact") {
             Some(search) => {

@@ -6,6 +6,7 @@
 //!
 //! A lookup is not retried: a person is waiting for the popup (docs/template-format.md "Requests").
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use app::template::model::OutputView;
@@ -56,14 +57,19 @@ impl Runner<'_> {
         variables.insert(PHONE_VARIABLE.into(), phone.to_owned());
         let uri = uri_path(scenario);
         for request in contact_types(self.view, selected) {
-            let mut reading = request.clone();
-            if let Some(path) = uri {
-                reading.outputs.push(OutputView {
-                    name: CONTACT_URI_OUTPUT.into(),
-                    path: path.to_owned(),
-                    kind: String::new(),
-                });
-            }
+            // The ContactFieldForUri path is read beside the request's own outputs.
+            let reading = match uri {
+                Some(path) => {
+                    let mut reading = request.clone();
+                    reading.outputs.push(OutputView {
+                        name: CONTACT_URI_OUTPUT.into(),
+                        path: path.to_owned(),
+                        kind: String::new(),
+                    });
+                    Cow::Owned(reading)
+                }
+                None => Cow::Borrowed(request),
+            };
             let received = match self
                 .send("SyncContactAuto", request, &variables, GlobalHeaders::Apply)
                 .await

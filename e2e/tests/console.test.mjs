@@ -1,0 +1,247 @@
+// The test console and Activity in a real browser against a real REST API: npm json-server
+// 0.17 serving a helpdesk's contacts, calls and tickets (its filtering, its nested
+// `/tickets/:id/comments`), behind an API key check as a helpdesk does. The helpdesk echoes
+// the key back in one contact's note: the console must show it masked.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { adminSession, hydrated, OUTPUT_DIR } from './harness.mjs';
+
+const require = createRequire(import.meta.url);
+const jsonServer = require('json-server');
+
+const ADMIN = { email: 'admin@example.com', password: 'e2e-admin-Margay-9191' };
+const API_KEY = 'desk-Key-Serval-4040';
+const KEY = 'json_desk';
+
+let session;
+let page;
+let desk;
+let deskBase;
+let router;
+let refuseNewContacts = false;
+
+function startDesk() {
+  const app = jsonServer.create();
+  const expected = `Basic ${Buffer.from(`${API_KEY}:`).toString('base64')}`;
+  app.use((req, res, next) => {
+    if (req.headers.authorization !== expected) {
+      res.status(401).json({ error: 'invalid api key' });
+      return;
+    }
+    next();
+  });
+  app.post('/contacts', (req, res, next) => {
+    if (refuseNewContacts) {
+      res.status(503).json({ error: 'down for maintenance' });
+      return;
+    }
+    next();
+  });
+  app.use(jsonServer.bodyParser);
+  router = jsonServer.router({
+    me: { id: 'agent-1', department: 'd-3' },
+    contacts: [
+      { id: 7, first: 'Grace', last: 'Hopper', phone: '5550100', note: `synced with key ${API_KEY}` },
+      { id: 8, first: 'Ada', last: 'Lovelace', phone: '5550101', note: '' },
+    ],
+    calls: [],
+    tickets: [],
+    comments: [],
+  });
+  app.use(router);
+  return new Promise((resolve) => {
+    const server = app.listen(0, '127.0.0.1', () => resolve(server));
+  });
+}
+
+function template(base) {
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<Information Provider="helpdesk" Name="JSON Desk" Key="${KEY}" Version="1.0.0" AuthType="basic" MaxConcurrentRequest="2" UserAssociation="0" CallJournal="1" CreateNewContact="1" CreateNewTicket="1">
+  <Scenarios>
+    <Scenario Id="AuthMethod" Type="AUTH"><Parameters>
+      <Parameter Name="AuthMethod" Value="basic"/>
+      <Parameter Name="CredentialType" Value="api_key"/>
+      <Parameter Name="Base64EncodedCredential" Value="{{.api_key}}:"/>
+      <Parameter Father="CustomFieldList" Name="api_key" Editor="password" Title="API key"/>
+    </Parameters></Scenario>
+    <Scenario Id="GetGlobalInfo" Type="REST"><Requests>
+      <Request Name="Me" Method="GET" URLFormat="${base}/me"><Outputs><Output Name="AgentId" Path="id"/><Output Name="DepartmentId" Path="department"/></Outputs></Request>
+    </Requests></Scenario>
+    <Scenario Id="SyncContactAuto" Type="REST">
+      <Parameters>
+        <Parameter Name="ContactUrlType" Value="specify_url_format"/>
+        <Parameter Name="URLFormat" Value="${base}/contacts/{{.ContactId}}"/>
+        <Parameter Name="BusinessNumberEnable" Value="1"/>
+        <Parameter Name="RemarkEnable" Value="1"/>
+      </Parameters>
+      <Requests>
+        <Request Name="contacts" Method="GET" URLFormat="${base}/contacts?phone={{.Phone | urlquery}}">
+          <Outputs>
+            <Output Name="ContactsId" Path="#.id"/>
+            <Output Name="FirstName" Path="#.first"/>
+            <Output Name="LastName" Path="#.last"/>
+            <Output Name="BusinessNumber" Path="#.phone"/>
+            <Output Name="Remark" Path="#.note"/>
+          </Outputs>
+        </Request>
+      </Requests>
+    </Scenario>
+    <Scenario Id="CreateNewContact" Type="REST"><Requests>
+      <Request Name="contacts" Method="POST" URLFormat="${base}/contacts">
+        <Parameters><Parameter Name="Data" Type="Body" Value="{&quot;first&quot;: &quot;{{JsonEscape .FirstName}}&quot;, &quot;last&quot;: &quot;{{JsonEscape .LastName}}&quot;, &quot;phone&quot;: &quot;{{JsonEscape .BusinessNumber}}&quot;}"/></Parameters>
+        <Outputs><Output Name="ContactsId" Path="id"/></Outputs>
+      </Request>
+    </Requests></Scenario>
+    <Scenario Id="CallJournal" Type="REST">
+      <Parameters>
+        <Parameter Name="EnableSubject" Value="1"/>
+        <Parameter Name="Subject" Value="Call with {{.ContactNumber}}"/>
+        <Parameter Name="EnableDescription" Value="0"/>
+        <Parameter Name="Description" Value="{{.Call_Log_Status}}, {{.Talk_Duration}}"/>
+        <Parameter Name="NeedSyncContact" Value="1"/>
+      </Parameters>
+      <Requests>
+        <Request Name="CallJournal" Method="POST" URLFormat="${base}/calls">
+          <Parameters><Parameter Name="Data" Type="Body" Value="{&quot;subject&quot;: &quot;{{JsonEscape .Subject}}&quot;, &quot;description&quot;: &quot;{{JsonEscape .Description}}&quot;, &quot;contactId&quot;: &quot;{{.ContactId}}&quot;, &quot;agent&quot;: &quot;{{.AgentId}}&quot;, &quot;start&quot;: &quot;{{TimeFormat .StartTimeUnix &quot;yyyy-MM-ddTHH:mm:ssz&quot; &quot;1&quot;}}&quot;}"/></Parameters>
+          <Outputs><Output Name="CallId" Path="id"/></Outputs>
+        </Request>
+      </Requests>
+    </Scenario>
+    <Scenario Id="CreateNewTicket" Type="REST">
+      <Parameters>
+        <Parameter Name="EnableSubject" Value="1"/>
+        <Parameter Name="Subject" Value="{{.Communication_Type}} {{.Call_Status}} - from {{.Call_From}}"/>
+        <Parameter Name="EnableDescription" Value="1"/>
+        <Parameter Name="Description" Value="Talked {{.Talk_Duration}}"/>
+      </Parameters>
+      <Requests>
+        <Request Name="CreateNewTicket" Method="POST" URLFormat="${base}/tickets">
+          <Parameters><Parameter Name="Data" Type="Body" Value="{&quot;subject&quot;: &quot;{{JsonEscape .Subject}}&quot;, &quot;department&quot;: &quot;{{.DepartmentId}}&quot;}"/></Parameters>
+          <Outputs><Output Name="TicketId" Path="id"/></Outputs>
+        </Request>
+        <Request Name="UpdateTicket" Method="POST" URLFormat="${base}/tickets/{{.TicketId}}/comments">
+          <Parameters><Parameter Name="Data" Type="Body" Value="{&quot;content&quot;: &quot;{{JsonEscape .Description}}&quot;}"/></Parameters>
+        </Request>
+      </Requests>
+    </Scenario>
+  </Scenarios>
+</Information>
+`;
+}
+
+before(async () => {
+  desk = await startDesk();
+  deskBase = `http://127.0.0.1:${desk.address().port}`;
+  session = await adminSession('console', ADMIN);
+  page = session.page;
+  const file = join(mkdtempSync(join(tmpdir(), 'patchbay-console-')), 'json-desk.xml');
+  writeFileSync(file, template(deskBase));
+  await page.goto(`${session.portal.base}/templates/helpdesk`);
+  await hydrated(page);
+  await page.locator('input[type=file]').setInputFiles([file]);
+  await page.locator('.upload-results li[data-status="stored"]').waitFor();
+  await page.goto(`${session.portal.base}/integrations/helpdesk/${KEY}`);
+  await hydrated(page);
+  await page.getByLabel('API key').fill(API_KEY);
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.locator('.page-head [data-status="connected"]').waitFor();
+  await page.reload();
+  await hydrated(page);
+});
+
+after(async () => {
+  const log = session?.portal.serverLog() ?? '';
+  await session?.stop();
+  desk?.close();
+  assert.ok(!log.includes(API_KEY), 'the API key appeared in the server log');
+});
+
+async function run(button = 'Run') {
+  await page.getByRole('button', { name: button, exact: true }).click();
+  const trace = page.locator('[data-testid="console-trace"]');
+  await trace.waitFor();
+  return trace;
+}
+
+test('a lookup shows each step, the contact, the popup URL, and the key masked', async () => {
+  await page.getByLabel('Scenario').selectOption('SyncContactAuto');
+  await page.getByLabel('Phone number').fill('5550100');
+  const trace = await run();
+  await trace.locator('.trace-step h3').getByText('SyncContactAuto/contacts').waitFor();
+  const text = await trace.textContent();
+  assert.match(text, /GET http:\/\/127\.0\.0\.1:\d+\/contacts\?phone=5550100/);
+  assert.match(text, /Authorization: Basic ••••••/);
+  assert.match(text, /HTTP 200/);
+  assert.match(text, /synced with key ••••••/);
+  const contact = trace.locator('[data-testid="console-contact"]');
+  assert.match(await contact.textContent(), /Grace/);
+  assert.match(await contact.textContent(), new RegExp(`${deskBase.replace(/[.]/g, '\\.')}/contacts/7`));
+  assert.ok(!(await page.content()).includes(API_KEY), 'the key is not in the page');
+  await trace.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(OUTPUT_DIR, 'console-lookup-masked.png'), fullPage: true });
+});
+
+test('a call journal looks the contact up first and writes the call', async () => {
+  await page.getByLabel('Scenario').selectOption('CallJournal');
+  await page.getByLabel('Caller number').fill('5550101');
+  await page.getByLabel('Talk time (s)').fill('125');
+  const trace = await run();
+  await trace.locator('.trace-step h3').getByText('CallJournal/CallJournal').waitFor();
+  const calls = router.db.get('calls').value();
+  assert.equal(calls.length, 1);
+  assert.deepEqual(
+    { subject: calls[0].subject, description: calls[0].description, contactId: calls[0].contactId, agent: calls[0].agent, start: calls[0].start },
+    { subject: 'Call with 5550101', description: 'Incoming Call, 00:02:05', contactId: '8', agent: 'agent-1', start: '2022-12-31T23:59:59Z' },
+  );
+  assert.match(await trace.textContent(), /CallId/);
+  await page.screenshot({ path: join(OUTPUT_DIR, 'console-journal-trace.png'), fullPage: true });
+});
+
+test('a dry run renders the requests and sends nothing', async () => {
+  const before = router.db.get('tickets').value().length;
+  await page.getByLabel('Scenario').selectOption('CreateNewTicket');
+  const trace = await run('Dry run');
+  await trace.getByText(/Dry run: 1 request\(s\) rendered, nothing sent/).waitFor();
+  assert.match(await trace.textContent(), /"department": "d-3"/, 'the global variable from GetGlobalInfo');
+  assert.equal(router.db.get('tickets').value().length, before);
+});
+
+test('a ticket is created, then updated with its TicketId', async () => {
+  await page.getByLabel('Scenario').selectOption('CreateNewTicket');
+  const trace = await run();
+  await trace.locator('.trace-step h3').getByText('CreateNewTicket/UpdateTicket').waitFor();
+  const tickets = router.db.get('tickets').value();
+  assert.equal(tickets.length, 1);
+  assert.match(tickets[0].subject, /^Inbound Completed - from 5550101$/);
+  const comments = router.db.get('comments').value();
+  assert.equal(comments.length, 1);
+  assert.equal(String(comments[0].ticketId), String(tickets[0].id));
+});
+
+test('a failing step says which and why', async () => {
+  await page.getByLabel('Scenario').selectOption('CreateNewContact');
+  await page.getByLabel('Phone number').fill('5550199');
+  refuseNewContacts = true;
+  const trace = await run();
+  await trace.locator('.trace-error').first().waitFor();
+  assert.match(await trace.textContent(), /CreateNewContact\/contacts was answered HTTP 503: \{\s*"error": "down for maintenance"\s*\}/);
+  refuseNewContacts = false;
+});
+
+test('Activity lists the runs and filters them', async () => {
+  await page.getByRole('link', { name: 'Activity', exact: true }).click();
+  await page.waitForURL(`${session.portal.base}/activity`);
+  await hydrated(page);
+  const rows = page.locator('[data-testid="activity"] tbody tr');
+  await rows.first().waitFor();
+  assert.ok((await rows.count()) >= 4, 'the console runs are listed');
+  assert.match(await page.locator('[data-testid="activity"]').textContent(), /CallJournal.*console.*success/s);
+  await page.getByLabel('Outcome').selectOption('failed');
+  await page.locator('[data-testid="activity"] tbody tr').first().getByText('CreateNewContact', { exact: true }).waitFor();
+  assert.equal(await page.locator('[data-testid="activity"] tbody tr').count(), 1);
+  await page.screenshot({ path: join(OUTPUT_DIR, 'activity-failed.png'), fullPage: true });
+});
