@@ -265,24 +265,43 @@ impl Config {
             Some(text) => TimeZoneSetting::parse(&text)?,
             None => TimeZoneSetting::utc(),
         };
-        let seconds = |name: &'static str, from_file: Option<u64>, default: u64| {
-            let value = match env(name) {
-                Some(text) => text
-                    .trim()
-                    .parse::<u64>()
-                    .map_err(|_| ConfigError::Invalid {
+        // A whole number from 1 to `max` (`unit` names it in messages: " seconds" or "").
+        let count =
+            |name: &'static str, from_file: Option<u64>, default: u64, max: u64, unit: &str| {
+                let value = match env(name) {
+                    Some(text) => text
+                        .trim()
+                        .parse::<u64>()
+                        .map_err(|_| ConfigError::Invalid {
+                            name,
+                            message: format!(
+                                "\"{text}\" is not a whole number{}",
+                                if unit.is_empty() {
+                                    String::new()
+                                } else {
+                                    format!(" of{unit}")
+                                }
+                            ),
+                        })?,
+                    None => from_file.unwrap_or(default),
+                };
+                if !(1..=max).contains(&value) {
+                    return Err(ConfigError::Invalid {
                         name,
-                        message: format!("\"{text}\" is not a whole number of seconds"),
-                    })?,
-                None => from_file.unwrap_or(default),
+                        message: format!("must be 1 to {max}{unit}"),
+                    });
+                }
+                Ok(value)
             };
-            if !(1..=MAX_OUTBOUND_TIMEOUT_SECS).contains(&value) {
-                return Err(ConfigError::Invalid {
-                    name,
-                    message: format!("must be 1 to {MAX_OUTBOUND_TIMEOUT_SECS} seconds"),
-                });
-            }
-            Ok(std::time::Duration::from_secs(value))
+        let seconds = |name, from_file, default| {
+            count(
+                name,
+                from_file,
+                default,
+                MAX_OUTBOUND_TIMEOUT_SECS,
+                " seconds",
+            )
+            .map(std::time::Duration::from_secs)
         };
         let connect_timeout = seconds(
             "PATCHBAY_CONNECT_TIMEOUT_SECS",
@@ -295,37 +314,20 @@ impl Config {
             15,
         )?;
 
-        let count = |name: &'static str, from_file: Option<u64>, default: u64, max: u64| {
-            let value = match env(name) {
-                Some(text) => text
-                    .trim()
-                    .parse::<u64>()
-                    .map_err(|_| ConfigError::Invalid {
-                        name,
-                        message: format!("\"{text}\" is not a whole number"),
-                    })?,
-                None => from_file.unwrap_or(default),
-            };
-            if !(1..=max).contains(&value) {
-                return Err(ConfigError::Invalid {
-                    name,
-                    message: format!("must be 1 to {max}"),
-                });
-            }
-            Ok(value)
-        };
         let activity = crate::storage::activity::Retention {
             rows: count(
                 "PATCHBAY_ACTIVITY_KEEP",
                 file.activity_keep,
                 crate::storage::activity::DEFAULT_KEEP_ROWS,
                 MAX_ACTIVITY_KEEP,
+                "",
             )?,
             days: count(
                 "PATCHBAY_ACTIVITY_DAYS",
                 file.activity_days,
                 crate::storage::activity::DEFAULT_KEEP_DAYS,
                 MAX_ACTIVITY_DAYS,
+                " days",
             )?,
         };
 
@@ -607,6 +609,37 @@ mod tests {
             .unwrap_err()
             .to_string();
             assert!(error.contains("PATCHBAY_CONNECT_TIMEOUT_SECS"), "{error}");
+        }
+    }
+
+    #[test]
+    fn activity_retention_has_defaults_and_bounds() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().to_str().unwrap();
+        let config = load_with(&[("PATCHBAY_DATA_DIR", data)]).unwrap();
+        assert_eq!(config.activity.rows, 1_000);
+        assert_eq!(config.activity.days, 30);
+        let config = load_with(&[
+            ("PATCHBAY_DATA_DIR", data),
+            ("PATCHBAY_ACTIVITY_KEEP", "50"),
+            ("PATCHBAY_ACTIVITY_DAYS", "7"),
+        ])
+        .unwrap();
+        assert_eq!((config.activity.rows, config.activity.days), (50, 7));
+        for (name, bad, says) in [
+            ("PATCHBAY_ACTIVITY_KEEP", "0", "must be 1 to 1000000"),
+            ("PATCHBAY_ACTIVITY_KEEP", "1000001", "must be 1 to 1000000"),
+            ("PATCHBAY_ACTIVITY_DAYS", "3651", "must be 1 to 3650 days"),
+            (
+                "PATCHBAY_ACTIVITY_DAYS",
+                "a week",
+                "is not a whole number of days",
+            ),
+        ] {
+            let error = load_with(&[("PATCHBAY_DATA_DIR", data), (name, bad)])
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains(name) && error.contains(says), "{error}");
         }
     }
 

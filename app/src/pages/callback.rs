@@ -4,7 +4,8 @@
 //! it.
 
 use leptos::prelude::*;
-use leptos_meta::HashedStylesheet;
+
+use super::standalone::standalone_document;
 
 /// What the callback page says.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,12 +34,7 @@ pub fn callback_document(options: LeptosOptions, page: CallbackPage) -> String {
         "notice notice-error"
     };
     let role = if succeeded { "status" } else { "alert" };
-    let head = view! {
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>{format!("{title} · Patchbay")}</title>
-        <HashedStylesheet options id="patchbay-style" />
-    };
+    let page_title = format!("{title} · Patchbay");
     let body = view! {
         <main class="callback-page">
             <section class="card" aria-labelledby="callback-title">
@@ -48,9 +44,5 @@ pub fn callback_document(options: LeptosOptions, page: CallbackPage) -> String {
             </section>
         </main>
     };
-    format!(
-        "<!DOCTYPE html><html lang=\"en\"><head>{}</head><body>{}</body></html>",
-        head.to_html(),
-        body.to_html()
-    )
+    standalone_document(options, page_title, body)
 }

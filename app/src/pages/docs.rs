@@ -4,25 +4,16 @@
 //! escaped.
 
 use leptos::prelude::*;
-use leptos_meta::HashedStylesheet;
+
+use super::standalone::standalone_document;
 
 /// The whole HTML document for one documentation page.
 pub fn docs_document(options: LeptosOptions, title: &str, html: String) -> String {
-    let head = view! {
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>{format!("{title} · Patchbay docs")}</title>
-        <HashedStylesheet options id="patchbay-style" />
-    };
     let body = view! {
         <main class="docs-page">
             <p class="breadcrumb"><a href="/docs">"Patchbay for template authors"</a>" · "<a href="/">"Back to Patchbay"</a></p>
             <article class="card docs" inner_html=html></article>
         </main>
     };
-    format!(
-        "<!DOCTYPE html><html lang=\"en\"><head>{}</head><body>{}</body></html>",
-        head.to_html(),
-        body.to_html()
-    )
+    standalone_document(options, format!("{title} · Patchbay docs"), body)
 }

@@ -11,6 +11,8 @@ mod integrations;
 mod login;
 mod not_found;
 mod setup;
+#[cfg(feature = "ssr")]
+mod standalone;
 pub(crate) mod templates;
 
 pub use accounts::AccountsPage;

@@ -108,6 +108,17 @@ impl IntegrationsService {
         })
     }
 
+    /// A runner for `connected`'s requests through this process's token keeper.
+    pub(super) fn runner<'a>(&'a self, connected: &'a Connected) -> Runner<'a> {
+        Runner::new(
+            &self.tokens,
+            &self.renderer,
+            &connected.credentials,
+            &connected.running.view,
+            &connected.user_fields,
+        )
+    }
+
     /// The integration of `provider`/`key` when it is connected.
     pub(super) async fn connected(
         &self,
@@ -280,15 +291,7 @@ impl IntegrationsService {
         }
         let tracer = Tracer::new(connected.secrets.clone());
         let stats = RunStats::default();
-        let runner = Runner::new(
-            &self.tokens,
-            &self.renderer,
-            &connected.credentials,
-            view,
-            &connected.user_fields,
-        )
-        .traced(&tracer)
-        .counted(&stats);
+        let runner = self.runner(&connected).traced(&tracer).counted(&stats);
         let started = (now_ms(), Instant::now());
         let report_run = run_console(
             &runner,
@@ -361,14 +364,7 @@ impl IntegrationsService {
             }
             let connected = self.prepare(live).await?;
             let stats = RunStats::default();
-            let runner = Runner::new(
-                &self.tokens,
-                &self.renderer,
-                &connected.credentials,
-                &connected.running.view,
-                &connected.user_fields,
-            )
-            .counted(&stats);
+            let runner = self.runner(&connected).counted(&stats);
             let started = (now_ms(), Instant::now());
             let mut outputs = BTreeMap::new();
             let mut result = Ok(());

@@ -30,7 +30,7 @@ use crate::engine::core::response::{judge, read_outputs, Received, Verdict};
 use crate::engine::core::Variables;
 use crate::engine::executor::{Executor, Lane};
 use crate::engine::lookup::Lookup;
-use crate::engine::runner::{RunStats, Runner};
+use crate::engine::runner::RunStats;
 use crate::engine::tokens::{AuthorizedError, Credentials, TokenError, TokenKeeper};
 use crate::storage::activity::ActivityRepository;
 use crate::storage::integrations::{
@@ -761,14 +761,7 @@ impl IntegrationsService {
         for live in self.live().await? {
             let connected = self.prepare(live).await?;
             let stats = RunStats::default();
-            let runner = Runner::new(
-                &self.tokens,
-                &self.renderer,
-                &connected.credentials,
-                &connected.running.view,
-                &connected.user_fields,
-            )
-            .counted(&stats);
+            let runner = self.runner(&connected).counted(&stats);
             let started = (now_ms(), std::time::Instant::now());
             let selected = &connected.integration.features.contacts.contact_types;
             let result = runner.lookup(&connected.variables, phone, selected).await;

@@ -1,0 +1,19 @@
+//! A whole HTML document without the app's script, for pages the server answers on its own
+//! (the OAuth callback's page, the documentation): the app's stylesheet, a title, a body.
+
+use leptos::prelude::*;
+use leptos_meta::HashedStylesheet;
+
+pub fn standalone_document(options: LeptosOptions, title: String, body: impl IntoView) -> String {
+    let head = view! {
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>{title}</title>
+        <HashedStylesheet options id="patchbay-style" />
+    };
+    format!(
+        "<!DOCTYPE html><html lang=\"en\"><head>{}</head><body>{}</body></html>",
+        head.to_html(),
+        body.to_html()
+    )
+}
