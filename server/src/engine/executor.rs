@@ -150,7 +150,8 @@ impl Executor {
             {
                 return Ok(Err(SendError::TooLarge { url: shown.clone() }));
             }
-            let mut body = Vec::new();
+            let announced = response.content_length().unwrap_or(0) as usize;
+            let mut body = Vec::with_capacity(announced.min(MAX_RESPONSE_BYTES));
             while let Some(chunk) = response.chunk().await? {
                 if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
                     return Ok(Err(SendError::TooLarge { url: shown.clone() }));
@@ -160,7 +161,9 @@ impl Executor {
             Ok(Ok(Received {
                 status,
                 content_type,
-                body: String::from_utf8_lossy(&body).into_owned(),
+                // Valid UTF-8 (nearly always) is kept without a copy.
+                body: String::from_utf8(body)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
             }))
         }
         .await

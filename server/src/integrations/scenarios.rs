@@ -270,9 +270,16 @@ impl IntegrationsService {
             ("Phone", &input.phone),
             ("First name", &input.first_name),
             ("Last name", &input.last_name),
+            ("Caller name", &input.call.caller_name),
             ("Caller number", &input.call.caller_number),
+            ("Callee name", &input.call.callee_name),
             ("Callee number", &input.call.callee_number),
             ("Recording URL", &input.call.recording_url),
+            ("Extension", &input.call.extension.number),
+            ("Extension first name", &input.call.extension.first_name),
+            ("Extension last name", &input.call.extension.last_name),
+            ("Extension e-mail", &input.call.extension.email),
+            ("CRM user", &input.call.extension.crm_user_id),
         ] {
             if value.chars().count() > MAX_CONSOLE_VALUE_CHARS {
                 return Err(invalid(
