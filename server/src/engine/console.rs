@@ -102,11 +102,7 @@ fn scenario_variables(
     variables.insert(PHONE_VARIABLE.into(), input.phone.clone());
     variables.insert(SEARCH_VARIABLE.into(), input.phone.clone());
     if input.scenario == "CreateNewContact" {
-        let contact = new_contact(input);
-        variables.insert("BusinessNumber".into(), contact.number.clone());
-        variables.insert("FirstName".into(), contact.first_name.clone());
-        variables.insert("LastName".into(), contact.last_name.clone());
-        variables.insert("DisplayName".into(), contact.display_name());
+        new_contact(input).set_variables(&mut variables);
     }
     variables.extend(run.overrides.clone());
     if let Some(plan) = plan {

@@ -78,11 +78,7 @@ impl Runner<'_> {
                 message,
             })?;
         let mut variables = variables.clone();
-        variables.insert(PHONE_VARIABLE.into(), contact.number.clone());
-        variables.insert("BusinessNumber".into(), contact.number.clone());
-        variables.insert("FirstName".into(), contact.first_name.clone());
-        variables.insert("LastName".into(), contact.last_name.clone());
-        variables.insert("DisplayName".into(), contact.display_name());
+        contact.set_variables(&mut variables);
         variables.insert("ContactSyncType".into(), request.name.clone());
         let mut outcome = self
             .run_scenario("CreateNewContact", vec![request], &variables)
@@ -175,6 +171,15 @@ pub struct NewContact {
 }
 
 impl NewContact {
+    /// Contact creation's variables (docs/variables.md "Contact creation").
+    pub fn set_variables(&self, variables: &mut Variables) {
+        variables.insert(PHONE_VARIABLE.into(), self.number.clone());
+        variables.insert("BusinessNumber".into(), self.number.clone());
+        variables.insert("FirstName".into(), self.first_name.clone());
+        variables.insert("LastName".into(), self.last_name.clone());
+        variables.insert("DisplayName".into(), self.display_name());
+    }
+
     /// `DisplayName`: the names, or the number when there are none.
     pub fn display_name(&self) -> String {
         let name = format!("{} {}", self.first_name.trim(), self.last_name.trim());
