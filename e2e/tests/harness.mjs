@@ -92,6 +92,17 @@ export async function startPortal({ adminEmail, adminPassword }) {
   };
 }
 
+// Uploads `text` as `<name>.xml` through the provider's Templates page, as an administrator
+// does, and waits until it is stored.
+export async function uploadTemplate(page, base, provider, name, text) {
+  const file = join(mkdtempSync(join(tmpdir(), `patchbay-${name}-`)), `${name}.xml`);
+  writeFileSync(file, text);
+  await page.goto(`${base}/templates/${provider}`);
+  await hydrated(page);
+  await page.locator('input[type=file]').setInputFiles([file]);
+  await page.locator('.upload-results li[data-status="stored"]').waitFor();
+}
+
 // Clicks before hydration finishes are lost: every page waits for the app's marker.
 export async function hydrated(page) {
   await page.waitForSelector('body[data-hydrated="true"]', { timeout: 30_000 });

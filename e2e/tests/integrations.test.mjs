@@ -2,11 +2,9 @@
 // 0.17 serving the CRM's data, behind a check of the Authorization header as a CRM does.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { adminSession, hydrated, OUTPUT_DIR } from './harness.mjs';
+import { adminSession, hydrated, OUTPUT_DIR, uploadTemplate } from './harness.mjs';
 
 const require = createRequire(import.meta.url);
 const jsonServer = require('json-server');
@@ -84,12 +82,7 @@ before(async () => {
   crmBase = `http://127.0.0.1:${crm.address().port}`;
   session = await adminSession('integrations', ADMIN);
   page = session.page;
-  const file = join(mkdtempSync(join(tmpdir(), 'patchbay-integration-')), 'acme-rest.xml');
-  writeFileSync(file, template(crmBase));
-  await page.goto(`${session.portal.base}/templates/crm`);
-  await hydrated(page);
-  await page.locator('input[type=file]').setInputFiles([file]);
-  await page.locator('.upload-results li[data-status="stored"]').waitFor();
+  await uploadTemplate(page, session.portal.base, 'crm', 'acme-rest', template(crmBase));
 });
 
 after(async () => {
