@@ -20,7 +20,8 @@ use crate::backend::{
 use crate::console::{ConsoleInput, RunReport};
 use crate::error::PortalError;
 use crate::integrations::{
-    Features, IntegrationCard, IntegrationSettings, SaveOutcome, SettingsInput,
+    CrmUsersPage, Features, IntegrationCard, IntegrationSettings, SaveOutcome, SettingsInput,
+    UserSyncProgress, UserSyncReport,
 };
 use crate::template::form::TemplateForm;
 #[cfg(feature = "ssr")]
@@ -408,6 +409,61 @@ pub async fn list_activity(
                 before,
             };
             backend()?.integrations.activity(filter).await
+        }
+        .await,
+    )
+}
+
+/// Syncs the integration's CRM users; any signed-in user may (README "CRM user sync").
+#[server(endpoint = "sync_crm_users")]
+pub async fn sync_crm_users(
+    csrf_token: String,
+    provider: String,
+    key: String,
+) -> Result<UserSyncReport, PortalError> {
+    with_status(
+        async {
+            let actor = require_signed_in(&csrf_token)?;
+            backend()?
+                .integrations
+                .sync_crm_users(&actor, provider_param(&provider)?, &key)
+                .await
+        }
+        .await,
+    )
+}
+
+#[server(input = GetUrl, endpoint = "crm_user_sync_progress")]
+pub async fn crm_user_sync_progress(
+    provider: String,
+    key: String,
+) -> Result<UserSyncProgress, PortalError> {
+    with_status(
+        async {
+            require_signed_in_viewer()?;
+            backend()?
+                .integrations
+                .crm_user_sync_progress(provider_param(&provider)?, &key)
+                .await
+        }
+        .await,
+    )
+}
+
+#[server(input = GetUrl, endpoint = "list_crm_users")]
+pub async fn list_crm_users(
+    provider: String,
+    key: String,
+    #[server(default)] search: String,
+    #[server(default)] offset: u64,
+) -> Result<CrmUsersPage, PortalError> {
+    with_status(
+        async {
+            require_signed_in_viewer()?;
+            backend()?
+                .integrations
+                .crm_users(provider_param(&provider)?, &key, &search, offset)
+                .await
         }
         .await,
     )

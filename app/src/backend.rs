@@ -15,7 +15,8 @@ use crate::activity::{ActivityFilter, ActivityPage};
 use crate::console::{ConsoleInput, RunReport};
 use crate::error::PortalError;
 use crate::integrations::{
-    Features, IntegrationCard, IntegrationSettings, SaveOutcome, SettingsInput,
+    CrmUsersPage, Features, IntegrationCard, IntegrationSettings, SaveOutcome, SettingsInput,
+    UserSyncProgress, UserSyncReport,
 };
 use crate::template::form::TemplateForm;
 use crate::template::model::Provider;
@@ -159,6 +160,25 @@ pub trait IntegrationAdmin: Send + Sync + 'static {
     ) -> Result<RunReport, PortalError>;
     /// A page of the Activity record.
     async fn activity(&self, filter: ActivityFilter) -> Result<ActivityPage, PortalError>;
+    /// Syncs the integration's CRM users (or joins the sync under way).
+    async fn sync_crm_users(
+        &self,
+        actor: &CurrentUser,
+        provider: Provider,
+        key: &str,
+    ) -> Result<UserSyncReport, PortalError>;
+    async fn crm_user_sync_progress(
+        &self,
+        provider: Provider,
+        key: &str,
+    ) -> Result<UserSyncProgress, PortalError>;
+    async fn crm_users(
+        &self,
+        provider: Provider,
+        key: &str,
+        search: &str,
+        offset: u64,
+    ) -> Result<CrmUsersPage, PortalError>;
 }
 
 /// The server provides one of these as Leptos context for every request.

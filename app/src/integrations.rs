@@ -288,3 +288,46 @@ pub struct TicketOptions {
     /// The template has an UpdateTicket request (the ticket is updated after the call).
     pub updates: bool,
 }
+
+/// What a CRM user sync did (README "CRM user sync").
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserSyncReport {
+    pub pages: usize,
+    /// Users the CRM listed.
+    pub users: usize,
+    pub added: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub removed: usize,
+    /// Every page was read; `false` when the 100-request limit stopped it (then nobody is
+    /// removed).
+    pub complete: bool,
+    /// A sentence for the page.
+    pub message: String,
+}
+
+/// A sync under way, for the page's progress.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserSyncProgress {
+    pub running: bool,
+    pub pages: usize,
+    pub users: usize,
+}
+
+/// One CRM user as the association table shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CrmUserRow {
+    pub crm_id: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+}
+
+/// A page of an integration's CRM users.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CrmUsersPage {
+    pub users: Vec<CrmUserRow>,
+    /// How many match the search in all.
+    pub total: u64,
+    pub offset: u64,
+}

@@ -9,6 +9,7 @@ mod m20261129_000004_api_token_owners;
 mod m20261129_000005_integrations;
 mod m20261129_000006_oauth;
 mod m20261129_000007_features_and_activity;
+mod m20261129_000008_crm_users;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000005_integrations::Migration),
             Box::new(m20261129_000006_oauth::Migration),
             Box::new(m20261129_000007_features_and_activity::Migration),
+            Box::new(m20261129_000008_crm_users::Migration),
         ]
     }
 }

@@ -98,6 +98,7 @@ pub async fn prepare(config: Config) -> Result<Prepared, StartError> {
         tokens,
         oauth_states: storage::oauth_states::OAuthStateRepository::new(db.clone()),
         activity: storage::activity::ActivityRepository::new(db.clone(), retention),
+        user_syncs: Arc::default(),
         cipher,
         executor,
         renderer,

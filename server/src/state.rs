@@ -33,6 +33,7 @@ pub struct AppState {
     pub tokens: Arc<crate::engine::tokens::TokenKeeper>,
     pub oauth_states: crate::storage::oauth_states::OAuthStateRepository,
     pub activity: crate::storage::activity::ActivityRepository,
+    pub user_syncs: Arc<crate::integrations::users::UserSyncs>,
     pub throttle: Arc<LoginThrottle>,
     pub verifier: Arc<VerifyGate>,
     pub anonymous_csrf: AnonymousCsrf,
@@ -66,6 +67,8 @@ impl AppState {
             states: self.oauth_states.clone(),
             tokens: self.tokens.clone(),
             activity: self.activity.clone(),
+            crm_users: crate::storage::crm_users::CrmUserRepository::new(self.db.clone()),
+            user_syncs: self.user_syncs.clone(),
         }
     }
 }

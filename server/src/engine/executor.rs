@@ -144,6 +144,11 @@ impl Executor {
                 .get(reqwest::header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned);
+            let link = response
+                .headers()
+                .get(reqwest::header::LINK)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
             if response
                 .content_length()
                 .is_some_and(|length| length > MAX_RESPONSE_BYTES as u64)
@@ -164,6 +169,7 @@ impl Executor {
                 // Valid UTF-8 (nearly always) is kept without a copy.
                 body: String::from_utf8(body)
                     .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+                link,
             }))
         }
         .await

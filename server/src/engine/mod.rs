@@ -3,7 +3,7 @@
 //! `tokens`: OAuth 2.0 and Bearer tokens kept fresh, one refresh at a time per integration
 //! across server instances; `runner`: a template's requests sent, judged, traced and read;
 //! `lookup` and `scenario`: each scenario's steps on the runner; `console`: one run as an
-//! author sees it, for the test console and `patchbay run`).
+//! author sees it, for the test console and `patchbay run`; `users`: CRM users page by page).
 
 pub mod console;
 pub mod core;
@@ -12,3 +12,4 @@ pub mod lookup;
 pub mod runner;
 pub mod scenario;
 pub mod tokens;
+pub mod users;

@@ -130,7 +130,7 @@ impl<'a> Runner<'a> {
 }
 
 impl Runner<'_> {
-    fn context<'v>(
+    pub(super) fn context<'v>(
         &'v self,
         variables: &'v Variables,
         access_token: Option<&'v str>,
@@ -154,10 +154,31 @@ impl Runner<'_> {
         variables: &Variables,
         global: GlobalHeaders,
     ) -> Result<Option<Received>, StepError> {
+        self.send_to(scenario, request, variables, global, None)
+            .await
+    }
+
+    /// [`Runner::send`], to `url` instead of the rendered URL when given (the pages of a
+    /// paginated request).
+    pub async fn send_to(
+        &self,
+        scenario: &str,
+        request: &RequestView,
+        variables: &Variables,
+        global: GlobalHeaders,
+        url: Option<&url::Url>,
+    ) -> Result<Option<Received>, StepError> {
         let step = format!("{scenario}/{}", request.name);
         let render = |access_token: Option<&str>| {
-            self.context(variables, access_token)
-                .render(scenario, request, global)
+            let rendered = self
+                .context(variables, access_token)
+                .render(scenario, request, global)?;
+            Ok(rendered.map(|mut rendered| {
+                if let Some(url) = url {
+                    rendered.url = url.clone();
+                }
+                rendered
+            }))
         };
         let started = Instant::now();
         let sent = match self.keeper.send(self.credentials, render).await {

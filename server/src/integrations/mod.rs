@@ -8,3 +8,4 @@ pub mod oauth;
 pub mod rotation;
 pub mod scenarios;
 pub mod service;
+pub mod users;

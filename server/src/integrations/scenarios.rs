@@ -32,6 +32,7 @@ pub mod origin {
     pub const LOOKUP: &str = "lookup";
     pub const STARTUP: &str = "startup";
     pub const REFRESH: &str = "refresh";
+    pub const SYNC: &str = "sync";
 }
 
 /// A connected integration ready to run: its credentials, its variables (fields and

@@ -85,6 +85,9 @@ pub struct IntegrationsService {
     pub states: OAuthStateRepository,
     pub tokens: Arc<TokenKeeper>,
     pub activity: ActivityRepository,
+    pub crm_users: crate::storage::crm_users::CrmUserRepository,
+    /// The CRM user syncs running in this process.
+    pub user_syncs: Arc<super::users::UserSyncs>,
 }
 
 /// The template an integration runs: its own revision once saved, else the current one.

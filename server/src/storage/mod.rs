@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod activity;
 pub mod api_tokens;
+pub mod crm_users;
 pub mod entities;
 pub mod integrations;
 pub mod oauth_states;

@@ -571,6 +571,7 @@ mod tests {
             status,
             content_type: Some("application/json".into()),
             body: body.into(),
+            link: None,
         }
     }
 
@@ -603,6 +604,7 @@ mod tests {
             status: 500,
             content_type: Some("text/html".into()),
             body: "<html>oops</html>".into(),
+            link: None,
         };
         let refusal = read_token_response(&html).unwrap_err();
         assert!(!refusal.is_invalid_grant() && !refusal.is_refusal());

@@ -15,6 +15,8 @@ pub struct Received {
     pub status: u16,
     pub content_type: Option<String>,
     pub body: String,
+    /// The `Link` header (RFC 8288), for link pagination.
+    pub link: Option<String>,
 }
 
 /// What a response means for the request that got it.
@@ -110,6 +112,7 @@ mod tests {
             status,
             content_type: Some("application/json".into()),
             body: body.into(),
+            link: None,
         }
     }
 
@@ -176,6 +179,7 @@ mod tests {
             status: 200,
             content_type: Some("text/html; charset=utf-8".into()),
             body: "<html>login</html>".into(),
+            link: None,
         };
         let error = read_outputs(&request, &html, &Variables::new()).unwrap_err();
         assert!(error.to_string().contains("HTML, text/html"), "{error}");

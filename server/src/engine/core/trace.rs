@@ -152,6 +152,7 @@ mod tests {
             status: 200,
             content_type: Some("application/json".into()),
             body: r#"{"echo":"s3cret-Key","n":1}"#.into(),
+            link: None,
         };
         let tracer = Tracer::new(vec!["s3cret-Key".into()]);
         tracer.record(
@@ -179,6 +180,7 @@ mod tests {
             status: 200,
             content_type: Some("application/json".into()),
             body: long,
+            link: None,
         };
         let shown = shown_response(&received, &[]);
         assert!(shown.folded);

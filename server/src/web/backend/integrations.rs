@@ -6,7 +6,8 @@ use app::backend::IntegrationAdmin;
 use app::console::{ConsoleInput, RunReport};
 use app::error::PortalError;
 use app::integrations::{
-    Features, IntegrationCard, IntegrationSettings, SaveOutcome, SettingsInput,
+    CrmUsersPage, Features, IntegrationCard, IntegrationSettings, SaveOutcome, SettingsInput,
+    UserSyncProgress, UserSyncReport,
 };
 use app::template::model::Provider;
 use async_trait::async_trait;
@@ -135,5 +136,41 @@ impl IntegrationAdmin for IntegrationsAdmin {
 
     async fn activity(&self, filter: ActivityFilter) -> Result<ActivityPage, PortalError> {
         self.service.activity(&filter).await.map_err(portal_error)
+    }
+
+    async fn sync_crm_users(
+        &self,
+        actor: &CurrentUser,
+        provider: Provider,
+        key: &str,
+    ) -> Result<UserSyncReport, PortalError> {
+        self.service
+            .sync_users(&actor.email, provider, key)
+            .await
+            .map_err(portal_error)
+    }
+
+    async fn crm_user_sync_progress(
+        &self,
+        provider: Provider,
+        key: &str,
+    ) -> Result<UserSyncProgress, PortalError> {
+        self.service
+            .user_sync_progress(provider, key)
+            .await
+            .map_err(portal_error)
+    }
+
+    async fn crm_users(
+        &self,
+        provider: Provider,
+        key: &str,
+        search: &str,
+        offset: u64,
+    ) -> Result<CrmUsersPage, PortalError> {
+        self.service
+            .crm_users(provider, key, search, offset)
+            .await
+            .map_err(portal_error)
     }
 }

@@ -1,0 +1,219 @@
+//! CRM user sync for an integration (README "CRM user sync"): UserAssociation page by page
+//! (`engine::users`), then every user applied at once (`storage::crm_users`), so a sync that
+//! fails halfway changes nothing. One sync at a time per integration: a second Sync while
+//! one runs waits for it and gets its result.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use app::integrations::{CrmUserRow, CrmUsersPage, UserSyncProgress, UserSyncReport};
+use app::template::model::Provider;
+use tokio::sync::watch;
+
+use super::scenarios::{now_ms, origin};
+use super::service::{IntegrationError, IntegrationsService};
+use crate::engine::core::pagination::{Stop, MAX_SYNC_REQUESTS};
+use crate::engine::runner::RunStats;
+use crate::engine::users::SyncProgress;
+use crate::storage::crm_users::UserRow;
+
+/// CRM users per page of the association table.
+pub const CRM_USERS_PAGE_ROWS: u64 = 50;
+
+type Outcome = Option<Result<UserSyncReport, String>>;
+
+struct Job {
+    progress: Mutex<SyncProgress>,
+    done: watch::Sender<Outcome>,
+}
+
+/// The syncs running in this process, by integration id.
+#[derive(Default)]
+pub struct UserSyncs {
+    running: Mutex<HashMap<i32, Arc<Job>>>,
+}
+
+impl UserSyncs {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i32, Arc<Job>>> {
+        self.running.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl IntegrationsService {
+    /// Syncs the integration's CRM users, or joins the sync already running.
+    pub async fn sync_users(
+        &self,
+        actor: &str,
+        provider: Provider,
+        key: &str,
+    ) -> Result<UserSyncReport, IntegrationError> {
+        let connected = self.connected(provider, key, "User Association").await?;
+        if connected.running.view.scenario("UserAssociation").is_none()
+            || connected.running.view.info.user_association.trim() == "0"
+        {
+            return Err(IntegrationError::Invalid {
+                field: "User Association".into(),
+                message: "the template does not list CRM users (no UserAssociation scenario, or UserAssociation=\"0\")".into(),
+            });
+        }
+        let id = connected.integration.id;
+        let (job, joined) = {
+            let mut running = self.user_syncs.lock();
+            match running.get(&id) {
+                Some(job) => (job.clone(), true),
+                None => {
+                    let job = Arc::new(Job {
+                        progress: Mutex::new(SyncProgress::default()),
+                        done: watch::channel(None).0,
+                    });
+                    running.insert(id, job.clone());
+                    (job, false)
+                }
+            }
+        };
+        if joined {
+            let mut done = job.done.subscribe();
+            let outcome = done
+                .wait_for(Option::is_some)
+                .await
+                .map(|o| o.clone())
+                .ok()
+                .flatten();
+            return match outcome {
+                Some(Ok(report)) => Ok(report),
+                Some(Err(message)) => Err(IntegrationError::TestFailed(message)),
+                None => Err(IntegrationError::TestFailed(
+                    "the sync it joined ended without a result".into(),
+                )),
+            };
+        }
+        let stats = RunStats::default();
+        let started = (now_ms(), Instant::now());
+        let runner = self.runner(&connected).counted(&stats);
+        let progress = |p: SyncProgress| {
+            *job.progress.lock().unwrap_or_else(|e| e.into_inner()) = p;
+        };
+        let fetched = runner.fetch_users(&connected.variables, &progress).await;
+        let result = match fetched {
+            Ok(fetched) => {
+                let complete = fetched.stop != Stop::Limit;
+                let rows: Vec<UserRow> = fetched
+                    .users
+                    .values()
+                    .map(|u| UserRow {
+                        crm_id: u.id.clone(),
+                        first_name: u.first_name.clone(),
+                        last_name: u.last_name.clone(),
+                        email: u.email.clone(),
+                    })
+                    .collect();
+                match self.crm_users.apply_sync(id, &rows, complete).await {
+                    Ok(counts) => {
+                        let mut message = format!(
+                            "{} users from {} page(s): {} added, {} updated, {} removed.",
+                            rows.len(),
+                            fetched.pages,
+                            counts.added,
+                            counts.updated,
+                            counts.removed
+                        );
+                        if !complete {
+                            message.push_str(&format!(
+                                " Stopped at the limit of {MAX_SYNC_REQUESTS} requests: the CRM may list more users, so nobody was removed."
+                            ));
+                        }
+                        Ok(UserSyncReport {
+                            pages: fetched.pages,
+                            users: rows.len(),
+                            added: counts.added,
+                            updated: counts.updated,
+                            unchanged: counts.unchanged,
+                            removed: counts.removed,
+                            complete,
+                            message,
+                        })
+                    }
+                    Err(error) => Err(format!("storing the users failed: {error}")),
+                }
+            }
+            Err(error) => Err(connected.mask(&format!("{error}. Nothing was changed."))),
+        };
+        self.record_activity(
+            &connected,
+            "UserAssociation",
+            origin::SYNC,
+            started,
+            &stats,
+            result.as_ref().err().map(String::as_str),
+        )
+        .await;
+        job.done.send_replace(Some(result.clone()));
+        self.user_syncs.lock().remove(&id);
+        match result {
+            Ok(report) => {
+                tracing::info!(%actor, provider = provider.as_str(), %key, users = report.users, "CRM users synced");
+                Ok(report)
+            }
+            Err(message) => Err(IntegrationError::TestFailed(message)),
+        }
+    }
+
+    /// The sync under way for the integration, if any.
+    pub async fn user_sync_progress(
+        &self,
+        provider: Provider,
+        key: &str,
+    ) -> Result<UserSyncProgress, IntegrationError> {
+        let connected = self.connected(provider, key, "User Association").await?;
+        let job = self
+            .user_syncs
+            .lock()
+            .get(&connected.integration.id)
+            .cloned();
+        Ok(match job {
+            Some(job) => {
+                let p = *job.progress.lock().unwrap_or_else(|e| e.into_inner());
+                UserSyncProgress {
+                    running: true,
+                    pages: p.pages,
+                    users: p.users,
+                }
+            }
+            None => UserSyncProgress::default(),
+        })
+    }
+
+    /// A page of the integration's CRM users.
+    pub async fn crm_users(
+        &self,
+        provider: Provider,
+        key: &str,
+        search: &str,
+        offset: u64,
+    ) -> Result<CrmUsersPage, IntegrationError> {
+        let connected = self.connected(provider, key, "User Association").await?;
+        let (rows, total) = self
+            .crm_users
+            .list(
+                connected.integration.id,
+                search,
+                offset,
+                CRM_USERS_PAGE_ROWS,
+            )
+            .await?;
+        Ok(CrmUsersPage {
+            users: rows
+                .into_iter()
+                .map(|m| CrmUserRow {
+                    crm_id: m.crm_id,
+                    first_name: m.first_name,
+                    last_name: m.last_name,
+                    email: m.email,
+                })
+                .collect(),
+            total,
+            offset,
+        })
+    }
+}
