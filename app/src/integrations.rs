@@ -118,6 +118,8 @@ pub struct IntegrationSettings {
     /// The Features section: what the template offers and what was chosen.
     pub feature_options: FeatureOptions,
     pub features: Features,
+    /// The template lists CRM users (UserAssociation): the page offers Sync.
+    pub user_association: bool,
 }
 
 /// What Save sends: a value per field. A secret left empty keeps its stored value.
@@ -322,6 +324,9 @@ pub struct CrmUserRow {
     pub last_name: String,
     pub email: String,
 }
+
+/// CRM users per page of the association table.
+pub const CRM_USERS_PAGE_ROWS: u64 = 50;
 
 /// A page of an integration's CRM users.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -233,6 +233,8 @@ impl IntegrationsService {
                 .and_then(|i| i.token_expires_at),
             feature_options: crate::engine::core::scenarios::feature_options(&running.view),
             features: integration.map(|i| i.features.clone()).unwrap_or_default(),
+            user_association: running.view.scenario("UserAssociation").is_some()
+                && running.view.info.user_association.trim() != "0",
         })
     }
 

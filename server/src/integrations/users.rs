@@ -18,8 +18,7 @@ use crate::engine::runner::RunStats;
 use crate::engine::users::SyncProgress;
 use crate::storage::crm_users::UserRow;
 
-/// CRM users per page of the association table.
-pub const CRM_USERS_PAGE_ROWS: u64 = 50;
+pub use app::integrations::CRM_USERS_PAGE_ROWS;
 
 type Outcome = Option<Result<UserSyncReport, String>>;
 

@@ -5,6 +5,7 @@
 mod console;
 mod features;
 mod settings;
+mod users;
 
 pub use settings::IntegrationSettingsPage;
 

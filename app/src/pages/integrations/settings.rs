@@ -12,6 +12,7 @@ use leptos_router::hooks::use_params_map;
 use super::console::ConsoleSection;
 use super::features::FeaturesSection;
 use super::status_class;
+use super::users::UsersSection;
 use crate::api::{
     load_integration_settings, CheckIntegration, DisconnectIntegration, SaveIntegration,
 };
@@ -235,6 +236,9 @@ fn SettingsView(provider: Provider, key: String) -> impl IntoView {
                             })}
                         </div>
                     </form>
+                    {(checkable && settings.user_association).then(|| view! {
+                        <UsersSection provider key=settings.key.clone() />
+                    }.into_any())}
                     {checkable.then(|| view! {
                         <FeaturesSection provider key=settings.key.clone() options=settings.feature_options.clone() features=settings.features.clone() />
                         <ConsoleSection provider key=settings.key.clone() />
