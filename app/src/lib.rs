@@ -21,6 +21,7 @@ pub mod calls;
 pub mod components;
 pub mod console;
 pub mod error;
+pub mod extensions;
 pub mod integrations;
 pub mod lang;
 pub mod pages;

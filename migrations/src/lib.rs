@@ -10,6 +10,7 @@ mod m20261129_000005_integrations;
 mod m20261129_000006_oauth;
 mod m20261129_000007_features_and_activity;
 mod m20261129_000008_crm_users;
+mod m20261129_000009_extensions;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000006_oauth::Migration),
             Box::new(m20261129_000007_features_and_activity::Migration),
             Box::new(m20261129_000008_crm_users::Migration),
+            Box::new(m20261129_000009_extensions::Migration),
         ]
     }
 }

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod cli;
 pub mod config;
 pub mod crypto;
+pub mod directory;
 pub mod engine;
 pub mod integrations;
 pub mod state;

@@ -49,6 +49,12 @@ impl AppState {
         }
     }
 
+    pub fn directory_service(&self) -> crate::directory::service::DirectoryService {
+        crate::directory::service::DirectoryService {
+            extensions: crate::storage::extensions::ExtensionRepository::new(self.db.clone()),
+        }
+    }
+
     pub fn templates_service(&self) -> crate::templates::service::TemplatesService {
         crate::templates::service::TemplatesService {
             templates: self.templates.clone(),

@@ -5,6 +5,7 @@ pub mod activity;
 pub mod api_tokens;
 pub mod crm_users;
 pub mod entities;
+pub mod extensions;
 pub mod integrations;
 pub mod oauth_states;
 pub mod session_store;

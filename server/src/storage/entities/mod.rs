@@ -2,6 +2,7 @@ pub mod account;
 pub mod activity;
 pub mod api_token;
 pub mod crm_user;
+pub mod extension;
 pub mod integration;
 pub mod integration_secret;
 pub mod oauth_state;

@@ -2,6 +2,7 @@
 //! module doc. One [`ApiError`] with stable codes serves them all.
 
 pub mod contacts;
+pub mod extensions;
 pub mod templates;
 
 use app::template::validate::Finding;

@@ -1,0 +1,162 @@
+//! REST API for the extension directory, under `/api/v1/extensions`, for provisioning
+//! scripts: an administrator's session (with the CSRF header on POST) or an `admin` API
+//! token.
+//!
+//! | method and path | does |
+//! |---|---|
+//! | `GET /api/v1/extensions` | the directory as JSON: `{"extensions": [{number, first_name, last_name, email}…]}`, by number |
+//! | `GET /api/v1/extensions?format=csv` | the same as CSV with the import's header, to edit and import again |
+//! | `POST /api/v1/extensions/import[?preview=1]` | a `text/csv` body, header `number,first_name,last_name,email` (columns by name): every row's outcome (`new`, `changed`, `unchanged`, `refused` with its reason); applied unless `preview=1`, and only when no row is refused |
+//!
+//! Errors are JSON `{"error": {"code", "message", "rows"?}}`: `import.file` (400: not CSV
+//! as expected, with what and where), `import.refused` (422, with every row's outcome),
+//! `import.too_large` (413), `auth.required` (401), `auth.forbidden` and `auth.scope` (403).
+
+use app::accounts::TokenScope;
+use app::viewer::Viewer;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::ApiError;
+use crate::directory::import::{FileError, MAX_IMPORT_BYTES};
+use crate::directory::service::DirectoryError;
+use crate::state::AppState;
+use crate::web::middleware::viewer::ApiClient;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/v1/extensions", get(list)).route(
+        "/api/v1/extensions/import",
+        post(import).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES + 1024)),
+    )
+}
+
+/// Only administrators (or an `admin` token) read or change the directory over the API.
+fn admin_only(viewer: &Viewer, client: Option<&ApiClient>) -> Result<String, ApiError> {
+    let Some(user) = viewer.user.as_ref() else {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "auth.required",
+            "sign in or send an API token",
+        ));
+    };
+    if !user.is_admin() {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "auth.forbidden",
+            "only administrators manage the extension directory",
+        ));
+    }
+    if client.is_some_and(|c| c.scope != TokenScope::Admin) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "auth.scope",
+            "this API token's scope does not include the extension directory",
+        ));
+    }
+    Ok(user.email.clone())
+}
+
+fn storage_error(error: impl std::fmt::Display) -> ApiError {
+    tracing::error!(%error, "extension directory");
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "storage",
+        "the server could not complete this request",
+    )
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    format: Option<String>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    client: Option<Extension<ApiClient>>,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, ApiError> {
+    admin_only(&viewer, client.as_ref().map(|c| &c.0))?;
+    let service = state.directory_service();
+    match query.format.as_deref() {
+        Some("csv") => {
+            let text = service.export_csv().await.map_err(storage_error)?;
+            Ok((
+                [
+                    (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        "attachment; filename=\"extensions.csv\"",
+                    ),
+                ],
+                text,
+            )
+                .into_response())
+        }
+        None | Some("json") => {
+            let extensions = service.list().await.map_err(storage_error)?;
+            Ok(Json(json!({ "extensions": extensions })).into_response())
+        }
+        Some(other) => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "format.unknown",
+            format!("format must be json or csv, not {other:?}"),
+        )),
+    }
+}
+
+#[derive(Deserialize)]
+struct ImportQuery {
+    preview: Option<String>,
+}
+
+async fn import(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    client: Option<Extension<ApiClient>>,
+    Query(query): Query<ImportQuery>,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Response, ApiError> {
+    let actor = admin_only(&viewer, client.as_ref().map(|c| &c.0))?;
+    let body = body.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "import.too_large",
+            FileError::TooLarge.to_string(),
+        )
+    })?;
+    let preview = matches!(query.preview.as_deref(), Some("1" | "true"));
+    match state
+        .directory_service()
+        .import(&actor, &body, preview)
+        .await
+    {
+        Ok(report) => Ok(Json(report).into_response()),
+        Err(DirectoryError::File(FileError::TooLarge)) => Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "import.too_large",
+            FileError::TooLarge.to_string(),
+        )),
+        Err(DirectoryError::File(error)) => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "import.file",
+            error.to_string(),
+        )),
+        Err(DirectoryError::Refused(refusal)) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({"error": {
+                "code": "import.refused",
+                "message": refusal.to_string(),
+                "rows": refusal.results,
+            }})),
+        )
+            .into_response()),
+        Err(error @ DirectoryError::Storage(_)) => Err(storage_error(error)),
+    }
+}
