@@ -124,13 +124,14 @@ async fn import(
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, ApiError> {
     let actor = admin_only(&viewer, client.as_ref().map(|c| &c.0))?;
-    let body = body.map_err(|_| {
+    let too_large = || {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "import.too_large",
             FileError::TooLarge.to_string(),
         )
-    })?;
+    };
+    let body = body.map_err(|_| too_large())?;
     let preview = matches!(query.preview.as_deref(), Some("1" | "true"));
     match state
         .directory_service()
@@ -138,11 +139,7 @@ async fn import(
         .await
     {
         Ok(report) => Ok(Json(report).into_response()),
-        Err(DirectoryError::File(FileError::TooLarge)) => Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "import.too_large",
-            FileError::TooLarge.to_string(),
-        )),
+        Err(DirectoryError::File(FileError::TooLarge)) => Err(too_large()),
         Err(DirectoryError::File(error)) => Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "import.file",
