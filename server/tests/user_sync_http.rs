@@ -19,6 +19,7 @@ on_both_databases!(
     links_come_from_the_body_or_the_link_header_and_a_loop_is_refused,
     a_failure_halfway_changes_nothing,
     a_second_sync_joins_the_one_running,
+    a_sync_whose_browser_went_away_still_finishes,
 );
 
 fn template(crm: &str, pagination: &str, users_path: &str) -> String {
@@ -369,5 +370,45 @@ async fn a_second_sync_joins_the_one_running(db: Db) {
     );
     assert_eq!(user_pages(&crm).await, 1, "one sync ran");
     assert_eq!(first.1["added"], 2);
+    drop(server);
+}
+
+async fn a_sync_whose_browser_went_away_still_finishes(db: Db) {
+    let crm = crm().await;
+    Mock::given(path("/users"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_delay(Duration::from_millis(500))
+                .set_body_json(json!([user("g1")])),
+        )
+        .mount(&crm)
+        .await;
+    let (server, admin) = connected(db, template(&crm.uri(), "", "@this")).await;
+    let gave_up = admin
+        .browser
+        .client
+        .post(admin.browser.url("/api/sync_crm_users"))
+        .form(&[
+            ("csrf_token", admin.csrf.as_str()),
+            ("provider", "crm"),
+            ("key", "users_crm"),
+        ])
+        .timeout(Duration::from_millis(100))
+        .send()
+        .await;
+    assert!(gave_up.is_err(), "the browser stopped waiting");
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    assert_eq!(
+        users(&admin, "").await["total"],
+        1,
+        "the sync finished without its browser"
+    );
+    // Nothing is left running: the next Sync runs and finds nothing new.
+    let (status, report) = sync(&admin).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(
+        (report["added"].clone(), report["unchanged"].clone()),
+        (json!(0), json!(1))
+    );
     drop(server);
 }

@@ -33,6 +33,30 @@ pub struct UserSyncs {
     running: Mutex<HashMap<i32, Arc<Job>>>,
 }
 
+/// Ends a job when its task ends, however it ends: the entry leaves the map and a waiter
+/// that got no result hears that there is none.
+struct JobEnds {
+    syncs: Arc<UserSyncs>,
+    id: i32,
+    job: Arc<Job>,
+}
+
+impl Drop for JobEnds {
+    fn drop(&mut self) {
+        self.syncs.lock().remove(&self.id);
+        self.job.done.send_if_modified(|outcome| {
+            if outcome.is_none() {
+                *outcome = Some(Err(
+                    "the sync stopped before it finished; nothing was changed".into(),
+                ));
+                true
+            } else {
+                false
+            }
+        });
+    }
+}
+
 impl UserSyncs {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i32, Arc<Job>>> {
         self.running.lock().unwrap_or_else(|e| e.into_inner())
@@ -71,25 +95,52 @@ impl IntegrationsService {
                 }
             }
         };
-        if joined {
-            let mut done = job.done.subscribe();
-            let outcome = done
-                .wait_for(Option::is_some)
-                .await
-                .map(|o| o.clone())
-                .ok()
-                .flatten();
-            return match outcome {
-                Some(Ok(report)) => Ok(report),
-                Some(Err(message)) => Err(IntegrationError::TestFailed(message)),
-                None => Err(IntegrationError::TestFailed(
-                    "the sync it joined ended without a result".into(),
-                )),
-            };
+        // The sync runs in its own task: a browser that goes away does not cancel it, and
+        // whoever asked (the first press or a second one) waits for its result.
+        let mut done = job.done.subscribe();
+        if !joined {
+            let service = self.clone();
+            let actor = actor.to_owned();
+            let key = key.to_owned();
+            tokio::spawn(async move {
+                // Whatever happens to the task, the job ends: nobody waits on it forever.
+                let _ends = JobEnds {
+                    syncs: service.user_syncs.clone(),
+                    id,
+                    job: job.clone(),
+                };
+                let result = service.run_sync(&connected, &job).await;
+                if let Ok(report) = &result {
+                    tracing::info!(%actor, provider = provider.as_str(), %key, users = report.users, "CRM users synced");
+                }
+                job.done.send_replace(Some(result));
+            });
         }
+        let outcome = done
+            .wait_for(Option::is_some)
+            .await
+            .map(|o| o.clone())
+            .ok()
+            .flatten();
+        match outcome {
+            Some(Ok(report)) => Ok(report),
+            Some(Err(message)) => Err(IntegrationError::TestFailed(message)),
+            None => Err(IntegrationError::TestFailed(
+                "the sync ended without a result; nothing was changed".into(),
+            )),
+        }
+    }
+
+    /// One sync: every page read, then every user applied at once; recorded in Activity.
+    async fn run_sync(
+        &self,
+        connected: &super::scenarios::Connected,
+        job: &Job,
+    ) -> Result<UserSyncReport, String> {
+        let id = connected.integration.id;
         let stats = RunStats::default();
         let started = (now_ms(), Instant::now());
-        let runner = self.runner(&connected).counted(&stats);
+        let runner = self.runner(connected).counted(&stats);
         let progress = |p: SyncProgress| {
             *job.progress.lock().unwrap_or_else(|e| e.into_inner()) = p;
         };
@@ -139,7 +190,7 @@ impl IntegrationsService {
             Err(error) => Err(connected.mask(&format!("{error}. Nothing was changed."))),
         };
         self.record_activity(
-            &connected,
+            connected,
             "UserAssociation",
             origin::SYNC,
             started,
@@ -147,15 +198,7 @@ impl IntegrationsService {
             result.as_ref().err().map(String::as_str),
         )
         .await;
-        job.done.send_replace(Some(result.clone()));
-        self.user_syncs.lock().remove(&id);
-        match result {
-            Ok(report) => {
-                tracing::info!(%actor, provider = provider.as_str(), %key, users = report.users, "CRM users synced");
-                Ok(report)
-            }
-            Err(message) => Err(IntegrationError::TestFailed(message)),
-        }
+        result
     }
 
     /// The sync under way for the integration, if any.
