@@ -22,6 +22,7 @@ use crate::engine::runner::{RunStats, Runner};
 use crate::engine::tokens::Credentials;
 use crate::storage::activity::{ActivityQuery, NewActivity, ACTIVITY_PAGE_ROWS};
 use crate::storage::integrations::StoredIntegration;
+use crate::storage::templates::StoredTemplate;
 
 /// The longest sample value the console accepts.
 pub const MAX_CONSOLE_VALUE_CHARS: usize = 1_000;
@@ -120,13 +121,14 @@ impl IntegrationsService {
         )
     }
 
-    /// The integration of `provider`/`key` when it is connected.
-    pub(super) async fn connected(
+    /// The stored integration of `provider`/`key` when it is connected, with its template;
+    /// nothing parsed or opened (for what needs only its rows).
+    pub(super) async fn connected_rows(
         &self,
         provider: Provider,
         key: &str,
         what: &str,
-    ) -> Result<Connected, IntegrationError> {
+    ) -> Result<(StoredTemplate, StoredIntegration), IntegrationError> {
         let template = self
             .templates
             .get(provider, key)
@@ -137,7 +139,18 @@ impl IntegrationsService {
             .find_by_template(template.id)
             .await?
             .filter(|i| i.status != Status::NotConnected)
-            .ok_or_else(|| invalid(what, "connect the integration first"))?;
+            .ok_or_else(|| invalid(what, "the integration is not connected yet"))?;
+        Ok((template, integration))
+    }
+
+    /// The integration of `provider`/`key` when it is connected, ready to run.
+    pub(super) async fn connected(
+        &self,
+        provider: Provider,
+        key: &str,
+        what: &str,
+    ) -> Result<Connected, IntegrationError> {
+        let (template, integration) = self.connected_rows(provider, key, what).await?;
         let running = running_of(template, Some(integration.clone()))?;
         self.prepare(Live {
             provider,
@@ -415,31 +428,27 @@ impl IntegrationsService {
         &self,
         filter: &ActivityFilter,
     ) -> Result<ActivityPage, IntegrationError> {
-        let mut names = BTreeMap::new();
-        let mut ids = BTreeMap::new();
+        // Every integration by id, with its provider, key and name.
+        let mut known = BTreeMap::new();
         let by_template = self.integrations.by_template().await?;
         for provider in [Provider::Crm, Provider::Helpdesk] {
             for template in self.templates.list(provider).await? {
                 if let Some(integration) = by_template.get(&template.id) {
-                    let handle = format!("{}/{}", provider.as_str(), template.record.key);
-                    ids.insert(
+                    known.insert(
                         integration.id,
-                        (
-                            provider,
-                            template.record.key.clone(),
-                            template.record.name.clone(),
-                        ),
+                        (provider, template.record.key, template.record.name),
                     );
-                    names.insert(handle, (integration.id, template.record.name));
                 }
             }
         }
+        let handle = |provider: &Provider, key: &str| format!("{}/{key}", provider.as_str());
         let integration_id = if filter.integration.is_empty() {
             None
         } else {
             Some(
-                names
-                    .get(&filter.integration)
+                known
+                    .iter()
+                    .find(|(_, (provider, key, _))| handle(provider, key) == filter.integration)
                     .map(|(id, _)| *id)
                     .ok_or_else(|| {
                         invalid(
@@ -473,7 +482,7 @@ impl IntegrationsService {
             rows: rows
                 .into_iter()
                 .filter_map(|row| {
-                    let (provider, key, name) = ids.get(&row.integration_id)?.clone();
+                    let (provider, key, name) = known.get(&row.integration_id)?.clone();
                     Some(ActivityRow {
                         id: row.id,
                         provider,
@@ -490,9 +499,11 @@ impl IntegrationsService {
                     })
                 })
                 .collect(),
-            integrations: names
+            integrations: known
+                .values()
+                .map(|(provider, key, name)| (handle(provider, key), name.clone()))
+                .collect::<BTreeMap<_, _>>()
                 .into_iter()
-                .map(|(handle, (_, name))| (handle, name))
                 .collect(),
             more,
             keep_rows: retention.rows,

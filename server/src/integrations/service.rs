@@ -679,31 +679,14 @@ impl IntegrationsService {
         provider: Provider,
         key: &str,
     ) -> Result<String, IntegrationError> {
-        let running = self.running(provider, key).await?;
-        let integration = match &running.integration {
-            Some(i) if i.status != Status::NotConnected => i.clone(),
-            _ => {
-                return Err(IntegrationError::Invalid {
-                    field: "Check connection".into(),
-                    message: "the integration is not connected yet".into(),
-                })
-            }
-        };
-        let stored = self.decrypted_secrets(&running).await?;
-        let credentials = self.credentials(&running, &integration, &stored, provider, key);
-        let mut variables = credentials.variables.clone();
-        for (name, value) in &integration.global_variables {
-            variables
-                .entry(name.clone())
-                .or_insert_with(|| value.clone());
-        }
-        let secrets: Vec<String> = stored.values().cloned().collect();
+        let connected = self.connected(provider, key, "Check connection").await?;
+        let (running, integration) = (&connected.running, &connected.integration);
         let outcome = self
             .test_connection(
-                &running,
-                &variables,
-                TokenSource::Stored(&credentials),
-                &secrets,
+                running,
+                &connected.variables,
+                TokenSource::Stored(&connected.credentials),
+                &connected.secrets,
             )
             .await;
         match outcome {
@@ -813,21 +796,14 @@ impl IntegrationsService {
     /// (TokenRefreshTime, or a known expiry near). Answers how many were looked at.
     pub async fn refresh_due_tokens(&self) -> Result<usize, IntegrationError> {
         let mut looked_at = 0;
-        for Live {
-            provider,
-            key,
-            running,
-            integration,
-        } in self.live().await?
-        {
-            if !running.auth.uses_tokens() {
+        for live in self.live().await? {
+            if !live.running.auth.uses_tokens() {
                 continue;
             }
             looked_at += 1;
-            let stored = self.decrypted_secrets(&running).await?;
-            let credentials = self.credentials(&running, &integration, &stored, provider, &key);
-            if let Err(error) = self.tokens.current(&credentials).await {
-                tracing::warn!(provider = provider.as_str(), %key, %error, "scheduled token refresh failed");
+            let connected = self.prepare(live).await?;
+            if let Err(error) = self.tokens.current(&connected.credentials).await {
+                tracing::warn!(provider = connected.provider.as_str(), key = %connected.key, %error, "scheduled token refresh failed");
             }
         }
         Ok(looked_at)

@@ -207,12 +207,12 @@ impl IntegrationsService {
         provider: Provider,
         key: &str,
     ) -> Result<UserSyncProgress, IntegrationError> {
-        let connected = self.connected(provider, key, "User Association").await?;
-        let job = self
-            .user_syncs
-            .lock()
-            .get(&connected.integration.id)
-            .cloned();
+        // Asked twice a second while a sync runs: the rows only, no template parsed and no
+        // secret opened.
+        let (_, integration) = self
+            .connected_rows(provider, key, "User Association")
+            .await?;
+        let job = self.user_syncs.lock().get(&integration.id).cloned();
         Ok(match job {
             Some(job) => {
                 let p = *job.progress.lock().unwrap_or_else(|e| e.into_inner());
@@ -234,15 +234,12 @@ impl IntegrationsService {
         search: &str,
         offset: u64,
     ) -> Result<CrmUsersPage, IntegrationError> {
-        let connected = self.connected(provider, key, "User Association").await?;
+        let (_, integration) = self
+            .connected_rows(provider, key, "User Association")
+            .await?;
         let (rows, total) = self
             .crm_users
-            .list(
-                connected.integration.id,
-                search,
-                offset,
-                CRM_USERS_PAGE_ROWS,
-            )
+            .list(integration.id, search, offset, CRM_USERS_PAGE_ROWS)
             .await?;
         Ok(CrmUsersPage {
             users: rows
