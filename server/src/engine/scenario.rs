@@ -89,17 +89,6 @@ impl Runner<'_> {
         Ok(outcome)
     }
 
-    /// The call journal of `call` as `plan` writes it.
-    pub async fn journal(
-        &self,
-        variables: &Variables,
-        call: &Call,
-        plan: &WritePlan,
-    ) -> Result<Outcome, StepError> {
-        let variables = self.write_variables("CallJournal", variables, call, plan)?;
-        self.send_journal(&variables).await
-    }
-
     /// CallJournal's requests with variables already written (`write_variables`).
     pub async fn send_journal(&self, written: &Variables) -> Result<Outcome, StepError> {
         let requests = self
@@ -110,20 +99,9 @@ impl Runner<'_> {
         self.run_scenario("CallJournal", requests, written).await
     }
 
-    /// A ticket for `call`: created when `variables` hold no `TicketId`, else updated
-    /// (UpdateTicket). The outputs carry the new `TicketId` to keep with the call.
-    pub async fn ticket(
-        &self,
-        variables: &Variables,
-        call: &Call,
-        plan: &WritePlan,
-    ) -> Result<Outcome, StepError> {
-        let variables = self.write_variables("CreateNewTicket", variables, call, plan)?;
-        self.send_ticket(&variables).await
-    }
-
-    /// CreateNewTicket's requests (creation, or UpdateTicket with a `TicketId`) with
-    /// variables already written (`write_variables`).
+    /// CreateNewTicket's requests with variables already written (`write_variables`):
+    /// created when they hold no `TicketId`, else updated (UpdateTicket). The outputs carry
+    /// a new `TicketId` to keep with the call.
     pub async fn send_ticket(&self, written: &Variables) -> Result<Outcome, StepError> {
         let requests = ticket_requests(self.view, written.get("TicketId").map(String::as_str));
         self.run_scenario("CreateNewTicket", requests, written)
