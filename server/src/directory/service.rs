@@ -82,13 +82,16 @@ impl DirectoryService {
             rows: results,
         };
         if !preview {
-            let changes: Vec<ExtensionFields> = rows
-                .into_iter()
-                .zip(&report.rows)
-                .filter(|(_, r)| matches!(r.outcome, RowOutcome::New | RowOutcome::Changed))
-                .map(|((_, fields), _)| fields)
-                .collect();
-            self.extensions.upsert(&changes).await?;
+            let mut new = Vec::with_capacity(report.new);
+            let mut changed = Vec::with_capacity(report.changed);
+            for ((_, fields), result) in rows.into_iter().zip(&report.rows) {
+                match result.outcome {
+                    RowOutcome::New => new.push(fields),
+                    RowOutcome::Changed => changed.push(fields),
+                    RowOutcome::Unchanged | RowOutcome::Refused => {}
+                }
+            }
+            self.extensions.apply(&new, &changed).await?;
             tracing::info!(%actor, new = report.new, changed = report.changed, "extensions imported");
         }
         Ok(report)

@@ -30,6 +30,9 @@ pub struct SyncCounts {
     pub removed: usize,
 }
 
+/// Rows one INSERT (or ids one DELETE) carries.
+const ROWS_PER_STATEMENT: usize = 500;
+
 #[derive(Clone)]
 pub struct CrmUserRepository {
     db: DatabaseConnection,
@@ -58,6 +61,7 @@ impl CrmUserRepository {
             .map(|m| (m.crm_id.clone(), m))
             .collect();
         let mut counts = SyncCounts::default();
+        let mut added = Vec::new();
         for user in users {
             match existing.remove(&user.crm_id) {
                 Some(model)
@@ -76,25 +80,27 @@ impl CrmUserRepository {
                     active.update(&transaction).await?;
                     counts.updated += 1;
                 }
-                None => {
-                    crm_user::ActiveModel {
-                        integration_id: Set(integration_id),
-                        crm_id: Set(user.crm_id.clone()),
-                        first_name: Set(user.first_name.clone()),
-                        last_name: Set(user.last_name.clone()),
-                        email: Set(user.email.clone()),
-                        synced_at: Set(now),
-                        ..Default::default()
-                    }
-                    .insert(&transaction)
-                    .await?;
-                    counts.added += 1;
-                }
+                None => added.push(crm_user::ActiveModel {
+                    integration_id: Set(integration_id),
+                    crm_id: Set(user.crm_id.clone()),
+                    first_name: Set(user.first_name.clone()),
+                    last_name: Set(user.last_name.clone()),
+                    email: Set(user.email.clone()),
+                    synced_at: Set(now),
+                    ..Default::default()
+                }),
             }
+        }
+        counts.added = added.len();
+        // Seven columns a row: well inside SQLite's and PostgreSQL's bound parameters.
+        for chunk in added.chunks(ROWS_PER_STATEMENT) {
+            CrmUsers::insert_many(chunk.iter().cloned())
+                .exec(&transaction)
+                .await?;
         }
         if complete && !existing.is_empty() {
             let gone: Vec<i32> = existing.values().map(|m| m.id).collect();
-            for chunk in gone.chunks(500) {
+            for chunk in gone.chunks(ROWS_PER_STATEMENT) {
                 CrmUsers::delete_many()
                     .filter(crm_user::Column::Id.is_in(chunk.to_vec()))
                     .exec(&transaction)

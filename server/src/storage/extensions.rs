@@ -1,14 +1,18 @@
-//! The extension directory (`extensions`): read whole or in pages, and changed by an import
-//! in one transaction.
+//! The extension directory (`extensions`): read whole, and changed by an import in one
+//! transaction.
 
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    Set, TransactionTrait,
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
 };
 
 use super::entities::extension::{self, Entity as Extensions};
 use super::unix_now;
 use app::extensions::Extension as ExtensionFields;
+
+/// Rows one INSERT writes.
+const INSERT_CHUNK_ROWS: usize = 500;
 
 #[derive(Clone)]
 pub struct ExtensionRepository {
@@ -40,37 +44,43 @@ impl ExtensionRepository {
             .collect())
     }
 
-    /// Inserts the new numbers and updates the others, all or nothing.
-    pub async fn upsert(&self, rows: &[ExtensionFields]) -> Result<(), DbErr> {
+    /// Inserts `new` and updates `changed` (by number), all or nothing. The caller has
+    /// already told which is which (`directory::import::plan`), so nothing is read again.
+    pub async fn apply(
+        &self,
+        new: &[ExtensionFields],
+        changed: &[ExtensionFields],
+    ) -> Result<(), DbErr> {
         let now = unix_now();
         let transaction = self.db.begin().await?;
-        for row in rows {
-            let existing = Extensions::find()
+        // Six columns a row: well inside SQLite's and PostgreSQL's bound parameters.
+        for chunk in new.chunks(INSERT_CHUNK_ROWS) {
+            Extensions::insert_many(chunk.iter().map(|row| extension::ActiveModel {
+                number: Set(row.number.clone()),
+                first_name: Set(row.first_name.clone()),
+                last_name: Set(row.last_name.clone()),
+                email: Set(row.email.clone()),
+                updated_at: Set(now),
+                ..Default::default()
+            }))
+            .exec(&transaction)
+            .await?;
+        }
+        for row in changed {
+            Extensions::update_many()
+                .col_expr(
+                    extension::Column::FirstName,
+                    Expr::value(row.first_name.clone()),
+                )
+                .col_expr(
+                    extension::Column::LastName,
+                    Expr::value(row.last_name.clone()),
+                )
+                .col_expr(extension::Column::Email, Expr::value(row.email.clone()))
+                .col_expr(extension::Column::UpdatedAt, Expr::value(now))
                 .filter(extension::Column::Number.eq(row.number.clone()))
-                .one(&transaction)
+                .exec(&transaction)
                 .await?;
-            match existing {
-                Some(model) => {
-                    let mut active: extension::ActiveModel = model.into();
-                    active.first_name = Set(row.first_name.clone());
-                    active.last_name = Set(row.last_name.clone());
-                    active.email = Set(row.email.clone());
-                    active.updated_at = Set(now);
-                    active.update(&transaction).await?;
-                }
-                None => {
-                    extension::ActiveModel {
-                        number: Set(row.number.clone()),
-                        first_name: Set(row.first_name.clone()),
-                        last_name: Set(row.last_name.clone()),
-                        email: Set(row.email.clone()),
-                        updated_at: Set(now),
-                        ..Default::default()
-                    }
-                    .insert(&transaction)
-                    .await?;
-                }
-            }
         }
         transaction.commit().await
     }
