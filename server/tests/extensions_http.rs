@@ -31,6 +31,9 @@ async fn import(
         .post(url)
         .header("x-csrf-token", &admin.csrf)
         .header("content-type", "text/csv")
+        // A body refused as too large is answered before it is read and its connection
+        // closed; the next request must not be sent on that connection.
+        .header("connection", "close")
         .body(body)
         .send()
         .await
