@@ -19,8 +19,11 @@ use crate::backend::{
 };
 use crate::console::{ConsoleInput, RunReport};
 use crate::error::PortalError;
+#[cfg(feature = "ssr")]
+use crate::extensions::ExtensionSort;
+use crate::extensions::{Extension, ExtensionGroup, ExtensionsPage, PickerItem};
 use crate::integrations::{
-    CrmUsersPage, Features, IntegrationCard, IntegrationSettings, SaveOutcome, SettingsInput,
+    AutoAssociation, CrmUsersPage, Features, IntegrationCard, IntegrationSettings, SaveOutcome, SettingsInput,
     UserSyncProgress, UserSyncReport,
 };
 use crate::template::form::TemplateForm;
@@ -464,6 +467,154 @@ pub async fn list_crm_users(
                 .integrations
                 .crm_users(provider_param(&provider)?, &key, &search, offset)
                 .await
+        }
+        .await,
+    )
+}
+
+/// Associate Automatically (README "User association"): with `apply` false, what it would
+/// do, for the confirmation; with `apply` true, done. Any signed-in user may.
+#[server(endpoint = "associate_automatically")]
+pub async fn associate_automatically(
+    csrf_token: String,
+    provider: String,
+    key: String,
+    apply: bool,
+) -> Result<AutoAssociation, PortalError> {
+    with_status(
+        async {
+            let actor = require_signed_in(&csrf_token)?;
+            backend()?
+                .integrations
+                .associate_automatically(&actor, provider_param(&provider)?, &key, apply)
+                .await
+        }
+        .await,
+    )
+}
+
+/// Sets a CRM user's extensions (a group picked in the page arrives as its members).
+#[server(input = Json, endpoint = "associate_extensions")]
+pub async fn associate_extensions(
+    csrf_token: String,
+    provider: String,
+    key: String,
+    crm_id: String,
+    numbers: Vec<String>,
+) -> Result<Vec<String>, PortalError> {
+    with_status(
+        async {
+            let actor = require_signed_in(&csrf_token)?;
+            backend()?
+                .integrations
+                .associate(&actor, provider_param(&provider)?, &key, &crm_id, &numbers)
+                .await
+        }
+        .await,
+    )
+}
+
+/// A page of the extension directory; any signed-in user may read it.
+#[server(input = GetUrl, endpoint = "list_extensions")]
+pub async fn list_extensions(
+    #[server(default)] search: String,
+    #[server(default)] sort: String,
+    #[server(default)] descending: bool,
+    #[server(default)] offset: u64,
+) -> Result<ExtensionsPage, PortalError> {
+    with_status(
+        async {
+            require_signed_in_viewer()?;
+            backend()?
+                .directory
+                .extensions(&search, ExtensionSort::parse(&sort), descending, offset)
+                .await
+        }
+        .await,
+    )
+}
+
+/// Adds an extension (`original` empty) or changes the one numbered `original`.
+#[server(input = Json, endpoint = "save_extension")]
+pub async fn save_extension(
+    csrf_token: String,
+    original: Option<String>,
+    extension: Extension,
+) -> Result<(), PortalError> {
+    with_status(
+        async {
+            let actor = require_admin(&csrf_token)?;
+            backend()?
+                .directory
+                .save_extension(&actor, original.as_deref(), extension)
+                .await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "delete_extension")]
+pub async fn delete_extension(csrf_token: String, number: String) -> Result<(), PortalError> {
+    with_status(
+        async {
+            let actor = require_admin(&csrf_token)?;
+            backend()?.directory.delete_extension(&actor, &number).await
+        }
+        .await,
+    )
+}
+
+#[server(input = GetUrl, endpoint = "list_extension_groups")]
+pub async fn list_extension_groups() -> Result<Vec<ExtensionGroup>, PortalError> {
+    with_status(
+        async {
+            require_signed_in_viewer()?;
+            backend()?.directory.groups().await
+        }
+        .await,
+    )
+}
+
+/// Creates (`id` None) or changes an extension group.
+#[server(input = Json, endpoint = "save_extension_group")]
+pub async fn save_extension_group(
+    csrf_token: String,
+    id: Option<i32>,
+    name: String,
+    members: Vec<String>,
+) -> Result<(), PortalError> {
+    with_status(
+        async {
+            let actor = require_admin(&csrf_token)?;
+            backend()?
+                .directory
+                .save_group(&actor, id, &name, &members)
+                .await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "delete_extension_group")]
+pub async fn delete_extension_group(csrf_token: String, id: i32) -> Result<(), PortalError> {
+    with_status(
+        async {
+            let actor = require_admin(&csrf_token)?;
+            backend()?.directory.delete_group(&actor, id).await
+        }
+        .await,
+    )
+}
+
+/// The association picker's matches for `search`: groups and extensions.
+#[server(input = GetUrl, endpoint = "pick_extensions")]
+pub async fn pick_extensions(
+    #[server(default)] search: String,
+) -> Result<Vec<PickerItem>, PortalError> {
+    with_status(
+        async {
+            require_signed_in_viewer()?;
+            backend()?.directory.picker(&search).await
         }
         .await,
     )

@@ -14,8 +14,9 @@ use crate::accounts::{
 use crate::activity::{ActivityFilter, ActivityPage};
 use crate::console::{ConsoleInput, RunReport};
 use crate::error::PortalError;
+use crate::extensions::{Extension, ExtensionGroup, ExtensionSort, ExtensionsPage, PickerItem};
 use crate::integrations::{
-    CrmUsersPage, Features, IntegrationCard, IntegrationSettings, SaveOutcome, SettingsInput,
+    AutoAssociation, CrmUsersPage, Features, IntegrationCard, IntegrationSettings, SaveOutcome, SettingsInput,
     UserSyncProgress, UserSyncReport,
 };
 use crate::template::form::TemplateForm;
@@ -179,6 +180,54 @@ pub trait IntegrationAdmin: Send + Sync + 'static {
         search: &str,
         offset: u64,
     ) -> Result<CrmUsersPage, PortalError>;
+    /// Associate Automatically: what it would do (`apply` false) or did.
+    async fn associate_automatically(
+        &self,
+        actor: &CurrentUser,
+        provider: Provider,
+        key: &str,
+        apply: bool,
+    ) -> Result<AutoAssociation, PortalError>;
+    /// Sets the CRM user's extensions; answers them as stored.
+    async fn associate(
+        &self,
+        actor: &CurrentUser,
+        provider: Provider,
+        key: &str,
+        crm_id: &str,
+        numbers: &[String],
+    ) -> Result<Vec<String>, PortalError>;
+}
+
+/// The extension directory as the Extensions page and the association picker need it.
+#[async_trait]
+pub trait DirectoryAdmin: Send + Sync + 'static {
+    async fn extensions(
+        &self,
+        search: &str,
+        sort: ExtensionSort,
+        descending: bool,
+        offset: u64,
+    ) -> Result<ExtensionsPage, PortalError>;
+    /// Adds (`original` None) or changes an extension.
+    async fn save_extension(
+        &self,
+        actor: &CurrentUser,
+        original: Option<&str>,
+        extension: Extension,
+    ) -> Result<(), PortalError>;
+    async fn delete_extension(&self, actor: &CurrentUser, number: &str)
+        -> Result<(), PortalError>;
+    async fn groups(&self) -> Result<Vec<ExtensionGroup>, PortalError>;
+    async fn save_group(
+        &self,
+        actor: &CurrentUser,
+        id: Option<i32>,
+        name: &str,
+        members: &[String],
+    ) -> Result<(), PortalError>;
+    async fn delete_group(&self, actor: &CurrentUser, id: i32) -> Result<(), PortalError>;
+    async fn picker(&self, search: &str) -> Result<Vec<PickerItem>, PortalError>;
 }
 
 /// The server provides one of these as Leptos context for every request.
@@ -188,6 +237,7 @@ pub struct Backend {
     pub api_tokens: Arc<dyn ApiTokenAdmin>,
     pub templates: Arc<dyn TemplateAdmin>,
     pub integrations: Arc<dyn IntegrationAdmin>,
+    pub directory: Arc<dyn DirectoryAdmin>,
 }
 
 pub fn backend() -> Result<Backend, PortalError> {

@@ -301,6 +301,9 @@ pub struct UserSyncReport {
     pub updated: usize,
     pub unchanged: usize,
     pub removed: usize,
+    /// Associations the removed users held (they go with the users).
+    #[serde(default)]
+    pub associations_removed: usize,
     /// Every page was read; `false` when the 100-request limit stopped it (then nobody is
     /// removed).
     pub complete: bool,
@@ -323,6 +326,26 @@ pub struct CrmUserRow {
     pub first_name: String,
     pub last_name: String,
     pub email: String,
+    /// The extensions associated with the user, ascending.
+    #[serde(default)]
+    pub extensions: Vec<String>,
+}
+
+/// What Associate Automatically will do (asked before, to confirm) or did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AutoAssociation {
+    /// Extension–user pairs it adds.
+    pub associated: usize,
+    /// CRM users who gain at least one extension.
+    pub users: usize,
+    /// CRM users no extension shares an e-mail with.
+    pub unmatched: usize,
+    /// Pairs already in place.
+    pub already: usize,
+    /// Extensions whose e-mail matches one user but that another user already has: left
+    /// as they are.
+    pub conflicts: Vec<String>,
+    pub applied: bool,
 }
 
 /// CRM users per page of the association table.

@@ -11,6 +11,7 @@ mod m20261129_000006_oauth;
 mod m20261129_000007_features_and_activity;
 mod m20261129_000008_crm_users;
 mod m20261129_000009_extensions;
+mod m20261129_000010_groups_and_associations;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000007_features_and_activity::Migration),
             Box::new(m20261129_000008_crm_users::Migration),
             Box::new(m20261129_000009_extensions::Migration),
+            Box::new(m20261129_000010_groups_and_associations::Migration),
         ]
     }
 }

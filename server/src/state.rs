@@ -52,6 +52,9 @@ impl AppState {
     pub fn directory_service(&self) -> crate::directory::service::DirectoryService {
         crate::directory::service::DirectoryService {
             extensions: crate::storage::extensions::ExtensionRepository::new(self.db.clone()),
+            groups: crate::storage::extension_groups::ExtensionGroupRepository::new(
+                self.db.clone(),
+            ),
         }
     }
 
@@ -75,6 +78,10 @@ impl AppState {
             activity: self.activity.clone(),
             crm_users: crate::storage::crm_users::CrmUserRepository::new(self.db.clone()),
             user_syncs: self.user_syncs.clone(),
+            extensions: crate::storage::extensions::ExtensionRepository::new(self.db.clone()),
+            associations: crate::storage::associations::AssociationRepository::new(
+                self.db.clone(),
+            ),
         }
     }
 }

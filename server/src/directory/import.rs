@@ -100,6 +100,17 @@ fn error_text(error: &app::error::PortalError) -> String {
     }
 }
 
+/// A row as the directory keeps it: trimmed, the e-mail lower case (the same for a row
+/// typed on the page as for one read from a file).
+pub fn normalize(fields: ExtensionFields) -> ExtensionFields {
+    ExtensionFields {
+        number: fields.number.trim().to_owned(),
+        first_name: fields.first_name.trim().to_owned(),
+        last_name: fields.last_name.trim().to_owned(),
+        email: fields.email.trim().to_lowercase(),
+    }
+}
+
 /// The rows of `bytes`, each with its line, trimmed; e-mails lower-cased.
 pub fn read(bytes: &[u8]) -> Result<Vec<(u64, ExtensionFields)>, FileError> {
     if bytes.len() > MAX_IMPORT_BYTES {
@@ -186,12 +197,12 @@ pub fn read(bytes: &[u8]) -> Result<Vec<(u64, ExtensionFields)>, FileError> {
         let get = |column: &str| record.get(at[column]).unwrap_or_default().to_owned();
         rows.push((
             line,
-            ExtensionFields {
+            normalize(ExtensionFields {
                 number: get("number"),
                 first_name: get("first_name"),
                 last_name: get("last_name"),
-                email: get("email").to_lowercase(),
-            },
+                email: get("email"),
+            }),
         ));
     }
     Ok(rows)

@@ -1,13 +1,22 @@
-//! The directory's operations for the REST API (and, later, its page): list, export, and a
-//! CSV import that previews every row's outcome and applies only a file without a refused
-//! row, idempotently by number.
+//! The directory's operations for the REST API and the Extensions page: list (a page at a
+//! time, searched and sorted), add, edit and delete one extension, export, a CSV import
+//! that previews every row's outcome and applies only a file without a refused row
+//! (idempotently by number), extension groups, and the association picker's search.
 
 use std::collections::BTreeMap;
+
+use app::extensions::{
+    ExtensionGroup, ExtensionSort, ExtensionsPage, PickerItem, EXTENSIONS_PAGE_ROWS,
+    MAX_GROUP_MEMBERS, MAX_GROUP_NAME_CHARS, PICKER_MATCHES,
+};
 
 use sea_orm::DbErr;
 use serde::Serialize;
 
-use super::import::{export, plan, read, ExtensionFields, FileError, RowOutcome, RowResult};
+use super::import::{
+    export, normalize, plan, read, refusal, ExtensionFields, FileError, RowOutcome, RowResult,
+};
+use crate::storage::extension_groups::ExtensionGroupRepository;
 use crate::storage::extensions::ExtensionRepository;
 
 #[derive(Debug, thiserror::Error)]
@@ -16,8 +25,23 @@ pub enum DirectoryError {
     File(#[from] FileError),
     #[error(transparent)]
     Refused(Refusal),
+    /// A value the user typed is wrong: `field` names it.
+    #[error("{message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    #[error("{0}")]
+    NotFound(String),
     #[error("directory storage failed: {0}")]
     Storage(#[from] DbErr),
+}
+
+fn invalid(field: &'static str, message: impl Into<String>) -> DirectoryError {
+    DirectoryError::Invalid {
+        field,
+        message: message.into(),
+    }
 }
 
 /// A file with refused rows: every row's outcome, so the caller can show why.
@@ -41,9 +65,168 @@ pub struct ImportReport {
 #[derive(Clone)]
 pub struct DirectoryService {
     pub extensions: ExtensionRepository,
+    pub groups: ExtensionGroupRepository,
 }
 
 impl DirectoryService {
+    /// A page of the directory for the Extensions page.
+    pub async fn page(
+        &self,
+        search: &str,
+        sort: ExtensionSort,
+        descending: bool,
+        offset: u64,
+    ) -> Result<ExtensionsPage, DirectoryError> {
+        let (extensions, total) = self
+            .extensions
+            .page(search, sort, descending, offset, EXTENSIONS_PAGE_ROWS)
+            .await?;
+        Ok(ExtensionsPage {
+            extensions,
+            total,
+            offset,
+        })
+    }
+
+    /// Adds `fields` (`original` None) or replaces the extension numbered `original` with
+    /// them, after the import's checks. A number already taken is refused, not overwritten.
+    pub async fn save(
+        &self,
+        actor: &str,
+        original: Option<&str>,
+        fields: ExtensionFields,
+    ) -> Result<(), DirectoryError> {
+        let fields = normalize(fields);
+        if let Some(reason) = refusal(&fields) {
+            let field = ["number", "first_name", "last_name", "email"]
+                .into_iter()
+                .find(|f| reason.starts_with(f))
+                .unwrap_or("number");
+            return Err(invalid(field, reason));
+        }
+        let original_id = match original {
+            Some(number) => Some(
+                self.extensions
+                    .find(number)
+                    .await?
+                    .ok_or_else(|| DirectoryError::NotFound(format!("extension {number} does not exist")))?
+                    .id,
+            ),
+            None => None,
+        };
+        if let Some(taken) = self.extensions.find(&fields.number).await? {
+            if Some(taken.id) != original_id {
+                return Err(invalid(
+                    "number",
+                    format!("extension {} already exists", fields.number),
+                ));
+            }
+        }
+        self.extensions.save(original_id, &fields).await?;
+        tracing::info!(%actor, number = %fields.number, "extension saved");
+        Ok(())
+    }
+
+    /// Deletes the extension; its group memberships and associations go with it.
+    pub async fn delete(&self, actor: &str, number: &str) -> Result<(), DirectoryError> {
+        if !self.extensions.delete(number).await? {
+            return Err(DirectoryError::NotFound(format!(
+                "extension {number} does not exist"
+            )));
+        }
+        tracing::info!(%actor, %number, "extension deleted");
+        Ok(())
+    }
+
+    pub async fn groups(&self) -> Result<Vec<ExtensionGroup>, DirectoryError> {
+        Ok(self.groups.all().await?)
+    }
+
+    /// Creates (`id` None) or changes a group; every member must be in the directory.
+    pub async fn save_group(
+        &self,
+        actor: &str,
+        id: Option<i32>,
+        name: &str,
+        members: &[String],
+    ) -> Result<(), DirectoryError> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(invalid("name", "the group needs a name"));
+        }
+        if name.chars().count() > MAX_GROUP_NAME_CHARS || name.chars().any(char::is_control) {
+            return Err(invalid(
+                "name",
+                format!("a group name is at most {MAX_GROUP_NAME_CHARS} characters, without control characters"),
+            ));
+        }
+        let mut members: Vec<String> = members.iter().map(|m| m.trim().to_owned()).filter(|m| !m.is_empty()).collect();
+        members.sort();
+        members.dedup();
+        if members.len() > MAX_GROUP_MEMBERS {
+            return Err(invalid(
+                "members",
+                format!("a group holds at most {MAX_GROUP_MEMBERS} extensions"),
+            ));
+        }
+        let ids = self.extensions.ids(&members).await?;
+        let unknown: Vec<&str> = members
+            .iter()
+            .filter(|m| !ids.contains_key(*m))
+            .map(String::as_str)
+            .collect();
+        if !unknown.is_empty() {
+            return Err(invalid(
+                "members",
+                format!("not in the directory: {}", unknown.join(", ")),
+            ));
+        }
+        if let Some(taken) = self.groups.find_by_name(name).await? {
+            if Some(taken.id) != id {
+                return Err(invalid("name", format!("a group named {name:?} already exists")));
+            }
+        }
+        let member_ids: Vec<i32> = ids.into_values().collect();
+        if self.groups.save(id, name, &member_ids).await?.is_none() {
+            return Err(DirectoryError::NotFound("the group does not exist".into()));
+        }
+        tracing::info!(%actor, group = %name, members = member_ids.len(), "extension group saved");
+        Ok(())
+    }
+
+    pub async fn delete_group(&self, actor: &str, id: i32) -> Result<(), DirectoryError> {
+        if !self.groups.delete(id).await? {
+            return Err(DirectoryError::NotFound("the group does not exist".into()));
+        }
+        tracing::info!(%actor, group = id, "extension group deleted");
+        Ok(())
+    }
+
+    /// The association picker's matches: groups first, then extensions.
+    pub async fn picker(&self, search: &str) -> Result<Vec<PickerItem>, DirectoryError> {
+        let mut items: Vec<PickerItem> = self
+            .groups
+            .search(search, PICKER_MATCHES as usize)
+            .await?
+            .into_iter()
+            .filter(|g| !g.members.is_empty())
+            .map(|g| PickerItem {
+                label: format!("Group: {} ({})", g.name, g.members.len()),
+                numbers: g.members,
+                is_group: true,
+            })
+            .collect();
+        for extension in self.extensions.search(search, PICKER_MATCHES).await? {
+            let name = format!("{} {}", extension.first_name, extension.last_name);
+            items.push(PickerItem {
+                label: format!("{} {}", extension.number, name.trim()).trim().to_owned(),
+                numbers: vec![extension.number],
+                is_group: false,
+            });
+        }
+        Ok(items)
+    }
+
     pub async fn list(&self) -> Result<Vec<ExtensionFields>, DirectoryError> {
         Ok(self.extensions.all().await?)
     }

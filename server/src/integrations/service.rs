@@ -65,6 +65,9 @@ pub enum IntegrationError {
     TokenFailed(String),
     #[error("{0}")]
     Template(String),
+    /// The change would undo something else (an extension another user has).
+    #[error("{0}")]
+    Conflict(String),
     #[error("integration storage failed: {0}")]
     Storage(#[from] DbErr),
     #[error("template storage failed: {0}")]
@@ -88,6 +91,8 @@ pub struct IntegrationsService {
     pub crm_users: crate::storage::crm_users::CrmUserRepository,
     /// The CRM user syncs running in this process.
     pub user_syncs: Arc<super::users::UserSyncs>,
+    pub extensions: crate::storage::extensions::ExtensionRepository,
+    pub associations: crate::storage::associations::AssociationRepository,
 }
 
 /// The template an integration runs: its own revision once saved, else the current one.
@@ -98,6 +103,15 @@ pub(super) struct Running {
     pub(super) xml: String,
     pub(super) view: TemplateView,
     pub(super) auth: AuthSettings,
+}
+
+impl Running {
+    /// The template lists CRM users (a UserAssociation scenario, not switched off): calls
+    /// then run only for extensions associated with one.
+    pub(super) fn lists_users(&self) -> bool {
+        self.view.scenario("UserAssociation").is_some()
+            && self.view.info.user_association.trim() != "0"
+    }
 }
 
 pub use crate::storage::integrations::secret_owner;
@@ -233,8 +247,7 @@ impl IntegrationsService {
                 .and_then(|i| i.token_expires_at),
             feature_options: crate::engine::core::scenarios::feature_options(&running.view),
             features: integration.map(|i| i.features.clone()).unwrap_or_default(),
-            user_association: running.view.scenario("UserAssociation").is_some()
-                && running.view.info.user_association.trim() != "0",
+            user_association: running.lists_users(),
         })
     }
 
@@ -744,15 +757,38 @@ impl IntegrationsService {
     /// Looks `phone` up in every connected integration, CRM templates first, each in its
     /// template order; the first that finds a contact answers. Failures of the others
     /// are reported (secrets masked) when none found one.
-    pub async fn lookup(&self, phone: &str) -> Result<LookupAnswer, IntegrationError> {
+    pub async fn lookup(
+        &self,
+        phone: &str,
+        extension: Option<&str>,
+    ) -> Result<LookupAnswer, IntegrationError> {
         let mut failures = Vec::new();
+        let mut skipped = Vec::new();
         for live in self.live().await? {
             let connected = self.prepare(live).await?;
+            let mut variables = connected.variables.clone();
+            let mut extension_user = None;
+            if let Some(number) = extension {
+                match self.extension_user(connected.integration.id, number).await? {
+                    Some(user) => {
+                        crate::engine::core::call::extension_variables(&user, &mut variables);
+                        extension_user = Some(user);
+                    }
+                    None if connected.running.lists_users() => {
+                        skipped.push(format!(
+                            "{}: extension {number} is not associated with a CRM user",
+                            connected.name()
+                        ));
+                        continue;
+                    }
+                    None => {}
+                }
+            }
             let stats = RunStats::default();
             let runner = self.runner(&connected).counted(&stats);
             let started = (now_ms(), std::time::Instant::now());
             let selected = &connected.integration.features.contacts.contact_types;
-            let result = runner.lookup(&connected.variables, phone, selected).await;
+            let result = runner.lookup(&variables, phone, selected).await;
             let error = result
                 .as_ref()
                 .err()
@@ -774,8 +810,10 @@ impl IntegrationsService {
                             name: connected.name().to_owned(),
                             key: connected.key,
                             lookup: found,
+                            extension_user,
                         }),
                         failures,
+                        skipped,
                     })
                 }
                 Ok(None) => {}
@@ -789,6 +827,7 @@ impl IntegrationsService {
         Ok(LookupAnswer {
             found: None,
             failures,
+            skipped,
         })
     }
 
@@ -964,6 +1003,8 @@ pub struct LookupAnswer {
     pub found: Option<Answered>,
     /// Integrations that failed to answer, with why.
     pub failures: Vec<String>,
+    /// Integrations not asked, with why (the extension has no CRM user there).
+    pub skipped: Vec<String>,
 }
 
 /// The integration that found the contact, and what it found.
@@ -973,6 +1014,8 @@ pub struct Answered {
     pub key: String,
     pub name: String,
     pub lookup: Lookup,
+    /// The extension the lookup was for, with its CRM user there.
+    pub extension_user: Option<app::calls::ExtensionUser>,
 }
 
 /// Which token a test request is sent with.

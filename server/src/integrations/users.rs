@@ -72,9 +72,7 @@ impl IntegrationsService {
         key: &str,
     ) -> Result<UserSyncReport, IntegrationError> {
         let connected = self.connected(provider, key, "User Association").await?;
-        if connected.running.view.scenario("UserAssociation").is_none()
-            || connected.running.view.info.user_association.trim() == "0"
-        {
+        if !connected.running.lists_users() {
             return Err(IntegrationError::Invalid {
                 field: "User Association".into(),
                 message: "the template does not list CRM users (no UserAssociation scenario, or UserAssociation=\"0\")".into(),
@@ -168,6 +166,12 @@ impl IntegrationsService {
                             counts.updated,
                             counts.removed
                         );
+                        if counts.associations_removed > 0 {
+                            message.push_str(&format!(
+                                " The removed users' {} extension association(s) were removed with them.",
+                                counts.associations_removed
+                            ));
+                        }
                         if !complete {
                             message.push_str(&format!(
                                 " Stopped at the limit of {MAX_SYNC_REQUESTS} requests: the CRM may list more users, so nobody was removed."
@@ -180,6 +184,7 @@ impl IntegrationsService {
                             updated: counts.updated,
                             unchanged: counts.unchanged,
                             removed: counts.removed,
+                            associations_removed: counts.associations_removed,
                             complete,
                             message,
                         })
@@ -241,10 +246,13 @@ impl IntegrationsService {
             .crm_users
             .list(integration.id, search, offset, CRM_USERS_PAGE_ROWS)
             .await?;
+        let ids: Vec<i32> = rows.iter().map(|m| m.id).collect();
+        let mut numbers = self.associations.numbers_of(&ids).await?;
         Ok(CrmUsersPage {
             users: rows
                 .into_iter()
                 .map(|m| CrmUserRow {
+                    extensions: numbers.remove(&m.id).unwrap_or_default(),
                     crm_id: m.crm_id,
                     first_name: m.first_name,
                     last_name: m.last_name,

@@ -10,7 +10,8 @@ use sea_orm::{
 };
 
 use super::entities::crm_user::{self, Entity as CrmUsers};
-use super::unix_now;
+use super::entities::crm_user_extension::{self, Entity as Associations};
+use super::{contains_ignoring_case, unix_now};
 
 /// A user as a sync read it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,6 +29,8 @@ pub struct SyncCounts {
     pub updated: usize,
     pub unchanged: usize,
     pub removed: usize,
+    /// Associations the removed users held, gone with them.
+    pub associations_removed: usize,
 }
 
 /// Rows one INSERT (or ids one DELETE) carries.
@@ -101,6 +104,10 @@ impl CrmUserRepository {
         if complete && !existing.is_empty() {
             let gone: Vec<i32> = existing.values().map(|m| m.id).collect();
             for chunk in gone.chunks(ROWS_PER_STATEMENT) {
+                counts.associations_removed += Associations::find()
+                    .filter(crm_user_extension::Column::CrmUserId.is_in(chunk.to_vec()))
+                    .count(&transaction)
+                    .await? as usize;
                 CrmUsers::delete_many()
                     .filter(crm_user::Column::Id.is_in(chunk.to_vec()))
                     .exec(&transaction)
@@ -110,6 +117,31 @@ impl CrmUserRepository {
         }
         transaction.commit().await?;
         Ok(counts)
+    }
+
+    /// Every user of the integration.
+    pub async fn all(&self, integration_id: i32) -> Result<Vec<crm_user::Model>, DbErr> {
+        CrmUsers::find()
+            .filter(crm_user::Column::IntegrationId.eq(integration_id))
+            .all(&self.db)
+            .await
+    }
+
+    pub async fn by_row_id(&self, id: i32) -> Result<Option<crm_user::Model>, DbErr> {
+        CrmUsers::find_by_id(id).one(&self.db).await
+    }
+
+    /// The user with the CRM id `crm_id`.
+    pub async fn find(
+        &self,
+        integration_id: i32,
+        crm_id: &str,
+    ) -> Result<Option<crm_user::Model>, DbErr> {
+        CrmUsers::find()
+            .filter(crm_user::Column::IntegrationId.eq(integration_id))
+            .filter(crm_user::Column::CrmId.eq(crm_id))
+            .one(&self.db)
+            .await
     }
 
     /// A page of users, by name, matching `search` in name, e-mail or id when given; and
@@ -125,13 +157,12 @@ impl CrmUserRepository {
             CrmUsers::find().filter(crm_user::Column::IntegrationId.eq(integration_id));
         let search = search.trim();
         if !search.is_empty() {
-            let pattern = format!("%{}%", search.replace(['%', '_'], ""));
             select = select.filter(
                 Condition::any()
-                    .add(crm_user::Column::FirstName.like(pattern.clone()))
-                    .add(crm_user::Column::LastName.like(pattern.clone()))
-                    .add(crm_user::Column::Email.like(pattern.clone()))
-                    .add(crm_user::Column::CrmId.like(pattern)),
+                    .add(contains_ignoring_case(crm_user::Column::FirstName, search))
+                    .add(contains_ignoring_case(crm_user::Column::LastName, search))
+                    .add(contains_ignoring_case(crm_user::Column::Email, search))
+                    .add(contains_ignoring_case(crm_user::Column::CrmId, search)),
             );
         }
         let total = select.clone().count(&self.db).await?;

@@ -1,15 +1,18 @@
-//! The extension directory (`extensions`): read whole, and changed by an import in one
-//! transaction.
+//! The extension directory (`extensions`): read whole or a page at a time, changed one
+//! extension at a time or by an import in one transaction.
+
+use std::collections::BTreeMap;
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, Order,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 
 use super::entities::extension::{self, Entity as Extensions};
-use super::unix_now;
-use app::extensions::Extension as ExtensionFields;
+use super::{contains_ignoring_case, unix_now};
+use app::extensions::{Extension as ExtensionFields, ExtensionSort};
+
 
 /// Rows one INSERT writes.
 const INSERT_CHUNK_ROWS: usize = 500;
@@ -19,7 +22,7 @@ pub struct ExtensionRepository {
     db: DatabaseConnection,
 }
 
-fn fields(model: extension::Model) -> ExtensionFields {
+pub fn fields(model: extension::Model) -> ExtensionFields {
     ExtensionFields {
         number: model.number,
         first_name: model.first_name,
@@ -35,13 +38,115 @@ impl ExtensionRepository {
 
     /// Every extension, by number.
     pub async fn all(&self) -> Result<Vec<ExtensionFields>, DbErr> {
-        Ok(Extensions::find()
+        Ok(self.all_models().await?.into_iter().map(fields).collect())
+    }
+
+    /// Every extension's row (with its id), by number.
+    pub async fn all_models(&self) -> Result<Vec<extension::Model>, DbErr> {
+        Extensions::find()
             .order_by_asc(extension::Column::Number)
             .all(&self.db)
+            .await
+    }
+
+    /// A page of the directory matching `search` (number, names or e-mail), sorted by
+    /// `sort`; and how many match in all.
+    pub async fn page(
+        &self,
+        search: &str,
+        sort: ExtensionSort,
+        descending: bool,
+        offset: u64,
+        limit: u64,
+    ) -> Result<(Vec<ExtensionFields>, u64), DbErr> {
+        let mut select = Extensions::find();
+        let search = search.trim();
+        if !search.is_empty() {
+            select = select.filter(
+                Condition::any()
+                    .add(contains_ignoring_case(extension::Column::Number, search))
+                    .add(contains_ignoring_case(extension::Column::FirstName, search))
+                    .add(contains_ignoring_case(extension::Column::LastName, search))
+                    .add(contains_ignoring_case(extension::Column::Email, search)),
+            );
+        }
+        let total = select.clone().count(&self.db).await?;
+        let column = match sort {
+            ExtensionSort::Number => extension::Column::Number,
+            ExtensionSort::FirstName => extension::Column::FirstName,
+            ExtensionSort::LastName => extension::Column::LastName,
+            ExtensionSort::Email => extension::Column::Email,
+        };
+        let order = if descending { Order::Desc } else { Order::Asc };
+        let rows = select
+            .order_by(column, order.clone())
+            .order_by(extension::Column::Number, order)
+            .offset(offset)
+            .limit(limit)
+            .all(&self.db)
+            .await?;
+        Ok((rows.into_iter().map(fields).collect(), total))
+    }
+
+    pub async fn find(&self, number: &str) -> Result<Option<extension::Model>, DbErr> {
+        Extensions::find()
+            .filter(extension::Column::Number.eq(number))
+            .one(&self.db)
+            .await
+    }
+
+    /// The ids of the numbers that exist.
+    pub async fn ids(&self, numbers: &[String]) -> Result<BTreeMap<String, i32>, DbErr> {
+        let mut ids = BTreeMap::new();
+        for chunk in numbers.chunks(INSERT_CHUNK_ROWS) {
+            for model in Extensions::find()
+                .filter(extension::Column::Number.is_in(chunk.to_vec()))
+                .all(&self.db)
+                .await?
+            {
+                ids.insert(model.number, model.id);
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Adds `row`, or replaces the extension numbered `original` with it.
+    pub async fn save(&self, original: Option<i32>, row: &ExtensionFields) -> Result<(), DbErr> {
+        let mut active = extension::ActiveModel {
+            number: Set(row.number.clone()),
+            first_name: Set(row.first_name.clone()),
+            last_name: Set(row.last_name.clone()),
+            email: Set(row.email.clone()),
+            updated_at: Set(unix_now()),
+            ..Default::default()
+        };
+        match original {
+            Some(id) => {
+                active.id = Set(id);
+                active.update(&self.db).await?;
+            }
+            None => {
+                active.insert(&self.db).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Deletes the extension (its group memberships and associations go with it).
+    pub async fn delete(&self, number: &str) -> Result<bool, DbErr> {
+        let result = Extensions::delete_many()
+            .filter(extension::Column::Number.eq(number))
+            .exec(&self.db)
+            .await?;
+        Ok(result.rows_affected > 0)
+    }
+
+    /// Up to `limit` extensions matching `search`, by number.
+    pub async fn search(&self, search: &str, limit: u64) -> Result<Vec<ExtensionFields>, DbErr> {
+        Ok(self
+            .page(search, ExtensionSort::Number, false, 0, limit)
             .await?
-            .into_iter()
-            .map(fields)
-            .collect())
+            .0)
     }
 
     /// Inserts `new` and updates `changed` (by number), all or nothing. The caller has

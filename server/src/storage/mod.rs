@@ -3,8 +3,10 @@
 pub mod accounts;
 pub mod activity;
 pub mod api_tokens;
+pub mod associations;
 pub mod crm_users;
 pub mod entities;
+pub mod extension_groups;
 pub mod extensions;
 pub mod integrations;
 pub mod oauth_states;
@@ -90,6 +92,18 @@ fn prepare_private_sqlite_file(file: &Path) -> std::io::Result<()> {
 
 pub fn unix_now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// `column` contains `needle`, ignoring case on both databases (PostgreSQL's LIKE does
+/// not). LIKE's wildcards in the needle are dropped rather than escaped: nobody searches
+/// for them in a directory.
+pub fn contains_ignoring_case(
+    column: impl sea_orm::ColumnTrait,
+    needle: &str,
+) -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::sea_query::{Expr, ExprTrait, Func};
+    let pattern = format!("%{}%", needle.replace(['%', '_', '\\'], "").to_lowercase());
+    Expr::expr(Func::lower(Expr::col(column))).like(pattern)
 }
 
 #[cfg(test)]

@@ -108,9 +108,9 @@ fn status_of(error: &CallbackError) -> StatusCode {
         | CallbackError::MissingCode => StatusCode::BAD_REQUEST,
         CallbackError::Integration(error) => match error {
             IntegrationError::NotFound { .. } => StatusCode::NOT_FOUND,
-            IntegrationError::Invalid { .. } | IntegrationError::CredentialsRejected(_) => {
-                StatusCode::BAD_REQUEST
-            }
+            IntegrationError::Invalid { .. }
+            | IntegrationError::CredentialsRejected(_)
+            | IntegrationError::Conflict(_) => StatusCode::BAD_REQUEST,
             IntegrationError::TestFailed(_)
             | IntegrationError::TokenFailed(_)
             | IntegrationError::Template(_) => StatusCode::BAD_GATEWAY,

@@ -1,7 +1,7 @@
 //! A call's template variables (docs/variables.md "Call variables"): every name the
 //! reference documents, in its documented format, from one [`Call`].
 
-use app::calls::{Call, CallDirection, CallDisposition};
+use app::calls::{Call, CallDirection, CallDisposition, ExtensionUser};
 
 use super::render::{RenderError, Renderer};
 use super::Variables;
@@ -51,6 +51,21 @@ pub fn call_log_status(call: &Call) -> &'static str {
     }
 }
 
+/// The user association's variables: the extension and the CRM user it answers for.
+pub fn extension_variables(extension: &ExtensionUser, vars: &mut Variables) {
+    for (name, value) in [
+        // The reference spells it both ways.
+        ("CrmId", &extension.crm_user_id),
+        ("CrmlId", &extension.crm_user_id),
+        ("ExtensionNumber", &extension.number),
+        ("ExtensionFirstName", &extension.first_name),
+        ("ExtensionLastName", &extension.last_name),
+        ("ExtensionEmail", &extension.email),
+    ] {
+        vars.insert(name.to_owned(), value.clone());
+    }
+}
+
 /// The variables of `call`. `play_recording` decides `EnableCallRecording` and whether
 /// `RecordPath` carries the recording (so `{{if .RecordPath}}` requests skip without it).
 pub fn call_variables(
@@ -59,6 +74,7 @@ pub fn call_variables(
     play_recording: bool,
 ) -> Result<Variables, RenderError> {
     let mut vars = Variables::new();
+    extension_variables(&call.extension, &mut vars);
     let mut set = |name: &str, value: String| {
         vars.insert(name.to_owned(), value);
     };
@@ -73,12 +89,6 @@ pub fn call_variables(
     set("CallerNumber", call.caller_number.clone());
     set("CalleeName", call.callee_name.clone());
     set("CalleeNumber", call.callee_number.clone());
-    // The reference spells it both ways.
-    set("CrmId", call.extension.crm_user_id.clone());
-    set("CrmlId", call.extension.crm_user_id.clone());
-    set("ExtensionFirstName", call.extension.first_name.clone());
-    set("ExtensionLastName", call.extension.last_name.clone());
-    set("ExtensionEmail", call.extension.email.clone());
     set("ContactNumber", call.contact_number().to_owned());
     set("CallDuration", call.duration_secs.to_string());
     set("Talk_Duration", hh_mm_ss(call.talk_secs));
@@ -122,7 +132,6 @@ pub fn call_variables(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use app::calls::ExtensionUser;
 
     fn call() -> Call {
         Call {

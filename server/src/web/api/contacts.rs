@@ -6,13 +6,17 @@
 //! | `GET lookup?phone=…[&extension=…]` | looks the number up, as received, in every connected integration (CRM templates first); the first that finds a contact answers |
 //!
 //! The answer: `{"contact": {output: value…}, "contact_type", "popup_url", "matches",
-//! "integration": {"provider", "key", "name"}, "extension"}`. Errors are JSON
+//! "integration": {"provider", "key", "name"}, "extension", "crm_user"}`. Errors are JSON
 //! `{"error": {"code", "message"}}`: `lookup.phone` (400), `contact.not_found` (404),
 //! `lookup.failed` (502, every integration that could answer failed; the message says
 //! why, secrets masked), `auth.required` (401), `auth.scope` (403).
 //!
-//! `extension` names the PBX extension the call is for; it is checked and echoed. Matching
-//! it to a CRM user comes with user association.
+//! `extension` names the PBX extension the call is for. Where it is associated with a CRM
+//! user, the lookup's requests see the user association variables (`CrmId`,
+//! `ExtensionNumber`, …) and the answer's `crm_user` names that user (`id`, `extension`,
+//! `first_name`, `last_name`, `email`); an integration whose template lists CRM users is
+//! not asked for an extension that has none there (the 404 says so), as calls on it are
+//! not handled there either.
 
 use app::accounts::TokenScope;
 use app::viewer::Viewer;
@@ -92,7 +96,7 @@ async fn lookup(
     }
     let answer = state
         .integrations_service()
-        .lookup(phone)
+        .lookup(phone, extension.as_deref().filter(|e| !e.is_empty()))
         .await
         .map_err(|error| {
             tracing::error!(%error, "contact lookup failed");
@@ -114,11 +118,25 @@ async fn lookup(
                 "name": found.name,
             },
             "extension": extension,
+            "crm_user": found.extension_user.map(|user| json!({
+                "id": user.crm_user_id,
+                "extension": user.number,
+                "first_name": user.first_name,
+                "last_name": user.last_name,
+                "email": user.email,
+            })),
         }))),
         None if answer.failures.is_empty() => Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "contact.not_found",
-            format!("no connected integration knows {phone}"),
+            if answer.skipped.is_empty() {
+                format!("no connected integration knows {phone}")
+            } else {
+                format!(
+                    "no connected integration knows {phone} (not asked: {})",
+                    answer.skipped.join("; ")
+                )
+            },
         )),
         None => Err(ApiError::new(
             StatusCode::BAD_GATEWAY,

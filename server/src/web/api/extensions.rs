@@ -154,6 +154,10 @@ async fn import(
             }})),
         )
             .into_response()),
-        Err(error @ DirectoryError::Storage(_)) => Err(storage_error(error)),
+        Err(
+            error @ (DirectoryError::Storage(_)
+            | DirectoryError::Invalid { .. }
+            | DirectoryError::NotFound(_)),
+        ) => Err(storage_error(error)),
     }
 }

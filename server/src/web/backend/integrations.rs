@@ -6,7 +6,8 @@ use app::backend::IntegrationAdmin;
 use app::console::{ConsoleInput, RunReport};
 use app::error::PortalError;
 use app::integrations::{
-    CrmUsersPage, Features, IntegrationCard, IntegrationSettings, SaveOutcome, SettingsInput,
+    AutoAssociation, CrmUsersPage, Features, IntegrationCard, IntegrationSettings, SaveOutcome,
+    SettingsInput,
     UserSyncProgress, UserSyncReport,
 };
 use app::template::model::Provider;
@@ -23,6 +24,7 @@ fn portal_error(error: IntegrationError) -> PortalError {
     match error {
         IntegrationError::NotFound { key } => PortalError::NotFound(format!("The template {key}")),
         IntegrationError::Invalid { field, message } => PortalError::invalid(&field, message),
+        IntegrationError::Conflict(message) => PortalError::Conflict(message),
         IntegrationError::CredentialsRejected(_) => {
             PortalError::invalid("Authentication", format!("is not accepted. {error}"))
         }
@@ -170,6 +172,33 @@ impl IntegrationAdmin for IntegrationsAdmin {
     ) -> Result<CrmUsersPage, PortalError> {
         self.service
             .crm_users(provider, key, search, offset)
+            .await
+            .map_err(portal_error)
+    }
+
+    async fn associate_automatically(
+        &self,
+        actor: &CurrentUser,
+        provider: Provider,
+        key: &str,
+        apply: bool,
+    ) -> Result<AutoAssociation, PortalError> {
+        self.service
+            .associate_automatically(&actor.email, provider, key, apply)
+            .await
+            .map_err(portal_error)
+    }
+
+    async fn associate(
+        &self,
+        actor: &CurrentUser,
+        provider: Provider,
+        key: &str,
+        crm_id: &str,
+        numbers: &[String],
+    ) -> Result<Vec<String>, PortalError> {
+        self.service
+            .associate(&actor.email, provider, key, crm_id, numbers)
             .await
             .map_err(portal_error)
     }

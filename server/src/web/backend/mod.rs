@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod api_tokens;
+pub mod directory;
 pub mod integrations;
 pub mod templates;
 
@@ -39,6 +40,9 @@ pub fn backend(state: &AppState) -> Backend {
         }),
         integrations: Arc::new(integrations::IntegrationsAdmin {
             service: state.integrations_service(),
+        }),
+        directory: Arc::new(directory::DirectoryAdmin {
+            service: state.directory_service(),
         }),
     }
 }
