@@ -23,8 +23,8 @@ use crate::error::PortalError;
 use crate::extensions::ExtensionSort;
 use crate::extensions::{Extension, ExtensionGroup, ExtensionsPage, PickerItem};
 use crate::integrations::{
-    AutoAssociation, CrmUsersPage, Features, IntegrationCard, IntegrationSettings, SaveOutcome, SettingsInput,
-    UserSyncProgress, UserSyncReport,
+    AutoAssociation, CrmUsersPage, Features, IntegrationCard, IntegrationSettings, SaveOutcome,
+    SettingsInput, UserSyncProgress, UserSyncReport,
 };
 use crate::template::form::TemplateForm;
 #[cfg(feature = "ssr")]

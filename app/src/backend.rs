@@ -16,8 +16,8 @@ use crate::console::{ConsoleInput, RunReport};
 use crate::error::PortalError;
 use crate::extensions::{Extension, ExtensionGroup, ExtensionSort, ExtensionsPage, PickerItem};
 use crate::integrations::{
-    AutoAssociation, CrmUsersPage, Features, IntegrationCard, IntegrationSettings, SaveOutcome, SettingsInput,
-    UserSyncProgress, UserSyncReport,
+    AutoAssociation, CrmUsersPage, Features, IntegrationCard, IntegrationSettings, SaveOutcome,
+    SettingsInput, UserSyncProgress, UserSyncReport,
 };
 use crate::template::form::TemplateForm;
 use crate::template::model::Provider;
@@ -216,8 +216,7 @@ pub trait DirectoryAdmin: Send + Sync + 'static {
         original: Option<&str>,
         extension: Extension,
     ) -> Result<(), PortalError>;
-    async fn delete_extension(&self, actor: &CurrentUser, number: &str)
-        -> Result<(), PortalError>;
+    async fn delete_extension(&self, actor: &CurrentUser, number: &str) -> Result<(), PortalError>;
     async fn groups(&self) -> Result<Vec<ExtensionGroup>, PortalError>;
     async fn save_group(
         &self,

@@ -5,8 +5,8 @@ use leptos_router::path;
 
 use crate::components::toast::{provide_toasts, ToastRegion};
 use crate::pages::{
-    AccountsPage, ActivityPage, HomePage, IntegrationSettingsPage, IntegrationsPage, LoginPage,
-    NotFoundPage, SetupPage, TemplateEditorPage, TemplatesPage,
+    AccountsPage, ActivityPage, ExtensionsPage, HomePage, IntegrationSettingsPage,
+    IntegrationsPage, LoginPage, NotFoundPage, SetupPage, TemplateEditorPage, TemplatesPage,
 };
 use crate::viewer::{Viewer, VIEWER_META_NAME};
 
@@ -47,6 +47,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/setup") view=SetupPage />
                 <Route path=path!("/accounts") view=AccountsPage />
                 <Route path=path!("/activity") view=ActivityPage />
+                <Route path=path!("/extensions") view=ExtensionsPage />
                 <Route path=path!("/templates/:provider") view=TemplatesPage />
                 <Route path=path!("/templates/:provider/new") view=TemplateEditorPage />
                 <Route path=path!("/templates/:provider/:key/edit") view=TemplateEditorPage />

@@ -48,7 +48,10 @@ enum Integrations {
     Id,
 }
 
-fn cascade(from: (impl IntoIden, impl IntoIden), to: (impl IntoIden, impl IntoIden)) -> ForeignKeyCreateStatement {
+fn cascade(
+    from: (impl IntoIden, impl IntoIden),
+    to: (impl IntoIden, impl IntoIden),
+) -> ForeignKeyCreateStatement {
     ForeignKey::create()
         .from(from.0, from.1)
         .to(to.0, to.1)
@@ -85,7 +88,10 @@ impl MigrationTrait for Migration {
                         (ExtensionGroups::Table, ExtensionGroups::Id),
                     ))
                     .foreign_key(&mut cascade(
-                        (ExtensionGroupMembers::Table, ExtensionGroupMembers::ExtensionId),
+                        (
+                            ExtensionGroupMembers::Table,
+                            ExtensionGroupMembers::ExtensionId,
+                        ),
                         (Extensions::Table, Extensions::Id),
                     ))
                     .to_owned(),

@@ -79,9 +79,7 @@ impl AppState {
             crm_users: crate::storage::crm_users::CrmUserRepository::new(self.db.clone()),
             user_syncs: self.user_syncs.clone(),
             extensions: crate::storage::extensions::ExtensionRepository::new(self.db.clone()),
-            associations: crate::storage::associations::AssociationRepository::new(
-                self.db.clone(),
-            ),
+            associations: crate::storage::associations::AssociationRepository::new(self.db.clone()),
         }
     }
 }

@@ -39,6 +39,11 @@ const NAV_LINKS: &[NavLink] = &[
         admin_only: false,
     },
     NavLink {
+        href: "/extensions",
+        label: "Extensions",
+        admin_only: false,
+    },
+    NavLink {
         href: "/activity",
         label: "Activity",
         admin_only: false,

@@ -1,5 +1,7 @@
 //! Building blocks the pages share.
 
+#[cfg(feature = "hydrate")]
+pub mod browser;
 pub mod confirm;
 pub mod frame;
 pub mod toast;

@@ -6,6 +6,7 @@ mod activity;
 pub mod callback;
 #[cfg(feature = "ssr")]
 pub mod docs;
+mod extensions;
 mod home;
 mod integrations;
 mod login;
@@ -17,6 +18,7 @@ pub(crate) mod templates;
 
 pub use accounts::AccountsPage;
 pub use activity::ActivityPage;
+pub use extensions::ExtensionsPage;
 pub use home::HomePage;
 pub use integrations::{IntegrationSettingsPage, IntegrationsPage};
 pub use login::LoginPage;

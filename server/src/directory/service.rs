@@ -109,7 +109,9 @@ impl DirectoryService {
                 self.extensions
                     .find(number)
                     .await?
-                    .ok_or_else(|| DirectoryError::NotFound(format!("extension {number} does not exist")))?
+                    .ok_or_else(|| {
+                        DirectoryError::NotFound(format!("extension {number} does not exist"))
+                    })?
                     .id,
             ),
             None => None,
@@ -160,7 +162,11 @@ impl DirectoryService {
                 format!("a group name is at most {MAX_GROUP_NAME_CHARS} characters, without control characters"),
             ));
         }
-        let mut members: Vec<String> = members.iter().map(|m| m.trim().to_owned()).filter(|m| !m.is_empty()).collect();
+        let mut members: Vec<String> = members
+            .iter()
+            .map(|m| m.trim().to_owned())
+            .filter(|m| !m.is_empty())
+            .collect();
         members.sort();
         members.dedup();
         if members.len() > MAX_GROUP_MEMBERS {
@@ -183,7 +189,10 @@ impl DirectoryService {
         }
         if let Some(taken) = self.groups.find_by_name(name).await? {
             if Some(taken.id) != id {
-                return Err(invalid("name", format!("a group named {name:?} already exists")));
+                return Err(invalid(
+                    "name",
+                    format!("a group named {name:?} already exists"),
+                ));
             }
         }
         let member_ids: Vec<i32> = ids.into_values().collect();
@@ -219,7 +228,9 @@ impl DirectoryService {
         for extension in self.extensions.search(search, PICKER_MATCHES).await? {
             let name = format!("{} {}", extension.first_name, extension.last_name);
             items.push(PickerItem {
-                label: format!("{} {}", extension.number, name.trim()).trim().to_owned(),
+                label: format!("{} {}", extension.number, name.trim())
+                    .trim()
+                    .to_owned(),
                 numbers: vec![extension.number],
                 is_group: false,
             });

@@ -147,7 +147,11 @@ impl IntegrationsService {
             .crm_users
             .find(integration.id, crm_id)
             .await?
-            .ok_or_else(|| invalid(format!("the CRM user {crm_id:?} is not listed: sync the users again")))?;
+            .ok_or_else(|| {
+                invalid(format!(
+                    "the CRM user {crm_id:?} is not listed: sync the users again"
+                ))
+            })?;
         let mut numbers: Vec<String> = numbers
             .iter()
             .map(|n| n.trim().to_owned())

@@ -769,7 +769,10 @@ impl IntegrationsService {
             let mut variables = connected.variables.clone();
             let mut extension_user = None;
             if let Some(number) = extension {
-                match self.extension_user(connected.integration.id, number).await? {
+                match self
+                    .extension_user(connected.integration.id, number)
+                    .await?
+                {
                     Some(user) => {
                         crate::engine::core::call::extension_variables(&user, &mut variables);
                         extension_user = Some(user);

@@ -13,7 +13,6 @@ use super::entities::extension::{self, Entity as Extensions};
 use super::{contains_ignoring_case, unix_now};
 use app::extensions::{Extension as ExtensionFields, ExtensionSort};
 
-
 /// Rows one INSERT writes.
 const INSERT_CHUNK_ROWS: usize = 500;
 

@@ -3,23 +3,16 @@
 //! They run in the browser only; the session cookie and the CSRF header
 //! authenticate them like any page request.
 
-use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{File, FormData, Headers, RequestInit, Response};
+use web_sys::{File, FormData};
 
+pub use crate::components::browser::{download, focus, picked_files};
+use crate::components::browser::{js_error, send};
 use crate::template::UploadOutcome;
-use crate::viewer::CSRF_HEADER;
 
 #[derive(serde::Deserialize)]
 struct UploadReply {
     results: Vec<UploadOutcome>,
-}
-
-fn js_error(what: &str, error: wasm_bindgen::JsValue) -> String {
-    format!(
-        "{what}: {}",
-        error.as_string().unwrap_or_else(|| format!("{error:?}"))
-    )
 }
 
 /// Uploads `files`; the keys in `replace` were confirmed for replacement.
@@ -49,21 +42,6 @@ pub async fn upload(
     }
 }
 
-/// Starts a download: the response is an attachment, so the page stays.
-pub fn download(url: &str) {
-    if let Some(window) = web_sys::window() {
-        let _ = window.location().set_href(url);
-    }
-}
-
-/// The files picked in a file input.
-pub fn picked_files(input: &web_sys::HtmlInputElement) -> Vec<File> {
-    let Some(list) = input.files() else {
-        return Vec::new();
-    };
-    (0..list.length()).filter_map(|i| list.get(i)).collect()
-}
-
 /// Why a save did not happen: the server's refusal (with findings) or a failure.
 pub struct SaveRefused {
     pub message: String,
@@ -80,44 +58,6 @@ struct FullErrorBody {
     message: String,
     #[serde(default)]
     findings: Vec<crate::template::validate::Finding>,
-}
-
-async fn send(
-    url: &str,
-    method: &str,
-    csrf_token: &str,
-    body: &wasm_bindgen::JsValue,
-    content_type: Option<&str>,
-) -> Result<(u16, String), String> {
-    let headers = Headers::new().map_err(|e| js_error("cannot build headers", e))?;
-    headers
-        .set(CSRF_HEADER, csrf_token)
-        .map_err(|e| js_error("cannot set a header", e))?;
-    if let Some(content_type) = content_type {
-        headers
-            .set("content-type", content_type)
-            .map_err(|e| js_error("cannot set a header", e))?;
-    }
-    let init = RequestInit::new();
-    init.set_method(method);
-    init.set_headers(&headers);
-    init.set_body(body);
-    let window = web_sys::window().ok_or("no window")?;
-    let response: Response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
-        .await
-        .map_err(|e| js_error("the request failed", e))?
-        .dyn_into()
-        .map_err(|e| js_error("unexpected reply", e))?;
-    let text = JsFuture::from(
-        response
-            .text()
-            .map_err(|e| js_error("unreadable reply", e))?,
-    )
-    .await
-    .map_err(|e| js_error("unreadable reply", e))?
-    .as_string()
-    .unwrap_or_default();
-    Ok((response.status(), text))
 }
 
 /// Saves the editor's XML: a new template is uploaded as a file, an existing
@@ -209,16 +149,4 @@ pub async fn file_bytes(file: &File) -> Result<Vec<u8>, String> {
         .await
         .map_err(|e| js_error("cannot read the file", e))?;
     Ok(js_sys::Uint8Array::new(&buffer).to_vec())
-}
-
-/// Moves keyboard focus to the element with `id` and scrolls it into view.
-pub fn focus(id: &str) {
-    let element = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.get_element_by_id(id))
-        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
-    if let Some(element) = element {
-        let _ = element.focus();
-        element.scroll_into_view();
-    }
 }

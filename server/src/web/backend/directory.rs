@@ -50,11 +50,7 @@ impl DirectoryAdminTrait for DirectoryAdmin {
             .map_err(portal_error)
     }
 
-    async fn delete_extension(
-        &self,
-        actor: &CurrentUser,
-        number: &str,
-    ) -> Result<(), PortalError> {
+    async fn delete_extension(&self, actor: &CurrentUser, number: &str) -> Result<(), PortalError> {
         self.service
             .delete(&actor.email, number)
             .await

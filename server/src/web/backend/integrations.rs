@@ -7,8 +7,7 @@ use app::console::{ConsoleInput, RunReport};
 use app::error::PortalError;
 use app::integrations::{
     AutoAssociation, CrmUsersPage, Features, IntegrationCard, IntegrationSettings, SaveOutcome,
-    SettingsInput,
-    UserSyncProgress, UserSyncReport,
+    SettingsInput, UserSyncProgress, UserSyncReport,
 };
 use app::template::model::Provider;
 use async_trait::async_trait;
