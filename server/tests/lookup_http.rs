@@ -158,7 +158,9 @@ async fn a_lookup_tries_the_types_in_order_and_completes_the_first_result(db: Db
             "popup_url": "https://crm.example/Leads/L-7",
             "matches": 2,
             "integration": {"provider": "crm", "key": "lookup_crm", "name": "Lookup CRM"},
-            "extension": "1001"
+            "extension": "1001",
+            // The template lists no CRM users, so the extension is asked about anyway.
+            "crm_user": null
         })
     );
     // Contacts first (nothing), then Leads, then the first lead's owner: in that order.
