@@ -652,4 +652,19 @@ async fn the_lookup_api_resolves_the_extension_to_its_crm_user(db: Db) {
         before,
         "nothing sent"
     );
+
+    // The test console's sample call on 1004 carries its CRM user too.
+    let (status, report) = admin
+        .browser
+        .call(
+            "run_console",
+            json!({"csrf_token": admin.csrf, "provider": "crm", "key": "team_crm", "input": {
+                "scenario": "SyncContactAuto", "phone": "5550100", "call": {"extension": {"number": "1004"}}
+            }}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert!(report["error"].is_null(), "{report}");
+    let url = report["steps"][0]["request"]["url"].as_str().unwrap_or_default();
+    assert!(url.contains("owner=u1&ext=1004"), "{report}");
 }

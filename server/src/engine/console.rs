@@ -101,6 +101,8 @@ fn scenario_variables(
     let mut variables = run.variables.clone();
     variables.insert(PHONE_VARIABLE.into(), input.phone.clone());
     variables.insert(SEARCH_VARIABLE.into(), input.phone.clone());
+    // Every scenario sees the extension's user association, lookups too.
+    crate::engine::core::call::extension_variables(&input.call.extension, &mut variables);
     if input.scenario == "CreateNewContact" {
         new_contact(input).set_variables(&mut variables);
     }

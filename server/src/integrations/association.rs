@@ -237,3 +237,66 @@ pub fn display_name(first: &str, last: &str, crm_id: &str) -> String {
         name.to_owned()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(id: i32, email: &str) -> UserEmail {
+        UserEmail {
+            id,
+            email: email.into(),
+        }
+    }
+
+    fn extension(id: i32, email: &str) -> ExtensionEmail {
+        ExtensionEmail {
+            id,
+            number: format!("10{id:02}"),
+            email: email.into(),
+        }
+    }
+
+    #[test]
+    fn matches_trimmed_emails_ignoring_case_and_leaves_conflicts_alone() {
+        let users = [
+            user(1, " Ann@Example.com"),
+            user(2, "bo@example.com"),
+            user(3, ""),
+            user(4, "nobody@example.com"),
+        ];
+        let extensions = [
+            extension(1, "ann@example.com "),
+            extension(2, "ANN@example.com"),
+            extension(3, "bo@example.com"),
+            extension(4, ""),
+        ];
+        // Extension 3 already belongs to user 4; extension 2 already to user 1.
+        let existing = [
+            Pair {
+                crm_user_id: 4,
+                extension_id: 3,
+                number: "1003".into(),
+            },
+            Pair {
+                crm_user_id: 1,
+                extension_id: 2,
+                number: "1002".into(),
+            },
+        ];
+        let (pairs, summary) = plan_automatic(&users, &extensions, &existing);
+        assert_eq!(pairs, vec![(1, 1)]);
+        assert_eq!(
+            summary,
+            AutoAssociation {
+                associated: 1,
+                users: 1,
+                // An empty e-mail matches nothing, not the extensions without one.
+                unmatched: 2,
+                already: 1,
+                conflicts: vec!["1003".into()],
+                applied: false,
+            }
+        );
+    }
+}

@@ -310,6 +310,19 @@ impl IntegrationsService {
                 format!("the template has no {} scenario", input.scenario),
             ));
         }
+        // The sample call's extension is the directory's, with its CRM user here (the
+        // user association variables), unless the console named the user itself.
+        let mut input = std::borrow::Cow::Borrowed(input);
+        let number = input.call.extension.number.trim().to_owned();
+        if !number.is_empty() && input.call.extension.crm_user_id.is_empty() {
+            if let Some(user) = self
+                .extension_user(connected.integration.id, &number)
+                .await?
+            {
+                input.to_mut().call.extension = user;
+            }
+        }
+        let input = input.as_ref();
         let tracer = Tracer::new(connected.secrets.clone());
         let stats = RunStats::default();
         let runner = self.runner(&connected).traced(&tracer).counted(&stats);
