@@ -312,7 +312,7 @@ fn ExtensionForm(
         }
     };
     view! {
-        <form class="card form-grid" data-testid="extension-form" on:submit=on_submit>
+        <form class="card form-grid" data-testid="extension-form" novalidate on:submit=on_submit>
             <h3>{title}</h3>
             {field("extension-number", "Number", number, "text")}
             {field("extension-first-name", "First name", first_name, "text")}

@@ -98,11 +98,13 @@ impl DirectoryService {
     ) -> Result<(), DirectoryError> {
         let fields = normalize(fields);
         if let Some(reason) = refusal(&fields) {
+            // The reason starts with the column it is about ("email \"x\" must …").
             let field = ["number", "first_name", "last_name", "email"]
                 .into_iter()
                 .find(|f| reason.starts_with(f))
                 .unwrap_or("number");
-            return Err(invalid(field, reason));
+            let message = reason[field.len()..].trim_start().to_owned();
+            return Err(invalid(field, message));
         }
         let original_id = match original {
             Some(number) => Some(
@@ -120,7 +122,7 @@ impl DirectoryService {
             if Some(taken.id) != original_id {
                 return Err(invalid(
                     "number",
-                    format!("extension {} already exists", fields.number),
+                    format!("{} is already in the directory", fields.number),
                 ));
             }
         }
@@ -154,12 +156,14 @@ impl DirectoryService {
     ) -> Result<(), DirectoryError> {
         let name = name.trim();
         if name.is_empty() {
-            return Err(invalid("name", "the group needs a name"));
+            return Err(invalid("Group name", "is empty"));
         }
         if name.chars().count() > MAX_GROUP_NAME_CHARS || name.chars().any(char::is_control) {
             return Err(invalid(
-                "name",
-                format!("a group name is at most {MAX_GROUP_NAME_CHARS} characters, without control characters"),
+                "Group name",
+                format!(
+                    "is longer than {MAX_GROUP_NAME_CHARS} characters or holds a control character"
+                ),
             ));
         }
         let mut members: Vec<String> = members
@@ -171,8 +175,8 @@ impl DirectoryService {
         members.dedup();
         if members.len() > MAX_GROUP_MEMBERS {
             return Err(invalid(
-                "members",
-                format!("a group holds at most {MAX_GROUP_MEMBERS} extensions"),
+                "Members",
+                format!("are more than {MAX_GROUP_MEMBERS}, the most a group holds"),
             ));
         }
         let ids = self.extensions.ids(&members).await?;
@@ -183,16 +187,13 @@ impl DirectoryService {
             .collect();
         if !unknown.is_empty() {
             return Err(invalid(
-                "members",
+                "Members",
                 format!("not in the directory: {}", unknown.join(", ")),
             ));
         }
         if let Some(taken) = self.groups.find_by_name(name).await? {
             if Some(taken.id) != id {
-                return Err(invalid(
-                    "name",
-                    format!("a group named {name:?} already exists"),
-                ));
+                return Err(invalid("Group name", format!("{name:?} is taken")));
             }
         }
         let member_ids: Vec<i32> = ids.into_values().collect();

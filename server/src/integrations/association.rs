@@ -136,8 +136,8 @@ impl IntegrationsService {
         crm_id: &str,
         numbers: &[String],
     ) -> Result<Vec<String>, IntegrationError> {
-        let invalid = |message: String| IntegrationError::Invalid {
-            field: "extensions".into(),
+        let invalid = |field: &str, message: String| IntegrationError::Invalid {
+            field: field.into(),
             message,
         };
         let (_, integration) = self
@@ -148,9 +148,10 @@ impl IntegrationsService {
             .find(integration.id, crm_id)
             .await?
             .ok_or_else(|| {
-                invalid(format!(
-                    "the CRM user {crm_id:?} is not listed: sync the users again"
-                ))
+                invalid(
+                    "CRM user",
+                    format!("{crm_id:?} is not listed: sync the users again"),
+                )
             })?;
         let mut numbers: Vec<String> = numbers
             .iter()
@@ -160,9 +161,10 @@ impl IntegrationsService {
         numbers.sort();
         numbers.dedup();
         if numbers.len() > MAX_USER_EXTENSIONS {
-            return Err(invalid(format!(
-                "a CRM user answers for at most {MAX_USER_EXTENSIONS} extensions"
-            )));
+            return Err(invalid(
+                "Extensions",
+                format!("are more than {MAX_USER_EXTENSIONS}, the most one CRM user answers for"),
+            ));
         }
         let ids = self.extensions.ids(&numbers).await?;
         let unknown: Vec<&str> = numbers
@@ -171,10 +173,10 @@ impl IntegrationsService {
             .map(String::as_str)
             .collect();
         if !unknown.is_empty() {
-            return Err(invalid(format!(
-                "not in the extension directory: {}",
-                unknown.join(", ")
-            )));
+            return Err(invalid(
+                "Extensions",
+                format!("not in the directory: {}", unknown.join(", ")),
+            ));
         }
         let wanted: BTreeSet<i32> = ids.values().copied().collect();
         let existing = self.associations.all(integration.id).await?;

@@ -53,6 +53,7 @@ pub fn UsersSection(provider: Provider, key: String) -> impl IntoView {
             )
             .await
             {
+                Ok(plan) if plan.associated == 0 => toasts.success(automatic_message(&plan)),
                 Ok(plan) => confirm.set(Some(ConfirmRequest {
                     title: "Associate automatically?".into(),
                     message: automatic_message(&plan),
@@ -128,6 +129,7 @@ pub fn UsersSection(provider: Provider, key: String) -> impl IntoView {
                 <button class="button button-primary" type="button" on:click=on_sync disabled=move || sync.pending().get()>
                     {move || if sync.pending().get() { "Syncing…" } else { "Sync users" }}
                 </button>
+                <button class="button" type="button" data-testid="associate-automatically" on:click=on_automatic disabled=move || automatic.pending().get()>"Associate Automatically"</button>
             </div>
             {move || sync.pending().get().then(|| {
                 let p = progress.get();
@@ -137,9 +139,6 @@ pub fn UsersSection(provider: Provider, key: String) -> impl IntoView {
                 Ok(report) => view! { <p class="notice notice-ok" role="status" data-testid="sync-result">{report.message}</p> }.into_any(),
                 Err(error) => view! { <p class="notice notice-error" role="alert">{error.to_string()}</p> }.into_any(),
             })}
-            <div class="form-actions">
-                <button class="button" type="button" data-testid="associate-automatically" on:click=on_automatic disabled=move || automatic.pending().get()>"Associate Automatically"</button>
-            </div>
             <ConfirmDialog request=confirm on_confirm=on_confirm_automatic />
             {move || picking.get().map(|user| view! {
                 <Picker user=user provider=provider key=key csrf_token=csrf_token picking=picking reloads=reloads />
@@ -196,10 +195,17 @@ pub fn UsersSection(provider: Provider, key: String) -> impl IntoView {
 
 /// The confirmation's text: what Associate Automatically will do.
 fn automatic_message(plan: &AutoAssociation) -> String {
-    let mut message = format!(
+    let mut message = if plan.associated == 0 {
+        format!(
+            "Nothing new to associate by e-mail; {} user(s) stay unmatched.",
+            plan.unmatched
+        )
+    } else {
+        format!(
         "{} extension(s) will be associated with {} CRM user(s) by e-mail; {} user(s) stay unmatched.",
         plan.associated, plan.users, plan.unmatched
-    );
+    )
+    };
     if plan.already > 0 {
         message.push_str(&format!(
             " {} pair(s) are already associated.",
