@@ -189,11 +189,9 @@ pub fn after_page(
     if users == 0 {
         return Ok(Err(Stop::EmptyPage));
     }
-    if n + 1 >= MAX_SYNC_REQUESTS {
-        return Ok(Err(Stop::Limit));
-    }
-    match pagination {
+    let next = match pagination {
         Pagination::Link { .. } => {
+            // A last page without a next link ends a complete sync, the 100th included.
             let Some(link) = next_link.map(str::trim).filter(|l| !l.is_empty()) else {
                 return Ok(Err(Stop::NoNextLink));
             };
@@ -208,10 +206,14 @@ pub fn after_page(
                     "the next page link {next} leads back to a page already read (a loop)"
                 ));
             }
-            Ok(Ok(next))
+            next
         }
-        _ => Ok(Ok(pagination.page_url(base, n + 1))),
+        _ => pagination.page_url(base, n + 1),
+    };
+    if n + 1 >= MAX_SYNC_REQUESTS {
+        return Ok(Err(Stop::Limit));
     }
+    Ok(Ok(next))
 }
 
 #[cfg(test)]
@@ -318,6 +320,11 @@ mod tests {
             )
             .unwrap(),
             Err(Stop::Limit)
+        );
+        // The 100th page without a next link: every page was read.
+        assert_eq!(
+            after_page(&link, &base, &next, MAX_SYNC_REQUESTS - 1, 5, None, &[]).unwrap(),
+            Err(Stop::NoNextLink)
         );
         assert_eq!(
             after_page(&Pagination::Disabled, &base, &base, 0, 5, None, &[]).unwrap(),
