@@ -261,6 +261,15 @@ async fn groups_hold_directory_extensions_and_lose_deleted_ones(db: Db) {
     );
     let (status, _) = save_group(&admin, None, "  ", &["1003"]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    // The limits: a name of 64 characters, 1,000 members.
+    let (status, body) = save_group(&admin, None, &"n".repeat(65), &["1003"]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.to_string().contains("longer than 64"), "{body}");
+    let many: Vec<String> = (0..1_001).map(|n| (5000 + n).to_string()).collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    let (status, body) = save_group(&admin, None, "Everyone", &many).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.to_string().contains("more than 1000"), "{body}");
     assert_eq!(
         server.scalar("SELECT COUNT(*) FROM extension_groups").await,
         1
@@ -518,6 +527,11 @@ async fn associate_automatically_by_email_then_by_hand_with_a_conflict_explained
     assert!(body.to_string().contains("9999"), "{body}");
     let (status, _) = associate(&user, "nobody", &["1003"]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let many: Vec<String> = (0..1_001).map(|n| (5000 + n).to_string()).collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    let (status, body) = associate(&user, "u3", &many).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.to_string().contains("more than 1000"), "{body}");
     // u2 gives 1002 up (a set replaces the user's list), then u3 takes it with 1003.
     let (status, body) = associate(&user, "u2", &[]).await;
     assert_eq!(status, StatusCode::OK, "{body}");
