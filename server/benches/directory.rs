@@ -186,6 +186,17 @@ impl Server {
         response.json().await.unwrap()
     }
 
+    async fn get_json(&self, path: &str) -> Value {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     async fn form(&self, function: &str, fields: &[(&str, &str)]) -> Value {
         let mut all = vec![("csrf_token", self.csrf.as_str())];
         all.extend_from_slice(fields);
@@ -480,27 +491,15 @@ async fn main() {
         big.as_secs_f64() / small.as_secs_f64()
     );
     let start = Instant::now();
-    let page: Value = server
-        .client
-        .get(server.url("/api/list_crm_users?provider=crm&key=big&search=user4242"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page = server
+        .get_json("/api/list_crm_users?provider=crm&key=big&search=user4242")
+        .await;
     assert_eq!(page["total"], 1, "{page}");
     println!("a search over {USERS} users: {}", ms(start.elapsed()));
     let start = Instant::now();
-    let page: Value = server
-        .client
-        .get(server.url("/api/list_extensions?sort=last_name&descending=true&offset=2500"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page = server
+        .get_json("/api/list_extensions?sort=last_name&descending=true&offset=2500")
+        .await;
     assert_eq!(page["total"], EXTENSIONS, "{page}");
     println!(
         "the Extensions page's page 51 of {EXTENSIONS}, sorted by last name: {}",

@@ -389,37 +389,12 @@ async fn synced(db: Db, crm: &MockServer) -> (TestServer, Admin) {
         "number,first_name,last_name,email\n1001,Ann,Lee,u1@crm.example\n1002,Bo,Chan,U2@CRM.example\n1003,Cy,Dee,\n1004,Ann,Lee (desk),u1@crm.example\n",
     )
     .await;
-    let (status, body) = admin
-        .upload("crm", &[("team.xml", template(&crm.uri()))], &[])
+    admin
+        .connect_crm("team.xml", template(&crm.uri()), "team_crm")
         .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let (status, body) = admin
-        .browser
-        .call(
-            "save_integration",
-            json!({"csrf_token": admin.csrf, "provider": "crm", "key": "team_crm", "input": {"values": []}}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let (status, report) = sync(&admin).await;
+    let (status, report) = admin.sync_crm_users("team_crm").await;
     assert_eq!(status, StatusCode::OK, "{report}");
     (server, admin)
-}
-
-async fn sync(admin: &Admin) -> (StatusCode, Value) {
-    let response = admin
-        .browser
-        .post_form(
-            "/api/sync_crm_users",
-            &[
-                ("csrf_token", admin.csrf.as_str()),
-                ("provider", "crm"),
-                ("key", "team_crm"),
-            ],
-        )
-        .await;
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 async fn automatically(admin: &Admin, apply: bool) -> (StatusCode, Value) {
@@ -598,7 +573,7 @@ async fn a_sync_that_removes_a_user_removes_its_associations(db: Db) {
         )
         .mount(&crm)
         .await;
-    let (status, report) = sync(&admin).await;
+    let (status, report) = admin.sync_crm_users("team_crm").await;
     assert_eq!(status, StatusCode::OK, "{report}");
     assert_eq!(
         (&report["removed"], &report["associations_removed"]),
@@ -618,17 +593,6 @@ async fn a_sync_that_removes_a_user_removes_its_associations(db: Db) {
             .await,
         1
     );
-}
-
-async fn lookup(server: &TestServer, token: &str, query: &str) -> (StatusCode, Value) {
-    let response = reqwest::Client::new()
-        .get(server.url(&format!("/api/v1/contacts/lookup?{query}")))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    (status, response.json().await.unwrap())
 }
 
 async fn the_lookup_api_resolves_the_extension_to_its_crm_user(db: Db) {

@@ -124,17 +124,6 @@ async fn connected(db: Db, text: String) -> (TestServer, Admin) {
     (server, admin)
 }
 
-async fn lookup(server: &TestServer, token: &str, query: &str) -> (StatusCode, Value) {
-    let response = reqwest::Client::new()
-        .get(server.url(&format!("/api/v1/contacts/lookup?{query}")))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    (status, response.json().await.unwrap())
-}
-
 const GRACE: &str = "phone=020%207946%200018&extension=1001";
 
 async fn a_lookup_tries_the_types_in_order_and_completes_the_first_result(db: Db) {

@@ -64,33 +64,8 @@ async fn crm() -> MockServer {
 async fn connected(db: Db, text: String) -> (TestServer, Admin) {
     let server = TestServer::start(db).await;
     let admin = admin(&server).await;
-    let (status, body) = admin.upload("crm", &[("users.xml", text)], &[]).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let (status, body) = admin
-        .browser
-        .call(
-            "save_integration",
-            json!({"csrf_token": admin.csrf, "provider": "crm", "key": "users_crm", "input": {"values": []}}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    admin.connect_crm("users.xml", text, "users_crm").await;
     (server, admin)
-}
-
-async fn sync(admin: &Admin) -> (StatusCode, Value) {
-    let response = admin
-        .browser
-        .post_form(
-            "/api/sync_crm_users",
-            &[
-                ("csrf_token", admin.csrf.as_str()),
-                ("provider", "crm"),
-                ("key", "users_crm"),
-            ],
-        )
-        .await;
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 async fn users(admin: &Admin, search: &str) -> Value {
@@ -134,7 +109,7 @@ async fn page_numbers_run_until_an_empty_page_and_a_second_sync_updates_and_remo
     let pagination = r#"<Parameter Name="PaginationType" Value="page_number"/><Parameter Name="PageParamName" Value="_page"/><Parameter Name="PageStartValue" Value="1"/><Parameter Name="PageSizeParamName" Value="_limit"/><Parameter Name="PageSizeValue" Value="2"/>"#;
     let (server, admin) = connected(db, template(&crm.uri(), pagination, "data")).await;
 
-    let (status, report) = sync(&admin).await;
+    let (status, report) = admin.sync_crm_users("users_crm").await;
     assert_eq!(status, StatusCode::OK, "{report}");
     assert_eq!(
         (
@@ -159,7 +134,7 @@ async fn page_numbers_run_until_an_empty_page_and_a_second_sync_updates_and_remo
         .await;
     page("2", json!({"data": [user("u3")]})).mount(&crm).await;
     page("3", json!({"data": []})).mount(&crm).await;
-    let (_, report) = sync(&admin).await;
+    let (_, report) = admin.sync_crm_users("users_crm").await;
     assert_eq!(
         (
             report["updated"].clone(),
@@ -199,7 +174,7 @@ async fn offsets_stop_at_the_request_limit_and_remove_nobody(db: Db) {
     server
         .execute("INSERT INTO crm_users (integration_id, crm_id, first_name, last_name, email, synced_at) SELECT id, 'old', 'Old', 'User', 'old@crm.example', 0 FROM integrations")
         .await;
-    let (status, report) = sync(&admin).await;
+    let (status, report) = admin.sync_crm_users("users_crm").await;
     assert_eq!(status, StatusCode::OK, "{report}");
     assert_eq!(user_pages(&crm).await, 100, "at most 100 requests");
     assert_eq!(report["users"], 100);
@@ -261,7 +236,7 @@ async fn links_come_from_the_body_or_the_link_header_and_a_loop_is_refused(db: D
         .await;
     let pagination = r#"<Parameter Name="PaginationType" Value="link"/><Parameter Name="NextPageLinkPath" Value="links.next"/>"#;
     let (server, admin) = connected(db, template(&base, pagination, "items")).await;
-    let (status, report) = sync(&admin).await;
+    let (status, report) = admin.sync_crm_users("users_crm").await;
     assert_eq!(status, StatusCode::OK, "{report}");
     assert_eq!(
         (report["pages"].clone(), report["users"].clone()),
@@ -284,7 +259,7 @@ async fn links_come_from_the_body_or_the_link_header_and_a_loop_is_refused(db: D
         ))
         .mount(&crm)
         .await;
-    let (status, body) = sync(&admin).await;
+    let (status, body) = admin.sync_crm_users("users_crm").await;
     assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
     assert!(
         body.to_string().contains("loop") && body.to_string().contains("Nothing was changed"),
@@ -326,7 +301,7 @@ async fn a_failure_halfway_changes_nothing(db: Db) {
             .respond_with(second_page)
             .mount(&crm)
             .await;
-        let (status, body) = sync(&admin).await;
+        let (status, body) = admin.sync_crm_users("users_crm").await;
         assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
         assert!(body.to_string().contains(says), "{says}: {body}");
         assert_eq!(users(&admin, "").await["total"], 0, "nothing half-applied");
@@ -351,7 +326,7 @@ async fn a_second_sync_joins_the_one_running(db: Db) {
         .mount(&crm)
         .await;
     let (server, admin) = connected(db, template(&crm.uri(), "", "@this")).await;
-    let (first, second) = tokio::join!(sync(&admin), async {
+    let (first, second) = tokio::join!(admin.sync_crm_users("users_crm"), async {
         tokio::time::sleep(Duration::from_millis(100)).await;
         let progress: Value = admin
             .browser
@@ -361,7 +336,7 @@ async fn a_second_sync_joins_the_one_running(db: Db) {
             .await
             .unwrap();
         assert_eq!(progress["running"], true, "{progress}");
-        sync(&admin).await
+        admin.sync_crm_users("users_crm").await
     });
     assert_eq!(first.0, StatusCode::OK, "{}", first.1);
     assert_eq!(
@@ -404,7 +379,7 @@ async fn a_sync_whose_browser_went_away_still_finishes(db: Db) {
         "the sync finished without its browser"
     );
     // Nothing is left running: the next Sync runs and finds nothing new.
-    let (status, report) = sync(&admin).await;
+    let (status, report) = admin.sync_crm_users("users_crm").await;
     assert_eq!(status, StatusCode::OK, "{report}");
     assert_eq!(
         (report["added"].clone(), report["unchanged"].clone()),

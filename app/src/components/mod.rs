@@ -4,4 +4,5 @@
 pub mod browser;
 pub mod confirm;
 pub mod frame;
+pub mod pager;
 pub mod toast;

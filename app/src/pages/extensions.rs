@@ -12,6 +12,7 @@ use crate::api::{
 };
 use crate::components::confirm::{ConfirmDialog, ConfirmRequest};
 use crate::components::frame::Frame;
+use crate::components::pager::Pager;
 use crate::components::toast::{use_toasts, Toasts};
 use crate::error::PortalError;
 use crate::extensions::{
@@ -205,14 +206,7 @@ fn Directory(reloads: RwSignal<u32>) -> impl IntoView {
                         };
                         return view! { <p class="empty-state">{text}</p> }.into_any();
                     }
-                    let shown = format!(
-                        "{}–{} of {}",
-                        page.offset + 1,
-                        page.offset + page.extensions.len() as u64,
-                        page.total
-                    );
-                    let more = page.offset + (page.extensions.len() as u64) < page.total;
-                    let back = page.offset > 0;
+                    let (offset_now, shown, total) = (page.offset, page.extensions.len(), page.total);
                     view! {
                         <table class="table" data-testid="extensions">
                             <thead><tr>
@@ -243,11 +237,7 @@ fn Directory(reloads: RwSignal<u32>) -> impl IntoView {
                                 }).collect_view()}
                             </tbody>
                         </table>
-                        <div class="toolbar">
-                            <span class="help" data-testid="extensions-shown">{shown}</span>
-                            {back.then(|| view! { <button class="button" type="button" on:click=move |_| offset.update(|o| *o = o.saturating_sub(PAGE_ROWS))>"Previous"</button> })}
-                            {more.then(|| view! { <button class="button" type="button" on:click=move |_| offset.update(|o| *o += PAGE_ROWS)>"Next"</button> })}
-                        </div>
+                        <Pager offset=offset_now shown=shown total=total page_rows=PAGE_ROWS set_offset=offset />
                     }.into_any()
                 })}
             </Transition>

@@ -179,24 +179,21 @@ impl DirectoryService {
                 format!("are more than {MAX_GROUP_MEMBERS}, the most a group holds"),
             ));
         }
-        let ids = self.extensions.ids(&members).await?;
-        let unknown: Vec<&str> = members
-            .iter()
-            .filter(|m| !ids.contains_key(*m))
-            .map(String::as_str)
-            .collect();
-        if !unknown.is_empty() {
-            return Err(invalid(
-                "Members",
-                format!("not in the directory: {}", unknown.join(", ")),
-            ));
-        }
+        let member_ids = self
+            .extensions
+            .ids_of_all(&members)
+            .await?
+            .map_err(|unknown| {
+                invalid(
+                    "Members",
+                    format!("not in the directory: {}", unknown.join(", ")),
+                )
+            })?;
         if let Some(taken) = self.groups.find_by_name(name).await? {
             if Some(taken.id) != id {
                 return Err(invalid("Group name", format!("{name:?} is taken")));
             }
         }
-        let member_ids: Vec<i32> = ids.into_values().collect();
         if self.groups.save(id, name, &member_ids).await?.is_none() {
             return Err(DirectoryError::NotFound("the group does not exist".into()));
         }

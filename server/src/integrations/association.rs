@@ -166,19 +166,18 @@ impl IntegrationsService {
                 format!("are more than {MAX_USER_EXTENSIONS}, the most one CRM user answers for"),
             ));
         }
-        let ids = self.extensions.ids(&numbers).await?;
-        let unknown: Vec<&str> = numbers
-            .iter()
-            .filter(|n| !ids.contains_key(*n))
-            .map(String::as_str)
+        let wanted: BTreeSet<i32> = self
+            .extensions
+            .ids_of_all(&numbers)
+            .await?
+            .map_err(|unknown| {
+                invalid(
+                    "Extensions",
+                    format!("not in the directory: {}", unknown.join(", ")),
+                )
+            })?
+            .into_iter()
             .collect();
-        if !unknown.is_empty() {
-            return Err(invalid(
-                "Extensions",
-                format!("not in the directory: {}", unknown.join(", ")),
-            ));
-        }
-        let wanted: BTreeSet<i32> = ids.values().copied().collect();
         let existing = self.associations.all(integration.id).await?;
         let taken: Vec<&Pair> = existing
             .iter()

@@ -94,8 +94,26 @@ impl ExtensionRepository {
             .await
     }
 
+    /// The ids of `numbers` when every one is in the directory; else the ones that are not.
+    pub async fn ids_of_all(
+        &self,
+        numbers: &[String],
+    ) -> Result<Result<Vec<i32>, Vec<String>>, DbErr> {
+        let ids = self.ids(numbers).await?;
+        let unknown: Vec<String> = numbers
+            .iter()
+            .filter(|n| !ids.contains_key(*n))
+            .cloned()
+            .collect();
+        Ok(if unknown.is_empty() {
+            Ok(ids.into_values().collect())
+        } else {
+            Err(unknown)
+        })
+    }
+
     /// The ids of the numbers that exist.
-    pub async fn ids(&self, numbers: &[String]) -> Result<BTreeMap<String, i32>, DbErr> {
+    async fn ids(&self, numbers: &[String]) -> Result<BTreeMap<String, i32>, DbErr> {
         let mut ids = BTreeMap::new();
         for chunk in numbers.chunks(INSERT_CHUNK_ROWS) {
             for model in Extensions::find()

@@ -329,6 +329,41 @@ pub async fn admin(server: &TestServer) -> Admin {
 }
 
 impl Admin {
+    /// Uploads a CRM template and connects it (a template that needs no values); asserts
+    /// both worked.
+    pub async fn connect_crm(&self, file_name: &str, text: String, key: &str) {
+        let (status, body) = self.upload("crm", &[(file_name, text)], &[]).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (status, body) = self
+            .browser
+            .call(
+                "save_integration",
+                serde_json::json!({"csrf_token": self.csrf, "provider": "crm", "key": key, "input": {"values": []}}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+
+    /// Presses Sync users on the CRM integration `key`: the status and the report.
+    pub async fn sync_crm_users(&self, key: &str) -> (StatusCode, serde_json::Value) {
+        let response = self
+            .browser
+            .post_form(
+                "/api/sync_crm_users",
+                &[
+                    ("csrf_token", self.csrf.as_str()),
+                    ("provider", "crm"),
+                    ("key", key),
+                ],
+            )
+            .await;
+        let status = response.status();
+        (
+            status,
+            response.json().await.unwrap_or(serde_json::Value::Null),
+        )
+    }
+
     /// Makes an API token of `scope` (`admin`, `lookup`, `events`) for 90 days; answers
     /// the token itself.
     pub async fn create_token(&self, name: &str, scope: &str) -> String {
@@ -408,4 +443,20 @@ impl Admin {
         let status = response.status();
         (status, response.json().await.unwrap())
     }
+}
+
+/// A contact lookup through the REST API with an API token: the status and the answer.
+pub async fn lookup(
+    server: &TestServer,
+    token: &str,
+    query: &str,
+) -> (StatusCode, serde_json::Value) {
+    let response = reqwest::Client::new()
+        .get(server.url(&format!("/api/v1/contacts/lookup?{query}")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap())
 }

@@ -11,6 +11,7 @@ use crate::api::{
     AssociateAutomatically, AssociateExtensions, SyncCrmUsers,
 };
 use crate::components::confirm::{ConfirmDialog, ConfirmRequest};
+use crate::components::pager::Pager;
 use crate::components::toast::use_toasts;
 use crate::integrations::{
     AutoAssociation, CrmUserRow, UserSyncProgress, CRM_USERS_PAGE_ROWS as PAGE_ROWS,
@@ -155,14 +156,7 @@ pub fn UsersSection(provider: Provider, key: String) -> impl IntoView {
                     if page.total == 0 {
                         return view! { <p class="empty">"No CRM users yet: press Sync users."</p> }.into_any();
                     }
-                    let shown = format!(
-                        "{}–{} of {}",
-                        page.offset + 1,
-                        page.offset + page.users.len() as u64,
-                        page.total
-                    );
-                    let more = page.offset + (page.users.len() as u64) < page.total;
-                    let back = page.offset > 0;
+                    let (offset_now, shown, total) = (page.offset, page.users.len(), page.total);
                     view! {
                         <table class="table" data-testid="crm-users">
                             <thead><tr><th>"CRM id"</th><th>"Name"</th><th>"E-mail"</th><th>"Extensions"</th><th>"Actions"</th></tr></thead>
@@ -181,11 +175,7 @@ pub fn UsersSection(provider: Provider, key: String) -> impl IntoView {
                                 }).collect_view()}
                             </tbody>
                         </table>
-                        <div class="toolbar">
-                            <span class="help">{shown}</span>
-                            {back.then(|| view! { <button class="button" type="button" on:click=move |_| offset.update(|o| *o = o.saturating_sub(PAGE_ROWS))>"Previous"</button> })}
-                            {more.then(|| view! { <button class="button" type="button" on:click=move |_| offset.update(|o| *o += PAGE_ROWS)>"Next"</button> })}
-                        </div>
+                        <Pager offset=offset_now shown=shown total=total page_rows=PAGE_ROWS set_offset=offset />
                     }.into_any()
                 })}
             </Transition>
