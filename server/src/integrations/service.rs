@@ -784,7 +784,13 @@ impl IntegrationsService {
                         ));
                         continue;
                     }
-                    None => {}
+                    None => crate::engine::core::call::extension_variables(
+                        &app::calls::ExtensionUser {
+                            number: number.to_owned(),
+                            ..Default::default()
+                        },
+                        &mut variables,
+                    ),
                 }
             }
             let stats = RunStats::default();
