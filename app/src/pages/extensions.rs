@@ -128,6 +128,11 @@ fn Directory(reloads: RwSignal<u32>) -> impl IntoView {
         },
     );
 
+    // A form opens without the last save's error.
+    let open = move |edit: Editing| {
+        save.value().set(None);
+        editing.set(Some(edit));
+    };
     let sort_by = move |column: ExtensionSort| {
         if sort.get_untracked() == column {
             descending.update(|d| *d = !*d);
@@ -183,7 +188,7 @@ fn Directory(reloads: RwSignal<u32>) -> impl IntoView {
                     prop:value=move || search.get()
                     on:input=move |e| { search.set(event_target_value(&e)); offset.set(0); } />
                 {is_admin.then(|| view! {
-                    <button class="button button-primary" type="button" on:click=move |_| editing.set(Some(Editing::default()))>"Add extension"</button>
+                    <button class="button button-primary" type="button" on:click=move |_| open(Editing::default())>"Add extension"</button>
                     <ImportButton import=import csrf_token=csrf_token />
                     <a class="button" href="/api/v1/extensions?format=csv" download="extensions.csv">"Export CSV"</a>
                     <a class="button button-quiet" download="extensions-example.csv"
@@ -228,7 +233,7 @@ fn Directory(reloads: RwSignal<u32>) -> impl IntoView {
                                             <td>{extension.email.clone()}</td>
                                             {is_admin.then(|| view! {
                                                 <td><div class="actions">
-                                                    <button class="button button-small" type="button" on:click=move |_| editing.set(Some(Editing { original: Some(for_edit.number.clone()), fields: for_edit.clone() }))>"Edit"</button>
+                                                    <button class="button button-small" type="button" on:click=move |_| open(Editing { original: Some(for_edit.number.clone()), fields: for_edit.clone() })>"Edit"</button>
                                                     <button class="button button-small button-danger" type="button" on:click=move |_| ask_delete(number.clone())>"Delete"</button>
                                                 </div></td>
                                             })}
@@ -553,6 +558,10 @@ fn Groups(reloads: RwSignal<u32>) -> impl IntoView {
             editing.set(None);
         }
     });
+    let open = move |edit: GroupEdit| {
+        save.value().set(None);
+        editing.set(Some(edit));
+    };
     let confirm = RwSignal::new(None::<ConfirmRequest>);
     let pending_delete = StoredValue::new(None::<i32>);
     let groups = Resource::new(move || reloads.get(), |_| list_extension_groups());
@@ -600,7 +609,7 @@ fn Groups(reloads: RwSignal<u32>) -> impl IntoView {
             <p class="help">"Picking a group in User Association associates all its extensions."</p>
             {is_admin.then(|| view! {
                 <div class="toolbar">
-                    <button class="button" type="button" on:click=move |_| editing.set(Some(GroupEdit::default()))>"New group"</button>
+                    <button class="button" type="button" on:click=move |_| open(GroupEdit::default())>"New group"</button>
                 </div>
             })}
             {move || editing.get().is_some().then(|| view! {
@@ -636,7 +645,7 @@ fn Groups(reloads: RwSignal<u32>) -> impl IntoView {
                                                 <td>{group.members.join(", ")}</td>
                                                 {is_admin.then(|| view! {
                                                     <td><div class="actions">
-                                                        <button class="button button-small" type="button" on:click=move |_| editing.set(Some(GroupEdit { id: Some(for_edit.id), name: for_edit.name.clone(), members: for_edit.members.join(", ") }))>"Edit"</button>
+                                                        <button class="button button-small" type="button" on:click=move |_| open(GroupEdit { id: Some(for_edit.id), name: for_edit.name.clone(), members: for_edit.members.join(", ") })>"Edit"</button>
                                                         <button class="button button-small button-danger" type="button" on:click=move |_| ask_delete(for_delete.clone())>"Delete"</button>
                                                     </div></td>
                                                 })}
