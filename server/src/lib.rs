@@ -8,6 +8,7 @@ pub mod crypto;
 pub mod directory;
 pub mod engine;
 pub mod integrations;
+pub mod queue;
 pub mod state;
 pub mod storage;
 pub mod templates;
