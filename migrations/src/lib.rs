@@ -12,6 +12,7 @@ mod m20261129_000007_features_and_activity;
 mod m20261129_000008_crm_users;
 mod m20261129_000009_extensions;
 mod m20261129_000010_groups_and_associations;
+mod m20261129_000011_call_queue;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000008_crm_users::Migration),
             Box::new(m20261129_000009_extensions::Migration),
             Box::new(m20261129_000010_groups_and_associations::Migration),
+            Box::new(m20261129_000011_call_queue::Migration),
         ]
     }
 }

@@ -144,11 +144,15 @@ impl Executor {
                 .get(reqwest::header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned);
-            let link = response
-                .headers()
-                .get(reqwest::header::LINK)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
+            let header = |name| {
+                response
+                    .headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+            };
+            let link = header(reqwest::header::LINK);
+            let retry_after = header(reqwest::header::RETRY_AFTER);
             if response
                 .content_length()
                 .is_some_and(|length| length > MAX_RESPONSE_BYTES as u64)
@@ -170,6 +174,7 @@ impl Executor {
                 body: String::from_utf8(body)
                     .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
                 link,
+                retry_after,
             }))
         }
         .await

@@ -33,6 +33,8 @@ pub enum StepError {
         step: String,
         status: u16,
         excerpt: String,
+        /// What `Retry-After` asked for, in seconds.
+        retry_after_secs: Option<u64>,
     },
     #[error("{step}: the CRM refused the token (HTTP {status})")]
     TokenRefused { step: String, status: u16 },
@@ -219,6 +221,10 @@ impl Runner<'_> {
                 step,
                 status,
                 excerpt: excerpt(&received.body, QUOTED_ANSWER_CHARS),
+                retry_after_secs: crate::engine::core::response::retry_after_secs(
+                    received.retry_after.as_deref(),
+                    std::time::SystemTime::now(),
+                ),
             },
         };
         self.trace_failure(&error);

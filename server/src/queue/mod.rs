@@ -2,3 +2,4 @@
 //! P-Series and S-Series webhooks, Patchbay's own JSON form) into one shape, without I/O.
 
 pub mod events;
+pub mod plan;

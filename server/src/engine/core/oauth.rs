@@ -572,6 +572,7 @@ mod tests {
             content_type: Some("application/json".into()),
             body: body.into(),
             link: None,
+            retry_after: None,
         }
     }
 
@@ -605,6 +606,7 @@ mod tests {
             content_type: Some("text/html".into()),
             body: "<html>oops</html>".into(),
             link: None,
+            retry_after: None,
         };
         let refusal = read_token_response(&html).unwrap_err();
         assert!(!refusal.is_invalid_grant() && !refusal.is_refusal());

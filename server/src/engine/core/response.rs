@@ -17,6 +17,26 @@ pub struct Received {
     pub body: String,
     /// The `Link` header (RFC 8288), for link pagination.
     pub link: Option<String>,
+    /// The `Retry-After` header (seconds or an HTTP date), honoured by the queue's retries.
+    pub retry_after: Option<String>,
+}
+
+/// The most a `Retry-After` may postpone a retry: a CRM cannot park a journal for a day.
+pub const MAX_RETRY_AFTER_SECS: u64 = 3_600;
+
+/// How long `Retry-After` asks to wait, at `now`: delta-seconds or an HTTP date, capped at
+/// [`MAX_RETRY_AFTER_SECS`]; `None` when absent or unreadable.
+pub fn retry_after_secs(header: Option<&str>, now: std::time::SystemTime) -> Option<u64> {
+    let header = header?.trim();
+    let secs = match header.parse::<u64>() {
+        Ok(secs) => secs,
+        Err(_) => httpdate::parse_http_date(header)
+            .ok()?
+            .duration_since(now)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+    };
+    Some(secs.min(MAX_RETRY_AFTER_SECS))
 }
 
 /// What a response means for the request that got it.
@@ -107,12 +127,35 @@ mod tests {
     use super::*;
     use app::template::model::{OutputView, TemplateView};
 
+    #[test]
+    fn retry_after_reads_seconds_and_http_dates_within_a_bound() {
+        let now = std::time::UNIX_EPOCH + std::time::Duration::from_secs(784_111_777);
+        assert_eq!(retry_after_secs(Some(" 120 "), now), Some(120));
+        // 30 s after `now` (Sun, 06 Nov 1994 08:49:37 GMT).
+        assert_eq!(
+            retry_after_secs(Some("Sun, 06 Nov 1994 08:50:07 GMT"), now),
+            Some(30)
+        );
+        assert_eq!(
+            retry_after_secs(Some("Sun, 06 Nov 1994 08:00:00 GMT"), now),
+            Some(0),
+            "a date passed"
+        );
+        assert_eq!(
+            retry_after_secs(Some("86400"), now),
+            Some(MAX_RETRY_AFTER_SECS)
+        );
+        assert_eq!(retry_after_secs(Some("soon"), now), None);
+        assert_eq!(retry_after_secs(None, now), None);
+    }
+
     fn received(status: u16, body: &str) -> Received {
         Received {
             status,
             content_type: Some("application/json".into()),
             body: body.into(),
             link: None,
+            retry_after: None,
         }
     }
 
@@ -180,6 +223,7 @@ mod tests {
             content_type: Some("text/html; charset=utf-8".into()),
             body: "<html>login</html>".into(),
             link: None,
+            retry_after: None,
         };
         let error = read_outputs(&request, &html, &Variables::new()).unwrap_err();
         assert!(error.to_string().contains("HTML, text/html"), "{error}");

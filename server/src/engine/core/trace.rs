@@ -153,6 +153,7 @@ mod tests {
             content_type: Some("application/json".into()),
             body: r#"{"echo":"s3cret-Key","n":1}"#.into(),
             link: None,
+            retry_after: None,
         };
         let tracer = Tracer::new(vec!["s3cret-Key".into()]);
         tracer.record(
@@ -181,6 +182,7 @@ mod tests {
             content_type: Some("application/json".into()),
             body: long,
             link: None,
+            retry_after: None,
         };
         let shown = shown_response(&received, &[]);
         assert!(shown.folded);

@@ -1,6 +1,7 @@
 pub mod account;
 pub mod activity;
 pub mod api_token;
+pub mod call_event;
 pub mod crm_user;
 pub mod crm_user_extension;
 pub mod extension;
@@ -9,6 +10,8 @@ pub mod extension_group_member;
 pub mod integration;
 pub mod integration_secret;
 pub mod oauth_state;
+pub mod queue_call;
+pub mod queue_job;
 pub mod session;
 pub mod template;
 pub mod template_quota_lock;

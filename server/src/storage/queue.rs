@@ -1,0 +1,342 @@
+//! The durable queue (`call_events`, `queue_jobs`, `queue_calls`; ARCHITECTURE.md "The
+//! queue"). An event and the jobs it causes are written in one transaction, and a replayed
+//! event (same key) writes nothing. Jobs are claimed with a lease: on PostgreSQL with
+//! `FOR UPDATE SKIP LOCKED`, so several servers share the queue and none takes a job
+//! another holds; a job whose lease passed (its server died) is taken again and marked.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use sea_orm::sea_query::{Expr, LockBehavior, LockType, OnConflict};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+
+use super::entities::call_event::{self, Entity as CallEvents};
+use super::entities::queue_call::{self, Entity as QueueCalls};
+use super::entities::queue_job::{self, Entity as Jobs};
+
+pub use super::entities::queue_job::Model as Job;
+
+/// A job's states.
+pub mod state {
+    pub const PENDING: &str = "pending";
+    pub const RUNNING: &str = "running";
+    pub const DONE: &str = "done";
+    pub const FAILED: &str = "failed";
+    pub const DISCARDED: &str = "discarded";
+    pub const ALL: [&str; 5] = [PENDING, RUNNING, DONE, FAILED, DISCARDED];
+}
+
+/// A job to write with its event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewJob {
+    pub integration_id: i32,
+    pub call_id: String,
+    pub step: &'static str,
+    pub seq: i32,
+    /// `app::calls::Call` as JSON.
+    pub call: String,
+}
+
+/// What recording an event did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Recorded {
+    /// New: this many jobs were added (a step the call already has is not added twice).
+    New { jobs: usize },
+    /// The same event was accepted before: nothing was written.
+    Replay,
+}
+
+#[derive(Clone)]
+pub struct QueueRepository {
+    db: DatabaseConnection,
+}
+
+impl QueueRepository {
+    pub fn new(db: DatabaseConnection) -> Self {
+        QueueRepository { db }
+    }
+
+    /// Records the event `event_key` and its jobs, all or nothing.
+    pub async fn record(
+        &self,
+        event_key: &str,
+        call_id: &str,
+        kind: &str,
+        jobs: &[NewJob],
+        now_ms: i64,
+    ) -> Result<Recorded, DbErr> {
+        let transaction = self.db.begin().await?;
+        let inserted = CallEvents::insert(call_event::ActiveModel {
+            event_key: Set(event_key.to_owned()),
+            call_id: Set(call_id.to_owned()),
+            kind: Set(kind.to_owned()),
+            received_at: Set(now_ms),
+            ..Default::default()
+        })
+        .on_conflict(
+            OnConflict::column(call_event::Column::EventKey)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(&transaction)
+        .await?;
+        if inserted == 0 {
+            transaction.rollback().await?;
+            return Ok(Recorded::Replay);
+        }
+        let mut added = 0;
+        for job in jobs {
+            added += Jobs::insert(queue_job::ActiveModel {
+                integration_id: Set(job.integration_id),
+                call_id: Set(job.call_id.clone()),
+                step: Set(job.step.to_owned()),
+                seq: Set(job.seq),
+                call: Set(job.call.clone()),
+                state: Set(state::PENDING.to_owned()),
+                attempts: Set(0),
+                next_attempt_at: Set(now_ms),
+                lease_until: Set(0),
+                retaken: Set(false),
+                last_error: Set(String::new()),
+                created_at: Set(now_ms),
+                updated_at: Set(now_ms),
+                ..Default::default()
+            })
+            .on_conflict(
+                OnConflict::columns([
+                    queue_job::Column::IntegrationId,
+                    queue_job::Column::CallId,
+                    queue_job::Column::Step,
+                ])
+                .do_nothing()
+                .to_owned(),
+            )
+            .exec_without_returning(&transaction)
+            .await? as usize;
+        }
+        transaction.commit().await?;
+        Ok(Recorded::New { jobs: added })
+    }
+
+    /// Takes up to `limit` jobs that are due, each only when the earlier steps of its call
+    /// (same integration) are finished, leasing them until `now_ms + lease_ms`. A running
+    /// job whose lease passed is taken again, marked `retaken`.
+    pub async fn claim(&self, now_ms: i64, lease_ms: i64, limit: u64) -> Result<Vec<Job>, DbErr> {
+        let transaction = self.db.begin().await?;
+        let due = Condition::any()
+            .add(
+                Condition::all()
+                    .add(queue_job::Column::State.eq(state::PENDING))
+                    .add(queue_job::Column::NextAttemptAt.lte(now_ms)),
+            )
+            .add(
+                Condition::all()
+                    .add(queue_job::Column::State.eq(state::RUNNING))
+                    .add(queue_job::Column::LeaseUntil.lt(now_ms)),
+            );
+        // More candidates than wanted: some wait for an earlier step of their call.
+        let candidates = Jobs::find()
+            .filter(due)
+            .order_by_asc(queue_job::Column::Id)
+            .limit(limit * 4)
+            .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+            .all(&transaction)
+            .await?;
+        if candidates.is_empty() {
+            transaction.commit().await?;
+            return Ok(Vec::new());
+        }
+        let calls: BTreeSet<String> = candidates.iter().map(|j| j.call_id.clone()).collect();
+        let unfinished = Jobs::find()
+            .filter(queue_job::Column::CallId.is_in(calls))
+            .filter(queue_job::Column::State.is_in([state::PENDING, state::RUNNING]))
+            .all(&transaction)
+            .await?;
+        let mut taken = Vec::new();
+        for job in candidates {
+            let waits = unfinished.iter().any(|other| {
+                other.integration_id == job.integration_id
+                    && other.call_id == job.call_id
+                    && other.seq < job.seq
+                    && other.id != job.id
+            });
+            if waits || taken.len() as u64 == limit {
+                continue;
+            }
+            let retaken = job.state == state::RUNNING;
+            let mut active: queue_job::ActiveModel = job.into();
+            active.state = Set(state::RUNNING.to_owned());
+            active.lease_until = Set(now_ms + lease_ms);
+            active.attempts = Set(active.attempts.as_ref() + 1);
+            if retaken {
+                active.retaken = Set(true);
+            }
+            active.updated_at = Set(now_ms);
+            taken.push(active.update(&transaction).await?);
+        }
+        transaction.commit().await?;
+        Ok(taken)
+    }
+
+    /// Finishes a job this server holds (its lease is still its own: `lease_until`).
+    async fn settle(
+        &self,
+        job: &Job,
+        new_state: &str,
+        next_attempt_at: i64,
+        error: &str,
+        now_ms: i64,
+    ) -> Result<bool, DbErr> {
+        let result = Jobs::update_many()
+            .col_expr(queue_job::Column::State, Expr::value(new_state))
+            .col_expr(
+                queue_job::Column::NextAttemptAt,
+                Expr::value(next_attempt_at),
+            )
+            .col_expr(queue_job::Column::LastError, Expr::value(error))
+            .col_expr(queue_job::Column::UpdatedAt, Expr::value(now_ms))
+            .filter(queue_job::Column::Id.eq(job.id))
+            .filter(queue_job::Column::State.eq(state::RUNNING))
+            .filter(queue_job::Column::LeaseUntil.eq(job.lease_until))
+            .exec(&self.db)
+            .await?;
+        Ok(result.rows_affected > 0)
+    }
+
+    pub async fn done(&self, job: &Job, now_ms: i64) -> Result<bool, DbErr> {
+        self.settle(job, state::DONE, job.next_attempt_at, "", now_ms)
+            .await
+    }
+
+    /// Back to pending, due at `at`, with why it failed this time.
+    pub async fn retry_at(
+        &self,
+        job: &Job,
+        at: i64,
+        error: &str,
+        now_ms: i64,
+    ) -> Result<bool, DbErr> {
+        self.settle(job, state::PENDING, at, error, now_ms).await
+    }
+
+    pub async fn fail(&self, job: &Job, error: &str, now_ms: i64) -> Result<bool, DbErr> {
+        self.settle(job, state::FAILED, job.next_attempt_at, error, now_ms)
+            .await
+    }
+
+    /// What the call's earlier jobs read in this integration.
+    pub async fn carried(
+        &self,
+        integration_id: i32,
+        call_id: &str,
+    ) -> Result<BTreeMap<String, String>, DbErr> {
+        Ok(QueueCalls::find()
+            .filter(queue_call::Column::IntegrationId.eq(integration_id))
+            .filter(queue_call::Column::CallId.eq(call_id))
+            .one(&self.db)
+            .await?
+            .and_then(|row| serde_json::from_str(&row.carried).ok())
+            .unwrap_or_default())
+    }
+
+    /// Adds `values` to what the call carries (a later value wins).
+    pub async fn carry(
+        &self,
+        integration_id: i32,
+        call_id: &str,
+        values: &BTreeMap<String, String>,
+        now_ms: i64,
+    ) -> Result<(), DbErr> {
+        if values.is_empty() {
+            return Ok(());
+        }
+        let transaction = self.db.begin().await?;
+        let existing = QueueCalls::find()
+            .filter(queue_call::Column::IntegrationId.eq(integration_id))
+            .filter(queue_call::Column::CallId.eq(call_id))
+            .one(&transaction)
+            .await?;
+        match existing {
+            Some(row) => {
+                let mut carried: BTreeMap<String, String> =
+                    serde_json::from_str(&row.carried).unwrap_or_default();
+                carried.extend(values.clone());
+                let mut active: queue_call::ActiveModel = row.into();
+                active.carried = Set(serde_json::to_string(&carried).unwrap_or_default());
+                active.updated_at = Set(now_ms);
+                active.update(&transaction).await?;
+            }
+            None => {
+                queue_call::ActiveModel {
+                    integration_id: Set(integration_id),
+                    call_id: Set(call_id.to_owned()),
+                    carried: Set(serde_json::to_string(values).unwrap_or_default()),
+                    updated_at: Set(now_ms),
+                    ..Default::default()
+                }
+                .insert(&transaction)
+                .await?;
+            }
+        }
+        transaction.commit().await
+    }
+
+    /// How many jobs are in each state.
+    pub async fn counts(&self) -> Result<BTreeMap<&'static str, u64>, DbErr> {
+        let mut counts = BTreeMap::new();
+        for name in state::ALL {
+            let count = Jobs::find()
+                .filter(queue_job::Column::State.eq(name))
+                .count(&self.db)
+                .await?;
+            counts.insert(name, count);
+        }
+        Ok(counts)
+    }
+
+    /// A page of jobs in `states`, newest first, and how many there are.
+    pub async fn list(
+        &self,
+        states: &[&str],
+        offset: u64,
+        limit: u64,
+    ) -> Result<(Vec<Job>, u64), DbErr> {
+        let select = Jobs::find().filter(queue_job::Column::State.is_in(states.to_vec()));
+        let total = select.clone().count(&self.db).await?;
+        let rows = select
+            .order_by_desc(queue_job::Column::Id)
+            .offset(offset)
+            .limit(limit)
+            .all(&self.db)
+            .await?;
+        Ok((rows, total))
+    }
+
+    /// A failed job back to pending, due now, its attempts counted afresh.
+    pub async fn retry_failed(&self, id: i32, now_ms: i64) -> Result<bool, DbErr> {
+        let result = Jobs::update_many()
+            .col_expr(queue_job::Column::State, Expr::value(state::PENDING))
+            .col_expr(queue_job::Column::Attempts, Expr::value(0))
+            .col_expr(queue_job::Column::NextAttemptAt, Expr::value(now_ms))
+            .col_expr(queue_job::Column::UpdatedAt, Expr::value(now_ms))
+            .filter(queue_job::Column::Id.eq(id))
+            .filter(queue_job::Column::State.eq(state::FAILED))
+            .exec(&self.db)
+            .await?;
+        Ok(result.rows_affected > 0)
+    }
+
+    /// A failed job set aside for good (kept, visible as discarded).
+    pub async fn discard_failed(&self, id: i32, now_ms: i64) -> Result<bool, DbErr> {
+        let result = Jobs::update_many()
+            .col_expr(queue_job::Column::State, Expr::value(state::DISCARDED))
+            .col_expr(queue_job::Column::UpdatedAt, Expr::value(now_ms))
+            .filter(queue_job::Column::Id.eq(id))
+            .filter(queue_job::Column::State.eq(state::FAILED))
+            .exec(&self.db)
+            .await?;
+        Ok(result.rows_affected > 0)
+    }
+}
