@@ -51,6 +51,10 @@ struct FileConfig {
     request_timeout_secs: Option<u64>,
     activity_keep: Option<u64>,
     activity_days: Option<u64>,
+    queue_max_attempts: Option<u64>,
+    queue_retry_base_ms: Option<u64>,
+    queue_retry_max_secs: Option<u64>,
+    queue_lease_secs: Option<u64>,
 }
 
 /// 32 bytes for AES-256-GCM. Its `Debug` never shows the key.
@@ -115,6 +119,8 @@ pub struct Config {
     /// (`PATCHBAY_ACTIVITY_KEEP`, default 1000), none older than `days`
     /// (`PATCHBAY_ACTIVITY_DAYS`, default 30).
     pub activity: crate::storage::activity::Retention,
+    /// The call queue's retries and leases (README "Call events").
+    pub queue: crate::queue::service::QueueSettings,
 }
 
 /// A configured time zone and the name it was configured with.
@@ -177,6 +183,12 @@ pub const MAX_OUTBOUND_TIMEOUT_SECS: u64 = 300;
 pub const MAX_ACTIVITY_KEEP: u64 = 1_000_000;
 /// The most days Activity rows are kept.
 pub const MAX_ACTIVITY_DAYS: u64 = 3_650;
+/// The most attempts a queued step may be given.
+pub const MAX_QUEUE_ATTEMPTS: u64 = 1_000;
+/// The longest first retry delay, in milliseconds.
+pub const MAX_QUEUE_RETRY_BASE_MS: u64 = 3_600_000;
+/// The longest delay between two attempts, and the longest lease, in seconds.
+pub const MAX_QUEUE_DELAY_SECS: u64 = 86_400;
 
 impl Config {
     /// Reads the process environment (and the file named by `PATCHBAY_CONFIG`).
@@ -331,6 +343,39 @@ impl Config {
             )?,
         };
 
+        let queue_defaults = crate::queue::service::QueueSettings::default();
+        let queue = crate::queue::service::QueueSettings {
+            max_attempts: count(
+                "PATCHBAY_QUEUE_MAX_ATTEMPTS",
+                file.queue_max_attempts,
+                queue_defaults.max_attempts,
+                MAX_QUEUE_ATTEMPTS,
+                "",
+            )?,
+            retry_base_ms: count(
+                "PATCHBAY_QUEUE_RETRY_BASE_MS",
+                file.queue_retry_base_ms,
+                queue_defaults.retry_base_ms,
+                MAX_QUEUE_RETRY_BASE_MS,
+                " ms",
+            )?,
+            retry_max_ms: count(
+                "PATCHBAY_QUEUE_RETRY_MAX_SECS",
+                file.queue_retry_max_secs,
+                queue_defaults.retry_max_ms / 1000,
+                MAX_QUEUE_DELAY_SECS,
+                " seconds",
+            )? * 1000,
+            lease_ms: count(
+                "PATCHBAY_QUEUE_LEASE_SECS",
+                file.queue_lease_secs,
+                queue_defaults.lease_ms / 1000,
+                MAX_QUEUE_DELAY_SECS,
+                " seconds",
+            )? * 1000,
+            ..queue_defaults
+        };
+
         let trusted_proxies = parse_trusted_proxies(
             &setting("PATCHBAY_TRUSTED_PROXIES", file.trusted_proxies).unwrap_or_default(),
         )?;
@@ -350,6 +395,7 @@ impl Config {
             connect_timeout,
             request_timeout,
             activity,
+            queue,
         })
     }
 

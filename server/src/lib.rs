@@ -101,6 +101,8 @@ pub async fn prepare(config: Config) -> Result<Prepared, StartError> {
         oauth_states: storage::oauth_states::OAuthStateRepository::new(db.clone()),
         activity: storage::activity::ActivityRepository::new(db.clone(), retention),
         user_syncs: Arc::default(),
+        queue_wake: Arc::default(),
+        ignored_event_types: Arc::default(),
         cipher,
         executor,
         renderer,
@@ -222,6 +224,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     }
     spawn_session_cleanup(prepared.state.sessions.clone());
     spawn_token_refresh(prepared.state.clone());
+    queue::service::spawn_worker(prepared.state.queue_service());
     let listener = TcpListener::bind(bind)
         .await
         .map_err(|source| StartError::Bind {

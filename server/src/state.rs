@@ -34,6 +34,10 @@ pub struct AppState {
     pub oauth_states: crate::storage::oauth_states::OAuthStateRepository,
     pub activity: crate::storage::activity::ActivityRepository,
     pub user_syncs: Arc<crate::integrations::users::UserSyncs>,
+    /// Wakes this process's queue worker; shared by the intake and the worker.
+    pub queue_wake: Arc<tokio::sync::Notify>,
+    /// Ignored event types already logged.
+    pub ignored_event_types: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
     pub throttle: Arc<LoginThrottle>,
     pub verifier: Arc<VerifyGate>,
     pub anonymous_csrf: AnonymousCsrf,
@@ -55,6 +59,17 @@ impl AppState {
             groups: crate::storage::extension_groups::ExtensionGroupRepository::new(
                 self.db.clone(),
             ),
+        }
+    }
+
+    pub fn queue_service(&self) -> crate::queue::service::QueueService {
+        crate::queue::service::QueueService {
+            queue: crate::storage::queue::QueueRepository::new(self.db.clone()),
+            integrations: self.integrations_service(),
+            settings: self.config.queue.clone(),
+            wake: self.queue_wake.clone(),
+            zone: self.config.time_zone.zone.clone(),
+            ignored_types: self.ignored_event_types.clone(),
         }
     }
 

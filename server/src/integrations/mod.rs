@@ -6,6 +6,7 @@
 //! synced (`users`) and associated with extensions (`association`).
 
 pub mod association;
+pub mod calls;
 pub mod oauth;
 pub mod rotation;
 pub mod scenarios;

@@ -34,6 +34,8 @@ pub mod origin {
     pub const STARTUP: &str = "startup";
     pub const REFRESH: &str = "refresh";
     pub const SYNC: &str = "sync";
+    /// Work from a call event, run by the queue.
+    pub const CALL: &str = "call";
 }
 
 /// A connected integration ready to run: its credentials, its variables (fields and
@@ -357,7 +359,7 @@ impl IntegrationsService {
         Ok(report)
     }
 
-    async fn store_globals(
+    pub(super) async fn store_globals(
         &self,
         connected: &Connected,
         outputs: &BTreeMap<String, String>,

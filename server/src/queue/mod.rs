@@ -1,5 +1,8 @@
-//! Call events and the work they cause. `events` reads what phone systems send (Yeastar
-//! P-Series and S-Series webhooks, Patchbay's own JSON form) into one shape, without I/O.
+//! Call events and the work they cause (README "Call events", ARCHITECTURE.md "The
+//! queue"): `events` reads what phone systems send into one shape and `plan` decides what
+//! it causes, both without I/O; `service` records events with their jobs and works the
+//! durable queue (`storage::queue`) through the integrations.
 
 pub mod events;
 pub mod plan;
+pub mod service;

@@ -73,6 +73,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .merge(api::templates::routes())
         .merge(api::contacts::routes())
+        .merge(api::events::routes())
         .merge(api::extensions::routes())
         .merge(oauth_callback::routes())
         .merge(docs::routes())

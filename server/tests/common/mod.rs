@@ -152,6 +152,8 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address: SocketAddr = listener.local_addr().unwrap();
         tokio::spawn(server::serve(listener, prepared.router));
+        // The queue works call events as `patchbay serve` does.
+        server::queue::service::spawn_worker(prepared.state.queue_service());
         TestServer {
             base: format!("http://{address}"),
             state: prepared.state,

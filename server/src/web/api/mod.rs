@@ -2,6 +2,7 @@
 //! module doc. One [`ApiError`] with stable codes serves them all.
 
 pub mod contacts;
+pub mod events;
 pub mod extensions;
 pub mod templates;
 

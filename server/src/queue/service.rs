@@ -1,0 +1,329 @@
+//! The call queue's service (README "Call events", ARCHITECTURE.md "The queue"): an event
+//! is read, planned into jobs per integration and step, and written with them in one
+//! transaction before it is acknowledged; the worker claims due jobs and runs each through
+//! the integrations, retrying network errors, 429 and 5xx with backoff until
+//! [`QueueSettings::max_attempts`], then leaving the job Failed and visible.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use app::calls::Call;
+use sea_orm::DbErr;
+use tokio::sync::{Notify, Semaphore};
+
+use super::events::{parse_generic, parse_yeastar, CallEvent, EventError, Parsed};
+use super::plan::{backoff_ms, calls_of, event_key, Step};
+use crate::integrations::service::{IntegrationError, IntegrationsService};
+use crate::storage::queue::{Job, NewJob, QueueRepository, Recorded};
+
+/// How the queue retries and leases (`PATCHBAY_QUEUE_*`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueueSettings {
+    /// Attempts a step gets before it is Failed (`PATCHBAY_QUEUE_MAX_ATTEMPTS`, 12).
+    pub max_attempts: u64,
+    /// The first retry's delay; each later one doubles (`PATCHBAY_QUEUE_RETRY_BASE_MS`, 2 s).
+    pub retry_base_ms: u64,
+    /// The longest delay between attempts (`PATCHBAY_QUEUE_RETRY_MAX_SECS`, 10 min).
+    pub retry_max_ms: u64,
+    /// How long a claimed job is its server's; after that another takes it over
+    /// (`PATCHBAY_QUEUE_LEASE_SECS`, 2 min: longer than a request with its retries).
+    pub lease_ms: u64,
+    /// Jobs run at once by one server (each integration's MaxConcurrentRequest still
+    /// bounds its requests).
+    pub workers: usize,
+    /// How often the worker looks for due jobs when nothing wakes it.
+    pub poll: Duration,
+}
+
+impl Default for QueueSettings {
+    fn default() -> Self {
+        QueueSettings {
+            max_attempts: 12,
+            retry_base_ms: 2_000,
+            retry_max_ms: 600_000,
+            lease_ms: 120_000,
+            workers: 64,
+            poll: Duration::from_millis(500),
+        }
+    }
+}
+
+/// The phone system an event comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    Yeastar,
+    Generic,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Yeastar => "yeastar",
+            Source::Generic => "generic",
+        }
+    }
+}
+
+/// What accepting an event did.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Accepted {
+    /// The event was accepted before: nothing new was queued.
+    pub replay: bool,
+    /// Jobs queued.
+    pub jobs: usize,
+    /// An event type Patchbay does not act on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ignored: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IntakeError {
+    #[error(transparent)]
+    Event(#[from] EventError),
+    #[error("queue storage failed: {0}")]
+    Storage(#[from] DbErr),
+    #[error(transparent)]
+    Integration(#[from] IntegrationError),
+}
+
+#[derive(Clone)]
+pub struct QueueService {
+    pub queue: QueueRepository,
+    pub integrations: IntegrationsService,
+    pub settings: QueueSettings,
+    /// Wakes the worker when work arrives or a slot frees.
+    pub wake: Arc<Notify>,
+    /// The phone system's zone, for a record's `yyyy-MM-dd HH:mm:ss` start.
+    pub zone: jiff::tz::TimeZone,
+    /// Event types already logged as ignored.
+    pub ignored_types: Arc<Mutex<HashSet<String>>>,
+}
+
+fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+impl QueueService {
+    /// Reads, plans and records one event; answers only once it is stored.
+    pub async fn accept(&self, source: Source, body: &[u8]) -> Result<Accepted, IntakeError> {
+        let parsed = match source {
+            Source::Yeastar => parse_yeastar(body)?,
+            Source::Generic => parse_generic(body)?,
+        };
+        let event = match parsed {
+            Parsed::Event(event) => event,
+            Parsed::Ignored { event_type } => {
+                let first = self
+                    .ignored_types
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(event_type.clone());
+                if first {
+                    tracing::info!(source = source.as_str(), %event_type, "call events of this type are ignored");
+                }
+                return Ok(Accepted {
+                    replay: false,
+                    jobs: 0,
+                    ignored: Some(event_type),
+                });
+            }
+        };
+        let (call_id, kind) = match &event {
+            CallEvent::Status { call_id, .. } => (call_id.clone(), "status"),
+            CallEvent::Ended(record) => (record.call_id.clone(), "end"),
+        };
+        let mut jobs = Vec::new();
+        for at in calls_of(&event, |start| start_unix(start, &self.zone)) {
+            for target in self.integrations.call_targets(&at).await? {
+                let call = serde_json::to_string(&target.call).unwrap_or_default();
+                for step in target.steps {
+                    jobs.push(NewJob {
+                        integration_id: target.integration_id,
+                        call_id: at.call_id.clone(),
+                        step: step.as_str(),
+                        seq: step.seq(),
+                        call: call.clone(),
+                    });
+                }
+            }
+        }
+        let key = event_key(source.as_str(), &event);
+        let recorded = self
+            .queue
+            .record(&key, &call_id, kind, &jobs, now_ms())
+            .await?;
+        self.wake.notify_one();
+        Ok(match recorded {
+            Recorded::New { jobs } => Accepted {
+                replay: false,
+                jobs,
+                ignored: None,
+            },
+            Recorded::Replay => Accepted {
+                replay: true,
+                jobs: 0,
+                ignored: None,
+            },
+        })
+    }
+
+    /// Claims up to `limit` due jobs and runs them at once; answers how many it took.
+    pub async fn work_batch(&self, limit: u64) -> Result<usize, DbErr> {
+        let jobs = self
+            .queue
+            .claim(now_ms(), self.settings.lease_ms as i64, limit)
+            .await?;
+        let count = jobs.len();
+        let mut running = tokio::task::JoinSet::new();
+        for job in jobs {
+            let service = self.clone();
+            running.spawn(async move { service.run(job).await });
+        }
+        while running.join_next().await.is_some() {}
+        Ok(count)
+    }
+
+    /// Runs one claimed job to its next state.
+    async fn run(&self, job: Job) {
+        let outcome = match (
+            Step::parse(&job.step),
+            serde_json::from_str::<Call>(&job.call),
+        ) {
+            (Some(step), Ok(call)) => {
+                let carried = match self.queue.carried(job.integration_id, &job.call_id).await {
+                    Ok(carried) => carried,
+                    Err(error) => {
+                        tracing::warn!(%error, job = job.id, "cannot read what the call carries");
+                        return;
+                    }
+                };
+                self.integrations
+                    .run_call_step(job.integration_id, step, &call, &carried, job.retaken)
+                    .await
+            }
+            _ => Err(crate::integrations::calls::CallStepError {
+                message: format!("the job's step {:?} or call cannot be read", job.step),
+                transient: false,
+                retry_after_secs: None,
+            }),
+        };
+        let now = now_ms();
+        let settled = match outcome {
+            Ok(carry) => match self
+                .queue
+                .carry(job.integration_id, &job.call_id, &carry, now)
+                .await
+            {
+                Ok(()) => self.queue.done(&job, now).await,
+                Err(error) => Err(error),
+            },
+            Err(error) if error.transient && (job.attempts as u64) < self.settings.max_attempts => {
+                let delay = backoff_ms(
+                    job.attempts,
+                    self.settings.retry_base_ms,
+                    self.settings.retry_max_ms,
+                    error.retry_after_secs,
+                    rand::random::<f64>(),
+                );
+                self.queue
+                    .retry_at(&job, now + delay as i64, &error.message, now)
+                    .await
+            }
+            Err(error) => {
+                tracing::warn!(job = job.id, step = %job.step, call = %job.call_id, error = %error.message, "a queued step failed for good");
+                self.queue.fail(&job, &error.message, now).await
+            }
+        };
+        match settled {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(
+                    job = job.id,
+                    "a job's lease passed before it finished; another server took it over"
+                )
+            }
+            Err(error) => tracing::warn!(%error, job = job.id, "cannot record a job's outcome"),
+        }
+        self.wake.notify_one();
+    }
+}
+
+/// A record's start as unix seconds: digits are unix seconds; `yyyy-MM-dd HH:mm:ss` is
+/// in the phone system's zone.
+pub fn start_unix(text: &str, zone: &jiff::tz::TimeZone) -> Option<i64> {
+    let text = text.trim();
+    if let Ok(seconds) = text.parse::<i64>() {
+        return Some(seconds);
+    }
+    jiff::civil::DateTime::strptime("%Y-%m-%d %H:%M:%S", text)
+        .ok()?
+        .to_zoned(zone.clone())
+        .ok()
+        .map(|zoned| zoned.timestamp().as_second())
+}
+
+/// Works the queue until the process ends: claims as many due jobs as it has free slots,
+/// runs them concurrently, and sleeps until work arrives, a job finishes or the poll
+/// interval passes.
+pub fn spawn_worker(service: QueueService) {
+    tokio::spawn(async move {
+        let slots = Arc::new(Semaphore::new(service.settings.workers));
+        loop {
+            let free = slots.available_permits();
+            let claimed = if free == 0 {
+                Vec::new()
+            } else {
+                match service
+                    .queue
+                    .claim(now_ms(), service.settings.lease_ms as i64, free as u64)
+                    .await
+                {
+                    Ok(jobs) => jobs,
+                    Err(error) => {
+                        tracing::warn!(%error, "cannot claim queued jobs");
+                        Vec::new()
+                    }
+                }
+            };
+            let took = !claimed.is_empty();
+            for job in claimed {
+                // Never more jobs than free slots were claimed: this does not wait.
+                let Ok(permit) = slots.clone().acquire_owned().await else {
+                    return;
+                };
+                let service = service.clone();
+                tokio::spawn(async move {
+                    service.run(job).await;
+                    drop(permit);
+                });
+            }
+            if !took {
+                tokio::select! {
+                    _ = service.wake.notified() => {}
+                    _ = tokio::time::sleep(service.settings.poll) => {}
+                }
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_start_is_unix_seconds_or_a_time_in_the_phone_systems_zone() {
+        let berlin = jiff::tz::TimeZone::get("Europe/Berlin").unwrap();
+        assert_eq!(start_unix("1700000000", &berlin), Some(1_700_000_000));
+        assert_eq!(
+            start_unix("2022-04-27 19:04:36", &jiff::tz::TimeZone::UTC),
+            Some(1_651_086_276)
+        );
+        assert_eq!(
+            start_unix("2022-04-27 19:04:36", &berlin),
+            Some(1_651_086_276 - 7_200)
+        );
+        assert_eq!(start_unix("yesterday", &berlin), None);
+    }
+}

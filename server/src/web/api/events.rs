@@ -1,0 +1,102 @@
+//! Call events in, for phone systems, under `/api/v1/events`: only an API token of scope
+//! `events` (which can do nothing else) is accepted, never a session.
+//!
+//! | method and path | does |
+//! |---|---|
+//! | `POST /api/v1/events/yeastar` | a Yeastar P-Series webhook event (`30011` call status changed, `30012` new CDR; `msg` an object or a JSON string) or an S-Series `CallStatus` / `NewCdr` |
+//! | `POST /api/v1/events` | Patchbay's own form: `{"event": "ring" \| "answer" \| "end", "call_id", "direction", "extension", "from", "to", …}` (README "Call events") |
+//!
+//! An event is read, its work planned and written to the queue with it in one transaction,
+//! and only then answered `202 {"replay", "jobs", "ignored"?}`; a replay (the same event
+//! again) queues nothing; a type Patchbay does not act on is acknowledged and ignored.
+//! Errors are JSON `{"error": {"code", "message"}}`: `event.invalid` (400, which field and
+//! why), `event.too_large` (413), `auth.required` (401), `auth.scope` (403), `storage` (500).
+
+use app::accounts::TokenScope;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Extension, Json, Router};
+
+use super::ApiError;
+use crate::queue::service::{IntakeError, Source};
+use crate::state::AppState;
+use crate::web::middleware::viewer::ApiClient;
+
+/// Where call events are posted.
+pub const EVENTS_PATH_PREFIX: &str = "/api/v1/events";
+/// The largest event accepted (Yeastar's are under 2 KiB).
+pub const MAX_EVENT_BYTES: usize = 64 * 1024;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(EVENTS_PATH_PREFIX, post(generic))
+        .route("/api/v1/events/yeastar", post(yeastar))
+        .layer(DefaultBodyLimit::max(MAX_EVENT_BYTES))
+}
+
+async fn yeastar(
+    State(state): State<AppState>,
+    client: Option<Extension<ApiClient>>,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Response, ApiError> {
+    accept(state, client, body, Source::Yeastar).await
+}
+
+async fn generic(
+    State(state): State<AppState>,
+    client: Option<Extension<ApiClient>>,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Response, ApiError> {
+    accept(state, client, body, Source::Generic).await
+}
+
+async fn accept(
+    state: AppState,
+    client: Option<Extension<ApiClient>>,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+    source: Source,
+) -> Result<Response, ApiError> {
+    match client {
+        None => {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "auth.required",
+                "send an API token of scope events: Authorization: Bearer <token>",
+            ))
+        }
+        Some(Extension(client)) if client.scope != TokenScope::Events => {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "auth.scope",
+                "call events need an API token of scope events",
+            ))
+        }
+        Some(_) => {}
+    }
+    let body = body.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "event.too_large",
+            format!("an event is at most {} KiB", MAX_EVENT_BYTES / 1024),
+        )
+    })?;
+    match state.queue_service().accept(source, &body).await {
+        Ok(accepted) => Ok((StatusCode::ACCEPTED, Json(accepted)).into_response()),
+        Err(IntakeError::Event(error)) => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "event.invalid",
+            error.to_string(),
+        )),
+        Err(error) => {
+            tracing::error!(%error, "a call event could not be stored");
+            Err(ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "storage",
+                "the event could not be stored; send it again",
+            ))
+        }
+    }
+}

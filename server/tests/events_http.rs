@@ -1,0 +1,501 @@
+//! Call events over real HTTP into the durable queue, worked against a loopback `wiremock`
+//! CRM, on SQLite and PostgreSQL: a ring then its record (lookup, contact, journal), a
+//! replay, a record before its ring, 429 with Retry-After and 5xx retried, a step failing
+//! for good kept as Failed, bad events answered clearly with nothing written, and User
+//! Association deciding which extensions count.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+on_both_databases!(
+    a_ring_then_its_record_look_up_create_and_journal_once,
+    a_record_before_its_ring_gets_exactly_one_journal,
+    retry_after_and_server_errors_are_retried_until_the_journal_arrives,
+    a_step_that_keeps_failing_is_failed_and_kept,
+    bad_events_get_a_clear_answer_and_nothing_is_written,
+    with_user_association_only_associated_extensions_count,
+);
+
+fn template(crm: &str, user_association: bool) -> String {
+    let users = if user_association {
+        format!(
+            r#"<Scenario Id="UserAssociation" Type="REST"><Requests>
+        <Request Name="UserAssociation" Method="GET" URLFormat="{crm}/users"><Outputs>
+          <Output Name="UserUniqueId" Path="users.#.id"/><Output Name="Email" Path="users.#.email"/>
+        </Outputs></Request></Requests></Scenario>"#
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<Information Provider="crm" Name="Calls CRM" Key="calls_crm" Version="1.0.0" AuthType="none" MaxConcurrentRequest="4" UserAssociation="{ua}" CallJournal="1" CreateNewContact="1">
+  <Scenarios>
+    <Scenario Id="AuthMethod" Type="AUTH"><Parameters><Parameter Name="AuthMethod" Value="none"/></Parameters></Scenario>
+    {users}
+    <Scenario Id="SyncContactAuto" Type="REST"><Requests>
+      <Request Name="Contacts" Method="GET" URLFormat="{crm}/contacts?phone={{{{UrlEncode .Phone}}}}">
+        <Outputs><Output Name="ContactsId" Path="data.#.id"/><Output Name="FirstName" Path="data.#.first"/></Outputs>
+      </Request>
+    </Requests></Scenario>
+    <Scenario Id="CreateNewContact" Type="REST"><Requests>
+      <Request Name="Contacts" Method="POST" URLFormat="{crm}/contacts">
+        <Parameters><Parameter Name="Data" Type="Body" Value="{{&quot;phone&quot;:&quot;{{{{.Phone}}}}&quot;}}"/></Parameters>
+        <Outputs><Output Name="ContactsId" Path="id"/></Outputs>
+      </Request>
+    </Requests></Scenario>
+    <Scenario Id="CallJournal" Type="REST">
+      <Parameters>
+        <Parameter Name="EnableSubject" Value="1"/><Parameter Name="Subject" Value="Call {{{{.Call_Log_Status}}}}"/>
+      </Parameters>
+      <Requests>
+        <Request Name="CallJournal" Method="POST" URLFormat="{crm}/journals">
+          <Parameters><Parameter Name="Data" Type="Body" Value="{{&quot;call&quot;:&quot;{{{{.Call_From}}}}&quot;,&quot;to&quot;:&quot;{{{{.Call_To}}}}&quot;,&quot;contact&quot;:&quot;{{{{.ContactId}}}}&quot;,&quot;ext&quot;:&quot;{{{{.ExtensionNumber}}}}&quot;,&quot;owner&quot;:&quot;{{{{.CrmId}}}}&quot;,&quot;talk&quot;:&quot;{{{{.Talk_Duration_Sec}}}}&quot;,&quot;start&quot;:&quot;{{{{.StartTimeUnix}}}}&quot;,&quot;subject&quot;:&quot;{{{{.Subject}}}}&quot;}}"/></Parameters>
+        </Request>
+      </Requests>
+    </Scenario>
+  </Scenarios>
+</Information>
+"#,
+        ua = if user_association { "1" } else { "0" }
+    )
+}
+
+const RING: &str = r#"{"type":30011,"sn":"3631A2124XXX","msg":"{\"call_id\":\"1700000000.7\",\"members\":[{\"inbound\":{\"from\":\"5550100\",\"to\":\"6001\",\"trunk_name\":\"SIP\",\"channel_id\":\"a\",\"member_status\":\"ALERT\"}},{\"extension\":{\"number\":\"1001\",\"channel_id\":\"b\",\"member_status\":\"RING\"}}]}"}"#;
+const END: &str = r#"{"type":30012,"sn":"3631A2124XXX","msg":"{\"call_id\":\"1700000000.7\",\"time_start\":\"2023-11-14 22:13:20\",\"call_from\":\"5550100\",\"call_to\":\"1001\",\"call_duration\":65,\"talk_duration\":60,\"status\":\"ANSWERED\",\"type\":\"Inbound\",\"recording\":\"\"}"}"#;
+
+/// A CRM that knows no contact, creates one, and takes journals as `journals` answers.
+async fn crm(journals: impl Respond + 'static) -> MockServer {
+    let crm = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/contacts"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": []})))
+        .mount(&crm)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/contacts"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": "c-new"})))
+        .mount(&crm)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/journals"))
+        .respond_with(journals)
+        .mount(&crm)
+        .await;
+    Mock::given(path("/users"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"users": [{"id": "u1", "email": "ann@example.com"}]})),
+        )
+        .mount(&crm)
+        .await;
+    crm
+}
+
+fn ok() -> ResponseTemplate {
+    ResponseTemplate::new(201).set_body_json(json!({"id": "j1"}))
+}
+
+/// A server with the CRM connected, journals and inbound contact creation on, and an
+/// `events` token.
+async fn connected(
+    db: Db,
+    crm: &MockServer,
+    user_association: bool,
+    env: &[(&str, &str)],
+) -> (TestServer, Admin, String) {
+    let server = TestServer::start_with_env(db, true, env).await;
+    let admin = admin(&server).await;
+    admin
+        .connect_crm(
+            "calls.xml",
+            template(&crm.uri(), user_association),
+            "calls_crm",
+        )
+        .await;
+    let (status, body) = admin
+        .browser
+        .call(
+            "save_features",
+            json!({"csrf_token": admin.csrf, "provider": "crm", "key": "calls_crm", "features": {
+                "journal": {"enabled": true},
+                "create_contact": {"contact_type": "Contacts", "on_inbound": true}
+            }}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let token = admin.create_token("pbx", "events").await;
+    (server, admin, token)
+}
+
+async fn post(
+    server: &TestServer,
+    token: Option<&str>,
+    path: &str,
+    body: impl Into<reqwest::Body>,
+) -> (StatusCode, Value) {
+    let mut request = reqwest::Client::new()
+        .post(server.url(path))
+        .header("content-type", "application/json")
+        .body(body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn yeastar(server: &TestServer, token: &str, body: &str) -> Value {
+    let (status, answer) = post(
+        server,
+        Some(token),
+        "/api/v1/events/yeastar",
+        body.to_owned(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+    answer
+}
+
+/// Waits until no job is pending or running (at most 20 s).
+async fn settled(server: &TestServer) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let open = server
+            .scalar("SELECT COUNT(*) FROM queue_jobs WHERE state IN ('pending', 'running')")
+            .await;
+        if open == 0 {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{open} jobs still open");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn journals(crm: &MockServer) -> Vec<Value> {
+    crm.received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r: &&Request| r.method.as_str() == "POST" && r.url.path() == "/journals")
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect()
+}
+
+async fn a_ring_then_its_record_look_up_create_and_journal_once(db: Db) {
+    let crm = crm(ok()).await;
+    let (server, _admin, token) = connected(db, &crm, false, &[]).await;
+
+    let answer = yeastar(&server, &token, RING).await;
+    assert_eq!(answer, json!({"replay": false, "jobs": 1}), "a lookup");
+    let answer = yeastar(&server, &token, END).await;
+    assert_eq!(
+        answer,
+        json!({"replay": false, "jobs": 2}),
+        "contact and journal"
+    );
+    settled(&server).await;
+
+    let sent = journals(&crm).await;
+    assert_eq!(
+        sent,
+        [
+            json!({"call": "5550100", "to": "1001", "contact": "c-new", "ext": "1001", "owner": "",
+                "talk": "60", "start": "1700000000", "subject": "Call Incoming Call"})
+        ]
+    );
+    // The phone system sends both again (a retry on its side): nothing new.
+    assert_eq!(
+        yeastar(&server, &token, RING).await,
+        json!({"replay": true, "jobs": 0})
+    );
+    assert_eq!(
+        yeastar(&server, &token, END).await,
+        json!({"replay": true, "jobs": 0})
+    );
+    settled(&server).await;
+    assert_eq!(journals(&crm).await.len(), 1);
+    assert_eq!(
+        server
+            .scalar("SELECT COUNT(*) FROM queue_jobs WHERE state = 'done'")
+            .await,
+        3
+    );
+    // Each step is a row in Activity.
+    let steps = server
+        .scalar("SELECT COUNT(*) FROM activity WHERE origin = 'call'")
+        .await;
+    assert_eq!(steps, 3);
+}
+
+async fn a_record_before_its_ring_gets_exactly_one_journal(db: Db) {
+    let crm = crm(ok()).await;
+    let (server, _admin, token) = connected(db, &crm, false, &[]).await;
+    // The record first; the late ring still looks the caller up, and nothing is journaled
+    // twice.
+    yeastar(&server, &token, END).await;
+    settled(&server).await;
+    yeastar(&server, &token, RING).await;
+    settled(&server).await;
+    assert_eq!(journals(&crm).await.len(), 1);
+    // Another call: ring and record at once, the journal waits for the lookup.
+    let ring = RING.replace("1700000000.7", "1700000001.8");
+    let end = END.replace("1700000000.7", "1700000001.8");
+    let (a, b) = tokio::join!(
+        yeastar(&server, &token, &ring),
+        yeastar(&server, &token, &end)
+    );
+    assert_eq!((a["jobs"].as_u64(), b["jobs"].as_u64()), (Some(1), Some(2)));
+    settled(&server).await;
+    assert_eq!(journals(&crm).await.len(), 2);
+    let order: Vec<String> = crm
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.url.path()))
+        .collect();
+    let last_lookup = order.iter().rposition(|r| r == "GET /contacts").unwrap();
+    let last_journal = order.iter().rposition(|r| r == "POST /journals").unwrap();
+    assert!(last_lookup < last_journal, "{order:?}");
+}
+
+/// Answers `first` in turn, then 201.
+struct Sequence {
+    answers: std::sync::Mutex<Vec<ResponseTemplate>>,
+}
+
+impl Respond for Sequence {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        let mut answers = self.answers.lock().unwrap();
+        if answers.is_empty() {
+            ok()
+        } else {
+            answers.remove(0)
+        }
+    }
+}
+
+async fn retry_after_and_server_errors_are_retried_until_the_journal_arrives(db: Db) {
+    let crm = crm(Sequence {
+        answers: std::sync::Mutex::new(vec![
+            ResponseTemplate::new(429).insert_header("retry-after", "1"),
+            ResponseTemplate::new(503).set_body_string("down for maintenance"),
+            ResponseTemplate::new(502),
+        ]),
+    })
+    .await;
+    let (server, _admin, token) =
+        connected(db, &crm, false, &[("PATCHBAY_QUEUE_RETRY_BASE_MS", "50")]).await;
+    let started = Instant::now();
+    yeastar(&server, &token, END).await;
+    settled(&server).await;
+    // The 429's `Retry-After: 1` held the second attempt back (50 ms backoff otherwise).
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    let times = crm
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == "/journals")
+        .count();
+    assert_eq!(times, 4, "429, 503, 502, then stored");
+    assert_eq!(
+        server
+            .scalar("SELECT COUNT(*) FROM queue_jobs WHERE step = 'journal' AND state = 'done' AND attempts = 4")
+            .await,
+        1
+    );
+}
+
+async fn a_step_that_keeps_failing_is_failed_and_kept(db: Db) {
+    let crm = crm(ResponseTemplate::new(503).set_body_string("down")).await;
+    let (server, _admin, token) = connected(
+        db,
+        &crm,
+        false,
+        &[
+            ("PATCHBAY_QUEUE_RETRY_BASE_MS", "20"),
+            ("PATCHBAY_QUEUE_MAX_ATTEMPTS", "3"),
+        ],
+    )
+    .await;
+    yeastar(&server, &token, END).await;
+    settled(&server).await;
+    assert_eq!(journals(&crm).await.len(), 3);
+    assert_eq!(
+        server
+            .scalar("SELECT COUNT(*) FROM queue_jobs WHERE step = 'journal' AND state = 'failed' AND attempts = 3 AND last_error LIKE '%HTTP 503%'")
+            .await,
+        1
+    );
+    // A refusal that waiting cannot fix (400) fails at once.
+    crm.reset().await;
+    Mock::given(method("GET"))
+        .and(path("/contacts"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [{"id": "c1"}]})))
+        .mount(&crm)
+        .await;
+    Mock::given(path("/journals"))
+        .respond_with(ResponseTemplate::new(400).set_body_string("bad subject"))
+        .mount(&crm)
+        .await;
+    yeastar(
+        &server,
+        &token,
+        &END.replace("1700000000.7", "1700000002.9"),
+    )
+    .await;
+    settled(&server).await;
+    assert_eq!(
+        server
+            .scalar("SELECT COUNT(*) FROM queue_jobs WHERE step = 'journal' AND state = 'failed' AND attempts = 1")
+            .await,
+        1
+    );
+}
+
+async fn bad_events_get_a_clear_answer_and_nothing_is_written(db: Db) {
+    let crm = crm(ok()).await;
+    let (server, admin, token) = connected(db, &crm, false, &[]).await;
+    let (status, answer) = post(&server, None, "/api/v1/events/yeastar", END).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{answer}");
+    let lookup = admin.create_token("softphone", "lookup").await;
+    let (status, answer) = post(&server, Some(&lookup), "/api/v1/events/yeastar", END).await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("auth.scope"))
+    );
+    let every = admin.create_token("ops", "admin").await;
+    let (status, _) = post(&server, Some(&every), "/api/v1/events", END).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "an admin token is not an events token"
+    );
+    let (status, _) = post(&server, Some("pb_not-a-token"), "/api/v1/events", END).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    for (body, message) in [
+        ("not json", "the body is not JSON"),
+        (
+            r#"{"type":30012,"msg":{"call_id":"1"}}"#,
+            "msg.time_start is missing",
+        ),
+        (
+            r#"{"type":30012,"msg":{"call_id":"1","time_start":"t","call_from":"1","call_to":"2","call_duration":"long","status":"ANSWERED","type":"Inbound"}}"#,
+            "msg.call_duration must be whole seconds",
+        ),
+        (
+            r#"{"type":30011,"msg":"{not json"}"#,
+            "msg: the string is not a JSON document",
+        ),
+    ] {
+        let (status, answer) = post(&server, Some(&token), "/api/v1/events/yeastar", body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+        assert_eq!(answer["error"]["code"], "event.invalid");
+        let text = answer["error"]["message"].as_str().unwrap();
+        assert!(text.starts_with(message), "{text}");
+    }
+    let (status, answer) = post(
+        &server,
+        Some(&token),
+        "/api/v1/events",
+        r#"{"event":"end","call_id":"c"}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    let huge = format!(r#"{{"type":30012,"msg":"{}"}}"#, "x".repeat(70 * 1024));
+    let (status, answer) = post(&server, Some(&token), "/api/v1/events/yeastar", huge).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{answer}");
+    assert_eq!(server.scalar("SELECT COUNT(*) FROM call_events").await, 0);
+    assert_eq!(server.scalar("SELECT COUNT(*) FROM queue_jobs").await, 0);
+
+    // A type Patchbay does not act on is acknowledged and ignored.
+    let (status, answer) = post(
+        &server,
+        Some(&token),
+        "/api/v1/events/yeastar",
+        r#"{"type":30008,"sn":"X","msg":"{}"}"#,
+    )
+    .await;
+    assert_eq!(
+        (status, answer),
+        (
+            StatusCode::ACCEPTED,
+            json!({"replay": false, "jobs": 0, "ignored": "30008"})
+        )
+    );
+    // Patchbay's own form works the same call.
+    let (status, answer) = post(
+        &server,
+        Some(&token),
+        "/api/v1/events",
+        r#"{"event":"end","call_id":"g-1","direction":"outbound","extension":"1002","from":"1002","to":"5550199","start":"1700000000","duration":30,"talk_duration":25,"status":"ANSWERED"}"#,
+    )
+    .await;
+    assert_eq!(
+        (status, answer["jobs"].as_u64()),
+        (StatusCode::ACCEPTED, Some(1)),
+        "a journal (no contact for outbound)"
+    );
+    settled(&server).await;
+    assert_eq!(journals(&crm).await[0]["subject"], "Call Outgoing Call");
+}
+
+async fn with_user_association_only_associated_extensions_count(db: Db) {
+    let crm = crm(ok()).await;
+    let (server, admin, token) = connected(db, &crm, true, &[]).await;
+    let (status, report) = admin.sync_crm_users("calls_crm").await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let response = admin
+        .browser
+        .client
+        .post(admin.browser.url("/api/v1/extensions/import"))
+        .header("x-csrf-token", &admin.csrf)
+        .header("content-type", "text/csv")
+        .body("number,first_name,last_name,email\n1001,Ann,Lee,ann@example.com\n1002,Bo,Chan,\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let response = admin
+        .browser
+        .post_form(
+            "/api/associate_automatically",
+            &[
+                ("csrf_token", admin.csrf.as_str()),
+                ("provider", "crm"),
+                ("key", "calls_crm"),
+                ("apply", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+
+    // 1002 has no CRM user: its call is not this integration's.
+    let other = END
+        .replace("1700000000.7", "1700000003.1")
+        .replace(r#"\"call_to\":\"1001\""#, r#"\"call_to\":\"1002\""#);
+    assert_eq!(yeastar(&server, &token, &other).await["jobs"], 0);
+    assert_eq!(yeastar(&server, &token, END).await["jobs"], 2);
+    settled(&server).await;
+    let sent = journals(&crm).await;
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        (&sent[0]["owner"], &sent[0]["ext"]),
+        (&json!("u1"), &json!("1001"))
+    );
+}
