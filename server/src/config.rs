@@ -635,6 +635,53 @@ mod tests {
     }
 
     #[test]
+    fn the_queue_settings_have_defaults_and_bounds() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().to_str().unwrap();
+        let config = load_with(&[("PATCHBAY_DATA_DIR", data)]).unwrap();
+        assert_eq!(
+            config.queue,
+            crate::queue::service::QueueSettings::default()
+        );
+        let config = load_with(&[
+            ("PATCHBAY_DATA_DIR", data),
+            ("PATCHBAY_QUEUE_MAX_ATTEMPTS", "3"),
+            ("PATCHBAY_QUEUE_RETRY_BASE_MS", "50"),
+            ("PATCHBAY_QUEUE_RETRY_MAX_SECS", "60"),
+            ("PATCHBAY_QUEUE_LEASE_SECS", "30"),
+        ])
+        .unwrap();
+        assert_eq!(
+            (
+                config.queue.max_attempts,
+                config.queue.retry_base_ms,
+                config.queue.retry_max_ms,
+                config.queue.lease_ms
+            ),
+            (3, 50, 60_000, 30_000)
+        );
+        for (name, bad, message) in [
+            ("PATCHBAY_QUEUE_MAX_ATTEMPTS", "0", "must be 1 to 1000"),
+            ("PATCHBAY_QUEUE_MAX_ATTEMPTS", "1001", "must be 1 to 1000"),
+            (
+                "PATCHBAY_QUEUE_RETRY_BASE_MS",
+                "3600001",
+                "must be 1 to 3600000 ms",
+            ),
+            (
+                "PATCHBAY_QUEUE_LEASE_SECS",
+                "86401",
+                "must be 1 to 86400 seconds",
+            ),
+        ] {
+            let error = load_with(&[("PATCHBAY_DATA_DIR", data), (name, bad)])
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains(name) && error.contains(message), "{error}");
+        }
+    }
+
+    #[test]
     fn outbound_timeouts_have_defaults_and_bounds() {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().to_str().unwrap();
