@@ -73,3 +73,37 @@ pub struct ActivityPage {
     pub keep_rows: u64,
     pub keep_days: u64,
 }
+
+/// Queue jobs per page of Activity › Queue.
+pub const QUEUE_PAGE_ROWS: u64 = 50;
+
+/// One step of a call's work waiting, running or failed (Activity › Queue).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueJob {
+    pub id: i32,
+    pub integration: String,
+    pub call_id: String,
+    /// `lookup`, `ticket_before`, `contact`, `journal`, `ticket_after`.
+    pub step: String,
+    /// `pending`, `running`, `done`, `failed`, `discarded`.
+    pub state: String,
+    pub attempts: i32,
+    /// Unix milliseconds: when a pending job is due.
+    pub next_attempt_at: i64,
+    /// Unix milliseconds of its last change.
+    pub updated_at: i64,
+    pub last_error: String,
+    /// Taken over after a server stopped mid-way: its requests may have been sent twice.
+    pub retaken: bool,
+    /// `Inbound 5550100 → 1001`.
+    pub call: String,
+}
+
+/// A page of the queue and how many jobs are in each state.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueuePage {
+    pub counts: Vec<(String, u64)>,
+    pub jobs: Vec<QueueJob>,
+    pub total: u64,
+    pub offset: u64,
+}

@@ -11,7 +11,7 @@ use crate::accounts::{
 use crate::accounts::{AccountSummary, ApiTokenSummary, CreatedApiToken};
 #[cfg(feature = "ssr")]
 use crate::activity::ActivityFilter;
-use crate::activity::ActivityPage;
+use crate::activity::{ActivityPage, QueuePage};
 #[cfg(feature = "ssr")]
 use crate::backend::{
     backend, require_admin, require_admin_viewer, require_signed_in, require_signed_in_viewer,
@@ -615,6 +615,45 @@ pub async fn pick_extensions(
         async {
             require_signed_in_viewer()?;
             backend()?.directory.picker(&search).await
+        }
+        .await,
+    )
+}
+
+/// Activity › Queue: jobs in `state` (empty: pending, running and failed).
+#[server(input = GetUrl, endpoint = "list_queue")]
+pub async fn list_queue(
+    #[server(default)] state: String,
+    #[server(default)] offset: u64,
+) -> Result<QueuePage, PortalError> {
+    with_status(
+        async {
+            require_signed_in_viewer()?;
+            backend()?.queue.queue(&state, offset).await
+        }
+        .await,
+    )
+}
+
+/// A failed queue job tried again now (administrators).
+#[server(endpoint = "retry_queue_job")]
+pub async fn retry_queue_job(csrf_token: String, id: i32) -> Result<(), PortalError> {
+    with_status(
+        async {
+            let actor = require_admin(&csrf_token)?;
+            backend()?.queue.retry_job(&actor, id).await
+        }
+        .await,
+    )
+}
+
+/// A failed queue job set aside for good (administrators).
+#[server(endpoint = "discard_queue_job")]
+pub async fn discard_queue_job(csrf_token: String, id: i32) -> Result<(), PortalError> {
+    with_status(
+        async {
+            let actor = require_admin(&csrf_token)?;
+            backend()?.queue.discard_job(&actor, id).await
         }
         .await,
     )

@@ -11,7 +11,7 @@ use subtle::ConstantTimeEq;
 use crate::accounts::{
     AccountSummary, ApiTokenSummary, CreatedApiToken, CurrentUser, Role, TokenScope,
 };
-use crate::activity::{ActivityFilter, ActivityPage};
+use crate::activity::{ActivityFilter, ActivityPage, QueuePage};
 use crate::console::{ConsoleInput, RunReport};
 use crate::error::PortalError;
 use crate::extensions::{Extension, ExtensionGroup, ExtensionSort, ExtensionsPage, PickerItem};
@@ -199,6 +199,18 @@ pub trait IntegrationAdmin: Send + Sync + 'static {
     ) -> Result<Vec<String>, PortalError>;
 }
 
+/// Activity › Queue: the call queue's jobs, and what an administrator may do with a failed
+/// one.
+#[async_trait]
+pub trait QueueAdmin: Send + Sync + 'static {
+    /// Jobs in `state` (empty: pending, running and failed), newest first.
+    async fn queue(&self, state: &str, offset: u64) -> Result<QueuePage, PortalError>;
+    /// A failed job due again now, its attempts counted afresh.
+    async fn retry_job(&self, actor: &CurrentUser, id: i32) -> Result<(), PortalError>;
+    /// A failed job set aside for good (kept, shown as discarded).
+    async fn discard_job(&self, actor: &CurrentUser, id: i32) -> Result<(), PortalError>;
+}
+
 /// The extension directory as the Extensions page and the association picker need it.
 #[async_trait]
 pub trait DirectoryAdmin: Send + Sync + 'static {
@@ -237,6 +249,7 @@ pub struct Backend {
     pub templates: Arc<dyn TemplateAdmin>,
     pub integrations: Arc<dyn IntegrationAdmin>,
     pub directory: Arc<dyn DirectoryAdmin>,
+    pub queue: Arc<dyn QueueAdmin>,
 }
 
 pub fn backend() -> Result<Backend, PortalError> {

@@ -322,7 +322,7 @@ async fn retry_after_and_server_errors_are_retried_until_the_journal_arrives(db:
 
 async fn a_step_that_keeps_failing_is_failed_and_kept(db: Db) {
     let crm = crm(ResponseTemplate::new(503).set_body_string("down")).await;
-    let (server, _admin, token) = connected(
+    let (server, admin, token) = connected(
         db,
         &crm,
         false,
@@ -365,6 +365,103 @@ async fn a_step_that_keeps_failing_is_failed_and_kept(db: Db) {
             .await,
         1
     );
+
+    // Activity › Queue lists both with their errors; the CRM is back: one is retried and
+    // arrives, the other discarded. Only administrators may.
+    let (status, page) = get_json(&admin.browser, "/api/list_queue").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(page["total"], 2, "{page}");
+    assert!(
+        page["counts"].to_string().contains(r#"["failed",2]"#),
+        "{page}"
+    );
+    let jobs = page["jobs"].as_array().unwrap();
+    let newest = &jobs[0];
+    assert_eq!(
+        (&newest["step"], &newest["state"]),
+        (&json!("journal"), &json!("failed"))
+    );
+    assert!(
+        newest["last_error"].as_str().unwrap().contains("HTTP 400"),
+        "{newest}"
+    );
+    assert_eq!(newest["call"], "Inbound 5550100 → 1001 (extension 1001)");
+    let (older, newer) = (jobs[1]["id"].to_string(), newest["id"].to_string());
+    crm.reset().await;
+    Mock::given(method("GET"))
+        .and(path("/contacts"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [{"id": "c1"}]})))
+        .mount(&crm)
+        .await;
+    Mock::given(path("/journals"))
+        .respond_with(ok())
+        .mount(&crm)
+        .await;
+    let response = admin
+        .browser
+        .post_form(
+            "/api/create_account",
+            &[
+                ("csrf_token", admin.csrf.as_str()),
+                ("email", "agent@example.com"),
+                ("password", "correct horse battery"),
+                ("role", "user"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let user_browser = server.browser();
+    let user_csrf = user_browser
+        .login_ok("agent@example.com", "correct horse battery")
+        .await;
+    assert_eq!(
+        act(&user_browser, &user_csrf, "retry_queue_job", &older).await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        act(&admin.browser, &admin.csrf, "retry_queue_job", &older).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        act(&admin.browser, &admin.csrf, "retry_queue_job", &older).await,
+        StatusCode::NOT_FOUND,
+        "not failed any more"
+    );
+    assert_eq!(
+        act(&admin.browser, &admin.csrf, "discard_queue_job", &newer).await,
+        StatusCode::OK
+    );
+    settled(&server).await;
+    assert_eq!(journals(&crm).await.len(), 1, "the retried journal arrived");
+    assert_eq!(
+        server
+            .scalar("SELECT COUNT(*) FROM queue_jobs WHERE state = 'discarded'")
+            .await,
+        1
+    );
+    assert_eq!(
+        server
+            .scalar("SELECT COUNT(*) FROM queue_jobs WHERE state = 'failed'")
+            .await,
+        0
+    );
+}
+
+/// Calls a Queue action (`retry_queue_job`, `discard_queue_job`) on job `id`.
+async fn act(browser: &Browser, csrf: &str, function: &str, id: &str) -> StatusCode {
+    browser
+        .post_form(
+            &format!("/api/{function}"),
+            &[("csrf_token", csrf), ("id", id)],
+        )
+        .await
+        .status()
+}
+
+async fn get_json(browser: &Browser, path: &str) -> (StatusCode, Value) {
+    let response = browser.get(path).await;
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 async fn bad_events_get_a_clear_answer_and_nothing_is_written(db: Db) {

@@ -1,6 +1,6 @@
-//! Activity (README "Activity"): the recent scenario runs of every
-//! integration, newest first, filterable by integration, scenario and outcome. The record
-//! is bounded on the server (a row count and an age per integration).
+//! Activity (README "Activity"): the call queue (`queue`), then the recent scenario runs of
+//! every integration, newest first, filterable by integration, scenario and outcome. The
+//! record is bounded on the server (a row count and an age per integration).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -34,6 +34,8 @@ pub fn ActivityPage() -> impl IntoView {
         <Frame>
             <Title text="Activity" />
             <h1>"Activity"</h1>
+            <super::queue::QueueSection />
+            <h2>"Runs"</h2>
             <Transition fallback=|| view! { <p>"Loading activity…"</p> }>
                 {move || Suspend::new(async move {
                     let page = match rows.await {

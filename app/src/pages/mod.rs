@@ -11,6 +11,7 @@ mod home;
 mod integrations;
 mod login;
 mod not_found;
+mod queue;
 mod setup;
 #[cfg(feature = "ssr")]
 mod standalone;

@@ -728,6 +728,20 @@ impl IntegrationsService {
         }
     }
 
+    /// Every integration's name (its template's), by integration id.
+    pub async fn names(&self) -> Result<BTreeMap<i32, String>, IntegrationError> {
+        let integrations = self.integrations.by_template().await?;
+        let mut names = BTreeMap::new();
+        for provider in [Provider::Crm, Provider::Helpdesk] {
+            for template in self.templates.list(provider).await? {
+                if let Some(integration) = integrations.get(&template.id) {
+                    names.insert(integration.id, template.record.name.clone());
+                }
+            }
+        }
+        Ok(names)
+    }
+
     /// Every connected integration, CRM templates first, each provider's in its template
     /// order.
     pub(super) async fn live(&self) -> Result<Vec<Live>, IntegrationError> {

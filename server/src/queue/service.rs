@@ -15,7 +15,8 @@ use tokio::sync::{Notify, Semaphore};
 use super::events::{parse_generic, parse_yeastar, CallEvent, EventError, Parsed};
 use super::plan::{backoff_ms, calls_of, event_key, Step};
 use crate::integrations::service::{IntegrationError, IntegrationsService};
-use crate::storage::queue::{Job, NewJob, QueueRepository, Recorded};
+use crate::storage::queue::{state as job_state, Job, NewJob, QueueRepository, Recorded};
+use app::activity::{QueueJob, QueuePage, QUEUE_PAGE_ROWS};
 
 /// How the queue retries and leases (`PATCHBAY_QUEUE_*`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -246,6 +247,86 @@ impl QueueService {
             Err(error) => tracing::warn!(%error, job = job.id, "cannot record a job's outcome"),
         }
         self.wake.notify_one();
+    }
+}
+
+impl QueueService {
+    /// Activity › Queue: jobs in `state` (empty: pending, running and failed), newest
+    /// first, with the integrations' names; and the count in each state.
+    pub async fn page(&self, state: &str, offset: u64) -> Result<QueuePage, IntakeError> {
+        let states: Vec<&str> = if state.is_empty() {
+            vec![job_state::PENDING, job_state::RUNNING, job_state::FAILED]
+        } else {
+            match job_state::ALL.into_iter().find(|s| *s == state) {
+                Some(known) => vec![known],
+                None => vec![],
+            }
+        };
+        let (jobs, total) = self.queue.list(&states, offset, QUEUE_PAGE_ROWS).await?;
+        let names = self.integrations.names().await?;
+        let counts = self
+            .queue
+            .counts()
+            .await?
+            .into_iter()
+            .map(|(state, count)| (state.to_owned(), count))
+            .collect();
+        Ok(QueuePage {
+            counts,
+            jobs: jobs
+                .into_iter()
+                .map(|job| {
+                    let call = serde_json::from_str::<Call>(&job.call)
+                        .map(|c| {
+                            format!(
+                                "{} {} → {} (extension {})",
+                                c.direction.label(),
+                                c.caller_number,
+                                c.callee_number,
+                                c.extension.number
+                            )
+                        })
+                        .unwrap_or_default();
+                    QueueJob {
+                        integration: names
+                            .get(&job.integration_id)
+                            .cloned()
+                            .unwrap_or_else(|| format!("#{}", job.integration_id)),
+                        id: job.id,
+                        call_id: job.call_id,
+                        step: job.step,
+                        state: job.state,
+                        attempts: job.attempts,
+                        next_attempt_at: job.next_attempt_at,
+                        updated_at: job.updated_at,
+                        last_error: job.last_error,
+                        retaken: job.retaken,
+                        call,
+                    }
+                })
+                .collect(),
+            total,
+            offset,
+        })
+    }
+
+    /// A failed job due again now; false when `id` is not a failed job.
+    pub async fn retry_failed(&self, actor: &str, id: i32) -> Result<bool, IntakeError> {
+        let retried = self.queue.retry_failed(id, now_ms()).await?;
+        if retried {
+            tracing::info!(%actor, job = id, "a failed queue job is tried again");
+            self.wake.notify_one();
+        }
+        Ok(retried)
+    }
+
+    /// A failed job set aside for good; false when `id` is not a failed job.
+    pub async fn discard_failed(&self, actor: &str, id: i32) -> Result<bool, IntakeError> {
+        let discarded = self.queue.discard_failed(id, now_ms()).await?;
+        if discarded {
+            tracing::info!(%actor, job = id, "a failed queue job is discarded");
+        }
+        Ok(discarded)
     }
 }
 

@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod api_tokens;
 pub mod directory;
 pub mod integrations;
+pub mod queue;
 pub mod templates;
 
 use std::sync::Arc;
@@ -43,6 +44,9 @@ pub fn backend(state: &AppState) -> Backend {
         }),
         directory: Arc::new(directory::DirectoryAdmin {
             service: state.directory_service(),
+        }),
+        queue: Arc::new(queue::QueueAdmin {
+            service: state.queue_service(),
         }),
     }
 }
