@@ -102,6 +102,7 @@ pub async fn prepare(config: Config) -> Result<Prepared, StartError> {
         activity: storage::activity::ActivityRepository::new(db.clone(), retention),
         user_syncs: Arc::default(),
         queue_wake: Arc::default(),
+        step_lanes: Arc::default(),
         ignored_event_types: Arc::default(),
         cipher,
         executor,

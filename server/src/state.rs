@@ -36,6 +36,8 @@ pub struct AppState {
     pub user_syncs: Arc<crate::integrations::users::UserSyncs>,
     /// Wakes this process's queue worker; shared by the intake and the worker.
     pub queue_wake: Arc<tokio::sync::Notify>,
+    /// Queued call steps per integration between starting and being recorded.
+    pub step_lanes: Arc<crate::integrations::calls::StepLanes>,
     /// Ignored event types already logged.
     pub ignored_event_types: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
     pub throttle: Arc<LoginThrottle>,
@@ -70,6 +72,7 @@ impl AppState {
             wake: self.queue_wake.clone(),
             zone: self.config.time_zone.zone.clone(),
             ignored_types: self.ignored_event_types.clone(),
+            lanes: self.step_lanes.clone(),
         }
     }
 

@@ -5,12 +5,9 @@
 
 mod common;
 
-use std::net::TcpListener;
-use std::process::Stdio;
-use std::time::Duration;
-
 use base64::Engine;
 use common::oauth::*;
+use common::process::serve;
 use common::*;
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Database, Statement};
@@ -18,47 +15,6 @@ use serde_json::json;
 
 /// Requests sent to each process at once.
 const REQUESTS_PER_PROCESS: usize = 40;
-
-struct Process {
-    _child: tokio::process::Child,
-    base: String,
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn serve(env: &[(&str, String)], log: &std::path::Path) -> Process {
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let log = std::fs::File::create(log).unwrap();
-    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_patchbay"))
-        .arg("serve")
-        .envs(env.iter().map(|(k, v)| (k.to_string(), v.clone())))
-        .env("PATCHBAY_BIND", format!("127.0.0.1:{port}"))
-        .stdout(Stdio::from(log.try_clone().unwrap()))
-        .stderr(log)
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let probe = reqwest::Client::new();
-    for _ in 0..300 {
-        if let Ok(response) = probe.get(format!("{base}/healthz")).send().await {
-            if response.status() == StatusCode::OK {
-                return Process {
-                    _child: child,
-                    base,
-                };
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("patchbay serve on {base} did not start");
-}
 
 async fn check(browser: &Browser, csrf: &str) -> StatusCode {
     browser

@@ -3,8 +3,11 @@
 //! the engine, each a row in Activity. With User Association a call counts only on an
 //! extension associated with a CRM user there; without it, on every extension.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use app::calls::{Call, ExtensionUser};
 
@@ -25,6 +28,45 @@ pub struct CallTarget {
     /// The call with its extension's user there.
     pub call: Call,
     pub steps: Vec<Step>,
+}
+
+/// Per integration, how many queued steps may be between starting and being recorded:
+/// its MaxConcurrentRequest. A step holds its place until the queue has written its
+/// outcome, so a server killed at any moment leaves at most that many steps whose requests
+/// may have reached the CRM unrecorded (and are sent again, flagged).
+#[derive(Default)]
+pub struct StepLanes {
+    lanes: Mutex<HashMap<i32, (usize, Arc<Semaphore>)>>,
+}
+
+impl StepLanes {
+    async fn enter(&self, integration_id: i32, permits: usize) -> Option<OwnedSemaphorePermit> {
+        let lane = {
+            let mut lanes = self.lanes.lock().unwrap_or_else(|e| e.into_inner());
+            let entry = lanes
+                .entry(integration_id)
+                .or_insert_with(|| (permits, Arc::new(Semaphore::new(permits))));
+            // A new template revision with another MaxConcurrentRequest gets a new lane;
+            // steps in the old one finish there.
+            if entry.0 != permits {
+                *entry = (permits, Arc::new(Semaphore::new(permits)));
+            }
+            entry.1.clone()
+        };
+        lane.acquire_owned().await.ok()
+    }
+}
+
+/// What a run call step leaves for Activity, and its place in the integration's lane
+/// (given up once the queue has written the step's outcome).
+pub struct CallStepRecord {
+    pub lane: Option<OwnedSemaphorePermit>,
+    connected: Connected,
+    scenario: &'static str,
+    started: (i64, Instant),
+    stats: RunStats,
+    shown: Option<String>,
+    globals: BTreeMap<String, String>,
 }
 
 /// Why a step did not complete.
@@ -91,9 +133,11 @@ impl IntegrationsService {
         Ok(targets)
     }
 
-    /// Runs `step` of `call` in the integration; answers what the call's later steps need
-    /// (contact and ticket ids). `retaken`: the step may have run before (its server
-    /// stopped mid-way), which Activity says.
+    /// Runs `step` of `call` in the integration, within its lane (`lanes`); answers what
+    /// the call's later steps need (contact and ticket ids), and its record for Activity
+    /// with the lane's place, to be given up once the queue has written the outcome and
+    /// then written with [`IntegrationsService::record_call_step`]. `retaken`: the step may
+    /// have run before (its server stopped mid-way), which Activity says.
     pub async fn run_call_step(
         &self,
         integration_id: i32,
@@ -101,22 +145,43 @@ impl IntegrationsService {
         call: &Call,
         carried: &BTreeMap<String, String>,
         retaken: bool,
-    ) -> Result<BTreeMap<String, String>, CallStepError> {
-        let live = self
-            .live()
-            .await?
-            .into_iter()
-            .find(|l| l.integration.id == integration_id)
-            .ok_or_else(|| CallStepError {
-                message: "the integration is no longer connected".into(),
-                transient: false,
-                retry_after_secs: None,
-            })?;
-        let connected = self.prepare(live).await?;
+        lanes: &StepLanes,
+    ) -> (
+        Result<BTreeMap<String, String>, CallStepError>,
+        Option<CallStepRecord>,
+    ) {
+        let live = match self.live().await {
+            Ok(live) => live
+                .into_iter()
+                .find(|l| l.integration.id == integration_id),
+            Err(error) => return (Err(error.into()), None),
+        };
+        let Some(live) = live else {
+            return (
+                Err(CallStepError {
+                    message: "the integration is no longer connected".into(),
+                    transient: false,
+                    retry_after_secs: None,
+                }),
+                None,
+            );
+        };
+        let connected = match self.prepare(live).await {
+            Ok(connected) => connected,
+            Err(error) => return (Err(error.into()), None),
+        };
+        let lane = lanes
+            .enter(
+                integration_id,
+                super::service::max_concurrent(&connected.running.view),
+            )
+            .await;
         let stats = RunStats::default();
-        let runner = self.runner(&connected).counted(&stats);
         let started = (now_ms(), Instant::now());
-        let result = self.step_on(&connected, &runner, step, call, carried).await;
+        let result = {
+            let runner = self.runner(&connected).counted(&stats);
+            self.step_on(&connected, &runner, step, call, carried).await
+        };
         let error = result
             .as_ref()
             .err()
@@ -131,30 +196,47 @@ impl IntegrationsService {
             ),
             (error, false) => error.clone(),
         };
-        self.record_activity(
-            &connected,
-            step.scenario(),
-            origin::CALL,
+        let (answer, globals) = match result {
+            Ok((carry_on, globals)) => (Ok(carry_on), globals),
+            Err(error) => (
+                Err(CallStepError {
+                    message: connected.mask(&error.to_string()),
+                    transient: error.is_transient(),
+                    retry_after_secs: match &error {
+                        StepError::Answer {
+                            retry_after_secs, ..
+                        } => *retry_after_secs,
+                        _ => None,
+                    },
+                }),
+                BTreeMap::new(),
+            ),
+        };
+        let record = CallStepRecord {
+            lane,
+            connected,
+            scenario: step.scenario(),
             started,
-            &stats,
-            shown.as_deref(),
+            stats,
+            shown,
+            globals,
+        };
+        (answer, Some(record))
+    }
+
+    /// Writes a call step's Activity row and the global variables its follow-ups read.
+    pub async fn record_call_step(&self, record: CallStepRecord) {
+        self.record_activity(
+            &record.connected,
+            record.scenario,
+            origin::CALL,
+            record.started,
+            &record.stats,
+            record.shown.as_deref(),
         )
         .await;
-        match result {
-            Ok((carry_on, globals)) => {
-                self.store_globals(&connected, &globals).await?;
-                Ok(carry_on)
-            }
-            Err(error) => Err(CallStepError {
-                message: connected.mask(&error.to_string()),
-                transient: error.is_transient(),
-                retry_after_secs: match &error {
-                    StepError::Answer {
-                        retry_after_secs, ..
-                    } => *retry_after_secs,
-                    _ => None,
-                },
-            }),
+        if let Err(error) = self.store_globals(&record.connected, &record.globals).await {
+            tracing::warn!(%error, "cannot store the global variables a call's follow-up read");
         }
     }
 

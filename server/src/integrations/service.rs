@@ -1049,7 +1049,7 @@ enum TokenSource<'a> {
     Stored(&'a Credentials),
 }
 
-fn max_concurrent(view: &TemplateView) -> usize {
+pub(super) fn max_concurrent(view: &TemplateView) -> usize {
     view.info.max_concurrent_request.trim().parse().unwrap_or(1)
 }
 

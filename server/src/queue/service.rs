@@ -99,6 +99,8 @@ pub struct QueueService {
     pub zone: jiff::tz::TimeZone,
     /// Event types already logged as ignored.
     pub ignored_types: Arc<Mutex<HashSet<String>>>,
+    /// This process's per-integration lanes for queued steps.
+    pub lanes: Arc<crate::integrations::calls::StepLanes>,
 }
 
 fn now_ms() -> i64 {
@@ -185,9 +187,9 @@ impl QueueService {
         Ok(count)
     }
 
-    /// Runs one claimed job to its next state.
+    /// Runs one claimed job to its next state, then writes its Activity row.
     async fn run(&self, job: Job) {
-        let outcome = match (
+        let (outcome, record) = match (
             Step::parse(&job.step),
             serde_json::from_str::<Call>(&job.call),
         ) {
@@ -200,25 +202,28 @@ impl QueueService {
                     }
                 };
                 self.integrations
-                    .run_call_step(job.integration_id, step, &call, &carried, job.retaken)
+                    .run_call_step(
+                        job.integration_id,
+                        step,
+                        &call,
+                        &carried,
+                        job.retaken,
+                        &self.lanes,
+                    )
                     .await
             }
-            _ => Err(crate::integrations::calls::CallStepError {
-                message: format!("the job's step {:?} or call cannot be read", job.step),
-                transient: false,
-                retry_after_secs: None,
-            }),
+            _ => (
+                Err(crate::integrations::calls::CallStepError {
+                    message: format!("the job's step {:?} or call cannot be read", job.step),
+                    transient: false,
+                    retry_after_secs: None,
+                }),
+                None,
+            ),
         };
         let now = now_ms();
         let settled = match outcome {
-            Ok(carry) => match self
-                .queue
-                .carry(job.integration_id, &job.call_id, &carry, now)
-                .await
-            {
-                Ok(()) => self.queue.done(&job, now).await,
-                Err(error) => Err(error),
-            },
+            Ok(carry) => self.queue.complete(&job, &carry, now).await,
             Err(error) if error.transient && (job.attempts as u64) < self.settings.max_attempts => {
                 let delay = backoff_ms(
                     job.attempts,
@@ -247,6 +252,11 @@ impl QueueService {
             Err(error) => tracing::warn!(%error, job = job.id, "cannot record a job's outcome"),
         }
         self.wake.notify_one();
+        if let Some(mut record) = record {
+            // The outcome is written: the step's place in the lane is free.
+            drop(record.lane.take());
+            self.integrations.record_call_step(record).await;
+        }
     }
 }
 

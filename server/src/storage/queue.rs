@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use sea_orm::sea_query::{Expr, LockBehavior, LockType, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 
 use super::entities::call_event::{self, Entity as CallEvents};
@@ -180,34 +180,35 @@ impl QueueRepository {
         Ok(taken)
     }
 
-    /// Finishes a job this server holds (its lease is still its own: `lease_until`).
-    async fn settle(
+    /// Marks the job done and adds `carry` to what its call carries, in one transaction.
+    pub async fn complete(
         &self,
         job: &Job,
-        new_state: &str,
-        next_attempt_at: i64,
-        error: &str,
+        carry: &BTreeMap<String, String>,
         now_ms: i64,
     ) -> Result<bool, DbErr> {
-        let result = Jobs::update_many()
-            .col_expr(queue_job::Column::State, Expr::value(new_state))
-            .col_expr(
-                queue_job::Column::NextAttemptAt,
-                Expr::value(next_attempt_at),
+        let transaction = self.db.begin().await?;
+        let settled = settle(
+            &transaction,
+            job,
+            state::DONE,
+            job.next_attempt_at,
+            "",
+            now_ms,
+        )
+        .await?;
+        if settled && !carry.is_empty() {
+            carry_into(
+                &transaction,
+                job.integration_id,
+                &job.call_id,
+                carry,
+                now_ms,
             )
-            .col_expr(queue_job::Column::LastError, Expr::value(error))
-            .col_expr(queue_job::Column::UpdatedAt, Expr::value(now_ms))
-            .filter(queue_job::Column::Id.eq(job.id))
-            .filter(queue_job::Column::State.eq(state::RUNNING))
-            .filter(queue_job::Column::LeaseUntil.eq(job.lease_until))
-            .exec(&self.db)
             .await?;
-        Ok(result.rows_affected > 0)
-    }
-
-    pub async fn done(&self, job: &Job, now_ms: i64) -> Result<bool, DbErr> {
-        self.settle(job, state::DONE, job.next_attempt_at, "", now_ms)
-            .await
+        }
+        transaction.commit().await?;
+        Ok(settled)
     }
 
     /// Back to pending, due at `at`, with why it failed this time.
@@ -218,12 +219,19 @@ impl QueueRepository {
         error: &str,
         now_ms: i64,
     ) -> Result<bool, DbErr> {
-        self.settle(job, state::PENDING, at, error, now_ms).await
+        settle(&self.db, job, state::PENDING, at, error, now_ms).await
     }
 
     pub async fn fail(&self, job: &Job, error: &str, now_ms: i64) -> Result<bool, DbErr> {
-        self.settle(job, state::FAILED, job.next_attempt_at, error, now_ms)
-            .await
+        settle(
+            &self.db,
+            job,
+            state::FAILED,
+            job.next_attempt_at,
+            error,
+            now_ms,
+        )
+        .await
     }
 
     /// What the call's earlier jobs read in this integration.
@@ -239,48 +247,6 @@ impl QueueRepository {
             .await?
             .and_then(|row| serde_json::from_str(&row.carried).ok())
             .unwrap_or_default())
-    }
-
-    /// Adds `values` to what the call carries (a later value wins).
-    pub async fn carry(
-        &self,
-        integration_id: i32,
-        call_id: &str,
-        values: &BTreeMap<String, String>,
-        now_ms: i64,
-    ) -> Result<(), DbErr> {
-        if values.is_empty() {
-            return Ok(());
-        }
-        let transaction = self.db.begin().await?;
-        let existing = QueueCalls::find()
-            .filter(queue_call::Column::IntegrationId.eq(integration_id))
-            .filter(queue_call::Column::CallId.eq(call_id))
-            .one(&transaction)
-            .await?;
-        match existing {
-            Some(row) => {
-                let mut carried: BTreeMap<String, String> =
-                    serde_json::from_str(&row.carried).unwrap_or_default();
-                carried.extend(values.clone());
-                let mut active: queue_call::ActiveModel = row.into();
-                active.carried = Set(serde_json::to_string(&carried).unwrap_or_default());
-                active.updated_at = Set(now_ms);
-                active.update(&transaction).await?;
-            }
-            None => {
-                queue_call::ActiveModel {
-                    integration_id: Set(integration_id),
-                    call_id: Set(call_id.to_owned()),
-                    carried: Set(serde_json::to_string(values).unwrap_or_default()),
-                    updated_at: Set(now_ms),
-                    ..Default::default()
-                }
-                .insert(&transaction)
-                .await?;
-            }
-        }
-        transaction.commit().await
     }
 
     /// How many jobs are in each state.
@@ -339,4 +305,68 @@ impl QueueRepository {
             .await?;
         Ok(result.rows_affected > 0)
     }
+}
+
+/// Moves a job this server holds to `new_state`: only while its lease is still this
+/// claim's (`lease_until` as claimed), so a job taken over by another server is left to it.
+async fn settle(
+    db: &impl ConnectionTrait,
+    job: &Job,
+    new_state: &str,
+    next_attempt_at: i64,
+    error: &str,
+    now_ms: i64,
+) -> Result<bool, DbErr> {
+    let result = Jobs::update_many()
+        .col_expr(queue_job::Column::State, Expr::value(new_state))
+        .col_expr(
+            queue_job::Column::NextAttemptAt,
+            Expr::value(next_attempt_at),
+        )
+        .col_expr(queue_job::Column::LastError, Expr::value(error))
+        .col_expr(queue_job::Column::UpdatedAt, Expr::value(now_ms))
+        .filter(queue_job::Column::Id.eq(job.id))
+        .filter(queue_job::Column::State.eq(state::RUNNING))
+        .filter(queue_job::Column::LeaseUntil.eq(job.lease_until))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected > 0)
+}
+
+/// Adds `values` to what the call carries in the integration (a later value wins).
+async fn carry_into(
+    db: &impl ConnectionTrait,
+    integration_id: i32,
+    call_id: &str,
+    values: &BTreeMap<String, String>,
+    now_ms: i64,
+) -> Result<(), DbErr> {
+    let existing = QueueCalls::find()
+        .filter(queue_call::Column::IntegrationId.eq(integration_id))
+        .filter(queue_call::Column::CallId.eq(call_id))
+        .one(db)
+        .await?;
+    match existing {
+        Some(row) => {
+            let mut carried: BTreeMap<String, String> =
+                serde_json::from_str(&row.carried).unwrap_or_default();
+            carried.extend(values.clone());
+            let mut active: queue_call::ActiveModel = row.into();
+            active.carried = Set(serde_json::to_string(&carried).unwrap_or_default());
+            active.updated_at = Set(now_ms);
+            active.update(db).await?;
+        }
+        None => {
+            queue_call::ActiveModel {
+                integration_id: Set(integration_id),
+                call_id: Set(call_id.to_owned()),
+                carried: Set(serde_json::to_string(values).unwrap_or_default()),
+                updated_at: Set(now_ms),
+                ..Default::default()
+            }
+            .insert(db)
+            .await?;
+        }
+    }
+    Ok(())
 }

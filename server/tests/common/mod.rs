@@ -4,6 +4,7 @@
 #![allow(dead_code)] // each test binary uses a different part of this module
 
 pub mod oauth;
+pub mod process;
 
 use std::collections::HashMap;
 use std::io::Write;

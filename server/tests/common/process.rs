@@ -1,0 +1,60 @@
+//! Real `patchbay serve` processes for the tests that need more than one server, or a
+//! server that dies (SIGKILL) and starts again.
+
+use std::net::TcpListener;
+use std::process::Stdio;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+
+/// A running `patchbay serve`; killed when dropped.
+pub struct Process {
+    pub child: tokio::process::Child,
+    pub base: String,
+}
+
+impl Process {
+    /// Kills it at once (SIGKILL): no shutdown, nothing finished.
+    pub async fn kill(mut self) {
+        self.child.kill().await.unwrap();
+    }
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts `patchbay serve` with `env` on a free port, its output in `log`; answers once
+/// `/healthz` does.
+pub async fn serve(env: &[(&str, String)], log: &std::path::Path) -> Process {
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .unwrap();
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_patchbay"))
+        .arg("serve")
+        .envs(env.iter().map(|(k, v)| (k.to_string(), v.clone())))
+        .env("PATCHBAY_BIND", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::from(log.try_clone().unwrap()))
+        .stderr(log)
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let probe = reqwest::Client::new();
+    for _ in 0..300 {
+        if let Ok(response) = probe.get(format!("{base}/healthz")).send().await {
+            if response.status() == StatusCode::OK {
+                return Process { child, base };
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("patchbay serve on {base} did not start");
+}

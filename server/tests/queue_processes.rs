@@ -1,0 +1,252 @@
+//! The durable queue across real `patchbay serve` processes, against a loopback CRM that
+//! takes 100 ms per journal:
+//! - a crash: 500 calls queued, the server killed with SIGKILL while it works them, started
+//!   again: every call gets its journal; a call journaled twice is one whose request was in
+//!   flight at the kill (at most MaxConcurrentRequest of them) and its job is flagged;
+//! - two processes on one PostgreSQL queue: every job is done once, by one of them.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use common::process::{serve, Process};
+use common::*;
+use reqwest::StatusCode;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
+use serde_json::json;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+/// The template's MaxConcurrentRequest: at most this many journals are in flight.
+const MAX_CONCURRENT: usize = 10;
+/// How long the CRM takes per journal: 500 calls take it about 5 s at 10 at once, so the
+/// kill lands mid-queue.
+const CRM_LATENCY: Duration = Duration::from_millis(100);
+
+on_both_databases!(a_server_killed_mid_queue_loses_no_journal,);
+
+fn template(crm: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<Information Provider="crm" Name="Journal CRM" Key="journal_crm" Version="1.0.0" AuthType="none" MaxConcurrentRequest="{MAX_CONCURRENT}" CallJournal="1">
+  <Scenarios>
+    <Scenario Id="AuthMethod" Type="AUTH"><Parameters><Parameter Name="AuthMethod" Value="none"/></Parameters></Scenario>
+    <Scenario Id="CallJournal" Type="REST"><Requests>
+      <Request Name="CallJournal" Method="POST" URLFormat="{crm}/journals">
+        <Parameters><Parameter Name="Data" Type="Body" Value="{{&quot;call&quot;:&quot;{{{{.CallerNumber}}}}&quot;}}"/></Parameters>
+      </Request>
+    </Requests></Scenario>
+  </Scenarios>
+</Information>
+"#
+    )
+}
+
+async fn slow_crm() -> MockServer {
+    let crm = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/journals"))
+        .respond_with(ResponseTemplate::new(201).set_delay(CRM_LATENCY))
+        .mount(&crm)
+        .await;
+    crm
+}
+
+/// The environment of every process of one installation.
+fn environment(database_url: &str, dir: &std::path::Path) -> Vec<(&'static str, String)> {
+    vec![
+        ("PATCHBAY_DATABASE_URL", database_url.to_owned()),
+        ("PATCHBAY_DATA_DIR", dir.display().to_string()),
+        ("PATCHBAY_SITE_ROOT", dir.join("site").display().to_string()),
+        ("PATCHBAY_ADMIN_EMAIL", ADMIN_EMAIL.to_owned()),
+        ("PATCHBAY_ADMIN_PASSWORD", ADMIN_PASSWORD.to_owned()),
+        // A dead server's jobs are taken over after 2 s.
+        ("PATCHBAY_QUEUE_LEASE_SECS", "2".to_owned()),
+        ("RUST_LOG", "warn".to_owned()),
+    ]
+}
+
+/// Connects the journal CRM with journals on; answers an `events` token.
+async fn set_up(process: &Process, crm: &MockServer) -> String {
+    let browser = Browser::new(&process.base);
+    let csrf = browser.login_ok(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let admin = Admin { browser, csrf };
+    admin
+        .connect_crm("journal.xml", template(&crm.uri()), "journal_crm")
+        .await;
+    let (status, body) = admin
+        .browser
+        .call(
+            "save_features",
+            json!({"csrf_token": admin.csrf, "provider": "crm", "key": "journal_crm",
+                   "features": {"journal": {"enabled": true}}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    admin.create_token("pbx", "events").await
+}
+
+/// Posts the record of call `n` (its caller number is `n`, so journals name their call).
+async fn post_call(base: &str, token: &str, n: usize) {
+    let body = json!({"event": "end", "call_id": format!("call-{n}"), "direction": "inbound",
+                      "extension": "1001", "from": n.to_string(), "to": "1001",
+                      "start": 1_700_000_000, "duration": 30, "talk_duration": 25,
+                      "status": "ANSWERED"});
+    let response = reqwest::Client::new()
+        .post(format!("{base}/api/v1/events"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+}
+
+/// Posts the calls `numbers`, 25 at a time.
+async fn post_calls(base: &str, token: &str, numbers: impl Iterator<Item = usize>) {
+    let numbers: Vec<usize> = numbers.collect();
+    for chunk in numbers.chunks(25) {
+        let mut posting = tokio::task::JoinSet::new();
+        for n in chunk {
+            let (base, token, n) = (base.to_owned(), token.to_owned(), *n);
+            posting.spawn(async move { post_call(&base, &token, n).await });
+        }
+        while let Some(done) = posting.join_next().await {
+            done.unwrap();
+        }
+    }
+}
+
+/// Journals received per call number.
+async fn journals(crm: &MockServer) -> BTreeMap<usize, usize> {
+    let mut per_call = BTreeMap::new();
+    for request in crm.received_requests().await.unwrap() {
+        if request.url.path() == "/journals" {
+            let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+            let n: usize = body["call"].as_str().unwrap().parse().unwrap();
+            *per_call.entry(n).or_default() += 1;
+        }
+    }
+    per_call
+}
+
+async fn scalar(db: &DatabaseConnection, sql: &str) -> i64 {
+    let backend = db.get_database_backend();
+    let row = db
+        .query_one_raw(Statement::from_string(backend, sql.to_owned()))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get_by_index::<i64>(0).unwrap()
+}
+
+/// Waits until `until` holds for the CRM's journals (at most 60 s).
+async fn wait_for(crm: &MockServer, until: impl Fn(&BTreeMap<usize, usize>) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let seen = journals(crm).await;
+        if until(&seen) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{} calls journaled", seen.len());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+const CALLS: usize = 500;
+
+async fn a_server_killed_mid_queue_loses_no_journal(db: Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = fresh_database(db, dir.path()).await;
+    let crm = slow_crm().await;
+    let env = environment(&database_url, dir.path());
+    let log = dir.path().join("serve.log");
+    let first = serve(&env, &log).await;
+    let token = set_up(&first, &crm).await;
+    post_calls(&first.base, &token, 0..CALLS).await;
+    // Killed mid-way: some journals sent, some in flight, most waiting.
+    wait_for(&crm, |seen| seen.len() >= 100).await;
+    first.kill().await;
+    let before_restart = journals(&crm).await.len();
+    assert!(before_restart < CALLS, "the queue was not worked mid-way");
+
+    let _second = serve(&env, &log).await;
+    wait_for(&crm, |seen| seen.len() == CALLS).await;
+    let watch = Database::connect(&database_url).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while scalar(
+        &watch,
+        "SELECT COUNT(*) FROM queue_jobs WHERE state <> 'done'",
+    )
+    .await
+        > 0
+    {
+        assert!(Instant::now() < deadline, "jobs left undone");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let seen = journals(&crm).await;
+    let twice: Vec<usize> = seen
+        .iter()
+        .filter(|(_, count)| **count > 1)
+        .map(|(n, _)| *n)
+        .collect();
+    assert!(
+        twice.len() <= MAX_CONCURRENT,
+        "{} calls journaled twice: {twice:?}",
+        twice.len()
+    );
+    assert!(seen.values().all(|count| *count <= 2), "{seen:?}");
+    // Every call journaled twice is flagged: its job was taken over, and Activity says so.
+    for n in &twice {
+        let flagged = scalar(
+            &watch,
+            &format!(
+                "SELECT COUNT(*) FROM queue_jobs WHERE call_id = 'call-{n}' AND retaken = true"
+            ),
+        )
+        .await;
+        assert_eq!(flagged, 1, "call-{n} was sent twice without a flag");
+    }
+    let flagged_runs = scalar(
+        &watch,
+        "SELECT COUNT(*) FROM activity WHERE origin = 'call' AND error LIKE '%may have been sent twice%'",
+    )
+    .await;
+    assert!(flagged_runs >= twice.len() as i64);
+    eprintln!(
+        "crash test ({db:?}): {before_restart} journals before the kill, {} sent twice, {} jobs taken over",
+        twice.len(),
+        scalar(&watch, "SELECT COUNT(*) FROM queue_jobs WHERE retaken = true").await
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs PostgreSQL: `make test` runs it"]
+async fn two_servers_share_one_postgres_queue_and_do_each_job_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = fresh_database(Db::Postgres, dir.path()).await;
+    let crm = slow_crm().await;
+    let env = environment(&database_url, dir.path());
+    let first = serve(&env, &dir.path().join("first.log")).await;
+    let second = serve(&env, &dir.path().join("second.log")).await;
+    let token = set_up(&first, &crm).await;
+    // Half the calls arrive at each server, at once.
+    tokio::join!(
+        post_calls(&first.base, &token, (0..300).step_by(2)),
+        post_calls(&second.base, &token, (1..300).step_by(2)),
+    );
+    wait_for(&crm, |seen| seen.len() == 300).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let seen = journals(&crm).await;
+    assert!(seen.values().all(|count| *count == 1), "{seen:?}");
+    let watch = Database::connect(&database_url).await.unwrap();
+    assert_eq!(
+        scalar(
+            &watch,
+            "SELECT COUNT(*) FROM queue_jobs WHERE state = 'done' AND retaken = false"
+        )
+        .await,
+        300
+    );
+}
