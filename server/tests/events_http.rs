@@ -19,6 +19,7 @@ on_both_databases!(
     a_record_before_its_ring_gets_exactly_one_journal,
     retry_after_and_server_errors_are_retried_until_the_journal_arrives,
     a_step_that_keeps_failing_is_failed_and_kept,
+    an_outage_delays_every_journal_and_loses_none_in_order,
     bad_events_get_a_clear_answer_and_nothing_is_written,
     with_user_association_only_associated_extensions_count,
 );
@@ -462,6 +463,113 @@ async fn get_json(browser: &Browser, path: &str) -> (StatusCode, Value) {
     let response = browser.get(path).await;
     let status = response.status();
     (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// 503 until the shared instant (none: up), then the usual answer.
+struct DownUntil {
+    until: std::sync::Arc<std::sync::Mutex<Option<Instant>>>,
+    then: ResponseTemplate,
+}
+
+impl Respond for DownUntil {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        if self
+            .until
+            .lock()
+            .unwrap()
+            .is_some_and(|until| Instant::now() < until)
+        {
+            ResponseTemplate::new(503).set_body_string("maintenance")
+        } else {
+            self.then.clone()
+        }
+    }
+}
+
+async fn an_outage_delays_every_journal_and_loses_none_in_order(db: Db) {
+    let crm = MockServer::start().await;
+    let outage = std::sync::Arc::new(std::sync::Mutex::new(None));
+    Mock::given(method("GET"))
+        .and(path("/contacts"))
+        .respond_with(DownUntil {
+            until: outage.clone(),
+            then: ResponseTemplate::new(200).set_body_json(json!({"data": []})),
+        })
+        .mount(&crm)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/contacts"))
+        .respond_with(DownUntil {
+            until: outage.clone(),
+            then: ResponseTemplate::new(201).set_body_json(json!({"id": "c-new"})),
+        })
+        .mount(&crm)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/journals"))
+        .respond_with(DownUntil {
+            until: outage.clone(),
+            then: ok(),
+        })
+        .mount(&crm)
+        .await;
+    let (server, _admin, token) =
+        connected(db, &crm, false, &[("PATCHBAY_QUEUE_RETRY_BASE_MS", "100")]).await;
+    let until = Instant::now() + Duration::from_millis(1500);
+    *outage.lock().unwrap() = Some(until);
+    // 20 calls ring and end while the CRM is down.
+    for n in 0..20 {
+        let id = format!("1700000100.{n}");
+        let from = format!("55501{n:02}");
+        yeastar(
+            &server,
+            &token,
+            &RING.replace("1700000000.7", &id).replace("5550100", &from),
+        )
+        .await;
+        yeastar(
+            &server,
+            &token,
+            &END.replace("1700000000.7", &id).replace("5550100", &from),
+        )
+        .await;
+    }
+    settled(&server).await;
+    assert!(Instant::now() >= until);
+    let sent = journals(&crm).await;
+    let delivered: Vec<&Value> = sent.iter().filter(|j| j["contact"] == "c-new").collect();
+    assert_eq!(
+        delivered.len(),
+        20,
+        "every call's journal, with its new contact"
+    );
+    assert_eq!(
+        server
+            .scalar("SELECT COUNT(*) FROM queue_jobs WHERE state = 'done'")
+            .await,
+        60
+    );
+    // Per call: the lookup, then the contact, then the journal, each only after the one
+    // before succeeded.
+    let requests = crm.received_requests().await.unwrap();
+    for n in 0..20 {
+        let number = format!("55501{n:02}");
+        let sent: Vec<String> = requests
+            .iter()
+            .filter(|r| {
+                let body = String::from_utf8_lossy(&r.body);
+                r.url.query().unwrap_or_default().contains(&number) || body.contains(&number)
+            })
+            .map(|r| format!("{} {}", r.method, r.url.path()))
+            .collect();
+        let last_get = sent.iter().rposition(|r| r == "GET /contacts").unwrap();
+        let last_create = sent.iter().rposition(|r| r == "POST /contacts").unwrap();
+        let first_journal = sent.iter().position(|r| r == "POST /journals").unwrap();
+        assert!(
+            last_get < last_create && last_create < first_journal,
+            "{number}: {sent:?}"
+        );
+    }
 }
 
 async fn bad_events_get_a_clear_answer_and_nothing_is_written(db: Db) {
