@@ -13,11 +13,14 @@
 //!
 //! Run: `cargo bench -p server --bench directory`.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use common::serve::{median, ms, sample_rss, Server};
 
 use axum::extract::{Query, State};
 use axum::http::header;
@@ -28,8 +31,6 @@ use serde_json::{json, Value};
 const USERS: usize = 10_000;
 const PAGE_SIZE: usize = 100;
 const EXTENSIONS: usize = 5_000;
-const ADMIN_EMAIL: &str = "bench@example.com";
-const ADMIN_PASSWORD: &str = "bench-admin-Okapi-4242";
 /// Rounds of each timed step; the median is reported.
 const ROUNDS: usize = 5;
 /// Renders of each page per round.
@@ -104,208 +105,14 @@ fn template(key: &str, crm: &str) -> String {
     )
 }
 
-/// The running server: its process (killed when dropped) and a signed-in client.
-struct Server {
-    child: tokio::process::Child,
-    base: String,
-    client: reqwest::Client,
-    csrf: String,
-}
-
-impl Server {
-    async fn start(dir: &std::path::Path) -> Server {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let base = format!("http://127.0.0.1:{port}");
-        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_patchbay"))
-            .arg("serve")
-            .env("PATCHBAY_BIND", format!("127.0.0.1:{port}"))
-            .env("PATCHBAY_DATA_DIR", dir)
-            .env("PATCHBAY_SITE_ROOT", dir.join("site"))
-            .env("PATCHBAY_ADMIN_EMAIL", ADMIN_EMAIL)
-            .env("PATCHBAY_ADMIN_PASSWORD", ADMIN_PASSWORD)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap();
-        let client = reqwest::Client::builder()
-            .cookie_store(true)
-            .build()
-            .unwrap();
-        for _ in 0..300 {
-            if client.get(format!("{base}/healthz")).send().await.is_ok() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        let login = client
-            .get(format!("{base}/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let response = client
-            .post(format!("{base}/login"))
-            .form(&[
-                ("csrf_token", csrf_in(&login).as_str()),
-                ("email", ADMIN_EMAIL),
-                ("password", ADMIN_PASSWORD),
-            ])
-            .send()
-            .await
-            .unwrap();
-        let home = response.text().await.unwrap();
-        Server {
-            child,
-            csrf: csrf_in(&home),
-            base,
-            client,
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    async fn call(&self, function: &str, body: Value) -> Value {
-        let response = self
-            .client
-            .post(self.url(&format!("/api/{function}")))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert!(response.status().is_success(), "{function} failed");
-        response.json().await.unwrap()
-    }
-
-    async fn get_json(&self, path: &str) -> Value {
-        self.client
-            .get(self.url(path))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    }
-
-    async fn form(&self, function: &str, fields: &[(&str, &str)]) -> Value {
-        let mut all = vec![("csrf_token", self.csrf.as_str())];
-        all.extend_from_slice(fields);
-        let response = self
-            .client
-            .post(self.url(&format!("/api/{function}")))
-            .form(&all)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        let body: Value = response.json().await.unwrap_or(Value::Null);
-        assert!(status.is_success(), "{function}: {body}");
-        body
-    }
-
-    async fn connect(&self, key: &str, crm: &str) {
-        let form = reqwest::multipart::Form::new().part(
-            "file",
-            reqwest::multipart::Part::text(template(key, crm)).file_name(format!("{key}.xml")),
-        );
-        let response = self
-            .client
-            .post(self.url("/api/v1/templates/crm"))
-            .header("x-csrf-token", &self.csrf)
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
-        assert!(response.status().is_success());
-        self.call(
-            "save_integration",
-            json!({"csrf_token": self.csrf, "provider": "crm", "key": key, "input": {"values": []}}),
-        )
-        .await;
-    }
-
-    async fn import(&self, csv: &str, preview: bool) -> Value {
-        let query = if preview { "?preview=1" } else { "" };
-        let response = self
-            .client
-            .post(self.url(&format!("/api/v1/extensions/import{query}")))
-            .header("x-csrf-token", &self.csrf)
-            .header("content-type", "text/csv")
-            .body(csv.to_owned())
-            .send()
-            .await
-            .unwrap();
-        assert!(response.status().is_success());
-        response.json().await.unwrap()
-    }
-
-    /// A `/proc/<pid>/status` field of the server, in KiB.
-    fn memory_kib(&self, field: &str) -> u64 {
-        let pid = self.child.id().unwrap_or_default();
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix(field))
-            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap_or(0)
-    }
-}
-
-fn csrf_in(html: &str) -> String {
-    let marker = "name=\"csrf_token\" value=\"";
-    let start = html.find(marker).map(|i| i + marker.len()).unwrap_or(0);
-    let end = html[start..].find('"').map(|i| i + start).unwrap_or(start);
-    html[start..end].to_owned()
-}
-
-fn median(mut times: Vec<Duration>) -> Duration {
-    times.sort();
-    times[times.len() / 2]
-}
-
-fn ms(duration: Duration) -> String {
-    format!("{:.1} ms", duration.as_secs_f64() * 1000.0)
-}
-
-/// Samples the server's resident memory every 2 ms until stopped; answers the most seen.
-fn sample_rss(
-    pid: u32,
-    stop: Arc<AtomicBool>,
-    most: Arc<AtomicU64>,
-) -> std::thread::JoinHandle<()> {
-    std::thread::spawn(move || {
-        while !stop.load(Ordering::Relaxed) {
-            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-            if let Some(kib) = status
-                .lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|r| r.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            {
-                most.fetch_max(kib, Ordering::Relaxed);
-            }
-            std::thread::sleep(Duration::from_millis(2));
-        }
-    })
-}
-
 #[tokio::main]
 async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let big_crm = start_crm(USERS).await;
     let small_crm = start_crm(10).await;
-    let server = Server::start(dir.path()).await;
-    server.connect("big", &big_crm).await;
-    server.connect("small", &small_crm).await;
+    let server = Server::start(dir.path(), &[]).await;
+    server.connect("big", template("big", &big_crm)).await;
+    server.connect("small", template("small", &small_crm)).await;
     let bare = reqwest::Client::new();
 
     // 1. Sync 10,000 users: the first sync adds them all, later ones find them unchanged.

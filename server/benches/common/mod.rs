@@ -1,5 +1,9 @@
 //! What the benches share: measuring two ways of doing the same work side by side.
 
+#![allow(dead_code)] // each bench uses a part
+
+pub mod serve;
+
 use std::future::Future;
 use std::time::{Duration, Instant};
 
