@@ -171,22 +171,6 @@ impl QueueService {
         })
     }
 
-    /// Claims up to `limit` due jobs and runs them at once; answers how many it took.
-    pub async fn work_batch(&self, limit: u64) -> Result<usize, DbErr> {
-        let jobs = self
-            .queue
-            .claim(now_ms(), self.settings.lease_ms as i64, limit)
-            .await?;
-        let count = jobs.len();
-        let mut running = tokio::task::JoinSet::new();
-        for job in jobs {
-            let service = self.clone();
-            running.spawn(async move { service.run(job).await });
-        }
-        while running.join_next().await.is_some() {}
-        Ok(count)
-    }
-
     /// Runs one claimed job to its next state, then writes its Activity row.
     async fn run(&self, job: Job) {
         let (outcome, record) = match (
