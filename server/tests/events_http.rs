@@ -20,11 +20,23 @@ on_both_databases!(
     retry_after_and_server_errors_are_retried_until_the_journal_arrives,
     a_step_that_keeps_failing_is_failed_and_kept,
     an_outage_delays_every_journal_and_loses_none_in_order,
+    a_ticket_made_when_it_rings_is_updated_when_it_ends_and_internal_calls_follow_their_options,
     bad_events_get_a_clear_answer_and_nothing_is_written,
     with_user_association_only_associated_extensions_count,
 );
 
 fn template(crm: &str, user_association: bool) -> String {
+    with_parts(crm, user_association, "crm", "")
+}
+
+/// The calls template for `provider`, with User Association when asked and `tickets` (a
+/// CreateNewTicket scenario, helpdesks only).
+fn with_parts(crm: &str, user_association: bool, provider: &str, tickets: &str) -> String {
+    let tickets_on = if tickets.is_empty() {
+        ""
+    } else {
+        r#" CreateNewTicket="1""#
+    };
     let users = if user_association {
         format!(
             r#"<Scenario Id="UserAssociation" Type="REST"><Requests>
@@ -37,7 +49,7 @@ fn template(crm: &str, user_association: bool) -> String {
     };
     format!(
         r#"<?xml version="1.0" encoding="UTF-8"?>
-<Information Provider="crm" Name="Calls CRM" Key="calls_crm" Version="1.0.0" AuthType="none" MaxConcurrentRequest="4" UserAssociation="{ua}" CallJournal="1" CreateNewContact="1">
+<Information Provider="{provider}" Name="Calls CRM" Key="calls_crm" Version="1.0.0" AuthType="none" MaxConcurrentRequest="4" UserAssociation="{ua}" CallJournal="1" CreateNewContact="1"{tickets_on}>
   <Scenarios>
     <Scenario Id="AuthMethod" Type="AUTH"><Parameters><Parameter Name="AuthMethod" Value="none"/></Parameters></Scenario>
     {users}
@@ -62,11 +74,34 @@ fn template(crm: &str, user_association: bool) -> String {
         </Request>
       </Requests>
     </Scenario>
+    {tickets}
   </Scenarios>
 </Information>
 "#,
         ua = if user_association { "1" } else { "0" }
     )
+}
+
+/// The same template as a helpdesk's, with tickets (CreateNewTicket and UpdateTicket).
+fn helpdesk_template(crm: &str) -> String {
+    let tickets = format!(
+        r#"<Scenario Id="CreateNewTicket" Type="REST">
+      <Parameters>
+        <Parameter Name="EnableSubject" Value="1"/><Parameter Name="Subject" Value="{{{{.Communication_Type}}}} call from {{{{.Call_From}}}}"/>
+        <Parameter Name="EnableDescription" Value="1"/><Parameter Name="Description" Value="talked {{{{.Talk_Duration_Sec}}}} s"/>
+      </Parameters>
+      <Requests>
+        <Request Name="CreateNewTicket" Method="POST" URLFormat="{crm}/tickets">
+          <Parameters><Parameter Name="Data" Type="Body" Value="{{&quot;subject&quot;:&quot;{{{{.Subject}}}}&quot;,&quot;contact&quot;:&quot;{{{{.ContactId}}}}&quot;}}"/></Parameters>
+          <Outputs><Output Name="TicketId" Path="id"/></Outputs>
+        </Request>
+        <Request Name="UpdateTicket" Method="POST" URLFormat="{crm}/tickets/{{{{.TicketId}}}}/comments">
+          <Parameters><Parameter Name="Data" Type="Body" Value="{{&quot;content&quot;:&quot;{{{{.Description}}}}&quot;}}"/></Parameters>
+        </Request>
+      </Requests>
+    </Scenario>"#
+    );
+    with_parts(crm, false, "helpdesk", &tickets)
 }
 
 const RING: &str = r#"{"type":30011,"sn":"3631A2124XXX","msg":"{\"call_id\":\"1700000000.7\",\"members\":[{\"inbound\":{\"from\":\"5550100\",\"to\":\"6001\",\"trunk_name\":\"SIP\",\"channel_id\":\"a\",\"member_status\":\"ALERT\"}},{\"extension\":{\"number\":\"1001\",\"channel_id\":\"b\",\"member_status\":\"RING\"}}]}"}"#;
@@ -463,6 +498,117 @@ async fn get_json(browser: &Browser, path: &str) -> (StatusCode, Value) {
     let response = browser.get(path).await;
     let status = response.status();
     (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn a_ticket_made_when_it_rings_is_updated_when_it_ends_and_internal_calls_follow_their_options(
+    db: Db,
+) {
+    let crm = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/contacts"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"data": [{"id": "c1", "first": "Grace"}]})),
+        )
+        .mount(&crm)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/tickets"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": "t-9"})))
+        .mount(&crm)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/tickets/t-9/comments"))
+        .respond_with(ResponseTemplate::new(201))
+        .mount(&crm)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/journals"))
+        .respond_with(ok())
+        .mount(&crm)
+        .await;
+    let server = TestServer::start(db).await;
+    let admin = admin(&server).await;
+    let (status, body) = admin
+        .upload(
+            "helpdesk",
+            &[("desk.xml", helpdesk_template(&crm.uri()))],
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = admin
+        .browser
+        .call(
+            "save_integration",
+            json!({"csrf_token": admin.csrf, "provider": "helpdesk", "key": "calls_crm", "input": {"values": []}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = admin
+        .browser
+        .call(
+            "save_features",
+            json!({"csrf_token": admin.csrf, "provider": "helpdesk", "key": "calls_crm", "features": {
+                "journal": {"enabled": true},
+                "create_contact": {"contact_type": "Contacts", "on_inbound": true},
+                "ticket": {"when": "before_call", "call_types": ["inbound"]}
+            }}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let token = admin.create_token("pbx", "events").await;
+
+    assert_eq!(
+        yeastar(&server, &token, RING).await["jobs"],
+        2,
+        "lookup, ticket"
+    );
+    assert_eq!(
+        yeastar(&server, &token, END).await["jobs"],
+        3,
+        "contact (known: nothing created), journal, ticket update"
+    );
+    settled(&server).await;
+    let bodies = |p: &'static str| {
+        let crm = &crm;
+        async move {
+            crm.received_requests()
+                .await
+                .unwrap()
+                .iter()
+                .filter(|r| r.method.as_str() == "POST" && r.url.path() == p)
+                .map(|r| serde_json::from_slice::<Value>(&r.body).unwrap())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        bodies("/tickets").await,
+        [json!({"subject": "Inbound call from 5550100", "contact": "c1"})]
+    );
+    assert_eq!(
+        bodies("/tickets/t-9/comments").await,
+        [json!({"content": "talked 60 s"})],
+        "the ticket made before the call is updated with the call's details"
+    );
+    assert!(
+        bodies("/contacts").await.is_empty(),
+        "a known caller is not created"
+    );
+    assert_eq!(journals(&crm).await[0]["contact"], "c1");
+
+    // An internal call: no lookup, no contact, no ticket (inbound only): its journal.
+    let internal = r#"{"event":"end","call_id":"i-1","direction":"internal","extension":"1001","from":"1001","to":"1002","start":1700000000,"duration":20,"talk_duration":15,"status":"ANSWERED"}"#;
+    let (status, answer) = post(&server, Some(&token), "/api/v1/events", internal).await;
+    assert_eq!(
+        (status, answer["jobs"].as_u64()),
+        (StatusCode::ACCEPTED, Some(1))
+    );
+    let ring = r#"{"event":"ring","call_id":"i-1","direction":"internal","extension":"1001","from":"1001","to":"1002"}"#;
+    let (_, answer) = post(&server, Some(&token), "/api/v1/events", ring).await;
+    assert_eq!(answer["jobs"], 0);
+    settled(&server).await;
+    assert_eq!(journals(&crm).await.len(), 2);
 }
 
 /// 503 until the shared instant (none: up), then the usual answer.

@@ -548,11 +548,6 @@ const CALL_VARIABLES: &[&str] = &[
     "CallerNumber",
     "CalleeName",
     "CalleeNumber",
-    "CrmId",
-    "CrmlId",
-    "ExtensionFirstName",
-    "ExtensionLastName",
-    "ExtensionEmail",
     "ContactSyncType",
     "ContactNumber",
     "ContactId",
@@ -566,6 +561,16 @@ const CALL_VARIABLES: &[&str] = &[
     "CallDisposition",
     "RecordPath",
     "EnableCallRecording",
+];
+/// The user association's variables: every scenario of a call and its lookups see them
+/// (docs/variables.md).
+const EXTENSION_VARIABLES: &[&str] = &[
+    "CrmId",
+    "CrmlId",
+    "ExtensionNumber",
+    "ExtensionFirstName",
+    "ExtensionLastName",
+    "ExtensionEmail",
 ];
 const CONTACT_VARIABLES: &[&str] = &[
     "Phone",
@@ -601,10 +606,15 @@ fn check_variables(view: &TemplateView, report: &mut Report) {
             "SyncContactAuto" | "SearchContact" | "Common" => {
                 allowed.extend(CONTACT_VARIABLES);
                 allowed.extend(CONTACT_FIELDS);
+                allowed.extend(EXTENSION_VARIABLES);
             }
-            "CreateNewContact" => allowed.extend(NEW_CONTACT_VARIABLES),
+            "CreateNewContact" => {
+                allowed.extend(NEW_CONTACT_VARIABLES);
+                allowed.extend(EXTENSION_VARIABLES);
+            }
             "CallJournal" | "CreateNewTicket" | "FollowUp" => {
                 allowed.extend(CALL_VARIABLES);
+                allowed.extend(EXTENSION_VARIABLES);
                 allowed.extend(CONTACT_FIELDS);
                 allowed.extend(NEW_CONTACT_VARIABLES);
             }

@@ -22,8 +22,8 @@ pub enum Step {
     Contact,
     /// At the end: the call journal.
     Journal,
-    /// At the end: the ticket, when set to "after the call" (an update when one was made
-    /// before).
+    /// At the end: the ticket, when set to "after the call"; or, set to "before the call",
+    /// its update (UpdateTicket, with the TicketId the ticket before carried).
     TicketAfter,
 }
 
@@ -207,7 +207,13 @@ pub fn steps(options: &FeatureOptions, features: &Features, at: &CallAt) -> Vec<
             {
                 steps.push(Step::Journal);
             }
-            if options.ticket.is_some() && ticket_due(features, call, TicketWhen::AfterCall) {
+            // After the call: the ticket, or the update of the one made before the call
+            // (its TicketId carried) when the template has UpdateTicket.
+            let updates_before = options.ticket.as_ref().is_some_and(|t| t.updates)
+                && ticket_due(features, call, TicketWhen::BeforeCall);
+            if options.ticket.is_some()
+                && (ticket_due(features, call, TicketWhen::AfterCall) || updates_before)
+            {
                 steps.push(Step::TicketAfter);
             }
         }
@@ -350,6 +356,23 @@ mod tests {
         assert_eq!(
             steps(&options, &features, &ring),
             [Step::Lookup, Step::TicketBefore]
+        );
+        assert_eq!(
+            steps(&options, &features, &end),
+            [Step::Journal],
+            "no UpdateTicket"
+        );
+        let updating = FeatureOptions {
+            ticket: Some(app::integrations::TicketOptions {
+                updates: true,
+                ..Default::default()
+            }),
+            ..options.clone()
+        };
+        assert_eq!(
+            steps(&updating, &features, &end),
+            [Step::Journal, Step::TicketAfter],
+            "the ticket made before is updated"
         );
         features.journal.enabled = false;
         assert_eq!(steps(&options, &features, &end), []);
