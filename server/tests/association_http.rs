@@ -21,32 +21,15 @@ on_both_databases!(
     the_lookup_api_resolves_the_extension_to_its_crm_user,
 );
 
-const USER_PASSWORD: &str = "correct horse battery";
-
-async fn import(admin: &Admin, csv: &str) {
-    let response = admin
-        .browser
-        .client
-        .post(admin.browser.url("/api/v1/extensions/import"))
-        .header("x-csrf-token", &admin.csrf)
-        .header("content-type", "text/csv")
-        .body(csv.to_owned())
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    let body: Value = response.json().await.unwrap();
+async fn import_ok(admin: &Admin, csv: &str) {
+    let (status, body) = admin.import_extensions(csv.to_owned(), false).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }
 
-async fn get_json(browser: &Browser, path: &str) -> (StatusCode, Value) {
-    let response = browser.get(path).await;
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
 async fn numbers(browser: &Browser, query: &str) -> (Vec<String>, u64) {
-    let (status, page) = get_json(browser, &format!("/api/list_extensions?{query}")).await;
+    let (status, page) = browser
+        .get_json(&format!("/api/list_extensions?{query}"))
+        .await;
     assert_eq!(status, StatusCode::OK, "{page}");
     (
         page["extensions"]
@@ -74,25 +57,6 @@ async fn save_extension(
 }
 
 /// Signs in a new account of role `user` in its own browser.
-async fn signed_in_user(server: &TestServer, admin: &Admin, email: &str) -> Admin {
-    let response = admin
-        .browser
-        .post_form(
-            "/api/create_account",
-            &[
-                ("csrf_token", admin.csrf.as_str()),
-                ("email", email),
-                ("password", USER_PASSWORD),
-                ("role", "user"),
-            ],
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let browser = server.browser();
-    let csrf = browser.login_ok(email, USER_PASSWORD).await;
-    Admin { browser, csrf }
-}
-
 async fn the_directory_pages_searches_sorts_and_edits_one_extension_at_a_time(db: Db) {
     let server = TestServer::start(db).await;
     let admin = admin(&server).await;
@@ -105,7 +69,7 @@ async fn the_directory_pages_searches_sorts_and_edits_one_extension_at_a_time(db
         ));
     }
     csv.push_str("1001,Ann,Lee,Ann.Lee@Example.com\n");
-    import(&admin, &csv).await;
+    import_ok(&admin, &csv).await;
 
     // Pages of 50, by number; the total counts every match.
     let (first, total) = numbers(&admin.browser, "").await;
@@ -150,7 +114,10 @@ async fn the_directory_pages_searches_sorts_and_edits_one_extension_at_a_time(db
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    let (status, page) = get_json(&admin.browser, "/api/list_extensions?search=1002").await;
+    let (status, page) = admin
+        .browser
+        .get_json("/api/list_extensions?search=1002")
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(page["extensions"][0]["first_name"], "Bo");
     assert_eq!(
@@ -193,7 +160,7 @@ async fn the_directory_pages_searches_sorts_and_edits_one_extension_at_a_time(db
     assert_eq!(numbers(&admin.browser, "").await.1, 121);
 
     // A `user` reads the directory but does not change it; no session, no directory.
-    let user = signed_in_user(&server, &admin, "agent@example.com").await;
+    let user = admin.new_user(&server, "agent@example.com").await;
     assert_eq!(numbers(&user.browser, "").await.1, 121);
     let (status, _) = save_extension(
         &user,
@@ -202,7 +169,7 @@ async fn the_directory_pages_searches_sorts_and_edits_one_extension_at_a_time(db
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _) = get_json(&server.browser(), "/api/list_extensions").await;
+    let (status, _) = server.browser().get_json("/api/list_extensions").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     // A forged request (no CSRF token) changes nothing.
     let (status, _) = admin
@@ -239,7 +206,7 @@ async fn save_group(
 async fn groups_hold_directory_extensions_and_lose_deleted_ones(db: Db) {
     let server = TestServer::start(db).await;
     let admin = admin(&server).await;
-    import(
+    import_ok(
         &admin,
         "number,first_name,last_name,email\n1001,Ann,Lee,\n1002,Bo,Chan,\n1003,Cy,Dee,\n",
     )
@@ -275,16 +242,22 @@ async fn groups_hold_directory_extensions_and_lose_deleted_ones(db: Db) {
         1
     );
 
-    let (_, groups) = get_json(&admin.browser, "/api/list_extension_groups").await;
+    let (_, groups) = admin.browser.get_json("/api/list_extension_groups").await;
     assert_eq!(groups[0]["name"], "Sales");
     assert_eq!(groups[0]["members"], json!(["1001", "1002"]));
     let id = groups[0]["id"].as_i64().unwrap();
 
     // The picker offers the group (with its members) and the extensions.
-    let (_, items) = get_json(&admin.browser, "/api/pick_extensions?search=sal").await;
+    let (_, items) = admin
+        .browser
+        .get_json("/api/pick_extensions?search=sal")
+        .await;
     assert_eq!(items[0]["label"], "Group: Sales (2)");
     assert_eq!(items[0]["numbers"], json!(["1001", "1002"]));
-    let (_, items) = get_json(&admin.browser, "/api/pick_extensions?search=cy").await;
+    let (_, items) = admin
+        .browser
+        .get_json("/api/pick_extensions?search=cy")
+        .await;
     assert_eq!(
         items,
         json!([{"label": "1003 Cy Dee", "numbers": ["1003"], "is_group": false}])
@@ -300,7 +273,7 @@ async fn groups_hold_directory_extensions_and_lose_deleted_ones(db: Db) {
             &[("csrf_token", admin.csrf.as_str()), ("number", "1003")],
         )
         .await;
-    let (_, groups) = get_json(&admin.browser, "/api/list_extension_groups").await;
+    let (_, groups) = admin.browser.get_json("/api/list_extension_groups").await;
     assert_eq!(
         groups,
         json!([{"id": id, "name": "Sales EU", "members": ["1002"]}])
@@ -384,9 +357,7 @@ async fn crm_with_users(users: Value) -> MockServer {
 async fn synced(db: Db, crm: &MockServer) -> (TestServer, Admin) {
     let server = TestServer::start(db).await;
     let admin = admin(&server).await;
-    import(
-        &admin,
-        "number,first_name,last_name,email\n1001,Ann,Lee,u1@crm.example\n1002,Bo,Chan,U2@CRM.example\n1003,Cy,Dee,\n1004,Ann,Lee (desk),u1@crm.example\n",
+    import_ok(&admin, "number,first_name,last_name,email\n1001,Ann,Lee,u1@crm.example\n1002,Bo,Chan,U2@CRM.example\n1003,Cy,Dee,\n1004,Ann,Lee (desk),u1@crm.example\n",
     )
     .await;
     admin
@@ -395,23 +366,6 @@ async fn synced(db: Db, crm: &MockServer) -> (TestServer, Admin) {
     let (status, report) = admin.sync_crm_users("team_crm").await;
     assert_eq!(status, StatusCode::OK, "{report}");
     (server, admin)
-}
-
-async fn automatically(admin: &Admin, apply: bool) -> (StatusCode, Value) {
-    let response = admin
-        .browser
-        .post_form(
-            "/api/associate_automatically",
-            &[
-                ("csrf_token", admin.csrf.as_str()),
-                ("provider", "crm"),
-                ("key", "team_crm"),
-                ("apply", if apply { "true" } else { "false" }),
-            ],
-        )
-        .await;
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 async fn associate(admin: &Admin, crm_id: &str, numbers: &[&str]) -> (StatusCode, Value) {
@@ -426,11 +380,10 @@ async fn associate(admin: &Admin, crm_id: &str, numbers: &[&str]) -> (StatusCode
 
 /// Each CRM user's associated extensions, by CRM id.
 async fn associations(admin: &Admin) -> Value {
-    let (status, page) = get_json(
-        &admin.browser,
-        "/api/list_crm_users?provider=crm&key=team_crm",
-    )
-    .await;
+    let (status, page) = admin
+        .browser
+        .get_json("/api/list_crm_users?provider=crm&key=team_crm")
+        .await;
     assert_eq!(status, StatusCode::OK, "{page}");
     let mut map = serde_json::Map::new();
     for user in page["users"].as_array().unwrap() {
@@ -453,7 +406,7 @@ async fn associate_automatically_by_email_then_by_hand_with_a_conflict_explained
     let (server, admin) = synced(db, &crm).await;
 
     // First what it will do, for the confirmation: nothing is stored yet.
-    let (status, plan) = automatically(&admin, false).await;
+    let (status, plan) = admin.associate_automatically("team_crm", false).await;
     assert_eq!(status, StatusCode::OK, "{plan}");
     assert_eq!(
         (
@@ -472,8 +425,8 @@ async fn associate_automatically_by_email_then_by_hand_with_a_conflict_explained
         0
     );
     // Then done, by a `user` (role user may associate).
-    let user = signed_in_user(&server, &admin, "agent@example.com").await;
-    let (status, done) = automatically(&user, true).await;
+    let user = admin.new_user(&server, "agent@example.com").await;
+    let (status, done) = user.associate_automatically("team_crm", true).await;
     assert_eq!(status, StatusCode::OK, "{done}");
     assert_eq!(done["associated"], 3);
     assert_eq!(
@@ -481,7 +434,7 @@ async fn associate_automatically_by_email_then_by_hand_with_a_conflict_explained
         json!({"u1": ["1001", "1004"], "u2": ["1002"], "u3": [], "u4": []})
     );
     // Again: all already in place.
-    let (_, again) = automatically(&admin, false).await;
+    let (_, again) = admin.associate_automatically("team_crm", false).await;
     assert_eq!(
         (&again["associated"], &again["already"]),
         (&json!(0), &json!(3))
@@ -518,7 +471,7 @@ async fn associate_automatically_by_email_then_by_hand_with_a_conflict_explained
         json!({"u1": ["1001", "1004"], "u2": [], "u3": ["1002", "1003"], "u4": []})
     );
     // Associate Automatically now leaves 1002 with u3 and says so.
-    let (_, plan) = automatically(&admin, false).await;
+    let (_, plan) = admin.associate_automatically("team_crm", false).await;
     assert_eq!(plan["conflicts"], json!(["1002"]), "{plan}");
     assert_eq!(plan["associated"], 0);
 
@@ -551,7 +504,7 @@ async fn a_sync_that_removes_a_user_removes_its_associations(db: Db) {
     ]))
     .await;
     let (server, admin) = synced(db, &crm).await;
-    let (status, _) = automatically(&admin, true).await;
+    let (status, _) = admin.associate_automatically("team_crm", true).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         server
@@ -608,7 +561,7 @@ async fn the_lookup_api_resolves_the_extension_to_its_crm_user(db: Db) {
         .mount(&crm)
         .await;
     let (server, admin) = synced(db, &crm).await;
-    automatically(&admin, true).await;
+    admin.associate_automatically("team_crm", true).await;
     let token = admin.create_token("pbx", "lookup").await;
 
     let (status, answer) = lookup(&server, &token, "phone=5550100&extension=1004").await;

@@ -404,7 +404,7 @@ async fn a_step_that_keeps_failing_is_failed_and_kept(db: Db) {
 
     // Activity › Queue lists both with their errors; the CRM is back: one is retried and
     // arrives, the other discarded. Only administrators may.
-    let (status, page) = get_json(&admin.browser, "/api/list_queue").await;
+    let (status, page) = admin.browser.get_json("/api/list_queue").await;
     assert_eq!(status, StatusCode::OK, "{page}");
     assert_eq!(page["total"], 2, "{page}");
     assert!(
@@ -433,25 +433,9 @@ async fn a_step_that_keeps_failing_is_failed_and_kept(db: Db) {
         .respond_with(ok())
         .mount(&crm)
         .await;
-    let response = admin
-        .browser
-        .post_form(
-            "/api/create_account",
-            &[
-                ("csrf_token", admin.csrf.as_str()),
-                ("email", "agent@example.com"),
-                ("password", "correct horse battery"),
-                ("role", "user"),
-            ],
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let user_browser = server.browser();
-    let user_csrf = user_browser
-        .login_ok("agent@example.com", "correct horse battery")
-        .await;
+    let user = admin.new_user(&server, "agent@example.com").await;
     assert_eq!(
-        act(&user_browser, &user_csrf, "retry_queue_job", &older).await,
+        act(&user.browser, &user.csrf, "retry_queue_job", &older).await,
         StatusCode::FORBIDDEN
     );
     assert_eq!(
@@ -492,12 +476,6 @@ async fn act(browser: &Browser, csrf: &str, function: &str, id: &str) -> StatusC
         )
         .await
         .status()
-}
-
-async fn get_json(browser: &Browser, path: &str) -> (StatusCode, Value) {
-    let response = browser.get(path).await;
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 async fn a_ticket_made_when_it_rings_is_updated_when_it_ends_and_internal_calls_follow_their_options(
@@ -811,30 +789,15 @@ async fn with_user_association_only_associated_extensions_count(db: Db) {
     let (server, admin, token) = connected(db, &crm, true, &[]).await;
     let (status, report) = admin.sync_crm_users("calls_crm").await;
     assert_eq!(status, StatusCode::OK, "{report}");
-    let response = admin
-        .browser
-        .client
-        .post(admin.browser.url("/api/v1/extensions/import"))
-        .header("x-csrf-token", &admin.csrf)
-        .header("content-type", "text/csv")
-        .body("number,first_name,last_name,email\n1001,Ann,Lee,ann@example.com\n1002,Bo,Chan,\n")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let response = admin
-        .browser
-        .post_form(
-            "/api/associate_automatically",
-            &[
-                ("csrf_token", admin.csrf.as_str()),
-                ("provider", "crm"),
-                ("key", "calls_crm"),
-                ("apply", "true"),
-            ],
+    let (status, body) = admin
+        .import_extensions(
+            "number,first_name,last_name,email\n1001,Ann,Lee,ann@example.com\n1002,Bo,Chan,\n",
+            false,
         )
         .await;
-    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = admin.associate_automatically("calls_crm", true).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
 
     // 1002 has no CRM user: its call is not this integration's.
     let other = END

@@ -16,32 +16,6 @@ on_both_databases!(
 
 const FILE: &str = "number,first_name,last_name,email\n1001,Ada,Lovelace,ADA@example.com\n1002,Grace,\"Hopper, RADM\",grace@example.com\n\n1003,Alan,Turing,\n";
 
-async fn import(
-    admin: &Admin,
-    body: impl Into<reqwest::Body>,
-    preview: bool,
-) -> (StatusCode, Value) {
-    let url = admin.browser.url(&format!(
-        "/api/v1/extensions/import{}",
-        if preview { "?preview=1" } else { "" }
-    ));
-    let response = admin
-        .browser
-        .client
-        .post(url)
-        .header("x-csrf-token", &admin.csrf)
-        .header("content-type", "text/csv")
-        // A body refused as too large is answered before it is read and its connection
-        // closed; the next request must not be sent on that connection.
-        .header("connection", "close")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
 async fn directory(admin: &Admin) -> Value {
     admin
         .browser
@@ -64,7 +38,7 @@ fn outcomes(report: &Value) -> Vec<String> {
 async fn an_import_previews_applies_and_is_idempotent(db: Db) {
     let server = TestServer::start(db).await;
     let admin = admin(&server).await;
-    let (status, preview) = import(&admin, FILE, true).await;
+    let (status, preview) = admin.import_extensions(FILE, true).await;
     assert_eq!(status, StatusCode::OK, "{preview}");
     assert_eq!(preview["applied"], false);
     assert_eq!(outcomes(&preview), ["new", "new", "new"]);
@@ -78,7 +52,7 @@ async fn an_import_previews_applies_and_is_idempotent(db: Db) {
         "a preview stores nothing"
     );
 
-    let (status, report) = import(&admin, FILE, false).await;
+    let (status, report) = admin.import_extensions(FILE, false).await;
     assert_eq!(status, StatusCode::OK, "{report}");
     assert_eq!(
         (report["applied"].clone(), report["new"].clone()),
@@ -89,10 +63,10 @@ async fn an_import_previews_applies_and_is_idempotent(db: Db) {
     assert_eq!(listed["extensions"][1]["last_name"], "Hopper, RADM");
 
     // The same file again changes nothing; an edited row is "changed".
-    let (_, again) = import(&admin, FILE, false).await;
+    let (_, again) = admin.import_extensions(FILE, false).await;
     assert_eq!(outcomes(&again), ["unchanged", "unchanged", "unchanged"]);
     let edited = FILE.replace("1003,Alan,Turing,", "1003,Alan,Turing,alan@example.com");
-    let (_, edited) = import(&admin, edited, false).await;
+    let (_, edited) = admin.import_extensions(edited, false).await;
     assert_eq!(outcomes(&edited), ["unchanged", "unchanged", "changed"]);
 
     // The export imports back unchanged.
@@ -107,14 +81,14 @@ async fn an_import_previews_applies_and_is_idempotent(db: Db) {
         csv.starts_with("number,first_name,last_name,email\n1001,Ada,Lovelace,ada@example.com\n"),
         "{csv}"
     );
-    let (_, round) = import(&admin, csv, true).await;
+    let (_, round) = admin.import_extensions(csv, true).await;
     assert_eq!(outcomes(&round), ["unchanged", "unchanged", "unchanged"]);
 }
 
 async fn bad_files_are_refused_with_what_and_where_and_change_nothing(db: Db) {
     let server = TestServer::start(db).await;
     let admin = admin(&server).await;
-    import(&admin, FILE, false).await;
+    admin.import_extensions(FILE, false).await;
     let before = directory(&admin).await;
     let mut many = String::from("number,first_name,last_name,email\n");
     for n in 0..50_000 {
@@ -172,7 +146,7 @@ async fn bad_files_are_refused_with_what_and_where_and_change_nothing(db: Db) {
         ),
     ];
     for (body, status, code, says) in cases {
-        let (got, answer) = import(&admin, body, false).await;
+        let (got, answer) = admin.import_extensions(body, false).await;
         assert_eq!(got, status, "{answer}");
         assert_eq!(answer["error"]["code"], code, "{answer}");
         let said = format!(
@@ -184,12 +158,12 @@ async fn bad_files_are_refused_with_what_and_where_and_change_nothing(db: Db) {
         assert_eq!(directory(&admin).await, before, "nothing changed");
     }
     // A refused file lists every row's outcome.
-    let (_, refused) = import(
-        &admin,
-        &b"number,first_name,last_name,email\n2001,A,B,\n3x,C,D,\n"[..],
-        false,
-    )
-    .await;
+    let (_, refused) = admin
+        .import_extensions(
+            &b"number,first_name,last_name,email\n2001,A,B,\n3x,C,D,\n"[..],
+            false,
+        )
+        .await;
     let rows = refused["error"]["rows"].as_array().unwrap();
     assert_eq!(rows[0]["outcome"], "new");
     assert_eq!(rows[1]["outcome"], "refused");

@@ -248,6 +248,16 @@ impl Browser {
         )
     }
 
+    /// GETs `path`: the status and the JSON body (null when it is not JSON).
+    pub async fn get_json(&self, path: &str) -> (StatusCode, serde_json::Value) {
+        let response = self.get(path).await;
+        let status = response.status();
+        (
+            status,
+            response.json().await.unwrap_or(serde_json::Value::Null),
+        )
+    }
+
     /// Loads a page and returns the CSRF token its forms carry.
     pub async fn csrf_token(&self, path: &str) -> String {
         let (_, html) = self.get_text(path).await;
@@ -345,6 +355,82 @@ impl Admin {
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
+    }
+
+    /// Imports an extensions CSV through the REST API (`preview`: only the per-row answer).
+    pub async fn import_extensions(
+        &self,
+        body: impl Into<reqwest::Body>,
+        preview: bool,
+    ) -> (StatusCode, serde_json::Value) {
+        let url = self.browser.url(&format!(
+            "/api/v1/extensions/import{}",
+            if preview { "?preview=1" } else { "" }
+        ));
+        let response = self
+            .browser
+            .client
+            .post(url)
+            .header("x-csrf-token", &self.csrf)
+            .header("content-type", "text/csv")
+            // A body refused as too large is answered before it is read and its connection
+            // closed; the next request must not be sent on that connection.
+            .header("connection", "close")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        (
+            status,
+            response.json().await.unwrap_or(serde_json::Value::Null),
+        )
+    }
+
+    /// Presses Associate Automatically on the CRM integration `key` (`apply` false: only
+    /// what it would do).
+    pub async fn associate_automatically(
+        &self,
+        key: &str,
+        apply: bool,
+    ) -> (StatusCode, serde_json::Value) {
+        let response = self
+            .browser
+            .post_form(
+                "/api/associate_automatically",
+                &[
+                    ("csrf_token", self.csrf.as_str()),
+                    ("provider", "crm"),
+                    ("key", key),
+                    ("apply", if apply { "true" } else { "false" }),
+                ],
+            )
+            .await;
+        let status = response.status();
+        (
+            status,
+            response.json().await.unwrap_or(serde_json::Value::Null),
+        )
+    }
+
+    /// Creates an account of role `user` and signs it in, in its own browser.
+    pub async fn new_user(&self, server: &TestServer, email: &str) -> Admin {
+        let response = self
+            .browser
+            .post_form(
+                "/api/create_account",
+                &[
+                    ("csrf_token", self.csrf.as_str()),
+                    ("email", email),
+                    ("password", USER_PASSWORD),
+                    ("role", "user"),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let browser = server.browser();
+        let csrf = browser.login_ok(email, USER_PASSWORD).await;
+        Admin { browser, csrf }
     }
 
     /// Presses Sync users on the CRM integration `key`: the status and the report.
