@@ -17,7 +17,7 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 on_both_databases!(
     a_ring_then_its_record_look_up_create_and_journal_once,
     a_record_before_its_ring_gets_exactly_one_journal,
-    retry_after_and_server_errors_are_retried_until_the_journal_arrives,
+    network_errors_retry_after_and_server_errors_are_retried_until_the_journal_arrives,
     a_step_that_keeps_failing_is_failed_and_kept,
     an_outage_delays_every_journal_and_loses_none_in_order,
     a_ticket_made_when_it_rings_is_updated_when_it_ends_and_internal_calls_follow_their_options,
@@ -320,17 +320,29 @@ impl Respond for Sequence {
     }
 }
 
-async fn retry_after_and_server_errors_are_retried_until_the_journal_arrives(db: Db) {
+async fn network_errors_retry_after_and_server_errors_are_retried_until_the_journal_arrives(
+    db: Db,
+) {
     let crm = crm(Sequence {
         answers: std::sync::Mutex::new(vec![
+            // No answer within the request timeout: a network error.
+            ok().set_delay(Duration::from_millis(1_500)),
             ResponseTemplate::new(429).insert_header("retry-after", "1"),
             ResponseTemplate::new(503).set_body_string("down for maintenance"),
             ResponseTemplate::new(502),
         ]),
     })
     .await;
-    let (server, _admin, token) =
-        connected(db, &crm, false, &[("PATCHBAY_QUEUE_RETRY_BASE_MS", "50")]).await;
+    let (server, _admin, token) = connected(
+        db,
+        &crm,
+        false,
+        &[
+            ("PATCHBAY_QUEUE_RETRY_BASE_MS", "50"),
+            ("PATCHBAY_REQUEST_TIMEOUT_SECS", "1"),
+        ],
+    )
+    .await;
     let started = Instant::now();
     yeastar(&server, &token, END).await;
     settled(&server).await;
@@ -347,10 +359,10 @@ async fn retry_after_and_server_errors_are_retried_until_the_journal_arrives(db:
         .iter()
         .filter(|r| r.url.path() == "/journals")
         .count();
-    assert_eq!(times, 4, "429, 503, 502, then stored");
+    assert_eq!(times, 5, "a timeout, 429, 503, 502, then stored");
     assert_eq!(
         server
-            .scalar("SELECT COUNT(*) FROM queue_jobs WHERE step = 'journal' AND state = 'done' AND attempts = 4")
+            .scalar("SELECT COUNT(*) FROM queue_jobs WHERE step = 'journal' AND state = 'done' AND attempts = 5")
             .await,
         1
     );
