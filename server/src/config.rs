@@ -55,6 +55,7 @@ struct FileConfig {
     queue_retry_base_ms: Option<u64>,
     queue_retry_max_secs: Option<u64>,
     queue_lease_secs: Option<u64>,
+    queue_keep_days: Option<u64>,
 }
 
 /// 32 bytes for AES-256-GCM. Its `Debug` never shows the key.
@@ -373,6 +374,13 @@ impl Config {
                 MAX_QUEUE_DELAY_SECS,
                 " seconds",
             )? * 1000,
+            keep_days: count(
+                "PATCHBAY_QUEUE_KEEP_DAYS",
+                file.queue_keep_days,
+                queue_defaults.keep_days,
+                MAX_ACTIVITY_DAYS,
+                " days",
+            )?,
             ..queue_defaults
         };
 

@@ -270,6 +270,29 @@ async fn a_ring_then_its_record_look_up_create_and_journal_once(db: Db) {
         .scalar("SELECT COUNT(*) FROM activity WHERE origin = 'call'")
         .await;
     assert_eq!(steps, 3);
+
+    // The history goes after PATCHBAY_QUEUE_KEEP_DAYS (30): the events, the done jobs and
+    // what the call carried.
+    let now = server::queue::service::QueueService::now_ms();
+    let month = 31 * 86_400_000_i64;
+    let service = server.state.queue_service();
+    assert_eq!(
+        service.prune(now).await.unwrap(),
+        Default::default(),
+        "nothing old yet"
+    );
+    for table in [
+        "call_events SET received_at",
+        "queue_jobs SET updated_at",
+        "queue_calls SET updated_at",
+    ] {
+        server
+            .execute(&format!("UPDATE {table} = {}", now - month))
+            .await;
+    }
+    let pruned = service.prune(now).await.unwrap();
+    assert_eq!((pruned.events, pruned.jobs, pruned.calls), (2, 3, 1));
+    assert_eq!(server.scalar("SELECT COUNT(*) FROM queue_jobs").await, 0);
 }
 
 async fn a_record_before_its_ring_gets_exactly_one_journal(db: Db) {
@@ -412,6 +435,26 @@ async fn a_step_that_keeps_failing_is_failed_and_kept(db: Db) {
             .scalar("SELECT COUNT(*) FROM queue_jobs WHERE step = 'journal' AND state = 'failed' AND attempts = 1")
             .await,
         1
+    );
+
+    // However old, a failed job is kept (with what its call carried).
+    let now = server::queue::service::QueueService::now_ms();
+    for table in [
+        "call_events SET received_at",
+        "queue_jobs SET updated_at",
+        "queue_calls SET updated_at",
+    ] {
+        server
+            .execute(&format!("UPDATE {table} = {}", now - 31 * 86_400_000_i64))
+            .await;
+    }
+    let pruned = server.state.queue_service().prune(now).await.unwrap();
+    assert_eq!((pruned.events, pruned.calls), (2, 0));
+    assert_eq!(
+        server
+            .scalar("SELECT COUNT(*) FROM queue_jobs WHERE state = 'failed'")
+            .await,
+        2
     );
 
     // Activity › Queue lists both with their errors; the CRM is back: one is retried and

@@ -35,7 +35,14 @@ pub struct QueueSettings {
     pub workers: usize,
     /// How often the worker looks for due jobs when nothing wakes it.
     pub poll: Duration,
+    /// Done and discarded jobs and accepted events are kept this many days
+    /// (`PATCHBAY_QUEUE_KEEP_DAYS`, 30); a replay older than that is taken as new. Failed
+    /// and waiting jobs are kept however old.
+    pub keep_days: u64,
 }
+
+/// How often the worker prunes what the retention lets go.
+pub const PRUNE_INTERVAL: Duration = Duration::from_secs(3_600);
 
 impl Default for QueueSettings {
     fn default() -> Self {
@@ -46,6 +53,7 @@ impl Default for QueueSettings {
             lease_ms: 120_000,
             workers: 64,
             poll: Duration::from_millis(500),
+            keep_days: 30,
         }
     }
 }
@@ -104,10 +112,15 @@ pub struct QueueService {
 }
 
 fn now_ms() -> i64 {
-    jiff::Timestamp::now().as_millisecond()
+    QueueService::now_ms()
 }
 
 impl QueueService {
+    /// Unix milliseconds now, as the queue stamps its rows.
+    pub fn now_ms() -> i64 {
+        jiff::Timestamp::now().as_millisecond()
+    }
+
     /// Reads, plans and records one event; answers only once it is stored.
     pub async fn accept(&self, source: Source, body: &[u8]) -> Result<Accepted, IntakeError> {
         let parsed = match source {
@@ -314,6 +327,17 @@ impl QueueService {
         Ok(retried)
     }
 
+    /// Deletes done and discarded jobs, accepted events and carried values older than the
+    /// retention (`keep_days` before `now_ms`); failed and waiting jobs stay.
+    pub async fn prune(&self, now_ms: i64) -> Result<crate::storage::queue::Pruned, IntakeError> {
+        let before = now_ms - (self.settings.keep_days as i64) * 86_400_000;
+        let pruned = self.queue.prune(before).await?;
+        if pruned != Default::default() {
+            tracing::info!(?pruned, "pruned the call queue's history");
+        }
+        Ok(pruned)
+    }
+
     /// A failed job set aside for good; false when `id` is not a failed job.
     pub async fn discard_failed(&self, actor: &str, id: i32) -> Result<bool, IntakeError> {
         let discarded = self.queue.discard_failed(id, now_ms()).await?;
@@ -344,7 +368,14 @@ pub fn start_unix(text: &str, zone: &jiff::tz::TimeZone) -> Option<i64> {
 pub fn spawn_worker(service: QueueService) {
     tokio::spawn(async move {
         let slots = Arc::new(Semaphore::new(service.settings.workers));
+        let mut pruned_at: Option<std::time::Instant> = None;
         loop {
+            if pruned_at.is_none_or(|at| at.elapsed() >= PRUNE_INTERVAL) {
+                pruned_at = Some(std::time::Instant::now());
+                if let Err(error) = service.prune(now_ms()).await {
+                    tracing::warn!(%error, "cannot prune the call queue's history");
+                }
+            }
             let free = slots.available_permits();
             let claimed = if free == 0 {
                 Vec::new()

@@ -39,6 +39,14 @@ pub struct NewJob {
     pub call: String,
 }
 
+/// What a prune deleted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Pruned {
+    pub events: u64,
+    pub jobs: u64,
+    pub calls: u64,
+}
+
 /// What recording an event did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Recorded {
@@ -247,6 +255,52 @@ impl QueueRepository {
             .await?
             .and_then(|row| serde_json::from_str(&row.carried).ok())
             .unwrap_or_default())
+    }
+
+    /// Deletes what finished before `before_ms`: accepted events, done and discarded jobs,
+    /// and the carried values of calls with no job left open.
+    pub async fn prune(&self, before_ms: i64) -> Result<Pruned, DbErr> {
+        let transaction = self.db.begin().await?;
+        let events = CallEvents::delete_many()
+            .filter(call_event::Column::ReceivedAt.lt(before_ms))
+            .exec(&transaction)
+            .await?
+            .rows_affected;
+        let jobs = Jobs::delete_many()
+            .filter(queue_job::Column::State.is_in([state::DONE, state::DISCARDED]))
+            .filter(queue_job::Column::UpdatedAt.lt(before_ms))
+            .exec(&transaction)
+            .await?
+            .rows_affected;
+        let open: BTreeSet<(i32, String)> = Jobs::find()
+            .filter(queue_job::Column::State.is_in([state::PENDING, state::RUNNING, state::FAILED]))
+            .all(&transaction)
+            .await?
+            .into_iter()
+            .map(|job| (job.integration_id, job.call_id))
+            .collect();
+        let stale: Vec<i32> = QueueCalls::find()
+            .filter(queue_call::Column::UpdatedAt.lt(before_ms))
+            .all(&transaction)
+            .await?
+            .into_iter()
+            .filter(|row| !open.contains(&(row.integration_id, row.call_id.clone())))
+            .map(|row| row.id)
+            .collect();
+        let mut calls = 0;
+        for chunk in stale.chunks(500) {
+            calls += QueueCalls::delete_many()
+                .filter(queue_call::Column::Id.is_in(chunk.to_vec()))
+                .exec(&transaction)
+                .await?
+                .rows_affected;
+        }
+        transaction.commit().await?;
+        Ok(Pruned {
+            events,
+            jobs,
+            calls,
+        })
     }
 
     /// How many jobs are in each state.
