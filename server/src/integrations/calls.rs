@@ -150,10 +150,8 @@ impl IntegrationsService {
         Result<BTreeMap<String, String>, CallStepError>,
         Option<CallStepRecord>,
     ) {
-        let live = match self.live().await {
-            Ok(live) => live
-                .into_iter()
-                .find(|l| l.integration.id == integration_id),
+        let live = match self.live_one(integration_id).await {
+            Ok(live) => live,
             Err(error) => return (Err(error.into()), None),
         };
         let Some(live) = live else {

@@ -768,6 +768,30 @@ impl IntegrationsService {
         Ok(live)
     }
 
+    /// The integration `id` when it is connected, ready to prepare: its own rows only (a
+    /// queued call step must not read and parse every template).
+    pub(super) async fn live_one(&self, id: i32) -> Result<Option<Live>, IntegrationError> {
+        let Some(integration) = self
+            .integrations
+            .find(id)
+            .await?
+            .filter(|i| i.status == Status::Connected)
+        else {
+            return Ok(None);
+        };
+        let Some(template) = self.templates.by_id(integration.template_id).await? else {
+            return Ok(None);
+        };
+        let (provider, key) = (template.record.provider, template.record.key.clone());
+        let running = running_of(template, Some(integration.clone()))?;
+        Ok(Some(Live {
+            provider,
+            key,
+            running,
+            integration,
+        }))
+    }
+
     /// Looks `phone` up in every connected integration, CRM templates first, each in its
     /// template order; the first that finds a contact answers. Failures of the others
     /// are reported (secrets masked) when none found one.

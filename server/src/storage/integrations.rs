@@ -193,6 +193,14 @@ impl IntegrationRepository {
         IntegrationRepository { db }
     }
 
+    pub async fn find(&self, id: i32) -> Result<Option<StoredIntegration>, DbErr> {
+        Integrations::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .map(from_model)
+            .transpose()
+    }
+
     pub async fn find_by_template(
         &self,
         template_id: i32,

@@ -187,6 +187,14 @@ impl TemplateRepository {
             .transpose()
     }
 
+    pub async fn by_id(&self, id: i32) -> Result<Option<StoredTemplate>, TemplateStoreError> {
+        Templates::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .map(from_model)
+            .transpose()
+    }
+
     /// A provider's templates, by name.
     pub async fn list(
         &self,
