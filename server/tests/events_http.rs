@@ -273,7 +273,7 @@ async fn a_ring_then_its_record_look_up_create_and_journal_once(db: Db) {
 
     // The history goes after PATCHBAY_QUEUE_KEEP_DAYS (30): the events, the done jobs and
     // what the call carried.
-    let now = server::queue::service::QueueService::now_ms();
+    let now = server::storage::unix_now_ms();
     let month = 31 * 86_400_000_i64;
     let service = server.state.queue_service();
     assert_eq!(
@@ -438,7 +438,7 @@ async fn a_step_that_keeps_failing_is_failed_and_kept(db: Db) {
     );
 
     // However old, a failed job is kept (with what its call carried).
-    let now = server::queue::service::QueueService::now_ms();
+    let now = server::storage::unix_now_ms();
     for table in [
         "call_events SET received_at",
         "queue_jobs SET updated_at",

@@ -73,15 +73,7 @@ fn invalid(field: &str, message: impl Into<String>) -> IntegrationError {
     }
 }
 
-pub(super) fn now_ms() -> i64 {
-    i64::try_from(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_millis(),
-    )
-    .unwrap_or(i64::MAX)
-}
+pub(super) use crate::storage::unix_now_ms as now_ms;
 
 impl IntegrationsService {
     /// `live` with its secrets opened and its variables assembled.

@@ -16,6 +16,7 @@ use super::events::{parse_generic, parse_yeastar, CallEvent, EventError, Parsed}
 use super::plan::{backoff_ms, calls_of, event_key, Step};
 use crate::integrations::service::{IntegrationError, IntegrationsService};
 use crate::storage::queue::{state as job_state, Job, NewJob, QueueRepository, Recorded};
+use crate::storage::unix_now_ms as now_ms;
 use app::activity::{QueueJob, QueuePage, QUEUE_PAGE_ROWS};
 
 /// How the queue retries and leases (`PATCHBAY_QUEUE_*`).
@@ -111,16 +112,7 @@ pub struct QueueService {
     pub lanes: Arc<crate::integrations::calls::StepLanes>,
 }
 
-fn now_ms() -> i64 {
-    QueueService::now_ms()
-}
-
 impl QueueService {
-    /// Unix milliseconds now, as the queue stamps its rows.
-    pub fn now_ms() -> i64 {
-        jiff::Timestamp::now().as_millisecond()
-    }
-
     /// Reads, plans and records one event; answers only once it is stored.
     pub async fn accept(&self, source: Source, body: &[u8]) -> Result<Accepted, IntakeError> {
         let parsed = match source {

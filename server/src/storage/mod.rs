@@ -95,6 +95,11 @@ pub fn unix_now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
+/// Unix milliseconds now, as Activity and the queue stamp their rows.
+pub fn unix_now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
 /// `column` contains `needle`, ignoring case on both databases (PostgreSQL's LIKE does
 /// not). LIKE's wildcards in the needle are dropped rather than escaped: nobody searches
 /// for them in a directory.
