@@ -37,7 +37,7 @@ pub struct AppState {
     /// Wakes this process's queue worker; shared by the intake and the worker.
     pub queue_wake: Arc<tokio::sync::Notify>,
     /// Queued call steps per integration between starting and being recorded.
-    pub step_lanes: Arc<crate::integrations::calls::StepLanes>,
+    pub step_lanes: Arc<crate::engine::executor::LaneGates>,
     /// Ignored event types already logged.
     pub ignored_event_types: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
     pub throttle: Arc<LoginThrottle>,

@@ -61,7 +61,31 @@ pub struct Lane {
 pub struct Executor {
     client: reqwest::Client,
     settings: ExecutorSettings,
-    lanes: Mutex<HashMap<i32, (usize, Arc<Semaphore>)>>,
+    lanes: LaneGates,
+}
+
+/// One gate per integration with its MaxConcurrentRequest places (1 to
+/// [`MAX_CONCURRENT_REQUESTS`]). The executor's bounds requests in flight; the queue's
+/// bounds steps between starting and being recorded.
+#[derive(Default)]
+pub struct LaneGates {
+    gates: Mutex<HashMap<i32, (usize, Arc<Semaphore>)>>,
+}
+
+impl LaneGates {
+    /// The lane's gate. A new template revision with another limit gets a new gate;
+    /// holders of the old one finish there.
+    pub fn gate(&self, lane: Lane) -> Arc<Semaphore> {
+        let permits = lane.max_concurrent.clamp(1, MAX_CONCURRENT_REQUESTS);
+        let mut gates = self.gates.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = gates
+            .entry(lane.integration_id)
+            .or_insert_with(|| (permits, Arc::new(Semaphore::new(permits))));
+        if entry.0 != permits {
+            *entry = (permits, Arc::new(Semaphore::new(permits)));
+        }
+        entry.1.clone()
+    }
 }
 
 /// Errors the redirect policy raises; `send` turns them into [`SendError`]s.
@@ -94,26 +118,13 @@ impl Executor {
         Ok(Executor {
             client,
             settings,
-            lanes: Mutex::new(HashMap::new()),
+            lanes: LaneGates::default(),
         })
-    }
-
-    fn lane(&self, lane: Lane) -> Arc<Semaphore> {
-        let permits = lane.max_concurrent.clamp(1, MAX_CONCURRENT_REQUESTS);
-        let mut lanes = self.lanes.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = lanes
-            .entry(lane.integration_id)
-            .or_insert_with(|| (permits, Arc::new(Semaphore::new(permits))));
-        if entry.0 != permits {
-            // A new revision changed the limit: requests in flight finish on the old gate.
-            *entry = (permits, Arc::new(Semaphore::new(permits)));
-        }
-        entry.1.clone()
     }
 
     /// Sends `request` when its integration has a free slot, and reads the answer.
     pub async fn send(&self, lane: Lane, request: &OutboundRequest) -> Result<Exchange, SendError> {
-        let gate = self.lane(lane);
+        let gate = self.lanes.gate(lane);
         // The semaphore is never closed, so acquiring only waits.
         let _permit = gate.acquire_owned().await.ok();
         let started = Instant::now();

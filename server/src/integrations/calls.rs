@@ -3,11 +3,10 @@
 //! the engine, each a row in Activity. With User Association a call counts only on an
 //! extension associated with a CRM user there; without it, on every extension.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeMap;
 use std::time::Instant;
 
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::OwnedSemaphorePermit;
 
 use app::calls::{Call, ExtensionUser};
 
@@ -17,6 +16,7 @@ use crate::engine::core::call::extension_variables;
 use crate::engine::core::scenarios::{
     contact_to_create, feature_options, journal_plan, ticket_plan, WritePlan,
 };
+use crate::engine::executor::{Lane, LaneGates};
 use crate::engine::runner::{RunStats, Runner, StepError};
 use crate::engine::scenario::{carry, NewContact};
 use crate::queue::plan::{steps, CallAt, Step};
@@ -28,33 +28,6 @@ pub struct CallTarget {
     /// The call with its extension's user there.
     pub call: Call,
     pub steps: Vec<Step>,
-}
-
-/// Per integration, how many queued steps may be between starting and being recorded:
-/// its MaxConcurrentRequest. A step holds its place until the queue has written its
-/// outcome, so a server killed at any moment leaves at most that many steps whose requests
-/// may have reached the CRM unrecorded (and are sent again, flagged).
-#[derive(Default)]
-pub struct StepLanes {
-    lanes: Mutex<HashMap<i32, (usize, Arc<Semaphore>)>>,
-}
-
-impl StepLanes {
-    async fn enter(&self, integration_id: i32, permits: usize) -> Option<OwnedSemaphorePermit> {
-        let lane = {
-            let mut lanes = self.lanes.lock().unwrap_or_else(|e| e.into_inner());
-            let entry = lanes
-                .entry(integration_id)
-                .or_insert_with(|| (permits, Arc::new(Semaphore::new(permits))));
-            // A new template revision with another MaxConcurrentRequest gets a new lane;
-            // steps in the old one finish there.
-            if entry.0 != permits {
-                *entry = (permits, Arc::new(Semaphore::new(permits)));
-            }
-            entry.1.clone()
-        };
-        lane.acquire_owned().await.ok()
-    }
 }
 
 /// What a run call step leaves for Activity, and its place in the integration's lane
@@ -145,7 +118,7 @@ impl IntegrationsService {
         call: &Call,
         carried: &BTreeMap<String, String>,
         retaken: bool,
-        lanes: &StepLanes,
+        lanes: &LaneGates,
     ) -> (
         Result<BTreeMap<String, String>, CallStepError>,
         Option<CallStepRecord>,
@@ -168,12 +141,17 @@ impl IntegrationsService {
             Ok(connected) => connected,
             Err(error) => return (Err(error.into()), None),
         };
+        // A step holds its place until the queue has written its outcome, so a server killed
+        // at any moment leaves at most MaxConcurrentRequest steps whose requests may have
+        // reached the CRM unrecorded (sent again, flagged).
         let lane = lanes
-            .enter(
+            .gate(Lane {
                 integration_id,
-                super::service::max_concurrent(&connected.running.view),
-            )
-            .await;
+                max_concurrent: super::service::max_concurrent(&connected.running.view),
+            })
+            .acquire_owned()
+            .await
+            .ok();
         let stats = RunStats::default();
         let started = (now_ms(), Instant::now());
         let result = {

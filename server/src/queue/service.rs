@@ -108,8 +108,8 @@ pub struct QueueService {
     pub zone: jiff::tz::TimeZone,
     /// Event types already logged as ignored.
     pub ignored_types: Arc<Mutex<HashSet<String>>>,
-    /// This process's per-integration lanes for queued steps.
-    pub lanes: Arc<crate::integrations::calls::StepLanes>,
+    /// This process's per-integration gates for queued steps (MaxConcurrentRequest each).
+    pub lanes: Arc<crate::engine::executor::LaneGates>,
 }
 
 impl QueueService {
