@@ -61,33 +61,53 @@ pub enum FileError {
     TooManyRows,
 }
 
+/// Why an extension's fields are refused: the column and what is wrong with it. Shown as
+/// `column message` (`email "x" must look like …`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldRefusal {
+    pub column: &'static str,
+    pub message: String,
+}
+
+impl std::fmt::Display for FieldRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.column, self.message)
+    }
+}
+
 /// Checks one extension's fields; `None` when they are fine.
-pub fn refusal(fields: &ExtensionFields) -> Option<String> {
+pub fn refusal(fields: &ExtensionFields) -> Option<FieldRefusal> {
+    let refused = |column, message: String| Some(FieldRefusal { column, message });
     let number = &fields.number;
     if number.is_empty() {
-        return Some("number is empty".into());
+        return refused("number", "is empty".into());
     }
     if number.len() > MAX_NUMBER_DIGITS || !number.chars().all(|c| c.is_ascii_digit()) {
-        return Some(format!(
-            "number {number:?} must be 1 to {MAX_NUMBER_DIGITS} digits"
-        ));
+        return refused(
+            "number",
+            format!("{number:?} must be 1 to {MAX_NUMBER_DIGITS} digits"),
+        );
     }
     for (column, name) in [
         ("first_name", &fields.first_name),
         ("last_name", &fields.last_name),
     ] {
         if name.chars().count() > MAX_NAME_CHARS {
-            return Some(format!(
-                "{column} is longer than {MAX_NAME_CHARS} characters"
-            ));
+            return refused(
+                column,
+                format!("is longer than {MAX_NAME_CHARS} characters"),
+            );
         }
         if name.chars().any(char::is_control) {
-            return Some(format!("{column} holds a control character"));
+            return refused(column, "holds a control character".into());
         }
     }
     if !fields.email.is_empty() {
         if let Err(error) = app::accounts::normalize_email(&fields.email) {
-            return Some(format!("email {:?} {}", fields.email, error_text(&error)));
+            return refused(
+                "email",
+                format!("{:?} {}", fields.email, error_text(&error)),
+            );
         }
     }
     None
@@ -235,7 +255,7 @@ pub fn plan(
                 reason: Some(reason),
             };
             if let Some(reason) = refusal(fields) {
-                return refused(reason);
+                return refused(reason.to_string());
             }
             if let Some(lines) = duplicates.get(fields.number.as_str()) {
                 let lines: Vec<String> = lines.iter().map(u64::to_string).collect();
@@ -348,6 +368,8 @@ mod tests {
         assert!(plan[3].reason.as_deref().unwrap().contains("digits"));
         let mut bad_mail = fields("1009", "X");
         bad_mail.email = "not-mail".into();
-        assert!(refusal(&bad_mail).unwrap().contains("email"));
+        let refused = refusal(&bad_mail).unwrap();
+        assert_eq!(refused.column, "email");
+        assert!(refused.to_string().starts_with("email \"not-mail\""));
     }
 }

@@ -97,14 +97,8 @@ impl DirectoryService {
         fields: ExtensionFields,
     ) -> Result<(), DirectoryError> {
         let fields = normalize(fields);
-        if let Some(reason) = refusal(&fields) {
-            // The reason starts with the column it is about ("email \"x\" must …").
-            let field = ["number", "first_name", "last_name", "email"]
-                .into_iter()
-                .find(|f| reason.starts_with(f))
-                .unwrap_or("number");
-            let message = reason[field.len()..].trim_start().to_owned();
-            return Err(invalid(field, message));
+        if let Some(refused) = refusal(&fields) {
+            return Err(invalid(refused.column, refused.message));
         }
         let original_id = match original {
             Some(number) => Some(
