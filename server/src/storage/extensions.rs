@@ -21,6 +21,22 @@ pub struct ExtensionRepository {
     db: DatabaseConnection,
 }
 
+/// The extensions whose number, names or e-mail contain `search` (all when it is blank).
+fn matching(search: &str) -> sea_orm::Select<Extensions> {
+    let search = search.trim();
+    let select = Extensions::find();
+    if search.is_empty() {
+        return select;
+    }
+    select.filter(
+        Condition::any()
+            .add(contains_ignoring_case(extension::Column::Number, search))
+            .add(contains_ignoring_case(extension::Column::FirstName, search))
+            .add(contains_ignoring_case(extension::Column::LastName, search))
+            .add(contains_ignoring_case(extension::Column::Email, search)),
+    )
+}
+
 pub fn fields(model: extension::Model) -> ExtensionFields {
     ExtensionFields {
         number: model.number,
@@ -58,17 +74,7 @@ impl ExtensionRepository {
         offset: u64,
         limit: u64,
     ) -> Result<(Vec<ExtensionFields>, u64), DbErr> {
-        let mut select = Extensions::find();
-        let search = search.trim();
-        if !search.is_empty() {
-            select = select.filter(
-                Condition::any()
-                    .add(contains_ignoring_case(extension::Column::Number, search))
-                    .add(contains_ignoring_case(extension::Column::FirstName, search))
-                    .add(contains_ignoring_case(extension::Column::LastName, search))
-                    .add(contains_ignoring_case(extension::Column::Email, search)),
-            );
-        }
+        let select = matching(search);
         let total = select.clone().count(&self.db).await?;
         let column = match sort {
             ExtensionSort::Number => extension::Column::Number,
@@ -160,10 +166,14 @@ impl ExtensionRepository {
 
     /// Up to `limit` extensions matching `search`, by number.
     pub async fn search(&self, search: &str, limit: u64) -> Result<Vec<ExtensionFields>, DbErr> {
-        Ok(self
-            .page(search, ExtensionSort::Number, false, 0, limit)
+        Ok(matching(search)
+            .order_by_asc(extension::Column::Number)
+            .limit(limit)
+            .all(&self.db)
             .await?
-            .0)
+            .into_iter()
+            .map(fields)
+            .collect())
     }
 
     /// Inserts `new` and updates `changed` (by number), all or nothing. The caller has
