@@ -30,8 +30,18 @@ impl ExtensionGroupRepository {
             .order_by_asc(extension_group::Column::Name)
             .all(&self.db)
             .await?;
+        self.with_members(groups).await
+    }
+
+    /// `groups` with their members' numbers, ascending; only their memberships are read.
+    async fn with_members(
+        &self,
+        groups: Vec<extension_group::Model>,
+    ) -> Result<Vec<ExtensionGroup>, DbErr> {
+        let ids: Vec<i32> = groups.iter().map(|g| g.id).collect();
         let mut members: BTreeMap<i32, Vec<String>> = BTreeMap::new();
         for (member, extension) in Members::find()
+            .filter(extension_group_member::Column::GroupId.is_in(ids))
             .find_also_related(Extensions)
             .all(&self.db)
             .await?
@@ -121,12 +131,14 @@ impl ExtensionGroupRepository {
     /// Groups whose name contains `search`, up to `limit`.
     pub async fn search(&self, search: &str, limit: usize) -> Result<Vec<ExtensionGroup>, DbErr> {
         let needle = search.trim().to_lowercase();
-        Ok(self
-            .all()
+        let groups = Groups::find()
+            .order_by_asc(extension_group::Column::Name)
+            .all(&self.db)
             .await?
             .into_iter()
             .filter(|g| g.name.to_lowercase().contains(&needle))
             .take(limit)
-            .collect())
+            .collect();
+        self.with_members(groups).await
     }
 }
