@@ -25,6 +25,7 @@ use crate::queue::plan::{steps, CallAt, Step};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CallTarget {
     pub integration_id: i32,
+    pub call_id: String,
     /// The call with its extension's user there.
     pub call: Call,
     pub steps: Vec<Step>,
@@ -68,39 +69,46 @@ impl From<IntegrationError> for CallStepError {
 }
 
 impl IntegrationsService {
-    /// The integrations `at` concerns, each with its steps (none left out for having no
-    /// steps: the caller skips those).
-    pub async fn call_targets(&self, at: &CallAt) -> Result<Vec<CallTarget>, IntegrationError> {
-        let number = at.call.extension.number.as_str();
+    /// The integrations each of `calls` (one event's) concerns, each with its steps (none
+    /// left out for having no steps: the caller skips those). The connected integrations
+    /// are read once for the event.
+    pub async fn call_targets(
+        &self,
+        calls: &[CallAt],
+    ) -> Result<Vec<CallTarget>, IntegrationError> {
         let mut targets = Vec::new();
+        // Most status events (answered, hung up) start nothing: nothing to read.
+        if calls.is_empty() {
+            return Ok(targets);
+        }
         for live in self.live().await? {
-            let extension = match self.extension_user(live.integration.id, number).await? {
-                Some(user) => user,
-                None if live.running.lists_users() => continue,
-                None => ExtensionUser {
-                    number: number.to_owned(),
-                    ..ExtensionUser::default()
-                },
-            };
-            let call = Call {
-                extension,
-                ..at.call.clone()
-            };
-            let at = CallAt {
-                call: call.clone(),
-                ..at.clone()
-            };
-            let planned = steps(
-                &feature_options(&live.running.view),
-                &live.integration.features,
-                &at,
-            );
-            if !planned.is_empty() {
-                targets.push(CallTarget {
-                    integration_id: live.integration.id,
-                    call,
-                    steps: planned,
-                });
+            let options = feature_options(&live.running.view);
+            for at in calls {
+                let number = at.call.extension.number.as_str();
+                let extension = match self.extension_user(live.integration.id, number).await? {
+                    Some(user) => user,
+                    None if live.running.lists_users() => continue,
+                    None => ExtensionUser {
+                        number: number.to_owned(),
+                        ..ExtensionUser::default()
+                    },
+                };
+                let at = CallAt {
+                    call: Call {
+                        extension,
+                        ..at.call.clone()
+                    },
+                    ..at.clone()
+                };
+                let planned = steps(&options, &live.integration.features, &at);
+                if !planned.is_empty() {
+                    targets.push(CallTarget {
+                        integration_id: live.integration.id,
+                        call_id: at.call_id,
+                        call: at.call,
+                        steps: planned,
+                    });
+                }
             }
         }
         Ok(targets)

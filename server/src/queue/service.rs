@@ -142,18 +142,17 @@ impl QueueService {
             CallEvent::Ended(record) => (record.call_id.clone(), "end"),
         };
         let mut jobs = Vec::new();
-        for at in calls_of(&event, |start| start_unix(start, &self.zone)) {
-            for target in self.integrations.call_targets(&at).await? {
-                let call = serde_json::to_string(&target.call).unwrap_or_default();
-                for step in target.steps {
-                    jobs.push(NewJob {
-                        integration_id: target.integration_id,
-                        call_id: at.call_id.clone(),
-                        step: step.as_str(),
-                        seq: step.seq(),
-                        call: call.clone(),
-                    });
-                }
+        let calls = calls_of(&event, |start| start_unix(start, &self.zone));
+        for target in self.integrations.call_targets(&calls).await? {
+            let call = serde_json::to_string(&target.call).unwrap_or_default();
+            for step in target.steps {
+                jobs.push(NewJob {
+                    integration_id: target.integration_id,
+                    call_id: target.call_id.clone(),
+                    step: step.as_str(),
+                    seq: step.seq(),
+                    call: call.clone(),
+                });
             }
         }
         let key = event_key(source.as_str(), &event);
