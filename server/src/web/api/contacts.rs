@@ -27,7 +27,7 @@ use axum::{Extension, Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::ApiError;
+use super::{authorize, ApiError, Rule};
 use crate::state::AppState;
 use crate::web::middleware::viewer::ApiClient;
 
@@ -61,22 +61,15 @@ async fn lookup(
     client: Option<Extension<ApiClient>>,
     query: Result<Query<LookupQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    if viewer.user.is_none() {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "auth.required",
-            "sign in or send an API token",
-        ));
-    }
-    if let Some(Extension(client)) = client {
-        if !matches!(client.scope, TokenScope::Lookup | TokenScope::Admin) {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "auth.scope",
-                "this API token's scope does not include contact lookups",
-            ));
-        }
-    }
+    authorize(
+        &viewer,
+        client.as_ref().map(|c| &c.0),
+        &Rule {
+            admin_only: None,
+            scopes: &[TokenScope::Lookup, TokenScope::Admin],
+            scoped: "contact lookups",
+        },
+    )?;
     let bad = |message: String| ApiError::new(StatusCode::BAD_REQUEST, "lookup.phone", message);
     let Query(query) = query.map_err(|e| bad(format!("the query cannot be read: {e}")))?;
     let phone = query.phone.unwrap_or_default();

@@ -23,7 +23,7 @@ use axum::{Extension, Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::ApiError;
+use super::{authorize, ApiError, Rule};
 use crate::directory::import::{FileError, MAX_IMPORT_BYTES};
 use crate::directory::service::DirectoryError;
 use crate::state::AppState;
@@ -37,30 +37,11 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// Only administrators (or an `admin` token) read or change the directory over the API.
-fn admin_only(viewer: &Viewer, client: Option<&ApiClient>) -> Result<String, ApiError> {
-    let Some(user) = viewer.user.as_ref() else {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "auth.required",
-            "sign in or send an API token",
-        ));
-    };
-    if !user.is_admin() {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "auth.forbidden",
-            "only administrators manage the extension directory",
-        ));
-    }
-    if client.is_some_and(|c| c.scope != TokenScope::Admin) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "auth.scope",
-            "this API token's scope does not include the extension directory",
-        ));
-    }
-    Ok(user.email.clone())
-}
+const DIRECTORY: Rule = Rule {
+    admin_only: Some("the extension directory"),
+    scopes: &[TokenScope::Admin],
+    scoped: "the extension directory",
+};
 
 fn storage_error(error: impl std::fmt::Display) -> ApiError {
     tracing::error!(%error, "extension directory");
@@ -82,7 +63,7 @@ async fn list(
     client: Option<Extension<ApiClient>>,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, ApiError> {
-    admin_only(&viewer, client.as_ref().map(|c| &c.0))?;
+    authorize(&viewer, client.as_ref().map(|c| &c.0), &DIRECTORY)?;
     let service = state.directory_service();
     match query.format.as_deref() {
         Some("csv") => {
@@ -123,7 +104,9 @@ async fn import(
     Query(query): Query<ImportQuery>,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let actor = admin_only(&viewer, client.as_ref().map(|c| &c.0))?;
+    let actor = authorize(&viewer, client.as_ref().map(|c| &c.0), &DIRECTORY)?
+        .email
+        .clone();
     let too_large = || {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,

@@ -39,7 +39,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::ApiError;
+use super::{authorize, ApiError, Rule};
 use crate::state::AppState;
 use crate::storage::templates::{StoredTemplate, TemplateStoreError};
 use crate::templates::intake::Refusal;
@@ -200,36 +200,17 @@ async fn provider_for<S: Send + Sync>(
     state: &S,
     access: Access,
 ) -> Result<Provider, ApiError> {
-    let user = parts
-        .extensions
-        .get::<Viewer>()
-        .and_then(|viewer| viewer.user.as_ref());
-    match user {
-        None => {
-            return Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "auth.required",
-                "sign in first",
-            ))
-        }
-        Some(user) if access == Access::Admin && !user.is_admin() => {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "auth.forbidden",
-                "only administrators manage templates",
-            ))
-        }
-        Some(_) => {}
-    }
-    if let Some(client) = parts.extensions.get::<ApiClient>() {
-        if client.scope != TokenScope::Admin {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "auth.scope",
-                "this API token's scope does not include managing templates",
-            ));
-        }
-    }
+    let anonymous = Viewer::default();
+    let viewer = parts.extensions.get::<Viewer>().unwrap_or(&anonymous);
+    authorize(
+        viewer,
+        parts.extensions.get::<ApiClient>(),
+        &Rule {
+            admin_only: (access == Access::Admin).then_some("templates"),
+            scopes: &[TokenScope::Admin],
+            scoped: "managing templates",
+        },
+    )?;
     let params = RawPathParams::from_request_parts(parts, state)
         .await
         .map_err(|_| {
