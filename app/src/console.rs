@@ -42,6 +42,9 @@ pub struct ShownRequest {
     pub url: String,
     pub headers: Vec<(String, String)>,
     pub body: Option<String>,
+    /// The body was too long and is cut, like an answer's.
+    #[serde(default)]
+    pub folded: bool,
 }
 
 /// An answer, secrets masked.

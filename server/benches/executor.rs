@@ -68,6 +68,7 @@ async fn run() {
     let executor = Executor::new(ExecutorSettings {
         connect_timeout: Duration::from_secs(5),
         request_timeout: Duration::from_secs(15),
+        policy: Default::default(),
     })
     .unwrap();
     let bare = reqwest::Client::new();

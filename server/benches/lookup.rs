@@ -102,6 +102,7 @@ async fn run() {
         Executor::new(ExecutorSettings {
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(15),
+            policy: Default::default(),
         })
         .unwrap(),
     );

@@ -56,6 +56,12 @@ struct FileConfig {
     queue_retry_max_secs: Option<u64>,
     queue_lease_secs: Option<u64>,
     queue_keep_days: Option<u64>,
+    outbound_deny: Option<String>,
+    outbound_allow: Option<String>,
+    max_connections: Option<u64>,
+    header_timeout_secs: Option<u64>,
+    handler_timeout_secs: Option<u64>,
+    idle_timeout_secs: Option<u64>,
 }
 
 /// 32 bytes for AES-256-GCM. Its `Debug` never shows the key.
@@ -122,6 +128,12 @@ pub struct Config {
     pub activity: crate::storage::activity::Retention,
     /// The call queue's retries and leases (README "Call events").
     pub queue: crate::queue::service::QueueSettings,
+    /// Where integration requests may connect (`PATCHBAY_OUTBOUND_DENY`,
+    /// `PATCHBAY_OUTBOUND_ALLOW`; SECURITY.md "Outbound requests").
+    pub outbound: crate::engine::core::outbound::OutboundPolicy,
+    /// What one client may hold (`PATCHBAY_MAX_CONNECTIONS`, `PATCHBAY_HEADER_TIMEOUT_SECS`,
+    /// `PATCHBAY_HANDLER_TIMEOUT_SECS`, `PATCHBAY_IDLE_TIMEOUT_SECS`).
+    pub connections: crate::web::listener::ConnectionLimits,
 }
 
 /// A configured time zone and the name it was configured with.
@@ -388,7 +400,53 @@ impl Config {
             &setting("PATCHBAY_TRUSTED_PROXIES", file.trusted_proxies).unwrap_or_default(),
         )?;
 
+        let outbound = crate::engine::core::outbound::OutboundPolicy::parse(
+            &setting("PATCHBAY_OUTBOUND_DENY", file.outbound_deny).unwrap_or_default(),
+            &setting("PATCHBAY_OUTBOUND_ALLOW", file.outbound_allow).unwrap_or_default(),
+        )
+        .map_err(|e| ConfigError::Invalid {
+            name: e.setting,
+            message: e.to_string(),
+        })?;
+
+        let connection_defaults = crate::web::listener::ConnectionLimits::default();
+        let connections = crate::web::listener::ConnectionLimits {
+            max_connections: count(
+                "PATCHBAY_MAX_CONNECTIONS",
+                file.max_connections,
+                connection_defaults.max_connections as u64,
+                crate::web::listener::MAX_CONNECTIONS as u64,
+                "",
+            )? as usize,
+            header_timeout: seconds(
+                "PATCHBAY_HEADER_TIMEOUT_SECS",
+                file.header_timeout_secs,
+                connection_defaults.header_timeout.as_secs(),
+            )?,
+            request_timeout: seconds(
+                "PATCHBAY_HANDLER_TIMEOUT_SECS",
+                file.handler_timeout_secs,
+                connection_defaults.request_timeout.as_secs(),
+            )?,
+            idle_timeout: seconds(
+                "PATCHBAY_IDLE_TIMEOUT_SECS",
+                file.idle_timeout_secs,
+                connection_defaults.idle_timeout.as_secs(),
+            )?,
+        };
+        if connections.idle_timeout <= connections.request_timeout {
+            return Err(ConfigError::Invalid {
+                name: "PATCHBAY_IDLE_TIMEOUT_SECS",
+                message: format!(
+                    "must be longer than PATCHBAY_HANDLER_TIMEOUT_SECS ({} s): nothing moves on a connection while its handler works",
+                    connections.request_timeout.as_secs()
+                ),
+            });
+        }
+
         Ok(Config {
+            connections,
+            outbound,
             trusted_proxies,
             bind,
             public_url,

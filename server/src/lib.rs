@@ -76,6 +76,7 @@ pub async fn prepare(config: Config) -> Result<Prepared, StartError> {
         engine::executor::ExecutorSettings {
             connect_timeout: config.connect_timeout,
             request_timeout: config.request_timeout,
+            policy: config.outbound.clone(),
         },
     )?);
     let renderer = engine::core::render::Renderer::new(config.time_zone.offsets());
@@ -88,6 +89,7 @@ pub async fn prepare(config: Config) -> Result<Prepared, StartError> {
         config.request_timeout,
     ));
     let retention = config.activity;
+    let queue_wake = Arc::new(tokio::sync::Notify::new());
     let state = AppState {
         anonymous_csrf: web::middleware::anonymous_csrf::AnonymousCsrf::new(&config.encryption_key),
         verifier: Arc::new(accounts::password::VerifyGate::default()),
@@ -101,8 +103,8 @@ pub async fn prepare(config: Config) -> Result<Prepared, StartError> {
         oauth_states: storage::oauth_states::OAuthStateRepository::new(db.clone()),
         activity: storage::activity::ActivityRepository::new(db.clone(), retention),
         user_syncs: Arc::default(),
-        queue_wake: Arc::default(),
-        step_lanes: Arc::default(),
+        queue_wake: queue_wake.clone(),
+        step_lanes: Arc::new(engine::executor::LaneGates::notifying(queue_wake)),
         ignored_event_types: Arc::default(),
         cipher,
         executor,
@@ -139,14 +141,14 @@ fn site_options(config: &Config) -> LeptosOptions {
         .build()
 }
 
-/// Serves `router` on `listener` until the process is told to stop (or forever in tests).
-pub async fn serve(listener: TcpListener, router: Router) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
+/// Serves `router` on `listener` under `limits` until the process is told to stop (or
+/// forever in tests).
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    limits: web::listener::ConnectionLimits,
+) -> std::io::Result<()> {
+    web::listener::serve(listener, router, limits, shutdown_signal()).await
 }
 
 async fn shutdown_signal() {
@@ -233,7 +235,8 @@ pub async fn run(config: Config) -> Result<(), StartError> {
             source,
         })?;
     println!("Patchbay is listening on {public_url} (bound to {bind})");
-    serve(listener, prepared.router)
+    let limits = prepared.state.config.connections;
+    serve(listener, prepared.router, limits)
         .await
         .map_err(StartError::Serve)
 }

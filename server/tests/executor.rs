@@ -47,6 +47,7 @@ async fn requests_beyond_max_concurrent_wait_their_turn_per_integration() {
         Executor::new(ExecutorSettings {
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(15),
+            policy: Default::default(),
         })
         .unwrap(),
     );

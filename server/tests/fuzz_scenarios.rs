@@ -144,6 +144,7 @@ async fn every_scenario_survives_a_crm_that_answers_nonsense() {
         Executor::new(ExecutorSettings {
             connect_timeout: Duration::from_secs(2),
             request_timeout: Duration::from_secs(5),
+            policy: Default::default(),
         })
         .unwrap(),
     );

@@ -90,7 +90,7 @@ pub const FINDINGS_HELP_PAGE: &str = "/docs/validator";
 
 /// Every code the validator reports; docs/validator.md explains each (a test holds both to
 /// this list).
-pub const FINDING_CODES: [&str; 24] = [
+pub const FINDING_CODES: [&str; 25] = [
     "xml.malformed",
     "info.root",
     "scenarios.missing",
@@ -107,6 +107,7 @@ pub const FINDING_CODES: [&str; 24] = [
     "auth.mismatch",
     "limits.custom_fields",
     "auth.custom_field_editor",
+    "auth.secret_in_browser_url",
     "limits.headers",
     "limits.follow_ups",
     "template.syntax",
@@ -414,6 +415,7 @@ fn check_auth(view: &TemplateView, report: &mut Report) {
             scenario_location(auth),
         );
     }
+    check_browser_url_secrets(auth, report);
     for field in auth.group("CustomFieldList") {
         if !matches!(field.editor.as_str(), "string" | "password" | "list") {
             report.error(
@@ -429,6 +431,38 @@ fn check_auth(view: &TemplateView, report: &mut Report) {
                     ..Default::default()
                 },
             );
+        }
+    }
+}
+
+/// AuthEndPoint and AdditionalQueryString make the URL a browser is sent to: a secret
+/// there would reach the browser, its history and the provider's logs, so Patchbay renders
+/// them without secrets (SECURITY.md "User text is data"). Such templates exist and still
+/// upload; the author is told the secret renders empty.
+fn check_browser_url_secrets(auth: &ScenarioView, report: &mut Report) {
+    let mut secrets: Vec<&str> = auth
+        .group("CustomFieldList")
+        .filter(|p| p.editor == "password")
+        .map(|p| p.name.as_str())
+        .collect();
+    secrets.extend(["client_secret", "AccessToken", "RefreshToken"]);
+    for parameter in ["AuthEndPoint", "AdditionalQueryString"] {
+        let text = auth.setting(parameter).unwrap_or_default();
+        for name in referenced_variables(text) {
+            if secrets.contains(&name.as_str()) {
+                report.warning(
+                    "auth.secret_in_browser_url",
+                    format!(
+                        "{parameter} uses .{name}, a secret; the authorization URL goes to the browser, so it renders without secrets and .{name} is empty there (the token request sends the client secret)"
+                    ),
+                    Location {
+                        scenario: Some("AuthMethod".into()),
+                        parameter: Some(parameter.into()),
+                        attribute: Some("Value".into()),
+                        ..Default::default()
+                    },
+                );
+            }
         }
     }
 }
@@ -917,6 +951,41 @@ mod tests {
             (editor.location.line, editor.location.column),
             (Some(6), Some(58))
         );
+    }
+
+    #[test]
+    fn a_secret_in_the_authorization_url_is_a_warning_that_still_uploads() {
+        let root = GOOD_ROOT.replace(r#"AuthType="basic""#, r#"AuthType="oauth2""#);
+        let auth = r#"<Scenario Id="AuthMethod" Type="AUTH"><Parameters>
+<Parameter Name="AuthMethod" Value="oauth2"/>
+<Parameter Name="AuthEndPoint" Value="https://crm.example/auth?client_id={{.client_id}}&amp;client_secret={{.client_secret}}"/>
+<Parameter Name="AdditionalQueryString" Value="key={{.api_key}}&amp;org={{.org}}"/>
+<Parameter Name="TokenEndPoint" Value="https://crm.example/token?client_secret={{.client_secret}}"/>
+<Parameter Father="CustomFieldList" Name="api_key" Editor="password" Title="API key"/>
+<Parameter Father="CustomFieldList" Name="org" Editor="string" Title="Org"/>
+</Parameters></Scenario>"#;
+        let (_, report) = validate_text(&template(&root, auth));
+        let found: Vec<(&str, &str)> = report
+            .findings
+            .iter()
+            .filter(|f| f.code == "auth.secret_in_browser_url")
+            .map(|f| {
+                assert_eq!(f.severity, Severity::Warning);
+                (
+                    f.location.parameter.as_deref().unwrap_or_default(),
+                    f.message.split(' ').nth(2).unwrap_or_default(),
+                )
+            })
+            .collect();
+        // The token endpoint is the server's business: not warned about.
+        assert_eq!(
+            found,
+            [
+                ("AuthEndPoint", ".client_secret,"),
+                ("AdditionalQueryString", ".api_key,")
+            ]
+        );
+        assert!(!report.has_errors(), "{:?}", report.findings);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! the arguments and reports.
 
 pub mod eval;
+pub mod log;
 pub mod run;
 pub mod secrets;
 pub mod template;
@@ -236,8 +237,10 @@ pub async fn main() -> std::process::ExitCode {
             Err(error) => fail(error),
         };
     }
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
     tracing_subscriber::fmt()
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+        .with_ansi(ansi)
+        .with_writer(move || log::OneLine::new(std::io::stdout(), ansi))
         .with_env_filter(
             EnvFilter::try_from_env("PATCHBAY_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
         )

@@ -27,7 +27,7 @@ use app::template::validate::validate_text;
 use app::template::xml::MAX_TEMPLATE_BYTES;
 
 use crate::engine::console::{run_console, ConsoleRun};
-use crate::engine::core::auth::{AuthSettings, FieldEditor};
+use crate::engine::core::auth::AuthSettings;
 use crate::engine::core::contacts::PHONE_VARIABLE;
 use crate::engine::core::oauth::{ACCESS_TOKEN_VARIABLE, REFRESH_TOKEN_VARIABLE};
 use crate::engine::core::render::Renderer;
@@ -159,12 +159,7 @@ pub async fn run(
             view.info.key
         )
     });
-    let user_fields: Vec<String> = auth
-        .custom_fields
-        .iter()
-        .filter(|f| f.editor == FieldEditor::Text)
-        .map(|f| f.name.clone())
-        .collect();
+    let user_fields = auth.user_fields();
     let access_token = variables.get(ACCESS_TOKEN_VARIABLE).cloned();
     if !options.dry_run
         && matches!(auth.method, AuthType::OAuth2 | AuthType::Bearer)
@@ -181,6 +176,7 @@ pub async fn run(
         Executor::new(ExecutorSettings {
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(15),
+            policy: Default::default(),
         })
         .map_err(|e| RunError::Setup(e.to_string()))?,
     );
@@ -292,6 +288,9 @@ pub fn as_text(report: &RunReport) -> String {
         }
         if let Some(body) = &request.body {
             out.push_str(&format!("    {}\n", body.replace('\n', "\n    ")));
+        }
+        if request.folded {
+            out.push_str("    … (folded)\n");
         }
     };
     for (n, step) in report.steps.iter().enumerate() {

@@ -214,7 +214,7 @@ pub fn read(bytes: &[u8]) -> Result<Vec<(u64, ExtensionFields)>, FileError> {
             return Err(FileError::TooManyRows);
         }
         let line = record.position().map_or(0, |p| line_at(p.byte()));
-        let get = |column: &str| record.get(at[column]).unwrap_or_default().to_owned();
+        let get = |column: &str| typed(record.get(at[column]).unwrap_or_default()).to_owned();
         rows.push((
             line,
             normalize(ExtensionFields {
@@ -280,14 +280,37 @@ pub fn plan(
         .collect()
 }
 
-/// The directory as CSV, in the import's format.
+/// The directory as CSV, in the import's format. A cell a spreadsheet would run as a
+/// formula (one starting with `=`, `+`, `-`, `@`, a tab or a carriage return) is written
+/// with a leading `'` (OWASP's advice), which the import takes off again.
 pub fn export(extensions: &[ExtensionFields]) -> String {
     let mut writer = csv::Writer::from_writer(Vec::new());
     let _ = writer.write_record(COLUMNS);
     for e in extensions {
-        let _ = writer.write_record([&e.number, &e.first_name, &e.last_name, &e.email]);
+        let _ = writer.write_record(
+            [&e.number, &e.first_name, &e.last_name, &e.email].map(|cell| inert(cell).into_owned()),
+        );
     }
     String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+/// Characters that make a spreadsheet read a cell as a formula.
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+fn inert(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.starts_with(FORMULA_STARTS) {
+        true => format!("'{cell}").into(),
+        false => cell.into(),
+    }
+}
+
+/// A cell as exported back to what was typed: the `'` [`export`] put before a formula
+/// start comes off.
+fn typed(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_STARTS) => rest,
+        _ => cell,
+    }
 }
 
 #[cfg(test)]
@@ -312,6 +335,19 @@ mod tests {
         assert_eq!(rows[0].1.last_name, "Lovelace, Countess");
         assert_eq!(rows[0].1.email, "ada@example.com");
         assert_eq!(rows[1].1.first_name, "Grace \"Amazing\"");
+        let formulas = ExtensionFields {
+            number: "1099".into(),
+            first_name: "=HYPERLINK(\"http://evil.example\",\"x\")".into(),
+            last_name: "+1-2".into(),
+            email: "@x@example.com".into(),
+        };
+        let exported = export(std::slice::from_ref(&formulas));
+        let row = exported.lines().nth(1).unwrap();
+        assert_eq!(
+            row,
+            "1099,\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\",'+1-2,'@x@example.com"
+        );
+        assert_eq!(read(exported.as_bytes()).unwrap()[0].1, formulas);
         let round = read(export(&[rows[0].1.clone(), rows[1].1.clone()]).as_bytes()).unwrap();
         assert_eq!(round[0].1, rows[0].1);
         assert_eq!(round[1].1, rows[1].1);

@@ -1,16 +1,19 @@
 //! The one HTTP client every outbound request goes through (docs/template-format.md "Requests";
 //! SECURITY.md "Outbound requests"): one `reqwest` client with the configured timeouts,
 //! responses read up to [`MAX_RESPONSE_BYTES`] while they stream, at most [`MAX_REDIRECTS`]
-//! redirects and only to `http`/`https` (reqwest drops `Authorization` when a redirect leaves
-//! the origin), and at most MaxConcurrentRequest requests in flight per integration: further
-//! requests wait their turn rather than fail.
+//! redirects and only within the origin the request named (its credentials and template
+//! headers never follow a redirect elsewhere), connections only where the outbound policy
+//! allows (checked on every resolved address), and at most MaxConcurrentRequest requests in
+//! flight per integration: further requests wait their turn rather than fail.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
 
+use super::core::outbound::{OutboundPolicy, Refused};
 use super::core::request::{Method, OutboundRequest};
 use super::core::response::Received;
 
@@ -22,10 +25,12 @@ pub const MAX_REDIRECTS: usize = 5;
 /// (docs/template-format.md: MaxConcurrentRequest is 1..100).
 pub const MAX_CONCURRENT_REQUESTS: usize = 100;
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ExecutorSettings {
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
+    /// Where requests may connect (`PATCHBAY_OUTBOUND_DENY` / `_ALLOW`).
+    pub policy: OutboundPolicy,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -38,6 +43,10 @@ pub enum SendError {
     TooManyRedirects { url: String },
     #[error("{url} redirected to a {scheme}: URL; only http and https are followed")]
     RedirectScheme { url: String, scheme: String },
+    #[error("{url} redirected to {target}, another origin; the request's credentials and headers stay with the origin the template named, so the redirect is not followed")]
+    RedirectElsewhere { url: String, target: String },
+    #[error("{url} is not reached: {reason}")]
+    Refused { url: String, reason: Refused },
     #[error("the answer of {url} is larger than {} MiB", MAX_RESPONSE_BYTES / (1024 * 1024))]
     TooLarge { url: String },
     #[error("the request to {url} failed: {reason}")]
@@ -70,21 +79,42 @@ pub struct Executor {
 #[derive(Default)]
 pub struct LaneGates {
     gates: Mutex<HashMap<i32, (usize, Arc<Semaphore>)>>,
+    /// Told when a gate is made or resized: its places are now known (the queue claims
+    /// only what its lanes can start).
+    changed: Option<Arc<tokio::sync::Notify>>,
 }
 
 impl LaneGates {
+    /// Gates that tell `changed` whenever an integration's number of places becomes known.
+    pub fn notifying(changed: Arc<tokio::sync::Notify>) -> LaneGates {
+        LaneGates {
+            gates: Mutex::default(),
+            changed: Some(changed),
+        }
+    }
+
+    /// The places of the integration's gate, once a request or step has made it.
+    pub fn places(&self, integration_id: i32) -> Option<usize> {
+        let gates = self.gates.lock().unwrap_or_else(|e| e.into_inner());
+        gates.get(&integration_id).map(|(places, _)| *places)
+    }
+
     /// The lane's gate. A new template revision with another limit gets a new gate;
     /// holders of the old one finish there.
     pub fn gate(&self, lane: Lane) -> Arc<Semaphore> {
         let permits = lane.max_concurrent.clamp(1, MAX_CONCURRENT_REQUESTS);
         let mut gates = self.gates.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = gates
-            .entry(lane.integration_id)
-            .or_insert_with(|| (permits, Arc::new(Semaphore::new(permits))));
-        if entry.0 != permits {
-            *entry = (permits, Arc::new(Semaphore::new(permits)));
+        let known = gates.get(&lane.integration_id).map(|(places, _)| *places);
+        if known != Some(permits) {
+            gates.insert(
+                lane.integration_id,
+                (permits, Arc::new(Semaphore::new(permits))),
+            );
+            if let Some(changed) = &self.changed {
+                changed.notify_one();
+            }
         }
-        entry.1.clone()
+        gates[&lane.integration_id].1.clone()
     }
 }
 
@@ -95,24 +125,83 @@ enum RedirectRefused {
     TooMany,
     #[error("redirect to {0}:")]
     Scheme(String),
+    #[error("redirect to {0}")]
+    Elsewhere(String),
+    #[error(transparent)]
+    Policy(Refused),
+}
+
+/// Resolves host names as the system does, then keeps only the addresses the outbound
+/// policy allows: the check is on the address the connection will use, so a name that
+/// resolves somewhere else the second time (DNS rebinding) gains nothing.
+struct PolicyResolver {
+    policy: Arc<OutboundPolicy>,
+}
+
+impl reqwest::dns::Resolve for PolicyResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let policy = self.policy.clone();
+        Box::pin(async move {
+            let host = name.as_str().to_owned();
+            let resolved: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let mut refusal = None;
+            let allowed: Vec<SocketAddr> = resolved
+                .into_iter()
+                .filter(|address| match policy.check(Some(&host), address.ip()) {
+                    Ok(()) => true,
+                    Err(refused) => {
+                        refusal.get_or_insert(refused);
+                        false
+                    }
+                })
+                .collect();
+            match (allowed.is_empty(), refusal) {
+                (true, Some(refused)) => {
+                    Err(Box::new(refused) as Box<dyn std::error::Error + Send + Sync>)
+                }
+                _ => Ok(Box::new(allowed.into_iter()) as reqwest::dns::Addrs),
+            }
+        })
+    }
+}
+
+/// An IP literal in a URL is connected to without resolving: the policy is asked here.
+fn check_literal(policy: &OutboundPolicy, url: &url::Url) -> Result<(), Refused> {
+    match url.host() {
+        Some(url::Host::Ipv4(address)) => policy.check(None, address.into()),
+        Some(url::Host::Ipv6(address)) => policy.check(None, address.into()),
+        _ => Ok(()),
+    }
 }
 
 impl Executor {
     pub fn new(settings: ExecutorSettings) -> Result<Executor, reqwest::Error> {
-        let policy = reqwest::redirect::Policy::custom(|attempt| {
-            let scheme = attempt.url().scheme().to_owned();
-            if attempt.previous().len() > MAX_REDIRECTS {
-                attempt.error(RedirectRefused::TooMany)
-            } else if scheme != "http" && scheme != "https" {
-                attempt.error(RedirectRefused::Scheme(scheme))
-            } else {
-                attempt.follow()
-            }
-        });
+        let policy = Arc::new(settings.policy.clone());
+        let redirects = {
+            let policy = policy.clone();
+            reqwest::redirect::Policy::custom(move |attempt| {
+                let scheme = attempt.url().scheme().to_owned();
+                let first = attempt.previous().first().map(url::Url::origin);
+                if attempt.previous().len() > MAX_REDIRECTS {
+                    attempt.error(RedirectRefused::TooMany)
+                } else if scheme != "http" && scheme != "https" {
+                    attempt.error(RedirectRefused::Scheme(scheme))
+                } else if first.is_some_and(|origin| origin != attempt.url().origin()) {
+                    let target = shown_url(attempt.url());
+                    attempt.error(RedirectRefused::Elsewhere(target))
+                } else if let Err(refused) = check_literal(&policy, attempt.url()) {
+                    attempt.error(RedirectRefused::Policy(refused))
+                } else {
+                    attempt.follow()
+                }
+            })
+        };
         let client = reqwest::Client::builder()
             .connect_timeout(settings.connect_timeout)
             .timeout(settings.request_timeout)
-            .redirect(policy)
+            .redirect(redirects)
+            .dns_resolver(Arc::new(PolicyResolver { policy }))
             .user_agent(concat!("Patchbay/", env!("CARGO_PKG_VERSION")))
             .build()?;
         Ok(Executor {
@@ -129,6 +218,10 @@ impl Executor {
         let _permit = gate.acquire_owned().await.ok();
         let started = Instant::now();
         let shown = shown_url(&request.url);
+        if let Err(reason) = check_literal(&self.settings.policy, &request.url) {
+            tracing::info!(request = %request.name, url = %shown, %reason, "outbound request refused");
+            return Err(SendError::Refused { url: shown, reason });
+        }
         let mut builder = self.client.request(
             match request.method {
                 Method::Get => reqwest::Method::GET,
@@ -232,8 +325,19 @@ impl Executor {
                     url,
                     scheme: scheme.clone(),
                 },
+                Some(RedirectRefused::Elsewhere(target)) => SendError::RedirectElsewhere {
+                    url,
+                    target: target.clone(),
+                },
+                Some(RedirectRefused::Policy(reason)) => SendError::Refused {
+                    url,
+                    reason: reason.clone(),
+                },
                 _ => SendError::TooManyRedirects { url },
             };
+        }
+        if let Some(reason) = policy_refusal(&error) {
+            return SendError::Refused { url, reason };
         }
         let reason = innermost_reason(&error);
         if error.is_connect() {
@@ -253,6 +357,18 @@ pub fn shown_url(url: &url::Url) -> String {
     }
     shown.push_str(url.path());
     shown
+}
+
+/// The resolver's refusal, somewhere in the chain reqwest and hyper wrap it in.
+fn policy_refusal(error: &reqwest::Error) -> Option<Refused> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(error);
+    while let Some(current) = source {
+        if let Some(refused) = current.downcast_ref::<Refused>() {
+            return Some(refused.clone());
+        }
+        source = current.source();
+    }
+    None
 }
 
 /// The most specific cause (reqwest wraps hyper wraps io), without the URL reqwest adds.

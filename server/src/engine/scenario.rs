@@ -126,13 +126,16 @@ impl Runner<'_> {
             call_variables(self.renderer, call, plan.play_recording)
                 .map_err(|e| template_error(e.to_string()))?,
         );
+        // The texts come from the Features section, which any user may edit: they are
+        // rendered without the secrets (SECURITY.md "User text is data").
+        let visible = self.credentials.auth.without_secrets(&all);
         for (name, source) in [
             ("Subject", &plan.subject),
             ("Description", &plan.description),
         ] {
             let text = self
                 .renderer
-                .render(&format!("{name} of {scenario}"), source, &all)
+                .render(&format!("{name} of {scenario}"), source, &visible)
                 .map_err(|e| template_error(e.to_string()))?;
             all.insert(name.to_owned(), text);
         }

@@ -127,6 +127,7 @@ impl IntegrationsService {
         carried: &BTreeMap<String, String>,
         retaken: bool,
         lanes: &LaneGates,
+        still_ours: impl std::future::Future<Output = bool>,
     ) -> (
         Result<BTreeMap<String, String>, CallStepError>,
         Option<CallStepRecord>,
@@ -160,6 +161,19 @@ impl IntegrationsService {
             .acquire_owned()
             .await
             .ok();
+        // The wait for a place can be long: the claim must still be this server's before
+        // anything is sent, or two servers would send the same step (`still_ours` is
+        // awaited only now).
+        if !still_ours.await {
+            return (
+                Err(CallStepError {
+                    message: "another server took this step over".into(),
+                    transient: true,
+                    retry_after_secs: None,
+                }),
+                None,
+            );
+        }
         let stats = RunStats::default();
         let started = (now_ms(), Instant::now());
         let result = {

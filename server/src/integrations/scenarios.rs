@@ -11,9 +11,7 @@ use app::console::{ConsoleInput, RunReport, CONSOLE_SCENARIOS};
 use app::integrations::{FeatureOptions, Features, Status, TicketWhen};
 use app::template::model::Provider;
 
-use super::service::{
-    running_of, user_fields, IntegrationError, IntegrationsService, Live, Running,
-};
+use super::service::{running_of, IntegrationError, IntegrationsService, Live, Running};
 use crate::engine::core::redact::redact;
 use crate::engine::core::scenarios::{feature_options, follow_ups, TOKEN_REFRESH_TRIGGER};
 use crate::engine::core::trace::Tracer;
@@ -95,7 +93,7 @@ impl IntegrationsService {
         Ok(Connected {
             provider,
             key,
-            user_fields: user_fields(&running.auth),
+            user_fields: running.auth.user_fields(),
             secrets: stored.into_values().collect(),
             running,
             integration,

@@ -27,6 +27,7 @@ use crate::engine::core::redact::{excerpt, redact};
 use crate::engine::core::render::Renderer;
 use crate::engine::core::request::{GlobalHeaders, OutboundRequest, RequestContext, RequestError};
 use crate::engine::core::response::{judge, read_outputs, Received, Verdict};
+use crate::engine::core::url_guard;
 use crate::engine::core::Variables;
 use crate::engine::executor::{Executor, Lane};
 use crate::engine::lookup::Lookup;
@@ -270,6 +271,8 @@ impl IntegrationsService {
             }
         }
         let mut values = BTreeMap::new();
+        // Secrets left empty, so kept as stored.
+        let mut kept = Vec::new();
         for field in fields {
             let given = input
                 .values
@@ -306,13 +309,25 @@ impl IntegrationsService {
                 ));
             }
             let value = match (field.is_secret(), value.is_empty()) {
-                (true, true) => stored_secrets
-                    .get(&secret_name(&field.name))
-                    .cloned()
-                    .unwrap_or_default(),
+                (true, true) => match stored_secrets.get(&secret_name(&field.name)) {
+                    Some(stored) => {
+                        kept.push(field);
+                        stored.clone()
+                    }
+                    None => String::new(),
+                },
                 _ => value,
             };
             values.insert(field.name.clone(), value);
+        }
+        if let (Some(secret), Some(changed)) = (kept.first(), changed_setting(running, &values)) {
+            return Err(invalid(
+                &secret.title,
+                format!(
+                    "\"{}\" changed, so enter this again: a stored secret is sent only with the settings it was saved with",
+                    changed.title
+                ),
+            ));
         }
         Ok(values)
     }
@@ -347,7 +362,7 @@ impl IntegrationsService {
         let stored_secrets = self.decrypted_secrets(&running).await?;
         let values = self.merge_values(&running, input, &stored_secrets)?;
         let variables = self.variables(provider, key, &values);
-        let user_fields = user_fields(&running.auth);
+        let user_fields = running.auth.user_fields();
         self.check_every_url(&running, &variables, &user_fields)?;
         if running.auth.method == AuthType::OAuth2 {
             let url = self
@@ -483,19 +498,43 @@ impl IntegrationsService {
         variables: &Variables,
         user_fields: &[String],
     ) -> Result<(), IntegrationError> {
-        for scenario in running.view.scenarios.iter().filter(|s| s.kind != "AUTH") {
-            for request in &scenario.requests {
-                crate::engine::core::url_guard::check_user_values_in_host(
-                    &self.renderer,
-                    &format!("the URL of request {}/{}", scenario.id, request.name),
-                    &request.url_format,
-                    variables,
-                    user_fields,
-                )
-                .map_err(|e| IntegrationError::Invalid {
-                    field: "Authentication".into(),
-                    message: e.to_string(),
-                })?;
+        let auth = &running.auth;
+        let endpoints = [
+            ("AuthEndPoint", &auth.auth_endpoint),
+            ("TokenEndPoint", &auth.token_endpoint),
+            ("TokenRefreshEndPoint", &auth.refresh_endpoint),
+            ("TokenRevokeEndPoint", &auth.revoke_endpoint),
+        ]
+        .into_iter()
+        .map(|(what, url)| (what.to_owned(), url));
+        let requests = running
+            .view
+            .scenarios
+            .iter()
+            .filter(|s| s.kind != "AUTH")
+            .flat_map(|scenario| {
+                scenario.requests.iter().map(move |request| {
+                    (
+                        format!("the URL of request {}/{}", scenario.id, request.name),
+                        &request.url_format,
+                    )
+                })
+            });
+        let refuse = |e: url_guard::UrlError| IntegrationError::Invalid {
+            field: "Authentication".into(),
+            message: e.to_string(),
+        };
+        for (what, url) in endpoints.chain(requests) {
+            url_guard::check_user_values_in_host(
+                &self.renderer,
+                &what,
+                url,
+                variables,
+                user_fields,
+            )
+            .map_err(refuse)?;
+            if let Ok(rendered) = self.renderer.render(&what, url, variables) {
+                url_guard::check_host_text(&what, &rendered).map_err(refuse)?;
             }
         }
         Ok(())
@@ -570,7 +609,7 @@ impl IntegrationsService {
         secrets: &[String],
     ) -> Result<BTreeMap<String, String>, IntegrationError> {
         let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
-        let user_fields = user_fields(&running.auth);
+        let user_fields = running.auth.user_fields();
         let mut variables = variables.clone();
         let mut globals = BTreeMap::new();
         let (scenario, requests): (&str, Vec<&RequestView>) =
@@ -1084,13 +1123,22 @@ fn lane(running: &Running) -> Lane {
     }
 }
 
-/// The text fields a user fills in (see `url_guard`).
-pub(super) fn user_fields(auth: &AuthSettings) -> Vec<String> {
-    auth.custom_fields
+/// The first non-secret field whose value differs from what the integration was saved
+/// with. A stored secret is bound to those values: they decide where it is sent.
+fn changed_setting<'a>(
+    running: &'a Running,
+    values: &BTreeMap<String, String>,
+) -> Option<&'a CustomField> {
+    let stored = &running.integration.as_ref()?.settings;
+    running
+        .auth
+        .custom_fields
         .iter()
-        .filter(|f| f.editor == FieldEditor::Text)
-        .map(|f| f.name.clone())
-        .collect()
+        .filter(|f| !f.is_secret())
+        .find(|f| {
+            values.get(&f.name).map(String::as_str).unwrap_or_default()
+                != stored.get(&f.name).map(String::as_str).unwrap_or_default()
+        })
 }
 
 /// The values of the secret fields, masked in every message.

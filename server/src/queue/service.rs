@@ -4,7 +4,7 @@
 //! the integrations, retrying network errors, 429 and 5xx with backoff until
 //! [`QueueSettings::max_attempts`], then leaving the job Failed and visible.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -41,6 +41,11 @@ pub struct QueueSettings {
     /// and waiting jobs are kept however old.
     pub keep_days: u64,
 }
+
+/// Event types an ignored event is logged for once each; later new types are not logged.
+pub const MAX_IGNORED_TYPES_LOGGED: usize = 100;
+/// The longest ignored event type kept, logged and answered.
+pub const MAX_IGNORED_TYPE_CHARS: usize = 64;
 
 /// How often the worker prunes what the retention lets go.
 pub const PRUNE_INTERVAL: Duration = Duration::from_secs(3_600);
@@ -122,13 +127,18 @@ impl QueueService {
         let event = match parsed {
             Parsed::Event(event) => event,
             Parsed::Ignored { event_type } => {
-                let first = self
-                    .ignored_types
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .insert(event_type.clone());
+                // The type is whatever the sender wrote: remembered and logged bounded.
+                let event_type: String = event_type.chars().take(MAX_IGNORED_TYPE_CHARS).collect();
+                let first = {
+                    let mut seen = self.ignored_types.lock().unwrap_or_else(|e| e.into_inner());
+                    seen.len() < MAX_IGNORED_TYPES_LOGGED && seen.insert(event_type.clone())
+                };
                 if first {
-                    tracing::info!(source = source.as_str(), %event_type, "call events of this type are ignored");
+                    tracing::info!(
+                        source = source.as_str(),
+                        ?event_type,
+                        "call events of this type are ignored"
+                    );
                 }
                 return Ok(Accepted {
                     replay: false,
@@ -175,30 +185,39 @@ impl QueueService {
         })
     }
 
-    /// Runs one claimed job to its next state, then writes its Activity row.
-    async fn run(&self, job: Job) {
+    /// Runs one claimed job to its next state, then writes its Activity row. The claim is
+    /// renewed while the job waits and runs, and checked again before the step sends
+    /// anything, so a job is sent by one server only.
+    async fn run(&self, mut job: Job) {
+        let claim = Claim::hold(self, &job);
         let (outcome, record) = match (
             Step::parse(&job.step),
             serde_json::from_str::<Call>(&job.call),
         ) {
             (Some(step), Ok(call)) => {
-                let carried = match self.queue.carried(job.integration_id, &job.call_id).await {
-                    Ok(carried) => carried,
-                    Err(error) => {
-                        tracing::warn!(%error, job = job.id, "cannot read what the call carries");
-                        return;
+                match self.queue.carried(job.integration_id, &job.call_id).await {
+                    Ok(carried) => {
+                        self.integrations
+                            .run_call_step(
+                                job.integration_id,
+                                step,
+                                &call,
+                                &carried,
+                                job.retaken,
+                                &self.lanes,
+                                claim.confirm(),
+                            )
+                            .await
                     }
-                };
-                self.integrations
-                    .run_call_step(
-                        job.integration_id,
-                        step,
-                        &call,
-                        &carried,
-                        job.retaken,
-                        &self.lanes,
-                    )
-                    .await
+                    Err(error) => (
+                        Err(crate::integrations::calls::CallStepError {
+                            message: format!("cannot read what the call carries: {error}"),
+                            transient: true,
+                            retry_after_secs: None,
+                        }),
+                        None,
+                    ),
+                }
             }
             _ => (
                 Err(crate::integrations::calls::CallStepError {
@@ -209,6 +228,15 @@ impl QueueService {
                 None,
             ),
         };
+        let Some(held_until) = claim.release().await else {
+            tracing::warn!(
+                job = job.id,
+                "a job's lease passed before it could send; another server took it over"
+            );
+            self.wake.notify_one();
+            return;
+        };
+        job.lease_until = held_until;
         let now = now_ms();
         let settled = match outcome {
             Ok(carry) => self.queue.complete(&job, &carry, now).await,
@@ -339,6 +367,97 @@ impl QueueService {
     }
 }
 
+/// A job's claim, renewed every third of the lease while the job waits for its lane and
+/// runs, so a live server never loses a job to another however slow the CRM is. `None`
+/// once the claim is lost (the server stalled past its lease and another took the job).
+struct Claim {
+    held_until: Arc<tokio::sync::Mutex<Option<i64>>>,
+    stop: Arc<Notify>,
+    renewals: tokio::task::JoinHandle<()>,
+    queue: QueueRepository,
+    job_id: i32,
+    lease_ms: i64,
+}
+
+impl Claim {
+    fn hold(service: &QueueService, job: &Job) -> Claim {
+        let held_until = Arc::new(tokio::sync::Mutex::new(Some(job.lease_until)));
+        let stop = Arc::new(Notify::new());
+        let lease_ms = service.settings.lease_ms as i64;
+        let renewals = tokio::spawn({
+            let (held_until, stop, queue, job_id) = (
+                held_until.clone(),
+                stop.clone(),
+                service.queue.clone(),
+                job.id,
+            );
+            async move {
+                let every = Duration::from_millis((lease_ms / 3).max(1) as u64);
+                loop {
+                    tokio::select! {
+                        _ = stop.notified() => return,
+                        _ = tokio::time::sleep(every) => {}
+                    }
+                    if !renew(&queue, job_id, &held_until, lease_ms).await {
+                        return;
+                    }
+                }
+            }
+        });
+        Claim {
+            held_until,
+            stop,
+            renewals,
+            queue: service.queue.clone(),
+            job_id: job.id,
+            lease_ms,
+        }
+    }
+
+    /// Whether the job is still this server's, renewing the claim on the way: asked right
+    /// before a step sends its first request.
+    async fn confirm(&self) -> bool {
+        renew(&self.queue, self.job_id, &self.held_until, self.lease_ms).await
+    }
+
+    /// Stops the renewals (one under way finishes first) and answers the lease as held
+    /// now, which the outcome is written against.
+    async fn release(self) -> Option<i64> {
+        self.stop.notify_one();
+        let _ = self.renewals.await;
+        *self.held_until.lock().await
+    }
+}
+
+/// Extends the claim from the lease held to a new one; false once it is lost. A database
+/// error keeps the claim as it was: the next renewal tries again.
+async fn renew(
+    queue: &QueueRepository,
+    job_id: i32,
+    held_until: &tokio::sync::Mutex<Option<i64>>,
+    lease_ms: i64,
+) -> bool {
+    let mut held = held_until.lock().await;
+    let Some(current) = *held else {
+        return false;
+    };
+    let until = now_ms() + lease_ms;
+    match queue.renew(job_id, current, until).await {
+        Ok(true) => {
+            *held = Some(until);
+            true
+        }
+        Ok(false) => {
+            *held = None;
+            false
+        }
+        Err(error) => {
+            tracing::warn!(%error, job = job_id, "cannot renew a job's lease");
+            true
+        }
+    }
+}
+
 /// A record's start as unix seconds: digits are unix seconds; `yyyy-MM-dd HH:mm:ss` is
 /// in the phone system's zone.
 pub fn start_unix(text: &str, zone: &jiff::tz::TimeZone) -> Option<i64> {
@@ -359,6 +478,9 @@ pub fn start_unix(text: &str, zone: &jiff::tz::TimeZone) -> Option<i64> {
 pub fn spawn_worker(service: QueueService) {
     tokio::spawn(async move {
         let slots = Arc::new(Semaphore::new(service.settings.workers));
+        // Jobs of each integration this server holds, from their claim until their outcome
+        // is written: with the lanes' places, what it may claim more.
+        let in_hand: Arc<Mutex<HashMap<i32, usize>>> = Arc::default();
         let mut pruned_at: Option<std::time::Instant> = None;
         loop {
             if pruned_at.is_none_or(|at| at.elapsed() >= PRUNE_INTERVAL) {
@@ -371,9 +493,24 @@ pub fn spawn_worker(service: QueueService) {
             let claimed = if free == 0 {
                 Vec::new()
             } else {
+                let held = in_hand.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                // An integration whose lane is not made yet gets one job: its first step
+                // makes the lane, which wakes this loop to claim up to its places.
+                let room = |integration_id: i32| {
+                    service
+                        .lanes
+                        .places(integration_id)
+                        .unwrap_or(1)
+                        .saturating_sub(held.get(&integration_id).copied().unwrap_or(0))
+                };
                 match service
                     .queue
-                    .claim(now_ms(), service.settings.lease_ms as i64, free as u64)
+                    .claim(
+                        now_ms(),
+                        service.settings.lease_ms as i64,
+                        free as u64,
+                        room,
+                    )
                     .await
                 {
                     Ok(jobs) => jobs,
@@ -390,9 +527,24 @@ pub fn spawn_worker(service: QueueService) {
                     return;
                 };
                 let service = service.clone();
+                let integration_id = job.integration_id;
+                *in_hand
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .entry(integration_id)
+                    .or_default() += 1;
+                let in_hand = in_hand.clone();
                 tokio::spawn(async move {
                     service.run(job).await;
+                    if let Some(held) = in_hand
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .get_mut(&integration_id)
+                    {
+                        *held = held.saturating_sub(1);
+                    }
                     drop(permit);
+                    service.wake.notify_one();
                 });
             }
             if !took {

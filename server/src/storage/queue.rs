@@ -129,9 +129,17 @@ impl QueueRepository {
     }
 
     /// Takes up to `limit` jobs that are due, each only when the earlier steps of its call
-    /// (same integration) are finished, leasing them until `now_ms + lease_ms`. A running
-    /// job whose lease passed is taken again, marked `retaken`.
-    pub async fn claim(&self, now_ms: i64, lease_ms: i64, limit: u64) -> Result<Vec<Job>, DbErr> {
+    /// (same integration) are finished and its integration has `room` for one more here
+    /// (a job is claimed only when it can start now), leasing them until
+    /// `now_ms + lease_ms`. A running job whose lease passed is taken again, marked
+    /// `retaken`.
+    pub async fn claim(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u64,
+        room: impl Fn(i32) -> usize,
+    ) -> Result<Vec<Job>, DbErr> {
         let transaction = self.db.begin().await?;
         let due = Condition::any()
             .add(
@@ -163,6 +171,7 @@ impl QueueRepository {
             .all(&transaction)
             .await?;
         let mut taken = Vec::new();
+        let mut per_integration: BTreeMap<i32, usize> = BTreeMap::new();
         for job in candidates {
             let waits = unfinished.iter().any(|other| {
                 other.integration_id == job.integration_id
@@ -170,9 +179,11 @@ impl QueueRepository {
                     && other.seq < job.seq
                     && other.id != job.id
             });
-            if waits || taken.len() as u64 == limit {
+            let claimed_here = per_integration.entry(job.integration_id).or_default();
+            if waits || taken.len() as u64 == limit || *claimed_here >= room(job.integration_id) {
                 continue;
             }
+            *claimed_here += 1;
             let retaken = job.state == state::RUNNING;
             let mut active: queue_job::ActiveModel = job.into();
             active.state = Set(state::RUNNING.to_owned());
@@ -186,6 +197,20 @@ impl QueueRepository {
         }
         transaction.commit().await?;
         Ok(taken)
+    }
+
+    /// Extends a claim this server holds (its lease is `held_until`) to `until`; false when
+    /// the job is no longer this claim's (its lease passed and another server took it).
+    /// Renewing is also how a server checks a claim is still its own before sending.
+    pub async fn renew(&self, id: i32, held_until: i64, until: i64) -> Result<bool, DbErr> {
+        let result = Jobs::update_many()
+            .col_expr(queue_job::Column::LeaseUntil, Expr::value(until))
+            .filter(queue_job::Column::Id.eq(id))
+            .filter(queue_job::Column::State.eq(state::RUNNING))
+            .filter(queue_job::Column::LeaseUntil.eq(held_until))
+            .exec(&self.db)
+            .await?;
+        Ok(result.rows_affected > 0)
     }
 
     /// Marks the job done and adds `carry` to what its call carries, in one transaction.

@@ -88,9 +88,9 @@ async fn callback(
         Err(error) => {
             let status = status_of(&error);
             if status.is_server_error() {
-                tracing::warn!(provider = provider.as_str(), %key, %error, "OAuth callback failed");
+                tracing::warn!(provider = provider.as_str(), ?key, %error, "OAuth callback failed");
             } else {
-                tracing::info!(provider = provider.as_str(), %key, %error, "OAuth callback refused");
+                tracing::info!(provider = provider.as_str(), ?key, %error, "OAuth callback refused");
             }
             page(&state, status, failure(error.to_string(), settings_page))
         }

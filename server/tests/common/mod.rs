@@ -152,7 +152,8 @@ impl TestServer {
         let prepared = server::prepare(config).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address: SocketAddr = listener.local_addr().unwrap();
-        tokio::spawn(server::serve(listener, prepared.router));
+        let limits = prepared.state.config.connections;
+        tokio::spawn(server::serve(listener, prepared.router, limits));
         // The queue works call events as `patchbay serve` does.
         server::queue::service::spawn_worker(prepared.state.queue_service());
         TestServer {

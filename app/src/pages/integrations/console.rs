@@ -206,7 +206,7 @@ fn Step(step: TraceStep) -> impl IntoView {
     view! {
         <li class="trace-step">
             <h3>{step.step.clone()}<span class="trace-time">{format!(" {} ms", step.elapsed_ms)}</span></h3>
-            <pre class="trace-request">{format!("{} {}\n{headers}", request.method, request.url)}{request.body.map(|b| format!("\n\n{b}"))}</pre>
+            <pre class="trace-request">{format!("{} {}\n{headers}", request.method, request.url)}{request.body.map(|b| format!("\n\n{b}"))}{request.folded.then_some("\n… (folded)")}</pre>
             {step.response.map(|response| view! {
                 <details open=true>
                     <summary>{format!("HTTP {} {}", response.status, response.content_type.unwrap_or_default())}</summary>

@@ -4,6 +4,8 @@
 
 use app::template::model::{AuthType, ScenarioView, TemplateView};
 
+use super::Variables;
+
 /// A field the integrating user fills in (`Father="CustomFieldList"`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CustomField {
@@ -211,7 +213,55 @@ impl AuthSettings {
     pub fn uses_tokens(&self) -> bool {
         matches!(self.method, AuthType::OAuth2 | AuthType::Bearer)
     }
+
+    /// The text fields a user fills in: their values are data that must stay out of a
+    /// URL's host (`url_guard`).
+    pub fn user_fields(&self) -> Vec<String> {
+        self.custom_fields
+            .iter()
+            .filter(|f| f.editor == FieldEditor::Text)
+            .map(|f| f.name.clone())
+            .collect()
+    }
+
+    /// The variables whose values are secrets: password fields, the client secret and
+    /// the tokens.
+    pub fn secret_names(&self) -> impl Iterator<Item = &str> {
+        self.custom_fields
+            .iter()
+            .filter(|f| f.is_secret())
+            .map(|f| f.name.as_str())
+            .chain(SECRET_VARIABLES)
+    }
+
+    /// `variables` as text a user typed (Features subjects and descriptions) and the
+    /// browser's authorization URL see them: without the secrets, and without any other
+    /// variable that holds a secret's value. A secret exists only for the template's own
+    /// strings, which an administrator wrote (SECURITY.md "User text is data").
+    pub fn without_secrets(&self, variables: &Variables) -> Variables {
+        let names: Vec<&str> = self.secret_names().collect();
+        let values: Vec<&str> = names
+            .iter()
+            .filter_map(|name| variables.get(*name))
+            .map(String::as_str)
+            .filter(|value| !value.is_empty())
+            .collect();
+        variables
+            .iter()
+            .filter(|(name, value)| {
+                !names.contains(&name.as_str()) && !values.contains(&value.as_str())
+            })
+            .map(|(name, value)| (name.clone(), value.clone()))
+            .collect()
+    }
 }
+
+/// The token variables a request may render with (`core::oauth`): secrets whatever the
+/// template says.
+const SECRET_VARIABLES: [&str; 2] = [
+    super::oauth::ACCESS_TOKEN_VARIABLE,
+    super::oauth::REFRESH_TOKEN_VARIABLE,
+];
 
 fn is_json(content_type: &str) -> bool {
     content_type.to_ascii_lowercase().contains("json")
@@ -258,6 +308,37 @@ mod tests {
         );
         assert_eq!(auth.token_error_values, ["INVALID_TOKEN"]);
         assert_eq!(auth.token_type, "Bearer");
+    }
+
+    #[test]
+    fn user_text_sees_no_secret_under_any_name() {
+        let auth = settings(
+            r#"<Information Provider="crm" Name="n" Key="k" AuthType="oauth2"><Scenarios>
+            <Scenario Id="AuthMethod" Type="AUTH"><Parameters>
+              <Parameter Name="AuthMethod" Value="oauth2"/>
+              <Parameter Father="CustomFieldList" Name="domain" Editor="string"/>
+              <Parameter Father="CustomFieldList" Name="api_key" Editor="password"/>
+            </Parameters></Scenario></Scenarios></Information>"#,
+        );
+        let variables: Variables = [
+            ("domain", "acme"),
+            ("api_key", "k-123"),
+            ("client_id", "id-1"),
+            ("client_secret", "s-456"),
+            ("AccessToken", "at-789"),
+            ("RefreshToken", "rt-000"),
+            ("CallerNumber", "5550100"),
+            // A global variable that happens to hold the API key.
+            ("OrgKey", "k-123"),
+            ("Empty", ""),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let visible = auth.without_secrets(&variables);
+        let names: Vec<&str> = visible.keys().map(String::as_str).collect();
+        assert_eq!(names, ["CallerNumber", "Empty", "client_id", "domain"]);
+        assert_eq!(auth.user_fields(), ["domain", "client_id"]);
     }
 
     #[test]

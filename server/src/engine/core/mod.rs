@@ -11,6 +11,7 @@
 //!   section;
 //! - [`oauth`]: the authorization URL, token, refresh and revocation requests, token
 //!   answers, and when a token is due for a refresh;
+//! - [`outbound`]: where requests may connect (`PATCHBAY_OUTBOUND_DENY` / `_ALLOW`);
 //! - [`pagination`]: UserAssociation's pages: each URL, the next link, when to stop;
 //! - [`request`]: a template request rendered into an [`request::OutboundRequest`];
 //! - [`url_guard`]: only `http`/`https`, and user-filled values in a URL's host are host
@@ -23,6 +24,7 @@ pub mod auth;
 pub mod call;
 pub mod contacts;
 pub mod oauth;
+pub mod outbound;
 pub mod pagination;
 pub mod redact;
 pub mod render;

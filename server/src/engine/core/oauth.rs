@@ -14,7 +14,7 @@ use super::auth::{AuthSettings, ClientCredentials, CLIENT_ID, CLIENT_SECRET};
 use super::render::{RenderError, Renderer};
 use super::request::{encode_body, Method, OutboundRequest, FORM_ENCODING, JSON_ENCODING};
 use super::response::{describe_non_json, Received};
-use super::url_guard::{check_url, UrlError};
+use super::url_guard::{check_url, check_user_values_in_host, UrlError};
 use super::Variables;
 
 /// A token known to expire is refreshed this long before it does, so a request never
@@ -60,9 +60,17 @@ pub fn authorization_url(
     variables: &Variables,
     request: &AuthorizationRequest,
 ) -> Result<url::Url, OAuthError> {
-    let rendered = renderer.render("AuthEndPoint", &auth.auth_endpoint, variables)?;
-    let mut url = check_url("AuthEndPoint", &rendered)?;
-    let extra = renderer.render("AdditionalQueryString", &auth.additional_query, variables)?;
+    // The URL goes to the browser: it never carries a secret, whatever the template says
+    // (the client secret belongs in the token request the server sends).
+    let visible = auth.without_secrets(variables);
+    let mut url = endpoint_url(
+        renderer,
+        auth,
+        "AuthEndPoint",
+        &auth.auth_endpoint,
+        &visible,
+    )?;
+    let extra = renderer.render("AdditionalQueryString", &auth.additional_query, &visible)?;
     let extra = extra.trim().trim_start_matches(['?', '&']);
     let mut added: Vec<(String, String)> = url::form_urlencoded::parse(extra.as_bytes())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
@@ -90,6 +98,20 @@ pub fn authorization_url(
         }
     }
     Ok(url)
+}
+
+/// An endpoint rendered under the same rules as every request URL: `http`/`https` with a
+/// host, and no user-typed value in its scheme or host (`url_guard`).
+fn endpoint_url(
+    renderer: &Renderer,
+    auth: &AuthSettings,
+    what: &str,
+    endpoint: &str,
+    variables: &Variables,
+) -> Result<url::Url, OAuthError> {
+    check_user_values_in_host(renderer, what, endpoint, variables, &auth.user_fields())?;
+    let rendered = renderer.render(what, endpoint, variables)?;
+    Ok(check_url(what, &rendered)?)
 }
 
 /// Which token a token request asks for.
@@ -122,8 +144,7 @@ pub fn token_request(
     } else {
         ("TokenEndPoint", &auth.token_endpoint)
     };
-    let rendered = renderer.render(what, endpoint, variables)?;
-    let mut url = check_url(what, &rendered)?;
+    let mut url = endpoint_url(renderer, auth, what, endpoint, variables)?;
     let method = match (refresh, auth.refresh_method.trim()) {
         (true, text) if !text.is_empty() => match Method::parse(text) {
             Some(Method::Delete) | None => return Err(OAuthError::Method(text.to_owned())),
@@ -256,7 +277,13 @@ pub fn revocation_request(
     if rendered.trim().is_empty() {
         return Ok(None);
     }
-    let url = check_url("TokenRevokeEndPoint", &rendered)?;
+    let url = endpoint_url(
+        renderer,
+        auth,
+        "TokenRevokeEndPoint",
+        &auth.revoke_endpoint,
+        variables,
+    )?;
     let ClientProof {
         headers,
         fields: client_fields,

@@ -201,6 +201,16 @@ pub fn after_page(
             if !matches!(next.scheme(), "http" | "https") {
                 return Err(format!("the next page link {next} is not http or https"));
             }
+            // The request carries the integration's credentials and headers: they go only
+            // to the origin the template named, never where an answer points.
+            if next.origin() != base.origin() {
+                return Err(format!(
+                    "the next page link {}{} leaves {}, the origin the template named; its credentials are not sent there",
+                    next.origin().ascii_serialization(),
+                    next.path(),
+                    base.origin().ascii_serialization()
+                ));
+            }
             if visited.contains(&next) {
                 return Err(format!(
                     "the next page link {next} leads back to a page already read (a loop)"
@@ -308,6 +318,18 @@ mod tests {
                 .unwrap_err()
                 .contains("http")
         );
+        // Another host, port or scheme is another origin: not followed with credentials.
+        for elsewhere in [
+            "https://collector.example/users?page=3",
+            "https://crm.example:8443/users?page=3",
+            "http://crm.example/users?page=3",
+        ] {
+            let refused = after_page(&link, &base, &next, 1, 5, Some(elsewhere), &[]).unwrap_err();
+            assert!(
+                refused.contains("leaves https://crm.example"),
+                "{elsewhere}: {refused}"
+            );
+        }
         assert_eq!(
             after_page(
                 &link,

@@ -11,7 +11,7 @@ use super::redact::{redact, MASK};
 use super::request::OutboundRequest;
 use super::response::Received;
 
-/// An answer's body is shown up to this many characters, then folded.
+/// A request's or an answer's body is shown up to this many characters, then folded.
 pub const MAX_SHOWN_BODY_CHARS: usize = 20_000;
 
 pub use app::console::{ShownRequest, ShownResponse, TraceStep};
@@ -37,8 +37,20 @@ pub fn shown_request(request: &OutboundRequest, secrets: &[&str]) -> ShownReques
                 (name.clone(), shown)
             })
             .collect(),
-        body: request.body.as_ref().map(|b| redact(&b.text, secrets)),
+        body: request
+            .body
+            .as_ref()
+            .map(|b| redact(&fold(&b.text), secrets)),
+        folded: request
+            .body
+            .as_ref()
+            .is_some_and(|b| b.text.chars().count() > MAX_SHOWN_BODY_CHARS),
     }
+}
+
+/// The first [`MAX_SHOWN_BODY_CHARS`] characters of a body.
+fn fold(text: &str) -> String {
+    text.chars().take(MAX_SHOWN_BODY_CHARS).collect()
 }
 
 /// An answer pretty-printed when it is JSON, folded after [`MAX_SHOWN_BODY_CHARS`].
@@ -48,7 +60,7 @@ pub fn shown_response(received: &Received, secrets: &[&str]) -> ShownResponse {
         .and_then(|v| serde_json::to_string_pretty(&v).ok())
         .unwrap_or_else(|| received.body.clone());
     let folded = pretty.chars().count() > MAX_SHOWN_BODY_CHARS;
-    let body: String = pretty.chars().take(MAX_SHOWN_BODY_CHARS).collect();
+    let body = fold(&pretty);
     ShownResponse {
         status: received.status,
         content_type: received.content_type.clone(),
@@ -195,5 +207,24 @@ mod tests {
             &[],
         );
         assert!(!short.folded);
+    }
+
+    #[test]
+    fn a_long_request_body_is_folded_like_an_answer() {
+        let request = OutboundRequest {
+            name: "CallJournal".into(),
+            method: Method::Post,
+            url: url::Url::parse("https://crm.example/journal").unwrap(),
+            headers: Vec::new(),
+            body: encode_body(JSON_ENCODING, "x".repeat(15 * 1024 * 1024)),
+        };
+        let shown = shown_request(&request, &[]);
+        assert!(shown.folded);
+        assert_eq!(shown.body.unwrap().chars().count(), MAX_SHOWN_BODY_CHARS);
+        let short = OutboundRequest {
+            body: encode_body(JSON_ENCODING, "{}".into()),
+            ..request
+        };
+        assert!(!shown_request(&short, &[]).folded);
     }
 }

@@ -25,6 +25,8 @@ pub enum UrlError {
         field: String,
         value: String,
     },
+    #[error("{what} names the host {host:?}, a number standing for an IP address; write a host name or a dotted address like 192.0.2.10")]
+    NumericHost { what: String, host: String },
     #[error(transparent)]
     Render(#[from] RenderError),
 }
@@ -49,7 +51,44 @@ pub fn check_url(what: &str, rendered: &str) -> Result<url::Url, UrlError> {
             reason: "it has no host".into(),
         });
     }
+    check_host_text(what, rendered)?;
     Ok(url)
+}
+
+/// Refuses a host written as a number in disguise: `0`, `2130706433`, `127.1`, `0x7f.1`,
+/// `0177.0.0.1`. A URL parser reads a host whose last label is a number as an IPv4 address
+/// (`127.1` is 127.0.0.1), which hides where a request goes from whoever reads the
+/// settings; a real host name or a dotted address (`192.0.2.10`) is what people write.
+pub fn check_host_text(what: &str, rendered: &str) -> Result<(), UrlError> {
+    let host = host_text(rendered.trim());
+    let last = host
+        .trim_end_matches('.')
+        .rsplit('.')
+        .next()
+        .unwrap_or_default();
+    let numeric = !last.is_empty()
+        && (last.bytes().all(|b| b.is_ascii_digit())
+            || (last.len() > 2
+                && last[..2].eq_ignore_ascii_case("0x")
+                && last[2..].bytes().all(|b| b.is_ascii_hexdigit())));
+    if numeric && host.parse::<std::net::Ipv4Addr>().is_err() {
+        return Err(UrlError::NumericHost {
+            what: what.to_owned(),
+            host: host.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// The host as written in a URL: without user info and port; an IPv6 literal keeps its
+/// brackets.
+fn host_text(url: &str) -> &str {
+    let authority = &scheme_and_authority(url)[url.find("://").map_or(0, |i| i + 3)..];
+    let host_port = authority.rsplit('@').next().unwrap_or_default();
+    if host_port.starts_with('[') {
+        return host_port.split_inclusive(']').next().unwrap_or_default();
+    }
+    host_port.split(':').next().unwrap_or_default()
 }
 
 pub fn is_host_name(value: &str) -> bool {
@@ -139,6 +178,41 @@ mod tests {
             check_url("u", "/relative"),
             Err(UrlError::NotAUrl { .. })
         ));
+    }
+
+    #[test]
+    fn a_host_must_not_be_a_number_in_disguise() {
+        for bad in [
+            "http://0/",
+            "http://2130706433/x",
+            "http://127.1:8080/",
+            "http://0x7f.1/",
+            "http://0x7f000001/",
+            "http://0177.0.0.1/",
+            "http://127.0.0.01/",
+            "http://user:pw@127.1/",
+            "http://10.1/",
+        ] {
+            assert!(
+                matches!(check_url("u", bad), Err(UrlError::NumericHost { .. })),
+                "{bad}: {:?}",
+                check_url("u", bad)
+            );
+        }
+        for good in [
+            "http://127.0.0.1:8080/",
+            "http://192.0.2.10/",
+            "https://1234567.suitetalk.api.example.com/",
+            "https://crm.example./",
+            "http://[::1]:9000/",
+            "https://0x7f.example/",
+        ] {
+            assert!(
+                check_url("u", good).is_ok(),
+                "{good}: {:?}",
+                check_url("u", good)
+            );
+        }
     }
 
     #[test]
