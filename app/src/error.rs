@@ -30,6 +30,10 @@ pub enum PortalError {
     Internal(String),
     #[error("The request could not be completed: {0}")]
     Transport(String),
+    /// The request's arguments could not be read (a forged or broken call); what the
+    /// parser said stays out of the answer.
+    #[error("The request could not be read. Reload the page and try again.")]
+    BadRequest,
     /// A CRM or token endpoint did not do what was asked (unreachable, an error answer).
     #[error("{0}")]
     Upstream(String),
@@ -51,6 +55,7 @@ impl PortalError {
             PortalError::Invalid { .. } | PortalError::InvalidTemplate { .. } => 422,
             PortalError::Conflict(_) => 409,
             PortalError::NotFound(_) => 404,
+            PortalError::BadRequest => 400,
             PortalError::Internal(_) | PortalError::Transport(_) => 500,
             PortalError::Upstream(_) => 502,
         }
@@ -61,6 +66,18 @@ impl FromServerFnError for PortalError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        PortalError::Transport(value.to_string())
+        match value {
+            // On the server these mean the caller sent arguments that do not parse: a 400
+            // that does not repeat the deserializer's text.
+            #[cfg(feature = "ssr")]
+            ServerFnErrorErr::Args(_)
+            | ServerFnErrorErr::MissingArg(_)
+            | ServerFnErrorErr::Deserialization(_) => {
+                crate::backend::with_status::<()>(Err(PortalError::BadRequest))
+                    .err()
+                    .unwrap_or(PortalError::BadRequest)
+            }
+            other => PortalError::Transport(other.to_string()),
+        }
     }
 }

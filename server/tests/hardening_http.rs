@@ -21,6 +21,7 @@ on_both_databases!(
     activity_extends_a_session_and_its_lifetime_is_capped,
     every_response_carries_the_security_headers,
     assets_go_out_precompressed_and_cached_by_their_content,
+    a_malformed_server_function_call_is_a_plain_400,
 );
 
 async fn healthy(server: &TestServer) {
@@ -453,4 +454,53 @@ async fn assets_go_out_precompressed_and_cached_by_their_content(db: Db) {
     let unhashed = get("/pkg/patchbay.css", "br").await;
     assert_eq!(unhashed.headers()["cache-control"], "no-cache");
     assert_eq!(unhashed.bytes().await.unwrap().as_ref(), b"body{}");
+}
+
+/// A server function's arguments that do not parse are the caller's mistake: 400 with a
+/// plain message, never the deserializer's text, and nothing runs.
+async fn a_malformed_server_function_call_is_a_plain_400(db: Db) {
+    let server = TestServer::start(db).await;
+    let admin = admin(&server).await;
+    let json = |body: &'static str| {
+        admin
+            .browser
+            .client
+            .post(admin.browser.url("/api/run_console"))
+            .header("x-csrf-token", &admin.csrf)
+            .header("content-type", "application/json")
+            .body(body)
+    };
+    for body in [
+        r#"{"csrf_token": "x", "provider": "crm", "key": 5"#,
+        r#"{"provider": ["crm"], "key": {"a": 1}, "input": 7}"#,
+        "not json at all",
+    ] {
+        let response = json(body).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{body}");
+        let text = response.text().await.unwrap();
+        assert_eq!(
+            text, "\"BadRequest\"",
+            "the page shows its own message for it"
+        );
+        for parser_words in ["expected", "line", "column", "invalid type", "EOF"] {
+            assert!(!text.contains(parser_words), "{body}: {text}");
+        }
+    }
+    let response = admin
+        .browser
+        .post_form(
+            "/api/create_account",
+            &[
+                ("csrf_token", admin.csrf.as_str()),
+                ("email", "x@example.com"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        server.scalar("SELECT COUNT(*) FROM accounts").await,
+        1,
+        "nothing was created"
+    );
+    healthy(&server).await;
 }

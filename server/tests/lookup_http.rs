@@ -230,10 +230,39 @@ async fn lookups_need_a_lookup_or_admin_token_and_a_phone_number(db: Db) {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {answer}");
         assert_eq!(answer["error"]["code"], "lookup.phone", "{bad}");
     }
-    // A signed-in browser may look up too.
+    // A signed-in browser may look up too, with its CSRF token in the header: a lookup
+    // makes the CRM act, and a link on another site would carry the session cookie.
+    let before = crm.received_requests().await.unwrap().len();
     let response = admin
         .browser
         .get(&format!("/api/v1/contacts/lookup?{GRACE}"))
         .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let forged = admin
+        .browser
+        .client
+        .get(
+            admin
+                .browser
+                .url(&format!("/api/v1/contacts/lookup?{GRACE}")),
+        )
+        .header("x-csrf-token", "forged")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert_eq!(crm.received_requests().await.unwrap().len(), before);
+    let response = admin
+        .browser
+        .client
+        .get(
+            admin
+                .browser
+                .url(&format!("/api/v1/contacts/lookup?{GRACE}")),
+        )
+        .header("x-csrf-token", &admin.csrf)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
 }

@@ -31,6 +31,7 @@ on_both_databases!(
     disconnect_revokes_at_the_revocation_endpoint_and_reports_it,
     the_background_refresh_renews_a_token_on_schedule_unless_turned_off,
     bearer_asks_for_a_new_client_credentials_token_when_its_token_is_refused,
+    a_user_reauthorizing_never_sees_or_moves_the_stored_client_secret,
 );
 
 struct Portal {
@@ -716,4 +717,50 @@ async fn bearer_asks_for_a_new_client_credentials_token_when_its_token_is_refuse
     assert_eq!(grants, ["client_credentials", "client_credentials"]);
     assert_eq!(settings(&portal).await["status"], "connected");
     assert_nowhere(&provider.tokens(), &[&answer.to_string()]);
+}
+
+/// The attacker's view of a connected OAuth integration (SECURITY.md "Stored secrets are
+/// bound to their settings"): a `user` presses Save and authorize with the secret left
+/// empty. The authorization URL carries no secret even though the template asks for one,
+/// and changing the client id without the secret is refused, so the stored secret is never
+/// sent for another client.
+async fn a_user_reauthorizing_never_sees_or_moves_the_stored_client_secret(db: Db) {
+    let (crm, provider) = strict_crm().await;
+    let extra = r#"<Parameter Name="AdditionalQueryString" Value="prompt=consent&amp;client_secret={{.client_secret}}"/>"#;
+    let portal = portal(db, template(&crm.uri(), extra)).await;
+    connect(&portal).await;
+    let exchanges = provider.0.lock().unwrap().token_requests.len();
+    let user = portal
+        .admin
+        .new_user(&portal.server, "mallory@example.com")
+        .await;
+
+    let (status, answer) = user
+        .browser
+        .call(
+            "save_integration",
+            json!({"csrf_token": user.csrf, "provider": "crm", "key": KEY,
+                   "input": {"values": [["client_id", CLIENT_ID], ["client_secret", ""]]}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let url = answer["authorize_url"].as_str().unwrap();
+    assert!(url.contains("prompt=consent"), "{url}");
+    assert!(url.contains(&format!("client_id={CLIENT_ID}")), "{url}");
+    assert_nowhere(&[CLIENT_SECRET.to_owned()], &[url, &answer.to_string()]);
+
+    let (status, answer) = user
+        .browser
+        .call(
+            "save_integration",
+            json!({"csrf_token": user.csrf, "provider": "crm", "key": KEY,
+                   "input": {"values": [["client_id", "mallorys-client"], ["client_secret", ""]]}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    let text = answer.to_string();
+    assert!(text.contains("Client Secret"), "{text}");
+    assert!(text.contains("\\\"Client ID\\\" changed"), "{text}");
+    assert_eq!(provider.0.lock().unwrap().token_requests.len(), exchanges);
+    assert_eq!(settings(&portal).await["status"], "connected");
 }

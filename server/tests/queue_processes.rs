@@ -44,10 +44,15 @@ fn template(crm: &str) -> String {
 }
 
 async fn slow_crm() -> MockServer {
+    crm_taking(CRM_LATENCY).await
+}
+
+/// A CRM that takes `latency` per journal.
+async fn crm_taking(latency: Duration) -> MockServer {
     let crm = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/journals"))
-        .respond_with(ResponseTemplate::new(201).set_delay(CRM_LATENCY))
+        .respond_with(ResponseTemplate::new(201).set_delay(latency))
         .mount(&crm)
         .await;
     crm
@@ -249,4 +254,87 @@ async fn two_servers_share_one_postgres_queue_and_do_each_job_once() {
         .await,
         300
     );
+}
+
+/// Keeps `threads` cores busy until the guard is dropped: a busy machine, where a server
+/// can stall.
+struct CpuLoad(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl CpuLoad {
+    fn start(threads: usize) -> CpuLoad {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        for _ in 0..threads {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut x = 0u64;
+                // Bounded: a minute at most, whatever happens to the test.
+                let until = Instant::now() + Duration::from_secs(60);
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) && Instant::now() < until {
+                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+                    std::hint::black_box(x);
+                }
+            });
+        }
+        CpuLoad(stop)
+    }
+}
+
+impl Drop for CpuLoad {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Issue 22's finding: jobs claimed ahead of their lane and leased for a fixed time were
+/// taken over by the other server while they waited, and both sent them. Now a server
+/// claims only what its lanes can start, renews a claim while its job waits and runs, and
+/// checks the claim before sending. The CRM takes 3 s per journal, longer than the 2 s
+/// lease, while the CPU is kept busy: each call is journaled exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs PostgreSQL: `make test` runs it"]
+async fn two_servers_under_load_with_a_crm_slower_than_the_lease_journal_each_call_once() {
+    const SLOW_CALLS: usize = 60;
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = fresh_database(Db::Postgres, dir.path()).await;
+    let crm = crm_taking(Duration::from_secs(3)).await;
+    let env = environment(&database_url, dir.path());
+    let first = serve(&env, &dir.path().join("first.log")).await;
+    let second = serve(&env, &dir.path().join("second.log")).await;
+    let token = set_up(&first, &crm).await;
+    let _load = CpuLoad::start(2);
+    tokio::join!(
+        post_calls(&first.base, &token, (0..SLOW_CALLS).step_by(2)),
+        post_calls(&second.base, &token, (1..SLOW_CALLS).step_by(2)),
+    );
+    wait_for(&crm, |seen| seen.len() == SLOW_CALLS).await;
+    let watch = Database::connect(&database_url).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while scalar(
+        &watch,
+        "SELECT COUNT(*) FROM queue_jobs WHERE state <> 'done'",
+    )
+    .await
+        > 0
+    {
+        assert!(Instant::now() < deadline, "jobs left undone");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let seen = journals(&crm).await;
+    let more_than_once: Vec<_> = seen.iter().filter(|(_, count)| **count > 1).collect();
+    eprintln!(
+        "figure: two servers, CRM 3 s per journal, lease 2 s, CPU busy: {} calls, {} journaled more than once",
+        seen.len(),
+        more_than_once.len()
+    );
+    assert!(more_than_once.is_empty(), "{more_than_once:?}");
+    assert_eq!(
+        scalar(
+            &watch,
+            "SELECT COUNT(*) FROM queue_jobs WHERE retaken = true"
+        )
+        .await,
+        0,
+        "no job was taken over from a live server"
+    );
+    drop((first, second));
 }

@@ -3,7 +3,7 @@
 //!
 //! | method and path | does |
 //! |---|---|
-//! | `GET lookup?phone=…[&extension=…]` | looks the number up, as received, in every connected integration (CRM templates first); the first that finds a contact answers |
+//! | `GET lookup?phone=…[&extension=…]` | (a signed-in browser sends its CSRF token in `x-csrf-token`) looks the number up, as received, in every connected integration (CRM templates first); the first that finds a contact answers |
 //!
 //! The answer: `{"contact": {output: value…}, "contact_type", "popup_url", "matches",
 //! "integration": {"provider", "key", "name"}, "extension", "crm_user"}`. Errors are JSON
@@ -34,8 +34,12 @@ use crate::web::middleware::viewer::ApiClient;
 /// The longest phone number or extension accepted.
 pub const MAX_PHONE_CHARS: usize = 64;
 
+/// The lookup's path: a GET that sends CRM requests, so a signed-in browser's needs the
+/// CSRF header (`web::middleware::csrf`).
+pub const LOOKUP_PATH: &str = "/api/v1/contacts/lookup";
+
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/v1/contacts/lookup", get(lookup))
+    Router::new().route(LOOKUP_PATH, get(lookup))
 }
 
 #[derive(Deserialize)]

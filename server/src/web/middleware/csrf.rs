@@ -69,7 +69,10 @@ pub async fn verify(request: Request, next: Next) -> Response {
         .uri()
         .path()
         .starts_with(crate::web::api::events::EVENTS_PATH_PREFIX);
-    if is_safe(request.method()) || by_api_token || token_only {
+    // A lookup is a GET that makes the CRM act: a session caller sends the token too,
+    // since a link on another site navigates with the (Lax) session cookie.
+    let acting = request.uri().path() == crate::web::api::contacts::LOOKUP_PATH;
+    if (is_safe(request.method()) && !acting) || by_api_token || token_only {
         return next.run(request).await;
     }
     let expected = request
