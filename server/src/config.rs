@@ -772,6 +772,47 @@ mod tests {
     }
 
     #[test]
+    fn connection_limits_and_the_outbound_policy_have_defaults_and_bounds() {
+        use crate::web::listener::ConnectionLimits;
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().to_str().unwrap();
+        let config = load_with(&[("PATCHBAY_DATA_DIR", data)]).unwrap();
+        assert_eq!(config.connections, ConnectionLimits::default());
+        assert_eq!(config.outbound, Default::default());
+        let config = load_with(&[
+            ("PATCHBAY_DATA_DIR", data),
+            ("PATCHBAY_MAX_CONNECTIONS", "50"),
+            ("PATCHBAY_HEADER_TIMEOUT_SECS", "3"),
+            ("PATCHBAY_HANDLER_TIMEOUT_SECS", "30"),
+            ("PATCHBAY_IDLE_TIMEOUT_SECS", "31"),
+            ("PATCHBAY_OUTBOUND_DENY", "127.0.0.0/8"),
+        ])
+        .unwrap();
+        assert_eq!(config.connections.max_connections, 50);
+        assert_eq!(config.connections.header_timeout.as_secs(), 3);
+        assert_ne!(config.outbound, Default::default());
+        for (name, bad, says) in [
+            ("PATCHBAY_MAX_CONNECTIONS", "0", "must be 1 to 100000"),
+            ("PATCHBAY_HEADER_TIMEOUT_SECS", "301", "must be 1 to 300"),
+            (
+                "PATCHBAY_IDLE_TIMEOUT_SECS",
+                "120",
+                "must be longer than PATCHBAY_HANDLER_TIMEOUT_SECS",
+            ),
+            (
+                "PATCHBAY_OUTBOUND_ALLOW",
+                "crm.example, http://x/",
+                "\"http://x/\" is not an address",
+            ),
+        ] {
+            let error = load_with(&[("PATCHBAY_DATA_DIR", data), (name, bad)])
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains(name) && error.contains(says), "{error}");
+        }
+    }
+
+    #[test]
     fn activity_retention_has_defaults_and_bounds() {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().to_str().unwrap();

@@ -159,6 +159,23 @@ async fn wait_for(crm: &MockServer, until: impl Fn(&BTreeMap<usize, usize>) -> b
     }
 }
 
+/// Waits until every job is done (at most 30 s); answers a connection to look further.
+async fn all_done(database_url: &str) -> DatabaseConnection {
+    let watch = Database::connect(database_url).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while scalar(
+        &watch,
+        "SELECT COUNT(*) FROM queue_jobs WHERE state <> 'done'",
+    )
+    .await
+        > 0
+    {
+        assert!(Instant::now() < deadline, "jobs left undone");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    watch
+}
+
 const CALLS: usize = 500;
 
 async fn a_server_killed_mid_queue_loses_no_journal(db: Db) {
@@ -178,18 +195,7 @@ async fn a_server_killed_mid_queue_loses_no_journal(db: Db) {
 
     let _second = serve(&env, &log).await;
     wait_for(&crm, |seen| seen.len() == CALLS).await;
-    let watch = Database::connect(&database_url).await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while scalar(
-        &watch,
-        "SELECT COUNT(*) FROM queue_jobs WHERE state <> 'done'",
-    )
-    .await
-        > 0
-    {
-        assert!(Instant::now() < deadline, "jobs left undone");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let watch = all_done(&database_url).await;
     let seen = journals(&crm).await;
     let twice: Vec<usize> = seen
         .iter()
@@ -307,18 +313,7 @@ async fn two_servers_under_load_with_a_crm_slower_than_the_lease_journal_each_ca
         post_calls(&second.base, &token, (1..SLOW_CALLS).step_by(2)),
     );
     wait_for(&crm, |seen| seen.len() == SLOW_CALLS).await;
-    let watch = Database::connect(&database_url).await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while scalar(
-        &watch,
-        "SELECT COUNT(*) FROM queue_jobs WHERE state <> 'done'",
-    )
-    .await
-        > 0
-    {
-        assert!(Instant::now() < deadline, "jobs left undone");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let watch = all_done(&database_url).await;
     let seen = journals(&crm).await;
     let more_than_once: Vec<_> = seen.iter().filter(|(_, count)| **count > 1).collect();
     eprintln!(

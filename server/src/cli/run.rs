@@ -59,6 +59,14 @@ pub enum RunError {
 
 pub use app::console::RunReport;
 
+/// `PATCHBAY_OUTBOUND_DENY` and `PATCHBAY_OUTBOUND_ALLOW` as `patchbay serve` reads them.
+fn outbound_policy() -> Result<crate::engine::core::outbound::OutboundPolicy, RunError> {
+    use crate::engine::core::outbound::{OutboundPolicy, ALLOW_SETTING, DENY_SETTING};
+    let setting = |name| std::env::var(name).unwrap_or_default();
+    OutboundPolicy::parse(&setting(DENY_SETTING), &setting(ALLOW_SETTING))
+        .map_err(|e| RunError::Usage(format!("{}: {e}", e.setting)))
+}
+
 fn pairs(items: &[String], flag: &str) -> Result<Vec<(String, String)>, RunError> {
     items
         .iter()
@@ -176,7 +184,8 @@ pub async fn run(
         Executor::new(ExecutorSettings {
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(15),
-            policy: Default::default(),
+            // The same outbound policy as the server's, from the same settings.
+            policy: outbound_policy()?,
         })
         .map_err(|e| RunError::Setup(e.to_string()))?,
     );
