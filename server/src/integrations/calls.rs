@@ -43,6 +43,15 @@ pub struct CallStepRecord {
     globals: BTreeMap<String, String>,
 }
 
+/// The queue's claim on a step: whether it was taken over from a server that stopped,
+/// this process's lanes, and the check that the claim is still this server's, awaited
+/// right before the step sends anything.
+pub struct StepClaim<'a, StillOurs> {
+    pub retaken: bool,
+    pub lanes: &'a LaneGates,
+    pub still_ours: StillOurs,
+}
+
 /// Why a step did not complete.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
@@ -114,10 +123,10 @@ impl IntegrationsService {
         Ok(targets)
     }
 
-    /// Runs `step` of `call` in the integration, within its lane (`lanes`); answers what
+    /// Runs `step` of `call` in the integration, within its lane (`claim.lanes`); answers what
     /// the call's later steps need (contact and ticket ids), and its record for Activity
     /// with the lane's place, to be given up once the queue has written the outcome and
-    /// then written with [`IntegrationsService::record_call_step`]. `retaken`: the step may
+    /// then written with [`IntegrationsService::record_call_step`]. `claim.retaken`: the step may
     /// have run before (its server stopped mid-way), which Activity says.
     pub async fn run_call_step(
         &self,
@@ -125,9 +134,7 @@ impl IntegrationsService {
         step: Step,
         call: &Call,
         carried: &BTreeMap<String, String>,
-        retaken: bool,
-        lanes: &LaneGates,
-        still_ours: impl std::future::Future<Output = bool>,
+        claim: StepClaim<'_, impl std::future::Future<Output = bool>>,
     ) -> (
         Result<BTreeMap<String, String>, CallStepError>,
         Option<CallStepRecord>,
@@ -153,6 +160,11 @@ impl IntegrationsService {
         // A step holds its place until the queue has written its outcome, so a server killed
         // at any moment leaves at most MaxConcurrentRequest steps whose requests may have
         // reached the CRM unrecorded (sent again, flagged).
+        let StepClaim {
+            retaken,
+            lanes,
+            still_ours,
+        } = claim;
         let lane = lanes
             .gate(Lane {
                 integration_id,

@@ -203,9 +203,11 @@ impl QueueService {
                                 step,
                                 &call,
                                 &carried,
-                                job.retaken,
-                                &self.lanes,
-                                claim.confirm(),
+                                crate::integrations::calls::StepClaim {
+                                    retaken: job.retaken,
+                                    lanes: &self.lanes,
+                                    still_ours: claim.confirm(),
+                                },
                             )
                             .await
                     }
