@@ -230,33 +230,13 @@ impl QueueService {
                 None,
             ),
         };
-        let Some(held_until) = claim.release().await else {
-            tracing::warn!(
-                job = job.id,
-                "a job's lease passed before it could send; another server took it over"
-            );
-            self.wake.notify_one();
-            return;
-        };
-        job.lease_until = held_until;
-        let now = now_ms();
-        let settled = match outcome {
-            Ok(carry) => self.queue.complete(&job, &carry, now).await,
-            Err(error) if error.transient && (job.attempts as u64) < self.settings.max_attempts => {
-                let delay = backoff_ms(
-                    job.attempts,
-                    self.settings.retry_base_ms,
-                    self.settings.retry_max_ms,
-                    error.retry_after_secs,
-                    rand::random::<f64>(),
-                );
-                self.queue
-                    .retry_at(&job, now + delay as i64, &error.message, now)
-                    .await
-            }
-            Err(error) => {
-                tracing::warn!(job = job.id, step = %job.step, call = %job.call_id, error = %error.message, "a queued step failed for good");
-                self.queue.fail(&job, &error.message, now).await
+        // The outcome is written against the lease as renewed; a claim lost on the way
+        // (this server stalled past its lease) leaves the job to the server that took it.
+        let settled = match claim.release().await {
+            None => Ok(false),
+            Some(held_until) => {
+                job.lease_until = held_until;
+                self.settle(&job, outcome).await
             }
         };
         match settled {
@@ -264,7 +244,7 @@ impl QueueService {
             Ok(false) => {
                 tracing::warn!(
                     job = job.id,
-                    "a job's lease passed before it finished; another server took it over"
+                    "a job's lease passed before its outcome was written; another server took it over"
                 )
             }
             Err(error) => tracing::warn!(%error, job = job.id, "cannot record a job's outcome"),
@@ -274,6 +254,40 @@ impl QueueService {
             // The outcome is written: the step's place in the lane is free.
             drop(record.lane.take());
             self.integrations.record_call_step(record).await;
+        }
+    }
+}
+
+impl QueueService {
+    /// Moves a job this server holds to its next state after `outcome`: done, pending
+    /// again after a backoff, or failed. False when the job is no longer this claim's.
+    async fn settle(
+        &self,
+        job: &Job,
+        outcome: Result<
+            std::collections::BTreeMap<String, String>,
+            crate::integrations::calls::CallStepError,
+        >,
+    ) -> Result<bool, DbErr> {
+        let now = now_ms();
+        match outcome {
+            Ok(carry) => self.queue.complete(job, &carry, now).await,
+            Err(error) if error.transient && (job.attempts as u64) < self.settings.max_attempts => {
+                let delay = backoff_ms(
+                    job.attempts,
+                    self.settings.retry_base_ms,
+                    self.settings.retry_max_ms,
+                    error.retry_after_secs,
+                    rand::random::<f64>(),
+                );
+                self.queue
+                    .retry_at(job, now + delay as i64, &error.message, now)
+                    .await
+            }
+            Err(error) => {
+                tracing::warn!(job = job.id, step = %job.step, call = %job.call_id, error = %error.message, "a queued step failed for good");
+                self.queue.fail(job, &error.message, now).await
+            }
         }
     }
 }
