@@ -6,8 +6,11 @@ use std::path::{Path, PathBuf};
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
-use rand::RngCore;
 use serde::Deserialize;
+
+pub use crate::accounts::bootstrap::InitialAdmin;
+use crate::crypto::keys::{generate_key, EncryptionKey};
+use crate::storage::create_private_dir;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -64,37 +67,12 @@ struct FileConfig {
     idle_timeout_secs: Option<u64>,
 }
 
-/// 32 bytes for AES-256-GCM. Its `Debug` never shows the key.
-#[derive(Clone, PartialEq, Eq)]
-pub struct EncryptionKey(pub [u8; 32]);
-
-impl std::fmt::Debug for EncryptionKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("EncryptionKey(<redacted>)")
-    }
-}
-
 /// Where the encryption key came from, so start-up can warn about a generated one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeySource {
     Environment,
     KeyFile,
     Generated,
-}
-
-#[derive(Clone)]
-pub struct InitialAdmin {
-    pub email: String,
-    pub password: String,
-}
-
-impl std::fmt::Debug for InitialAdmin {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("InitialAdmin")
-            .field("email", &self.email)
-            .field("password", &"<redacted>")
-            .finish()
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -547,23 +525,9 @@ fn load_or_generate_key(
         path: data_dir.to_path_buf(),
         source,
     })?;
-    let mut key = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut key);
-    write_private_file(&path, &BASE64.encode(key)).map_err(key_file_error)?;
-    Ok((EncryptionKey(key), Vec::new(), KeySource::Generated))
-}
-
-/// Creates `dir` (and its missing parents) readable by the owner only: it holds the
-/// database and the encryption key. An existing directory is left as the operator set it.
-pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder.create(dir)
+    let key = generate_key();
+    write_private_file(&path, &BASE64.encode(key.0)).map_err(key_file_error)?;
+    Ok((key, Vec::new(), KeySource::Generated))
 }
 
 /// A key file others can read is as good as published: refuse to start rather than use it.
@@ -586,13 +550,6 @@ fn refuse_shared_key_file(path: &Path) -> Result<(), ConfigError> {
         }
     }
     Ok(())
-}
-
-/// A fresh random key.
-pub fn generate_key() -> EncryptionKey {
-    let mut key = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut key);
-    EncryptionKey(key)
 }
 
 /// Rewrites the key file atomically (a new private file renamed over it): `current` first,

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod directory;
@@ -12,6 +13,8 @@ pub mod queue;
 pub mod state;
 pub mod storage;
 pub mod templates;
+#[cfg(test)]
+mod tidy;
 pub mod web;
 
 use std::net::SocketAddr;
@@ -91,7 +94,7 @@ pub async fn prepare(config: Config) -> Result<Prepared, StartError> {
     let retention = config.activity;
     let queue_wake = Arc::new(tokio::sync::Notify::new());
     let state = AppState {
-        anonymous_csrf: web::middleware::anonymous_csrf::AnonymousCsrf::new(&config.encryption_key),
+        anonymous_csrf: crypto::anonymous_csrf::AnonymousCsrf::new(&config.encryption_key),
         verifier: Arc::new(accounts::password::VerifyGate::default()),
         leptos_options,
         config: Arc::new(config),

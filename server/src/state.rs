@@ -8,11 +8,11 @@ use crate::accounts::bootstrap::SetupToken;
 use crate::accounts::password::VerifyGate;
 use crate::accounts::throttle::LoginThrottle;
 use crate::config::Config;
+use crate::crypto::anonymous_csrf::AnonymousCsrf;
 use crate::storage::accounts::AccountRepository;
 use crate::storage::api_tokens::ApiTokenRepository;
 use crate::storage::session_store::DbSessionStore;
 use crate::storage::templates::TemplateRepository;
-use crate::web::middleware::anonymous_csrf::AnonymousCsrf;
 
 /// Everything a request handler may need, cheap to clone.
 #[derive(Clone, FromRef)]
@@ -47,6 +47,17 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Whether the database answers (`GET /healthz`).
+    pub async fn database_answers(&self) -> Result<(), sea_orm::DbErr> {
+        self.db.ping().await
+    }
+
+    pub fn api_tokens_service(&self) -> crate::accounts::api_tokens::ApiTokensService {
+        crate::accounts::api_tokens::ApiTokensService {
+            tokens: self.api_tokens.clone(),
+        }
+    }
+
     pub fn accounts_service(&self) -> crate::accounts::service::AccountsService {
         crate::accounts::service::AccountsService {
             accounts: self.accounts.clone(),

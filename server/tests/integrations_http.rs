@@ -764,7 +764,7 @@ async fn a_key_rotation_reencrypts_every_secret(db: Db) {
     );
 
     let old = server.state.config.encryption_key.clone();
-    let new = server::config::generate_key();
+    let new = server::crypto::keys::generate_key();
     let rotating = SecretCipher::new(&new, std::slice::from_ref(&old));
     let repository = server.state.integrations.clone();
     let report = server::integrations::rotation::rotate(&repository, &rotating)
@@ -840,7 +840,10 @@ async fn a_key_rotation_reencrypts_every_secret(db: Db) {
         })
         .unwrap()
     };
-    let (current, next) = (reload().encryption_key, server::config::generate_key());
+    let (current, next) = (
+        reload().encryption_key,
+        server::crypto::keys::generate_key(),
+    );
     server::config::write_key_file(&config.data_dir, &next, std::slice::from_ref(&current))
         .unwrap();
     let resumed = reload();

@@ -5,9 +5,25 @@ use std::sync::Mutex;
 use app::accounts::{check_new_password, normalize_email, Role};
 
 use crate::accounts::password::hash_password;
-use crate::config::InitialAdmin;
 use crate::crypto::{random_token, secrets_match};
 use crate::storage::accounts::{AccountRepository, StoredAccount};
+
+/// The first administrator named by the configuration (`PATCHBAY_ADMIN_EMAIL`,
+/// `PATCHBAY_ADMIN_PASSWORD`).
+#[derive(Clone)]
+pub struct InitialAdmin {
+    pub email: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for InitialAdmin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InitialAdmin")
+            .field("email", &self.email)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum BootstrapError {

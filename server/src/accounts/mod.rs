@@ -7,3 +7,7 @@ pub mod bootstrap;
 pub mod password;
 pub mod service;
 pub mod throttle;
+
+/// The session field that names the signed-in account (the session store reads it to end
+/// an account's sessions).
+pub use crate::storage::session_store::USER_ID_KEY as SESSION_ACCOUNT_KEY;

@@ -33,7 +33,63 @@ pub struct AccountsService {
     pub tokens: ApiTokenRepository,
 }
 
+/// An API token that authenticated, with the account it acts as.
+pub struct TokenViewer {
+    pub user: CurrentUser,
+    pub token_id: i32,
+    pub scope: app::accounts::TokenScope,
+}
+
 impl AccountsService {
+    /// The account a sign-in names (its password hash to verify), if any.
+    pub async fn sign_in_candidate(
+        &self,
+        email: &str,
+    ) -> Result<Option<StoredAccount>, AccountError> {
+        Ok(self.accounts.find_by_email(email).await?)
+    }
+
+    /// The signed-in user behind account `id`, as the account is now: none when it was
+    /// deleted or disabled since.
+    pub async fn active_user(&self, id: i32) -> Result<Option<CurrentUser>, AccountError> {
+        Ok(self
+            .accounts
+            .find(id)
+            .await?
+            .filter(|account| !account.disabled)
+            .map(|account| CurrentUser {
+                id: account.id,
+                email: account.email,
+                role: account.role,
+            }))
+    }
+
+    /// Who an API token acts as: its account as that account is now; none for a token
+    /// that is unknown, expired or revoked, or whose account is disabled or gone.
+    pub async fn token_viewer(&self, token: &str) -> Result<Option<TokenViewer>, AccountError> {
+        let Some(holder) = self.tokens.authenticate(token).await? else {
+            return Ok(None);
+        };
+        Ok(self
+            .active_user(holder.account_id)
+            .await?
+            .map(|user| TokenViewer {
+                user,
+                token_id: holder.token.id,
+                scope: holder.token.scope,
+            }))
+    }
+
+    /// The first administrator, through the setup link: `Ok(Err(why))` when the e-mail or
+    /// password is refused.
+    pub async fn create_first_admin(
+        &self,
+        email: &str,
+        password: &str,
+    ) -> Result<Result<StoredAccount, String>, crate::accounts::bootstrap::BootstrapError> {
+        crate::accounts::bootstrap::create_admin(&self.accounts, email, password).await
+    }
+
     async fn target(
         &self,
         actor: &CurrentUser,

@@ -8,8 +8,9 @@
 //!   carries on with the same keys), re-encrypts, and then leaves only the new key in the
 //!   file. Running servers must be restarted to read it.
 
-use crate::config::{generate_key, write_key_file, Config, ConfigError, KeySource};
+use crate::config::{write_key_file, Config, ConfigError, KeySource};
 use crate::crypto::cipher::{key_id, SecretCipher};
+use crate::crypto::keys::generate_key;
 use crate::integrations::rotation::{rotate, RotationError, RotationReport};
 use crate::storage::integrations::IntegrationRepository;
 use crate::storage::StorageError;

@@ -14,7 +14,7 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use crate::config::EncryptionKey;
+use super::keys::EncryptionKey;
 
 const FORMAT: &str = "pb1";
 const NONCE_BYTES: usize = 12;

@@ -1,7 +1,10 @@
 //! Small cryptographic helpers every layer may use: random tokens, constant-time comparison,
-//! and (`cipher`) the AES-256-GCM encryption of stored secrets. No I/O, no HTTP, no storage.
+//! (`keys`) the encryption key, and (`cipher`) the AES-256-GCM encryption of stored secrets.
+//! No I/O, no HTTP, no storage.
 
+pub mod anonymous_csrf;
 pub mod cipher;
+pub mod keys;
 
 /// A random token for CSRF and setup links: 32 bytes, URL-safe base64.
 pub fn random_token() -> String {

@@ -151,7 +151,7 @@ impl TokenKeeper {
         let db = sea_orm::Database::connect("sqlite::memory:").await?;
         Ok(TokenKeeper::new(
             IntegrationRepository::new(db),
-            Arc::new(SecretCipher::new(&crate::config::generate_key(), &[])),
+            Arc::new(SecretCipher::new(&crate::crypto::keys::generate_key(), &[])),
             executor,
             renderer,
             request_timeout,

@@ -1,5 +1,5 @@
 //! Call work for the queue (README "Call events"): which connected integrations a call
-//! concerns and what each runs (`queue::plan` decides), and one step of it run through
+//! concerns and what each runs (`engine::core::call_steps` decides), and one step of it run through
 //! the engine, each a row in Activity. With User Association a call counts only on an
 //! extension associated with a CRM user there; without it, on every extension.
 
@@ -13,13 +13,13 @@ use app::calls::{Call, ExtensionUser};
 use super::scenarios::{now_ms, origin, Connected};
 use super::service::{IntegrationError, IntegrationsService};
 use crate::engine::core::call::extension_variables;
+use crate::engine::core::call_steps::{steps, CallAt, Step};
 use crate::engine::core::scenarios::{
     contact_to_create, feature_options, journal_plan, ticket_plan, WritePlan,
 };
 use crate::engine::executor::{Lane, LaneGates};
 use crate::engine::runner::{RunStats, Runner, StepError};
 use crate::engine::scenario::{carry, NewContact};
-use crate::queue::plan::{steps, CallAt, Step};
 
 /// One integration's part of a call.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,5 +1,7 @@
 //! Storage: one sea-orm connection to SQLite (default) or PostgreSQL, migrated at start-up.
 
+pub use crate::clock::{unix_now, unix_now_ms};
+
 pub mod accounts;
 pub mod activity;
 pub mod api_tokens;
@@ -75,11 +77,24 @@ fn sqlite_file(url: &str) -> Option<&Path> {
     Some(Path::new(path))
 }
 
+/// Creates `dir` (and its missing parents) readable by the owner only: it holds the
+/// database and the encryption key. An existing directory is left as the operator set it.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
+}
+
 /// The database holds password hashes and encrypted secrets: its directory is created
 /// 0700 and the file 0600 (SQLite itself would create it with the process umask).
 fn prepare_private_sqlite_file(file: &Path) -> std::io::Result<()> {
     if let Some(dir) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
-        crate::config::create_private_dir(dir)?;
+        create_private_dir(dir)?;
     }
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(false);
@@ -89,15 +104,6 @@ fn prepare_private_sqlite_file(file: &Path) -> std::io::Result<()> {
         options.mode(0o600);
     }
     options.open(file).map(drop)
-}
-
-pub fn unix_now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
-}
-
-/// Unix milliseconds now, as Activity and the queue stamp their rows.
-pub fn unix_now_ms() -> i64 {
-    jiff::Timestamp::now().as_millisecond()
 }
 
 /// `column` contains `needle`, ignoring case on both databases (PostgreSQL's LIKE does

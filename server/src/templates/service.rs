@@ -15,9 +15,10 @@ use app::template::xml::{parse, XmlDocument};
 use app::template::TemplateSummary;
 
 use crate::storage::integrations::IntegrationRepository;
-use crate::storage::templates::{
-    StoredTemplate, TemplateRecord, TemplateRepository, TemplateStoreError,
+pub use crate::storage::templates::{
+    StoredTemplate, TemplateStoreError, MAX_TEMPLATES_PER_PROVIDER,
 };
+use crate::storage::templates::{TemplateRecord, TemplateRepository};
 use crate::templates::intake::{accept, Refusal};
 
 #[derive(Debug, thiserror::Error)]

@@ -11,11 +11,10 @@ use axum::Form;
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use crate::accounts::bootstrap::create_admin;
+use crate::accounts::SESSION_ACCOUNT_KEY as USER_ID_KEY;
+use crate::clock::unix_now;
 use crate::crypto::random_token;
 use crate::state::AppState;
-use crate::storage::session_store::USER_ID_KEY;
-use crate::storage::unix_now;
 use crate::web::internal_error;
 use crate::web::middleware::client_address::ClientAddress;
 use crate::web::middleware::viewer::{CSRF_KEY, LAST_SEEN_KEY, SIGNED_IN_AT_KEY};
@@ -50,7 +49,7 @@ pub async fn login(
         return Redirect::to("/login?msg=invalid").into_response();
     }
 
-    let account = match state.accounts.find_by_email(&email).await {
+    let account = match state.accounts_service().sign_in_candidate(&email).await {
         Ok(account) => account,
         Err(error) => {
             tracing::error!(%error, "cannot look up the account");
@@ -134,7 +133,11 @@ pub async fn setup(
     if !state.setup.redeem(&form.token) {
         return Redirect::to("/setup?error=token").into_response();
     }
-    let created = match create_admin(&state.accounts, &form.email, &form.password).await {
+    let created = match state
+        .accounts_service()
+        .create_first_admin(&form.email, &form.password)
+        .await
+    {
         Ok(Ok(account)) => account,
         Ok(Err(message)) => {
             state.setup.restore(&form.token);

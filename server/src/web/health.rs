@@ -7,7 +7,7 @@ use crate::state::AppState;
 
 /// `GET /healthz`: 200 when the database answers, 503 otherwise.
 pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    match state.db.ping().await {
+    match state.database_answers().await {
         Ok(()) => (
             StatusCode::OK,
             Json(json!({"status": "ok", "database": "ok"})),

@@ -6,6 +6,8 @@
 //! - [`auth`]: the AuthMethod scenario read once (method, credential, token endpoint,
 //!   global headers, token error map, custom fields);
 //! - [`call`]: a call's variables in the reference's names and formats;
+//! - [`call_steps`]: the steps a call makes for an integration (lookup, tickets, contact,
+//!   journal) at its ring and its end;
 //! - [`contacts`]: contact lookup's order of types, Next requests and the popup URL;
 //! - [`scenarios`]: what each scenario sends and when, from the template and the Features
 //!   section;
@@ -22,6 +24,7 @@
 
 pub mod auth;
 pub mod call;
+pub mod call_steps;
 pub mod contacts;
 pub mod oauth;
 pub mod outbound;

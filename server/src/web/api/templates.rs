@@ -41,11 +41,11 @@ use serde_json::json;
 
 use super::{authorize, ApiError, Rule};
 use crate::state::AppState;
-use crate::storage::templates::{StoredTemplate, TemplateStoreError};
 use crate::templates::intake::Refusal;
 use crate::templates::service::{
     summary_of, text_for_the_browser, InUse, TemplateEditError, Uploaded,
 };
+use crate::templates::service::{StoredTemplate, TemplateStoreError, MAX_TEMPLATES_PER_PROVIDER};
 use crate::web::middleware::viewer::ApiClient;
 
 /// The logo of templates uploaded without `<LogoImage>`: a 150×150 plug.
@@ -275,7 +275,7 @@ async fn list_or_zip(
         None | Some("json") => {
             let items = state.templates_service().summaries(provider).await?;
             let count = items.len();
-            Ok(Json(json!({"provider": provider, "count": count, "limit": crate::storage::templates::MAX_TEMPLATES_PER_PROVIDER, "templates": items})).into_response())
+            Ok(Json(json!({"provider": provider, "count": count, "limit": MAX_TEMPLATES_PER_PROVIDER, "templates": items})).into_response())
         }
         Some("zip") => {
             let templates = state.templates_service().list(provider).await?;

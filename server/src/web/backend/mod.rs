@@ -15,7 +15,6 @@ use std::sync::Arc;
 use app::backend::Backend;
 use app::error::PortalError;
 
-use crate::accounts::api_tokens::ApiTokensService;
 use crate::state::AppState;
 
 /// Logs a storage failure (`what`: "account", "API token", …) and gives the page a
@@ -32,9 +31,7 @@ pub fn backend(state: &AppState) -> Backend {
             service: state.accounts_service(),
         }),
         api_tokens: Arc::new(api_tokens::ApiTokensAdmin {
-            service: ApiTokensService {
-                tokens: state.api_tokens.clone(),
-            },
+            service: state.api_tokens_service(),
         }),
         templates: Arc::new(templates::TemplatesAdmin {
             service: state.templates_service(),

@@ -9,7 +9,7 @@ use app::template::TemplateSummary;
 use async_trait::async_trait;
 
 use super::storage_failure;
-use crate::storage::templates::TemplateStoreError;
+use crate::templates::service::TemplateStoreError;
 use crate::templates::service::{summary_of, InUse, TemplateEditError, TemplatesService};
 
 pub struct TemplatesAdmin {

@@ -12,11 +12,13 @@ use tower_sessions::Session;
 use axum::http::{header, HeaderValue};
 use tower_sessions::cookie::{Cookie, SameSite};
 
+use crate::accounts::SESSION_ACCOUNT_KEY as USER_ID_KEY;
+use crate::clock::unix_now;
 use crate::crypto::random_token;
 use crate::state::AppState;
-use crate::storage::session_store::USER_ID_KEY;
-use crate::storage::unix_now;
-use crate::web::middleware::anonymous_csrf::ANONYMOUS_CSRF_COOKIE;
+
+/// The cookie that carries an anonymous visitor's CSRF token (`crypto::anonymous_csrf`).
+pub const ANONYMOUS_CSRF_COOKIE: &str = "patchbay_csrf";
 
 pub const CSRF_KEY: &str = "csrf_token";
 /// When the session's account signed in (unix seconds): ends it after [`SESSION_MAX_AGE_SECS`].
@@ -94,33 +96,21 @@ pub async fn resolve_viewer(
 ) -> Response {
     if request.uri().path().starts_with(TOKEN_PATH_PREFIX) {
         if let Some(token) = bearer_token(&request) {
-            let holder = match state.api_tokens.authenticate(token).await {
-                Ok(Some(holder)) => holder,
-                Ok(None) => return token_refused(),
-                Err(error) => {
-                    tracing::error!(%error, "cannot check the API token");
-                    return crate::web::internal_error();
-                }
-            };
             // The token acts as its account, as that account is now.
-            return match state.accounts.find(holder.account_id).await {
-                Ok(Some(account)) if !account.disabled => {
+            return match state.accounts_service().token_viewer(token).await {
+                Ok(Some(holder)) => {
                     let viewer = Viewer {
-                        user: Some(CurrentUser {
-                            id: account.id,
-                            email: account.email,
-                            role: account.role,
-                        }),
+                        user: Some(holder.user),
                         csrf_token: String::new(),
                     };
                     request.extensions_mut().insert(viewer);
                     request.extensions_mut().insert(ApiClient {
-                        token_id: holder.token.id,
-                        scope: holder.token.scope,
+                        token_id: holder.token_id,
+                        scope: holder.scope,
                     });
                     next.run(request).await
                 }
-                Ok(_) => token_refused(),
+                Ok(None) => token_refused(),
                 Err(error) => {
                     tracing::error!(%error, "cannot check the API token");
                     crate::web::internal_error()
@@ -223,8 +213,8 @@ async fn signed_in_user(
         let _ = session.flush().await;
         return Ok(None);
     }
-    match state.accounts.find(user_id).await {
-        Ok(Some(account)) if !account.disabled => {
+    match state.accounts_service().active_user(user_id).await {
+        Ok(Some(user)) => {
             let last_seen = session_time(session, LAST_SEEN_KEY).await;
             if now.saturating_sub(last_seen) >= SESSION_REFRESH_SECS {
                 // Changing the session makes the store save it with a new idle expiry.
@@ -232,13 +222,9 @@ async fn signed_in_user(
                     tracing::warn!(%error, "cannot refresh the session");
                 }
             }
-            Ok(Some(CurrentUser {
-                id: account.id,
-                email: account.email,
-                role: account.role,
-            }))
+            Ok(Some(user))
         }
-        Ok(_) => {
+        Ok(None) => {
             let _ = session.flush().await;
             Ok(None)
         }

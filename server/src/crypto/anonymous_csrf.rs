@@ -1,4 +1,5 @@
-//! CSRF tokens for visitors who have not signed in, without storing anything.
+//! CSRF tokens for visitors who have not signed in, without storing anything (the cookie
+//! that carries them is `web::middleware::viewer`'s).
 //!
 //! The sign-in and setup forms need a token before there is a session. Storing a session
 //! for every anonymous `GET /login` let anyone fill the sessions table, so an anonymous
@@ -11,10 +12,7 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::config::EncryptionKey;
-
-/// The cookie that carries an anonymous visitor's token.
-pub const ANONYMOUS_CSRF_COOKIE: &str = "patchbay_csrf";
+use super::keys::EncryptionKey;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -49,7 +47,7 @@ impl AnonymousCsrf {
 
     /// A fresh token: a random nonce and its signature.
     pub fn issue(&self) -> String {
-        let nonce = crate::crypto::random_token();
+        let nonce = super::random_token();
         let signature = self.signature(&nonce);
         format!("{nonce}.{signature}")
     }
@@ -59,7 +57,7 @@ impl AnonymousCsrf {
         let Some((nonce, signature)) = token.split_once('.') else {
             return false;
         };
-        nonce.len() == 43 && crate::crypto::secrets_match(signature, &self.signature(nonce))
+        nonce.len() == 43 && super::secrets_match(signature, &self.signature(nonce))
     }
 }
 
