@@ -238,31 +238,21 @@ async fn lookups_need_a_lookup_or_admin_token_and_a_phone_number(db: Db) {
         .get(&format!("/api/v1/contacts/lookup?{GRACE}"))
         .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    let forged = admin
-        .browser
-        .client
-        .get(
-            admin
-                .browser
-                .url(&format!("/api/v1/contacts/lookup?{GRACE}")),
-        )
-        .header("x-csrf-token", "forged")
-        .send()
-        .await
-        .unwrap();
+    let with_header = |token: &str| {
+        admin
+            .browser
+            .client
+            .get(
+                admin
+                    .browser
+                    .url(&format!("/api/v1/contacts/lookup?{GRACE}")),
+            )
+            .header("x-csrf-token", token.to_owned())
+            .send()
+    };
+    let forged = with_header("forged").await.unwrap();
     assert_eq!(forged.status(), StatusCode::FORBIDDEN);
     assert_eq!(crm.received_requests().await.unwrap().len(), before);
-    let response = admin
-        .browser
-        .client
-        .get(
-            admin
-                .browser
-                .url(&format!("/api/v1/contacts/lookup?{GRACE}")),
-        )
-        .header("x-csrf-token", &admin.csrf)
-        .send()
-        .await
-        .unwrap();
+    let response = with_header(&admin.csrf).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
 }
