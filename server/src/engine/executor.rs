@@ -127,8 +127,6 @@ enum RedirectRefused {
     Scheme(String),
     #[error("redirect to {0}")]
     Elsewhere(String),
-    #[error(transparent)]
-    Policy(Refused),
 }
 
 /// Resolves host names as the system does, then keeps only the addresses the outbound
@@ -177,26 +175,23 @@ fn check_literal(policy: &OutboundPolicy, url: &url::Url) -> Result<(), Refused>
 
 impl Executor {
     pub fn new(settings: ExecutorSettings) -> Result<Executor, reqwest::Error> {
+        // A redirect stays within the request's origin, so it reaches the host `send`
+        // checked: the policy needs no second look at redirects.
+        let redirects = reqwest::redirect::Policy::custom(|attempt| {
+            let scheme = attempt.url().scheme().to_owned();
+            let first = attempt.previous().first().map(url::Url::origin);
+            if attempt.previous().len() > MAX_REDIRECTS {
+                attempt.error(RedirectRefused::TooMany)
+            } else if scheme != "http" && scheme != "https" {
+                attempt.error(RedirectRefused::Scheme(scheme))
+            } else if first.is_some_and(|origin| origin != attempt.url().origin()) {
+                let target = shown_url(attempt.url());
+                attempt.error(RedirectRefused::Elsewhere(target))
+            } else {
+                attempt.follow()
+            }
+        });
         let policy = Arc::new(settings.policy.clone());
-        let redirects = {
-            let policy = policy.clone();
-            reqwest::redirect::Policy::custom(move |attempt| {
-                let scheme = attempt.url().scheme().to_owned();
-                let first = attempt.previous().first().map(url::Url::origin);
-                if attempt.previous().len() > MAX_REDIRECTS {
-                    attempt.error(RedirectRefused::TooMany)
-                } else if scheme != "http" && scheme != "https" {
-                    attempt.error(RedirectRefused::Scheme(scheme))
-                } else if first.is_some_and(|origin| origin != attempt.url().origin()) {
-                    let target = shown_url(attempt.url());
-                    attempt.error(RedirectRefused::Elsewhere(target))
-                } else if let Err(refused) = check_literal(&policy, attempt.url()) {
-                    attempt.error(RedirectRefused::Policy(refused))
-                } else {
-                    attempt.follow()
-                }
-            })
-        };
         let client = reqwest::Client::builder()
             .connect_timeout(settings.connect_timeout)
             .timeout(settings.request_timeout)
@@ -213,15 +208,15 @@ impl Executor {
 
     /// Sends `request` when its integration has a free slot, and reads the answer.
     pub async fn send(&self, lane: Lane, request: &OutboundRequest) -> Result<Exchange, SendError> {
-        let gate = self.lanes.gate(lane);
-        // The semaphore is never closed, so acquiring only waits.
-        let _permit = gate.acquire_owned().await.ok();
-        let started = Instant::now();
         let shown = shown_url(&request.url);
         if let Err(reason) = check_literal(&self.settings.policy, &request.url) {
             tracing::info!(request = %request.name, url = %shown, %reason, "outbound request refused");
             return Err(SendError::Refused { url: shown, reason });
         }
+        let gate = self.lanes.gate(lane);
+        // The semaphore is never closed, so acquiring only waits.
+        let _permit = gate.acquire_owned().await.ok();
+        let started = Instant::now();
         let mut builder = self.client.request(
             match request.method {
                 Method::Get => reqwest::Method::GET,
@@ -328,10 +323,6 @@ impl Executor {
                 Some(RedirectRefused::Elsewhere(target)) => SendError::RedirectElsewhere {
                     url,
                     target: target.clone(),
-                },
-                Some(RedirectRefused::Policy(reason)) => SendError::Refused {
-                    url,
-                    reason: reason.clone(),
                 },
                 _ => SendError::TooManyRedirects { url },
             };

@@ -249,7 +249,7 @@ impl QueueService {
             }
             Err(error) => tracing::warn!(%error, job = job.id, "cannot record a job's outcome"),
         }
-        self.wake.notify_one();
+        // The worker wakes itself once this job no longer counts against its lane.
         if let Some(mut record) = record {
             // The outcome is written: the step's place in the lane is free.
             drop(record.lane.take());

@@ -5,7 +5,7 @@
 //!
 //! The decision is made on the address a connection really goes to: the executor asks it
 //! for every address a host name resolves to (so DNS rebinding cannot pass it) and for
-//! every IP literal, redirects included.
+//! every IP literal (redirects stay within the request's origin).
 
 use std::net::IpAddr;
 
