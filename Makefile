@@ -38,7 +38,7 @@ test: setup
 test-rust:
 	cargo test -p app -p server -p migrations
 
-# Every test binary of the server: the PostgreSQL halves of `on_both_databases!` are the
+# Every server test: the PostgreSQL halves of `on_both_databases!` are the
 # only ignored tests, so a new test file cannot be skipped here by omission.
 # A plain `cargo build` at the root (what a Rust user types first) makes a server that starts.
 test-plain-build:

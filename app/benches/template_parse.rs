@@ -10,7 +10,7 @@ use app::template::xml::MAX_TEMPLATE_BYTES;
 /// under 1 MiB: many elements, attributes, entities and template strings, like a large real
 /// template rather than one huge comment.
 fn one_mebibyte_template() -> String {
-    let fixture = include_str!("../tests/fixtures/templates/crm-basic-api-key.xml");
+    let fixture = include_str!("../../fixtures/templates/crm-basic-api-key.xml");
     let request = r#"        <Request Name="Lookup{n}" Method="GET" ResponseType="application/json" RequestEncoding="" URLFormat="https://{{.domain}}.example/api/v1/items/{{UrlEncode .ContactId}}?n={n}&amp;expand=owner">
           <Parameters>
             <Parameter Name="Data" Type="Body" Value="{&quot;id&quot;: &quot;{{JsonEscape .ContactId}}&quot;, &quot;n&quot;: {n}}"/>

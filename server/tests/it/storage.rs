@@ -1,12 +1,10 @@
 //! The session store and the accounts repository, on SQLite and PostgreSQL.
 
-mod common;
-
 use std::collections::HashMap;
 
+use crate::common::{fresh_database, Db};
 use app::accounts::{CurrentUser, Role};
 use app::template::model::Provider;
-use common::{fresh_database, Db};
 use sea_orm::DatabaseConnection;
 use server::accounts::service::{AccountError, AccountsService};
 use server::storage::accounts::AccountRepository;

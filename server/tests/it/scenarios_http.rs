@@ -3,9 +3,7 @@
 //! bytes, the values read back, the Features section, failures named by step, secrets
 //! masked everywhere, and the Activity record bounded.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path, query_param};

@@ -4,12 +4,10 @@
 //! stands in for the attacker's host; it must receive nothing, and no answer may show a
 //! stored secret in any encoding.
 
-mod common;
-
 use std::sync::{Arc, Mutex};
 
+use crate::common::*;
 use base64::Engine;
-use common::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tokio::io::AsyncReadExt;

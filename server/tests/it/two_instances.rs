@@ -3,12 +3,10 @@
 //! (refresh tokens rotate, a spent one is refused) must see exactly one refresh, and every
 //! request must succeed (SECURITY.md "The refresh lock").
 
-mod common;
-
+use crate::common::oauth::*;
+use crate::common::process::serve;
+use crate::common::*;
 use base64::Engine;
-use common::oauth::*;
-use common::process::serve;
-use common::*;
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Database, Statement};
 use serde_json::json;

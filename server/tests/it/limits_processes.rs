@@ -7,13 +7,11 @@
 //!   bound;
 //! - a line break in an event type or a callback path never starts a line of its own.
 
-mod common;
-
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::process::{serve, Process};
-use common::*;
+use crate::common::process::{serve, Process};
+use crate::common::*;
 use reqwest::StatusCode;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -5,13 +5,11 @@
 //!   flight at the kill (at most MaxConcurrentRequest of them) and its job is flagged;
 //! - two processes on one PostgreSQL queue: every job is done once, by one of them.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use common::process::{serve, Process};
-use common::*;
+use crate::common::process::{serve, Process};
+use crate::common::*;
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use serde_json::json;

@@ -8,7 +8,7 @@ use app::template::validate::validate_text;
 use app::template::xml::{parse, write_ordered};
 
 fn fixtures() -> Vec<(String, String)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/templates");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/templates");
     let mut files: Vec<(String, String)> = std::fs::read_dir(&dir)
         .expect("fixture directory")
         .map(|entry| entry.expect("fixture entry").path())

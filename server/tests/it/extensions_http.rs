@@ -2,9 +2,7 @@
 //! with a preview and a result per row, idempotent by number and all-or-nothing; export; and
 //! every bad file answered with what and where while the directory stays as it was.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::StatusCode;
 use serde_json::Value;
 

@@ -1,8 +1,6 @@
 //! Sign-in, sessions, CSRF and account management over real HTTP, on SQLite and PostgreSQL.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::StatusCode;
 use serde_json::Value;
 

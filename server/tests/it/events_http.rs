@@ -4,11 +4,9 @@
 //! for good kept as Failed, bad events answered clearly with nothing written, and User
 //! Association deciding which extensions count.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path};

@@ -4,15 +4,13 @@
 //! strict provider: it rotates refresh tokens, answers `invalid_grant` to a spent one, and
 //! its API accepts only the newest access token.
 
-mod common;
-
 use std::collections::HashMap;
 use std::time::Duration;
 
+use crate::common::oauth::*;
+use crate::common::*;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use common::oauth::*;
-use common::*;
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{json, Value};

@@ -3,9 +3,7 @@
 //! behind a proxy, anonymous visitors store nothing, sessions expire when idle and after
 //! their absolute lifetime. On SQLite and PostgreSQL.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::multipart::{Form, Part};
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait, Statement};

@@ -1,9 +1,7 @@
 //! The templates REST API over real HTTP, on SQLite and PostgreSQL.
 
-mod common;
-
+use crate::common::*;
 use base64::Engine;
-use common::*;
 use reqwest::multipart::{Form, Part};
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -416,7 +414,7 @@ async fn a_template_is_created_from_the_form_and_edited_through_it(db: Db) {
     // Edit: an uploaded hand-written template keeps everything the form does not show.
     let extended = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../app/tests/fixtures/templates/crm-extended-configurations.xml"),
+            .join("../fixtures/templates/crm-extended-configurations.xml"),
     )
     .unwrap();
     admin

@@ -1,8 +1,6 @@
 //! API tokens: created on the Accounts page, accepted by the REST API only, revocable.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::multipart::{Form, Part};
 use reqwest::StatusCode;
 use serde_json::Value;

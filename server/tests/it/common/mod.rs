@@ -1,8 +1,6 @@
 //! A real Patchbay server on a loopback port, over SQLite or PostgreSQL, and a cookie-keeping
 //! HTTP client to drive it the way a browser would.
 
-#![allow(dead_code)] // each test binary uses a different part of this module
-
 pub mod oauth;
 pub mod process;
 
@@ -326,7 +324,7 @@ pub fn csrf_from_html(html: &str) -> Option<String> {
 /// The complete CRM fixture template (basic auth with an API key), as an author wrote it.
 pub fn crm_fixture_text() -> String {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../app/tests/fixtures/templates/crm-basic-api-key.xml");
+        .join("../fixtures/templates/crm-basic-api-key.xml");
     std::fs::read_to_string(path).unwrap()
 }
 

@@ -2,12 +2,10 @@
 //! `console` block runs and prints what the page shows, every validator code has its
 //! section, and the server serves the pages to anyone, links and ids intact.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 use reqwest::StatusCode;
 
 fn root() -> PathBuf {

@@ -1,10 +1,8 @@
 //! Connecting templates to CRMs over real HTTP, on SQLite and PostgreSQL. The CRM and its
 //! token endpoint are loopback `wiremock` servers that check what Patchbay sends.
 
-mod common;
-
+use crate::common::*;
 use base64::Engine;
-use common::*;
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{json, Value};

@@ -3,11 +3,9 @@
 //! limit, an empty last page, and failures halfway (an error page, a user without an id, an
 //! answer that is not JSON, a next link that loops) that change nothing.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path, query_param};

@@ -1,9 +1,7 @@
 //! Contact lookups over real HTTP (`GET /api/v1/contacts/lookup`), on SQLite and PostgreSQL,
 //! against a loopback `wiremock` CRM that checks what Patchbay sends.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use wiremock::matchers::{header, method, path, query_param};

@@ -5,7 +5,7 @@ use std::process::Command;
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../app/tests/fixtures/templates")
+        .join("../fixtures/templates")
         .join(name)
 }
 

@@ -5,9 +5,7 @@
 //! that removes a user removing its associations; and the lookup API resolving an extension
 //! to its CRM user against a loopback `wiremock` CRM.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path, query_param};
