@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { adminSession, hydrated, OUTPUT_DIR, uploadTemplate } from './harness.mjs';
+import { adminSession, crmFixture, hydrated, OUTPUT_DIR, uploadTemplate } from './harness.mjs';
 
 const require = createRequire(import.meta.url);
 const jsonServer = require('json-server');
@@ -57,78 +57,7 @@ function startDesk() {
 }
 
 function template(base) {
-  return `<?xml version="1.0" encoding="UTF-8"?>
-<Information Provider="helpdesk" Name="JSON Desk" Key="${KEY}" Version="1.0.0" AuthType="basic" MaxConcurrentRequest="2" UserAssociation="0" CallJournal="1" CreateNewContact="1" CreateNewTicket="1">
-  <Scenarios>
-    <Scenario Id="AuthMethod" Type="AUTH"><Parameters>
-      <Parameter Name="AuthMethod" Value="basic"/>
-      <Parameter Name="CredentialType" Value="api_key"/>
-      <Parameter Name="Base64EncodedCredential" Value="{{.api_key}}:"/>
-      <Parameter Father="CustomFieldList" Name="api_key" Editor="password" Title="API key"/>
-    </Parameters></Scenario>
-    <Scenario Id="GetGlobalInfo" Type="REST"><Requests>
-      <Request Name="Me" Method="GET" URLFormat="${base}/me"><Outputs><Output Name="AgentId" Path="id"/><Output Name="DepartmentId" Path="department"/></Outputs></Request>
-    </Requests></Scenario>
-    <Scenario Id="SyncContactAuto" Type="REST">
-      <Parameters>
-        <Parameter Name="ContactUrlType" Value="specify_url_format"/>
-        <Parameter Name="URLFormat" Value="${base}/contacts/{{.ContactId}}"/>
-        <Parameter Name="BusinessNumberEnable" Value="1"/>
-        <Parameter Name="RemarkEnable" Value="1"/>
-      </Parameters>
-      <Requests>
-        <Request Name="contacts" Method="GET" URLFormat="${base}/contacts?phone={{.Phone | urlquery}}">
-          <Outputs>
-            <Output Name="ContactsId" Path="#.id"/>
-            <Output Name="FirstName" Path="#.first"/>
-            <Output Name="LastName" Path="#.last"/>
-            <Output Name="BusinessNumber" Path="#.phone"/>
-            <Output Name="Remark" Path="#.note"/>
-          </Outputs>
-        </Request>
-      </Requests>
-    </Scenario>
-    <Scenario Id="CreateNewContact" Type="REST"><Requests>
-      <Request Name="contacts" Method="POST" URLFormat="${base}/contacts">
-        <Parameters><Parameter Name="Data" Type="Body" Value="{&quot;first&quot;: &quot;{{JsonEscape .FirstName}}&quot;, &quot;last&quot;: &quot;{{JsonEscape .LastName}}&quot;, &quot;phone&quot;: &quot;{{JsonEscape .BusinessNumber}}&quot;}"/></Parameters>
-        <Outputs><Output Name="ContactsId" Path="id"/></Outputs>
-      </Request>
-    </Requests></Scenario>
-    <Scenario Id="CallJournal" Type="REST">
-      <Parameters>
-        <Parameter Name="EnableSubject" Value="1"/>
-        <Parameter Name="Subject" Value="Call with {{.ContactNumber}}"/>
-        <Parameter Name="EnableDescription" Value="0"/>
-        <Parameter Name="Description" Value="{{.Call_Log_Status}}, {{.Talk_Duration}}"/>
-        <Parameter Name="NeedSyncContact" Value="1"/>
-      </Parameters>
-      <Requests>
-        <Request Name="CallJournal" Method="POST" URLFormat="${base}/calls">
-          <Parameters><Parameter Name="Data" Type="Body" Value="{&quot;subject&quot;: &quot;{{JsonEscape .Subject}}&quot;, &quot;description&quot;: &quot;{{JsonEscape .Description}}&quot;, &quot;contactId&quot;: &quot;{{.ContactId}}&quot;, &quot;agent&quot;: &quot;{{.AgentId}}&quot;, &quot;start&quot;: &quot;{{TimeFormat .StartTimeUnix &quot;yyyy-MM-ddTHH:mm:ssz&quot; &quot;1&quot;}}&quot;}"/></Parameters>
-          <Outputs><Output Name="CallId" Path="id"/></Outputs>
-        </Request>
-      </Requests>
-    </Scenario>
-    <Scenario Id="CreateNewTicket" Type="REST">
-      <Parameters>
-        <Parameter Name="EnableSubject" Value="1"/>
-        <Parameter Name="Subject" Value="{{.Communication_Type}} {{.Call_Status}} - from {{.Call_From}}"/>
-        <Parameter Name="EnableDescription" Value="1"/>
-        <Parameter Name="Description" Value="Talked {{.Talk_Duration}}"/>
-      </Parameters>
-      <Requests>
-        <Request Name="CreateNewTicket" Method="POST" URLFormat="${base}/tickets">
-          <Parameters><Parameter Name="Data" Type="Body" Value="{&quot;subject&quot;: &quot;{{JsonEscape .Subject}}&quot;, &quot;department&quot;: &quot;{{.DepartmentId}}&quot;}"/></Parameters>
-          <Outputs><Output Name="TicketId" Path="id"/></Outputs>
-        </Request>
-        <Request Name="UpdateTicket" Method="POST" URLFormat="${base}/tickets/{{.TicketId}}/comments">
-          <Parameters><Parameter Name="Data" Type="Body" Value="{&quot;content&quot;: &quot;{{JsonEscape .Description}}&quot;}"/></Parameters>
-        </Request>
-      </Requests>
-    </Scenario>
-  </Scenarios>
-</Information>
-`;
+  return crmFixture('json-desk.xml', { crm: base });
 }
 
 before(async () => {

@@ -1,7 +1,7 @@
 // Starts a real Patchbay server (fresh SQLite database in a temp dir, random loopback port)
 // and a headless Debian Chromium driven by playwright-core.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -9,6 +9,18 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 export const OUTPUT_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'output');
+
+// The CRM templates the Rust tests and benches share (fixtures/crm/): each names its CRM
+// FIXTURE_CRM and its OAuth 2.0 server FIXTURE_AUTH; a test points them at its own servers.
+const CRM_FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'crm');
+export const FIXTURE_CRM = 'https://crm.example.com';
+export const FIXTURE_AUTH = 'https://auth.example.com';
+
+export function crmFixture(name, { crm, auth }) {
+  let text = readFileSync(join(CRM_FIXTURES, name), 'utf8').replaceAll(FIXTURE_CRM, crm);
+  if (auth) text = text.replaceAll(FIXTURE_AUTH, auth);
+  return text;
+}
 
 function freePort() {
   return new Promise((resolve, reject) => {

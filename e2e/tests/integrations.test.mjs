@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { adminSession, hydrated, OUTPUT_DIR, uploadTemplate } from './harness.mjs';
+import { adminSession, crmFixture, hydrated, OUTPUT_DIR, uploadTemplate } from './harness.mjs';
 
 const require = createRequire(import.meta.url);
 const jsonServer = require('json-server');
@@ -41,40 +41,7 @@ function startCrm() {
 }
 
 function template(base) {
-  return `<?xml version="1.0" encoding="UTF-8"?>
-<Information Provider="crm" Name="Acme REST" Key="acme_rest" Remark="json-server" Version="1.0.0" AuthType="basic" MaxConcurrentRequest="2" UserAssociation="0" CallJournal="0" CreateNewContact="0">
-  <Scenarios>
-    <Scenario Id="AuthMethod" Type="AUTH">
-      <Parameters>
-        <Parameter Name="AuthMethod" Value="basic"/>
-        <Parameter Name="CredentialType" Value="username_password"/>
-        <Parameter Name="Base64EncodedCredential" Value="{{.username}}:{{.password}}"/>
-        <Parameter Father="CustomFieldList" Name="username" Editor="string" Title="User name"/>
-        <Parameter Father="CustomFieldList" Name="password" Editor="password" Title="Password"/>
-      </Parameters>
-    </Scenario>
-    <Scenario Id="GetGlobalInfo" Type="REST">
-      <Requests>
-        <Request Name="Me" Method="GET" ResponseType="application/json" RequestEncoding="" URLFormat="${base}/me">
-          <Outputs><Output Name="OwnerId" Path="id" Type=""/><Output Name="OrgName" Path="org.name" Type=""/></Outputs>
-        </Request>
-      </Requests>
-    </Scenario>
-    <Scenario Id="SyncContactAuto" Type="REST">
-      <Parameters><Parameter Name="BusinessNumberEnable" Value="1"/></Parameters>
-      <Requests>
-        <Request Name="Contacts" Method="GET" ResponseType="application/json" RequestEncoding="" URLFormat="${base}/contacts?phone={{.Phone}}">
-          <Outputs>
-            <Output Name="ContactsId" Path="#.id" Type=""/>
-            <Output Name="FirstName" Path="#.first" Type=""/>
-            <Output Name="BusinessNumber" Path="#.phone" Type=""/>
-          </Outputs>
-        </Request>
-      </Requests>
-    </Scenario>
-  </Scenarios>
-</Information>
-`;
+  return crmFixture('acme-rest.xml', { crm: base });
 }
 
 before(async () => {

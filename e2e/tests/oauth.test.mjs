@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import Provider from 'oidc-provider';
-import { adminSession, hydrated, OUTPUT_DIR } from './harness.mjs';
+import { adminSession, crmFixture, hydrated, OUTPUT_DIR } from './harness.mjs';
 
 const require = createRequire(import.meta.url);
 const jsonServer = require('json-server');
@@ -114,32 +114,7 @@ async function startCrm() {
 }
 
 function template(crmBase) {
-  return `<?xml version="1.0" encoding="UTF-8"?>
-<Information Provider="crm" Name="OIDC CRM" Key="${KEY}" Remark="oidc-provider" Version="1.0.0" AuthType="oauth2" MaxConcurrentRequest="5" UserAssociation="0" CallJournal="0" CreateNewContact="0">
-  <Scenarios>
-    <Scenario Id="AuthMethod" Type="AUTH">
-      <Parameters>
-        <Parameter Name="AuthMethod" Value="oauth2"/>
-        <Parameter Name="AuthEndPoint" Value="${issuer}/auth"/>
-        <Parameter Name="TokenEndPoint" Value="${issuer}/token"/>
-        <Parameter Name="TokenContentType" Value="application/x-www-form-urlencoded"/>
-        <Parameter Name="Scope" Value="openid offline_access"/>
-        <Parameter Name="AdditionalQueryString" Value="prompt=consent"/>
-        <Parameter Name="TokenRevokeEndPoint" Value="${issuer}/token/revocation"/>
-        <Parameter Father="CustomFieldList" Name="client_id" Editor="string" Title="Client ID"/>
-        <Parameter Father="CustomFieldList" Name="client_secret" Editor="password" Title="Client Secret"/>
-      </Parameters>
-    </Scenario>
-    <Scenario Id="GetGlobalInfo" Type="REST">
-      <Requests>
-        <Request Name="Me" Method="GET" ResponseType="application/json" RequestEncoding="" URLFormat="${crmBase}/me">
-          <Outputs><Output Name="OrgName" Path="org.name" Type=""/></Outputs>
-        </Request>
-      </Requests>
-    </Scenario>
-  </Scenarios>
-</Information>
-`;
+  return crmFixture('oidc-crm.xml', { crm: crmBase, auth: issuer });
 }
 
 async function uploadTemplate(text) {

@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { adminSession, hydrated, OUTPUT_DIR, uploadTemplate } from './harness.mjs';
+import { adminSession, crmFixture, hydrated, OUTPUT_DIR, uploadTemplate } from './harness.mjs';
 
 const require = createRequire(import.meta.url);
 const jsonServer = require('json-server');
@@ -42,26 +42,7 @@ function startCrm() {
 }
 
 function template(base) {
-  return `<?xml version="1.0" encoding="UTF-8"?>
-<Information Provider="crm" Name="JSON Calls" Key="${KEY}" Version="1.0.0" AuthType="none" MaxConcurrentRequest="2" CallJournal="1">
-  <Scenarios>
-    <Scenario Id="AuthMethod" Type="AUTH"><Parameters><Parameter Name="AuthMethod" Value="none"/></Parameters></Scenario>
-    <Scenario Id="SyncContactAuto" Type="REST"><Requests>
-      <Request Name="contacts" Method="GET" URLFormat="${base}/contacts?phone={{.Phone | urlquery}}">
-        <Outputs><Output Name="ContactsId" Path="#.id"/><Output Name="FirstName" Path="#.first"/></Outputs>
-      </Request>
-    </Requests></Scenario>
-    <Scenario Id="CallJournal" Type="REST">
-      <Parameters><Parameter Name="EnableSubject" Value="1"/><Parameter Name="Subject" Value="Call with {{.FirstName}}"/><Parameter Name="NeedSyncContact" Value="1"/></Parameters>
-      <Requests>
-        <Request Name="CallJournal" Method="POST" URLFormat="${base}/journals">
-          <Parameters><Parameter Name="Data" Type="Body" Value="{&quot;contactId&quot;:&quot;{{.ContactId}}&quot;,&quot;subject&quot;:&quot;{{.Subject}}&quot;,&quot;seconds&quot;:&quot;{{.Talk_Duration_Sec}}&quot;,&quot;status&quot;:&quot;{{.Call_Log_Status}}&quot;}"/></Parameters>
-        </Request>
-      </Requests>
-    </Scenario>
-  </Scenarios>
-</Information>
-`;
+  return crmFixture('json-calls.xml', { crm: base });
 }
 
 function cdr(callId, talk) {

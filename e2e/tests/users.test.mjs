@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { adminSession, hydrated, OUTPUT_DIR, uploadTemplate } from './harness.mjs';
+import { adminSession, crmFixture, hydrated, OUTPUT_DIR, uploadTemplate } from './harness.mjs';
 
 const require = createRequire(import.meta.url);
 const jsonServer = require('json-server');
@@ -37,27 +37,7 @@ function startCrm() {
 }
 
 function template(base) {
-  return `<?xml version="1.0" encoding="UTF-8"?>
-<Information Provider="crm" Name="JSON Users" Key="${KEY}" Version="1.0.0" AuthType="none" MaxConcurrentRequest="2" UserAssociation="1" CallJournal="0" CreateNewContact="0">
-  <Scenarios>
-    <Scenario Id="AuthMethod" Type="AUTH"><Parameters><Parameter Name="AuthMethod" Value="none"/></Parameters></Scenario>
-    <Scenario Id="GetGlobalInfo" Type="REST"><Requests><Request Name="Me" Method="GET" URLFormat="${base}/me"><Outputs><Output Name="OwnerId" Path="id"/></Outputs></Request></Requests></Scenario>
-    <Scenario Id="UserAssociation" Type="REST">
-      <Parameters><Parameter Name="PaginationType" Value="link"/><Parameter Name="NextPageLinkPath" Value=""/></Parameters>
-      <Requests>
-        <Request Name="UserAssociation" Method="GET" URLFormat="${base}/users?_page=1&amp;_limit=3">
-          <Outputs>
-            <Output Name="UserUniqueId" Path="#.id"/>
-            <Output Name="FirstName" Path="#.first"/>
-            <Output Name="LastName" Path="#.last"/>
-            <Output Name="Email" Path="#.email"/>
-          </Outputs>
-        </Request>
-      </Requests>
-    </Scenario>
-  </Scenarios>
-</Information>
-`;
+  return crmFixture('json-users.xml', { crm: base });
 }
 
 before(async () => {

@@ -20,6 +20,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::fixtures::Fixture;
 use common::serve::{median, ms, sample_rss, Server};
 
 use axum::extract::{Query, State};
@@ -80,29 +81,10 @@ async fn start_crm(users: usize) -> String {
 }
 
 fn template(key: &str, crm: &str) -> String {
-    format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?>
-<Information Provider="crm" Name="{key}" Key="{key}" Version="1.0.0" AuthType="none" MaxConcurrentRequest="2" UserAssociation="1" CallJournal="0" CreateNewContact="0">
-  <Scenarios>
-    <Scenario Id="AuthMethod" Type="AUTH"><Parameters><Parameter Name="AuthMethod" Value="none"/></Parameters></Scenario>
-    <Scenario Id="GetGlobalInfo" Type="REST"><Requests><Request Name="Me" Method="GET" URLFormat="{crm}/me"/></Requests></Scenario>
-    <Scenario Id="UserAssociation" Type="REST">
-      <Parameters><Parameter Name="PaginationType" Value="link"/><Parameter Name="NextPageLinkPath" Value=""/></Parameters>
-      <Requests>
-        <Request Name="UserAssociation" Method="GET" URLFormat="{crm}/users?page=1">
-          <Outputs>
-            <Output Name="UserUniqueId" Path="users.#.id"/>
-            <Output Name="FirstName" Path="users.#.first"/>
-            <Output Name="LastName" Path="users.#.last"/>
-            <Output Name="Email" Path="users.#.email"/>
-          </Outputs>
-        </Request>
-      </Requests>
-    </Scenario>
-  </Scenarios>
-</Information>
-"#
-    )
+    Fixture::load("directory-users-crm.xml")
+        .set("Name", key)
+        .set("Key", key)
+        .at(crm)
 }
 
 #[tokio::main]

@@ -19,6 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::routing::post;
+use common::fixtures::Fixture;
 use common::serve::Server;
 use serde_json::json;
 use tokio::sync::watch;
@@ -64,30 +65,19 @@ async fn start_crm(gate: watch::Receiver<bool>) -> (String, Crm) {
 }
 
 fn template(crm: &str) -> String {
-    format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?>
-<Information Provider="crm" Name="Bench CRM" Key="bench_crm" Version="1.0.0" AuthType="none" MaxConcurrentRequest="{MAX_CONCURRENT}" CallJournal="1">
-  <Scenarios>
-    <Scenario Id="AuthMethod" Type="AUTH"><Parameters><Parameter Name="AuthMethod" Value="none"/></Parameters></Scenario>
-    <Scenario Id="CallJournal" Type="REST"><Requests>
-      <Request Name="CallJournal" Method="POST" URLFormat="{crm}/journals">
-        <Parameters><Parameter Name="Data" Type="Body" Value="{{&quot;call&quot;:&quot;{{{{.CallerNumber}}}}&quot;,&quot;talk&quot;:&quot;{{{{.Talk_Duration}}}}&quot;}}"/></Parameters>
-      </Request>
-    </Requests></Scenario>
-  </Scenarios>
-</Information>
-"#
-    )
+    Fixture::load("journal-crm.xml")
+        .set("MaxConcurrentRequest", MAX_CONCURRENT.to_string())
+        .at(crm)
 }
 
 /// A server with the bench CRM connected and journals on; answers it with an events token.
 async fn prepared(dir: &std::path::Path, env: &[(&str, String)], crm: &str) -> (Server, String) {
     let server = Server::start(dir, env).await;
-    server.connect("bench_crm", template(crm)).await;
+    server.connect("journal_crm", template(crm)).await;
     server
         .call(
             "save_features",
-            json!({"csrf_token": server.csrf, "provider": "crm", "key": "bench_crm",
+            json!({"csrf_token": server.csrf, "provider": "crm", "key": "journal_crm",
                    "features": {"journal": {"enabled": true}}}),
         )
         .await;

@@ -260,3 +260,31 @@ mod form {
         );
     }
 }
+
+/// The CRM templates the server's tests, benches and browser tests upload
+/// (`fixtures/crm/`): each parses and has no error, so a test fails for what it checks and
+/// not for a broken fixture. Warnings are allowed: a test CRM asks only what its test needs.
+#[test]
+fn test_crm_fixtures_have_no_errors_and_call_one_origin() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/crm");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).expect("fixtures/crm") {
+        let path = entry.expect("fixture entry").path();
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(&path).expect("fixture text");
+        let (document, report) = validate_text(&text);
+        assert!(document.is_some(), "{name}: {:?}", report.findings);
+        assert!(!report.has_errors(), "{name}: {:?}", report.findings);
+        let view = TemplateView::read(&document.unwrap());
+        for request in view.scenarios.iter().flat_map(|s| &s.requests) {
+            assert!(
+                request.url_format.contains("https://crm.example.com/"),
+                "{name}: request {} goes to {}, not the origin tests replace",
+                request.name,
+                request.url_format
+            );
+        }
+        seen += 1;
+    }
+    assert!(seen >= 5, "fixtures missing from {}", dir.display());
+}

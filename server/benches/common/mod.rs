@@ -2,6 +2,9 @@
 
 #![allow(dead_code)] // each bench uses a part
 
+/// The tests' fixture templates (`fixtures/crm/`), so a bench measures what a test checks.
+#[path = "../../tests/it/common/fixtures.rs"]
+pub mod fixtures;
 pub mod serve;
 
 use std::future::Future;

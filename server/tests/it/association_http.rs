@@ -299,38 +299,7 @@ async fn groups_hold_directory_extensions_and_lose_deleted_ones(db: Db) {
 }
 
 fn template(crm: &str) -> String {
-    format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?>
-<Information Provider="crm" Name="Team CRM" Key="team_crm" Version="1.0.0" AuthType="none" MaxConcurrentRequest="2" UserAssociation="1" CallJournal="0" CreateNewContact="0">
-  <Scenarios>
-    <Scenario Id="AuthMethod" Type="AUTH"><Parameters><Parameter Name="AuthMethod" Value="none"/></Parameters></Scenario>
-    <Scenario Id="GetGlobalInfo" Type="REST"><Requests><Request Name="Me" Method="GET" URLFormat="{crm}/me"/></Requests></Scenario>
-    <Scenario Id="UserAssociation" Type="REST">
-      <Requests>
-        <Request Name="UserAssociation" Method="GET" URLFormat="{crm}/users">
-          <Outputs>
-            <Output Name="UserUniqueId" Path="users.#.id"/>
-            <Output Name="FirstName" Path="users.#.first"/>
-            <Output Name="LastName" Path="users.#.last"/>
-            <Output Name="Email" Path="users.#.email"/>
-          </Outputs>
-        </Request>
-      </Requests>
-    </Scenario>
-    <Scenario Id="SyncContactAuto" Type="REST">
-      <Requests>
-        <Request Name="Contacts" Method="GET" URLFormat="{crm}/contacts?phone={{{{UrlEncode .Phone}}}}&amp;owner={{{{.CrmId}}}}&amp;ext={{{{.ExtensionNumber}}}}">
-          <Outputs>
-            <Output Name="ContactsId" Path="data.#.id"/>
-            <Output Name="FirstName" Path="data.#.first"/>
-          </Outputs>
-        </Request>
-      </Requests>
-    </Scenario>
-  </Scenarios>
-</Information>
-"#
-    )
+    Fixture::load("association-team-crm.xml").at(crm)
 }
 
 fn crm_user(id: &str, email: &str) -> Value {

@@ -23,83 +23,22 @@ on_both_databases!(
     with_user_association_only_associated_extensions_count,
 );
 
+/// The calls CRM (`fixtures/crm/calls-crm.xml`), with User Association when asked.
 fn template(crm: &str, user_association: bool) -> String {
-    with_parts(crm, user_association, "crm", "")
+    let fixture = Fixture::load("calls-crm.xml");
+    if user_association {
+        fixture.at(crm)
+    } else {
+        fixture
+            .set("UserAssociation", "0")
+            .without_scenario("UserAssociation")
+            .at(crm)
+    }
 }
 
-/// The calls template for `provider`, with User Association when asked and `tickets` (a
-/// CreateNewTicket scenario, helpdesks only).
-fn with_parts(crm: &str, user_association: bool, provider: &str, tickets: &str) -> String {
-    let tickets_on = if tickets.is_empty() {
-        ""
-    } else {
-        r#" CreateNewTicket="1""#
-    };
-    let users = if user_association {
-        format!(
-            r#"<Scenario Id="UserAssociation" Type="REST"><Requests>
-        <Request Name="UserAssociation" Method="GET" URLFormat="{crm}/users"><Outputs>
-          <Output Name="UserUniqueId" Path="users.#.id"/><Output Name="Email" Path="users.#.email"/>
-        </Outputs></Request></Requests></Scenario>"#
-        )
-    } else {
-        String::new()
-    };
-    format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?>
-<Information Provider="{provider}" Name="Calls CRM" Key="calls_crm" Version="1.0.0" AuthType="none" MaxConcurrentRequest="4" UserAssociation="{ua}" CallJournal="1" CreateNewContact="1"{tickets_on}>
-  <Scenarios>
-    <Scenario Id="AuthMethod" Type="AUTH"><Parameters><Parameter Name="AuthMethod" Value="none"/></Parameters></Scenario>
-    {users}
-    <Scenario Id="SyncContactAuto" Type="REST"><Requests>
-      <Request Name="Contacts" Method="GET" URLFormat="{crm}/contacts?phone={{{{UrlEncode .Phone}}}}">
-        <Outputs><Output Name="ContactsId" Path="data.#.id"/><Output Name="FirstName" Path="data.#.first"/></Outputs>
-      </Request>
-    </Requests></Scenario>
-    <Scenario Id="CreateNewContact" Type="REST"><Requests>
-      <Request Name="Contacts" Method="POST" URLFormat="{crm}/contacts">
-        <Parameters><Parameter Name="Data" Type="Body" Value="{{&quot;phone&quot;:&quot;{{{{.Phone}}}}&quot;}}"/></Parameters>
-        <Outputs><Output Name="ContactsId" Path="id"/></Outputs>
-      </Request>
-    </Requests></Scenario>
-    <Scenario Id="CallJournal" Type="REST">
-      <Parameters>
-        <Parameter Name="EnableSubject" Value="1"/><Parameter Name="Subject" Value="Call {{{{.Call_Log_Status}}}}"/>
-      </Parameters>
-      <Requests>
-        <Request Name="CallJournal" Method="POST" URLFormat="{crm}/journals">
-          <Parameters><Parameter Name="Data" Type="Body" Value="{{&quot;call&quot;:&quot;{{{{.Call_From}}}}&quot;,&quot;to&quot;:&quot;{{{{.Call_To}}}}&quot;,&quot;contact&quot;:&quot;{{{{.ContactId}}}}&quot;,&quot;ext&quot;:&quot;{{{{.ExtensionNumber}}}}&quot;,&quot;owner&quot;:&quot;{{{{.CrmId}}}}&quot;,&quot;talk&quot;:&quot;{{{{.Talk_Duration_Sec}}}}&quot;,&quot;start&quot;:&quot;{{{{.StartTimeUnix}}}}&quot;,&quot;subject&quot;:&quot;{{{{.Subject}}}}&quot;}}"/></Parameters>
-        </Request>
-      </Requests>
-    </Scenario>
-    {tickets}
-  </Scenarios>
-</Information>
-"#,
-        ua = if user_association { "1" } else { "0" }
-    )
-}
-
-/// The same template as a helpdesk's, with tickets (CreateNewTicket and UpdateTicket).
+/// The same calls as a helpdesk's, with tickets (CreateNewTicket and UpdateTicket).
 fn helpdesk_template(crm: &str) -> String {
-    let tickets = format!(
-        r#"<Scenario Id="CreateNewTicket" Type="REST">
-      <Parameters>
-        <Parameter Name="EnableSubject" Value="1"/><Parameter Name="Subject" Value="{{{{.Communication_Type}}}} call from {{{{.Call_From}}}}"/>
-        <Parameter Name="EnableDescription" Value="1"/><Parameter Name="Description" Value="talked {{{{.Talk_Duration_Sec}}}} s"/>
-      </Parameters>
-      <Requests>
-        <Request Name="CreateNewTicket" Method="POST" URLFormat="{crm}/tickets">
-          <Parameters><Parameter Name="Data" Type="Body" Value="{{&quot;subject&quot;:&quot;{{{{.Subject}}}}&quot;,&quot;contact&quot;:&quot;{{{{.ContactId}}}}&quot;}}"/></Parameters>
-          <Outputs><Output Name="TicketId" Path="id"/></Outputs>
-        </Request>
-        <Request Name="UpdateTicket" Method="POST" URLFormat="{crm}/tickets/{{{{.TicketId}}}}/comments">
-          <Parameters><Parameter Name="Data" Type="Body" Value="{{&quot;content&quot;:&quot;{{{{.Description}}}}&quot;}}"/></Parameters>
-        </Request>
-      </Requests>
-    </Scenario>"#
-    );
-    with_parts(crm, false, "helpdesk", &tickets)
+    Fixture::load("calls-helpdesk.xml").at(crm)
 }
 
 const RING: &str = r#"{"type":30011,"sn":"3631A2124XXX","msg":"{\"call_id\":\"1700000000.7\",\"members\":[{\"inbound\":{\"from\":\"5550100\",\"to\":\"6001\",\"trunk_name\":\"SIP\",\"channel_id\":\"a\",\"member_status\":\"ALERT\"}},{\"extension\":{\"number\":\"1001\",\"channel_id\":\"b\",\"member_status\":\"RING\"}}]}"}"#;

@@ -16,56 +16,26 @@ on_both_databases!(
 const API_KEY: &str = "api-Key-Pangolin-4242";
 
 /// Two contact types (Contacts, then Leads); Leads continues with the Common request Owner.
-fn template(crm: &str, popup: &str) -> String {
-    format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?>
-<Information Provider="crm" Name="Lookup CRM" Key="lookup_crm" Version="1.0.0" AuthType="basic" MaxConcurrentRequest="4" UserAssociation="0" CallJournal="0" CreateNewContact="0">
-  <Scenarios>
-    <Scenario Id="AuthMethod" Type="AUTH"><Parameters>
-      <Parameter Name="AuthMethod" Value="basic"/>
-      <Parameter Name="CredentialType" Value="api_key"/>
-      <Parameter Name="Base64EncodedCredential" Value="{{{{.api_key}}}}:"/>
-      <Parameter Father="CustomFieldList" Name="api_key" Editor="password" Title="API key"/>
-    </Parameters></Scenario>
-    <Scenario Id="SyncContactAuto" Type="REST">
-      <Parameters>
-        {popup}
-        <Parameter Name="BusinessNumberEnable" Value="1"/>
-      </Parameters>
-      <Requests>
-        <Request Name="Contacts" Method="GET" URLFormat="{crm}/contacts?phone={{{{UrlEncode .Phone}}}}">
-          <Outputs>
-            <Output Name="ContactsId" Path="data.#.id"/>
-            <Output Name="FirstName" Path="data.#.first"/>
-            <Output Name="BusinessNumber" Path="data.#.phone"/>
-          </Outputs>
-        </Request>
-        <Request Name="Leads" Method="GET" URLFormat="{crm}/leads?phone={{{{UrlEncode .Phone}}}}">
-          <Outputs Next="Owner">
-            <Output Name="ContactsId" Path="items.#.lead_id"/>
-            <Output Name="FirstName" Path="items.#.name"/>
-            <Output Name="Company" Path="items.#.company"/>
-            <Output Name="BusinessNumber" Path="items.#.tel"/>
-            <Output Name="OwnerUrl" Path="items.#.link"/>
-          </Outputs>
-        </Request>
-      </Requests>
-    </Scenario>
-    <Scenario Id="Common" Type="REST"><Requests>
-      <Request Name="Owner" Method="GET" URLFormat="{crm}/leads/{{{{.ContactId}}}}/owner">
-        <Outputs><Output Name="Company" Path="company"/><Output Name="Email" Path="email"/></Outputs>
-      </Request>
-    </Requests></Scenario>
-  </Scenarios>
-</Information>
-"#
-    )
+fn template(crm: &str, popup: Popup) -> String {
+    let fixture = Fixture::load("lookup-crm.xml");
+    match popup {
+        Popup::UrlFormat => fixture,
+        Popup::FromContact => fixture
+            .parameter("SyncContactAuto", "ContactUrlType", "retrieve_from_contact")
+            .without_parameter("SyncContactAuto", "URLFormat")
+            .parameter("SyncContactAuto", "ContactFieldForUri", "items.#.link"),
+    }
+    .at(crm)
 }
 
-const SPECIFY: &str = r#"<Parameter Name="ContactUrlType" Value="specify_url_format"/>
-        <Parameter Name="URLFormat" Value="https://crm.example/{{.ContactSyncType}}/{{.ContactId}}"/>"#;
-const FROM_CONTACT: &str = r#"<Parameter Name="ContactUrlType" Value="retrieve_from_contact"/>
-        <Parameter Name="ContactFieldForUri" Value="items.#.link"/>"#;
+/// Where the popup's contact URL comes from (SyncContactAuto's ContactUrlType).
+#[derive(Clone, Copy)]
+enum Popup {
+    /// `specify_url_format`, as the fixture has it.
+    UrlFormat,
+    /// `retrieve_from_contact`, from each result's `link`.
+    FromContact,
+}
 
 fn basic() -> String {
     use base64::Engine;
@@ -126,7 +96,7 @@ const GRACE: &str = "phone=020%207946%200018&extension=1001";
 
 async fn a_lookup_tries_the_types_in_order_and_completes_the_first_result(db: Db) {
     let crm = crm().await;
-    let (server, admin) = connected(db, template(&crm.uri(), SPECIFY)).await;
+    let (server, admin) = connected(db, template(&crm.uri(), Popup::UrlFormat)).await;
     let token = admin.create_token("pbx", "lookup").await;
     let (status, answer) = lookup(&server, &token, GRACE).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
@@ -170,7 +140,7 @@ async fn a_lookup_tries_the_types_in_order_and_completes_the_first_result(db: Db
 
 async fn the_popup_url_can_come_from_the_contact_and_failures_are_explained(db: Db) {
     let crm = crm().await;
-    let (server, admin) = connected(db, template(&crm.uri(), FROM_CONTACT)).await;
+    let (server, admin) = connected(db, template(&crm.uri(), Popup::FromContact)).await;
     let token = admin.create_token("pbx", "admin").await;
     let (status, answer) = lookup(&server, &token, GRACE).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
@@ -197,7 +167,7 @@ async fn the_popup_url_can_come_from_the_contact_and_failures_are_explained(db: 
 
 async fn lookups_need_a_lookup_or_admin_token_and_a_phone_number(db: Db) {
     let crm = crm().await;
-    let (server, admin) = connected(db, template(&crm.uri(), SPECIFY)).await;
+    let (server, admin) = connected(db, template(&crm.uri(), Popup::UrlFormat)).await;
     let events = admin.create_token("events", "events").await;
     let (status, answer) = lookup(&server, &events, GRACE).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");

@@ -25,20 +25,9 @@ const CRM_LATENCY: Duration = Duration::from_millis(100);
 on_both_databases!(a_server_killed_mid_queue_loses_no_journal,);
 
 fn template(crm: &str) -> String {
-    format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?>
-<Information Provider="crm" Name="Journal CRM" Key="journal_crm" Version="1.0.0" AuthType="none" MaxConcurrentRequest="{MAX_CONCURRENT}" CallJournal="1">
-  <Scenarios>
-    <Scenario Id="AuthMethod" Type="AUTH"><Parameters><Parameter Name="AuthMethod" Value="none"/></Parameters></Scenario>
-    <Scenario Id="CallJournal" Type="REST"><Requests>
-      <Request Name="CallJournal" Method="POST" URLFormat="{crm}/journals">
-        <Parameters><Parameter Name="Data" Type="Body" Value="{{&quot;call&quot;:&quot;{{{{.CallerNumber}}}}&quot;}}"/></Parameters>
-      </Request>
-    </Requests></Scenario>
-  </Scenarios>
-</Information>
-"#
-    )
+    Fixture::load("journal-crm.xml")
+        .set("MaxConcurrentRequest", MAX_CONCURRENT.to_string())
+        .at(crm)
 }
 
 async fn slow_crm() -> MockServer {

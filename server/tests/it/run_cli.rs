@@ -3,6 +3,7 @@
 
 use std::process::Command;
 
+use crate::common::Fixture;
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -10,41 +11,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 const API_KEY: &str = "api-Key-Axolotl-9191";
 
 fn template(crm: &str) -> String {
-    format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?>
-<Information Provider="crm" Name="Run CRM" Key="run_crm" Version="1.0.0" AuthType="basic" MaxConcurrentRequest="2" UserAssociation="0" CallJournal="1" CreateNewContact="0">
-  <Scenarios>
-    <Scenario Id="AuthMethod" Type="AUTH"><Parameters>
-      <Parameter Name="AuthMethod" Value="basic"/>
-      <Parameter Name="Base64EncodedCredential" Value="{{{{.api_key}}}}:"/>
-      <Parameter Father="CustomFieldList" Name="api_key" Editor="password" Title="API key"/>
-      <Parameter Father="PopulateTemplateString" Type="Header" Name="X-Key-Echo" Value="{{{{.api_key}}}}"/>
-    </Parameters></Scenario>
-    <Scenario Id="SyncContactAuto" Type="REST">
-      <Parameters>
-        <Parameter Name="URLFormat" Value="https://crm.example/c/{{{{.ContactId}}}}"/>
-        <Parameter Name="BusinessNumberEnable" Value="1"/>
-      </Parameters>
-      <Requests>
-        <Request Name="Contacts" Method="GET" URLFormat="{crm}/contacts?phone={{{{.Phone}}}}&amp;key={{{{.api_key}}}}">
-          <Outputs>
-            <Output Name="ContactsId" Path="data.#.id"/>
-            <Output Name="FirstName" Path="data.#.first"/>
-            <Output Name="BusinessNumber" Path="data.#.phone"/>
-          </Outputs>
-        </Request>
-      </Requests>
-    </Scenario>
-    <Scenario Id="CallJournal" Type="REST"><Requests>
-      <Request Name="CallJournal" Method="POST" URLFormat="{crm}/calls">
-        <Parameters><Parameter Name="Data" Type="Body" Value="{{&quot;start&quot;: &quot;{{{{TimeFormat .StartTimeUnix 'yyyy-MM-dd HH:mm' '1'}}}}&quot;, &quot;key&quot;: &quot;{{{{.api_key}}}}&quot;}}"/></Parameters>
-      </Request>
-      <Request Name="Recording" Method="POST" URLFormat="{{{{if .RecordPath}}}}{crm}/recordings{{{{end}}}}"/>
-    </Requests></Scenario>
-  </Scenarios>
-</Information>
-"#
-    )
+    Fixture::load("run-crm-basic.xml").at(crm)
 }
 
 fn patchbay(args: &[&str]) -> (bool, String, String) {

@@ -1,8 +1,11 @@
 //! A real Patchbay server on a loopback port, over SQLite or PostgreSQL, and a cookie-keeping
 //! HTTP client to drive it the way a browser would.
 
+pub mod fixtures;
 pub mod oauth;
 pub mod process;
+
+pub use fixtures::Fixture;
 
 use std::collections::HashMap;
 use std::io::Write;
