@@ -184,7 +184,7 @@ pub fn spawn_token_refresh(state: AppState) {
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let service = state.integrations_service();
         if let Err(error) = service
-            .refresh_global_info(None, integrations::scenarios::origin::STARTUP)
+            .refresh_global_info(None, integrations::activity::origin::STARTUP)
             .await
         {
             tracing::warn!(%error, "cannot read global variables at start-up");
@@ -197,7 +197,7 @@ pub fn spawn_token_refresh(state: AppState) {
             let refreshed = state.tokens.take_refreshed();
             if !refreshed.is_empty() {
                 if let Err(error) = service
-                    .refresh_global_info(Some(&refreshed), integrations::scenarios::origin::REFRESH)
+                    .refresh_global_info(Some(&refreshed), integrations::activity::origin::REFRESH)
                     .await
                 {
                     tracing::warn!(%error, "cannot read global variables after a token refresh");

@@ -195,17 +195,12 @@ pub async fn run(
             .await
             .map_err(|e| RunError::Setup(e.to_string()))?;
     let max_concurrent = view.info.max_concurrent_request.trim().parse().unwrap_or(1);
-    let credentials = Credentials {
+    let lane = Lane {
         integration_id: 0,
-        template_id: 0,
-        auth: auth.clone(),
-        variables: variables.clone(),
-        lane: Lane {
-            integration_id: 0,
-            max_concurrent,
-        },
-        fixed_access_token: access_token,
+        max_concurrent,
     };
+    let credentials =
+        Credentials::not_stored(0, auth.clone(), variables.clone(), lane, access_token);
     let runner = Runner::new(&keeper, &renderer, &credentials, &view, &user_fields).traced(&tracer);
     let overrides: Variables = pairs(&options.vars, "--var")?.into_iter().collect();
     let input = ConsoleInput {

@@ -37,7 +37,12 @@ pub enum StepError {
         retry_after_secs: Option<u64>,
     },
     #[error("{step}: the CRM refused the token (HTTP {status})")]
-    TokenRefused { step: String, status: u16 },
+    TokenRefused {
+        step: String,
+        status: u16,
+        /// The start of the refusal, for whoever explains it (Save's connection test).
+        excerpt: String,
+    },
     #[error("{step}: {message}")]
     Template { step: String, message: String },
 }
@@ -216,6 +221,7 @@ impl Runner<'_> {
             Verdict::TokenInvalid => StepError::TokenRefused {
                 step,
                 status: received.status,
+                excerpt: excerpt(&received.body, QUOTED_ANSWER_CHARS),
             },
             Verdict::Failed { status } => StepError::Answer {
                 step,

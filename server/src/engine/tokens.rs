@@ -91,6 +91,31 @@ pub struct Credentials {
     pub fixed_access_token: Option<String>,
 }
 
+impl Credentials {
+    /// Credentials not stored yet (Save's connection test, the OAuth callback, `patchbay
+    /// run`): `access_token`, when given, is sent as it is; nothing stored is read or
+    /// written, so there is no integration id to name.
+    pub fn not_stored(
+        template_id: i32,
+        auth: AuthSettings,
+        variables: Variables,
+        lane: Lane,
+        access_token: Option<String>,
+    ) -> Credentials {
+        Credentials {
+            integration_id: NOT_STORED,
+            template_id,
+            auth,
+            variables,
+            lane,
+            fixed_access_token: access_token,
+        }
+    }
+}
+
+/// The integration id of credentials that are not stored: no row has it.
+const NOT_STORED: i32 = 0;
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AccessToken {
     pub value: String,

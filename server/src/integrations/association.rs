@@ -136,10 +136,6 @@ impl IntegrationsService {
         crm_id: &str,
         numbers: &[String],
     ) -> Result<Vec<String>, IntegrationError> {
-        let invalid = |field: &str, message: String| IntegrationError::Invalid {
-            field: field.into(),
-            message,
-        };
         let (_, integration) = self
             .connected_rows(provider, key, "User Association")
             .await?;
@@ -148,7 +144,7 @@ impl IntegrationsService {
             .find(integration.id, crm_id)
             .await?
             .ok_or_else(|| {
-                invalid(
+                IntegrationError::invalid(
                     "CRM user",
                     format!("{crm_id:?} is not listed: sync the users again"),
                 )
@@ -161,7 +157,7 @@ impl IntegrationsService {
         numbers.sort();
         numbers.dedup();
         if numbers.len() > MAX_USER_EXTENSIONS {
-            return Err(invalid(
+            return Err(IntegrationError::invalid(
                 "Extensions",
                 format!("are more than {MAX_USER_EXTENSIONS}, the most one CRM user answers for"),
             ));
@@ -171,7 +167,7 @@ impl IntegrationsService {
             .ids_of_all(&numbers)
             .await?
             .map_err(|unknown| {
-                invalid(
+                IntegrationError::invalid(
                     "Extensions",
                     format!("not in the directory: {}", unknown.join(", ")),
                 )

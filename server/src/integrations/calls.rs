@@ -10,8 +10,8 @@ use tokio::sync::OwnedSemaphorePermit;
 
 use app::calls::{Call, ExtensionUser};
 
-use super::scenarios::{now_ms, origin, Connected};
-use super::service::{IntegrationError, IntegrationsService};
+use super::activity::origin;
+use super::service::{IntegrationError, IntegrationsService, ReadyIntegration};
 use crate::engine::core::call::extension_variables;
 use crate::engine::core::call_steps::{steps, CallAt, Step};
 use crate::engine::core::scenarios::{
@@ -35,7 +35,7 @@ pub struct CallTarget {
 /// (given up once the queue has written the step's outcome).
 pub struct CallStepRecord {
     pub lane: Option<OwnedSemaphorePermit>,
-    connected: Connected,
+    connected: ReadyIntegration,
     scenario: &'static str,
     started: (i64, Instant),
     stats: RunStats,
@@ -90,13 +90,13 @@ impl IntegrationsService {
         if calls.is_empty() {
             return Ok(targets);
         }
-        for live in self.live().await? {
-            let options = feature_options(&live.running.view);
+        for live in self.connected_integrations().await? {
+            let options = feature_options(&live.in_use.view);
             for at in calls {
                 let number = at.call.extension.number.as_str();
                 let extension = match self.extension_user(live.integration.id, number).await? {
                     Some(user) => user,
-                    None if live.running.lists_users() => continue,
+                    None if live.in_use.lists_users() => continue,
                     None => ExtensionUser {
                         number: number.to_owned(),
                         ..ExtensionUser::default()
@@ -139,7 +139,7 @@ impl IntegrationsService {
         Result<BTreeMap<String, String>, CallStepError>,
         Option<CallStepRecord>,
     ) {
-        let live = match self.live_one(integration_id).await {
+        let live = match self.connected_integration(integration_id).await {
             Ok(live) => live,
             Err(error) => return (Err(error.into()), None),
         };
@@ -153,7 +153,7 @@ impl IntegrationsService {
                 None,
             );
         };
-        let connected = match self.prepare(live).await {
+        let connected = match self.ready(live).await {
             Ok(connected) => connected,
             Err(error) => return (Err(error.into()), None),
         };
@@ -168,7 +168,7 @@ impl IntegrationsService {
         let lane = lanes
             .gate(Lane {
                 integration_id,
-                max_concurrent: super::service::max_concurrent(&connected.running.view),
+                max_concurrent: super::service::max_concurrent(&connected.in_use.view),
             })
             .acquire_owned()
             .await
@@ -187,7 +187,7 @@ impl IntegrationsService {
             );
         }
         let stats = RunStats::default();
-        let started = (now_ms(), Instant::now());
+        let started = (crate::storage::unix_now_ms(), Instant::now());
         let result = {
             let runner = self.runner(&connected).counted(&stats);
             self.step_on(&connected, &runner, step, call, carried).await
@@ -253,13 +253,13 @@ impl IntegrationsService {
     /// The step's requests; answers what to carry and the global variables follow-ups read.
     async fn step_on(
         &self,
-        connected: &Connected,
+        connected: &ReadyIntegration,
         runner: &Runner<'_>,
         step: Step,
         call: &Call,
         carried: &BTreeMap<String, String>,
     ) -> Result<(BTreeMap<String, String>, BTreeMap<String, String>), StepError> {
-        let options = feature_options(&connected.running.view);
+        let options = feature_options(&connected.in_use.view);
         let features = &connected.integration.features;
         let mut variables = connected.variables.clone();
         extension_variables(&call.extension, &mut variables);
@@ -308,7 +308,7 @@ impl IntegrationsService {
                     return Ok((carry_on, BTreeMap::new()));
                 };
                 let need_contact = connected
-                    .running
+                    .in_use
                     .view
                     .scenario(scenario)
                     .and_then(|s| s.setting("NeedSyncContact"))

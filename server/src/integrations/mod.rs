@@ -1,14 +1,31 @@
 //! Integrations: a template connected to a CRM with the values a user filled in, its
-//! secrets encrypted (`crypto::cipher`), its status; connecting proves the values with a
-//! test request through the engine (`service`). OAuth 2.0 connects through an
-//! authorization in the browser and its redirect callback (`oauth`). Key rotation
-//! (`rotation`) re-encrypts every stored secret under the current key. CRM users are
-//! synced (`users`) and associated with extensions (`association`).
+//! secrets encrypted (`crypto::cipher`), its status. One `IntegrationsService`, its methods
+//! in one file per job:
+//!
+//! - `service`: the service, its error, and an integration in its three stages:
+//!   [`service::TemplateInUse`] (the template it runs, parsed, the stored row if any),
+//!   [`service::ConnectedIntegration`] (a connected one, nothing opened yet) and
+//!   [`service::ReadyIntegration`] (secrets opened, credentials and variables assembled,
+//!   ready to send through the engine's `Runner`).
+//! - `connection`: the settings page, Save, Apply; `connection_test`: the test request that
+//!   proves values before they are stored, and Check connection.
+//! - `oauth`: an authorization in the browser and its redirect callback; `tokens`: tokens
+//!   issued, refreshed on a schedule, revoked at Disconnect.
+//! - `scenarios`: the test console, Features, global variables; `activity`: the record
+//!   every run leaves; `lookup`: a contact lookup across integrations.
+//! - `users`: CRM users synced; `association`: extensions associated with them; `calls`: a
+//!   call event's steps, run by the queue.
+//! - `rotation`: every stored secret re-encrypted under the current key.
 
+pub mod activity;
 pub mod association;
 pub mod calls;
+pub mod connection;
+pub mod connection_test;
+pub mod lookup;
 pub mod oauth;
 pub mod rotation;
 pub mod scenarios;
 pub mod service;
+pub mod tokens;
 pub mod users;

@@ -14,7 +14,8 @@ use app::template::model::Provider;
 use oauth2::{CsrfToken, PkceCodeChallenge};
 use serde::{Deserialize, Serialize};
 
-use super::service::{secret_values, IntegrationError, IntegrationsService, Running, Tokens};
+use super::service::{secret_values, IntegrationError, IntegrationsService, TemplateInUse};
+use super::tokens::Tokens;
 use crate::crypto::fingerprint;
 use crate::engine::core::auth::CLIENT_ID;
 use crate::engine::core::oauth::{authorization_url, AuthorizationRequest, Grant};
@@ -74,7 +75,7 @@ impl IntegrationsService {
         &self,
         actor: &str,
         session_secret: &str,
-        running: &Running,
+        running: &TemplateInUse,
         provider: Provider,
         key: &str,
         values: &BTreeMap<String, String>,
@@ -176,7 +177,7 @@ impl IntegrationsService {
         if stored.session_hash != fingerprint(session_secret) {
             return Err(CallbackError::OtherSession);
         }
-        let running = self.running(provider, key).await?;
+        let running = self.template_in_use(provider, key).await?;
         if stored.template_id != running.template.id {
             return Err(CallbackError::OtherIntegration);
         }

@@ -11,12 +11,13 @@ use app::integrations::{CrmUserRow, CrmUsersPage, UserSyncProgress, UserSyncRepo
 use app::template::model::Provider;
 use tokio::sync::watch;
 
-use super::scenarios::{now_ms, origin};
+use super::activity::origin;
 use super::service::{IntegrationError, IntegrationsService};
 use crate::engine::core::pagination::{Stop, MAX_SYNC_REQUESTS};
 use crate::engine::runner::RunStats;
 use crate::engine::users::SyncProgress;
 use crate::storage::crm_users::UserRow;
+use crate::storage::unix_now_ms as now_ms;
 
 pub use app::integrations::CRM_USERS_PAGE_ROWS;
 
@@ -71,8 +72,10 @@ impl IntegrationsService {
         provider: Provider,
         key: &str,
     ) -> Result<UserSyncReport, IntegrationError> {
-        let connected = self.connected(provider, key, "User Association").await?;
-        if !connected.running.lists_users() {
+        let connected = self
+            .ready_integration(provider, key, "User Association")
+            .await?;
+        if !connected.in_use.lists_users() {
             return Err(IntegrationError::Invalid {
                 field: "User Association".into(),
                 message: "the template does not list CRM users (no UserAssociation scenario, or UserAssociation=\"0\")".into(),
@@ -132,7 +135,7 @@ impl IntegrationsService {
     /// One sync: every page read, then every user applied at once; recorded in Activity.
     async fn run_sync(
         &self,
-        connected: &super::scenarios::Connected,
+        connected: &super::service::ReadyIntegration,
         job: &Job,
     ) -> Result<UserSyncReport, String> {
         let id = connected.integration.id;

@@ -21,6 +21,7 @@ on_both_databases!(
     an_edited_template_is_applied_and_deleting_it_disconnects_first,
     a_key_rotation_reencrypts_every_secret,
     field_values_are_bounded_and_unknown_fields_refused,
+    save_and_check_run_through_the_runner_and_are_in_activity,
 );
 
 const PASSWORD: &str = "crm-Pass-Narwhal-5150";
@@ -355,7 +356,7 @@ async fn none_tests_with_the_first_contact_search_and_a_sample_number(db: Db) {
         .and(path("/contacts"))
         .and(query_param(
             "phone",
-            server::integrations::service::SAMPLE_PHONE,
+            server::integrations::connection::SAMPLE_PHONE,
         ))
         .and(header("x-client", "patchbay"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": []})))
@@ -860,7 +861,7 @@ async fn a_key_rotation_reencrypts_every_secret(db: Db) {
 }
 
 async fn field_values_are_bounded_and_unknown_fields_refused(db: Db) {
-    use server::integrations::service::MAX_FIELD_VALUE_CHARS;
+    use server::integrations::connection::MAX_FIELD_VALUE_CHARS;
     let crm = MockServer::start().await;
     let (server, admin) = portal_with(
         db,
@@ -892,4 +893,102 @@ async fn field_values_are_bounded_and_unknown_fields_refused(db: Db) {
     }
     assert!(crm.received_requests().await.unwrap().is_empty());
     assert_eq!(server.scalar("SELECT COUNT(*) FROM integrations").await, 0);
+}
+
+/// Save's and Check connection's test requests are runs like any other: in Activity
+/// (origin `save`, `check`) with their status and error, secrets masked; a first Save that
+/// fails has no integration to file it under and leaves nothing.
+async fn save_and_check_run_through_the_runner_and_are_in_activity(db: Db) {
+    let crm = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/me"))
+        .and(header("authorization", basic("ann", PASSWORD).as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "u-1"})))
+        .mount(&crm)
+        .await;
+    // A CRM that echoes the refused credentials in its error, as some do.
+    Mock::given(method("GET"))
+        .and(path("/me"))
+        .respond_with(
+            ResponseTemplate::new(401).set_body_string("bad password: wrong-Pass-Ibex-3131"),
+        )
+        .mount(&crm)
+        .await;
+    let (server, admin) =
+        portal_with(db, "runs", template("runs", "basic", &crm.uri(), true)).await;
+    let activity = || async {
+        let response = admin.browser.get("/api/list_activity").await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json::<Value>().await.unwrap()["rows"].clone()
+    };
+    let wrong = [("username", "ann"), ("password", "wrong-Pass-Ibex-3131")];
+
+    let (status, _) = save(&admin, "runs", &wrong).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(server.scalar("SELECT COUNT(*) FROM activity").await, 0);
+
+    let (status, saved) = save(
+        &admin,
+        "runs",
+        &[("username", "ann"), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    let rows = activity().await;
+    assert_eq!(rows.as_array().unwrap().len(), 1, "{rows}");
+    assert_eq!(
+        (
+            &rows[0]["origin"],
+            &rows[0]["scenario"],
+            &rows[0]["outcome"]
+        ),
+        (&json!("save"), &json!("GetGlobalInfo"), &json!("success"))
+    );
+    assert_eq!(
+        (&rows[0]["status"], &rows[0]["requests"]),
+        (&json!(200), &json!(1))
+    );
+
+    let (status, refused) = save(&admin, "runs", &wrong).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    let rows = activity().await;
+    assert_eq!(rows.as_array().unwrap().len(), 2, "{rows}");
+    assert_eq!(
+        (&rows[0]["origin"], &rows[0]["outcome"]),
+        (&json!("save"), &json!("failed"))
+    );
+    assert_eq!(rows[0]["status"], 401);
+    let error = rows[0]["error"].as_str().unwrap();
+    assert!(
+        error.contains("refused the credentials") && error.contains("HTTP 401"),
+        "{error}"
+    );
+    assert!(
+        !error.contains("wrong-Pass-Ibex-3131"),
+        "the refused password is masked: {error}"
+    );
+    assert!(
+        !refused.to_string().contains("wrong-Pass-Ibex-3131"),
+        "{refused}"
+    );
+
+    let checked = admin
+        .browser
+        .post_form(
+            "/api/check_integration",
+            &[
+                ("csrf_token", admin.csrf.as_str()),
+                ("provider", "crm"),
+                ("key", "runs"),
+            ],
+        )
+        .await;
+    assert_eq!(checked.status(), StatusCode::OK);
+    let rows = activity().await;
+    assert_eq!(rows.as_array().unwrap().len(), 3, "{rows}");
+    assert_eq!(
+        (&rows[0]["origin"], &rows[0]["outcome"], &rows[0]["status"]),
+        (&json!("check"), &json!("success"), &json!(200))
+    );
+    assert_nowhere(&[&rows.to_string()]);
 }

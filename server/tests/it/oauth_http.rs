@@ -665,7 +665,7 @@ async fn the_background_refresh_renews_a_token_on_schedule_unless_turned_off(db:
         let ran = service
             .refresh_global_info(
                 Some(&refreshed),
-                server::integrations::scenarios::origin::REFRESH,
+                server::integrations::activity::origin::REFRESH,
             )
             .await
             .unwrap();

@@ -548,8 +548,12 @@ async fn activity_is_filtered_and_kept_within_its_retention(db: Db) {
         }
     };
     let page = activity("").await;
-    assert_eq!(page["rows"].as_array().unwrap().len(), 3, "{page}");
+    // Save's connection test, then the three console runs, newest first.
+    assert_eq!(page["rows"].as_array().unwrap().len(), 4, "{page}");
     assert_eq!(page["rows"][0]["origin"], "console");
+    assert_eq!(page["rows"][3]["origin"], "save");
+    assert_eq!(page["rows"][3]["scenario"], "GetGlobalInfo");
+    assert_eq!(page["rows"][3]["outcome"], "success");
     assert_eq!(page["keep_rows"], 4);
     let failed = activity("outcome=failed").await;
     assert_eq!(failed["rows"].as_array().unwrap().len(), 1, "{failed}");
@@ -613,7 +617,7 @@ async fn global_variables_are_read_again_at_start_up(db: Db) {
         .await;
     let service = server.state.integrations_service();
     let ran = service
-        .refresh_global_info(None, server::integrations::scenarios::origin::STARTUP)
+        .refresh_global_info(None, server::integrations::activity::origin::STARTUP)
         .await
         .unwrap();
     assert_eq!(ran, 1);

@@ -1,0 +1,302 @@
+//! The connection test (Save, the OAuth callback, Check connection): GetGlobalInfo when the
+//! template has it, else its first contact search with [`SAMPLE_PHONE`], sent through the
+//! engine's [`Runner`] like every other request (the token keeper, the outbound policy, the
+//! judge) and written to Activity once there is an integration to file it under. A refused
+//! or failed test stores nothing, so working credentials survive a typo.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use app::integrations::Status;
+use app::template::model::{Provider, RequestView};
+
+use super::activity::{origin, Run};
+use super::connection::SAMPLE_PHONE;
+use super::service::{
+    lane, secret_name, secret_owner, IntegrationError, IntegrationsService, TemplateInUse,
+};
+use super::tokens::Tokens;
+use crate::engine::core::oauth::ACCESS_TOKEN_VARIABLE;
+use crate::engine::core::redact::redact;
+use crate::engine::core::request::GlobalHeaders;
+use crate::engine::core::Variables;
+use crate::engine::runner::{RunStats, Runner, StepError};
+use crate::engine::tokens::{AuthorizedError, Credentials, TokenError};
+use crate::storage::integrations::{
+    Connection, StoredSecret, ACCESS_TOKEN_SECRET as ACCESS_TOKEN,
+    REFRESH_TOKEN_SECRET as REFRESH_TOKEN,
+};
+use crate::storage::unix_now_ms;
+
+/// What a connection test sends with and how its result is filed.
+struct TestRun<'a> {
+    template: &'a TemplateInUse,
+    credentials: &'a Credentials,
+    variables: &'a Variables,
+    /// Every secret value in play, masked in every message.
+    secrets: &'a [String],
+}
+
+impl IntegrationsService {
+    /// Tests the values with the tokens just issued (if any), then stores them: what Save
+    /// and the OAuth callback end with. A failed test stores nothing.
+    pub(super) async fn prove_and_store(
+        &self,
+        template: &TemplateInUse,
+        values: &BTreeMap<String, String>,
+        mut variables: Variables,
+        tokens: Tokens,
+        secrets: &[String],
+    ) -> Result<(), IntegrationError> {
+        if let Some(access) = &tokens.access {
+            variables.insert(ACCESS_TOKEN_VARIABLE.into(), access.clone());
+        }
+        let credentials = Credentials::not_stored(
+            template.template.id,
+            template.auth.clone(),
+            variables.clone(),
+            lane(template),
+            tokens.access.clone(),
+        );
+        let stats = RunStats::default();
+        let started = (unix_now_ms(), Instant::now());
+        let run = TestRun {
+            template,
+            credentials: &credentials,
+            variables: &variables,
+            secrets,
+        };
+        let tested = self.test_connection(&run, &stats).await;
+        let (integration_id, outcome) = match tested {
+            Ok((scenario, globals)) => {
+                let stored = self
+                    .store_connection(template, values, tokens, globals)
+                    .await?;
+                (Some(stored), Ok(scenario))
+            }
+            Err((scenario, error)) => (
+                template.integration.as_ref().map(|i| i.id),
+                Err((scenario, error)),
+            ),
+        };
+        let (scenario, error) = match &outcome {
+            Ok(scenario) => (*scenario, None),
+            Err((scenario, error)) => (*scenario, Some(error.to_string())),
+        };
+        if let Some(integration_id) = integration_id {
+            self.record_run(Run {
+                integration_id,
+                scenario,
+                origin: origin::SAVE,
+                started,
+                stats: &stats,
+                masked_error: error,
+            })
+            .await;
+        }
+        outcome.map(|_| ()).map_err(|(_, error)| error)
+    }
+
+    /// Stores a proven connection: the fields (secrets sealed), the tokens, the global
+    /// variables, status Connected. Answers the integration's id.
+    async fn store_connection(
+        &self,
+        template: &TemplateInUse,
+        values: &BTreeMap<String, String>,
+        tokens: Tokens,
+        global_variables: BTreeMap<String, String>,
+    ) -> Result<i32, IntegrationError> {
+        let owner = secret_owner(template.template.id);
+        let mut secrets = Vec::new();
+        let mut settings = BTreeMap::new();
+        for field in &template.auth.custom_fields {
+            let value = values.get(&field.name).cloned().unwrap_or_default();
+            if field.is_secret() {
+                if !value.is_empty() {
+                    secrets.push(StoredSecret::seal(
+                        &self.cipher,
+                        &owner,
+                        &secret_name(&field.name),
+                        &value,
+                    )?);
+                }
+            } else {
+                settings.insert(field.name.clone(), value);
+            }
+        }
+        for (name, token) in [
+            (ACCESS_TOKEN, &tokens.access),
+            (REFRESH_TOKEN, &tokens.refresh),
+        ] {
+            if let Some(token) = token {
+                secrets.push(StoredSecret::seal(&self.cipher, &owner, name, token)?);
+            }
+        }
+        let stored = self
+            .integrations
+            .save_connection(Connection {
+                template_id: template.template.id,
+                template_revision: template.revision,
+                template_xml: template.xml.clone(),
+                settings,
+                global_variables,
+                token_type: tokens.token_type,
+                token_expires_at: tokens.expires_at,
+                status: Status::Connected,
+                secrets,
+            })
+            .await?;
+        Ok(stored.id)
+    }
+
+    /// Runs GetGlobalInfo (its outputs become global variables) or, without it, the first
+    /// contact search. Answers the scenario it ran with the globals it read, or with why
+    /// the values are not proved (secrets masked).
+    async fn test_connection(
+        &self,
+        run: &TestRun<'_>,
+        stats: &RunStats,
+    ) -> Result<(&'static str, BTreeMap<String, String>), (&'static str, IntegrationError)> {
+        let template = run.template;
+        let secrets: Vec<&str> = run.secrets.iter().map(String::as_str).collect();
+        let mask = |message: &str| redact(message, &secrets);
+        let user_fields = template.auth.user_fields();
+        let runner = Runner::new(
+            &self.tokens,
+            &self.renderer,
+            run.credentials,
+            &template.view,
+            &user_fields,
+        )
+        .counted(stats);
+        let mut variables = run.variables.clone();
+        let (scenario, requests): (&'static str, Vec<&RequestView>) =
+            match template.view.scenario("GetGlobalInfo") {
+                Some(s) if !s.requests.is_empty() => ("GetGlobalInfo", s.requests.iter().collect()),
+                _ => {
+                    variables.insert("Phone".into(), SAMPLE_PHONE.into());
+                    let first_search = template
+                        .view
+                        .scenario("SyncContactAuto")
+                        .and_then(|s| s.requests.first());
+                    ("SyncContactAuto", first_search.into_iter().collect())
+                }
+            };
+        let tested = !requests.is_empty();
+        let mut globals = BTreeMap::new();
+        let mut skipped = Vec::new();
+        for request in requests {
+            let sent = runner
+                .send(scenario, request, &variables, GlobalHeaders::Apply)
+                .await;
+            let received = match sent {
+                Ok(Some(received)) => received,
+                Ok(None) => {
+                    skipped.push(format!("{scenario}/{}", request.name));
+                    continue;
+                }
+                Err(error) => return Err((scenario, test_error(&error, &mask))),
+            };
+            let results = runner
+                .read(scenario, request, &received, &variables)
+                .map_err(|e| (scenario, IntegrationError::TestFailed(mask(&e.to_string()))))?;
+            if scenario == "GetGlobalInfo" {
+                if let Some(first) = results.into_iter().next() {
+                    variables.extend(first.clone());
+                    globals.extend(first);
+                }
+            }
+        }
+        if tested && stats.requests() == 0 {
+            // Every test request rendered an empty URL: nothing proved the values.
+            return Err((
+                scenario,
+                IntegrationError::TestFailed(format!(
+                    "nothing was sent: the URL of {} rendered empty with these values",
+                    skipped.join(", ")
+                )),
+            ));
+        }
+        Ok((scenario, globals))
+    }
+
+    /// Check connection: the test request again with the stored values and tokens (a due
+    /// or refused token is refreshed on the way); GetGlobalInfo's outputs are stored anew.
+    pub async fn check(
+        &self,
+        actor: &str,
+        provider: Provider,
+        key: &str,
+    ) -> Result<String, IntegrationError> {
+        let ready = self
+            .ready_integration(provider, key, "Check connection")
+            .await?;
+        let (template, integration) = (&ready.in_use, &ready.integration);
+        let stats = RunStats::default();
+        let started = (unix_now_ms(), Instant::now());
+        let run = TestRun {
+            template,
+            credentials: &ready.credentials,
+            variables: &ready.variables,
+            secrets: &ready.secrets,
+        };
+        let tested = self.test_connection(&run, &stats).await;
+        let (scenario, error) = match &tested {
+            Ok((scenario, _)) => (*scenario, None),
+            Err((scenario, error)) => (*scenario, Some(error.to_string())),
+        };
+        self.record_run(Run {
+            integration_id: integration.id,
+            scenario,
+            origin: origin::CHECK,
+            started,
+            stats: &stats,
+            masked_error: error,
+        })
+        .await;
+        match tested {
+            Ok((_, globals)) => {
+                if !globals.is_empty() {
+                    self.integrations
+                        .set_global_variables(integration.id, &globals)
+                        .await?;
+                }
+                tracing::info!(%actor, provider = provider.as_str(), %key, "connection checked");
+                Ok("Connected: the CRM answered the test request.".into())
+            }
+            Err((_, error)) => {
+                let (status, advice) = match (&error, template.auth.uses_tokens()) {
+                    (IntegrationError::CredentialsRejected(_), true) => {
+                        (Some(Status::TokenInvalid), " Reconnect to authorize again.")
+                    }
+                    (IntegrationError::CredentialsRejected(_), false) => (Some(Status::Error), ""),
+                    _ => (None, ""),
+                };
+                self.integrations
+                    .record_error(integration.id, status, &format!("{error}{advice}"))
+                    .await?;
+                Err(error)
+            }
+        }
+    }
+}
+
+/// Why a test request did not prove the values: a refusal (of the credentials, the token,
+/// the grant) is `CredentialsRejected`; anything else (the network, another status, a
+/// template error) is `TestFailed`.
+fn test_error(error: &StepError, mask: &impl Fn(&str) -> String) -> IntegrationError {
+    match error {
+        StepError::Send {
+            source: AuthorizedError::Token(TokenError::Invalid(reason)),
+            ..
+        } => IntegrationError::CredentialsRejected(mask(reason)),
+        StepError::TokenRefused {
+            step,
+            status,
+            excerpt,
+        } => IntegrationError::CredentialsRejected(mask(&format!(
+            "{step} was answered HTTP {status}: {excerpt}"
+        ))),
+        other => IntegrationError::TestFailed(mask(&other.to_string())),
+    }
+}
