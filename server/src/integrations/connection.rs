@@ -152,89 +152,6 @@ impl IntegrationsService {
         })
     }
 
-    /// Checks the values against the template's fields: known names, list options, length.
-    /// A secret left empty keeps its stored value.
-    fn merge_values(
-        &self,
-        running: &TemplateInUse,
-        input: &SettingsInput,
-        stored_secrets: &BTreeMap<String, String>,
-    ) -> Result<BTreeMap<String, String>, IntegrationError> {
-        let fields = &running.auth.custom_fields;
-        let _invalid = |field: &str, message: String| IntegrationError::Invalid {
-            field: field.to_owned(),
-            message,
-        };
-        for (name, _) in &input.values {
-            if !fields.iter().any(|f| &f.name == name) {
-                return Err(IntegrationError::invalid(
-                    name,
-                    "the template has no such field",
-                ));
-            }
-        }
-        let mut values = BTreeMap::new();
-        // Secrets left empty, so kept as stored.
-        let mut kept = Vec::new();
-        for field in fields {
-            let given = input
-                .values
-                .iter()
-                .rev()
-                .find(|(name, _)| name == &field.name)
-                .map(|(_, value)| value.as_str())
-                .unwrap_or_default();
-            if given.chars().count() > MAX_FIELD_VALUE_CHARS {
-                return Err(IntegrationError::invalid(
-                    &field.title,
-                    format!("may have at most {MAX_FIELD_VALUE_CHARS} characters"),
-                ));
-            }
-            if given.chars().any(|c| c.is_control()) {
-                return Err(IntegrationError::invalid(
-                    &field.title,
-                    "may not contain control characters",
-                ));
-            }
-            let value = if field.editor == FieldEditor::Text {
-                given.trim().to_owned()
-            } else {
-                given.to_owned()
-            };
-            if field.editor == FieldEditor::List
-                && !field.options.is_empty()
-                && !value.is_empty()
-                && !field.options.contains(&value)
-            {
-                return Err(IntegrationError::invalid(
-                    &field.title,
-                    format!("must be one of {}", field.options.join(", ")),
-                ));
-            }
-            let value = match (field.is_secret(), value.is_empty()) {
-                (true, true) => match stored_secrets.get(&secret_name(&field.name)) {
-                    Some(stored) => {
-                        kept.push(field);
-                        stored.clone()
-                    }
-                    None => String::new(),
-                },
-                _ => value,
-            };
-            values.insert(field.name.clone(), value);
-        }
-        if let (Some(secret), Some(changed)) = (kept.first(), changed_setting(running, &values)) {
-            return Err(IntegrationError::invalid(
-                &secret.title,
-                format!(
-                    "\"{}\" changed, so enter this again: a stored secret is sent only with the settings it was saved with",
-                    changed.title
-                ),
-            ));
-        }
-        Ok(values)
-    }
-
     /// Save on the settings page. Basic, Bearer and None: check the values, test them
     /// against the CRM, then store. OAuth 2.0: check them, then start an authorization;
     /// nothing is stored until its callback succeeds (`integrations::oauth`).
@@ -248,7 +165,7 @@ impl IntegrationsService {
     ) -> Result<SaveOutcome, IntegrationError> {
         let running = self.template_in_use(provider, key).await?;
         let stored_secrets = self.decrypted_secrets(&running).await?;
-        let values = self.merge_values(&running, input, &stored_secrets)?;
+        let values = merge_values(&running, input, &stored_secrets)?;
         let variables = self.variables(provider, key, &values);
         let user_fields = running.auth.user_fields();
         self.check_every_url(&running, &variables, &user_fields)?;
@@ -356,5 +273,264 @@ impl IntegrationsService {
             .await?;
         tracing::info!(%actor, provider = provider.as_str(), %key, from = integration.template_revision, to = template.revision, "template applied to its integration");
         Ok(template.revision)
+    }
+}
+
+/// Checks the values against the template's fields: known names, list options, length.
+/// A secret left empty keeps its stored value.
+fn merge_values(
+    running: &TemplateInUse,
+    input: &SettingsInput,
+    stored_secrets: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, String>, IntegrationError> {
+    let fields = &running.auth.custom_fields;
+    for (name, _) in &input.values {
+        if !fields.iter().any(|f| &f.name == name) {
+            return Err(IntegrationError::invalid(
+                name,
+                "the template has no such field",
+            ));
+        }
+    }
+    let mut values = BTreeMap::new();
+    // Secrets left empty, so kept as stored.
+    let mut kept = Vec::new();
+    for field in fields {
+        let given = input
+            .values
+            .iter()
+            .rev()
+            .find(|(name, _)| name == &field.name)
+            .map(|(_, value)| value.as_str())
+            .unwrap_or_default();
+        if given.chars().count() > MAX_FIELD_VALUE_CHARS {
+            return Err(IntegrationError::invalid(
+                &field.title,
+                format!("may have at most {MAX_FIELD_VALUE_CHARS} characters"),
+            ));
+        }
+        if given.chars().any(|c| c.is_control()) {
+            return Err(IntegrationError::invalid(
+                &field.title,
+                "may not contain control characters",
+            ));
+        }
+        let value = if field.editor == FieldEditor::Text {
+            given.trim().to_owned()
+        } else {
+            given.to_owned()
+        };
+        if field.editor == FieldEditor::List
+            && !field.options.is_empty()
+            && !value.is_empty()
+            && !field.options.contains(&value)
+        {
+            return Err(IntegrationError::invalid(
+                &field.title,
+                format!("must be one of {}", field.options.join(", ")),
+            ));
+        }
+        let value = match (field.is_secret(), value.is_empty()) {
+            (true, true) => match stored_secrets.get(&secret_name(&field.name)) {
+                Some(stored) => {
+                    kept.push(field);
+                    stored.clone()
+                }
+                None => String::new(),
+            },
+            _ => value,
+        };
+        values.insert(field.name.clone(), value);
+    }
+    if let (Some(secret), Some(changed)) = (kept.first(), changed_setting(running, &values)) {
+        return Err(IntegrationError::invalid(
+            &secret.title,
+            format!(
+                "\"{}\" changed, so enter this again: a stored secret is sent only with the settings it was saved with",
+                changed.title
+            ),
+        ));
+    }
+    Ok(values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::integrations::service::template_in_use_of;
+    use crate::storage::integrations::StoredIntegration;
+    use crate::storage::templates::{StoredTemplate, TemplateRecord};
+
+    const TEMPLATE: &str = r#"<Information Provider="crm" Name="T" Key="t" AuthType="basic">
+  <Scenarios>
+    <Scenario Id="AuthMethod" Type="AUTH"><Parameters>
+      <Parameter Name="AuthMethod" Value="basic"/>
+      <Parameter Name="Base64EncodedCredential" Value="{{.user}}:{{.password}}"/>
+      <Parameter Father="CustomFieldList" Name="host" Editor="string" Title="Host"/>
+      <Parameter Father="CustomFieldList" Name="user" Editor="string" Title="User"/>
+      <Parameter Father="CustomFieldList" Name="password" Editor="password" Title="Password"/>
+      <Parameter Father="CustomFieldList" Name="region" Editor="list" Title="Region" Value="eu,us"/>
+    </Parameters></Scenario>
+  </Scenarios>
+</Information>"#;
+
+    /// The template, saved earlier with `settings` when given.
+    fn in_use(settings: Option<&[(&str, &str)]>) -> TemplateInUse {
+        let template = StoredTemplate {
+            id: 7,
+            record: TemplateRecord {
+                provider: Provider::Crm,
+                key: "t".into(),
+                name: "T".into(),
+                remark: String::new(),
+                version: String::new(),
+                xml: TEMPLATE.into(),
+                logo: None,
+                warnings: Vec::new(),
+            },
+            created_at: 0,
+            updated_at: 0,
+            revision: 1,
+        };
+        let integration = settings.map(|settings| StoredIntegration {
+            id: 3,
+            template_id: 7,
+            template_revision: 1,
+            template_xml: TEMPLATE.into(),
+            settings: settings
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            global_variables: BTreeMap::new(),
+            features: Default::default(),
+            token_type: None,
+            token_expires_at: None,
+            status: Status::Connected,
+            last_error: None,
+            last_error_at: None,
+            connected_at: Some(1),
+            token_refreshed_at: None,
+            token_generation: 0,
+        });
+        template_in_use_of(template, integration).unwrap()
+    }
+
+    fn input(values: &[(&str, &str)]) -> SettingsInput {
+        SettingsInput {
+            values: values
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    fn stored_password() -> BTreeMap<String, String> {
+        BTreeMap::from([(secret_name("password"), "stored-pass".to_owned())])
+    }
+
+    fn refusal(result: Result<BTreeMap<String, String>, IntegrationError>) -> (String, String) {
+        match result {
+            Err(IntegrationError::Invalid { field, message }) => (field, message),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn text_is_trimmed_and_an_empty_secret_keeps_the_stored_one() {
+        let template = in_use(Some(&[
+            ("host", "crm.example"),
+            ("user", "ann"),
+            ("region", "eu"),
+        ]));
+        let values = merge_values(
+            &template,
+            &input(&[
+                ("host", " crm.example "),
+                ("user", "ann"),
+                ("region", "eu"),
+                ("password", ""),
+            ]),
+            &stored_password(),
+        )
+        .unwrap();
+        assert_eq!(values["host"], "crm.example");
+        assert_eq!(values["password"], "stored-pass");
+    }
+
+    #[test]
+    fn a_kept_secret_is_refused_when_a_setting_it_was_saved_with_changed() {
+        let template = in_use(Some(&[
+            ("host", "crm.example"),
+            ("user", "ann"),
+            ("region", "eu"),
+        ]));
+        let (field, message) = refusal(merge_values(
+            &template,
+            &input(&[
+                ("host", "elsewhere.example"),
+                ("user", "ann"),
+                ("region", "eu"),
+            ]),
+            &stored_password(),
+        ));
+        assert_eq!(field, "Password");
+        assert!(
+            message.starts_with("\"Host\" changed, so enter this again"),
+            "{message}"
+        );
+        // Typed again, the secret goes with the new host.
+        let values = merge_values(
+            &template,
+            &input(&[
+                ("host", "elsewhere.example"),
+                ("user", "ann"),
+                ("region", "eu"),
+                ("password", "new"),
+            ]),
+            &stored_password(),
+        )
+        .unwrap();
+        assert_eq!(values["password"], "new");
+    }
+
+    #[test]
+    fn unknown_fields_list_values_control_characters_and_long_values_are_refused() {
+        let template = in_use(None);
+        let none = BTreeMap::new();
+        let (field, _) = refusal(merge_values(&template, &input(&[("other", "x")]), &none));
+        assert_eq!(field, "other");
+        let (field, message) = refusal(merge_values(
+            &template,
+            &input(&[("region", "asia")]),
+            &none,
+        ));
+        assert_eq!(
+            (field.as_str(), message.as_str()),
+            ("Region", "must be one of eu, us")
+        );
+        let (field, _) = refusal(merge_values(
+            &template,
+            &input(&[("user", "a\u{7}b")]),
+            &none,
+        ));
+        assert_eq!(field, "User");
+        let long = "x".repeat(MAX_FIELD_VALUE_CHARS + 1);
+        let (field, _) = refusal(merge_values(&template, &input(&[("host", &long)]), &none));
+        assert_eq!(field, "Host");
+        assert!(merge_values(&template, &input(&[("host", &long[1..])]), &none).is_ok());
+    }
+
+    #[test]
+    fn without_a_stored_integration_nothing_counts_as_changed() {
+        let template = in_use(None);
+        let values = BTreeMap::from([("host".to_owned(), "crm.example".to_owned())]);
+        assert!(changed_setting(&template, &values).is_none());
+        let saved = in_use(Some(&[("host", "crm.example")]));
+        assert!(changed_setting(&saved, &values).is_none());
+        let moved = BTreeMap::from([("host".to_owned(), "other.example".to_owned())]);
+        assert_eq!(
+            changed_setting(&saved, &moved).map(|f| f.name.as_str()),
+            Some("host")
+        );
     }
 }

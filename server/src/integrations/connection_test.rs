@@ -300,3 +300,59 @@ fn test_error(error: &StepError, mask: &impl Fn(&str) -> String) -> IntegrationE
         other => IntegrationError::TestFailed(mask(&other.to_string())),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::executor::SendError;
+
+    fn mask(text: &str) -> String {
+        redact(text, &["pa55"])
+    }
+
+    #[test]
+    fn a_refused_token_or_grant_rejects_the_credentials_and_the_rest_fails_the_test() {
+        let refused = StepError::TokenRefused {
+            step: "GetGlobalInfo/Me".into(),
+            status: 401,
+            excerpt: "bad password pa55".into(),
+        };
+        match test_error(&refused, &mask) {
+            IntegrationError::CredentialsRejected(message) => {
+                assert!(
+                    message.starts_with("GetGlobalInfo/Me was answered HTTP 401: bad password"),
+                    "{message}"
+                );
+                assert!(!message.contains("pa55"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let grant = StepError::Send {
+            step: "GetGlobalInfo/Me".into(),
+            source: AuthorizedError::Token(TokenError::Invalid("invalid_grant pa55".into())),
+        };
+        assert!(
+            matches!(test_error(&grant, &mask), IntegrationError::CredentialsRejected(m) if !m.contains("pa55"))
+        );
+        let answer = StepError::Answer {
+            step: "GetGlobalInfo/Me".into(),
+            status: 500,
+            excerpt: "down".into(),
+            retry_after_secs: None,
+        };
+        assert!(
+            matches!(test_error(&answer, &mask), IntegrationError::TestFailed(m) if m == "GetGlobalInfo/Me was answered HTTP 500: down")
+        );
+        let network = StepError::Send {
+            step: "GetGlobalInfo/Me".into(),
+            source: AuthorizedError::Send(SendError::Timeout {
+                url: "https://crm.example/me".into(),
+                seconds: 15,
+            }),
+        };
+        assert!(matches!(
+            test_error(&network, &mask),
+            IntegrationError::TestFailed(_)
+        ));
+    }
+}
