@@ -73,7 +73,7 @@ impl FromServerFnError for PortalError {
             ServerFnErrorErr::Args(_)
             | ServerFnErrorErr::MissingArg(_)
             | ServerFnErrorErr::Deserialization(_) => {
-                crate::backend::with_status::<()>(Err(PortalError::BadRequest))
+                crate::api::with_status::<()>(Err(PortalError::BadRequest))
                     .err()
                     .unwrap_or(PortalError::BadRequest)
             }

@@ -15,8 +15,6 @@ compile_error!(
 pub mod accounts;
 pub mod activity;
 pub mod api;
-#[cfg(feature = "ssr")]
-pub mod backend;
 pub mod calls;
 pub mod components;
 pub mod console;

@@ -140,6 +140,10 @@ fn imported_layers(code: &str) -> BTreeSet<String> {
     layers
 }
 
+/// What a REST handler would write to authorize on its own instead of naming its
+/// `access::Caller<…>`.
+const AUTHORIZING_BY_HAND: &[&str] = &["Extension<Viewer>", "fn authorize", "Rule {"];
+
 /// Every violation in the server's sources, as `file: message` lines.
 fn violations() -> Vec<String> {
     let root = source_dir();
@@ -179,6 +183,15 @@ fn violations() -> Vec<String> {
             for io in IO_IN_CORE {
                 if code.contains(io) {
                     found.push(format!("{shown}: engine/core uses {io}: it does no I/O"));
+                }
+            }
+        }
+        if shown.starts_with("web/api/") && shown != "web/api/access.rs" {
+            for own_check in AUTHORIZING_BY_HAND {
+                if code.contains(own_check) {
+                    found.push(format!(
+                        "{shown}: uses {own_check}: REST endpoints authorize through web::api::access::Caller"
+                    ));
                 }
             }
         }

@@ -4,5 +4,6 @@
 pub mod browser;
 pub mod confirm;
 pub mod frame;
+pub mod loaded;
 pub mod pager;
 pub mod toast;

@@ -4,12 +4,13 @@ use leptos_meta::Title;
 use crate::accounts::{
     AccountSummary, ApiTokenSummary, CreatedApiToken, TokenScope, MIN_PASSWORD_CHARS,
 };
-use crate::api::{
-    list_accounts, list_api_tokens, CreateAccount, CreateApiToken, DeleteAccount, ResetPassword,
-    RevokeApiToken, SetAccountDisabled,
+use crate::api::accounts::{
+    list_accounts, CreateAccount, DeleteAccount, ResetPassword, SetAccountDisabled,
 };
+use crate::api::api_tokens::{list_api_tokens, CreateApiToken, RevokeApiToken};
 use crate::components::confirm::{ConfirmDialog, ConfirmRequest};
 use crate::components::frame::Frame;
+use crate::components::loaded::failed;
 use crate::components::toast::{use_toasts, Toasts};
 use crate::error::PortalError;
 use crate::viewer::{Viewer, CSRF_FIELD};
@@ -221,7 +222,7 @@ fn AccountsAdmin() -> impl IntoView {
                             .into_any()
                     }
                     Err(error) => {
-                        view! { <p class="notice" role="alert">{error.to_string()}</p> }.into_any()
+                        failed(error)
                     }
                 }
             })}
@@ -467,7 +468,7 @@ fn ApiTokensAdmin() -> impl IntoView {
                                 .into_any()
                         }
                         Err(error) => {
-                            view! { <p class="notice" role="alert">{error.to_string()}</p> }.into_any()
+                            failed(error)
                         }
                     }
                 })}

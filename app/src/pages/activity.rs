@@ -6,8 +6,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::activity::{ActivityFilter, Outcome};
-use crate::api::list_activity;
+use crate::api::integrations::list_activity;
 use crate::components::frame::Frame;
+use crate::components::loaded::Loaded;
 use crate::console::CONSOLE_SCENARIOS;
 
 fn format_ms(ms: i64) -> String {
@@ -36,12 +37,7 @@ pub fn ActivityPage() -> impl IntoView {
             <h1>"Activity"</h1>
             <super::queue::QueueSection />
             <h2>"Runs"</h2>
-            <Transition fallback=|| view! { <p>"Loading activity…"</p> }>
-                {move || Suspend::new(async move {
-                    let page = match rows.await {
-                        Ok(page) => page,
-                        Err(error) => return view! { <p class="notice" role="alert">{error.to_string()}</p> }.into_any(),
-                    };
+            <Loaded resource=rows loading="Loading activity…" then=move |page| {
                     let older = page.rows.last().map(|r| r.id).filter(|_| page.more);
                     view! {
                         <p class="help">{format!("Kept: the last {} runs of each integration, at most {} days.", page.keep_rows, page.keep_days)}</p>
@@ -90,8 +86,8 @@ pub fn ActivityPage() -> impl IntoView {
                             <button class="button" type="button" on:click=move |_| filter.update(|f| f.before = Some(id))>"Older"</button>
                         })}
                     }.into_any()
-                })}
-            </Transition>
+                }
+            />
         </Frame>
     }
 }

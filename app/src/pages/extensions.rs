@@ -6,12 +6,13 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::{
+use crate::api::directory::{
     list_extension_groups, list_extensions, DeleteExtension, DeleteExtensionGroup, SaveExtension,
     SaveExtensionGroup,
 };
 use crate::components::confirm::{ConfirmDialog, ConfirmRequest};
 use crate::components::frame::Frame;
+use crate::components::loaded::{failed, Loaded};
 use crate::components::pager::Pager;
 use crate::components::toast::{use_toasts, Toasts};
 use crate::error::PortalError;
@@ -197,12 +198,7 @@ fn Directory(reloads: RwSignal<u32>) -> impl IntoView {
             </div>
             {move || editing.get().map(|edit| view! { <ExtensionForm edit=edit editing=editing save=save csrf_token=csrf_token /> })}
             <ImportPanel import=import reloads=reloads csrf_token=csrf_token />
-            <Transition fallback=|| view! { <p>"Loading extensions…"</p> }>
-                {move || Suspend::new(async move {
-                    let page = match page.await {
-                        Ok(page) => page,
-                        Err(error) => return view! { <p class="notice notice-error" role="alert">{error.to_string()}</p> }.into_any(),
-                    };
+            <Loaded resource=page loading="Loading extensions…" then=move |page| {
                     if page.total == 0 {
                         let text = if search.get_untracked().trim().is_empty() {
                             "No extensions yet: add one, or import a CSV file (download the example file to start)."
@@ -244,8 +240,8 @@ fn Directory(reloads: RwSignal<u32>) -> impl IntoView {
                         </table>
                         <Pager offset=offset_now shown=shown total=total page_rows=PAGE_ROWS set_offset=offset />
                     }.into_any()
-                })}
-            </Transition>
+                }
+            />
             <ConfirmDialog request=confirm on_confirm=on_confirm />
         </section>
     }
@@ -630,7 +626,7 @@ fn Groups(reloads: RwSignal<u32>) -> impl IntoView {
             <Transition fallback=|| view! { <p>"Loading groups…"</p> }>
                 {move || Suspend::new(async move {
                     match groups.await {
-                        Err(error) => view! { <p class="notice notice-error" role="alert">{error.to_string()}</p> }.into_any(),
+                        Err(error) => failed(error),
                         Ok(list) if list.is_empty() => view! { <p class="empty-state">"No groups yet."</p> }.into_any(),
                         Ok(list) => view! {
                             <table class="table" data-testid="groups">

@@ -5,8 +5,9 @@
 use leptos::prelude::*;
 
 use crate::activity::{QueueJob, QUEUE_PAGE_ROWS};
-use crate::api::{list_queue, DiscardQueueJob, RetryQueueJob};
+use crate::api::queue::{list_queue, DiscardQueueJob, RetryQueueJob};
 use crate::components::confirm::{ConfirmDialog, ConfirmRequest};
+use crate::components::loaded::Loaded;
 use crate::components::pager::Pager;
 use crate::components::toast::use_toasts;
 use crate::viewer::Viewer;
@@ -96,12 +97,7 @@ pub fn QueueSection() -> impl IntoView {
         <section class="card" aria-labelledby="queue-title">
             <h2 id="queue-title">"Queue"</h2>
             <p class="help">"Work from call events: each step of a call per integration. Failed steps stay here until they are retried or discarded."</p>
-            <Transition fallback=|| view! { <p>"Loading the queue…"</p> }>
-                {move || Suspend::new(async move {
-                    let page = match jobs.await {
-                        Ok(page) => page,
-                        Err(error) => return view! { <p class="notice notice-error" role="alert">{error.to_string()}</p> }.into_any(),
-                    };
+            <Loaded resource=jobs loading="Loading the queue…" then=move |page| {
                     let (first, shown, total) = (page.offset, page.jobs.len(), page.total);
                     view! {
                         <div class="filters" data-testid="queue-counts">
@@ -158,8 +154,8 @@ pub fn QueueSection() -> impl IntoView {
                             }.into_any()
                         }}
                     }.into_any()
-                })}
-            </Transition>
+                }
+            />
             <ConfirmDialog request=confirm on_confirm=on_confirm />
         </section>
     }

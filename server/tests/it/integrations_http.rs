@@ -103,6 +103,22 @@ fn basic(user: &str, password: &str) -> String {
     )
 }
 
+/// An administrator's action on the CRM integration `key` (`apply_template`,
+/// `check_integration`, …).
+async fn crm_action(admin: &Admin, action: &str, key: &str) -> reqwest::Response {
+    admin
+        .browser
+        .post_form(
+            &format!("/api/{action}"),
+            &[
+                ("csrf_token", admin.csrf.as_str()),
+                ("provider", "crm"),
+                ("key", key),
+            ],
+        )
+        .await
+}
+
 async fn save(admin: &Admin, key: &str, values: &[(&str, &str)]) -> (StatusCode, Value) {
     save_as(&admin.browser, &admin.csrf, key, values).await
 }
@@ -696,17 +712,7 @@ async fn an_edited_template_is_applied_and_deleting_it_disconnects_first(db: Db)
         listed["in_use"],
         json!({"status": "connected", "running_revision": 1})
     );
-    let applied = admin
-        .browser
-        .post_form(
-            "/api/apply_template",
-            &[
-                ("csrf_token", admin.csrf.as_str()),
-                ("provider", "crm"),
-                ("key", "applied"),
-            ],
-        )
-        .await;
+    let applied = crm_action(&admin, "apply_template", "applied").await;
     assert_eq!(applied.status(), StatusCode::OK);
     assert_eq!(applied.json::<Value>().await.unwrap(), json!(2));
     assert_eq!(
@@ -972,17 +978,7 @@ async fn save_and_check_run_through_the_runner_and_are_in_activity(db: Db) {
         "{refused}"
     );
 
-    let checked = admin
-        .browser
-        .post_form(
-            "/api/check_integration",
-            &[
-                ("csrf_token", admin.csrf.as_str()),
-                ("provider", "crm"),
-                ("key", "runs"),
-            ],
-        )
-        .await;
+    let checked = crm_action(&admin, "check_integration", "runs").await;
     assert_eq!(checked.status(), StatusCode::OK);
     let rows = activity().await;
     assert_eq!(rows.as_array().unwrap().len(), 3, "{rows}");

@@ -165,11 +165,11 @@ async fn every_token_content_type_and_credential_type_exchanges_exactly_these_fi
         ("application/json", "client_secret_basic"),
     ] {
         let (crm, provider) = strict_crm().await;
-        let extra = format!(
-            r#"<Parameter Name="TokenContentType" Value="{content_type}"/>
-               <Parameter Name="CredentialType" Value="{credential_type}"/>"#
-        );
-        let portal = portal(db, template(&crm.uri(), &extra)).await;
+        let text = fixture()
+            .parameter("AuthMethod", "TokenContentType", content_type)
+            .parameter("AuthMethod", "CredentialType", credential_type)
+            .at(&crm.uri());
+        let portal = portal(db, text).await;
         let started = start(&portal.admin.browser, &portal.admin.csrf).await;
         let query = &started.query;
         assert_eq!(query["response_type"], "code");
@@ -257,7 +257,7 @@ async fn every_token_content_type_and_credential_type_exchanges_exactly_these_fi
 
 async fn a_refused_token_is_refreshed_once_and_a_rotated_refresh_token_is_kept(db: Db) {
     let (crm, provider) = strict_crm().await;
-    let portal = portal(db, template(&crm.uri(), "")).await;
+    let portal = portal(db, template(&crm.uri())).await;
     connect(&portal).await;
     // The CRM forgets the first token: the next request is refused, refreshed, repeated.
     provider.forget_access_token();
@@ -314,7 +314,7 @@ async fn at_once(portal: &Portal, n: usize) -> usize {
 async fn two_hundred_requests_after_expiry_cause_one_refresh(db: Db) {
     let (crm, provider) = strict_crm().await;
     provider.0.lock().unwrap().expires_in = Some(3600);
-    let portal = portal(db, template(&crm.uri(), "")).await;
+    let portal = portal(db, template(&crm.uri())).await;
     connect(&portal).await;
     // The token expired a moment ago.
     portal
@@ -339,7 +339,7 @@ async fn two_hundred_requests_after_expiry_cause_one_refresh(db: Db) {
 
 async fn two_hundred_refused_requests_cause_one_refresh(db: Db) {
     let (crm, provider) = strict_crm().await;
-    let portal = portal(db, template(&crm.uri(), "")).await;
+    let portal = portal(db, template(&crm.uri())).await;
     connect(&portal).await;
     provider.forget_access_token();
     assert_eq!(at_once(&portal, 200).await, 200);
@@ -349,7 +349,7 @@ async fn two_hundred_refused_requests_cause_one_refresh(db: Db) {
 
 async fn invalid_grant_marks_the_integration_token_invalid_with_the_reason(db: Db) {
     let (crm, provider) = strict_crm().await;
-    let portal = portal(db, template(&crm.uri(), "")).await;
+    let portal = portal(db, template(&crm.uri())).await;
     connect(&portal).await;
     {
         let mut provider = provider.0.lock().unwrap();
@@ -379,7 +379,7 @@ async fn invalid_grant_marks_the_integration_token_invalid_with_the_reason(db: D
 
 async fn bad_callbacks_explain_themselves_and_keep_the_working_tokens(db: Db) {
     let (crm, provider) = strict_crm().await;
-    let portal = portal(db, template(&crm.uri(), "")).await;
+    let portal = portal(db, template(&crm.uri())).await;
     let first = connect(&portal).await;
     let working = stored_secrets(&portal.server).await;
     let browser = &portal.admin.browser;
@@ -516,7 +516,7 @@ async fn token_endpoint_failures_are_502_pages_that_store_nothing(db: Db) {
         .await;
     let portal = portal_with_env(
         db,
-        template(&crm.uri(), ""),
+        template(&crm.uri()),
         &[("PATCHBAY_REQUEST_TIMEOUT_SECS", "1")],
     )
     .await;
@@ -552,7 +552,13 @@ async fn token_endpoint_failures_are_502_pages_that_store_nothing(db: Db) {
     assert_eq!(stored_secrets(&portal.server).await, working);
 
     // The slow endpoint, through a template that points there.
-    let slow = template(&crm.uri(), "").replace("/token\"", "/slow/token\"");
+    let slow = fixture()
+        .parameter(
+            "AuthMethod",
+            "TokenEndPoint",
+            "https://crm.example.com/slow/token",
+        )
+        .at(&crm.uri());
     let (status, body) = portal.admin.upload("crm", &[("t.xml", slow)], &[KEY]).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (status, answer) = action(&portal, "apply_template").await;
@@ -564,10 +570,9 @@ async fn token_endpoint_failures_are_502_pages_that_store_nothing(db: Db) {
     assert_eq!(stored_secrets(&portal.server).await, working);
 
     // An AuthEndPoint that renders to something else than http: Save says so.
-    let bad = template(&crm.uri(), "").replace(
-        &format!("{}/authorize?client_id={{{{.client_id}}}}", crm.uri()),
-        "javascript:alert(1)",
-    );
+    let bad = fixture()
+        .parameter("AuthMethod", "AuthEndPoint", "javascript:alert(1)")
+        .at(&crm.uri());
     let (status, body) = portal.admin.upload("crm", &[("t.xml", bad)], &[KEY]).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (status, answer) = action(&portal, "apply_template").await;
@@ -596,11 +601,14 @@ async fn disconnect_revokes_at_the_revocation_endpoint_and_reports_it(db: Db) {
         .expect(1)
         .mount(&crm)
         .await;
-    let extra = format!(
-        r#"<Parameter Name="TokenRevokeEndPoint" Value="{}/revoke"/>"#,
-        crm.uri()
-    );
-    let portal = portal(db, template(&crm.uri(), &extra)).await;
+    let text = fixture()
+        .parameter(
+            "AuthMethod",
+            "TokenRevokeEndPoint",
+            "https://crm.example.com/revoke",
+        )
+        .at(&crm.uri());
+    let portal = portal(db, text).await;
     connect(&portal).await;
     let (status, answer) = action(&portal, "disconnect_integration").await;
     assert_eq!(status, StatusCode::OK, "{answer}");
@@ -628,16 +636,20 @@ async fn disconnect_revokes_at_the_revocation_endpoint_and_reports_it(db: Db) {
 }
 
 async fn the_background_refresh_renews_a_token_on_schedule_unless_turned_off(db: Db) {
-    for (option, expected) in [
-        ("", 1),
-        (
-            r#"<Parameter Father="AuthOption" Name="NoNeedRefreshAccessToken" Value="1"/>"#,
-            0,
-        ),
-    ] {
+    for (turned_off, expected) in [(false, 1), (true, 0)] {
         let (crm, provider) = strict_crm().await;
-        let extra = format!(r#"<Parameter Name="TokenRefreshTime" Value="5"/>{option}"#);
-        let portal = portal(db, template(&crm.uri(), &extra)).await;
+        let mut fixture = fixture().parameter("AuthMethod", "TokenRefreshTime", "5");
+        if turned_off {
+            fixture = fixture.add_parameter(
+                "AuthMethod",
+                &[
+                    ("Father", "AuthOption"),
+                    ("Name", "NoNeedRefreshAccessToken"),
+                    ("Value", "1"),
+                ],
+            );
+        }
+        let portal = portal(db, fixture.at(&crm.uri())).await;
         connect(&portal).await;
         let service = portal.server.state.integrations_service();
         // Not due yet: nothing happens.
@@ -649,10 +661,10 @@ async fn the_background_refresh_renews_a_token_on_schedule_unless_turned_off(db:
             .execute("UPDATE integrations SET token_refreshed_at = token_refreshed_at - 301")
             .await;
         service.refresh_due_tokens().await.unwrap();
-        assert_eq!(provider.refreshes(), expected, "{option}");
+        assert_eq!(provider.refreshes(), expected, "turned off: {turned_off}");
         // A refreshed integration reads its global variables again (GetGlobalInfo).
         let refreshed = portal.server.state.tokens.take_refreshed();
-        assert_eq!(refreshed.len(), expected, "{option}");
+        assert_eq!(refreshed.len(), expected, "turned off: {turned_off}");
         let me_calls = || async {
             crm.received_requests()
                 .await
@@ -673,7 +685,7 @@ async fn the_background_refresh_renews_a_token_on_schedule_unless_turned_off(db:
         assert_eq!(me_calls().await, before + expected);
         assert!(portal.server.state.tokens.take_refreshed().is_empty());
         service.refresh_due_tokens().await.unwrap();
-        assert_eq!(provider.refreshes(), expected, "renewed once: {option}");
+        assert_eq!(provider.refreshes(), expected, "renewed once, turned off: {turned_off}");
         let (status, answer) = check(&portal).await;
         assert_eq!(status, StatusCode::OK, "{answer}");
     }
@@ -681,9 +693,10 @@ async fn the_background_refresh_renews_a_token_on_schedule_unless_turned_off(db:
 
 async fn bearer_asks_for_a_new_client_credentials_token_when_its_token_is_refused(db: Db) {
     let (crm, provider) = strict_crm().await;
-    let text = template(&crm.uri(), "")
-        .replace(r#"AuthType="oauth2""#, r#"AuthType="bearer""#)
-        .replace(r#"Value="oauth2""#, r#"Value="bearer""#);
+    let text = fixture()
+        .set("AuthType", "bearer")
+        .parameter("AuthMethod", "AuthMethod", "bearer")
+        .at(&crm.uri());
     let portal = portal(db, text).await;
     let (status, answer) = portal
         .admin
@@ -724,8 +737,14 @@ async fn bearer_asks_for_a_new_client_credentials_token_when_its_token_is_refuse
 /// sent for another client.
 async fn a_user_reauthorizing_never_sees_or_moves_the_stored_client_secret(db: Db) {
     let (crm, provider) = strict_crm().await;
-    let extra = r#"<Parameter Name="AdditionalQueryString" Value="prompt=consent&amp;client_secret={{.client_secret}}"/>"#;
-    let portal = portal(db, template(&crm.uri(), extra)).await;
+    let text = fixture()
+        .parameter(
+            "AuthMethod",
+            "AdditionalQueryString",
+            "prompt=consent&client_secret={{.client_secret}}",
+        )
+        .at(&crm.uri());
+    let portal = portal(db, text).await;
     connect(&portal).await;
     let exchanges = provider.0.lock().unwrap().token_requests.len();
     let user = portal

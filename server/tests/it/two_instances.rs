@@ -60,7 +60,7 @@ async fn two_serve_processes_refresh_an_expired_token_once() {
         csrf: csrf_first.clone(),
     };
     let (status, body) = admin
-        .upload("crm", &[("t.xml", template(&crm.uri(), ""))], &[])
+        .upload("crm", &[("t.xml", template(&crm.uri()))], &[])
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (status, answer) = admin

@@ -4,8 +4,9 @@
 
 use leptos::prelude::*;
 
-use crate::api::RunConsole;
+use crate::api::integrations::RunConsole;
 use crate::calls::{Call, CallDirection, CallDisposition, ExtensionUser};
+use crate::components::loaded::failed;
 use crate::console::{ConsoleInput, RunReport, TraceStep, CONSOLE_SCENARIOS};
 use crate::template::model::Provider;
 use crate::viewer::Viewer;
@@ -151,7 +152,7 @@ pub fn ConsoleSection(provider: Provider, key: String) -> impl IntoView {
             </div>
             {move || run.value().get().map(|result| match result {
                 Ok(report) => view! { <Report report /> }.into_any(),
-                Err(error) => view! { <p class="notice notice-error" role="alert">{error.to_string()}</p> }.into_any(),
+                Err(error) => failed(error),
             })}
         </section>
     }

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::api::SaveFeatures;
+use crate::api::integrations::SaveFeatures;
 use crate::calls::CallDirection;
 use crate::components::toast::use_toasts;
 use crate::integrations::{Choice, FeatureOptions, Features, TicketWhen};

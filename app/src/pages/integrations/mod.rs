@@ -14,8 +14,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use super::templates::provider_label;
-use crate::api::list_integrations;
+use crate::api::integrations::list_integrations;
 use crate::components::frame::Frame;
+use crate::components::loaded::failed;
 use crate::integrations::{IntegrationCard, Status};
 use crate::template::model::Provider;
 
@@ -56,7 +57,7 @@ fn IntegrationGrid(provider: Provider) -> impl IntoView {
         <Transition fallback=|| view! { <p>"Loading integrations…"</p> }>
             {move || Suspend::new(async move {
                 match cards.await {
-                    Err(error) => view! { <p class="notice" role="alert">{error.to_string()}</p> }.into_any(),
+                    Err(error) => failed(error),
                     Ok(list) if list.is_empty() => view! {
                         <div class="card empty-state">
                             <h2>{format!("No {label} templates to connect yet")}</h2>

@@ -13,11 +13,12 @@ use super::console::ConsoleSection;
 use super::features::FeaturesSection;
 use super::status_class;
 use super::users::UsersSection;
-use crate::api::{
+use crate::api::integrations::{
     load_integration_settings, CheckIntegration, DisconnectIntegration, SaveIntegration,
 };
 use crate::components::confirm::{ConfirmDialog, ConfirmRequest};
 use crate::components::frame::Frame;
+use crate::components::loaded::Loaded;
 use crate::components::toast::use_toasts;
 use crate::integrations::{
     FieldKind, IntegrationSettings, NetworkInfo, SettingField, SettingsInput, Status,
@@ -159,14 +160,7 @@ fn SettingsView(provider: Provider, key: String) -> impl IntoView {
     view! {
         <Title text=format!("{label} integration") />
         <p class="breadcrumb"><a href=back>{format!("Integrations › {label}")}</a></p>
-        <Transition fallback=|| view! { <p>"Loading the integration…"</p> }>
-            {move || Suspend::new(async move {
-                let settings = match settings.await {
-                    Ok(settings) => settings,
-                    Err(error) => {
-                        return view! { <p class="notice" role="alert">{error.to_string()}</p> }.into_any()
-                    }
-                };
+        <Loaded resource=settings loading="Loading the integration…" then=move |settings| {
                 editing.values.set(
                     settings
                         .fields
@@ -246,8 +240,8 @@ fn SettingsView(provider: Provider, key: String) -> impl IntoView {
                     }.into_any())}
                 }
                 .into_any()
-            })}
-        </Transition>
+            }
+        />
         <ConfirmDialog request=confirm on_confirm />
     }
 }

@@ -6,11 +6,13 @@
 
 use leptos::prelude::*;
 
-use crate::api::{
-    associate_automatically, crm_user_sync_progress, list_crm_users, pick_extensions,
-    AssociateAutomatically, AssociateExtensions, SyncCrmUsers,
+use crate::api::directory::pick_extensions;
+use crate::api::integrations::{
+    associate_automatically, crm_user_sync_progress, list_crm_users, AssociateAutomatically,
+    AssociateExtensions, SyncCrmUsers,
 };
 use crate::components::confirm::{ConfirmDialog, ConfirmRequest};
+use crate::components::loaded::{failed, Loaded};
 use crate::components::pager::Pager;
 use crate::components::toast::use_toasts;
 use crate::integrations::{
@@ -138,7 +140,7 @@ pub fn UsersSection(provider: Provider, key: String) -> impl IntoView {
             })}
             {move || sync.value().get().map(|result| match result {
                 Ok(report) => view! { <p class="notice notice-ok" role="status" data-testid="sync-result">{report.message}</p> }.into_any(),
-                Err(error) => view! { <p class="notice notice-error" role="alert">{error.to_string()}</p> }.into_any(),
+                Err(error) => failed(error),
             })}
             <ConfirmDialog request=confirm on_confirm=on_confirm_automatic />
             {move || picking.get().map(|user| view! {
@@ -147,12 +149,7 @@ pub fn UsersSection(provider: Provider, key: String) -> impl IntoView {
             <label for="users-search">"Search users"</label>
             <input id="users-search" type="search" prop:value=move || search.get()
                 on:input=move |e| { search.set(event_target_value(&e)); offset.set(0); } />
-            <Transition fallback=|| view! { <p>"Loading users…"</p> }>
-                {move || Suspend::new(async move {
-                    let page = match users.await {
-                        Ok(page) => page,
-                        Err(error) => return view! { <p class="notice" role="alert">{error.to_string()}</p> }.into_any(),
-                    };
+            <Loaded resource=users loading="Loading users…" then=move |page| {
                     if page.total == 0 {
                         return view! { <p class="empty">"No CRM users yet: press Sync users."</p> }.into_any();
                     }
@@ -177,8 +174,8 @@ pub fn UsersSection(provider: Provider, key: String) -> impl IntoView {
                         </table>
                         <Pager offset=offset_now shown=shown total=total page_rows=PAGE_ROWS set_offset=offset />
                     }.into_any()
-                })}
-            </Transition>
+                }
+            />
         </section>
     }
 }
@@ -289,7 +286,7 @@ fn Picker(
             <Transition fallback=|| view! { <p>"Searching…"</p> }>
                 {move || Suspend::new(async move {
                     match matches.await {
-                        Err(error) => view! { <p class="notice notice-error" role="alert">{error.to_string()}</p> }.into_any(),
+                        Err(error) => failed(error),
                         Ok(items) if items.is_empty() => view! { <p class="help">"Nothing matches."</p> }.into_any(),
                         Ok(items) => view! {
                             <ul class="picker-matches" data-testid="picker-matches">

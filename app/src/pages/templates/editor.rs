@@ -9,8 +9,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::load_template_text;
+use crate::api::templates::load_template_text;
 use crate::components::frame::Frame;
+use crate::components::loaded::failed;
 use crate::components::toast::use_toasts;
 use crate::template::editor::{canonical_text, field_for, logo_data_url, new_form};
 use crate::template::form::{
@@ -61,7 +62,7 @@ pub fn TemplateEditorPage() -> impl IntoView {
                             Suspend::new(async move {
                                 match text.await {
                                     Ok(xml) => view! { <Editor provider key=Some(key) xml=Some(xml) /> }.into_any(),
-                                    Err(error) => view! { <p class="notice" role="alert">{error.to_string()}</p> }.into_any(),
+                                    Err(error) => failed(error),
                                 }
                             })
                         }}

@@ -11,9 +11,11 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::{list_templates, ApplyTemplate, DeleteTemplates};
+use crate::api::integrations::ApplyTemplate;
+use crate::api::templates::{list_templates, DeleteTemplates};
 use crate::components::confirm::{ConfirmDialog, ConfirmRequest};
 use crate::components::frame::Frame;
+use crate::components::loaded::Loaded;
 use crate::components::toast::use_toasts;
 use crate::template::model::Provider;
 use crate::template::{TemplateSummary, UploadOutcome, MAX_TEMPLATES_PER_PROVIDER};
@@ -344,18 +346,9 @@ fn TemplateList(provider: Provider) -> impl IntoView {
 
     view! {
         <Title text=format!("{label} templates") />
-        <Transition fallback=|| view! { <p>"Loading templates…"</p> }>
-            {move || {
+        <Loaded resource=templates loading="Loading templates…" then=move |list| {
                 let new_href = new_href.clone();
                 let full_reason = full_reason.clone();
-                Suspend::new(async move {
-                    let list = match templates.await {
-                        Ok(list) => list,
-                        Err(error) => {
-                            return view! { <p class="notice" role="alert">{error.to_string()}</p> }
-                                .into_any();
-                        }
-                    };
                     let count = list.len();
                     let full = count >= MAX_TEMPLATES_PER_PROVIDER;
                     let add = if full {
@@ -426,9 +419,8 @@ fn TemplateList(provider: Provider) -> impl IntoView {
                         {body}
                     }
                         .into_any()
-                })
-            }}
-        </Transition>
+                }
+        />
         <Show when=move || uploading.get()>
             <p role="status">"Uploading…"</p>
         </Show>

@@ -18,18 +18,16 @@
 //! not asked for an extension that has none there (the 404 says so), as calls on it are
 //! not handled there either.
 
-use app::accounts::TokenScope;
-use app::viewer::Viewer;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::routing::get;
-use axum::{Extension, Json, Router};
+use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{authorize, ApiError, Rule};
+use super::access::{Caller, Lookups};
+use super::ApiError;
 use crate::state::AppState;
-use crate::web::middleware::viewer::ApiClient;
 
 /// The longest phone number or extension accepted.
 pub const MAX_PHONE_CHARS: usize = 64;
@@ -61,19 +59,9 @@ fn valid_number(text: &str) -> bool {
 
 async fn lookup(
     State(state): State<AppState>,
-    Extension(viewer): Extension<Viewer>,
-    client: Option<Extension<ApiClient>>,
+    _caller: Caller<Lookups>,
     query: Result<Query<LookupQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    authorize(
-        &viewer,
-        client.as_ref().map(|c| &c.0),
-        &Rule {
-            admin_only: None,
-            scopes: &[TokenScope::Lookup, TokenScope::Admin],
-            scoped: "contact lookups",
-        },
-    )?;
     let bad = |message: String| ApiError::new(StatusCode::BAD_REQUEST, "lookup.phone", message);
     let Query(query) = query.map_err(|e| bad(format!("the query cannot be read: {e}")))?;
     let phone = query.phone.unwrap_or_default();
@@ -95,14 +83,7 @@ async fn lookup(
         .integrations_service()
         .lookup(phone, extension.as_deref().filter(|e| !e.is_empty()))
         .await
-        .map_err(|error| {
-            tracing::error!(%error, "contact lookup failed");
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "storage",
-                "the server could not complete this request",
-            )
-        })?;
+        .map_err(|error| ApiError::internal("contact lookup", error))?;
     match answer.found {
         Some(found) => Ok(Json(json!({
             "contact": found.lookup.contact.fields,

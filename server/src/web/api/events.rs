@@ -12,18 +12,17 @@
 //! Errors are JSON `{"error": {"code", "message"}}`: `event.invalid` (400, which field and
 //! why), `event.too_large` (413), `auth.required` (401), `auth.scope` (403), `storage` (500).
 
-use app::accounts::TokenScope;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use axum::{Extension, Json, Router};
+use axum::{Json, Router};
 
+use super::access::{CallEvents, Caller};
 use super::ApiError;
 use crate::queue::service::{IntakeError, Source};
 use crate::state::AppState;
-use crate::web::middleware::viewer::ApiClient;
 
 /// Where call events are posted.
 pub const EVENTS_PATH_PREFIX: &str = "/api/v1/events";
@@ -39,43 +38,26 @@ pub fn routes() -> Router<AppState> {
 
 async fn yeastar(
     State(state): State<AppState>,
-    client: Option<Extension<ApiClient>>,
+    _caller: Caller<CallEvents>,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, ApiError> {
-    accept(state, client, body, Source::Yeastar).await
+    accept(state, body, Source::Yeastar).await
 }
 
 async fn generic(
     State(state): State<AppState>,
-    client: Option<Extension<ApiClient>>,
+    _caller: Caller<CallEvents>,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, ApiError> {
-    accept(state, client, body, Source::Generic).await
+    accept(state, body, Source::Generic).await
 }
 
+/// A call event from a caller already let in (a token of scope `events`).
 async fn accept(
     state: AppState,
-    client: Option<Extension<ApiClient>>,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
     source: Source,
 ) -> Result<Response, ApiError> {
-    match client {
-        None => {
-            return Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "auth.required",
-                "send an API token of scope events: Authorization: Bearer <token>",
-            ))
-        }
-        Some(Extension(client)) if client.scope != TokenScope::Events => {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "auth.scope",
-                "call events need an API token of scope events",
-            ))
-        }
-        Some(_) => {}
-    }
     let body = body.map_err(|_| {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -90,13 +72,9 @@ async fn accept(
             "event.invalid",
             error.to_string(),
         )),
-        Err(error) => {
-            tracing::error!(%error, "a call event could not be stored");
-            Err(ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "storage",
-                "the event could not be stored; send it again",
-            ))
-        }
+        Err(error) => Err(ApiError {
+            message: "the event could not be stored; send it again".into(),
+            ..ApiError::internal("storing a call event", error)
+        }),
     }
 }

@@ -12,22 +12,20 @@
 //! as expected, with what and where), `import.refused` (422, with every row's outcome),
 //! `import.too_large` (413), `auth.required` (401), `auth.forbidden` and `auth.scope` (403).
 
-use app::accounts::TokenScope;
-use app::viewer::Viewer;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
+use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{authorize, ApiError, Rule};
+use super::access::{Caller, Directory};
+use super::ApiError;
 use crate::directory::import::{FileError, MAX_IMPORT_BYTES};
 use crate::directory::service::DirectoryError;
 use crate::state::AppState;
-use crate::web::middleware::viewer::ApiClient;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/api/v1/extensions", get(list)).route(
@@ -36,20 +34,8 @@ pub fn routes() -> Router<AppState> {
     )
 }
 
-/// Only administrators (or an `admin` token) read or change the directory over the API.
-const DIRECTORY: Rule = Rule {
-    admin_only: Some("the extension directory"),
-    scopes: &[TokenScope::Admin],
-    scoped: "the extension directory",
-};
-
 fn storage_error(error: impl std::fmt::Display) -> ApiError {
-    tracing::error!(%error, "extension directory");
-    ApiError::new(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "storage",
-        "the server could not complete this request",
-    )
+    ApiError::internal("the extension directory", error)
 }
 
 #[derive(Deserialize)]
@@ -59,11 +45,9 @@ struct ListQuery {
 
 async fn list(
     State(state): State<AppState>,
-    Extension(viewer): Extension<Viewer>,
-    client: Option<Extension<ApiClient>>,
+    _caller: Caller<Directory>,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, ApiError> {
-    authorize(&viewer, client.as_ref().map(|c| &c.0), &DIRECTORY)?;
     let service = state.directory_service();
     match query.format.as_deref() {
         Some("csv") => {
@@ -99,14 +83,11 @@ struct ImportQuery {
 
 async fn import(
     State(state): State<AppState>,
-    Extension(viewer): Extension<Viewer>,
-    client: Option<Extension<ApiClient>>,
+    caller: Caller<Directory>,
     Query(query): Query<ImportQuery>,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let actor = authorize(&viewer, client.as_ref().map(|c| &c.0), &DIRECTORY)?
-        .email
-        .clone();
+    let actor = caller.user.email;
     let too_large = || {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,

@@ -22,11 +22,9 @@
 use std::collections::HashSet;
 use std::io::Write;
 
-use app::accounts::TokenScope;
 use app::template::form::TemplateForm;
 use app::template::model::Provider;
 use app::template::xml::MAX_TEMPLATE_BYTES;
-use app::viewer::Viewer;
 use axum::body::Bytes;
 use axum::extract::{
     DefaultBodyLimit, FromRequest, FromRequestParts, Multipart, Path, Query, RawPathParams, State,
@@ -39,7 +37,8 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{authorize, ApiError, Rule};
+use super::access::{Caller, ManageTemplates, TemplateLogos};
+use super::ApiError;
 use crate::state::AppState;
 use crate::templates::intake::Refusal;
 use crate::templates::service::{
@@ -96,12 +95,7 @@ impl From<TemplateEditError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, "template.in_use", error.to_string())
             }
             TemplateEditError::Integrations(error) => {
-                tracing::error!(%error, "integration storage failed");
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "storage",
-                    "the server could not complete this request",
-                )
+                ApiError::internal("integration storage", error)
             }
         }
     }
@@ -122,12 +116,7 @@ impl From<TemplateStoreError> for ApiError {
                 error.to_string(),
             ),
             TemplateStoreError::CorruptWarnings(_) | TemplateStoreError::Db(_) => {
-                tracing::error!(%error, "template storage failed");
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "storage",
-                    "the server could not complete this request",
-                )
+                ApiError::internal("template storage", error)
             }
         }
     }
@@ -169,9 +158,8 @@ impl<S: Send + Sync> FromRequestParts<S> for AdminFor {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        provider_for(parts, state, Access::Admin)
-            .await
-            .map(AdminFor)
+        Caller::<ManageTemplates>::from_request_parts(parts, state).await?;
+        provider_in_path(parts, state).await.map(AdminFor)
     }
 }
 
@@ -183,34 +171,16 @@ impl<S: Send + Sync> FromRequestParts<S> for SignedInFor {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        provider_for(parts, state, Access::SignedIn)
-            .await
-            .map(SignedInFor)
+        Caller::<TemplateLogos>::from_request_parts(parts, state).await?;
+        provider_in_path(parts, state).await.map(SignedInFor)
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Access {
-    Admin,
-    SignedIn,
-}
-
-async fn provider_for<S: Send + Sync>(
+/// The provider named in the path: 404 for any other.
+async fn provider_in_path<S: Send + Sync>(
     parts: &mut Parts,
     state: &S,
-    access: Access,
 ) -> Result<Provider, ApiError> {
-    let anonymous = Viewer::default();
-    let viewer = parts.extensions.get::<Viewer>().unwrap_or(&anonymous);
-    authorize(
-        viewer,
-        parts.extensions.get::<ApiClient>(),
-        &Rule {
-            admin_only: (access == Access::Admin).then_some("templates"),
-            scopes: &[TokenScope::Admin],
-            scoped: "managing templates",
-        },
-    )?;
     let params = RawPathParams::from_request_parts(parts, state)
         .await
         .map_err(|_| {

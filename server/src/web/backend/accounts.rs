@@ -1,7 +1,7 @@
 //! The Accounts page's account calls, over [`AccountsService`].
 
 use app::accounts::{AccountSummary, CurrentUser, Role};
-use app::backend::AccountAdmin;
+use app::api::accounts::AccountAdmin;
 use app::error::PortalError;
 use async_trait::async_trait;
 
@@ -12,20 +12,24 @@ pub struct AccountsAdmin {
     pub service: AccountsService,
 }
 
-fn portal_error(error: AccountError) -> PortalError {
-    match error {
-        AccountError::OwnAccount { .. }
-        | AccountError::LastAdmin { .. }
-        | AccountError::EmailTaken(_) => PortalError::Conflict(error.to_string()),
-        AccountError::NotFound => PortalError::NotFound("The account".into()),
-        AccountError::Storage(_) | AccountError::Password(_) => storage_failure("account", error),
+impl From<AccountError> for PortalError {
+    fn from(error: AccountError) -> Self {
+        match error {
+            AccountError::OwnAccount { .. }
+            | AccountError::LastAdmin { .. }
+            | AccountError::EmailTaken(_) => PortalError::Conflict(error.to_string()),
+            AccountError::NotFound => PortalError::NotFound("The account".into()),
+            AccountError::Storage(_) | AccountError::Password(_) => {
+                storage_failure("account", error)
+            }
+        }
     }
 }
 
 #[async_trait]
 impl AccountAdmin for AccountsAdmin {
     async fn list_accounts(&self) -> Result<Vec<AccountSummary>, PortalError> {
-        self.service.list_accounts().await.map_err(portal_error)
+        Ok(self.service.list_accounts().await?)
     }
 
     async fn create_account(
@@ -35,10 +39,10 @@ impl AccountAdmin for AccountsAdmin {
         password: &str,
         role: Role,
     ) -> Result<AccountSummary, PortalError> {
-        self.service
+        Ok(self
+            .service
             .create_account(actor, email, password, role)
-            .await
-            .map_err(portal_error)
+            .await?)
     }
 
     async fn set_account_disabled(
@@ -47,17 +51,14 @@ impl AccountAdmin for AccountsAdmin {
         id: i32,
         disabled: bool,
     ) -> Result<(), PortalError> {
-        self.service
+        Ok(self
+            .service
             .set_account_disabled(actor, id, disabled)
-            .await
-            .map_err(portal_error)
+            .await?)
     }
 
     async fn delete_account(&self, actor: &CurrentUser, id: i32) -> Result<(), PortalError> {
-        self.service
-            .delete_account(actor, id)
-            .await
-            .map_err(portal_error)
+        Ok(self.service.delete_account(actor, id).await?)
     }
 
     async fn reset_password(
@@ -66,9 +67,6 @@ impl AccountAdmin for AccountsAdmin {
         id: i32,
         password: &str,
     ) -> Result<(), PortalError> {
-        self.service
-            .reset_password(actor, id, password)
-            .await
-            .map_err(portal_error)
+        Ok(self.service.reset_password(actor, id, password).await?)
     }
 }

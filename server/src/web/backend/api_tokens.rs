@@ -1,7 +1,7 @@
 //! The Accounts page's API token calls, over [`ApiTokensService`].
 
 use app::accounts::{ApiTokenSummary, CreatedApiToken, CurrentUser, TokenScope};
-use app::backend::ApiTokenAdmin;
+use app::api::api_tokens::ApiTokenAdmin;
 use app::error::PortalError;
 use async_trait::async_trait;
 
@@ -12,17 +12,19 @@ pub struct ApiTokensAdmin {
     pub service: ApiTokensService,
 }
 
-fn portal_error(error: ApiTokenError) -> PortalError {
-    match error {
-        ApiTokenError::NotFound => PortalError::NotFound("The API token".into()),
-        ApiTokenError::Storage(_) => storage_failure("API token", error),
+impl From<ApiTokenError> for PortalError {
+    fn from(error: ApiTokenError) -> Self {
+        match error {
+            ApiTokenError::NotFound => PortalError::NotFound("The API token".into()),
+            ApiTokenError::Storage(_) => storage_failure("API token", error),
+        }
     }
 }
 
 #[async_trait]
 impl ApiTokenAdmin for ApiTokensAdmin {
     async fn list_tokens(&self) -> Result<Vec<ApiTokenSummary>, PortalError> {
-        self.service.list_tokens().await.map_err(portal_error)
+        self.service.list_tokens().await.map_err(PortalError::from)
     }
 
     async fn create_token(
@@ -32,16 +34,13 @@ impl ApiTokenAdmin for ApiTokensAdmin {
         scope: TokenScope,
         expires_in_days: Option<u32>,
     ) -> Result<CreatedApiToken, PortalError> {
-        self.service
+        Ok(self
+            .service
             .create_token(actor, name, scope, expires_in_days)
-            .await
-            .map_err(portal_error)
+            .await?)
     }
 
     async fn revoke_token(&self, actor: &CurrentUser, id: i32) -> Result<(), PortalError> {
-        self.service
-            .revoke_token(actor, id)
-            .await
-            .map_err(portal_error)
+        Ok(self.service.revoke_token(actor, id).await?)
     }
 }

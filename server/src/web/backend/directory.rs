@@ -1,7 +1,7 @@
 //! The Extensions page's and the association picker's calls, over [`DirectoryService`].
 
 use app::accounts::CurrentUser;
-use app::backend::DirectoryAdmin as DirectoryAdminTrait;
+use app::api::directory::DirectoryAdmin as DirectoryAdminTrait;
 use app::error::PortalError;
 use app::extensions::{Extension, ExtensionGroup, ExtensionSort, ExtensionsPage, PickerItem};
 use async_trait::async_trait;
@@ -13,13 +13,15 @@ pub struct DirectoryAdmin {
     pub service: DirectoryService,
 }
 
-fn portal_error(error: DirectoryError) -> PortalError {
-    match error {
-        DirectoryError::Invalid { field, message } => PortalError::invalid(field, message),
-        DirectoryError::NotFound(message) => PortalError::NotFound(message),
-        DirectoryError::File(error) => PortalError::invalid("file", error.to_string()),
-        DirectoryError::Refused(refusal) => PortalError::invalid("file", refusal.to_string()),
-        DirectoryError::Storage(_) => storage_failure("directory", error),
+impl From<DirectoryError> for PortalError {
+    fn from(error: DirectoryError) -> Self {
+        match error {
+            DirectoryError::Invalid { field, message } => PortalError::invalid(field, message),
+            DirectoryError::NotFound(message) => PortalError::NotFound(message),
+            DirectoryError::File(error) => PortalError::invalid("file", error.to_string()),
+            DirectoryError::Refused(refusal) => PortalError::invalid("file", refusal.to_string()),
+            DirectoryError::Storage(_) => storage_failure("directory", error),
+        }
     }
 }
 
@@ -32,10 +34,7 @@ impl DirectoryAdminTrait for DirectoryAdmin {
         descending: bool,
         offset: u64,
     ) -> Result<ExtensionsPage, PortalError> {
-        self.service
-            .page(search, sort, descending, offset)
-            .await
-            .map_err(portal_error)
+        Ok(self.service.page(search, sort, descending, offset).await?)
     }
 
     async fn save_extension(
@@ -44,21 +43,15 @@ impl DirectoryAdminTrait for DirectoryAdmin {
         original: Option<&str>,
         extension: Extension,
     ) -> Result<(), PortalError> {
-        self.service
-            .save(&actor.email, original, extension)
-            .await
-            .map_err(portal_error)
+        Ok(self.service.save(&actor.email, original, extension).await?)
     }
 
     async fn delete_extension(&self, actor: &CurrentUser, number: &str) -> Result<(), PortalError> {
-        self.service
-            .delete(&actor.email, number)
-            .await
-            .map_err(portal_error)
+        Ok(self.service.delete(&actor.email, number).await?)
     }
 
     async fn groups(&self) -> Result<Vec<ExtensionGroup>, PortalError> {
-        self.service.groups().await.map_err(portal_error)
+        self.service.groups().await.map_err(PortalError::from)
     }
 
     async fn save_group(
@@ -68,20 +61,17 @@ impl DirectoryAdminTrait for DirectoryAdmin {
         name: &str,
         members: &[String],
     ) -> Result<(), PortalError> {
-        self.service
+        Ok(self
+            .service
             .save_group(&actor.email, id, name, members)
-            .await
-            .map_err(portal_error)
+            .await?)
     }
 
     async fn delete_group(&self, actor: &CurrentUser, id: i32) -> Result<(), PortalError> {
-        self.service
-            .delete_group(&actor.email, id)
-            .await
-            .map_err(portal_error)
+        Ok(self.service.delete_group(&actor.email, id).await?)
     }
 
     async fn picker(&self, search: &str) -> Result<Vec<PickerItem>, PortalError> {
-        self.service.picker(search).await.map_err(portal_error)
+        self.service.picker(search).await.map_err(PortalError::from)
     }
 }

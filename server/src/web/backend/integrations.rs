@@ -2,7 +2,7 @@
 
 use app::accounts::CurrentUser;
 use app::activity::{ActivityFilter, ActivityPage};
-use app::backend::IntegrationAdmin;
+use app::api::integrations::IntegrationAdmin;
 use app::console::{ConsoleInput, RunReport};
 use app::error::PortalError;
 use app::integrations::{
@@ -19,20 +19,24 @@ pub struct IntegrationsAdmin {
     pub service: IntegrationsService,
 }
 
-fn portal_error(error: IntegrationError) -> PortalError {
-    match error {
-        IntegrationError::NotFound { key } => PortalError::NotFound(format!("The template {key}")),
-        IntegrationError::Invalid { field, message } => PortalError::invalid(&field, message),
-        IntegrationError::Conflict(message) => PortalError::Conflict(message),
-        IntegrationError::CredentialsRejected(_) => {
-            PortalError::invalid("Authentication", format!("is not accepted. {error}"))
+impl From<IntegrationError> for PortalError {
+    fn from(error: IntegrationError) -> Self {
+        match error {
+            IntegrationError::NotFound { key } => {
+                PortalError::NotFound(format!("The template {key}"))
+            }
+            IntegrationError::Invalid { field, message } => PortalError::invalid(&field, message),
+            IntegrationError::Conflict(message) => PortalError::Conflict(message),
+            IntegrationError::CredentialsRejected(_) => {
+                PortalError::invalid("Authentication", format!("is not accepted. {error}"))
+            }
+            IntegrationError::TestFailed(_)
+            | IntegrationError::TokenFailed(_)
+            | IntegrationError::Template(_) => PortalError::Upstream(error.to_string()),
+            IntegrationError::Storage(_)
+            | IntegrationError::TemplateStore(_)
+            | IntegrationError::Secret(_) => storage_failure("integration", error),
         }
-        IntegrationError::TestFailed(_)
-        | IntegrationError::TokenFailed(_)
-        | IntegrationError::Template(_) => PortalError::Upstream(error.to_string()),
-        IntegrationError::Storage(_)
-        | IntegrationError::TemplateStore(_)
-        | IntegrationError::Secret(_) => storage_failure("integration", error),
     }
 }
 
@@ -42,7 +46,7 @@ impl IntegrationAdmin for IntegrationsAdmin {
         &self,
         provider: Provider,
     ) -> Result<Vec<IntegrationCard>, PortalError> {
-        self.service.list(provider).await.map_err(portal_error)
+        self.service.list(provider).await.map_err(PortalError::from)
     }
 
     async fn integration_settings(
@@ -50,10 +54,7 @@ impl IntegrationAdmin for IntegrationsAdmin {
         provider: Provider,
         key: &str,
     ) -> Result<IntegrationSettings, PortalError> {
-        self.service
-            .settings(provider, key)
-            .await
-            .map_err(portal_error)
+        Ok(self.service.settings(provider, key).await?)
     }
 
     async fn save_integration(
@@ -69,7 +70,7 @@ impl IntegrationAdmin for IntegrationsAdmin {
             .await
             .map_err(|error| {
                 tracing::info!(actor = %actor.email, provider = provider.as_str(), %key, %error, "integration not saved");
-                portal_error(error)
+                PortalError::from(error)
             })
     }
 
@@ -79,10 +80,7 @@ impl IntegrationAdmin for IntegrationsAdmin {
         provider: Provider,
         key: &str,
     ) -> Result<String, PortalError> {
-        self.service
-            .disconnect(&actor.email, provider, key)
-            .await
-            .map_err(portal_error)
+        Ok(self.service.disconnect(&actor.email, provider, key).await?)
     }
 
     async fn check_integration(
@@ -91,10 +89,7 @@ impl IntegrationAdmin for IntegrationsAdmin {
         provider: Provider,
         key: &str,
     ) -> Result<String, PortalError> {
-        self.service
-            .check(&actor.email, provider, key)
-            .await
-            .map_err(portal_error)
+        Ok(self.service.check(&actor.email, provider, key).await?)
     }
 
     async fn apply_template(
@@ -103,10 +98,7 @@ impl IntegrationAdmin for IntegrationsAdmin {
         provider: Provider,
         key: &str,
     ) -> Result<i32, PortalError> {
-        self.service
-            .apply(&actor.email, provider, key)
-            .await
-            .map_err(portal_error)
+        Ok(self.service.apply(&actor.email, provider, key).await?)
     }
 
     async fn save_features(
@@ -116,10 +108,10 @@ impl IntegrationAdmin for IntegrationsAdmin {
         key: &str,
         features: Features,
     ) -> Result<(), PortalError> {
-        self.service
+        Ok(self
+            .service
             .save_features(&actor.email, provider, key, features)
-            .await
-            .map_err(portal_error)
+            .await?)
     }
 
     async fn run_console(
@@ -129,14 +121,14 @@ impl IntegrationAdmin for IntegrationsAdmin {
         key: &str,
         input: ConsoleInput,
     ) -> Result<RunReport, PortalError> {
-        self.service
+        Ok(self
+            .service
             .console(&actor.email, provider, key, &input)
-            .await
-            .map_err(portal_error)
+            .await?)
     }
 
     async fn activity(&self, filter: ActivityFilter) -> Result<ActivityPage, PortalError> {
-        self.service.activity(&filter).await.map_err(portal_error)
+        Ok(self.service.activity(&filter).await?)
     }
 
     async fn sync_crm_users(
@@ -145,10 +137,7 @@ impl IntegrationAdmin for IntegrationsAdmin {
         provider: Provider,
         key: &str,
     ) -> Result<UserSyncReport, PortalError> {
-        self.service
-            .sync_users(&actor.email, provider, key)
-            .await
-            .map_err(portal_error)
+        Ok(self.service.sync_users(&actor.email, provider, key).await?)
     }
 
     async fn crm_user_sync_progress(
@@ -156,10 +145,7 @@ impl IntegrationAdmin for IntegrationsAdmin {
         provider: Provider,
         key: &str,
     ) -> Result<UserSyncProgress, PortalError> {
-        self.service
-            .user_sync_progress(provider, key)
-            .await
-            .map_err(portal_error)
+        Ok(self.service.user_sync_progress(provider, key).await?)
     }
 
     async fn crm_users(
@@ -169,10 +155,10 @@ impl IntegrationAdmin for IntegrationsAdmin {
         search: &str,
         offset: u64,
     ) -> Result<CrmUsersPage, PortalError> {
-        self.service
+        Ok(self
+            .service
             .crm_users(provider, key, search, offset)
-            .await
-            .map_err(portal_error)
+            .await?)
     }
 
     async fn associate_automatically(
@@ -182,10 +168,10 @@ impl IntegrationAdmin for IntegrationsAdmin {
         key: &str,
         apply: bool,
     ) -> Result<AutoAssociation, PortalError> {
-        self.service
+        Ok(self
+            .service
             .associate_automatically(&actor.email, provider, key, apply)
-            .await
-            .map_err(portal_error)
+            .await?)
     }
 
     async fn associate(
@@ -196,9 +182,9 @@ impl IntegrationAdmin for IntegrationsAdmin {
         crm_id: &str,
         numbers: &[String],
     ) -> Result<Vec<String>, PortalError> {
-        self.service
+        Ok(self
+            .service
             .associate(&actor.email, provider, key, crm_id, numbers)
-            .await
-            .map_err(portal_error)
+            .await?)
     }
 }

@@ -1,4 +1,4 @@
-//! The server's side of the pages' server functions: one thin adapter per `app::backend`
+//! The server's side of the pages' server functions: one thin adapter per `app::api::<domain>`
 //! trait over a domain service. Adapters translate domain errors into [`PortalError`], the
 //! only place those two meet; failures with internals are logged here and reach the page as
 //! a message without them.
@@ -12,7 +12,7 @@ pub mod templates;
 
 use std::sync::Arc;
 
-use app::backend::Backend;
+use app::api::Backend;
 use app::error::PortalError;
 
 use crate::state::AppState;

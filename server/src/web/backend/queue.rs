@@ -2,7 +2,7 @@
 
 use app::accounts::CurrentUser;
 use app::activity::QueuePage;
-use app::backend::QueueAdmin as QueueAdminTrait;
+use app::api::queue::QueueAdmin as QueueAdminTrait;
 use app::error::PortalError;
 use async_trait::async_trait;
 
@@ -13,8 +13,10 @@ pub struct QueueAdmin {
     pub service: QueueService,
 }
 
-fn portal_error(error: IntakeError) -> PortalError {
-    storage_failure("queue", error)
+impl From<IntakeError> for PortalError {
+    fn from(error: IntakeError) -> Self {
+        storage_failure("queue", error)
+    }
 }
 
 fn not_failed() -> PortalError {
@@ -24,14 +26,14 @@ fn not_failed() -> PortalError {
 #[async_trait]
 impl QueueAdminTrait for QueueAdmin {
     async fn queue(&self, state: &str, offset: u64) -> Result<QueuePage, PortalError> {
-        self.service.page(state, offset).await.map_err(portal_error)
+        Ok(self.service.page(state, offset).await?)
     }
 
     async fn retry_job(&self, actor: &CurrentUser, id: i32) -> Result<(), PortalError> {
         match self.service.retry_failed(&actor.email, id).await {
             Ok(true) => Ok(()),
             Ok(false) => Err(not_failed()),
-            Err(error) => Err(portal_error(error)),
+            Err(error) => Err(PortalError::from(error)),
         }
     }
 
@@ -39,7 +41,7 @@ impl QueueAdminTrait for QueueAdmin {
         match self.service.discard_failed(&actor.email, id).await {
             Ok(true) => Ok(()),
             Ok(false) => Err(not_failed()),
-            Err(error) => Err(portal_error(error)),
+            Err(error) => Err(PortalError::from(error)),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Template management behind the pages' server functions, over [`TemplatesService`].
 
 use app::accounts::CurrentUser;
-use app::backend::TemplateAdmin;
+use app::api::templates::TemplateAdmin;
 use app::error::PortalError;
 use app::template::form::TemplateForm;
 use app::template::model::Provider;
@@ -16,34 +16,38 @@ pub struct TemplatesAdmin {
     pub service: TemplatesService,
 }
 
-fn portal_error(error: TemplateEditError) -> PortalError {
-    match error {
-        TemplateEditError::Invalid(refusal) => PortalError::InvalidTemplate {
-            message: refusal.summary(),
-            findings: refusal.findings,
-        },
-        TemplateEditError::WrongDestination { message, .. } => {
-            PortalError::invalid("template", message)
-        }
-        TemplateEditError::Store(error) => store_error(error),
-        TemplateEditError::InUse(_) => PortalError::Conflict(error.to_string()),
-        TemplateEditError::Integrations(error) => storage_failure("integration", error),
-        TemplateEditError::Unreadable(key) => {
-            tracing::error!(%key, "stored template unreadable");
-            PortalError::Internal("storage".into())
+impl From<TemplateEditError> for PortalError {
+    fn from(error: TemplateEditError) -> Self {
+        match error {
+            TemplateEditError::Invalid(refusal) => PortalError::InvalidTemplate {
+                message: refusal.summary(),
+                findings: refusal.findings,
+            },
+            TemplateEditError::WrongDestination { message, .. } => {
+                PortalError::invalid("template", message)
+            }
+            TemplateEditError::Store(error) => PortalError::from(error),
+            TemplateEditError::InUse(_) => PortalError::Conflict(error.to_string()),
+            TemplateEditError::Integrations(error) => storage_failure("integration", error),
+            TemplateEditError::Unreadable(key) => {
+                tracing::error!(%key, "stored template unreadable");
+                PortalError::Internal("storage".into())
+            }
         }
     }
 }
 
-fn store_error(error: TemplateStoreError) -> PortalError {
-    match error {
-        TemplateStoreError::LimitReached(_) | TemplateStoreError::DuplicateKey { .. } => {
-            PortalError::Conflict(error.to_string())
+impl From<TemplateStoreError> for PortalError {
+    fn from(error: TemplateStoreError) -> Self {
+        match error {
+            TemplateStoreError::LimitReached(_) | TemplateStoreError::DuplicateKey { .. } => {
+                PortalError::Conflict(error.to_string())
+            }
+            TemplateStoreError::NotFound { key, .. } => {
+                PortalError::NotFound(format!("The template {key}"))
+            }
+            other => storage_failure("template", other),
         }
-        TemplateStoreError::NotFound { key, .. } => {
-            PortalError::NotFound(format!("The template {key}"))
-        }
-        other => storage_failure("template", other),
     }
 }
 
@@ -53,7 +57,7 @@ impl TemplateAdmin for TemplatesAdmin {
         &self,
         provider: Provider,
     ) -> Result<Vec<TemplateSummary>, PortalError> {
-        self.service.summaries(provider).await.map_err(portal_error)
+        Ok(self.service.summaries(provider).await?)
     }
 
     async fn template_form(
@@ -61,17 +65,11 @@ impl TemplateAdmin for TemplatesAdmin {
         provider: Provider,
         key: &str,
     ) -> Result<TemplateForm, PortalError> {
-        self.service
-            .form_of(provider, key)
-            .await
-            .map_err(portal_error)
+        Ok(self.service.form_of(provider, key).await?)
     }
 
     async fn template_text(&self, provider: Provider, key: &str) -> Result<String, PortalError> {
-        self.service
-            .stored_text(provider, key)
-            .await
-            .map_err(portal_error)
+        Ok(self.service.stored_text(provider, key).await?)
     }
 
     async fn save_template(
@@ -85,7 +83,7 @@ impl TemplateAdmin for TemplatesAdmin {
             None => self.service.create_from_form(provider, form).await,
             Some(key) => self.service.edit_with_form(provider, key, &form).await,
         }
-        .map_err(portal_error)?;
+        .map_err(PortalError::from)?;
         tracing::info!(actor = %actor.email, key = %stored.record.key, "template saved from the editor");
         Ok(summary_of(&stored))
     }
@@ -106,7 +104,7 @@ impl TemplateAdmin for TemplatesAdmin {
             .service
             .delete(provider, keys, in_use)
             .await
-            .map_err(portal_error)?;
+            .map_err(PortalError::from)?;
         tracing::info!(actor = %actor.email, deleted, "templates deleted from the list");
         Ok(deleted)
     }

@@ -75,6 +75,18 @@ impl Fixture {
         self
     }
 
+    /// Adds a `<Parameter>` with these attributes to scenario `id` (one with a `Father`, say).
+    pub fn add_parameter(mut self, id: &str, attributes: &[(&str, &str)]) -> Self {
+        let mut added = XmlElement::new("Parameter");
+        for (name, value) in attributes {
+            added.set_attribute(name, *value);
+        }
+        self.scenario_parameters(id)
+            .children
+            .push(XmlNode::Element(added));
+        self
+    }
+
     /// Removes the scenario-level `<Parameter Name=…>` of scenario `id`.
     pub fn without_parameter(mut self, id: &str, name: &str) -> Self {
         self.scenario_parameters(id).children.retain(

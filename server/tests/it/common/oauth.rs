@@ -2,6 +2,7 @@
 //! tests: it rotates refresh tokens, answers `invalid_grant` to a spent one, and its API
 //! accepts only the newest access token, so a double refresh or a stale token shows.
 
+use super::Fixture;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -186,30 +187,12 @@ pub async fn strict_crm() -> (MockServer, StrictProvider) {
     (crm, provider)
 }
 
-/// An OAuth 2.0 template against `crm`; `extra` adds AuthMethod parameters.
-pub fn template(crm: &str, extra: &str) -> String {
-    format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?>
-<Information Provider="crm" Name="Strict CRM" Key="{KEY}" Version="1.0.0" AuthType="oauth2" MaxConcurrentRequest="100" UserAssociation="0" CallJournal="0" CreateNewContact="0">
-  <Scenarios>
-    <Scenario Id="AuthMethod" Type="AUTH">
-      <Parameters>
-        <Parameter Name="AuthMethod" Value="oauth2"/>
-        <Parameter Name="AuthEndPoint" Value="{crm}/authorize?client_id={{{{.client_id}}}}"/>
-        <Parameter Name="TokenEndPoint" Value="{crm}/token"/>
-        <Parameter Name="Scope" Value="api refresh_token"/>
-        <Parameter Father="CustomFieldList" Name="client_id" Editor="string" Title="Client ID"/>
-        <Parameter Father="CustomFieldList" Name="client_secret" Editor="password" Title="Client Secret"/>
-        <Parameter Father="TokenErrorMap" Type="TokenInvalid" Name="session" Value="INVALID_SESSION_ID"/>
-        {extra}
-      </Parameters>
-    </Scenario>
-    <Scenario Id="GetGlobalInfo" Type="REST"><Requests>
-      <Request Name="Me" Method="GET" URLFormat="{crm}/me">
-        <Outputs><Output Name="OrgName" Path="org.name"/></Outputs>
-      </Request></Requests></Scenario>
-  </Scenarios>
-</Information>
-"#
-    )
+/// The strict provider's OAuth 2.0 template (`fixtures/crm/strict-oauth-crm.xml`), to vary.
+pub fn fixture() -> Fixture {
+    Fixture::load("strict-oauth-crm.xml")
+}
+
+/// That template against `crm`.
+pub fn template(crm: &str) -> String {
+    fixture().at(crm)
 }

@@ -1,0 +1,93 @@
+//! The server side of every server function (compiled with `ssr` only): who may call
+//! (`require_*`), the [`Backend`] the server provides, and the status a failure answers with.
+
+use std::sync::Arc;
+
+use leptos::prelude::use_context;
+use subtle::ConstantTimeEq;
+
+use super::accounts::AccountAdmin;
+use super::api_tokens::ApiTokenAdmin;
+use super::directory::DirectoryAdmin;
+use super::integrations::IntegrationAdmin;
+use super::queue::QueueAdmin;
+use super::templates::TemplateAdmin;
+use crate::accounts::CurrentUser;
+use crate::error::PortalError;
+use crate::template::model::Provider;
+use crate::viewer::Viewer;
+
+/// The server provides one of these as Leptos context for every request.
+#[derive(Clone)]
+pub struct Backend {
+    pub accounts: Arc<dyn AccountAdmin>,
+    pub api_tokens: Arc<dyn ApiTokenAdmin>,
+    pub templates: Arc<dyn TemplateAdmin>,
+    pub integrations: Arc<dyn IntegrationAdmin>,
+    pub directory: Arc<dyn DirectoryAdmin>,
+    pub queue: Arc<dyn QueueAdmin>,
+}
+
+pub fn backend() -> Result<Backend, PortalError> {
+    use_context::<Backend>().ok_or_else(|| PortalError::Internal("backend not configured".into()))
+}
+
+/// Sets the HTTP status of the server function's response to match the error.
+pub fn with_status<T>(result: Result<T, PortalError>) -> Result<T, PortalError> {
+    if let Err(error) = &result {
+        if let (Some(options), Ok(status)) = (
+            use_context::<leptos_axum::ResponseOptions>(),
+            http::StatusCode::from_u16(error.status_code()),
+        ) {
+            options.set_status(status);
+        }
+    }
+    result
+}
+
+/// The signed-in admin, for read-only calls (GET, so no CSRF token is involved).
+pub fn require_admin_viewer() -> Result<CurrentUser, PortalError> {
+    let user = require_signed_in_viewer()?;
+    if !user.is_admin() {
+        return Err(PortalError::Forbidden);
+    }
+    Ok(user)
+}
+
+/// The signed-in admin, for state-changing calls. The CSRF middleware has already checked
+/// the token; checking it again here keeps each server function safe on its own.
+pub fn require_admin(csrf_token: &str) -> Result<CurrentUser, PortalError> {
+    let user = require_signed_in(csrf_token)?;
+    if !user.is_admin() {
+        return Err(PortalError::Forbidden);
+    }
+    Ok(user)
+}
+
+/// Any signed-in user, for read-only calls.
+pub fn require_signed_in_viewer() -> Result<CurrentUser, PortalError> {
+    Viewer::from_request().user.ok_or(PortalError::NotSignedIn)
+}
+
+/// Any signed-in user, for state-changing calls (the CSRF token checked again here).
+pub fn require_signed_in(csrf_token: &str) -> Result<CurrentUser, PortalError> {
+    let viewer = Viewer::from_request();
+    let user = viewer.user.ok_or(PortalError::NotSignedIn)?;
+    let matches: bool = csrf_token
+        .as_bytes()
+        .ct_eq(viewer.csrf_token.as_bytes())
+        .into();
+    if viewer.csrf_token.is_empty() || !matches {
+        return Err(PortalError::InvalidCsrf);
+    }
+    Ok(user)
+}
+
+pub fn provider_param(text: &str) -> Result<Provider, PortalError> {
+    Provider::parse(text).ok_or_else(|| {
+        PortalError::invalid(
+            "provider",
+            format!("must be crm or helpdesk, not \"{text}\""),
+        )
+    })
+}

@@ -1,0 +1,244 @@
+//! Who may call a REST endpoint: the one way the API authorizes. A handler names its
+//! resource's [`Access`] in its arguments (`Caller<Lookups>`), and the request never reaches
+//! it unless the caller is let in; every refusal has the same codes:
+//! `auth.required` (401) without a session or a token (or without a token where only one
+//! will do), `auth.forbidden` (403) for a non-administrator where one is needed,
+//! `auth.scope` (403) for a token of another scope.
+
+use std::marker::PhantomData;
+
+use app::accounts::{CurrentUser, TokenScope};
+use app::viewer::Viewer;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+
+use super::ApiError;
+use crate::web::middleware::viewer::ApiClient;
+
+/// Who may call a resource's endpoints.
+pub struct Rule {
+    /// Only administrators, who manage this (`only administrators manage {it}`).
+    pub admin_only: Option<&'static str>,
+    /// The API token scopes let in.
+    pub scopes: &'static [TokenScope],
+    /// What a token of another scope is refused (`… scope does not include {scoped}`).
+    pub scoped: &'static str,
+    /// Whether a signed-in browser session may call too, or only an API token.
+    pub sessions: bool,
+}
+
+/// A resource's rule, named by a type so that a handler's arguments say who may call it.
+pub trait Access {
+    const RULE: Rule;
+}
+
+/// Contact lookups: a `lookup` or `admin` token, or any signed-in user.
+pub struct Lookups;
+impl Access for Lookups {
+    const RULE: Rule = Rule {
+        admin_only: None,
+        scopes: &[TokenScope::Lookup, TokenScope::Admin],
+        scoped: "contact lookups",
+        sessions: true,
+    };
+}
+
+/// Call events: only a token of scope `events` (a phone system, never a browser).
+pub struct CallEvents;
+impl Access for CallEvents {
+    const RULE: Rule = Rule {
+        admin_only: None,
+        scopes: &[TokenScope::Events],
+        scoped: "call events",
+        sessions: false,
+    };
+}
+
+/// The extension directory: administrators, or an `admin` token.
+pub struct Directory;
+impl Access for Directory {
+    const RULE: Rule = Rule {
+        admin_only: Some("the extension directory"),
+        scopes: &[TokenScope::Admin],
+        scoped: "the extension directory",
+        sessions: true,
+    };
+}
+
+/// Managing templates: administrators, or an `admin` token.
+pub struct ManageTemplates;
+impl Access for ManageTemplates {
+    const RULE: Rule = Rule {
+        admin_only: Some("templates"),
+        scopes: &[TokenScope::Admin],
+        scoped: "managing templates",
+        sessions: true,
+    };
+}
+
+/// Templates' logos, which every signed-in user's Integrations pages show.
+pub struct TemplateLogos;
+impl Access for TemplateLogos {
+    const RULE: Rule = Rule {
+        admin_only: None,
+        scopes: &[TokenScope::Admin],
+        scoped: "managing templates",
+        sessions: true,
+    };
+}
+
+/// The caller of an endpoint of `A`, let in by `A`'s rule.
+pub struct Caller<A> {
+    pub user: CurrentUser,
+    /// Whether the caller sent an API token (a script) rather than a session (a browser).
+    pub by_token: bool,
+    access: PhantomData<A>,
+}
+
+impl<S: Send + Sync, A: Access> FromRequestParts<S> for Caller<A> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let viewer = parts.extensions.get::<Viewer>();
+        let client = parts.extensions.get::<ApiClient>();
+        let user = authorize(viewer.and_then(|v| v.user.as_ref()), client, &A::RULE)?;
+        Ok(Caller {
+            user: user.clone(),
+            by_token: client.is_some(),
+            access: PhantomData,
+        })
+    }
+}
+
+/// The caller if `rule` lets them in.
+fn authorize<'a>(
+    user: Option<&'a CurrentUser>,
+    client: Option<&ApiClient>,
+    rule: &Rule,
+) -> Result<&'a CurrentUser, ApiError> {
+    let required = || {
+        let message = if rule.sessions {
+            "sign in or send an API token".to_owned()
+        } else {
+            let scopes: Vec<&str> = rule.scopes.iter().map(|s| s.as_str()).collect();
+            format!(
+                "send an API token of scope {}: Authorization: Bearer <token>",
+                scopes.join(" or ")
+            )
+        };
+        ApiError::new(StatusCode::UNAUTHORIZED, "auth.required", message)
+    };
+    let user = user.ok_or_else(required)?;
+    if client.is_none() && !rule.sessions {
+        return Err(required());
+    }
+    if let Some(managed) = rule.admin_only.filter(|_| !user.is_admin()) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "auth.forbidden",
+            format!("only administrators manage {managed}"),
+        ));
+    }
+    if client.is_some_and(|c| !rule.scopes.contains(&c.scope)) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "auth.scope",
+            format!("this API token's scope does not include {}", rule.scoped),
+        ));
+    }
+    Ok(user)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::accounts::Role;
+
+    fn user(role: Role) -> CurrentUser {
+        CurrentUser {
+            id: 1,
+            email: "ann@example.com".into(),
+            role,
+        }
+    }
+
+    fn token(scope: TokenScope) -> ApiClient {
+        ApiClient { token_id: 1, scope }
+    }
+
+    /// A rule, a caller (signed in or not), the token's scope if any, and the refusal code.
+    type Case<'a> = (
+        &'a Rule,
+        Option<&'a CurrentUser>,
+        Option<TokenScope>,
+        Option<&'a str>,
+    );
+
+    fn code(result: Result<&CurrentUser, ApiError>) -> Option<&'static str> {
+        result.err().map(|e| e.code)
+    }
+
+    #[test]
+    fn each_rule_lets_in_exactly_its_callers() {
+        let (admin, member) = (user(Role::Admin), user(Role::User));
+        let cases: [Case; 12] = [
+            (&Lookups::RULE, None, None, Some("auth.required")),
+            (&Lookups::RULE, Some(&member), None, None),
+            (
+                &Lookups::RULE,
+                Some(&member),
+                Some(TokenScope::Lookup),
+                None,
+            ),
+            (
+                &Lookups::RULE,
+                Some(&admin),
+                Some(TokenScope::Events),
+                Some("auth.scope"),
+            ),
+            (&CallEvents::RULE, Some(&admin), None, Some("auth.required")),
+            (
+                &CallEvents::RULE,
+                Some(&member),
+                Some(TokenScope::Events),
+                None,
+            ),
+            (
+                &CallEvents::RULE,
+                Some(&admin),
+                Some(TokenScope::Admin),
+                Some("auth.scope"),
+            ),
+            (
+                &Directory::RULE,
+                Some(&member),
+                None,
+                Some("auth.forbidden"),
+            ),
+            (&Directory::RULE, Some(&admin), None, None),
+            (
+                &Directory::RULE,
+                Some(&admin),
+                Some(TokenScope::Lookup),
+                Some("auth.scope"),
+            ),
+            (&TemplateLogos::RULE, Some(&member), None, None),
+            (
+                &ManageTemplates::RULE,
+                Some(&member),
+                None,
+                Some("auth.forbidden"),
+            ),
+        ];
+        for (rule, caller, scope, expected) in cases {
+            let client = scope.map(token);
+            assert_eq!(
+                code(authorize(caller, client.as_ref(), rule)),
+                expected,
+                "{} with {scope:?}",
+                rule.scoped
+            );
+        }
+    }
+}
