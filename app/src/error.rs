@@ -73,9 +73,8 @@ impl FromServerFnError for PortalError {
             ServerFnErrorErr::Args(_)
             | ServerFnErrorErr::MissingArg(_)
             | ServerFnErrorErr::Deserialization(_) => {
-                crate::api::with_status::<()>(Err(PortalError::BadRequest))
-                    .err()
-                    .unwrap_or(PortalError::BadRequest)
+                crate::api::set_status(&PortalError::BadRequest);
+                PortalError::BadRequest
             }
             other => PortalError::Transport(other.to_string()),
         }

@@ -42,13 +42,11 @@ pub trait AccountAdmin: Send + Sync + 'static {
 
 #[server(input = GetUrl, endpoint = "list_accounts")]
 pub async fn list_accounts() -> Result<Vec<AccountSummary>, PortalError> {
-    with_status(
-        async {
-            require_admin_viewer()?;
-            backend()?.accounts.list_accounts().await
-        }
-        .await,
-    )
+    with_status(async {
+        require_admin_viewer()?;
+        backend()?.accounts.list_accounts().await
+    })
+    .await
 }
 
 #[server(endpoint = "create_account")]
@@ -58,19 +56,17 @@ pub async fn create_account(
     password: String,
     role: String,
 ) -> Result<AccountSummary, PortalError> {
-    with_status(
-        async {
-            let actor = require_admin(&csrf_token)?;
-            let email = normalize_email(&email)?;
-            check_new_password(&password)?;
-            let role = Role::parse(&role)?;
-            backend()?
-                .accounts
-                .create_account(&actor, &email, &password, role)
-                .await
-        }
-        .await,
-    )
+    with_status(async {
+        let actor = require_admin(&csrf_token)?;
+        let email = normalize_email(&email)?;
+        check_new_password(&password)?;
+        let role = Role::parse(&role)?;
+        backend()?
+            .accounts
+            .create_account(&actor, &email, &password, role)
+            .await
+    })
+    .await
 }
 
 #[server(endpoint = "set_account_disabled")]
@@ -79,27 +75,23 @@ pub async fn set_account_disabled(
     id: i32,
     disabled: bool,
 ) -> Result<(), PortalError> {
-    with_status(
-        async {
-            let actor = require_admin(&csrf_token)?;
-            backend()?
-                .accounts
-                .set_account_disabled(&actor, id, disabled)
-                .await
-        }
-        .await,
-    )
+    with_status(async {
+        let actor = require_admin(&csrf_token)?;
+        backend()?
+            .accounts
+            .set_account_disabled(&actor, id, disabled)
+            .await
+    })
+    .await
 }
 
 #[server(endpoint = "delete_account")]
 pub async fn delete_account(csrf_token: String, id: i32) -> Result<(), PortalError> {
-    with_status(
-        async {
-            let actor = require_admin(&csrf_token)?;
-            backend()?.accounts.delete_account(&actor, id).await
-        }
-        .await,
-    )
+    with_status(async {
+        let actor = require_admin(&csrf_token)?;
+        backend()?.accounts.delete_account(&actor, id).await
+    })
+    .await
 }
 
 #[server(endpoint = "reset_password")]
@@ -108,15 +100,13 @@ pub async fn reset_password(
     id: i32,
     password: String,
 ) -> Result<(), PortalError> {
-    with_status(
-        async {
-            let actor = require_admin(&csrf_token)?;
-            check_new_password(&password)?;
-            backend()?
-                .accounts
-                .reset_password(&actor, id, &password)
-                .await
-        }
-        .await,
-    )
+    with_status(async {
+        let actor = require_admin(&csrf_token)?;
+        check_new_password(&password)?;
+        backend()?
+            .accounts
+            .reset_password(&actor, id, &password)
+            .await
+    })
+    .await
 }

@@ -30,13 +30,11 @@ pub trait ApiTokenAdmin: Send + Sync + 'static {
 
 #[server(input = GetUrl, endpoint = "list_api_tokens")]
 pub async fn list_api_tokens() -> Result<Vec<ApiTokenSummary>, PortalError> {
-    with_status(
-        async {
-            require_admin_viewer()?;
-            backend()?.api_tokens.list_tokens().await
-        }
-        .await,
-    )
+    with_status(async {
+        require_admin_viewer()?;
+        backend()?.api_tokens.list_tokens().await
+    })
+    .await
 }
 
 #[server(endpoint = "create_api_token")]
@@ -46,28 +44,24 @@ pub async fn create_api_token(
     scope: String,
     expires_in_days: String,
 ) -> Result<CreatedApiToken, PortalError> {
-    with_status(
-        async {
-            let actor = require_admin(&csrf_token)?;
-            let name = check_token_name(&name)?;
-            let scope = TokenScope::parse(&scope)?;
-            let days = check_token_days(&expires_in_days)?;
-            backend()?
-                .api_tokens
-                .create_token(&actor, &name, scope, days)
-                .await
-        }
-        .await,
-    )
+    with_status(async {
+        let actor = require_admin(&csrf_token)?;
+        let name = check_token_name(&name)?;
+        let scope = TokenScope::parse(&scope)?;
+        let days = check_token_days(&expires_in_days)?;
+        backend()?
+            .api_tokens
+            .create_token(&actor, &name, scope, days)
+            .await
+    })
+    .await
 }
 
 #[server(endpoint = "revoke_api_token")]
 pub async fn revoke_api_token(csrf_token: String, id: i32) -> Result<(), PortalError> {
-    with_status(
-        async {
-            let actor = require_admin(&csrf_token)?;
-            backend()?.api_tokens.revoke_token(&actor, id).await
-        }
-        .await,
-    )
+    with_status(async {
+        let actor = require_admin(&csrf_token)?;
+        backend()?.api_tokens.revoke_token(&actor, id).await
+    })
+    .await
 }

@@ -53,16 +53,14 @@ pub async fn list_extensions(
     #[server(default)] descending: bool,
     #[server(default)] offset: u64,
 ) -> Result<ExtensionsPage, PortalError> {
-    with_status(
-        async {
-            require_signed_in_viewer()?;
-            backend()?
-                .directory
-                .extensions(&search, ExtensionSort::parse(&sort), descending, offset)
-                .await
-        }
-        .await,
-    )
+    with_status(async {
+        require_signed_in_viewer()?;
+        backend()?
+            .directory
+            .extensions(&search, ExtensionSort::parse(&sort), descending, offset)
+            .await
+    })
+    .await
 }
 
 /// Adds an extension (`original` empty) or changes the one numbered `original`.
@@ -72,38 +70,32 @@ pub async fn save_extension(
     original: Option<String>,
     extension: Extension,
 ) -> Result<(), PortalError> {
-    with_status(
-        async {
-            let actor = require_admin(&csrf_token)?;
-            backend()?
-                .directory
-                .save_extension(&actor, original.as_deref(), extension)
-                .await
-        }
-        .await,
-    )
+    with_status(async {
+        let actor = require_admin(&csrf_token)?;
+        backend()?
+            .directory
+            .save_extension(&actor, original.as_deref(), extension)
+            .await
+    })
+    .await
 }
 
 #[server(endpoint = "delete_extension")]
 pub async fn delete_extension(csrf_token: String, number: String) -> Result<(), PortalError> {
-    with_status(
-        async {
-            let actor = require_admin(&csrf_token)?;
-            backend()?.directory.delete_extension(&actor, &number).await
-        }
-        .await,
-    )
+    with_status(async {
+        let actor = require_admin(&csrf_token)?;
+        backend()?.directory.delete_extension(&actor, &number).await
+    })
+    .await
 }
 
 #[server(input = GetUrl, endpoint = "list_extension_groups")]
 pub async fn list_extension_groups() -> Result<Vec<ExtensionGroup>, PortalError> {
-    with_status(
-        async {
-            require_signed_in_viewer()?;
-            backend()?.directory.groups().await
-        }
-        .await,
-    )
+    with_status(async {
+        require_signed_in_viewer()?;
+        backend()?.directory.groups().await
+    })
+    .await
 }
 
 /// Creates (`id` None) or changes an extension group.
@@ -114,27 +106,23 @@ pub async fn save_extension_group(
     name: String,
     members: Vec<String>,
 ) -> Result<(), PortalError> {
-    with_status(
-        async {
-            let actor = require_admin(&csrf_token)?;
-            backend()?
-                .directory
-                .save_group(&actor, id, &name, &members)
-                .await
-        }
-        .await,
-    )
+    with_status(async {
+        let actor = require_admin(&csrf_token)?;
+        backend()?
+            .directory
+            .save_group(&actor, id, &name, &members)
+            .await
+    })
+    .await
 }
 
 #[server(endpoint = "delete_extension_group")]
 pub async fn delete_extension_group(csrf_token: String, id: i32) -> Result<(), PortalError> {
-    with_status(
-        async {
-            let actor = require_admin(&csrf_token)?;
-            backend()?.directory.delete_group(&actor, id).await
-        }
-        .await,
-    )
+    with_status(async {
+        let actor = require_admin(&csrf_token)?;
+        backend()?.directory.delete_group(&actor, id).await
+    })
+    .await
 }
 
 /// The association picker's matches for `search`: groups and extensions.
@@ -142,11 +130,9 @@ pub async fn delete_extension_group(csrf_token: String, id: i32) -> Result<(), P
 pub async fn pick_extensions(
     #[server(default)] search: String,
 ) -> Result<Vec<PickerItem>, PortalError> {
-    with_status(
-        async {
-            require_signed_in_viewer()?;
-            backend()?.directory.picker(&search).await
-        }
-        .await,
-    )
+    with_status(async {
+        require_signed_in_viewer()?;
+        backend()?.directory.picker(&search).await
+    })
+    .await
 }

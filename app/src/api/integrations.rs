@@ -129,16 +129,14 @@ pub trait IntegrationAdmin: Send + Sync + 'static {
 
 #[server(input = GetUrl, endpoint = "list_integrations")]
 pub async fn list_integrations(provider: String) -> Result<Vec<IntegrationCard>, PortalError> {
-    with_status(
-        async {
-            require_signed_in_viewer()?;
-            backend()?
-                .integrations
-                .list_integrations(provider_param(&provider)?)
-                .await
-        }
-        .await,
-    )
+    with_status(async {
+        require_signed_in_viewer()?;
+        backend()?
+            .integrations
+            .list_integrations(provider_param(&provider)?)
+            .await
+    })
+    .await
 }
 
 #[server(input = GetUrl, endpoint = "integration_settings")]
@@ -146,16 +144,14 @@ pub async fn load_integration_settings(
     provider: String,
     key: String,
 ) -> Result<IntegrationSettings, PortalError> {
-    with_status(
-        async {
-            require_signed_in_viewer()?;
-            backend()?
-                .integrations
-                .integration_settings(provider_param(&provider)?, &key)
-                .await
-        }
-        .await,
-    )
+    with_status(async {
+        require_signed_in_viewer()?;
+        backend()?
+            .integrations
+            .integration_settings(provider_param(&provider)?, &key)
+            .await
+    })
+    .await
 }
 
 #[server(input = Json, endpoint = "save_integration")]
@@ -165,16 +161,14 @@ pub async fn save_integration(
     key: String,
     input: SettingsInput,
 ) -> Result<SaveOutcome, PortalError> {
-    with_status(
-        async {
-            let actor = require_signed_in(&csrf_token)?;
-            backend()?
-                .integrations
-                .save_integration(&actor, &csrf_token, provider_param(&provider)?, &key, input)
-                .await
-        }
-        .await,
-    )
+    with_status(async {
+        let actor = require_signed_in(&csrf_token)?;
+        backend()?
+            .integrations
+            .save_integration(&actor, &csrf_token, provider_param(&provider)?, &key, input)
+            .await
+    })
+    .await
 }
 
 #[server(endpoint = "disconnect_integration")]
@@ -183,16 +177,14 @@ pub async fn disconnect_integration(
     provider: String,
     key: String,
 ) -> Result<String, PortalError> {
-    with_status(
-        async {
-            let actor = require_signed_in(&csrf_token)?;
-            backend()?
-                .integrations
-                .disconnect_integration(&actor, provider_param(&provider)?, &key)
-                .await
-        }
-        .await,
-    )
+    with_status(async {
+        let actor = require_signed_in(&csrf_token)?;
+        backend()?
+            .integrations
+            .disconnect_integration(&actor, provider_param(&provider)?, &key)
+            .await
+    })
+    .await
 }
 
 #[server(endpoint = "check_integration")]
@@ -201,16 +193,14 @@ pub async fn check_integration(
     provider: String,
     key: String,
 ) -> Result<String, PortalError> {
-    with_status(
-        async {
-            let actor = require_signed_in(&csrf_token)?;
-            backend()?
-                .integrations
-                .check_integration(&actor, provider_param(&provider)?, &key)
-                .await
-        }
-        .await,
-    )
+    with_status(async {
+        let actor = require_signed_in(&csrf_token)?;
+        backend()?
+            .integrations
+            .check_integration(&actor, provider_param(&provider)?, &key)
+            .await
+    })
+    .await
 }
 
 #[server(endpoint = "apply_template")]
@@ -219,16 +209,14 @@ pub async fn apply_template(
     provider: String,
     key: String,
 ) -> Result<i32, PortalError> {
-    with_status(
-        async {
-            let actor = require_admin(&csrf_token)?;
-            backend()?
-                .integrations
-                .apply_template(&actor, provider_param(&provider)?, &key)
-                .await
-        }
-        .await,
-    )
+    with_status(async {
+        let actor = require_admin(&csrf_token)?;
+        backend()?
+            .integrations
+            .apply_template(&actor, provider_param(&provider)?, &key)
+            .await
+    })
+    .await
 }
 
 #[server(input = Json, endpoint = "save_features")]
@@ -238,16 +226,14 @@ pub async fn save_features(
     key: String,
     features: Features,
 ) -> Result<(), PortalError> {
-    with_status(
-        async {
-            let actor = require_signed_in(&csrf_token)?;
-            backend()?
-                .integrations
-                .save_features(&actor, provider_param(&provider)?, &key, features)
-                .await
-        }
-        .await,
-    )
+    with_status(async {
+        let actor = require_signed_in(&csrf_token)?;
+        backend()?
+            .integrations
+            .save_features(&actor, provider_param(&provider)?, &key, features)
+            .await
+    })
+    .await
 }
 
 /// The test console. A run sends requests to the CRM, so it is a state change: CSRF.
@@ -258,16 +244,14 @@ pub async fn run_console(
     key: String,
     input: ConsoleInput,
 ) -> Result<RunReport, PortalError> {
-    with_status(
-        async {
-            let actor = require_signed_in(&csrf_token)?;
-            backend()?
-                .integrations
-                .run_console(&actor, provider_param(&provider)?, &key, input)
-                .await
-        }
-        .await,
-    )
+    with_status(async {
+        let actor = require_signed_in(&csrf_token)?;
+        backend()?
+            .integrations
+            .run_console(&actor, provider_param(&provider)?, &key, input)
+            .await
+    })
+    .await
 }
 
 /// A page of Activity; empty filters mean "any".
@@ -278,19 +262,17 @@ pub async fn list_activity(
     #[server(default)] outcome: String,
     #[server(default)] before: Option<i64>,
 ) -> Result<ActivityPage, PortalError> {
-    with_status(
-        async {
-            require_signed_in_viewer()?;
-            let filter = ActivityFilter {
-                integration,
-                scenario,
-                outcome,
-                before,
-            };
-            backend()?.integrations.activity(filter).await
-        }
-        .await,
-    )
+    with_status(async {
+        require_signed_in_viewer()?;
+        let filter = ActivityFilter {
+            integration,
+            scenario,
+            outcome,
+            before,
+        };
+        backend()?.integrations.activity(filter).await
+    })
+    .await
 }
 
 /// Syncs the integration's CRM users; any signed-in user may (README "CRM user sync").
@@ -300,16 +282,14 @@ pub async fn sync_crm_users(
     provider: String,
     key: String,
 ) -> Result<UserSyncReport, PortalError> {
-    with_status(
-        async {
-            let actor = require_signed_in(&csrf_token)?;
-            backend()?
-                .integrations
-                .sync_crm_users(&actor, provider_param(&provider)?, &key)
-                .await
-        }
-        .await,
-    )
+    with_status(async {
+        let actor = require_signed_in(&csrf_token)?;
+        backend()?
+            .integrations
+            .sync_crm_users(&actor, provider_param(&provider)?, &key)
+            .await
+    })
+    .await
 }
 
 #[server(input = GetUrl, endpoint = "crm_user_sync_progress")]
@@ -317,16 +297,14 @@ pub async fn crm_user_sync_progress(
     provider: String,
     key: String,
 ) -> Result<UserSyncProgress, PortalError> {
-    with_status(
-        async {
-            require_signed_in_viewer()?;
-            backend()?
-                .integrations
-                .crm_user_sync_progress(provider_param(&provider)?, &key)
-                .await
-        }
-        .await,
-    )
+    with_status(async {
+        require_signed_in_viewer()?;
+        backend()?
+            .integrations
+            .crm_user_sync_progress(provider_param(&provider)?, &key)
+            .await
+    })
+    .await
 }
 
 #[server(input = GetUrl, endpoint = "list_crm_users")]
@@ -336,16 +314,14 @@ pub async fn list_crm_users(
     #[server(default)] search: String,
     #[server(default)] offset: u64,
 ) -> Result<CrmUsersPage, PortalError> {
-    with_status(
-        async {
-            require_signed_in_viewer()?;
-            backend()?
-                .integrations
-                .crm_users(provider_param(&provider)?, &key, &search, offset)
-                .await
-        }
-        .await,
-    )
+    with_status(async {
+        require_signed_in_viewer()?;
+        backend()?
+            .integrations
+            .crm_users(provider_param(&provider)?, &key, &search, offset)
+            .await
+    })
+    .await
 }
 
 /// Associate Automatically (README "User association"): with `apply` false, what it would
@@ -357,16 +333,14 @@ pub async fn associate_automatically(
     key: String,
     apply: bool,
 ) -> Result<AutoAssociation, PortalError> {
-    with_status(
-        async {
-            let actor = require_signed_in(&csrf_token)?;
-            backend()?
-                .integrations
-                .associate_automatically(&actor, provider_param(&provider)?, &key, apply)
-                .await
-        }
-        .await,
-    )
+    with_status(async {
+        let actor = require_signed_in(&csrf_token)?;
+        backend()?
+            .integrations
+            .associate_automatically(&actor, provider_param(&provider)?, &key, apply)
+            .await
+    })
+    .await
 }
 
 /// Sets a CRM user's extensions (a group picked in the page arrives as its members).
@@ -378,14 +352,12 @@ pub async fn associate_extensions(
     crm_id: String,
     numbers: Vec<String>,
 ) -> Result<Vec<String>, PortalError> {
-    with_status(
-        async {
-            let actor = require_signed_in(&csrf_token)?;
-            backend()?
-                .integrations
-                .associate(&actor, provider_param(&provider)?, &key, &crm_id, &numbers)
-                .await
-        }
-        .await,
-    )
+    with_status(async {
+        let actor = require_signed_in(&csrf_token)?;
+        backend()?
+            .integrations
+            .associate(&actor, provider_param(&provider)?, &key, &crm_id, &numbers)
+            .await
+    })
+    .await
 }

@@ -15,5 +15,5 @@ pub mod templates;
 #[cfg(feature = "ssr")]
 pub use server_side::{
     backend, provider_param, require_admin, require_admin_viewer, require_signed_in,
-    require_signed_in_viewer, with_status, Backend,
+    require_signed_in_viewer, set_status, with_status, Backend,
 };

@@ -31,35 +31,29 @@ pub async fn list_queue(
     #[server(default)] state: String,
     #[server(default)] offset: u64,
 ) -> Result<QueuePage, PortalError> {
-    with_status(
-        async {
-            require_signed_in_viewer()?;
-            backend()?.queue.queue(&state, offset).await
-        }
-        .await,
-    )
+    with_status(async {
+        require_signed_in_viewer()?;
+        backend()?.queue.queue(&state, offset).await
+    })
+    .await
 }
 
 /// A failed queue job tried again now (administrators).
 #[server(endpoint = "retry_queue_job")]
 pub async fn retry_queue_job(csrf_token: String, id: i32) -> Result<(), PortalError> {
-    with_status(
-        async {
-            let actor = require_admin(&csrf_token)?;
-            backend()?.queue.retry_job(&actor, id).await
-        }
-        .await,
-    )
+    with_status(async {
+        let actor = require_admin(&csrf_token)?;
+        backend()?.queue.retry_job(&actor, id).await
+    })
+    .await
 }
 
 /// A failed queue job set aside for good (administrators).
 #[server(endpoint = "discard_queue_job")]
 pub async fn discard_queue_job(csrf_token: String, id: i32) -> Result<(), PortalError> {
-    with_status(
-        async {
-            let actor = require_admin(&csrf_token)?;
-            backend()?.queue.discard_job(&actor, id).await
-        }
-        .await,
-    )
+    with_status(async {
+        let actor = require_admin(&csrf_token)?;
+        backend()?.queue.discard_job(&actor, id).await
+    })
+    .await
 }

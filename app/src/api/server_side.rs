@@ -32,17 +32,26 @@ pub fn backend() -> Result<Backend, PortalError> {
     use_context::<Backend>().ok_or_else(|| PortalError::Internal("backend not configured".into()))
 }
 
-/// Sets the HTTP status of the server function's response to match the error.
-pub fn with_status<T>(result: Result<T, PortalError>) -> Result<T, PortalError> {
+/// Runs a server function's body and sets the HTTP status of its answer to match its
+/// error (Leptos answers every server function error 500 otherwise).
+pub async fn with_status<T>(
+    body: impl std::future::Future<Output = Result<T, PortalError>>,
+) -> Result<T, PortalError> {
+    let result = body.await;
     if let Err(error) = &result {
-        if let (Some(options), Ok(status)) = (
-            use_context::<leptos_axum::ResponseOptions>(),
-            http::StatusCode::from_u16(error.status_code()),
-        ) {
-            options.set_status(status);
-        }
+        set_status(error);
     }
     result
+}
+
+/// Sets the HTTP status of the server function's response to match `error`.
+pub fn set_status(error: &PortalError) {
+    if let (Some(options), Ok(status)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        http::StatusCode::from_u16(error.status_code()),
+    ) {
+        options.set_status(status);
+    }
 }
 
 /// The signed-in admin, for read-only calls (GET, so no CSRF token is involved).

@@ -49,16 +49,14 @@ pub trait TemplateAdmin: Send + Sync + 'static {
 
 #[server(input = GetUrl, endpoint = "list_templates")]
 pub async fn list_templates(provider: String) -> Result<Vec<TemplateSummary>, PortalError> {
-    with_status(
-        async {
-            require_admin_viewer()?;
-            backend()?
-                .templates
-                .list_templates(provider_param(&provider)?)
-                .await
-        }
-        .await,
-    )
+    with_status(async {
+        require_admin_viewer()?;
+        backend()?
+            .templates
+            .list_templates(provider_param(&provider)?)
+            .await
+    })
+    .await
 }
 
 #[server(input = GetUrl, endpoint = "load_template_form")]
@@ -66,30 +64,26 @@ pub async fn load_template_form(
     provider: String,
     key: String,
 ) -> Result<TemplateForm, PortalError> {
-    with_status(
-        async {
-            require_admin_viewer()?;
-            backend()?
-                .templates
-                .template_form(provider_param(&provider)?, &key)
-                .await
-        }
-        .await,
-    )
+    with_status(async {
+        require_admin_viewer()?;
+        backend()?
+            .templates
+            .template_form(provider_param(&provider)?, &key)
+            .await
+    })
+    .await
 }
 
 #[server(input = GetUrl, endpoint = "load_template_text")]
 pub async fn load_template_text(provider: String, key: String) -> Result<String, PortalError> {
-    with_status(
-        async {
-            require_admin_viewer()?;
-            backend()?
-                .templates
-                .template_text(provider_param(&provider)?, &key)
-                .await
-        }
-        .await,
-    )
+    with_status(async {
+        require_admin_viewer()?;
+        backend()?
+            .templates
+            .template_text(provider_param(&provider)?, &key)
+            .await
+    })
+    .await
 }
 
 /// Creates (`key` absent) or edits a template through the editor's form. JSON-encoded: the
@@ -101,16 +95,14 @@ pub async fn save_template(
     key: Option<String>,
     form: TemplateForm,
 ) -> Result<TemplateSummary, PortalError> {
-    with_status(
-        async {
-            let actor = require_admin(&csrf_token)?;
-            backend()?
-                .templates
-                .save_template(&actor, provider_param(&provider)?, key.as_deref(), form)
-                .await
-        }
-        .await,
-    )
+    with_status(async {
+        let actor = require_admin(&csrf_token)?;
+        backend()?
+            .templates
+            .save_template(&actor, provider_param(&provider)?, key.as_deref(), form)
+            .await
+    })
+    .await
 }
 
 #[server(input = Json, endpoint = "delete_templates")]
@@ -120,14 +112,12 @@ pub async fn delete_templates(
     keys: Vec<String>,
     disconnect: bool,
 ) -> Result<u64, PortalError> {
-    with_status(
-        async {
-            let actor = require_admin(&csrf_token)?;
-            backend()?
-                .templates
-                .delete_templates(&actor, provider_param(&provider)?, &keys, disconnect)
-                .await
-        }
-        .await,
-    )
+    with_status(async {
+        let actor = require_admin(&csrf_token)?;
+        backend()?
+            .templates
+            .delete_templates(&actor, provider_param(&provider)?, &keys, disconnect)
+            .await
+    })
+    .await
 }

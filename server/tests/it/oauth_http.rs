@@ -685,7 +685,11 @@ async fn the_background_refresh_renews_a_token_on_schedule_unless_turned_off(db:
         assert_eq!(me_calls().await, before + expected);
         assert!(portal.server.state.tokens.take_refreshed().is_empty());
         service.refresh_due_tokens().await.unwrap();
-        assert_eq!(provider.refreshes(), expected, "renewed once, turned off: {turned_off}");
+        assert_eq!(
+            provider.refreshes(),
+            expected,
+            "renewed once, turned off: {turned_off}"
+        );
         let (status, answer) = check(&portal).await;
         assert_eq!(status, StatusCode::OK, "{answer}");
     }
