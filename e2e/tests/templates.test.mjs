@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { adminSession, hydrated, OUTPUT_DIR } from './harness.mjs';
 
 const ADMIN = { email: 'templates-admin@example.com', password: 'e2e-admin-Capybara-7731' };
-const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'app', 'tests', 'fixtures', 'templates');
+const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'templates');
 const VALID = join(FIXTURES, 'crm-basic-api-key.xml');
 const SECOND = join(FIXTURES, 'crm-bearer-follow-ups.xml');
 const MALFORMED = join(FIXTURES, 'malformed-raw-ampersand.xml');

@@ -140,6 +140,11 @@ fn imported_layers(code: &str) -> BTreeSet<String> {
     layers
 }
 
+/// The longest a file of a domain split by job may grow, its unit tests aside: read in one
+/// sitting (ARCHITECTURE.md "Where things live").
+const MAX_SERVICE_FILE_LINES: usize = 500;
+const SPLIT_BY_JOB: &[&str] = &["integrations"];
+
 /// What a REST handler would write to authorize on its own instead of naming its
 /// `access::Caller<…>`.
 const AUTHORIZING_BY_HAND: &[&str] = &["Extension<Viewer>", "fn authorize", "Rule {"];
@@ -185,6 +190,16 @@ fn violations() -> Vec<String> {
                     found.push(format!("{shown}: engine/core uses {io}: it does no I/O"));
                 }
             }
+        }
+        let source = std::fs::read_to_string(&file).unwrap_or_default();
+        let lines = source
+            .lines()
+            .take_while(|line| !line.starts_with("#[cfg(test)]"))
+            .count();
+        if SPLIT_BY_JOB.contains(&layer.as_str()) && lines > MAX_SERVICE_FILE_LINES {
+            found.push(format!(
+                "{shown}: {lines} lines; split it by job (at most {MAX_SERVICE_FILE_LINES})"
+            ));
         }
         if shown.starts_with("web/api/") && shown != "web/api/access.rs" {
             for own_check in AUTHORIZING_BY_HAND {
