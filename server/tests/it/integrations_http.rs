@@ -251,7 +251,8 @@ async fn basic_connects_after_a_test_request_and_keeps_the_password_encrypted(db
     assert_nowhere(&[&page, &grid, &shown.to_string(), &stored[0]]);
 }
 
-async fn a_refused_password_changes_nothing_and_the_stored_one_keeps_working(db: Db) {
+/// A CRM whose `/me` answers ann with [`PASSWORD`], and anything else with `refusal`.
+async fn crm_accepting_ann(refusal: ResponseTemplate) -> MockServer {
     let crm = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/me"))
@@ -261,9 +262,17 @@ async fn a_refused_password_changes_nothing_and_the_stored_one_keeps_working(db:
         .await;
     Mock::given(method("GET"))
         .and(path("/me"))
-        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"error": "bad credentials"})))
+        .respond_with(refusal)
         .mount(&crm)
         .await;
+    crm
+}
+
+async fn a_refused_password_changes_nothing_and_the_stored_one_keeps_working(db: Db) {
+    let crm = crm_accepting_ann(
+        ResponseTemplate::new(401).set_body_json(json!({"error": "bad credentials"})),
+    )
+    .await;
     let (server, admin) =
         portal_with(db, "basic2", template("basic2", "basic", &crm.uri(), true)).await;
 
@@ -905,21 +914,11 @@ async fn field_values_are_bounded_and_unknown_fields_refused(db: Db) {
 /// (origin `save`, `check`) with their status and error, secrets masked; a first Save that
 /// fails has no integration to file it under and leaves nothing.
 async fn save_and_check_run_through_the_runner_and_are_in_activity(db: Db) {
-    let crm = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/me"))
-        .and(header("authorization", basic("ann", PASSWORD).as_str()))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "u-1"})))
-        .mount(&crm)
-        .await;
     // A CRM that echoes the refused credentials in its error, as some do.
-    Mock::given(method("GET"))
-        .and(path("/me"))
-        .respond_with(
-            ResponseTemplate::new(401).set_body_string("bad password: wrong-Pass-Ibex-3131"),
-        )
-        .mount(&crm)
-        .await;
+    let crm = crm_accepting_ann(
+        ResponseTemplate::new(401).set_body_string("bad password: wrong-Pass-Ibex-3131"),
+    )
+    .await;
     let (server, admin) =
         portal_with(db, "runs", template("runs", "basic", &crm.uri(), true)).await;
     let activity = || async {
