@@ -33,7 +33,7 @@ pub struct AppState {
     pub tokens: Arc<crate::engine::tokens::TokenKeeper>,
     pub oauth_states: crate::storage::oauth_states::OAuthStateRepository,
     pub activity: crate::storage::activity::ActivityRepository,
-    pub user_syncs: Arc<crate::integrations::users::UserSyncs>,
+    pub user_syncs: Arc<crate::integrations::user_syncs::UserSyncs>,
     /// Wakes this process's queue worker; shared by the intake and the worker.
     pub queue_wake: Arc<tokio::sync::Notify>,
     /// Queued call steps per integration between starting and being recorded.

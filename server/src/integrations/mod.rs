@@ -13,7 +13,7 @@
 //!   issued, refreshed on a schedule, revoked at Disconnect.
 //! - `scenarios`: the test console, Features, global variables; `activity`: the record
 //!   every run leaves; `lookup`: a contact lookup across integrations.
-//! - `users`: CRM users synced; `association`: extensions associated with them; `calls`: a
+//! - `users`: CRM users synced (`user_syncs`: those running in this process); `association`: extensions associated with them; `calls`: a
 //!   call event's steps, run by the queue.
 //! - `rotation`: every stored secret re-encrypted under the current key.
 
@@ -28,4 +28,5 @@ pub mod rotation;
 pub mod scenarios;
 pub mod service;
 pub mod tokens;
+pub mod user_syncs;
 pub mod users;

@@ -83,7 +83,7 @@ pub struct IntegrationsService {
     pub activity: ActivityRepository,
     pub crm_users: CrmUserRepository,
     /// The CRM user syncs running in this process.
-    pub user_syncs: Arc<super::users::UserSyncs>,
+    pub user_syncs: Arc<super::user_syncs::UserSyncs>,
     pub extensions: ExtensionRepository,
     pub associations: AssociationRepository,
 }

@@ -3,7 +3,6 @@
 //! fails halfway changes nothing. One sync at a time per integration: a second Sync while
 //! one runs waits for it and gets its result.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -13,6 +12,7 @@ use tokio::sync::watch;
 
 use super::activity::origin;
 use super::service::{IntegrationError, IntegrationsService};
+use super::user_syncs::{Job, JobEnds};
 use crate::engine::core::pagination::{Stop, MAX_SYNC_REQUESTS};
 use crate::engine::runner::RunStats;
 use crate::engine::users::SyncProgress;
@@ -20,49 +20,6 @@ use crate::storage::crm_users::UserRow;
 use crate::storage::unix_now_ms as now_ms;
 
 pub use app::integrations::CRM_USERS_PAGE_ROWS;
-
-type Outcome = Option<Result<UserSyncReport, String>>;
-
-struct Job {
-    progress: Mutex<SyncProgress>,
-    done: watch::Sender<Outcome>,
-}
-
-/// The syncs running in this process, by integration id.
-#[derive(Default)]
-pub struct UserSyncs {
-    running: Mutex<HashMap<i32, Arc<Job>>>,
-}
-
-/// Ends a job when its task ends, however it ends: the entry leaves the map and a waiter
-/// that got no result hears that there is none.
-struct JobEnds {
-    syncs: Arc<UserSyncs>,
-    id: i32,
-    job: Arc<Job>,
-}
-
-impl Drop for JobEnds {
-    fn drop(&mut self) {
-        self.syncs.lock().remove(&self.id);
-        self.job.done.send_if_modified(|outcome| {
-            if outcome.is_none() {
-                *outcome = Some(Err(
-                    "the sync stopped before it finished; nothing was changed".into(),
-                ));
-                true
-            } else {
-                false
-            }
-        });
-    }
-}
-
-impl UserSyncs {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i32, Arc<Job>>> {
-        self.running.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
 
 impl IntegrationsService {
     /// Syncs the integration's CRM users, or joins the sync already running.
