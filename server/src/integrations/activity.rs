@@ -26,6 +26,11 @@ pub mod origin {
     pub const CHECK: &str = "check";
 }
 
+/// When a run starts: the wall clock for its row, the monotonic clock for its duration.
+pub(super) fn run_started() -> (i64, Instant) {
+    (crate::storage::unix_now_ms(), Instant::now())
+}
+
 /// One run to record. Its error is already masked: the caller knows the secrets.
 pub(super) struct Run<'a> {
     pub(super) integration_id: i32,

@@ -10,7 +10,7 @@ use tokio::sync::OwnedSemaphorePermit;
 
 use app::calls::{Call, ExtensionUser};
 
-use super::activity::origin;
+use super::activity::{origin, run_started};
 use super::service::{IntegrationError, IntegrationsService, ReadyIntegration};
 use crate::engine::core::call::extension_variables;
 use crate::engine::core::call_steps::{steps, CallAt, Step};
@@ -187,7 +187,7 @@ impl IntegrationsService {
             );
         }
         let stats = RunStats::default();
-        let started = (crate::storage::unix_now_ms(), Instant::now());
+        let started = run_started();
         let result = {
             let runner = self.runner(&connected).counted(&stats);
             self.step_on(&connected, &runner, step, call, carried).await

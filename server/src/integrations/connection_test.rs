@@ -5,12 +5,11 @@
 //! or failed test stores nothing, so working credentials survive a typo.
 
 use std::collections::BTreeMap;
-use std::time::Instant;
 
 use app::integrations::Status;
 use app::template::model::{Provider, RequestView};
 
-use super::activity::{origin, Run};
+use super::activity::{origin, run_started, Run};
 use super::connection::SAMPLE_PHONE;
 use super::service::{
     lane, secret_name, secret_owner, IntegrationError, IntegrationsService, TemplateInUse,
@@ -26,7 +25,6 @@ use crate::storage::integrations::{
     Connection, StoredSecret, ACCESS_TOKEN_SECRET as ACCESS_TOKEN,
     REFRESH_TOKEN_SECRET as REFRESH_TOKEN,
 };
-use crate::storage::unix_now_ms;
 
 /// What a connection test sends with and how its result is filed.
 struct TestRun<'a> {
@@ -59,29 +57,22 @@ impl IntegrationsService {
             tokens.access.clone(),
         );
         let stats = RunStats::default();
-        let started = (unix_now_ms(), Instant::now());
+        let started = run_started();
         let run = TestRun {
             template,
             credentials: &credentials,
             variables: &variables,
             secrets,
         };
-        let tested = self.test_connection(&run, &stats).await;
+        let (scenario, tested) = self.test_connection(&run, &stats).await;
         let (integration_id, outcome) = match tested {
-            Ok((scenario, globals)) => {
+            Ok(globals) => {
                 let stored = self
                     .store_connection(template, values, tokens, globals)
                     .await?;
-                (Some(stored), Ok(scenario))
+                (Some(stored), Ok(()))
             }
-            Err((scenario, error)) => (
-                template.integration.as_ref().map(|i| i.id),
-                Err((scenario, error)),
-            ),
-        };
-        let (scenario, error) = match &outcome {
-            Ok(scenario) => (*scenario, None),
-            Err((scenario, error)) => (*scenario, Some(error.to_string())),
+            Err(error) => (template.integration.as_ref().map(|i| i.id), Err(error)),
         };
         if let Some(integration_id) = integration_id {
             self.record_run(Run {
@@ -90,11 +81,11 @@ impl IntegrationsService {
                 origin: origin::SAVE,
                 started,
                 stats: &stats,
-                masked_error: error,
+                masked_error: outcome.as_ref().err().map(ToString::to_string),
             })
             .await;
         }
-        outcome.map(|_| ()).map_err(|(_, error)| error)
+        outcome
     }
 
     /// Stores a proven connection: the fields (secrets sealed), the tokens, the global
@@ -150,16 +141,17 @@ impl IntegrationsService {
     }
 
     /// Runs GetGlobalInfo (its outputs become global variables) or, without it, the first
-    /// contact search. Answers the scenario it ran with the globals it read, or with why
-    /// the values are not proved (secrets masked).
+    /// contact search. Answers the scenario it ran, with the globals it read or why the
+    /// values are not proved (secrets masked).
     async fn test_connection(
         &self,
         run: &TestRun<'_>,
         stats: &RunStats,
-    ) -> Result<(&'static str, BTreeMap<String, String>), (&'static str, IntegrationError)> {
+    ) -> (
+        &'static str,
+        Result<BTreeMap<String, String>, IntegrationError>,
+    ) {
         let template = run.template;
-        let secrets: Vec<&str> = run.secrets.iter().map(String::as_str).collect();
-        let mask = |message: &str| redact(message, &secrets);
         let user_fields = template.auth.user_fields();
         let runner = Runner::new(
             &self.tokens,
@@ -182,42 +174,31 @@ impl IntegrationsService {
                     ("SyncContactAuto", first_search.into_iter().collect())
                 }
             };
-        let tested = !requests.is_empty();
-        let mut globals = BTreeMap::new();
-        let mut skipped = Vec::new();
-        for request in requests {
-            let sent = runner
-                .send(scenario, request, &variables, GlobalHeaders::Apply)
-                .await;
-            let received = match sent {
-                Ok(Some(received)) => received,
-                Ok(None) => {
-                    skipped.push(format!("{scenario}/{}", request.name));
-                    continue;
-                }
-                Err(error) => return Err((scenario, test_error(&error, &mask))),
-            };
-            let results = runner
-                .read(scenario, request, &received, &variables)
-                .map_err(|e| (scenario, IntegrationError::TestFailed(mask(&e.to_string()))))?;
-            if scenario == "GetGlobalInfo" {
-                if let Some(first) = results.into_iter().next() {
-                    variables.extend(first.clone());
-                    globals.extend(first);
-                }
+        let outcome = runner
+            .run_requests(scenario, &requests, &variables, GlobalHeaders::Apply)
+            .await;
+        let outcome = match outcome {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                let secrets: Vec<&str> = run.secrets.iter().map(String::as_str).collect();
+                return (scenario, Err(test_error(&error, &|m| redact(m, &secrets))));
             }
-        }
-        if tested && stats.requests() == 0 {
+        };
+        if !requests.is_empty() && stats.requests() == 0 {
             // Every test request rendered an empty URL: nothing proved the values.
-            return Err((
+            return (
                 scenario,
-                IntegrationError::TestFailed(format!(
+                Err(IntegrationError::TestFailed(format!(
                     "nothing was sent: the URL of {} rendered empty with these values",
-                    skipped.join(", ")
-                )),
-            ));
+                    outcome.skipped.join(", ")
+                ))),
+            );
         }
-        Ok((scenario, globals))
+        let globals = match scenario {
+            "GetGlobalInfo" => outcome.outputs,
+            _ => BTreeMap::new(),
+        };
+        (scenario, Ok(globals))
     }
 
     /// Check connection: the test request again with the stored values and tokens (a due
@@ -233,29 +214,25 @@ impl IntegrationsService {
             .await?;
         let (template, integration) = (&ready.in_use, &ready.integration);
         let stats = RunStats::default();
-        let started = (unix_now_ms(), Instant::now());
+        let started = run_started();
         let run = TestRun {
             template,
             credentials: &ready.credentials,
             variables: &ready.variables,
             secrets: &ready.secrets,
         };
-        let tested = self.test_connection(&run, &stats).await;
-        let (scenario, error) = match &tested {
-            Ok((scenario, _)) => (*scenario, None),
-            Err((scenario, error)) => (*scenario, Some(error.to_string())),
-        };
+        let (scenario, tested) = self.test_connection(&run, &stats).await;
         self.record_run(Run {
             integration_id: integration.id,
             scenario,
             origin: origin::CHECK,
             started,
             stats: &stats,
-            masked_error: error,
+            masked_error: tested.as_ref().err().map(ToString::to_string),
         })
         .await;
         match tested {
-            Ok((_, globals)) => {
+            Ok(globals) => {
                 if !globals.is_empty() {
                     self.integrations
                         .set_global_variables(integration.id, &globals)
@@ -264,7 +241,7 @@ impl IntegrationsService {
                 tracing::info!(%actor, provider = provider.as_str(), %key, "connection checked");
                 Ok("Connected: the CRM answered the test request.".into())
             }
-            Err((_, error)) => {
+            Err(error) => {
                 let (status, advice) = match (&error, template.auth.uses_tokens()) {
                     (IntegrationError::CredentialsRejected(_), true) => {
                         (Some(Status::TokenInvalid), " Reconnect to authorize again.")

@@ -2,11 +2,10 @@
 
 use app::template::model::Provider;
 
-use super::activity::origin;
+use super::activity::{origin, run_started};
 use super::service::{IntegrationError, IntegrationsService};
 use crate::engine::lookup::Lookup;
 use crate::engine::runner::RunStats;
-use crate::storage::unix_now_ms;
 
 /// A contact lookup across the integrations.
 #[derive(Debug)]
@@ -71,7 +70,7 @@ impl IntegrationsService {
             }
             let stats = RunStats::default();
             let runner = self.runner(&connected).counted(&stats);
-            let started = (unix_now_ms(), std::time::Instant::now());
+            let started = run_started();
             let selected = &connected.integration.features.contacts.contact_types;
             let result = runner.lookup(&variables, phone, selected).await;
             let error = result

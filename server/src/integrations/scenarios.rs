@@ -3,14 +3,13 @@
 //! Activity record every run leaves.
 
 use std::collections::BTreeMap;
-use std::time::Instant;
 
 use crate::engine::console::{run_console, ConsoleRun};
 use app::console::{ConsoleInput, RunReport, CONSOLE_SCENARIOS};
 use app::integrations::{Features, TicketWhen};
 use app::template::model::Provider;
 
-use super::activity::origin;
+use super::activity::{origin, run_started};
 use super::service::{IntegrationError, IntegrationsService, ReadyIntegration};
 use crate::engine::core::scenarios::{follow_ups, TOKEN_REFRESH_TRIGGER};
 use crate::engine::core::trace::Tracer;
@@ -157,7 +156,7 @@ impl IntegrationsService {
         let tracer = Tracer::new(connected.secrets.clone());
         let stats = RunStats::default();
         let runner = self.runner(&connected).traced(&tracer).counted(&stats);
-        let started = (crate::storage::unix_now_ms(), Instant::now());
+        let started = run_started();
         let report_run = run_console(
             &runner,
             &tracer,
@@ -230,7 +229,7 @@ impl IntegrationsService {
             let connected = self.ready(live).await?;
             let stats = RunStats::default();
             let runner = self.runner(&connected).counted(&stats);
-            let started = (crate::storage::unix_now_ms(), Instant::now());
+            let started = run_started();
             let mut outputs = BTreeMap::new();
             let mut result = Ok(());
             if has_global {

@@ -4,20 +4,18 @@
 //! one runs waits for it and gets its result.
 
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
 use app::integrations::{CrmUserRow, CrmUsersPage, UserSyncProgress, UserSyncReport};
 use app::template::model::Provider;
 use tokio::sync::watch;
 
-use super::activity::origin;
+use super::activity::{origin, run_started};
 use super::service::{IntegrationError, IntegrationsService};
 use super::user_syncs::{Job, JobEnds};
 use crate::engine::core::pagination::{Stop, MAX_SYNC_REQUESTS};
 use crate::engine::runner::RunStats;
 use crate::engine::users::SyncProgress;
 use crate::storage::crm_users::UserRow;
-use crate::storage::unix_now_ms as now_ms;
 
 pub use app::integrations::CRM_USERS_PAGE_ROWS;
 
@@ -97,7 +95,7 @@ impl IntegrationsService {
     ) -> Result<UserSyncReport, String> {
         let id = connected.integration.id;
         let stats = RunStats::default();
-        let started = (now_ms(), Instant::now());
+        let started = run_started();
         let runner = self.runner(connected).counted(&stats);
         let progress = |p: SyncProgress| {
             *job.progress.lock().unwrap_or_else(|e| e.into_inner()) = p;

@@ -91,8 +91,6 @@ impl Access for TemplateLogos {
 /// The caller of an endpoint of `A`, let in by `A`'s rule.
 pub struct Caller<A> {
     pub user: CurrentUser,
-    /// Whether the caller sent an API token (a script) rather than a session (a browser).
-    pub by_token: bool,
     access: PhantomData<A>,
 }
 
@@ -105,7 +103,6 @@ impl<S: Send + Sync, A: Access> FromRequestParts<S> for Caller<A> {
         let user = authorize(viewer.and_then(|v| v.user.as_ref()), client, &A::RULE)?;
         Ok(Caller {
             user: user.clone(),
-            by_token: client.is_some(),
             access: PhantomData,
         })
     }

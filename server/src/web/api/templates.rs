@@ -21,6 +21,7 @@
 
 use std::collections::HashSet;
 use std::io::Write;
+use std::marker::PhantomData;
 
 use app::template::form::TemplateForm;
 use app::template::model::Provider;
@@ -37,7 +38,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::access::{Caller, ManageTemplates, TemplateLogos};
+use super::access::{Access, Caller, ManageTemplates, TemplateLogos};
 use super::ApiError;
 use crate::state::AppState;
 use crate::templates::intake::Refusal;
@@ -122,10 +123,15 @@ impl From<TemplateStoreError> for ApiError {
     }
 }
 
-/// An administrator's request about one provider's templates: every handler here starts
-/// with this extractor, which answers 401/403 for other callers and 404 for an unknown
-/// provider.
-struct AdminFor(Provider);
+/// A request about one provider's templates from a caller `A` lets in: every handler here
+/// starts with this extractor, which answers 401/403 for other callers and 404 for an
+/// unknown provider.
+struct TemplatesOf<A>(Provider, PhantomData<A>);
+
+/// An administrator's (or an `admin` token's).
+type AdminFor = TemplatesOf<ManageTemplates>;
+/// Any signed-in user's: the logos, which the Integrations pages show.
+type SignedInFor = TemplatesOf<TemplateLogos>;
 
 /// Who will read a template's text: a browser never receives a stored secret (password
 /// defaults are masked); a script with an admin API token gets the file as uploaded.
@@ -154,25 +160,13 @@ impl<S: Send + Sync> FromRequestParts<S> for Reader {
     }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for AdminFor {
+impl<S: Send + Sync, A: Access> FromRequestParts<S> for TemplatesOf<A> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Caller::<ManageTemplates>::from_request_parts(parts, state).await?;
-        provider_in_path(parts, state).await.map(AdminFor)
-    }
-}
-
-/// Any signed-in user's request about one provider's templates (their logos, which the
-/// Integrations pages show).
-struct SignedInFor(Provider);
-
-impl<S: Send + Sync> FromRequestParts<S> for SignedInFor {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Caller::<TemplateLogos>::from_request_parts(parts, state).await?;
-        provider_in_path(parts, state).await.map(SignedInFor)
+        Caller::<A>::from_request_parts(parts, state).await?;
+        let provider = provider_in_path(parts, state).await?;
+        Ok(TemplatesOf(provider, PhantomData))
     }
 }
 
@@ -237,7 +231,7 @@ impl Selection {
 
 async fn list_or_zip(
     State(state): State<AppState>,
-    AdminFor(provider): AdminFor,
+    TemplatesOf(provider, _): AdminFor,
     reader: Reader,
     Query(selection): Query<Selection>,
 ) -> Result<Response, ApiError> {
@@ -364,7 +358,7 @@ fn attachment(body: Vec<u8>, media_type: &'static str, file_name: &str) -> Respo
 
 async fn get_one(
     State(state): State<AppState>,
-    AdminFor(provider): AdminFor,
+    TemplatesOf(provider, _): AdminFor,
     reader: Reader,
     Path((_, key)): Path<(String, String)>,
     Query(selection): Query<Selection>,
@@ -409,7 +403,7 @@ fn logo_response(stored: StoredTemplate) -> Response {
 
 async fn get_logo(
     State(state): State<AppState>,
-    SignedInFor(provider): SignedInFor,
+    TemplatesOf(provider, _): SignedInFor,
     Path((_, key)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let stored = state.templates_service().get(provider, &key).await?;
@@ -450,7 +444,7 @@ async fn create_or_upload(
             })?;
         return upload(State(state), admin, multipart).await;
     }
-    let AdminFor(provider) = admin;
+    let TemplatesOf(provider, _) = admin;
     let body = Bytes::from_request(request, &state)
         .await
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "form.unreadable", e.to_string()))?;
@@ -468,7 +462,7 @@ async fn create_or_upload(
 
 async fn replace_or_edit(
     State(state): State<AppState>,
-    AdminFor(provider): AdminFor,
+    TemplatesOf(provider, _): AdminFor,
     Path((_, key)): Path<(String, String)>,
     headers: HeaderMap,
     body: Bytes,
@@ -500,7 +494,7 @@ async fn replace_one(
 
 async fn delete_one(
     State(state): State<AppState>,
-    AdminFor(provider): AdminFor,
+    TemplatesOf(provider, _): AdminFor,
     Path((_, key)): Path<(String, String)>,
     Query(selection): Query<Selection>,
 ) -> Result<Response, ApiError> {
@@ -514,7 +508,7 @@ async fn delete_one(
 
 async fn delete_many(
     State(state): State<AppState>,
-    AdminFor(provider): AdminFor,
+    TemplatesOf(provider, _): AdminFor,
     Query(selection): Query<Selection>,
 ) -> Result<Response, ApiError> {
     let keys = selection.keys();
@@ -616,7 +610,7 @@ fn refused_upload(file: &str, error: ApiError) -> UploadOutcome {
 
 async fn upload(
     State(state): State<AppState>,
-    AdminFor(provider): AdminFor,
+    TemplatesOf(provider, _): AdminFor,
     mut multipart: Multipart,
 ) -> Result<Response, ApiError> {
     let mut files: Vec<(String, Received)> = Vec::new();
