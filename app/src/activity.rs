@@ -46,6 +46,9 @@ pub struct ActivityRow {
     pub duration_ms: u64,
     pub requests: u32,
     pub error: Option<String>,
+    /// What the run found, in a few words (a lookup's matches, a cached contact).
+    #[serde(default)]
+    pub detail: Option<String>,
 }
 
 /// What the page asks for; empty strings mean "any".

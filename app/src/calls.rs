@@ -123,6 +123,8 @@ pub struct Call {
     pub disposition: CallDisposition,
     /// Where the recording can be fetched; empty without one.
     pub recording_url: String,
+    /// Still ringing: the call as its ring sees it (no answer, no end yet).
+    pub ringing: bool,
 }
 
 impl Call {

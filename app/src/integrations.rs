@@ -156,17 +156,162 @@ pub struct Features {
     pub ticket: TicketFeatures,
 }
 
-/// Synchronize Contacts Automatically.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Synchronize Contacts Automatically (docs/scenarios.md "Contacts, the cache and number
+/// formats").
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ContactFeatures {
+    /// Look callers up when a call rings; off, calls go on without a contact (the lookup
+    /// API and the console still ask).
+    pub sync: bool,
     /// The SyncContactAuto requests (contact types) to search, in the template's order;
     /// empty: all of them.
     pub contact_types: Vec<String>,
-    /// The PBX phonebook the found contacts are kept in.
+    /// The name Patchbay's phonebook (the contact cache) is shown under.
     pub phonebook: String,
-    /// Ask the CRM on every call even when the number was found before.
+    /// Ask the CRM on every call; off, a contact read less than `cache_minutes` ago is
+    /// taken from the cache.
     pub always_query: bool,
+    pub cache_minutes: u32,
+    /// What to do when a number matches several contacts.
+    pub several_matches: MatchRule,
+    /// The number formats tried in order until one finds a contact.
+    pub number_formats: Vec<NumberFormat>,
+    /// The country a number without its country code is read in (ISO 3166 code, `US`);
+    /// empty: such numbers cannot be written as E.164.
+    pub default_country: String,
+    /// How many trailing digits `last_digits` keeps.
+    pub last_digits: u8,
+    /// The number Save and Check connection look up when the template has no
+    /// GetGlobalInfo; empty: [`SAMPLE_PHONE`].
+    pub test_number: String,
+}
+
+/// The number the connection test looks up unless the Features say another.
+pub const SAMPLE_PHONE: &str = "5550100";
+/// How long a cached contact is used without asking the CRM, unless the Features say.
+pub const DEFAULT_CACHE_MINUTES: u32 = 60;
+/// The longest a cached contact may be used (a week).
+pub const MAX_CACHE_MINUTES: u32 = 7 * 24 * 60;
+pub const DEFAULT_LAST_DIGITS: u8 = 9;
+
+impl Default for ContactFeatures {
+    fn default() -> Self {
+        ContactFeatures {
+            sync: true,
+            contact_types: Vec::new(),
+            phonebook: String::new(),
+            always_query: false,
+            cache_minutes: DEFAULT_CACHE_MINUTES,
+            several_matches: MatchRule::default(),
+            number_formats: Vec::new(),
+            default_country: String::new(),
+            last_digits: DEFAULT_LAST_DIGITS,
+            test_number: String::new(),
+        }
+    }
+}
+
+impl ContactFeatures {
+    pub fn test_number(&self) -> &str {
+        match self.test_number.trim() {
+            "" => SAMPLE_PHONE,
+            number => number,
+        }
+    }
+}
+
+/// What a lookup does when a number matches more than one contact.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchRule {
+    /// The first result of the first contact type (in the template's order) that has
+    /// one; later types are not asked. The vendor's behaviour.
+    #[default]
+    First,
+    /// Every contact type is asked; a number that matches more than one contact finds none
+    /// (the answer says how many matched).
+    Refuse,
+    /// Every contact type is asked and every match is listed for the agent to pick; the
+    /// call's journal and ticket use the first.
+    All,
+}
+
+impl MatchRule {
+    pub const ALL: [MatchRule; 3] = [MatchRule::First, MatchRule::Refuse, MatchRule::All];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MatchRule::First => "first",
+            MatchRule::Refuse => "refuse",
+            MatchRule::All => "all",
+        }
+    }
+
+    pub fn parse(text: &str) -> MatchRule {
+        MatchRule::ALL
+            .into_iter()
+            .find(|r| r.as_str() == text)
+            .unwrap_or_default()
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            MatchRule::First => "Take the first match (in contact type order)",
+            MatchRule::Refuse => "Refuse when several contacts match",
+            MatchRule::All => "List every match for the agent to pick",
+        }
+    }
+}
+
+/// A way of writing a phone number for a CRM's search.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NumberFormat {
+    /// As the phone system or the caller sent it.
+    AsReceived,
+    /// Digits only: `+1 (555) 010-0` gives `15550100`.
+    Digits,
+    /// E.164 (`+15550100`), read in the default country when it has no country code.
+    E164,
+    /// The national format's digits (`5550100`).
+    National,
+    /// The last digits (see `last_digits`): for CRMs that store numbers in many ways.
+    LastDigits,
+}
+
+impl NumberFormat {
+    pub const ALL: [NumberFormat; 5] = [
+        NumberFormat::AsReceived,
+        NumberFormat::Digits,
+        NumberFormat::E164,
+        NumberFormat::National,
+        NumberFormat::LastDigits,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NumberFormat::AsReceived => "as_received",
+            NumberFormat::Digits => "digits",
+            NumberFormat::E164 => "e164",
+            NumberFormat::National => "national",
+            NumberFormat::LastDigits => "last_digits",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<NumberFormat> {
+        NumberFormat::ALL.into_iter().find(|f| f.as_str() == text)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            NumberFormat::AsReceived => "As received",
+            NumberFormat::Digits => "Digits only",
+            NumberFormat::E164 => "E.164 (+countrycode…)",
+            NumberFormat::National => "National",
+            NumberFormat::LastDigits => "Last digits",
+        }
+    }
 }
 
 /// Create New Contact: `contact_type` empty is off; neither direction ticked is manual

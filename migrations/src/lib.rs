@@ -13,6 +13,7 @@ mod m20261129_000008_crm_users;
 mod m20261129_000009_extensions;
 mod m20261129_000010_groups_and_associations;
 mod m20261129_000011_call_queue;
+mod m20261203_000012_contact_cache;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000009_extensions::Migration),
             Box::new(m20261129_000010_groups_and_associations::Migration),
             Box::new(m20261129_000011_call_queue::Migration),
+            Box::new(m20261203_000012_contact_cache::Migration),
         ]
     }
 }

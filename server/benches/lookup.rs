@@ -10,6 +10,7 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use app::integrations::ContactFeatures;
 use app::template::model::TemplateView;
 use axum::routing::get;
 use server::engine::core::auth::AuthSettings;
@@ -18,6 +19,7 @@ use server::engine::core::request::{GlobalHeaders, RequestContext};
 use server::engine::core::response::read_outputs;
 use server::engine::core::Variables;
 use server::engine::executor::{Executor, ExecutorSettings, Lane};
+use server::engine::lookup::LookupPlan;
 use server::engine::runner::Runner;
 use server::engine::tokens::{Credentials, TokenKeeper};
 
@@ -127,17 +129,18 @@ async fn run() {
         fixed_access_token: None,
     };
     let lookup = Runner::new(&keeper, &renderer, &fast_credentials, &fast_view, &[]);
+    let contacts = ContactFeatures::default();
     let bare = reqwest::Client::new();
     let bare_url = format!("{fast}/contacts?phone=+49%2030%201234");
     let full_lookup = || async {
         let found = lookup
-            .lookup(&variables, "+49 30 1234", &[])
+            .lookup(&variables, &LookupPlan::new(&contacts, "+49 30 1234"))
             .await
             .unwrap()
             .unwrap();
         assert_eq!(found.matches, 3);
         assert_eq!(
-            found.contact.popup_url.as_deref(),
+            found.contact.as_ref().and_then(|c| c.popup_url.as_deref()),
             Some("https://crm.example/Contacts/c1")
         );
         std::hint::black_box(found);
@@ -244,8 +247,12 @@ async fn run() {
             let renderer = Renderer::utc();
             let lookup = Runner::new(&keeper, &renderer, &credentials, &view, &[]);
             for _ in (caller..lookups).step_by(callers) {
+                let contacts = ContactFeatures::default();
                 let found = lookup
-                    .lookup(&Variables::new(), "+49 30 1234", &[])
+                    .lookup(
+                        &Variables::new(),
+                        &LookupPlan::new(&contacts, "+49 30 1234"),
+                    )
                     .await
                     .unwrap();
                 assert!(found.is_some());

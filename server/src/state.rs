@@ -109,6 +109,9 @@ impl AppState {
             user_syncs: self.user_syncs.clone(),
             extensions: crate::storage::extensions::ExtensionRepository::new(self.db.clone()),
             associations: crate::storage::associations::AssociationRepository::new(self.db.clone()),
+            contact_cache: crate::storage::contact_cache::ContactCacheRepository::new(
+                self.db.clone(),
+            ),
         }
     }
 }

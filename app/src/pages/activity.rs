@@ -63,7 +63,7 @@ pub fn ActivityPage() -> impl IntoView {
                         } else {
                             view! {
                                 <table class="table" data-testid="activity">
-                                    <thead><tr><th>"Time"</th><th>"Integration"</th><th>"Scenario"</th><th>"From"</th><th>"Outcome"</th><th>"Status"</th><th>"Requests"</th><th>"Duration"</th><th>"Error"</th></tr></thead>
+                                    <thead><tr><th>"Time"</th><th>"Integration"</th><th>"Scenario"</th><th>"From"</th><th>"Outcome"</th><th>"Status"</th><th>"Requests"</th><th>"Duration"</th><th>"Found / error"</th></tr></thead>
                                     <tbody>
                                         {page.rows.into_iter().map(|row| view! {
                                             <tr>
@@ -75,7 +75,7 @@ pub fn ActivityPage() -> impl IntoView {
                                                 <td>{row.status.map(|s| s.to_string()).unwrap_or_default()}</td>
                                                 <td>{row.requests}</td>
                                                 <td>{format!("{} ms", row.duration_ms)}</td>
-                                                <td class="error-cell">{row.error.unwrap_or_default()}</td>
+                                                <td class="error-cell">{row.error.or(row.detail).unwrap_or_default()}</td>
                                             </tr>
                                         }).collect_view()}
                                     </tbody>

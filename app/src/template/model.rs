@@ -171,6 +171,11 @@ impl RequestView {
     pub fn headers(&self) -> impl Iterator<Item = &ParameterView> {
         self.parameters.iter().filter(|p| p.kind == "Header")
     }
+
+    /// A follow-up's headers: a JSON object in a `Type="HeaderJson"` parameter.
+    pub fn header_json(&self) -> impl Iterator<Item = &ParameterView> {
+        self.parameters.iter().filter(|p| p.kind == "HeaderJson")
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

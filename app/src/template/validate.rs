@@ -608,11 +608,19 @@ const EXTENSION_VARIABLES: &[&str] = &[
 ];
 const CONTACT_VARIABLES: &[&str] = &[
     "Phone",
+    "PhoneReceived",
+    "PhoneDigits",
+    "PhoneE164",
+    "PhoneNational",
+    "PhoneLastDigits",
     "SearchValue",
     "ContactSyncType",
     "ContactId",
     "CustomValue",
 ];
+/// A token answer's other top-level values are global variables under this prefix
+/// (`TokenResponse_instance_url`, docs/variables.md).
+pub const TOKEN_RESPONSE_PREFIX: &str = "TokenResponse_";
 const NEW_CONTACT_VARIABLES: &[&str] = &["FirstName", "LastName", "BusinessNumber", "DisplayName"];
 const TOKEN_VARIABLES: &[&str] = &["AccessToken", "RefreshToken", "redirect_uri"];
 
@@ -654,9 +662,15 @@ fn check_variables(view: &TemplateView, report: &mut Report) {
             }
             _ => {}
         }
+        // A lookup at the ring sees the call too (docs/variables.md "Contact lookup").
+        if matches!(scenario.id.as_str(), "SyncContactAuto" | "Common") {
+            allowed.extend(CALL_VARIABLES);
+        }
         for (location, text) in scenario_strings(scenario) {
             for name in referenced_variables(text) {
-                if !allowed.contains(&name.as_str()) {
+                let from_token_answer =
+                    name.starts_with(TOKEN_RESPONSE_PREFIX) && scenario.id != "AuthMethod";
+                if !allowed.contains(&name.as_str()) && !from_token_answer {
                     report.warning(
                         "template.unknown_variable",
                         format!(".{name} is not a variable this scenario has; it renders as an empty string"),

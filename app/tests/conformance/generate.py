@@ -380,6 +380,12 @@ REGRESSION_TEMPLATES = [
     "{{len nil}}",
     "{{eq nil nil}} {{eq .A nil}} {{not nil}} {{and nil}}",
     "{{'a' éelseprint}}",
+    # A single closing brace is not the right delimiter: Go says "bad character".
+    "{{.Phone}",
+    "{{.Phone} }}",
+    "{{$x := 1}}{{$x}",
+    "{{print 1}",
+    "{{.A}x}}",
 ]
 REGRESSION_PATHS = [
     "{>**]age", "{@valid@reverseb%@group|@tostr", "{%@valid}*", "{@valid?ge:@reverse}friends",

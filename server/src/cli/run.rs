@@ -279,6 +279,7 @@ fn call_from(vars: &Variables) -> Call {
             .and_then(|v| CallDisposition::parse(v))
             .unwrap_or_default(),
         recording_url: text("RecordPath"),
+        ringing: false,
     }
 }
 

@@ -10,12 +10,14 @@ use app::integrations::Features;
 use app::template::model::RequestView;
 
 use super::core::contacts::PHONE_VARIABLE;
+use super::core::numbers::Number;
 use super::core::request::GlobalHeaders;
 use super::core::scenarios::{
     creation_request, feature_options, journal_plan, ticket_plan, ticket_requests, WritePlan,
 };
 use super::core::trace::Tracer;
 use super::core::Variables;
+use super::lookup::LookupPlan;
 use super::runner::{Outcome, Runner, StepError};
 use super::scenario::{carry, NewContact};
 
@@ -99,6 +101,7 @@ fn scenario_variables(
 ) -> Result<Variables, StepError> {
     let input = run.input;
     let mut variables = run.variables.clone();
+    variables.extend(Number::read(&input.phone, &run.features.contacts).variables());
     variables.insert(PHONE_VARIABLE.into(), input.phone.clone());
     variables.insert(SEARCH_VARIABLE.into(), input.phone.clone());
     // Every scenario sees the extension's user association, lookups too.
@@ -190,13 +193,13 @@ async fn live_run(
     let plan = plan_for(runner, run)?;
     // A journal or ticket writes its variables after the contact lookup it may need.
     let mut variables = scenario_variables(runner, run, None)?;
-    let selected = &run.features.contacts.contact_types;
     let phone = variables.get(PHONE_VARIABLE).cloned().unwrap_or_default();
+    let lookup = LookupPlan::new(&run.features.contacts, &phone);
     match (input.scenario.as_str(), plan) {
         ("SyncContactAuto", _) => {
             // The contact found is the result; its fields are not repeated as variables.
-            let found = runner.lookup(&variables, &phone, selected).await?;
-            Ok((Outcome::default(), found.map(|f| f.contact)))
+            let found = runner.lookup(&variables, &lookup).await?;
+            Ok((Outcome::default(), found.and_then(|f| f.contact)))
         }
         ("SearchContact", _) => match view.scenario("SearchContact") {
             Some(search) => {
@@ -207,8 +210,8 @@ async fn live_run(
                 Ok((outcome, None))
             }
             None => {
-                let found = runner.lookup(&variables, &phone, selected).await?;
-                Ok((Outcome::default(), found.map(|f| f.contact)))
+                let found = runner.lookup(&variables, &lookup).await?;
+                Ok((Outcome::default(), found.and_then(|f| f.contact)))
             }
         },
         ("CreateNewContact", _) => Ok((
@@ -229,12 +232,10 @@ async fn live_run(
                 .map(str::trim)
                 == Some("1");
             if need_contact {
-                if let Some(found) = runner
-                    .lookup(&variables, input.call.contact_number(), selected)
-                    .await?
-                {
+                let lookup = LookupPlan::new(&run.features.contacts, input.call.contact_number());
+                if let Some(found) = runner.lookup(&variables, &lookup).await? {
                     variables.extend(found.variables());
-                    contact = Some(found.contact);
+                    contact = found.contact;
                 }
             }
             let mut written = runner.write_variables(scenario, &variables, &input.call, &plan)?;

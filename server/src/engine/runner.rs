@@ -75,9 +75,19 @@ pub struct Outcome {
 pub struct RunStats {
     requests: AtomicU32,
     last_status: AtomicU16,
+    /// What the run found, in a few words (a lookup's matches), for Activity's detail.
+    note: std::sync::Mutex<Option<String>>,
 }
 
 impl RunStats {
+    pub fn note(&self, text: String) {
+        *self.note.lock().unwrap_or_else(|e| e.into_inner()) = Some(text);
+    }
+
+    pub fn noted(&self) -> Option<String> {
+        self.note.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
     pub fn requests(&self) -> u32 {
         self.requests.load(Ordering::Relaxed)
     }
@@ -124,6 +134,13 @@ impl<'a> Runner<'a> {
         Runner {
             tracer: Some(tracer),
             ..self
+        }
+    }
+
+    /// Says what the run found, for Activity (when counted).
+    pub fn note(&self, text: String) {
+        if let Some(stats) = self.stats {
+            stats.note(text);
         }
     }
 

@@ -152,6 +152,16 @@ pub struct NewContact {
 }
 
 impl NewContact {
+    /// The contact an unknown party of `call` becomes (`core::call::new_contact_names`).
+    pub fn of_call(call: &Call) -> NewContact {
+        let (first_name, last_name) = super::core::call::new_contact_names(call);
+        NewContact {
+            number: call.contact_number().to_owned(),
+            first_name,
+            last_name,
+        }
+    }
+
     /// Contact creation's variables (docs/variables.md "Contact creation").
     pub fn set_variables(&self, variables: &mut Variables) {
         variables.insert(PHONE_VARIABLE.into(), self.number.clone());

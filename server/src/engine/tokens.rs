@@ -391,6 +391,7 @@ impl TokenKeeper {
                     expires_at: grant
                         .expires_in
                         .map(|seconds| unix_now().saturating_add(seconds)),
+                    answer_values: grant.answer_values,
                 };
                 self.integrations
                     .store_refreshed(id, &self.instance, tokens)

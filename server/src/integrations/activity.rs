@@ -66,8 +66,11 @@ impl IntegrationsService {
 
     /// Records a run; a failure to record is logged, never the run's.
     pub(super) async fn record_run(&self, run: Run<'_>) {
+        let detail = run.stats.noted();
         let outcome = match (&run.masked_error, run.stats.requests()) {
             (Some(_), _) => Outcome::Failed,
+            // Answered without a request: from the contact cache.
+            (None, 0) if detail.is_some() => Outcome::Success,
             (None, 0) => Outcome::Skipped,
             (None, _) => Outcome::Success,
         };
@@ -81,6 +84,7 @@ impl IntegrationsService {
             duration_ms: u64::try_from(run.started.1.elapsed().as_millis()).unwrap_or(u64::MAX),
             requests: run.stats.requests(),
             error: run.masked_error,
+            detail,
         };
         if let Err(error) = self.activity.record(entry).await {
             tracing::warn!(%error, "cannot record activity");
@@ -160,6 +164,7 @@ impl IntegrationsService {
                         duration_ms: u64::try_from(row.duration_ms).unwrap_or(0),
                         requests: u32::try_from(row.requests).unwrap_or(0),
                         error: row.error,
+                        detail: row.detail,
                     })
                 })
                 .collect(),

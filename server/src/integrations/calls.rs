@@ -12,7 +12,7 @@ use app::calls::{Call, ExtensionUser};
 
 use super::activity::{origin, run_started};
 use super::service::{IntegrationError, IntegrationsService, ReadyIntegration};
-use crate::engine::core::call::extension_variables;
+use crate::engine::core::call::{call_variables, extension_variables, named};
 use crate::engine::core::call_steps::{steps, CallAt, Step};
 use crate::engine::core::scenarios::{
     contact_to_create, feature_options, journal_plan, ticket_plan, WritePlan,
@@ -97,9 +97,19 @@ impl IntegrationsService {
                 let extension = match self.extension_user(live.integration.id, number).await? {
                     Some(user) => user,
                     None if live.in_use.lists_users() => continue,
-                    None => ExtensionUser {
-                        number: number.to_owned(),
-                        ..ExtensionUser::default()
+                    // Without User Association the directory still names the extension.
+                    None => match self.extensions.find(number).await? {
+                        Some(known) => ExtensionUser {
+                            number: known.number,
+                            first_name: known.first_name,
+                            last_name: known.last_name,
+                            email: known.email,
+                            crm_user_id: String::new(),
+                        },
+                        None => ExtensionUser {
+                            number: number.to_owned(),
+                            ..ExtensionUser::default()
+                        },
                     },
                 };
                 let at = CallAt {
@@ -264,12 +274,21 @@ impl IntegrationsService {
         let mut variables = connected.variables.clone();
         extension_variables(&call.extension, &mut variables);
         variables.extend(carried.clone());
-        let selected = &features.contacts.contact_types;
         let mut carry_on = BTreeMap::new();
         let phone = call.contact_number();
         match step {
             Step::Lookup => {
-                if let Some(found) = runner.lookup(&variables, phone, selected).await? {
+                // The ring's own variables: a template may search with CallerNumber.
+                let at_ring = call_variables(&self.renderer, &named(call, &variables), false)
+                    .map_err(|e| StepError::Template {
+                        step: "the call's variables".into(),
+                        message: e.to_string(),
+                    })?;
+                variables.extend(at_ring);
+                if let Some(found) = self
+                    .find_contact(connected, runner, &variables, phone)
+                    .await?
+                {
                     carry_on.extend(found.variables());
                 }
                 Ok((carry_on, BTreeMap::new()))
@@ -278,22 +297,20 @@ impl IntegrationsService {
                 if carried.contains_key("ContactId") {
                     return Ok((carry_on, BTreeMap::new()));
                 }
-                if let Some(found) = runner.lookup(&variables, phone, selected).await? {
-                    carry_on.extend(found.variables());
-                    return Ok((carry_on, BTreeMap::new()));
+                if let Some(found) = self
+                    .find_contact(connected, runner, &variables, phone)
+                    .await?
+                {
+                    if found.contact.is_some() {
+                        carry_on.extend(found.variables());
+                        return Ok((carry_on, BTreeMap::new()));
+                    }
                 }
                 let Some(contact_type) = contact_to_create(&options, features, call) else {
                     return Ok((carry_on, BTreeMap::new()));
                 };
                 let outcome = runner
-                    .create_contact(
-                        &variables,
-                        contact_type,
-                        &NewContact {
-                            number: call.contact_number().to_owned(),
-                            ..NewContact::default()
-                        },
-                    )
+                    .create_contact(&variables, contact_type, &NewContact::of_call(call))
                     .await?;
                 carry(&mut carry_on, &outcome.outputs);
                 Ok((carry_on, outcome.globals))
@@ -315,12 +332,17 @@ impl IntegrationsService {
                     .map(str::trim)
                     == Some("1");
                 if need_contact && !variables.contains_key("ContactId") {
-                    if let Some(found) = runner.lookup(&variables, phone, selected).await? {
+                    if let Some(found) = self
+                        .find_contact(connected, runner, &variables, phone)
+                        .await?
+                    {
                         let found = found.variables();
                         variables.extend(found.clone());
                         carry_on.extend(found);
                     }
                 }
+                // The names the phone system did not send: the contact's, the extension's.
+                let call = &named(call, &variables);
                 let written = runner.write_variables(scenario, &variables, call, &plan)?;
                 let outcome = if step == Step::Journal {
                     runner.send_journal(&written).await?

@@ -18,10 +18,6 @@ use crate::engine::core::auth::{CustomField, FieldEditor};
 use crate::engine::core::oauth::Grant;
 use crate::engine::core::url_guard;
 use crate::engine::core::Variables;
-/// The phone number the connection test searches for when the template has no
-/// GetGlobalInfo: any answer but a refusal proves the credentials.
-pub const SAMPLE_PHONE: &str = "5550100";
-
 /// The longest value a field accepts.
 pub const MAX_FIELD_VALUE_CHARS: usize = 4096;
 
@@ -271,6 +267,8 @@ impl IntegrationsService {
         self.integrations
             .apply_revision(integration.id, template.revision, &template.record.xml)
             .await?;
+        // The new revision may read contacts differently.
+        self.contact_cache.clear(integration.id).await?;
         tracing::info!(%actor, provider = provider.as_str(), %key, from = integration.template_revision, to = template.revision, "template applied to its integration");
         Ok(template.revision)
     }

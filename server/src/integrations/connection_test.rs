@@ -1,5 +1,6 @@
 //! The connection test (Save, the OAuth callback, Check connection): GetGlobalInfo when the
-//! template has it, else its first contact search with [`SAMPLE_PHONE`], sent through the
+//! template has it (with its follow-ups), else a contact lookup of the Features' test number
+//! (`ContactFeatures::test_number`), sent through the
 //! engine's [`Runner`] like every other request (the token keeper, the outbound policy, the
 //! judge) and written to Activity once there is an integration to file it under. A refused
 //! or failed test stores nothing, so working credentials survive a typo.
@@ -7,24 +8,31 @@
 use std::collections::BTreeMap;
 
 use app::integrations::Status;
-use app::template::model::{Provider, RequestView};
+use app::template::model::Provider;
 
 use super::activity::{origin, run_started, Run};
-use super::connection::SAMPLE_PHONE;
 use super::service::{
     lane, secret_name, secret_owner, IntegrationError, IntegrationsService, TemplateInUse,
 };
 use super::tokens::Tokens;
 use crate::engine::core::oauth::ACCESS_TOKEN_VARIABLE;
 use crate::engine::core::redact::redact;
-use crate::engine::core::request::GlobalHeaders;
 use crate::engine::core::Variables;
+use crate::engine::lookup::LookupPlan;
 use crate::engine::runner::{RunStats, Runner, StepError};
 use crate::engine::tokens::{AuthorizedError, Credentials, TokenError};
 use crate::storage::integrations::{
     Connection, StoredSecret, ACCESS_TOKEN_SECRET as ACCESS_TOKEN,
     REFRESH_TOKEN_SECRET as REFRESH_TOKEN,
 };
+
+/// Every test request rendered an empty URL: nothing proved the values.
+fn nothing_sent(skipped: &[String]) -> IntegrationError {
+    IntegrationError::TestFailed(format!(
+        "nothing was sent: the URL of {} rendered empty with these values",
+        skipped.join(", ")
+    ))
+}
 
 /// What a connection test sends with and how its result is filed.
 struct TestRun<'a> {
@@ -49,6 +57,8 @@ impl IntegrationsService {
         if let Some(access) = &tokens.access {
             variables.insert(ACCESS_TOKEN_VARIABLE.into(), access.clone());
         }
+        // The test requests may already need them (Salesforce's instance_url).
+        variables.extend(tokens.answer_values.clone());
         let credentials = Credentials::not_stored(
             template.template.id,
             template.auth.clone(),
@@ -66,7 +76,9 @@ impl IntegrationsService {
         };
         let (scenario, tested) = self.test_connection(&run, &stats).await;
         let (integration_id, outcome) = match tested {
-            Ok(globals) => {
+            Ok(read) => {
+                let mut globals = tokens.answer_values.clone();
+                globals.extend(read);
                 let stored = self
                     .store_connection(template, values, tokens, globals)
                     .await?;
@@ -161,48 +173,56 @@ impl IntegrationsService {
             &user_fields,
         )
         .counted(stats);
-        let mut variables = run.variables.clone();
-        let (scenario, requests): (&'static str, Vec<&RequestView>) =
-            match template.view.scenario("GetGlobalInfo") {
-                Some(s) if !s.requests.is_empty() => ("GetGlobalInfo", s.requests.iter().collect()),
-                _ => {
-                    variables.insert("Phone".into(), SAMPLE_PHONE.into());
-                    let first_search = template
-                        .view
-                        .scenario("SyncContactAuto")
-                        .and_then(|s| s.requests.first());
-                    ("SyncContactAuto", first_search.into_iter().collect())
-                }
+        let has_global_info = template
+            .view
+            .scenario("GetGlobalInfo")
+            .is_some_and(|s| !s.requests.is_empty());
+        let mask = |error: &StepError| {
+            let secrets: Vec<&str> = run.secrets.iter().map(String::as_str).collect();
+            test_error(error, &|m| redact(m, &secrets))
+        };
+        if has_global_info {
+            // GetGlobalInfo with its follow-ups, as at start-up: a session a follow-up opens
+            // is part of what the connection needs.
+            let outcome = match runner.global_info(run.variables).await {
+                Ok(outcome) => outcome,
+                Err(error) => return ("GetGlobalInfo", Err(mask(&error))),
             };
-        let outcome = runner
-            .run_requests(scenario, &requests, &variables, GlobalHeaders::Apply)
-            .await;
-        let outcome = match outcome {
-            Ok(outcome) => outcome,
-            Err(error) => {
-                let secrets: Vec<&str> = run.secrets.iter().map(String::as_str).collect();
-                return (scenario, Err(test_error(&error, &|m| redact(m, &secrets))));
+            if stats.requests() == 0 {
+                return ("GetGlobalInfo", Err(nothing_sent(&outcome.skipped)));
             }
-        };
-        if !requests.is_empty() && stats.requests() == 0 {
-            // Every test request rendered an empty URL: nothing proved the values.
-            return (
-                scenario,
-                Err(IntegrationError::TestFailed(format!(
-                    "nothing was sent: the URL of {} rendered empty with these values",
-                    outcome.skipped.join(", ")
-                ))),
-            );
+            return ("GetGlobalInfo", Ok(outcome.globals));
         }
-        let globals = match scenario {
-            "GetGlobalInfo" => outcome.outputs,
-            _ => BTreeMap::new(),
-        };
-        (scenario, Ok(globals))
+        // No GetGlobalInfo: a contact search, judged as the lookup judges it (a 404 is "no
+        // such contact", which proves the credentials as well as a match does).
+        let features = template
+            .integration
+            .as_ref()
+            .map(|i| i.features.contacts.clone())
+            .unwrap_or_default();
+        let number = features.test_number();
+        // A template that neither reads globals nor searches contacts has nothing to test.
+        let has_search = template
+            .view
+            .scenario("SyncContactAuto")
+            .is_some_and(|s| !s.requests.is_empty());
+        match runner
+            .lookup(run.variables, &LookupPlan::new(&features, number))
+            .await
+        {
+            Ok(_) if stats.requests() == 0 && has_search => (
+                "SyncContactAuto",
+                Err(nothing_sent(&[format!(
+                    "every contact search (Phone = {number})"
+                )])),
+            ),
+            Ok(_) => ("SyncContactAuto", Ok(BTreeMap::new())),
+            Err(error) => ("SyncContactAuto", Err(mask(&error))),
+        }
     }
 
     /// Check connection: the test request again with the stored values and tokens (a due
-    /// or refused token is refreshed on the way); GetGlobalInfo's outputs are stored anew.
+    /// or refused token is refreshed on the way); GetGlobalInfo's outputs are merged into the stored ones.
     pub async fn check(
         &self,
         actor: &str,
@@ -233,11 +253,9 @@ impl IntegrationsService {
         .await;
         match tested {
             Ok(globals) => {
-                if !globals.is_empty() {
-                    self.integrations
-                        .set_global_variables(integration.id, &globals)
-                        .await?;
-                }
+                // Merged into what is stored: a value only a TokenRefresh follow-up reads
+                // stays until that follow-up runs again.
+                self.store_globals(&ready, &globals).await?;
                 tracing::info!(%actor, provider = provider.as_str(), %key, "connection checked");
                 Ok("Connected: the CRM answered the test request.".into())
             }

@@ -15,6 +15,8 @@ pub struct LookupAnswer {
     pub failures: Vec<String>,
     /// Integrations not asked, with why (the extension has no CRM user there).
     pub skipped: Vec<String>,
+    /// Integrations where several contacts matched and the rule refused to choose.
+    pub ambiguous: Vec<String>,
 }
 
 /// The integration that found the contact, and what it found.
@@ -39,6 +41,7 @@ impl IntegrationsService {
     ) -> Result<LookupAnswer, IntegrationError> {
         let mut failures = Vec::new();
         let mut skipped = Vec::new();
+        let mut ambiguous = Vec::new();
         for live in self.connected_integrations().await? {
             let connected = self.ready(live).await?;
             let mut variables = connected.variables.clone();
@@ -71,8 +74,12 @@ impl IntegrationsService {
             let stats = RunStats::default();
             let runner = self.runner(&connected).counted(&stats);
             let started = run_started();
-            let selected = &connected.integration.features.contacts.contact_types;
-            let result = runner.lookup(&variables, phone, selected).await;
+            // What a ring would be: the number asked is the caller's.
+            variables.insert("CallerNumber".into(), phone.to_owned());
+            variables.insert("ContactNumber".into(), phone.to_owned());
+            let result = self
+                .find_contact(&connected, &runner, &variables, phone)
+                .await;
             let error = result
                 .as_ref()
                 .err()
@@ -87,6 +94,11 @@ impl IntegrationsService {
             )
             .await;
             match result {
+                Ok(Some(found)) if found.contact.is_none() => ambiguous.push(format!(
+                    "{}: {} contacts match",
+                    connected.name(),
+                    found.matches
+                )),
                 Ok(Some(found)) => {
                     return Ok(LookupAnswer {
                         found: Some(Answered {
@@ -98,6 +110,7 @@ impl IntegrationsService {
                         }),
                         failures,
                         skipped,
+                        ambiguous,
                     })
                 }
                 Ok(None) => {}
@@ -112,6 +125,7 @@ impl IntegrationsService {
             found: None,
             failures,
             skipped,
+            ambiguous,
         })
     }
 }

@@ -12,7 +12,8 @@
 //! - `oauth`: an authorization in the browser and its redirect callback; `tokens`: tokens
 //!   issued, refreshed on a schedule, revoked at Disconnect.
 //! - `scenarios`: the test console, Features, global variables; `activity`: the record
-//!   every run leaves; `lookup`: a contact lookup across integrations.
+//!   every run leaves; `lookup`: a contact lookup across integrations; `contacts`: one
+//!   integration's lookup through its contact cache (Always Query, the cache's age).
 //! - `users`: CRM users synced (`user_syncs`: those running in this process); `association`: extensions associated with them; `calls`: a
 //!   call event's steps, run by the queue.
 //! - `rotation`: every stored secret re-encrypted under the current key.
@@ -22,6 +23,7 @@ pub mod association;
 pub mod calls;
 pub mod connection;
 pub mod connection_test;
+pub mod contacts;
 pub mod lookup;
 pub mod oauth;
 pub mod rotation;

@@ -86,6 +86,8 @@ pub struct IntegrationsService {
     pub user_syncs: Arc<super::user_syncs::UserSyncs>,
     pub extensions: ExtensionRepository,
     pub associations: AssociationRepository,
+    /// Patchbay's phonebook: the contacts lookups found (`integrations::contacts`).
+    pub contact_cache: crate::storage::contact_cache::ContactCacheRepository,
 }
 
 /// The template an integration runs: its own revision once saved, else the current one.

@@ -19,6 +19,8 @@ pub(super) struct Tokens {
     pub(super) refresh: Option<String>,
     pub(super) token_type: Option<String>,
     pub(super) expires_at: Option<i64>,
+    /// The token answer's other values (`TokenResponse_instance_url`), global variables.
+    pub(super) answer_values: std::collections::BTreeMap<String, String>,
 }
 
 impl Tokens {
@@ -55,6 +57,7 @@ impl IntegrationsService {
                 expires_at: grant
                     .expires_in
                     .map(|seconds| unix_now().saturating_add(seconds)),
+                answer_values: grant.answer_values,
             }),
             Err(refusal) if refusal.is_refusal() => Err(IntegrationError::CredentialsRejected(
                 redact(&refusal.to_string(), &secrets),
@@ -96,6 +99,7 @@ impl IntegrationsService {
                 message = format!("{message} {report}");
             }
             self.integrations.disconnect(integration.id).await?;
+            self.contact_cache.clear(integration.id).await?;
             tracing::info!(%actor, provider = provider.as_str(), %key, "integration disconnected");
         }
         Ok(message)

@@ -10,15 +10,20 @@ pub use crate::engine::core::call_steps::{steps, CallAt, Moment, Step};
 
 /// The calls an event starts work for: a status event when an extension starts ringing
 /// (RING) or starts a call (ALERT) — other statuses change nothing; a record for its
-/// extension. `start_unix` turns the record's start into unix seconds.
-pub fn calls_of(event: &CallEvent, start_unix: impl Fn(&str) -> Option<i64>) -> Vec<CallAt> {
+/// extension. A ringing call starts at `received_at` (the status event carries no time) and
+/// is marked ringing; `start_unix` turns a record's start into unix seconds.
+pub fn calls_of(
+    event: &CallEvent,
+    received_at: i64,
+    start_unix: impl Fn(&str) -> Option<i64>,
+) -> Vec<CallAt> {
     match event {
-        CallEvent::Status { call_id, members } => ringing(call_id, members),
+        CallEvent::Status { call_id, members } => ringing(call_id, members, received_at),
         CallEvent::Ended(record) => vec![ended(record, start_unix)],
     }
 }
 
-fn ringing(call_id: &str, members: &[Member]) -> Vec<CallAt> {
+fn ringing(call_id: &str, members: &[Member], received_at: i64) -> Vec<CallAt> {
     let trunk = members.iter().find_map(|m| match m {
         Member::Inbound { from, to, .. } => Some((CallDirection::Inbound, from, to)),
         Member::Outbound { from, to, .. } => Some((CallDirection::Outbound, from, to)),
@@ -42,6 +47,8 @@ fn ringing(call_id: &str, members: &[Member]) -> Vec<CallAt> {
             },
             caller_number: caller.to_owned(),
             callee_number: callee.to_owned(),
+            start_unix: received_at,
+            ringing: true,
             ..Call::default()
         },
     };
@@ -153,7 +160,7 @@ mod tests {
                 {"extension":{"number":"1002","member_status":"RING"}},
                 {"extension":{"number":"1003","member_status":"ANSWER"}}]}}"#,
         );
-        let calls = calls_of(&status, |_| None);
+        let calls = calls_of(&status, 1_700_000_000, |_| None);
         let numbers: Vec<_> = calls
             .iter()
             .map(|c| c.call.extension.number.as_str())
@@ -167,7 +174,7 @@ mod tests {
                 {"inbound":{"from":"5550100","to":"6001","member_status":"ANSWERED"}},
                 {"extension":{"number":"1001","member_status":"ANSWER"}}]}}"#,
         );
-        assert!(calls_of(&answered, |_| None).is_empty());
+        assert!(calls_of(&answered, 1_700_000_000, |_| None).is_empty());
     }
 
     #[test]
@@ -177,7 +184,7 @@ mod tests {
                 {"extension":{"number":"1001","member_status":"ALERT"}},
                 {"outbound":{"from":"1001","to":"5550199","member_status":"RING"}}]}}"#,
         );
-        let calls = calls_of(&outbound, |_| None);
+        let calls = calls_of(&outbound, 1_700_000_000, |_| None);
         assert_eq!(calls.len(), 1);
         assert_eq!(calls[0].call.direction, CallDirection::Outbound);
         assert_eq!(calls[0].call.contact_number(), "5550199");
@@ -186,8 +193,13 @@ mod tests {
                 {"extension":{"number":"1001","member_status":"ALERT"}},
                 {"extension":{"number":"1002","member_status":"RING"}}]}}"#,
         );
-        let calls = calls_of(&internal, |_| None);
+        let calls = calls_of(&internal, 1_700_000_000, |_| None);
         assert_eq!(calls[0].call.extension.number, "1001");
+        assert!(calls[0].call.ringing);
+        assert_eq!(
+            calls[0].call.start_unix, 1_700_000_000,
+            "a ring starts when it is received"
+        );
         assert_eq!(calls[0].call.callee_number, "1002");
     }
 
@@ -196,7 +208,7 @@ mod tests {
         let inbound = event(
             r#"{"type":30012,"msg":{"call_id":"c4","time_start":"2026-11-29 10:00:00","call_from":"5550100","call_to":"1001","call_duration":65,"talk_duration":60,"status":"ANSWERED","type":"Inbound"}}"#,
         );
-        let calls = calls_of(&inbound, |_| Some(1_800_000_000));
+        let calls = calls_of(&inbound, 1_700_000_000, |_| Some(1_800_000_000));
         assert_eq!(calls.len(), 1);
         let call = &calls[0].call;
         assert_eq!(call.extension.number, "1001");
@@ -206,7 +218,10 @@ mod tests {
             r#"{"type":30012,"msg":{"call_id":"c5","time_start":"t","call_from":"1002","call_to":"5550100","status":"NO ANSWER","type":"Outbound"}}"#,
         );
         assert_eq!(
-            calls_of(&outbound, |_| None)[0].call.extension.number,
+            calls_of(&outbound, 1_700_000_000, |_| None)[0]
+                .call
+                .extension
+                .number,
             "1002"
         );
     }
@@ -228,7 +243,8 @@ mod tests {
         };
         assert_eq!(
             steps(&options, &features, &end),
-            [Step::Journal, Step::TicketAfter]
+            [Step::TicketAfter, Step::Journal],
+            "the ticket first, so the journal carries its TicketId"
         );
         let ring = CallAt {
             moment: Moment::Ring,
@@ -254,8 +270,14 @@ mod tests {
         };
         assert_eq!(
             steps(&updating, &features, &end),
-            [Step::Journal, Step::TicketAfter],
+            [Step::TicketAfter, Step::Journal],
             "the ticket made before is updated"
+        );
+        features.contacts.sync = false;
+        assert_eq!(
+            steps(&options, &features, &ring),
+            [Step::TicketBefore],
+            "contact sync off: no lookup at the ring"
         );
         features.journal.enabled = false;
         assert_eq!(steps(&options, &features, &end), []);

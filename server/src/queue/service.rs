@@ -152,7 +152,9 @@ impl QueueService {
             CallEvent::Ended(record) => (record.call_id.clone(), "end"),
         };
         let mut jobs = Vec::new();
-        let calls = calls_of(&event, |start| start_unix(start, &self.zone));
+        let calls = calls_of(&event, crate::storage::unix_now(), |start| {
+            start_unix(start, &self.zone)
+        });
         for target in self.integrations.call_targets(&calls).await? {
             let call = serde_json::to_string(&target.call).unwrap_or_default();
             for step in target.steps {

@@ -46,6 +46,7 @@ pub struct NewActivity {
     pub duration_ms: u64,
     pub requests: u32,
     pub error: Option<String>,
+    pub detail: Option<String>,
 }
 
 /// Which rows to read.
@@ -89,6 +90,9 @@ impl ActivityRepository {
             error: Set(entry
                 .error
                 .map(|e| e.chars().take(MAX_ACTIVITY_ERROR_CHARS).collect())),
+            detail: Set(entry
+                .detail
+                .map(|d| d.chars().take(MAX_ACTIVITY_ERROR_CHARS).collect())),
             ..Default::default()
         }
         .insert(&self.db)

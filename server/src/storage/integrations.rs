@@ -117,6 +117,8 @@ pub struct RefreshedTokens {
     pub refresh: Option<StoredSecret>,
     pub token_type: Option<String>,
     pub expires_at: Option<i64>,
+    /// The token answer's other values, merged into the global variables.
+    pub answer_values: BTreeMap<String, String>,
 }
 
 /// A secret with the template it belongs to, as a key rotation walks them.
@@ -462,6 +464,20 @@ impl IntegrationRepository {
             update = update.col_expr(
                 integration::Column::TokenType,
                 Expr::value(tokens.token_type),
+            );
+        }
+        if !tokens.answer_values.is_empty() {
+            let stored = Integrations::find_by_id(integration_id)
+                .one(&transaction)
+                .await?
+                .map(|model| model.global_variables)
+                .unwrap_or_default();
+            let mut globals: BTreeMap<String, String> =
+                serde_json::from_str(&stored).unwrap_or_default();
+            globals.extend(tokens.answer_values);
+            update = update.col_expr(
+                integration::Column::GlobalVariables,
+                Expr::value(json(&globals)),
             );
         }
         update

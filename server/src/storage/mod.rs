@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod activity;
 pub mod api_tokens;
 pub mod associations;
+pub mod contact_cache;
 pub mod crm_users;
 pub mod entities;
 pub mod extension_groups;

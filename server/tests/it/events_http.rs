@@ -554,7 +554,8 @@ async fn a_ticket_made_when_it_rings_is_updated_when_it_ends_and_internal_calls_
     };
     assert_eq!(
         bodies("/tickets").await,
-        [json!({"subject": "Inbound call from 5550100", "contact": "c1"})]
+        // The phone system sent no name: the contact found at the ring names the caller.
+        [json!({"subject": "Inbound call from Grace <5550100>", "contact": "c1"})]
     );
     assert_eq!(
         bodies("/tickets/t-9/comments").await,

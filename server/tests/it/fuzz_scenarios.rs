@@ -20,6 +20,7 @@ use server::engine::core::render::Renderer;
 use server::engine::core::trace::Tracer;
 use server::engine::core::Variables;
 use server::engine::executor::{Executor, ExecutorSettings, Lane};
+use server::engine::lookup::LookupPlan;
 use server::engine::runner::Runner;
 use server::engine::tokens::{Credentials, TokenKeeper};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
@@ -172,9 +173,10 @@ async fn every_scenario_survives_a_crm_that_answers_nonsense() {
     let features = Features::default();
     'runs: while Instant::now() < deadline {
         let runner = Runner::new(&keeper, &renderer, &credentials, &view, &[]);
-        match runner.lookup(&variables, "+1 555 0100", &[]).await {
+        let plan = LookupPlan::new(&features.contacts, "+1 555 0100");
+        match runner.lookup(&variables, &plan).await {
             Ok(Some(result)) => {
-                assert!(!result.contact.contact_type.is_empty());
+                assert!(!result.contact.unwrap().contact_type.is_empty());
                 found += 1;
             }
             Ok(None) => not_found += 1,

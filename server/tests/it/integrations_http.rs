@@ -379,10 +379,7 @@ async fn none_tests_with_the_first_contact_search_and_a_sample_number(db: Db) {
     let crm = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/contacts"))
-        .and(query_param(
-            "phone",
-            server::integrations::connection::SAMPLE_PHONE,
-        ))
+        .and(query_param("phone", app::integrations::SAMPLE_PHONE))
         .and(header("x-client", "patchbay"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": []})))
         .expect(1)

@@ -114,6 +114,20 @@ async fn a_lookup_tries_the_types_in_order_and_completes_the_first_result(db: Db
             "contact_type": "Leads",
             "popup_url": "https://crm.example/Leads/L-7",
             "matches": 2,
+            "candidates": [{
+                "contact": {
+                    "ContactsId": "L-7",
+                    "FirstName": "Grace",
+                    "Company": "Navy",
+                    "Email": "grace@navy.test",
+                    "BusinessNumber": "020 7946 0018",
+                    "OwnerUrl": "https://crm.example/l/7"
+                },
+                "contact_type": "Leads",
+                "popup_url": "https://crm.example/Leads/L-7"
+            }],
+            "number": "020 7946 0018",
+            "cached_at": null,
             "integration": {"provider": "crm", "key": "lookup_crm", "name": "Lookup CRM"},
             "extension": "1001",
             // The template lists no CRM users, so the extension is asked about anyway.

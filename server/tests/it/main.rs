@@ -15,6 +15,7 @@ mod eval_cli;
 mod events_http;
 mod executor;
 mod extensions_http;
+mod fidelity_http;
 mod fuzz_scenarios;
 mod hardening_http;
 mod integrations_http;

@@ -595,6 +595,7 @@ async fn activity_is_filtered_and_kept_within_its_retention(db: Db) {
             duration_ms: 1,
             requests: 1,
             error: Some("x".repeat(5_000)),
+            detail: None,
         })
         .await
         .unwrap();

@@ -256,7 +256,8 @@ impl Lexer<'_> {
             None => true,
             Some(c) if is_space(c) => true,
             Some('.' | ',' | '|' | ':' | ')' | '(') => true,
-            Some(c) => RIGHT.starts_with(c),
+            // The whole right delimiter, as Go checks it: a lone `}` is a bad character.
+            Some(_) => self.rest().starts_with(RIGHT),
         }
     }
 

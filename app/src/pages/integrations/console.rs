@@ -53,6 +53,7 @@ impl Sample {
                 disposition: CallDisposition::parse(&self.disposition.get_untracked())
                     .unwrap_or_default(),
                 recording_url: self.recording.get_untracked(),
+                ringing: false,
             },
             dry_run,
         }

@@ -8,6 +8,10 @@ use super::Variables;
 
 /// How `Time` is written, in the server's time zone (`PATCHBAY_TIME_ZONE`).
 pub const TIME_FORMAT: &str = "yyyy-MM-dd HH:mm:ss";
+/// `Call_Status` and `CallDisposition` of a call that is still ringing (a ticket made
+/// before the call, a ring-time lookup).
+pub const RINGING_STATUS: &str = "Ringing";
+pub const RINGING_DISPOSITION: &str = "RINGING";
 
 /// `Name <number>`, or the number alone when the name is unknown.
 pub fn party(name: &str, number: &str) -> String {
@@ -40,7 +44,12 @@ pub fn communication_type(direction: CallDirection) -> &'static str {
 
 /// `Call_Log_Status`: Voicemail, Missed Call, Outgoing Call or Incoming Call.
 pub fn call_log_status(call: &Call) -> &'static str {
-    if call.disposition == CallDisposition::Voicemail {
+    if call.ringing {
+        match call.direction {
+            CallDirection::Inbound => "Incoming Call",
+            CallDirection::Outbound | CallDirection::Internal => "Outgoing Call",
+        }
+    } else if call.disposition == CallDisposition::Voicemail {
         "Voicemail"
     } else if call.direction == CallDirection::Inbound && !call.disposition.answered() {
         "Missed Call"
@@ -97,17 +106,14 @@ pub fn call_variables(
         "Communication_Type",
         communication_type(call.direction).to_owned(),
     );
-    set(
-        "Call_Status",
-        if call.disposition.answered() {
-            "Completed"
-        } else {
-            "Missed"
-        }
-        .to_owned(),
-    );
+    let (status, disposition) = match (call.ringing, call.disposition.answered()) {
+        (true, _) => (RINGING_STATUS, RINGING_DISPOSITION),
+        (false, true) => ("Completed", call.disposition.as_str()),
+        (false, false) => ("Missed", call.disposition.as_str()),
+    };
+    set("Call_Status", status.to_owned());
     set("Call_Log_Status", call_log_status(call).to_owned());
-    set("CallDisposition", call.disposition.as_str().to_owned());
+    set("CallDisposition", disposition.to_owned());
     set(
         "RecordPath",
         if play_recording {
@@ -127,6 +133,63 @@ pub fn call_variables(
     )?;
     vars.insert("Time".into(), time);
     Ok(vars)
+}
+
+/// The FirstName an automatically created contact gets when nobody knows the caller's
+/// name (docs/scenarios.md "CreateNewContact"): CRMs such as Salesforce and Zoho refuse a
+/// contact without a last name, and the reference marks both names Required.
+pub const UNKNOWN_FIRST_NAME: &str = "Unknown";
+
+/// The other party's name as the phone system sent it.
+pub fn other_party_name(call: &Call) -> &str {
+    match call.direction {
+        CallDirection::Inbound => &call.caller_name,
+        CallDirection::Outbound | CallDirection::Internal => &call.callee_name,
+    }
+}
+
+/// The names of a contact created for `call`: the name the phone system sent, split at its
+/// last space (`Ada King Lovelace` gives `Ada King`, `Lovelace`); a single word is the last
+/// name; without a name, [`UNKNOWN_FIRST_NAME`] and the number, so no required field is
+/// empty.
+pub fn new_contact_names(call: &Call) -> (String, String) {
+    let name = other_party_name(call).trim();
+    match name.rsplit_once(char::is_whitespace) {
+        Some((first, last)) => (first.trim().to_owned(), last.trim().to_owned()),
+        None if !name.is_empty() => (String::new(), name.to_owned()),
+        None => (
+            UNKNOWN_FIRST_NAME.to_owned(),
+            call.contact_number().to_owned(),
+        ),
+    }
+}
+
+/// `call` with the names the phone system did not send filled in (docs/variables.md "Call
+/// variables"): the extension's side from the directory (or the CRM user it is associated
+/// with), the other side from the contact found (`FirstName LastName` in `contact`).
+pub fn named(call: &Call, contact: &Variables) -> Call {
+    let mut call = call.clone();
+    let join = |first: &str, last: &str| {
+        format!("{} {}", first.trim(), last.trim())
+            .trim()
+            .to_owned()
+    };
+    let extension = join(&call.extension.first_name, &call.extension.last_name);
+    let field = |name: &str| contact.get(name).map(String::as_str).unwrap_or_default();
+    let found = join(field("FirstName"), field("LastName"));
+    let (own, other) = match call.direction {
+        CallDirection::Inbound => (&mut call.callee_name, &mut call.caller_name),
+        CallDirection::Outbound | CallDirection::Internal => {
+            (&mut call.caller_name, &mut call.callee_name)
+        }
+    };
+    if own.trim().is_empty() {
+        *own = extension;
+    }
+    if other.trim().is_empty() && call.direction != CallDirection::Internal {
+        *other = found;
+    }
+    call
 }
 
 #[cfg(test)]
@@ -152,6 +215,7 @@ mod tests {
             talk_secs: 3_700,
             disposition: CallDisposition::Answered,
             recording_url: "https://pbx.example/rec/1.wav".into(),
+            ringing: false,
         }
     }
 
@@ -203,5 +267,60 @@ mod tests {
         assert_eq!(vars["ContactNumber"], "1001");
         outbound.direction = CallDirection::Internal;
         assert_eq!(communication_type(outbound.direction), "Outbound");
+    }
+
+    #[test]
+    fn names_the_phone_system_did_not_send_come_from_the_directory_and_the_contact() {
+        let mut nameless = call();
+        nameless.caller_name = String::new();
+        let contact = Variables::from([
+            ("FirstName".to_owned(), "Ada".to_owned()),
+            ("LastName".to_owned(), "Lovelace".to_owned()),
+        ]);
+        let filled = named(&nameless, &contact);
+        assert_eq!(filled.caller_name, "Ada Lovelace");
+        assert_eq!(filled.callee_name, "Ann Lee", "the extension's name");
+        let vars = call_variables(&Renderer::utc(), &filled, false).unwrap();
+        assert_eq!(vars["Call_From"], "Ada Lovelace <+15550100>");
+        assert_eq!(vars["Call_To"], "Ann Lee <1001>");
+
+        let sent = named(&call(), &contact);
+        assert_eq!(
+            sent.caller_name, "Bob",
+            "a name the phone system sent stays"
+        );
+    }
+
+    #[test]
+    fn a_ring_has_its_time_and_a_ringing_status() {
+        let mut ring = call();
+        ring.ringing = true;
+        ring.duration_secs = 0;
+        ring.talk_secs = 0;
+        let vars = call_variables(&Renderer::utc(), &ring, false).unwrap();
+        assert_eq!(vars["Call_Status"], "Ringing");
+        assert_eq!(vars["CallDisposition"], "RINGING");
+        assert_eq!(vars["Call_Log_Status"], "Incoming Call");
+        assert_eq!(vars["Time"], "2022-12-31 23:59:59");
+    }
+
+    #[test]
+    fn a_created_contact_always_has_both_names() {
+        let mut unknown = call();
+        unknown.caller_name = String::new();
+        assert_eq!(
+            new_contact_names(&unknown),
+            ("Unknown".to_owned(), "+15550100".to_owned())
+        );
+        unknown.caller_name = "Ada King Lovelace".into();
+        assert_eq!(
+            new_contact_names(&unknown),
+            ("Ada King".to_owned(), "Lovelace".to_owned())
+        );
+        unknown.caller_name = "Reception".into();
+        assert_eq!(
+            new_contact_names(&unknown),
+            (String::new(), "Reception".to_owned())
+        );
     }
 }

@@ -29,8 +29,8 @@ impl Step {
         Step::Lookup,
         Step::TicketBefore,
         Step::Contact,
-        Step::Journal,
         Step::TicketAfter,
+        Step::Journal,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -93,7 +93,7 @@ pub fn steps(options: &FeatureOptions, features: &Features, at: &CallAt) -> Vec<
     let mut steps = Vec::new();
     match at.moment {
         Moment::Ring => {
-            if call.direction != CallDirection::Internal {
+            if call.direction != CallDirection::Internal && features.contacts.sync {
                 steps.push(Step::Lookup);
             }
             if options.ticket.is_some() && ticket_due(features, call, TicketWhen::BeforeCall) {
@@ -104,11 +104,6 @@ pub fn steps(options: &FeatureOptions, features: &Features, at: &CallAt) -> Vec<
             if contact_to_create(options, features, call).is_some() {
                 steps.push(Step::Contact);
             }
-            if journal_plan(options, features)
-                .is_some_and(|plan| journal_skipped(&plan, call).is_none())
-            {
-                steps.push(Step::Journal);
-            }
             // After the call: the ticket, or the update of the one made before the call
             // (its TicketId carried) when the template has UpdateTicket.
             let updates_before = options.ticket.as_ref().is_some_and(|t| t.updates)
@@ -117,6 +112,11 @@ pub fn steps(options: &FeatureOptions, features: &Features, at: &CallAt) -> Vec<
                 && (ticket_due(features, call, TicketWhen::AfterCall) || updates_before)
             {
                 steps.push(Step::TicketAfter);
+            }
+            if journal_plan(options, features)
+                .is_some_and(|plan| journal_skipped(&plan, call).is_none())
+            {
+                steps.push(Step::Journal);
             }
         }
     }

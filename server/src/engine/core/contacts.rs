@@ -10,10 +10,41 @@ use app::template::model::{RequestView, ScenarioView, TemplateView};
 use super::render::{RenderError, Renderer};
 use super::Variables;
 
-/// The variable a lookup's requests read the phone number from.
-pub const PHONE_VARIABLE: &str = "Phone";
+pub use super::numbers::PHONE_VARIABLE;
 /// The output holding a contact's id in the CRM.
 pub const CONTACT_ID_OUTPUT: &str = "ContactsId";
+/// Contact fields that are always read, whatever their `<Field>Enable` switch says.
+const ALWAYS_ENABLED: [&str; 2] = [CONTACT_ID_OUTPUT, "FirstName"];
+/// Fields read only to build the popup URL: the reference says they "will not appear in
+/// the PBX contact details", so a lookup's answer leaves them out.
+pub const URL_ONLY_FIELDS: [&str; 1] = ["CustomValue"];
+/// The most matches a lookup lists for an agent to pick (`MatchRule::All`); each may
+/// cost a Next request.
+pub const MAX_LISTED_MATCHES: usize = 10;
+
+/// `request` without the outputs whose `<Field>Enable` switch is `0` in `scenario`
+/// (docs/template-format.md "Scenario parameters"): a field switched off is not read.
+/// A field without a switch is read, as templates written before the switches expect.
+pub fn enabled_outputs(scenario: &ScenarioView, request: &RequestView) -> RequestView {
+    let mut enabled = request.clone();
+    enabled.outputs.retain(|output| {
+        ALWAYS_ENABLED.contains(&output.name.as_str())
+            || scenario
+                .setting(&format!("{}Enable", output.name))
+                .map(str::trim)
+                != Some("0")
+    });
+    enabled
+}
+
+/// A found contact's fields as shown and answered: empty values and URL-only fields left
+/// out.
+pub fn shown_fields(fields: BTreeMap<String, String>) -> BTreeMap<String, String> {
+    fields
+        .into_iter()
+        .filter(|(name, value)| !value.is_empty() && !URL_ONLY_FIELDS.contains(&name.as_str()))
+        .collect()
+}
 
 pub use app::console::FoundContact;
 
@@ -169,6 +200,43 @@ mod tests {
         let sync = broken.scenario("SyncContactAuto").unwrap();
         let error = next_request(&broken, &sync.requests[0]).unwrap_err();
         assert!(error.contains(r#"Next="Owner""#), "{error}");
+    }
+
+    #[test]
+    fn switched_off_fields_are_not_read_and_custom_value_is_not_shown() {
+        let view = view(&SYNC.replace(
+            r#"<Parameter Name="ContactUrlType" Value="specify_url_format"/>"#,
+            r#"<Parameter Name="EmailEnable" Value="0"/><Parameter Name="FirstNameEnable" Value="0"/>
+               <Parameter Name="CompanyEnable" Value="1"/>"#,
+        ));
+        let scenario = view.scenario("SyncContactAuto").unwrap();
+        let mut request = scenario.requests[0].clone();
+        for name in ["FirstName", "Email", "Company", "Street"] {
+            request.outputs.push(app::template::model::OutputView {
+                name: name.into(),
+                path: name.to_lowercase(),
+                kind: String::new(),
+            });
+        }
+        let names: Vec<String> = enabled_outputs(scenario, &request)
+            .outputs
+            .into_iter()
+            .map(|o| o.name)
+            .collect();
+        assert_eq!(
+            names,
+            ["ContactsId", "FirstName", "Company", "Street"],
+            "Email is off; ContactsId and FirstName are always read; Street has no switch"
+        );
+        let shown = shown_fields(BTreeMap::from([
+            ("FirstName".to_owned(), "Ann".to_owned()),
+            ("CustomValue".to_owned(), "Contacts".to_owned()),
+            ("Company".to_owned(), String::new()),
+        ]));
+        assert_eq!(
+            shown,
+            BTreeMap::from([("FirstName".to_owned(), "Ann".to_owned())])
+        );
     }
 
     #[test]

@@ -9,6 +9,8 @@
 //! - [`call_steps`]: the steps a call makes for an integration (lookup, tickets, contact,
 //!   journal) at its ring and its end;
 //! - [`contacts`]: contact lookup's order of types, Next requests and the popup URL;
+//! - [`numbers`]: a phone number in the formats CRMs store (E.164, national, digits…),
+//!   the formats a lookup tries and the contact cache's key;
 //! - [`scenarios`]: what each scenario sends and when, from the template and the Features
 //!   section;
 //! - [`oauth`]: the authorization URL, token, refresh and revocation requests, token
@@ -26,6 +28,7 @@ pub mod auth;
 pub mod call;
 pub mod call_steps;
 pub mod contacts;
+pub mod numbers;
 pub mod oauth;
 pub mod outbound;
 pub mod pagination;

@@ -8,6 +8,8 @@
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
+use std::collections::BTreeMap;
+
 use serde_json::{Map, Value};
 
 use super::auth::{AuthSettings, ClientCredentials, CLIENT_ID, CLIENT_SECRET};
@@ -309,6 +311,42 @@ pub struct TokenGrant {
     pub refresh_token: Option<String>,
     pub token_type: Option<String>,
     pub expires_in: Option<i64>,
+    /// The answer's other top-level values (Salesforce's `instance_url`, Zoho's
+    /// `api_domain`), as the global variables `TokenResponse_<name>` (docs/variables.md).
+    pub answer_values: BTreeMap<String, String>,
+}
+
+pub use app::template::validate::TOKEN_RESPONSE_PREFIX;
+/// At most this many of a token answer's other values are kept, each at most
+/// [`MAX_TOKEN_RESPONSE_VALUE_CHARS`] long: the token endpoint decides what it sends.
+pub const MAX_TOKEN_RESPONSE_VALUES: usize = 20;
+pub const MAX_TOKEN_RESPONSE_VALUE_CHARS: usize = 2048;
+
+/// A token answer's top-level values besides the tokens themselves, named
+/// `TokenResponse_<name>`: strings, numbers and booleans under names a template can write
+/// (letters, digits, `_`). Anything holding a token (`id_token`) stays out: it is a secret.
+fn answer_values(answer: &Map<String, Value>) -> BTreeMap<String, String> {
+    const READ_ELSEWHERE: [&str; 4] = ["access_token", "refresh_token", "token_type", "expires_in"];
+    answer
+        .iter()
+        .filter(|(name, _)| {
+            !READ_ELSEWHERE.contains(&name.as_str())
+                && !name.to_ascii_lowercase().contains("token")
+                && !name.is_empty()
+                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        })
+        .filter_map(|(name, value)| {
+            let text = match value {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                Value::Bool(b) => b.to_string(),
+                _ => return None,
+            };
+            (text.chars().count() <= MAX_TOKEN_RESPONSE_VALUE_CHARS)
+                .then(|| (format!("{TOKEN_RESPONSE_PREFIX}{name}"), text))
+        })
+        .take(MAX_TOKEN_RESPONSE_VALUES)
+        .collect()
 }
 
 /// A token endpoint's refusal or failure, in words a person can act on.
@@ -352,6 +390,7 @@ pub fn read_token_response(received: &Received) -> Result<TokenGrant, TokenRefus
             refresh_token: text("refresh_token"),
             token_type: text("token_type"),
             expires_in: text("expires_in").and_then(|s| s.parse::<f64>().ok().map(|f| f as i64)),
+            answer_values: answer.as_ref().map(answer_values).unwrap_or_default(),
         }),
         _ => {
             let error = text("error");
@@ -612,6 +651,31 @@ mod tests {
         .unwrap();
         assert_eq!(grant.refresh_token.as_deref(), Some("r2"));
         assert_eq!(grant.expires_in, Some(3599));
+        assert!(grant.answer_values.is_empty());
+
+        let salesforce = read_token_response(&received(
+            200,
+            &format!(
+                r#"{{"access_token":"a1","instance_url":"https://eu5.my.salesforce.com","issued_at":1700000000,"id_token":"secret","signature":"s=","api-domain":"x","scope":{{"a":1}},"long":"{}"}}"#,
+                "x".repeat(MAX_TOKEN_RESPONSE_VALUE_CHARS + 1)
+            ),
+        ))
+        .unwrap();
+        assert_eq!(
+            salesforce.answer_values,
+            BTreeMap::from([
+                (
+                    "TokenResponse_instance_url".to_owned(),
+                    "https://eu5.my.salesforce.com".to_owned()
+                ),
+                (
+                    "TokenResponse_issued_at".to_owned(),
+                    "1700000000".to_owned()
+                ),
+                ("TokenResponse_signature".to_owned(), "s=".to_owned()),
+            ]),
+            "no tokens, no names a template cannot write, no objects, no overlong values"
+        );
 
         let refusal = read_token_response(&received(
             400,

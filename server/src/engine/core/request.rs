@@ -79,6 +79,8 @@ pub enum RequestError {
     Method { request: String, method: String },
     #[error("request {request}: the header {name:?} is not a valid header (a name of letters, digits and -, a value without line breaks)")]
     Header { request: String, name: String },
+    #[error("request {request}: its Headers (JSON) parameter is not a JSON object of header names and values: {reason}")]
+    HeaderJson { request: String, reason: String },
 }
 
 /// Everything a request renders with.
@@ -147,6 +149,13 @@ impl RequestContext<'_> {
             )?;
             set_header(&mut headers, &request.name, name, value)?;
         }
+        for parameter in request.header_json() {
+            for (name, value) in
+                self.header_json(&label("Headers (JSON)"), request, &parameter.value)?
+            {
+                set_header(&mut headers, &request.name, name, value)?;
+            }
+        }
 
         let body = match request.body() {
             Some(body) => {
@@ -164,6 +173,51 @@ impl RequestContext<'_> {
             headers,
             body,
         }))
+    }
+
+    /// A follow-up's `Type="HeaderJson"` headers (docs/scenarios.md "FollowUp"): a JSON object
+    /// whose string values are templates. Each value is rendered on its own, so a rendered
+    /// quote cannot break the object; a text that is JSON only once rendered (an `{{if}}`
+    /// around an entry) is rendered first and read after.
+    fn header_json(
+        &self,
+        label: &str,
+        request: &RequestView,
+        text: &str,
+    ) -> Result<Vec<(String, String)>, RequestError> {
+        let invalid = |reason: String| RequestError::HeaderJson {
+            request: request.name.clone(),
+            reason,
+        };
+        type Object = serde_json::Map<String, serde_json::Value>;
+        let (object, values_are_templates) = match serde_json::from_str::<Object>(text) {
+            Ok(object) => (object, true),
+            Err(_) => {
+                let rendered = self.renderer.render(label, text, self.variables)?;
+                if rendered.trim().is_empty() {
+                    return Ok(Vec::new());
+                }
+                let object = serde_json::from_str::<Object>(&rendered)
+                    .map_err(|e| invalid(e.to_string()))?;
+                (object, false)
+            }
+        };
+        object
+            .into_iter()
+            .map(|(name, value)| {
+                let text = match value {
+                    serde_json::Value::String(text) => text,
+                    other => other.to_string(),
+                };
+                let value = if values_are_templates {
+                    self.renderer
+                        .render(&format!("{label}: {name}"), &text, self.variables)?
+                } else {
+                    text
+                };
+                Ok((name.trim().to_owned(), value))
+            })
+            .collect()
     }
 
     /// The Authorization header the auth method computes (docs/template-format.md "Requests").
@@ -362,6 +416,46 @@ mod tests {
             "no global headers: {:?}",
             follow_up.headers
         );
+    }
+
+    #[test]
+    fn a_follow_ups_header_json_is_sent_as_headers() {
+        let auth = auth("", "none");
+        let (renderer, variables) = (Renderer::utc(), vars());
+        let context = context(&renderer, &auth, &variables, None);
+        let with_json = |json: &str| {
+            let mut follow_up = request("https://crm.example/", &[], None);
+            follow_up.parameters.push(ParameterView {
+                name: "Headers".into(),
+                value: json.into(),
+                kind: "HeaderJson".into(),
+                ..Default::default()
+            });
+            context.render("FollowUp", &follow_up, GlobalHeaders::Omit)
+        };
+        let sent = with_json(r#"{"X-Session": "{{.username}} \"q\"", "X-Count": 3}"#)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            sent.headers,
+            [
+                ("X-Count".to_owned(), "3".to_owned()),
+                ("X-Session".to_owned(), r#"ann "q""#.to_owned()),
+            ]
+        );
+        let conditional = with_json(r#"{{if .password}}{"X-Key": "{{.password}}"}{{end}}"#)
+            .unwrap()
+            .unwrap();
+        assert_eq!(conditional.headers, [("X-Key".to_owned(), "pw".to_owned())]);
+        assert!(with_json("").unwrap().unwrap().headers.is_empty());
+        assert!(matches!(
+            with_json("[1]"),
+            Err(RequestError::HeaderJson { .. })
+        ));
+        assert!(matches!(
+            with_json(r#"{"X-Bad": "a\nb"}"#),
+            Err(RequestError::Header { .. })
+        ));
     }
 
     #[test]

@@ -22,6 +22,8 @@ pub struct Model {
     pub requests: i32,
     /// Why it failed, secrets masked.
     pub error: Option<String>,
+    /// What it found, in a few words (a lookup's matches, a cached contact).
+    pub detail: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,6 +1,7 @@
 pub mod account;
 pub mod activity;
 pub mod api_token;
+pub mod cached_contact;
 pub mod call_event;
 pub mod crm_user;
 pub mod crm_user_extension;

@@ -3,11 +3,16 @@
 //!
 //! | method and path | does |
 //! |---|---|
-//! | `GET lookup?phone=…[&extension=…]` | (a signed-in browser sends its CSRF token in `x-csrf-token`) looks the number up, as received, in every connected integration (CRM templates first); the first that finds a contact answers |
+//! | `GET lookup?phone=…[&extension=…]` | (a signed-in browser sends its CSRF token in `x-csrf-token`) looks the number up in every connected integration (CRM templates first), in each integration's number formats and through its contact cache; the first that finds a contact answers |
 //!
 //! The answer: `{"contact": {output: value…}, "contact_type", "popup_url", "matches",
-//! "integration": {"provider", "key", "name"}, "extension", "crm_user"}`. Errors are JSON
+//! "candidates": [{"contact", "contact_type", "popup_url"}…], "number", "cached_at",
+//! "integration": {"provider", "key", "name"}, "extension", "crm_user"}`: `matches` how
+//! many contacts matched, `candidates` every match listed for the agent (the rule "list
+//! every match") or the contact alone, `number` the number as written when it matched,
+//! `cached_at` (unix seconds) when the contact came from the cache. Errors are JSON
 //! `{"error": {"code", "message"}}`: `lookup.phone` (400), `contact.not_found` (404),
+//! `contact.ambiguous` (409, several contacts match where the rule refuses to choose),
 //! `lookup.failed` (502, every integration that could answer failed; the message says
 //! why, secrets masked), `auth.required` (401), `auth.scope` (403).
 //!
@@ -84,12 +89,22 @@ async fn lookup(
         .lookup(phone, extension.as_deref().filter(|e| !e.is_empty()))
         .await
         .map_err(|error| ApiError::internal("contact lookup", error))?;
+    let shown = |contact: &app::console::FoundContact| {
+        json!({
+            "contact": contact.fields,
+            "contact_type": contact.contact_type,
+            "popup_url": contact.popup_url,
+        })
+    };
     match answer.found {
         Some(found) => Ok(Json(json!({
-            "contact": found.lookup.contact.fields,
-            "contact_type": found.lookup.contact.contact_type,
-            "popup_url": found.lookup.contact.popup_url,
+            "contact": found.lookup.contact.as_ref().map(|c| &c.fields),
+            "contact_type": found.lookup.contact.as_ref().map(|c| &c.contact_type),
+            "popup_url": found.lookup.contact.as_ref().and_then(|c| c.popup_url.as_ref()),
             "matches": found.lookup.matches,
+            "candidates": found.lookup.candidates.iter().map(shown).collect::<Vec<_>>(),
+            "number": found.lookup.number,
+            "cached_at": found.lookup.cached_at,
             "integration": {
                 "provider": found.provider.as_str(),
                 "key": found.key,
@@ -104,6 +119,16 @@ async fn lookup(
                 "email": user.email,
             })),
         }))),
+        None if !answer.ambiguous.is_empty() && answer.failures.is_empty() => {
+            Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "contact.ambiguous",
+                format!(
+                    "{phone} matches several contacts and the integration's rule refuses to choose ({})",
+                    answer.ambiguous.join("; ")
+                ),
+            ))
+        }
         None if answer.failures.is_empty() => Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "contact.not_found",

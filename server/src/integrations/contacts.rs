@@ -1,0 +1,109 @@
+//! One integration's contact lookup through its contact cache, Patchbay's phonebook
+//! (docs/scenarios.md "Contacts, the cache and number formats"). With Always Query off a
+//! contact read less than the Features' age ago is taken from the cache and the CRM is not
+//! asked; otherwise the CRM is asked and the cache refreshed. Only a number that matched
+//! one contact is cached: an ambiguous or unknown number is asked every time.
+
+use app::console::FoundContact;
+use app::integrations::ContactFeatures;
+
+use super::service::{IntegrationsService, ReadyIntegration};
+use crate::engine::core::numbers::Number;
+use crate::engine::core::Variables;
+use crate::engine::lookup::{Lookup, LookupPlan};
+use crate::engine::runner::{Runner, StepError};
+use crate::storage::unix_now;
+
+/// Whether a contact read at `read_at` may answer now without asking the CRM.
+pub fn fresh(features: &ContactFeatures, read_at: i64, now: i64) -> bool {
+    !features.always_query
+        && now.saturating_sub(read_at) < i64::from(features.cache_minutes).saturating_mul(60)
+}
+
+impl IntegrationsService {
+    /// Looks `phone` up for `connected`: from the cache when fresh, else from the CRM.
+    pub(super) async fn find_contact(
+        &self,
+        connected: &ReadyIntegration,
+        runner: &Runner<'_>,
+        variables: &Variables,
+        phone: &str,
+    ) -> Result<Option<Lookup>, StepError> {
+        let features = &connected.integration.features.contacts;
+        let id = connected.integration.id;
+        let key = Number::read(phone, features).cache_key();
+        if !features.always_query {
+            match self.contact_cache.get(id, &key).await {
+                Ok(Some(cached)) if fresh(features, cached.read_at, unix_now()) => {
+                    let age_minutes = unix_now().saturating_sub(cached.read_at) / 60;
+                    runner.note(format!(
+                        "from the contact cache (read {age_minutes} min ago)"
+                    ));
+                    return Ok(Some(Lookup {
+                        contact: Some(cached.contact.clone()),
+                        candidates: vec![cached.contact],
+                        matches: 1,
+                        number: cached.number,
+                        cached_at: Some(cached.read_at),
+                    }));
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::warn!(integration = id, %error, "cannot read the contact cache; asking the CRM")
+                }
+            }
+        }
+        let found = runner
+            .lookup(variables, &LookupPlan::new(features, phone))
+            .await?;
+        let result = match &found {
+            Some(Lookup {
+                contact: Some(contact),
+                matches: 1,
+                ..
+            }) => self.cache(id, &key, phone, contact).await,
+            _ => self.contact_cache.remove(id, &key).await,
+        };
+        if let Err(error) = result {
+            tracing::warn!(integration = id, %error, "cannot update the contact cache");
+        }
+        Ok(found)
+    }
+
+    async fn cache(
+        &self,
+        integration_id: i32,
+        key: &str,
+        number: &str,
+        contact: &FoundContact,
+    ) -> Result<(), sea_orm::DbErr> {
+        self.contact_cache
+            .put(integration_id, key, number, contact, unix_now())
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cached_contact_answers_until_it_is_older_than_the_features_say() {
+        let features = ContactFeatures {
+            cache_minutes: 60,
+            ..ContactFeatures::default()
+        };
+        assert!(fresh(&features, 1_000, 1_000 + 3_599));
+        assert!(!fresh(&features, 1_000, 1_000 + 3_600));
+        let always = ContactFeatures {
+            always_query: true,
+            ..features.clone()
+        };
+        assert!(!fresh(&always, 1_000, 1_000));
+        let never = ContactFeatures {
+            cache_minutes: 0,
+            ..features
+        };
+        assert!(!fresh(&never, 1_000, 1_000));
+    }
+}
