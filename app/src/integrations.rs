@@ -187,6 +187,30 @@ pub struct ContactFeatures {
     pub test_number: String,
 }
 
+/// One entry of Patchbay's phonebook (the contact cache), as the integration page lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CachedContactRow {
+    /// The number as it was asked for.
+    pub number: String,
+    pub name: String,
+    pub contact_type: String,
+    pub popup_url: Option<String>,
+    /// When the CRM was read, unix seconds.
+    pub read_at: i64,
+}
+
+/// Rows per page of the phonebook on the integration page.
+pub const PHONEBOOK_PAGE_ROWS: u64 = 50;
+
+/// A page of the phonebook.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CachedContactsPage {
+    pub contacts: Vec<CachedContactRow>,
+    /// How many match the search in all.
+    pub total: u64,
+    pub offset: u64,
+}
+
 /// The number the connection test looks up unless the Features say another.
 pub const SAMPLE_PHONE: &str = "5550100";
 /// How long a cached contact is used without asking the CRM, unless the Features say.

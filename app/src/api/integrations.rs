@@ -14,8 +14,8 @@ use crate::activity::ActivityPage;
 use crate::console::{ConsoleInput, RunReport};
 use crate::error::PortalError;
 use crate::integrations::{
-    AutoAssociation, CrmUsersPage, Features, IntegrationCard, IntegrationSettings, SaveOutcome,
-    SettingsInput, UserSyncProgress, UserSyncReport,
+    AutoAssociation, CachedContactsPage, CrmUsersPage, Features, IntegrationCard,
+    IntegrationSettings, SaveOutcome, SettingsInput, UserSyncProgress, UserSyncReport,
 };
 #[cfg(feature = "ssr")]
 use crate::template::model::Provider;
@@ -108,6 +108,21 @@ pub trait IntegrationAdmin: Send + Sync + 'static {
         search: &str,
         offset: u64,
     ) -> Result<CrmUsersPage, PortalError>;
+    /// A page of the integration's phonebook (its contact cache), newest first.
+    async fn cached_contacts(
+        &self,
+        provider: Provider,
+        key: &str,
+        search: &str,
+        offset: u64,
+    ) -> Result<CachedContactsPage, PortalError>;
+    /// Empties the phonebook; answers how many entries went.
+    async fn clear_contact_cache(
+        &self,
+        actor: &CurrentUser,
+        provider: Provider,
+        key: &str,
+    ) -> Result<u64, PortalError>;
     /// Associate Automatically: what it would do (`apply` false) or did.
     async fn associate_automatically(
         &self,
@@ -319,6 +334,42 @@ pub async fn list_crm_users(
         backend()?
             .integrations
             .crm_users(provider_param(&provider)?, &key, &search, offset)
+            .await
+    })
+    .await
+}
+
+/// A page of the integration's phonebook (docs/scenarios.md "Contacts, the cache and number
+/// formats"); any signed-in user, as for lookups.
+#[server(input = GetUrl, endpoint = "list_cached_contacts")]
+pub async fn list_cached_contacts(
+    provider: String,
+    key: String,
+    #[server(default)] search: String,
+    #[server(default)] offset: u64,
+) -> Result<CachedContactsPage, PortalError> {
+    with_status(async {
+        require_signed_in_viewer()?;
+        backend()?
+            .integrations
+            .cached_contacts(provider_param(&provider)?, &key, &search, offset)
+            .await
+    })
+    .await
+}
+
+/// Empties the phonebook: every ring asks the CRM again.
+#[server(endpoint = "clear_contact_cache")]
+pub async fn clear_contact_cache(
+    csrf_token: String,
+    provider: String,
+    key: String,
+) -> Result<u64, PortalError> {
+    with_status(async {
+        let actor = require_signed_in(&csrf_token)?;
+        backend()?
+            .integrations
+            .clear_contact_cache(&actor, provider_param(&provider)?, &key)
             .await
     })
     .await

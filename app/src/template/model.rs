@@ -236,6 +236,16 @@ pub fn is_phone_field(field: &str) -> bool {
     field.contains("Number")
 }
 
+/// What may start a follow-up (`Trigger`): the scenarios whose success the engine follows
+/// up, and a token refresh (docs/scenarios.md "FollowUp").
+pub const FOLLOW_UP_TRIGGERS: &[&str] = &[
+    "GetGlobalInfo",
+    "CreateNewContact",
+    "CallJournal",
+    "CreateNewTicket",
+    "TokenRefresh",
+];
+
 /// The scenario ids docs/template-format.md lists.
 pub const KNOWN_SCENARIOS: &[&str] = &[
     "AuthMethod",

@@ -90,11 +90,12 @@ pub const FINDINGS_HELP_PAGE: &str = "/docs/validator";
 
 /// Every code the validator reports; docs/validator.md explains each (a test holds both to
 /// this list).
-pub const FINDING_CODES: [&str; 25] = [
+pub const FINDING_CODES: [&str; 26] = [
     "xml.malformed",
     "info.root",
     "scenarios.missing",
     "scenario.unknown",
+    "follow_up.trigger",
     "info.provider",
     "info.name",
     "info.key",
@@ -273,6 +274,7 @@ fn validate_view(document: &XmlDocument, view: &TemplateView) -> Report {
     check_contact_mapping(view, &mut report);
     check_json_bodies(view, &mut report);
     check_variables(view, &mut report);
+    check_follow_up_triggers(view, &mut report);
     for scenario in &view.scenarios {
         if !KNOWN_SCENARIOS.contains(&scenario.id.as_str()) {
             report.warning(
@@ -286,6 +288,32 @@ fn validate_view(document: &XmlDocument, view: &TemplateView) -> Report {
         }
     }
     report
+}
+
+/// A follow-up whose Trigger nothing sends never runs.
+fn check_follow_up_triggers(view: &TemplateView, report: &mut Report) {
+    let Some(follow_up) = view.scenario("FollowUp") else {
+        return;
+    };
+    for request in &follow_up.requests {
+        let trigger = request.trigger.trim();
+        if !crate::template::model::FOLLOW_UP_TRIGGERS.contains(&trigger) {
+            report.warning(
+                "follow_up.trigger",
+                format!(
+                    "follow-up {} has Trigger {trigger:?}, which never runs; use one of {}",
+                    request.name,
+                    crate::template::model::FOLLOW_UP_TRIGGERS.join(", ")
+                ),
+                Location {
+                    scenario: Some("FollowUp".into()),
+                    request: Some(request.name.clone()),
+                    attribute: Some("Trigger".into()),
+                    ..Default::default()
+                },
+            );
+        }
+    }
 }
 
 fn scenario_location(scenario: &ScenarioView) -> Location {
@@ -1091,6 +1119,29 @@ mod tests {
         assert_eq!(
             problem("{{Nope .A}}"),
             Some(r#"does not parse at character 3: function "Nope" not defined"#.into())
+        );
+    }
+
+    #[test]
+    fn a_follow_up_trigger_nothing_sends_is_a_warning() {
+        let text = template(
+            GOOD_ROOT,
+            &format!(
+                r#"{BASIC_AUTH}<Scenario Id="FollowUp" Type="REST"><Requests>
+                <Request Name="Audit" Trigger="CallJurnal" Method="GET" URLFormat="https://x.test/a"/>
+                <Request Name="Relogin" Trigger="TokenRefresh" Method="GET" URLFormat="https://x.test/b"/>
+            </Requests></Scenario>"#
+            ),
+        );
+        let (_, report) = validate_text(&text);
+        let found = finding(&report, "follow_up.trigger");
+        assert_eq!(found.location.request.as_deref(), Some("Audit"));
+        assert_eq!(
+            codes(&report, Severity::Warning)
+                .iter()
+                .filter(|c| *c == "follow_up.trigger")
+                .count(),
+            1
         );
     }
 

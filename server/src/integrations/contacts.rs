@@ -5,9 +5,12 @@
 //! one contact is cached: an ambiguous or unknown number is asked every time.
 
 use app::console::FoundContact;
-use app::integrations::ContactFeatures;
+use app::integrations::{
+    CachedContactRow, CachedContactsPage, ContactFeatures, PHONEBOOK_PAGE_ROWS,
+};
+use app::template::model::Provider;
 
-use super::service::{IntegrationsService, ReadyIntegration};
+use super::service::{IntegrationError, IntegrationsService, ReadyIntegration};
 use crate::engine::core::numbers::Number;
 use crate::engine::core::Variables;
 use crate::engine::lookup::{Lookup, LookupPlan};
@@ -68,6 +71,49 @@ impl IntegrationsService {
             tracing::warn!(integration = id, %error, "cannot update the contact cache");
         }
         Ok(found)
+    }
+
+    /// A page of the phonebook, newest first, searched by name or number.
+    pub async fn cached_contacts(
+        &self,
+        provider: Provider,
+        key: &str,
+        search: &str,
+        offset: u64,
+    ) -> Result<CachedContactsPage, IntegrationError> {
+        let (_, integration) = self.connected_rows(provider, key, "Phonebook").await?;
+        let page = self
+            .contact_cache
+            .page(integration.id, search, offset, PHONEBOOK_PAGE_ROWS)
+            .await?;
+        Ok(CachedContactsPage {
+            contacts: page
+                .contacts
+                .into_iter()
+                .map(|cached| CachedContactRow {
+                    name: crate::storage::contact_cache::display_name(&cached.contact.fields),
+                    number: cached.number,
+                    contact_type: cached.contact.contact_type,
+                    popup_url: cached.contact.popup_url,
+                    read_at: cached.read_at,
+                })
+                .collect(),
+            total: page.total,
+            offset,
+        })
+    }
+
+    /// Empties the phonebook; answers how many entries went.
+    pub async fn clear_contact_cache(
+        &self,
+        actor: &str,
+        provider: Provider,
+        key: &str,
+    ) -> Result<u64, IntegrationError> {
+        let (_, integration) = self.connected_rows(provider, key, "Phonebook").await?;
+        let cleared = self.contact_cache.clear(integration.id).await?;
+        tracing::info!(%actor, provider = provider.as_str(), %key, cleared, "contact cache cleared");
+        Ok(cleared)
     }
 
     async fn cache(

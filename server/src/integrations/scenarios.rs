@@ -6,11 +6,12 @@ use std::collections::BTreeMap;
 
 use crate::engine::console::{run_console, ConsoleRun};
 use app::console::{ConsoleInput, RunReport, CONSOLE_SCENARIOS};
-use app::integrations::{Features, TicketWhen};
+use app::integrations::{ContactFeatures, Features, TicketWhen, MAX_CACHE_MINUTES};
 use app::template::model::Provider;
 
 use super::activity::{origin, run_started};
 use super::service::{IntegrationError, IntegrationsService, ReadyIntegration};
+use crate::engine::core::numbers::MAX_NUMBER_CHARS;
 use crate::engine::core::scenarios::{follow_ups, TOKEN_REFRESH_TRIGGER};
 use crate::engine::core::trace::Tracer;
 use crate::engine::core::Variables;
@@ -52,6 +53,7 @@ impl IntegrationsService {
                 "the template does not create tickets",
             ));
         }
+        check_contact_features(&features.contacts)?;
         let texts = [
             ("Phonebook", Some(&features.contacts.phonebook)),
             ("Call Journal subject", features.journal.subject.as_ref()),
@@ -265,4 +267,55 @@ impl IntegrationsService {
         }
         Ok(ran)
     }
+}
+
+/// The longest last-digits count: E.164 numbers have at most 15 digits.
+pub const MAX_LAST_DIGITS: u8 = 15;
+
+/// The contact settings' limits (docs/scenarios.md "Contacts, the cache and number formats").
+fn check_contact_features(contacts: &ContactFeatures) -> Result<(), IntegrationError> {
+    if contacts.cache_minutes > MAX_CACHE_MINUTES {
+        return Err(IntegrationError::invalid(
+            "Cache age",
+            format!("at most {MAX_CACHE_MINUTES} minutes (a week)"),
+        ));
+    }
+    if !(1..=MAX_LAST_DIGITS).contains(&contacts.last_digits) {
+        return Err(IntegrationError::invalid(
+            "Last digits",
+            format!("between 1 and {MAX_LAST_DIGITS}"),
+        ));
+    }
+    let country = contacts.default_country.trim();
+    if !country.is_empty()
+        && country
+            .to_ascii_uppercase()
+            .parse::<phonenumber::country::Id>()
+            .is_err()
+    {
+        return Err(IntegrationError::invalid(
+            "Default country",
+            format!("{country:?} is not an ISO 3166 country code such as US or DE"),
+        ));
+    }
+    let mut seen = Vec::new();
+    for format in &contacts.number_formats {
+        if seen.contains(format) {
+            return Err(IntegrationError::invalid(
+                "Number formats",
+                format!("{} is listed twice", format.as_str()),
+            ));
+        }
+        seen.push(*format);
+    }
+    let number = contacts.test_number.trim();
+    if number.chars().count() > MAX_NUMBER_CHARS
+        || (!number.is_empty() && !number.chars().any(|c| c.is_ascii_digit()))
+    {
+        return Err(IntegrationError::invalid(
+            "Test number",
+            format!("a phone number of at most {MAX_NUMBER_CHARS} characters"),
+        ));
+    }
+    Ok(())
 }

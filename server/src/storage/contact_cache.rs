@@ -42,7 +42,7 @@ pub struct ContactCacheRepository {
 }
 
 /// "First Last" of a contact's fields, what the cache's search reads.
-fn display_name(fields: &BTreeMap<String, String>) -> String {
+pub fn display_name(fields: &BTreeMap<String, String>) -> String {
     ["FirstName", "LastName"]
         .iter()
         .filter_map(|name| fields.get(*name))

@@ -285,6 +285,34 @@ async fn lookups_honour_switches_number_formats_the_cache_and_the_rule_for_sever
         .await;
     assert_eq!(activity, 1, "Activity says how many matched");
 
+    // The phonebook on the integration page: searchable by name or number.
+    let (status, page) = admin
+        .browser
+        .get_json(&format!(
+            "/api/list_cached_contacts?provider=crm&key={KEY}&search=lovel"
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(page["total"], 1);
+    assert_eq!(page["contacts"][0]["name"], "Ada Lovelace");
+    assert_eq!(page["contacts"][0]["number"], "+4930123456");
+    let (status, page) = server
+        .browser()
+        .get_json(&format!("/api/list_cached_contacts?provider=crm&key={KEY}"))
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{page}");
+    // Limits are named and checked: nothing is stored.
+    let (status, refused) = admin
+        .browser
+        .call(
+            "save_features",
+            json!({"csrf_token": admin.csrf, "provider": "crm", "key": KEY,
+                   "features": {"contacts": {"default_country": "Germany"}}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(refused["Invalid"]["field"], "Default country");
+
     // Disconnect empties the cache.
     assert!(server.scalar("SELECT COUNT(*) FROM cached_contacts").await > 0);
     assert_eq!(

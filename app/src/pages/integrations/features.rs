@@ -6,7 +6,10 @@ use leptos::prelude::*;
 use crate::api::integrations::SaveFeatures;
 use crate::calls::CallDirection;
 use crate::components::toast::use_toasts;
-use crate::integrations::{Choice, FeatureOptions, Features, TicketWhen};
+use crate::integrations::{
+    Choice, FeatureOptions, Features, MatchRule, NumberFormat, TicketWhen, MAX_CACHE_MINUTES,
+    SAMPLE_PHONE,
+};
 use crate::template::model::Provider;
 use crate::viewer::Viewer;
 
@@ -65,6 +68,14 @@ pub fn FeaturesSection(
     let contact_types = RwSignal::new(features.contacts.contact_types.clone());
     let phonebook = RwSignal::new(features.contacts.phonebook.clone());
     let always_query = RwSignal::new(features.contacts.always_query);
+    let contacts = features.contacts.clone();
+    let sync = RwSignal::new(contacts.sync);
+    let cache_minutes = RwSignal::new(contacts.cache_minutes.to_string());
+    let several_matches = RwSignal::new(contacts.several_matches);
+    let number_formats = RwSignal::new(contacts.number_formats.clone());
+    let default_country = RwSignal::new(contacts.default_country.clone());
+    let last_digits = RwSignal::new(contacts.last_digits.to_string());
+    let test_number = RwSignal::new(contacts.test_number.clone());
     let create_type = RwSignal::new(features.create_contact.contact_type.clone());
     let on_inbound = RwSignal::new(features.create_contact.on_inbound);
     let on_outbound = RwSignal::new(features.create_contact.on_outbound);
@@ -88,6 +99,18 @@ pub fn FeaturesSection(
         chosen.contacts.contact_types = contact_types.get_untracked();
         chosen.contacts.phonebook = phonebook.get_untracked();
         chosen.contacts.always_query = always_query.get_untracked();
+        chosen.contacts.sync = sync.get_untracked();
+        // A number the server refuses is sent as it is typed: its error names the field.
+        chosen.contacts.cache_minutes = cache_minutes
+            .get_untracked()
+            .trim()
+            .parse()
+            .unwrap_or(u32::MAX);
+        chosen.contacts.several_matches = several_matches.get_untracked();
+        chosen.contacts.number_formats = number_formats.get_untracked();
+        chosen.contacts.default_country = default_country.get_untracked().trim().to_string();
+        chosen.contacts.last_digits = last_digits.get_untracked().trim().parse().unwrap_or(0);
+        chosen.contacts.test_number = test_number.get_untracked().trim().to_string();
         chosen.create_contact.contact_type = create_type.get_untracked();
         chosen.create_contact.on_inbound = on_inbound.get_untracked();
         chosen.create_contact.on_outbound = on_outbound.get_untracked();
@@ -121,6 +144,21 @@ pub fn FeaturesSection(
                         })
                     } />
                 {name}
+            </label>
+        }
+    };
+    let format_box = move |format: NumberFormat| {
+        view! {
+            <label class="check">
+                <input type="checkbox" prop:checked=move || number_formats.with(|f| f.contains(&format))
+                    on:change=move |e| {
+                        let on = event_target_checked(&e);
+                        number_formats.update(|f| {
+                            f.retain(|x| *x != format);
+                            if on { f.push(format) }
+                        })
+                    } />
+                {format.label()}
             </label>
         }
     };
@@ -179,7 +217,26 @@ pub fn FeaturesSection(
                 {options.contact_types.iter().cloned().map(type_box).collect_view()}
                 <label for="phonebook">"Phonebook name"</label>
                 <input id="phonebook" type="text" prop:value=move || phonebook.get() on:input=move |e| phonebook.set(event_target_value(&e)) />
+                <label class="check"><input id="contact-sync" type="checkbox" prop:checked=move || sync.get() on:change=move |e| sync.set(event_target_checked(&e)) />"Synchronize contacts automatically (look callers up when a call rings)"</label>
                 <label class="check"><input type="checkbox" prop:checked=move || always_query.get() on:change=move |e| always_query.set(event_target_checked(&e)) />"Always Query (ask the CRM on every call)"</label>
+                <label for="cache-minutes">"Without Always Query, use a contact read less than this many minutes ago"</label>
+                <input id="cache-minutes" type="number" min="0" max=MAX_CACHE_MINUTES.to_string() prop:value=move || cache_minutes.get() on:input=move |e| cache_minutes.set(event_target_value(&e)) />
+                <label for="several-matches">"When several contacts match"</label>
+                <select id="several-matches" prop:value=move || several_matches.get().as_str() on:change=move |e| several_matches.set(MatchRule::parse(&event_target_value(&e)))>
+                    {MatchRule::ALL.iter().map(|r| view! { <option value=r.as_str()>{r.label()}</option> }).collect_view()}
+                </select>
+                <p class="help">"Number formats to try, in the order ticked (none: as received):"</p>
+                {NumberFormat::ALL.into_iter().map(format_box).collect_view()}
+                <p class="help" data-testid="format-order">{move || {
+                    let order: Vec<&str> = number_formats.with(|f| f.iter().map(|x| x.label()).collect());
+                    if order.is_empty() { "Tried: as received.".to_string() } else { format!("Tried: {}.", order.join(", then ")) }
+                }}</p>
+                <label for="default-country">"Default country (ISO code, e.g. US, DE) for numbers without a country code"</label>
+                <input id="default-country" type="text" maxlength="2" prop:value=move || default_country.get() on:input=move |e| default_country.set(event_target_value(&e)) />
+                <label for="last-digits">"Last digits: how many"</label>
+                <input id="last-digits" type="number" min="1" max="15" prop:value=move || last_digits.get() on:input=move |e| last_digits.set(event_target_value(&e)) />
+                <label for="test-number">"Test number for Save and Check connection (when the template has no GetGlobalInfo)"</label>
+                <input id="test-number" type="text" placeholder=SAMPLE_PHONE prop:value=move || test_number.get() on:input=move |e| test_number.set(event_target_value(&e)) />
             </fieldset>
             {create}
             {journal}

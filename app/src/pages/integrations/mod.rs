@@ -4,6 +4,7 @@
 
 mod console;
 mod features;
+mod phonebook;
 mod settings;
 mod users;
 

@@ -11,6 +11,7 @@ use leptos_router::hooks::use_params_map;
 
 use super::console::ConsoleSection;
 use super::features::FeaturesSection;
+use super::phonebook::PhonebookSection;
 use super::status_class;
 use super::users::UsersSection;
 use crate::api::integrations::{
@@ -235,6 +236,9 @@ fn SettingsView(provider: Provider, key: String) -> impl IntoView {
                     }.into_any())}
                     {checkable.then(|| view! {
                         <FeaturesSection provider key=settings.key.clone() options=settings.feature_options.clone() features=settings.features.clone() />
+                        {(!settings.feature_options.contact_types.is_empty()).then(|| view! {
+                            <PhonebookSection provider key=settings.key.clone() name=settings.features.contacts.phonebook.clone() />
+                        })}
                         <ConsoleSection provider key=settings.key.clone() />
                         <p class="help"><a href="/activity">"Activity: the recent runs of every integration"</a></p>
                     }.into_any())}

@@ -449,6 +449,18 @@ macro_rules! flag_of {
     };
 }
 
+/// A switch over a `"1"`/`"0"` value of the form (a setting's default).
+macro_rules! default_of {
+    ($($path:tt)+) => {
+        (
+            std::sync::Arc::new(|f: &TemplateForm| f.$($path)+ == "1") as BoolGetter,
+            std::sync::Arc::new(|f: &mut TemplateForm, v: bool| {
+                f.$($path)+ = if v { "1" } else { "0" }.to_string()
+            }) as BoolSetter,
+        )
+    };
+}
+
 /// Accessors for one string of one row of a list in the form.
 fn row_text<T: 'static>(
     list: fn(&TemplateForm) -> &Vec<T>,
@@ -494,6 +506,14 @@ fn choice_of(editing: Editing, get: fn(&TemplateForm) -> &String) -> Memo<String
     Memo::new(move |_| editing.form.with(|f| get(f).clone()))
 }
 
+/// `app::template::model::FOLLOW_UP_TRIGGERS` with their labels.
+const TRIGGERS: &[(&str, &str)] = &[
+    ("GetGlobalInfo", "GetGlobalInfo succeeded"),
+    ("CreateNewContact", "CreateNewContact succeeded"),
+    ("CallJournal", "CallJournal succeeded"),
+    ("CreateNewTicket", "CreateNewTicket succeeded"),
+    ("TokenRefresh", "the token was refreshed"),
+];
 const METHODS: &[(&str, &str)] = &[
     ("GET", "GET"),
     ("POST", "POST"),
@@ -804,7 +824,7 @@ fn FollowUpSection() -> impl IntoView {
                     <fieldset class="row-card">
                         <legend>{format!("Follow-up request {}", i + 1)}</legend>
                         <Text field=format!("follow_ups.{i}.name") label="Name" placeholder="GetOrgId" get=ng set=ns />
-                        <Text field=format!("follow_ups.{i}.trigger") label="Trigger" placeholder="TokenRefresh" help="The scenario (or TokenRefresh) whose success starts it." get=tg set=ts />
+                        <Choice field=format!("follow_ups.{i}.trigger") label="Trigger" options=TRIGGERS help="The scenario (or TokenRefresh) whose success starts it." get=tg set=ts />
                         <Choice field=format!("follow_ups.{i}.method") label="Method" options=METHODS get=mg set=ms />
                         <Text field=format!("follow_ups.{i}.url") label="URL" placeholder="https://api.example.com/rest-services/login" monospace=true get=ug set=us />
                         <Text field=format!("follow_ups.{i}.headers_json") label="Headers (JSON)" placeholder="{\"Authorization\": \"Bearer {{.AccessToken}}\"}" monospace=true get=hg set=hs />
@@ -943,7 +963,9 @@ fn CallJournalSection() -> impl IntoView {
     let (dg, ds) = text_of!(call_journal.description.value);
     let (deg, des) = flag_of!(call_journal.description.editable);
     let (pg, ps) = flag_of!(call_journal.play_call_recording.editable);
+    let (pdg, pds) = default_of!(call_journal.play_call_recording.value);
     let (xg, xs) = flag_of!(call_journal.disable_missed_call_records.editable);
+    let (xdg, xds) = default_of!(call_journal.disable_missed_call_records.value);
     let (ng, ns) = flag_of!(call_journal.need_sync_contact);
     view! {
         <Section title="Call Journal">
@@ -957,8 +979,10 @@ fn CallJournalSection() -> impl IntoView {
                 <Switch field="call_journal.subject_editable" label="Users may change the subject" get=seg.clone() set=ses.clone() />
                 <Text field="call_journal.description" label="Description" placeholder="Call: {{.Time}} {{.Call_Log_Status}} from {{.Call_From}} to {{.Call_To}} {{.Talk_Duration}}" get=dg.clone() set=ds.clone() />
                 <Switch field="call_journal.description_editable" label="Users may change the description" get=deg.clone() set=des.clone() />
-                <Switch field="call_journal.play_call_recording" label="Offer the call recording" get=pg.clone() set=ps.clone() />
-                <Switch field="call_journal.disable_missed_call_records" label="Users may turn off journals of missed calls" get=xg.clone() set=xs.clone() />
+                <Switch field="call_journal.play_call_recording_default" label="Send the call recording's link (RecordPath) by default" get=pdg.clone() set=pds.clone() />
+                <Switch field="call_journal.play_call_recording" label="Users may change whether the recording is sent" get=pg.clone() set=ps.clone() />
+                <Switch field="call_journal.disable_missed_call_records_default" label="No journal for missed calls by default" get=xdg.clone() set=xds.clone() />
+                <Switch field="call_journal.disable_missed_call_records" label="Users may change whether missed calls are journaled" get=xg.clone() set=xs.clone() />
                 <Switch field="call_journal.need_sync_contact" label="Look up the contact before writing the journal" get=ng.clone() set=ns.clone() />
             </Show>
         </Section>
@@ -974,7 +998,9 @@ fn TicketSection() -> impl IntoView {
     let (ug, us) = text_of!(ticket.url);
     let (bg, bs) = text_of!(ticket.body);
     let (sg, ss) = text_of!(ticket.subject.value);
+    let (seg, ses) = flag_of!(ticket.subject.editable);
     let (dg, ds) = text_of!(ticket.description.value);
+    let (deg, des) = flag_of!(ticket.description.editable);
     view! {
         <Section title="Create New Ticket">
             <Switch field="ticket.enabled" label="Create tickets for calls" get=on_get set=on_set />
@@ -983,7 +1009,9 @@ fn TicketSection() -> impl IntoView {
                 <Text field="ticket.url" label="URL" placeholder="https://{{.domain}}.zendesk.com/api/v2/tickets" monospace=true get=ug.clone() set=us.clone() />
                 <Text field="ticket.body" label="Body" placeholder="{\"ticket\":{\"subject\":\"{{JsonEscape .Subject}}\",\"comment\":{\"body\":\"{{JsonEscape .Description}}\"}}}" multiline=true monospace=true get=bg.clone() set=bs.clone() />
                 <Text field="ticket.subject" label="Subject" placeholder="{{.Call_Log_Status}} from {{.CallerNumber}}" get=sg.clone() set=ss.clone() />
+                <Switch field="ticket.subject_editable" label="Users may change the subject" get=seg.clone() set=ses.clone() />
                 <Text field="ticket.description" label="Description" placeholder="{{.Call_From}} called {{.Call_To}}" get=dg.clone() set=ds.clone() />
+                <Switch field="ticket.description_editable" label="Users may change the description" get=deg.clone() set=des.clone() />
             </Show>
         </Section>
     }

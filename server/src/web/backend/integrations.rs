@@ -6,8 +6,8 @@ use app::api::integrations::IntegrationAdmin;
 use app::console::{ConsoleInput, RunReport};
 use app::error::PortalError;
 use app::integrations::{
-    AutoAssociation, CrmUsersPage, Features, IntegrationCard, IntegrationSettings, SaveOutcome,
-    SettingsInput, UserSyncProgress, UserSyncReport,
+    AutoAssociation, CachedContactsPage, CrmUsersPage, Features, IntegrationCard,
+    IntegrationSettings, SaveOutcome, SettingsInput, UserSyncProgress, UserSyncReport,
 };
 use app::template::model::Provider;
 use async_trait::async_trait;
@@ -158,6 +158,31 @@ impl IntegrationAdmin for IntegrationsAdmin {
         Ok(self
             .service
             .crm_users(provider, key, search, offset)
+            .await?)
+    }
+
+    async fn cached_contacts(
+        &self,
+        provider: Provider,
+        key: &str,
+        search: &str,
+        offset: u64,
+    ) -> Result<CachedContactsPage, PortalError> {
+        Ok(self
+            .service
+            .cached_contacts(provider, key, search, offset)
+            .await?)
+    }
+
+    async fn clear_contact_cache(
+        &self,
+        actor: &CurrentUser,
+        provider: Provider,
+        key: &str,
+    ) -> Result<u64, PortalError> {
+        Ok(self
+            .service
+            .clear_contact_cache(&actor.email, provider, key)
             .await?)
     }
 
