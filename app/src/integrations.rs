@@ -358,6 +358,7 @@ pub struct JournalFeatures {
     pub play_recording: Option<bool>,
     /// DisableMissedCallRecords: no journal for a call nobody answered.
     pub skip_missed: Option<bool>,
+    pub calls: JournalCalls,
 }
 
 impl Default for JournalFeatures {
@@ -368,6 +369,7 @@ impl Default for JournalFeatures {
             description: None,
             play_recording: None,
             skip_missed: None,
+            calls: JournalCalls::default(),
         }
     }
 }
@@ -418,10 +420,125 @@ impl TicketWhen {
 #[serde(default)]
 pub struct TicketFeatures {
     pub when: TicketWhen,
-    /// The call types a ticket is made for; empty: every type.
-    pub call_types: Vec<CallDirection>,
+    /// The call types a ticket is made for (the reference's four); empty: every one.
+    /// Stored lists of directions (`"inbound"`) read as both of its types.
+    #[serde(deserialize_with = "call_types_or_directions")]
+    pub call_types: Vec<CallType>,
     pub subject: Option<String>,
     pub description: Option<String>,
+}
+
+/// The reference's call types for tickets: direction and whether it was answered. Internal
+/// calls have none: they get no ticket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallType {
+    InboundAnswered,
+    InboundNoAnswer,
+    OutboundAnswered,
+    OutboundNoAnswer,
+}
+
+impl CallType {
+    pub const ALL: [CallType; 4] = [
+        CallType::InboundAnswered,
+        CallType::InboundNoAnswer,
+        CallType::OutboundAnswered,
+        CallType::OutboundNoAnswer,
+    ];
+
+    pub fn direction(self) -> CallDirection {
+        match self {
+            CallType::InboundAnswered | CallType::InboundNoAnswer => CallDirection::Inbound,
+            CallType::OutboundAnswered | CallType::OutboundNoAnswer => CallDirection::Outbound,
+        }
+    }
+
+    pub fn answered(self) -> bool {
+        matches!(self, CallType::InboundAnswered | CallType::OutboundAnswered)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            CallType::InboundAnswered => "Inbound Answered",
+            CallType::InboundNoAnswer => "Inbound No Answer",
+            CallType::OutboundAnswered => "Outbound Answered",
+            CallType::OutboundNoAnswer => "Outbound No Answer",
+        }
+    }
+}
+
+/// Reads `call_types` as call types, or as the directions earlier versions stored.
+fn call_types_or_directions<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<CallType>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Stored {
+        Type(CallType),
+        Direction(CallDirection),
+    }
+    let stored = Vec::<Stored>::deserialize(deserializer)?;
+    let mut types = Vec::new();
+    for entry in stored {
+        let more: Vec<CallType> = match entry {
+            Stored::Type(t) => vec![t],
+            Stored::Direction(d) => CallType::ALL
+                .into_iter()
+                .filter(|t| t.direction() == d)
+                .collect(),
+        };
+        for t in more {
+            if !types.contains(&t) {
+                types.push(t);
+            }
+        }
+    }
+    Ok(types)
+}
+
+/// Which calls get a journal (docs/scenarios.md "CallJournal").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JournalCalls {
+    /// Calls with a CRM contact (found or created): the vendor's behaviour.
+    #[default]
+    WithContacts,
+    /// Every inbound and outbound call.
+    External,
+    /// Internal calls too.
+    All,
+}
+
+impl JournalCalls {
+    pub const ALL: [JournalCalls; 3] = [
+        JournalCalls::WithContacts,
+        JournalCalls::External,
+        JournalCalls::All,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JournalCalls::WithContacts => "with_contacts",
+            JournalCalls::External => "external",
+            JournalCalls::All => "all",
+        }
+    }
+
+    pub fn parse(text: &str) -> JournalCalls {
+        JournalCalls::ALL
+            .into_iter()
+            .find(|c| c.as_str() == text)
+            .unwrap_or_default()
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            JournalCalls::WithContacts => "Calls with a CRM contact (found or created)",
+            JournalCalls::External => "Every inbound and outbound call",
+            JournalCalls::All => "Every call, internal calls too",
+        }
+    }
 }
 
 /// A value the template sets, and whether the integrating user may change it

@@ -1,7 +1,8 @@
 // Call events in a real browser's view: a phone system posts Yeastar webhook events with an
 // `events` token made on the Accounts page; the journals land in a real REST API (npm
 // json-server 0.17), each step shows in Activity, and a journal the CRM refused while it
-// was down is Failed in Activity › Queue, retried there after a confirmation, and arrives.
+// was down is Failed in Activity › Queue, retried there after a confirmation, and arrives;
+// the contacts the journals looked up fill the integration's Phonebook.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
@@ -152,4 +153,22 @@ test('a refused journal is Failed in the queue, retried after a confirmation, an
   await page.reload();
   await hydrated(page);
   await page.locator('.empty').getByText('Nothing waiting.').waitFor();
+});
+
+test('the contacts the journals looked up fill the Phonebook, searchable and clearable', async () => {
+  await page.goto(`${session.portal.base}/integrations/crm/${KEY}`);
+  await hydrated(page);
+  const phonebook = page.getByTestId('phonebook');
+  await phonebook.waitFor();
+  const row = phonebook.locator('tbody tr');
+  assert.equal(await row.count(), 1);
+  assert.match(await row.first().textContent(), /5550100.*Grace.*contacts/);
+  await page.getByLabel('Search by name or number').fill('nobody');
+  await page.locator('.phonebook .empty').getByText('No cached contacts.').waitFor();
+  await page.getByLabel('Search by name or number').fill('GRA');
+  await phonebook.waitFor();
+  await page.screenshot({ path: join(OUTPUT_DIR, 'phonebook.png'), fullPage: true });
+  await page.getByRole('button', { name: 'Clear the phonebook' }).click();
+  await page.getByRole('status').getByText('1 cached contact(s) cleared.').waitFor();
+  await page.locator('.phonebook .empty').getByText('No cached contacts.').waitFor();
 });

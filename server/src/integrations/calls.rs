@@ -9,6 +9,7 @@ use std::time::Instant;
 use tokio::sync::OwnedSemaphorePermit;
 
 use app::calls::{Call, ExtensionUser};
+use app::integrations::JournalCalls;
 
 use super::activity::{origin, run_started};
 use super::service::{IntegrationError, IntegrationsService, ReadyIntegration};
@@ -331,7 +332,10 @@ impl IntegrationsService {
                     .and_then(|s| s.setting("NeedSyncContact"))
                     .map(str::trim)
                     == Some("1");
-                if need_contact && !variables.contains_key("ContactId") {
+                // The vendor journals calls with CRM contacts only (Features: "Which calls").
+                let contacts_only =
+                    step == Step::Journal && features.journal.calls == JournalCalls::WithContacts;
+                if (need_contact || contacts_only) && !variables.contains_key("ContactId") {
                     if let Some(found) = self
                         .find_contact(connected, runner, &variables, phone)
                         .await?
@@ -340,6 +344,12 @@ impl IntegrationsService {
                         variables.extend(found.clone());
                         carry_on.extend(found);
                     }
+                }
+                if contacts_only && !variables.contains_key("ContactId") {
+                    runner.note(
+                        "no CRM contact: not journaled (Features: calls with a CRM contact)".into(),
+                    );
+                    return Ok((carry_on, BTreeMap::new()));
                 }
                 // The names the phone system did not send: the contact's, the extension's.
                 let call = &named(call, &variables);

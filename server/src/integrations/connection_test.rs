@@ -206,8 +206,12 @@ impl IntegrationsService {
             .view
             .scenario("SyncContactAuto")
             .is_some_and(|s| !s.requests.is_empty());
+        // As the lookup API does: the number asked is the caller's.
+        let mut variables = run.variables.clone();
+        variables.insert("CallerNumber".into(), number.to_owned());
+        variables.insert("ContactNumber".into(), number.to_owned());
         match runner
-            .lookup(run.variables, &LookupPlan::new(&features, number))
+            .lookup(&variables, &LookupPlan::new(&features, number))
             .await
         {
             Ok(_) if stats.requests() == 0 && has_search => (

@@ -21,6 +21,7 @@ on_both_databases!(
     a_ticket_made_when_it_rings_is_updated_when_it_ends_and_internal_calls_follow_their_options,
     bad_events_get_a_clear_answer_and_nothing_is_written,
     with_user_association_only_associated_extensions_count,
+    a_ring_sees_the_call_and_by_default_only_calls_with_contacts_are_journaled,
 );
 
 /// The calls CRM (`fixtures/crm/calls-crm.xml`), with User Association when asked.
@@ -98,7 +99,8 @@ async fn connected(
         .call(
             "save_features",
             json!({"csrf_token": admin.csrf, "provider": "crm", "key": "calls_crm", "features": {
-                "journal": {"enabled": true},
+                // Unknown numbers are journaled too (the vendor's default: contacts only).
+                "journal": {"enabled": true, "calls": "external"},
                 "create_contact": {"contact_type": "Contacts", "on_inbound": true}
             }}),
         )
@@ -520,7 +522,7 @@ async fn a_ticket_made_when_it_rings_is_updated_when_it_ends_and_internal_calls_
         .call(
             "save_features",
             json!({"csrf_token": admin.csrf, "provider": "helpdesk", "key": "calls_crm", "features": {
-                "journal": {"enabled": true},
+                "journal": {"enabled": true, "calls": "all"},
                 "create_contact": {"contact_type": "Contacts", "on_inbound": true},
                 "ticket": {"when": "before_call", "call_types": ["inbound"]}
             }}),
@@ -804,5 +806,101 @@ async fn with_user_association_only_associated_extensions_count(db: Db) {
     assert_eq!(
         (&sent[0]["owner"], &sent[0]["ext"]),
         (&json!("u1"), &json!("1001"))
+    );
+}
+
+/// The ring's lookup renders with the call's variables (a search by `CallerNumber`, the
+/// ring's time and status); by default (the vendor's) a call whose number matches no CRM
+/// contact gets no journal, and Activity says why; a known caller's journal names them.
+async fn a_ring_sees_the_call_and_by_default_only_calls_with_contacts_are_journaled(db: Db) {
+    let crm = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/contacts"))
+        .and(wiremock::matchers::query_param("phone", "5550100"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"data": [{"id": "c-7", "first": "Grace"}]})),
+        )
+        .with_priority(1)
+        .mount(&crm)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/contacts"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": []})))
+        .mount(&crm)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/journals"))
+        .respond_with(ok())
+        .mount(&crm)
+        .await;
+    let text = Fixture::load("calls-crm.xml")
+        .set("UserAssociation", "0")
+        .set("CreateNewContact", "0")
+        .without_scenario("UserAssociation")
+        .without_scenario("CreateNewContact")
+        .request_attribute(
+            "SyncContactAuto",
+            "Contacts",
+            "URLFormat",
+            "https://crm.example.com/contacts?phone={{urlquery .CallerNumber}}&status={{.Call_Status}}&at={{.StartTimeUnix}}",
+        )
+        .at(&crm.uri());
+    let server = TestServer::start(db).await;
+    let admin = admin(&server).await;
+    admin.connect_crm("calls.xml", text, "calls_crm").await;
+    let token = admin.create_token("pbx", "events").await;
+    let before = server::storage::unix_now();
+    let (status, answer) = post(&server, Some(&token), "/api/v1/events/yeastar", RING).await;
+    assert_eq!(
+        (status, answer["jobs"].as_u64()),
+        (StatusCode::ACCEPTED, Some(1))
+    );
+    settled(&server).await;
+    let searches: Vec<Vec<(String, String)>> = crm
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.method.as_str() == "GET")
+        .map(|r| r.url.query_pairs().into_owned().collect())
+        .collect();
+    // The last search: the connection test of Save came first.
+    let ring = searches.last().unwrap();
+    assert!(
+        ring.contains(&("phone".to_owned(), "5550100".to_owned())),
+        "{ring:?}"
+    );
+    assert!(
+        ring.contains(&("status".to_owned(), "Ringing".to_owned())),
+        "{ring:?}"
+    );
+    let at: i64 = ring
+        .iter()
+        .find(|(k, _)| k == "at")
+        .unwrap()
+        .1
+        .parse()
+        .unwrap();
+    assert!(at >= before, "the ring's time, not 1970: {at}");
+
+    // A known caller: the journal names them; an unknown one gets none.
+    let (status, _) = post(&server, Some(&token), "/api/v1/events/yeastar", END).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let unknown = END
+        .replace("1700000000.7", "1700000000.8")
+        .replace("5550100", "5550999");
+    let (status, _) = post(&server, Some(&token), "/api/v1/events/yeastar", unknown).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    settled(&server).await;
+    let written = journals(&crm).await;
+    assert_eq!(written.len(), 1, "{written:?}");
+    assert_eq!(written[0]["contact"], "c-7");
+    assert_eq!(written[0]["call"], "Grace <5550100>");
+    assert_eq!(
+        server
+            .scalar("SELECT COUNT(*) FROM activity WHERE scenario = 'CallJournal' AND detail LIKE 'no CRM contact%'")
+            .await,
+        1
     );
 }

@@ -72,7 +72,7 @@ async fn set_up(process: &Process, crm: &MockServer) -> String {
         .call(
             "save_features",
             json!({"csrf_token": admin.csrf, "provider": "crm", "key": "journal_crm",
-                   "features": {"journal": {"enabled": true}}}),
+                   "features": {"journal": {"enabled": true, "calls": "external"}}}),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");

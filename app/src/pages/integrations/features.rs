@@ -4,11 +4,10 @@
 use leptos::prelude::*;
 
 use crate::api::integrations::SaveFeatures;
-use crate::calls::CallDirection;
 use crate::components::toast::use_toasts;
 use crate::integrations::{
-    Choice, FeatureOptions, Features, MatchRule, NumberFormat, TicketWhen, MAX_CACHE_MINUTES,
-    SAMPLE_PHONE,
+    CallType, Choice, FeatureOptions, Features, JournalCalls, MatchRule, NumberFormat, TicketWhen,
+    MAX_CACHE_MINUTES, SAMPLE_PHONE,
 };
 use crate::template::model::Provider;
 use crate::viewer::Viewer;
@@ -84,6 +83,7 @@ pub fn FeaturesSection(
     let journal_description = RwSignal::new(features.journal.description.clone());
     let play_recording = RwSignal::new(features.journal.play_recording);
     let skip_missed = RwSignal::new(features.journal.skip_missed);
+    let journal_calls = RwSignal::new(features.journal.calls);
     let ticket_when = RwSignal::new(features.ticket.when);
     let ticket_types = RwSignal::new(features.ticket.call_types.clone());
     let ticket_subject = RwSignal::new(features.ticket.subject.clone());
@@ -119,6 +119,7 @@ pub fn FeaturesSection(
         chosen.journal.description = journal_description.get_untracked();
         chosen.journal.play_recording = play_recording.get_untracked();
         chosen.journal.skip_missed = skip_missed.get_untracked();
+        chosen.journal.calls = journal_calls.get_untracked();
         chosen.ticket.when = ticket_when.get_untracked();
         chosen.ticket.call_types = ticket_types.get_untracked();
         chosen.ticket.subject = ticket_subject.get_untracked();
@@ -166,6 +167,10 @@ pub fn FeaturesSection(
         <fieldset>
             <legend>"Call Journal"</legend>
             <label class="check"><input type="checkbox" prop:checked=move || journal_on.get() on:change=move |e| journal_on.set(event_target_checked(&e)) />"Write a journal for each call"</label>
+            <label for="journal-calls">"Which calls"</label>
+            <select id="journal-calls" prop:value=move || journal_calls.get().as_str() on:change=move |e| journal_calls.set(JournalCalls::parse(&event_target_value(&e)))>
+                {JournalCalls::ALL.iter().map(|c| view! { <option value=c.as_str()>{c.label()}</option> }).collect_view()}
+            </select>
             {editable_text("journal-subject", "Subject", &journal.subject, journal_subject)}
             {editable_text("journal-description", "Description", &journal.description, journal_description)}
             {editable_flag("journal-recording", "Play call recording in the CRM", journal.play_recording.as_ref(), play_recording)}
@@ -179,8 +184,8 @@ pub fn FeaturesSection(
             <select id="ticket-when" prop:value=move || ticket_when.get().as_str() on:change=move |e| ticket_when.set(TicketWhen::parse(&event_target_value(&e)))>
                 {TicketWhen::ALL.iter().map(|w| view! { <option value=w.as_str()>{w.label()}</option> }).collect_view()}
             </select>
-            <p class="help">"Call types (none ticked: every type)"</p>
-            {CallDirection::ALL.iter().map(|d| {
+            <p class="help">"Call types (none ticked: all four; internal calls get no ticket)"</p>
+            {CallType::ALL.iter().map(|d| {
                 let d = *d;
                 view! {
                     <label class="check"><input type="checkbox" prop:checked=move || ticket_types.with(|t| t.contains(&d))

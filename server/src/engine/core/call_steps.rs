@@ -6,7 +6,9 @@
 use app::calls::{Call, CallDirection};
 use app::integrations::{FeatureOptions, Features, TicketWhen};
 
-use super::scenarios::{contact_to_create, journal_plan, journal_skipped, ticket_due};
+use super::scenarios::{
+    contact_to_create, journal_covers, journal_plan, journal_skipped, ticket_due,
+};
 
 /// One step of a call's work for one integration, in the order they run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -113,8 +115,9 @@ pub fn steps(options: &FeatureOptions, features: &Features, at: &CallAt) -> Vec<
             {
                 steps.push(Step::TicketAfter);
             }
-            if journal_plan(options, features)
-                .is_some_and(|plan| journal_skipped(&plan, call).is_none())
+            if journal_covers(features, call)
+                && journal_plan(options, features)
+                    .is_some_and(|plan| journal_skipped(&plan, call).is_none())
             {
                 steps.push(Step::Journal);
             }

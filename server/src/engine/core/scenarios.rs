@@ -4,7 +4,8 @@
 
 use app::calls::{Call, CallDirection};
 use app::integrations::{
-    Choice, FeatureOptions, Features, JournalOptions, TicketOptions, TicketWhen,
+    CallType, Choice, FeatureOptions, Features, JournalCalls, JournalOptions, TicketOptions,
+    TicketWhen,
 };
 use app::template::model::{RequestView, ScenarioView, TemplateView};
 
@@ -132,12 +133,25 @@ pub fn journal_skipped(plan: &WritePlan, call: &Call) -> Option<&'static str> {
         .then_some("missed calls are not journaled (DisableMissedCallRecords)")
 }
 
-/// Whether a ticket is made at `moment` for this call.
+/// Whether a ticket is made at `moment` for this call: of a call type the Features tick
+/// (the reference's four; none ticked: all four). Before the call only the direction is
+/// known, so any of its types counts; internal calls get none.
 pub fn ticket_due(features: &Features, call: &Call, moment: TicketWhen) -> bool {
     let ticket = &features.ticket;
+    let of_type = |t: &CallType| {
+        t.direction() == call.direction
+            && (moment == TicketWhen::BeforeCall || t.answered() == call.disposition.answered())
+    };
     ticket.when != TicketWhen::Off
         && ticket.when == moment
-        && (ticket.call_types.is_empty() || ticket.call_types.contains(&call.direction))
+        && call.direction != CallDirection::Internal
+        && (ticket.call_types.is_empty() || ticket.call_types.iter().any(of_type))
+}
+
+/// Whether the journal's choice of calls (`JournalFeatures::calls`) lets this call in, as
+/// far as it is known before the lookup: internal calls only with `All`.
+pub fn journal_covers(features: &Features, call: &Call) -> bool {
+    features.journal.calls == JournalCalls::All || call.direction != CallDirection::Internal
 }
 
 /// The contact type to create for an unknown caller of this call, when creation is
@@ -252,6 +266,7 @@ mod tests {
             description: Some("ignored: not editable".into()),
             play_recording: Some(true),
             skip_missed: Some(true),
+            ..JournalFeatures::default()
         };
         let plan = journal_plan(&options, &features).unwrap();
         assert_eq!(plan.subject, "Mine");
@@ -292,7 +307,7 @@ mod tests {
         let mut features = Features {
             ticket: TicketFeatures {
                 when: TicketWhen::BeforeCall,
-                call_types: vec![CallDirection::Inbound],
+                call_types: vec![CallType::InboundAnswered],
                 ..TicketFeatures::default()
             },
             ..Features::default()
@@ -300,10 +315,35 @@ mod tests {
         let mut call = Call::default();
         assert!(ticket_due(&features, &call, TicketWhen::BeforeCall));
         assert!(!ticket_due(&features, &call, TicketWhen::AfterCall));
+        features.ticket.when = TicketWhen::AfterCall;
+        assert!(ticket_due(&features, &call, TicketWhen::AfterCall));
+        call.disposition = CallDisposition::NoAnswer;
+        assert!(
+            !ticket_due(&features, &call, TicketWhen::AfterCall),
+            "Inbound No Answer is not ticked"
+        );
+        features.ticket.when = TicketWhen::BeforeCall;
+        assert!(
+            ticket_due(&features, &call, TicketWhen::BeforeCall),
+            "at the ring, only the direction is known"
+        );
         call.direction = CallDirection::Outbound;
         assert!(!ticket_due(&features, &call, TicketWhen::BeforeCall));
         features.ticket.call_types.clear();
         assert!(ticket_due(&features, &call, TicketWhen::BeforeCall));
+        call.direction = CallDirection::Internal;
+        assert!(!ticket_due(&features, &call, TicketWhen::BeforeCall));
+        let stored: TicketFeatures =
+            serde_json::from_str(r#"{"call_types": ["outbound", "inbound_no_answer"]}"#).unwrap();
+        assert_eq!(
+            stored.call_types,
+            [
+                CallType::OutboundAnswered,
+                CallType::OutboundNoAnswer,
+                CallType::InboundNoAnswer
+            ],
+            "a direction stored by an earlier version reads as its two types"
+        );
     }
 
     #[test]

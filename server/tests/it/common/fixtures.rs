@@ -95,6 +95,38 @@ impl Fixture {
         self
     }
 
+    /// Sets an attribute (`URLFormat`, `Trigger`…) of request `request` of scenario `id`.
+    pub fn request_attribute(
+        mut self,
+        id: &str,
+        request: &str,
+        attribute: &str,
+        value: &str,
+    ) -> Self {
+        let name = self.name.clone();
+        let scenario = self
+            .scenarios()
+            .children
+            .iter_mut()
+            .find_map(|node| match node {
+                XmlNode::Element(e) if e.attribute("Id") == Some(id) => Some(e),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("{name}: no scenario {id}"));
+        let requests = child_mut(scenario, "Requests")
+            .unwrap_or_else(|| panic!("{name}: scenario {id} has no <Requests>"));
+        let found = requests
+            .children
+            .iter_mut()
+            .find_map(|node| match node {
+                XmlNode::Element(e) if e.attribute("Name") == Some(request) => Some(e),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("{name}: no request {id}/{request}"));
+        found.set_attribute(attribute, value);
+        self
+    }
+
     /// The template's text with its CRM at `crm` (an origin, optionally with a path prefix).
     pub fn at(&self, crm: &str) -> String {
         write_ordered(&self.document, documented_attribute_order).replace(FIXTURE_CRM, crm)
