@@ -206,10 +206,8 @@ impl IntegrationsService {
             .view
             .scenario("SyncContactAuto")
             .is_some_and(|s| !s.requests.is_empty());
-        // As the lookup API does: the number asked is the caller's.
         let mut variables = run.variables.clone();
-        variables.insert("CallerNumber".into(), number.to_owned());
-        variables.insert("ContactNumber".into(), number.to_owned());
+        crate::engine::core::call::asked_number_variables(number, &mut variables);
         match runner
             .lookup(&variables, &LookupPlan::new(&features, number))
             .await

@@ -74,9 +74,7 @@ impl IntegrationsService {
             let stats = RunStats::default();
             let runner = self.runner(&connected).counted(&stats);
             let started = run_started();
-            // What a ring would be: the number asked is the caller's.
-            variables.insert("CallerNumber".into(), phone.to_owned());
-            variables.insert("ContactNumber".into(), phone.to_owned());
+            crate::engine::core::call::asked_number_variables(phone, &mut variables);
             let result = self
                 .find_contact(&connected, &runner, &variables, phone)
                 .await;

@@ -105,17 +105,7 @@ async fn save_features(admin: &Admin, features: Value) {
 }
 
 async fn action(admin: &Admin, action: &str) -> reqwest::Response {
-    admin
-        .browser
-        .post_form(
-            &format!("/api/{action}"),
-            &[
-                ("csrf_token", admin.csrf.as_str()),
-                ("provider", "crm"),
-                ("key", KEY),
-            ],
-        )
-        .await
+    admin.crm_action(action, KEY).await
 }
 
 /// The requests the CRM received on paths ending in `suffix`.
@@ -313,8 +303,47 @@ async fn lookups_honour_switches_number_formats_the_cache_and_the_rule_for_sever
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
     assert_eq!(refused["Invalid"]["field"], "Default country");
 
-    // Disconnect empties the cache.
-    assert!(server.scalar("SELECT COUNT(*) FROM cached_contacts").await > 0);
+    // A `user` may clear the phonebook (as they may Disconnect), never without the page's
+    // CSRF token: a link on another site cannot.
+    let user = admin.new_user(&server, "mallory@example.com").await;
+    let cached = server.scalar("SELECT COUNT(*) FROM cached_contacts").await;
+    assert!(cached > 0);
+    let forged = user
+        .browser
+        .post_form(
+            "/api/clear_contact_cache",
+            &[("csrf_token", "forged"), ("provider", "crm"), ("key", KEY)],
+        )
+        .await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        server.scalar("SELECT COUNT(*) FROM cached_contacts").await,
+        cached
+    );
+    let cleared = user
+        .browser
+        .post_form(
+            "/api/clear_contact_cache",
+            &[
+                ("csrf_token", user.csrf.as_str()),
+                ("provider", "crm"),
+                ("key", KEY),
+            ],
+        )
+        .await;
+    assert_eq!(cleared.status(), StatusCode::OK);
+    assert_eq!(cleared.text().await.unwrap(), cached.to_string());
+    assert_eq!(
+        server.scalar("SELECT COUNT(*) FROM cached_contacts").await,
+        0
+    );
+
+    // Disconnect empties the cache too.
+    lookup(&server, &token, "phone=%2B4930123456").await;
+    assert_eq!(
+        server.scalar("SELECT COUNT(*) FROM cached_contacts").await,
+        1
+    );
     assert_eq!(
         action(&admin, "disconnect_integration").await.status(),
         StatusCode::OK

@@ -106,17 +106,7 @@ fn basic(user: &str, password: &str) -> String {
 /// An administrator's action on the CRM integration `key` (`apply_template`,
 /// `check_integration`, …).
 async fn crm_action(admin: &Admin, action: &str, key: &str) -> reqwest::Response {
-    admin
-        .browser
-        .post_form(
-            &format!("/api/{action}"),
-            &[
-                ("csrf_token", admin.csrf.as_str()),
-                ("provider", "crm"),
-                ("key", key),
-            ],
-        )
-        .await
+    admin.crm_action(action, key).await
 }
 
 async fn save(admin: &Admin, key: &str, values: &[(&str, &str)]) -> (StatusCode, Value) {

@@ -100,29 +100,23 @@ async fn a_lookup_tries_the_types_in_order_and_completes_the_first_result(db: Db
     let token = admin.create_token("pbx", "lookup").await;
     let (status, answer) = lookup(&server, &token, GRACE).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
+    let grace = json!({
+        "ContactsId": "L-7",
+        "FirstName": "Grace",
+        "Company": "Navy",
+        "Email": "grace@navy.test",
+        "BusinessNumber": "020 7946 0018",
+        "OwnerUrl": "https://crm.example/l/7"
+    });
     assert_eq!(
         answer,
         json!({
-            "contact": {
-                "ContactsId": "L-7",
-                "FirstName": "Grace",
-                "Company": "Navy",
-                "Email": "grace@navy.test",
-                "BusinessNumber": "020 7946 0018",
-                "OwnerUrl": "https://crm.example/l/7"
-            },
+            "contact": grace,
             "contact_type": "Leads",
             "popup_url": "https://crm.example/Leads/L-7",
             "matches": 2,
             "candidates": [{
-                "contact": {
-                    "ContactsId": "L-7",
-                    "FirstName": "Grace",
-                    "Company": "Navy",
-                    "Email": "grace@navy.test",
-                    "BusinessNumber": "020 7946 0018",
-                    "OwnerUrl": "https://crm.example/l/7"
-                },
+                "contact": grace,
                 "contact_type": "Leads",
                 "popup_url": "https://crm.example/Leads/L-7"
             }],

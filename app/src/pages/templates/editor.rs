@@ -979,7 +979,7 @@ fn CallJournalSection() -> impl IntoView {
                 <Switch field="call_journal.subject_editable" label="Users may change the subject" get=seg.clone() set=ses.clone() />
                 <Text field="call_journal.description" label="Description" placeholder="Call: {{.Time}} {{.Call_Log_Status}} from {{.Call_From}} to {{.Call_To}} {{.Talk_Duration}}" get=dg.clone() set=ds.clone() />
                 <Switch field="call_journal.description_editable" label="Users may change the description" get=deg.clone() set=des.clone() />
-                <Switch field="call_journal.play_call_recording_default" label="Send the call recording's link (RecordPath) by default" get=pdg.clone() set=pds.clone() />
+                <Switch field="call_journal.play_call_recording_default" label="Send the call recording (RecordPath) by default" get=pdg.clone() set=pds.clone() />
                 <Switch field="call_journal.play_call_recording" label="Users may change whether the recording is sent" get=pg.clone() set=ps.clone() />
                 <Switch field="call_journal.disable_missed_call_records_default" label="No journal for missed calls by default" get=xdg.clone() set=xds.clone() />
                 <Switch field="call_journal.disable_missed_call_records" label="Users may change whether missed calls are journaled" get=xg.clone() set=xs.clone() />

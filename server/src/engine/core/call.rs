@@ -135,6 +135,14 @@ pub fn call_variables(
     Ok(vars)
 }
 
+/// A number looked up outside a call (the lookup API, the connection test) is seen as a
+/// ring's caller: `CallerNumber` and `ContactNumber` are the number asked.
+pub fn asked_number_variables(number: &str, vars: &mut Variables) {
+    for name in ["CallerNumber", "ContactNumber"] {
+        vars.insert(name.to_owned(), number.to_owned());
+    }
+}
+
 /// The FirstName an automatically created contact gets when nobody knows the caller's
 /// name (docs/scenarios.md "CreateNewContact"): CRMs such as Salesforce and Zoho refuse a
 /// contact without a last name, and the reference marks both names Required.

@@ -104,16 +104,7 @@ impl Fixture {
         value: &str,
     ) -> Self {
         let name = self.name.clone();
-        let scenario = self
-            .scenarios()
-            .children
-            .iter_mut()
-            .find_map(|node| match node {
-                XmlNode::Element(e) if e.attribute("Id") == Some(id) => Some(e),
-                _ => None,
-            })
-            .unwrap_or_else(|| panic!("{name}: no scenario {id}"));
-        let requests = child_mut(scenario, "Requests")
+        let requests = child_mut(self.scenario(id), "Requests")
             .unwrap_or_else(|| panic!("{name}: scenario {id} has no <Requests>"));
         let found = requests
             .children
@@ -138,17 +129,20 @@ impl Fixture {
             .unwrap_or_else(|| panic!("{name}: no <Scenarios>"))
     }
 
-    fn scenario_parameters(&mut self, id: &str) -> &mut XmlElement {
+    fn scenario(&mut self, id: &str) -> &mut XmlElement {
         let name = self.name.clone();
-        let scenario = self
-            .scenarios()
+        self.scenarios()
             .children
             .iter_mut()
             .find_map(|node| match node {
                 XmlNode::Element(e) if e.attribute("Id") == Some(id) => Some(e),
                 _ => None,
             })
-            .unwrap_or_else(|| panic!("{name}: no scenario {id}"));
+            .unwrap_or_else(|| panic!("{name}: no scenario {id}"))
+    }
+
+    fn scenario_parameters(&mut self, id: &str) -> &mut XmlElement {
+        let scenario = self.scenario(id);
         if child_mut(scenario, "Parameters").is_none() {
             scenario
                 .children

@@ -416,6 +416,21 @@ impl Admin {
     }
 
     /// Creates an account of role `user` and signs it in, in its own browser.
+    /// Posts the page action `action` (`check_integration`, `disconnect_integration`…) for
+    /// the CRM template `key`, with the page's CSRF token.
+    pub async fn crm_action(&self, action: &str, key: &str) -> reqwest::Response {
+        self.browser
+            .post_form(
+                &format!("/api/{action}"),
+                &[
+                    ("csrf_token", self.csrf.as_str()),
+                    ("provider", "crm"),
+                    ("key", key),
+                ],
+            )
+            .await
+    }
+
     pub async fn new_user(&self, server: &TestServer, email: &str) -> Admin {
         let response = self
             .browser
