@@ -56,7 +56,11 @@ async fn token(server: &Server, scope: &str) -> String {
     let answer = server
         .form(
             "create_api_token",
-            &[("name", &format!("bench {scope}")), ("scope", scope)],
+            &[
+                ("name", &format!("bench {scope}")),
+                ("scope", scope),
+                ("expires_in_days", "30"),
+            ],
         )
         .await;
     answer["token"].as_str().unwrap_or_default().to_owned()
