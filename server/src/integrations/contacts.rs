@@ -1,12 +1,13 @@
 //! One integration's contact lookup through its contact cache, Patchbay's phonebook
 //! (docs/scenarios.md "Contacts, the cache and number formats"). With Always Query off a
 //! contact read less than the Features' age ago is taken from the cache and the CRM is not
-//! asked; otherwise the CRM is asked and the cache refreshed. Only a number that matched
-//! one contact is cached: an ambiguous or unknown number is asked every time.
+//! asked; otherwise the CRM is asked and the cache refreshed. The contact the rule chose is
+//! cached; a number that matched none, or several where the rule refuses or lists them, is
+//! asked every time.
 
 use app::console::FoundContact;
 use app::integrations::{
-    CachedContactRow, CachedContactsPage, ContactFeatures, PHONEBOOK_PAGE_ROWS,
+    CachedContactRow, CachedContactsPage, ContactFeatures, MatchRule, PHONEBOOK_PAGE_ROWS,
 };
 use app::template::model::Provider;
 
@@ -21,6 +22,13 @@ use crate::storage::unix_now;
 pub fn fresh(features: &ContactFeatures, read_at: i64, now: i64) -> bool {
     !features.always_query
         && now.saturating_sub(read_at) < i64::from(features.cache_minutes).saturating_mul(60)
+}
+
+/// Whether a lookup's answer is kept: the contact the rule chose, unless the rule lists
+/// several for the agent (a cached answer would list one).
+fn cacheable(features: &ContactFeatures, lookup: &Lookup) -> bool {
+    lookup.contact.is_some()
+        && (lookup.matches == 1 || features.several_matches == MatchRule::First)
 }
 
 impl IntegrationsService {
@@ -60,11 +68,10 @@ impl IntegrationsService {
             .lookup(variables, &LookupPlan::new(features, phone))
             .await?;
         let result = match &found {
-            Some(Lookup {
-                contact: Some(contact),
-                matches: 1,
-                ..
-            }) => self.cache(id, &key, phone, contact).await,
+            Some(lookup) if cacheable(features, lookup) => match &lookup.contact {
+                Some(contact) => self.cache(id, &key, phone, contact).await,
+                None => Ok(()),
+            },
             _ => self.contact_cache.remove(id, &key).await,
         };
         if let Err(error) = result {
@@ -132,6 +139,31 @@ impl IntegrationsService {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_chosen_contact_is_kept_unless_the_rule_lists_several() {
+        let contact = FoundContact {
+            contact_type: "Contacts".into(),
+            fields: Default::default(),
+            popup_url: None,
+        };
+        let lookup = |matches: usize, chosen: bool| Lookup {
+            contact: chosen.then(|| contact.clone()),
+            candidates: vec![contact.clone()],
+            matches,
+            number: "5550100".into(),
+            cached_at: None,
+        };
+        let rule = |several_matches: MatchRule| ContactFeatures {
+            several_matches,
+            ..ContactFeatures::default()
+        };
+        assert!(cacheable(&rule(MatchRule::First), &lookup(1, true)));
+        assert!(cacheable(&rule(MatchRule::First), &lookup(3, true)));
+        assert!(!cacheable(&rule(MatchRule::Refuse), &lookup(3, false)));
+        assert!(cacheable(&rule(MatchRule::Refuse), &lookup(1, true)));
+        assert!(!cacheable(&rule(MatchRule::All), &lookup(2, true)));
+    }
 
     #[test]
     fn a_cached_contact_answers_until_it_is_older_than_the_features_say() {
