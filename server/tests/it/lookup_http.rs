@@ -154,6 +154,16 @@ async fn the_popup_url_can_come_from_the_contact_and_failures_are_explained(db: 
     assert_eq!(status, StatusCode::OK, "{answer}");
     assert_eq!(answer["popup_url"], "https://crm.example/l/7");
 
+    // The answer is now in the contact cache; Always Query asks the CRM every time.
+    let (status, body) = admin
+        .browser
+        .call(
+            "save_features",
+            json!({"csrf_token": admin.csrf, "provider": "crm", "key": "lookup_crm",
+                   "features": {"contacts": {"always_query": true}}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
     // The CRM fails: the caller learns which integration and why, without the key.
     crm.reset().await;
     Mock::given(method("GET"))
