@@ -824,7 +824,7 @@ fn FollowUpSection() -> impl IntoView {
                     <fieldset class="row-card">
                         <legend>{format!("Follow-up request {}", i + 1)}</legend>
                         <Text field=format!("follow_ups.{i}.name") label="Name" placeholder="GetOrgId" get=ng set=ns />
-                        <Choice field=format!("follow_ups.{i}.trigger") label="Trigger" options=TRIGGERS help="The scenario (or TokenRefresh) whose success starts it." get=tg set=ts />
+                        <Choice field=format!("follow_ups.{i}.trigger") label="Trigger" options=TRIGGERS empty_means="(choose what starts it)" help="The scenario (or TokenRefresh) whose success starts it." get=tg set=ts />
                         <Choice field=format!("follow_ups.{i}.method") label="Method" options=METHODS get=mg set=ms />
                         <Text field=format!("follow_ups.{i}.url") label="URL" placeholder="https://api.example.com/rest-services/login" monospace=true get=ug set=us />
                         <Text field=format!("follow_ups.{i}.headers_json") label="Headers (JSON)" placeholder="{\"Authorization\": \"Bearer {{.AccessToken}}\"}" monospace=true get=hg set=hs />
