@@ -302,10 +302,10 @@ impl IntegrationsService {
                     .find_contact(connected, runner, &variables, phone)
                     .await?
                 {
-                    if found.contact.is_some() {
-                        carry_on.extend(found.variables());
-                        return Ok((carry_on, BTreeMap::new()));
-                    }
+                    // Known, even when several match and the rule chose none: creating
+                    // another would only add a duplicate.
+                    carry_on.extend(found.variables());
+                    return Ok((carry_on, BTreeMap::new()));
                 }
                 let Some(contact_type) = contact_to_create(&options, features, call) else {
                     return Ok((carry_on, BTreeMap::new()));

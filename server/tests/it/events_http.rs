@@ -22,6 +22,7 @@ on_both_databases!(
     bad_events_get_a_clear_answer_and_nothing_is_written,
     with_user_association_only_associated_extensions_count,
     a_ring_sees_the_call_and_by_default_only_calls_with_contacts_are_journaled,
+    a_number_several_contacts_match_is_not_created_again,
 );
 
 /// The calls CRM (`fixtures/crm/calls-crm.xml`), with User Association when asked.
@@ -903,4 +904,59 @@ async fn a_ring_sees_the_call_and_by_default_only_calls_with_contacts_are_journa
             .await,
         1
     );
+}
+
+/// With the rule "refuse when several match", a number two contacts share finds none, yet
+/// automatic creation must not add a third: the journal goes without a contact.
+async fn a_number_several_contacts_match_is_not_created_again(db: Db) {
+    let crm = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/contacts"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"data": [{"id": "c-1", "first": "Ada"}, {"id": "c-2", "first": "Augusta"}]}),
+        ))
+        .mount(&crm)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/contacts"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": "c-new"})))
+        .mount(&crm)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/journals"))
+        .respond_with(ok())
+        .mount(&crm)
+        .await;
+    let server = TestServer::start(db).await;
+    let admin = admin(&server).await;
+    admin
+        .connect_crm("calls.xml", template(&crm.uri(), false), "calls_crm")
+        .await;
+    let (status, body) = admin
+        .browser
+        .call(
+            "save_features",
+            json!({"csrf_token": admin.csrf, "provider": "crm", "key": "calls_crm", "features": {
+                "contacts": {"several_matches": "refuse"},
+                "journal": {"enabled": true, "calls": "external"},
+                "create_contact": {"contact_type": "Contacts", "on_inbound": true}
+            }}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let token = admin.create_token("pbx", "events").await;
+    let (status, _) = post(&server, Some(&token), "/api/v1/events/yeastar", END).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    settled(&server).await;
+    let created = crm
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.method.as_str() == "POST" && r.url.path() == "/contacts")
+        .count();
+    assert_eq!(created, 0, "no duplicate contact");
+    let written = journals(&crm).await;
+    assert_eq!(written.len(), 1);
+    assert_eq!(written[0]["contact"], "", "no contact chosen");
 }
