@@ -125,6 +125,8 @@ pub struct Call {
     pub recording_url: String,
     /// Still ringing: the call as its ring sees it (no answer, no end yet).
     pub ringing: bool,
+    /// The queue or ring group the extension was rung through, when the phone system says.
+    pub group: String,
 }
 
 impl Call {

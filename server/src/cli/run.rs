@@ -280,6 +280,7 @@ fn call_from(vars: &Variables) -> Call {
             .unwrap_or_default(),
         recording_url: text("RecordPath"),
         ringing: false,
+        group: String::new(),
     }
 }
 

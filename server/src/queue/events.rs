@@ -83,6 +83,9 @@ pub struct CallRecord {
     /// The extension the record is for when the phone system names it (Patchbay's form);
     /// empty for Yeastar's, where `from`, `to` and the direction tell.
     pub extension: String,
+    /// The queue or ring group the extension was rung through, when the phone system says
+    /// (Patchbay's form: `group`); empty otherwise.
+    pub group: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -186,6 +189,7 @@ pub fn parse_generic(body: &[u8]) -> Result<Parsed, EventError> {
             direction,
             recording: text(&root, "recording", "recording", false)?,
             extension,
+            group: text(&root, "group", "group", false)?,
         })));
     }
     let mut members = vec![Member::Extension {
@@ -448,6 +452,7 @@ fn record(
         direction: direction(&text(map, kind, &at(kind), true)?, &at(kind))?,
         recording: text(map, recording, &at(recording), false)?,
         extension: String::new(),
+        group: String::new(),
     }))
 }
 
@@ -521,6 +526,7 @@ mod tests {
                 direction: CallDirection::Internal,
                 recording: "20220427190445-1651057476.362-2005-2002-Internal.wav".into(),
                 extension: String::new(),
+                group: String::new(),
             })
         );
     }

@@ -105,6 +105,7 @@ fn ended(record: &CallRecord, start_unix: impl Fn(&str) -> Option<i64>) -> CallA
             talk_secs: record.talk_secs,
             disposition: record.disposition,
             recording_url: record.recording.clone(),
+            group: record.group.clone(),
             ..Call::default()
         },
     }

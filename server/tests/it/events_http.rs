@@ -23,6 +23,7 @@ on_both_databases!(
     with_user_association_only_associated_extensions_count,
     a_ring_sees_the_call_and_by_default_only_calls_with_contacts_are_journaled,
     a_number_several_contacts_match_is_not_created_again,
+    missed_records_are_dropped_only_for_agents_of_a_group,
 );
 
 /// The calls CRM (`fixtures/crm/calls-crm.xml`), with User Association when asked.
@@ -959,4 +960,56 @@ async fn a_number_several_contacts_match_is_not_created_again(db: Db) {
     let written = journals(&crm).await;
     assert_eq!(written.len(), 1);
     assert_eq!(written[0]["contact"], "", "no contact chosen");
+}
+
+/// DisableMissedCallRecords as the vendor means it ("in unanswered agents"): the missed record
+/// of an agent rung through a queue or ring group gets no journal; a missed call straight to
+/// the extension does.
+async fn missed_records_are_dropped_only_for_agents_of_a_group(db: Db) {
+    let crm = crm(ok()).await;
+    let text = Fixture::load("calls-crm.xml")
+        .set("UserAssociation", "0")
+        .without_scenario("UserAssociation")
+        .parameter("CallJournal", "DisableMissedCallRecords", "1")
+        .at(&crm.uri());
+    let server = TestServer::start(db).await;
+    let admin = admin(&server).await;
+    admin.connect_crm("calls.xml", text, "calls_crm").await;
+    let (status, body) = admin
+        .browser
+        .call(
+            "save_features",
+            json!({"csrf_token": admin.csrf, "provider": "crm", "key": "calls_crm",
+                   "features": {"journal": {"enabled": true, "calls": "external"}}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let token = admin.create_token("pbx", "events").await;
+    let missed = |call: &str, group: &str| {
+        format!(
+            r#"{{"event":"end","call_id":"{call}","direction":"inbound","extension":"1002","from":"5550100","to":"1002","start":1700000000,"duration":20,"talk_duration":0,"status":"NO ANSWER","group":"{group}"}}"#
+        )
+    };
+    let (status, answer) = post(
+        &server,
+        Some(&token),
+        "/api/v1/events",
+        missed("q-1", "6400"),
+    )
+    .await;
+    assert_eq!(
+        (status, answer["jobs"].as_u64()),
+        (StatusCode::ACCEPTED, Some(0)),
+        "{answer}"
+    );
+    let (status, answer) = post(&server, Some(&token), "/api/v1/events", missed("d-1", "")).await;
+    assert_eq!(
+        (status, answer["jobs"].as_u64()),
+        (StatusCode::ACCEPTED, Some(1)),
+        "{answer}"
+    );
+    settled(&server).await;
+    let written = journals(&crm).await;
+    assert_eq!(written.len(), 1, "{written:?}");
+    assert_eq!(written[0]["subject"], "Call Missed Call");
 }

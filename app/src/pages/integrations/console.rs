@@ -54,6 +54,7 @@ impl Sample {
                     .unwrap_or_default(),
                 recording_url: self.recording.get_untracked(),
                 ringing: false,
+                group: String::new(),
             },
             dry_run,
         }

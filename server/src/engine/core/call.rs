@@ -224,6 +224,7 @@ mod tests {
             disposition: CallDisposition::Answered,
             recording_url: "https://pbx.example/rec/1.wav".into(),
             ringing: false,
+            group: String::new(),
         }
     }
 

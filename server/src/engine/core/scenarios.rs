@@ -127,10 +127,13 @@ pub fn ticket_plan(options: &FeatureOptions, features: &Features) -> Option<Writ
     })
 }
 
-/// Why a call gets no journal.
+/// Why a call gets no journal. DisableMissedCallRecords is the vendor's "in unanswered
+/// agents": it drops the missed record of an agent rung through a queue or ring group, not
+/// a missed call made straight to the extension.
 pub fn journal_skipped(plan: &WritePlan, call: &Call) -> Option<&'static str> {
-    (plan.skip_missed && !call.disposition.answered())
-        .then_some("missed calls are not journaled (DisableMissedCallRecords)")
+    (plan.skip_missed && !call.disposition.answered() && !call.group.trim().is_empty()).then_some(
+        "an agent of a queue or ring group who did not answer gets no journal (DisableMissedCallRecords)",
+    )
 }
 
 /// Whether a ticket is made at `moment` for this call: of a call type the Features tick
@@ -383,11 +386,19 @@ mod tests {
         };
         let mut call = Call {
             disposition: CallDisposition::NoAnswer,
+            group: "6400".into(),
             ..Call::default()
         };
         assert!(journal_skipped(&plan, &call).is_some());
         call.disposition = CallDisposition::Answered;
         assert_eq!(journal_skipped(&plan, &call), None);
+        call.disposition = CallDisposition::NoAnswer;
+        call.group.clear();
+        assert_eq!(
+            journal_skipped(&plan, &call),
+            None,
+            "a missed call straight to the extension is journaled"
+        );
     }
 
     #[test]
