@@ -33,6 +33,8 @@ pub struct LookupPlan<'a> {
     pub attempts: Vec<String>,
     /// `PhoneReceived`, `PhoneE164`, … for every request.
     pub number_variables: Variables,
+    /// The key the contact cache files the number under.
+    pub cache_key: String,
 }
 
 impl<'a> LookupPlan<'a> {
@@ -43,6 +45,7 @@ impl<'a> LookupPlan<'a> {
             rule: features.several_matches,
             attempts: number.attempts(&features.number_formats),
             number_variables: number.variables(),
+            cache_key: number.cache_key(),
         }
     }
 }

@@ -12,7 +12,6 @@ use app::integrations::{
 use app::template::model::Provider;
 
 use super::service::{IntegrationError, IntegrationsService, ReadyIntegration};
-use crate::engine::core::numbers::Number;
 use crate::engine::core::Variables;
 use crate::engine::lookup::{Lookup, LookupPlan};
 use crate::engine::runner::{Runner, StepError};
@@ -42,7 +41,9 @@ impl IntegrationsService {
     ) -> Result<Option<Lookup>, StepError> {
         let features = &connected.integration.features.contacts;
         let id = connected.integration.id;
-        let key = Number::read(phone, features).cache_key();
+        // The number is read once: its cache key and the formats the CRM is asked in.
+        let plan = LookupPlan::new(features, phone);
+        let key = plan.cache_key.clone();
         if !features.always_query {
             match self.contact_cache.get(id, &key).await {
                 Ok(Some(cached)) if fresh(features, cached.read_at, unix_now()) => {
@@ -64,9 +65,7 @@ impl IntegrationsService {
                 }
             }
         }
-        let found = runner
-            .lookup(variables, &LookupPlan::new(features, phone))
-            .await?;
+        let found = runner.lookup(variables, &plan).await?;
         let result = match &found {
             Some(lookup) if cacheable(features, lookup) => match &lookup.contact {
                 Some(contact) => self.cache(id, &key, phone, contact).await,
