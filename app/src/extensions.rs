@@ -9,6 +9,38 @@ pub struct Extension {
     pub first_name: String,
     pub last_name: String,
     pub email: String,
+    /// Where it came from; the extension sync (README "Phone system") replaces the
+    /// directory with the PBX's list.
+    #[serde(default)]
+    pub source: ExtensionSource,
+}
+
+/// Where an extension came from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExtensionSource {
+    /// Added on the page or by a CSV import.
+    #[default]
+    Manual,
+    /// Read from the PBX's extension list by the extension sync.
+    Pbx,
+}
+
+impl ExtensionSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExtensionSource::Manual => "manual",
+            ExtensionSource::Pbx => "pbx",
+        }
+    }
+
+    pub fn parse(text: &str) -> ExtensionSource {
+        if text == "pbx" {
+            ExtensionSource::Pbx
+        } else {
+            ExtensionSource::Manual
+        }
+    }
 }
 
 /// Extensions per page of the directory.

@@ -23,6 +23,7 @@ pub mod extensions;
 pub mod integrations;
 pub mod lang;
 pub mod pages;
+pub mod phone_system;
 pub mod template;
 pub mod viewer;
 

@@ -6,7 +6,8 @@ use leptos_router::path;
 use crate::components::toast::{provide_toasts, ToastRegion};
 use crate::pages::{
     AccountsPage, ActivityPage, ExtensionsPage, HomePage, IntegrationSettingsPage,
-    IntegrationsPage, LoginPage, NotFoundPage, SetupPage, TemplateEditorPage, TemplatesPage,
+    IntegrationsPage, LoginPage, NotFoundPage, PhoneSystemPage, SetupPage, TemplateEditorPage,
+    TemplatesPage,
 };
 use crate::viewer::{Viewer, VIEWER_META_NAME};
 
@@ -48,6 +49,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/accounts") view=AccountsPage />
                 <Route path=path!("/activity") view=ActivityPage />
                 <Route path=path!("/extensions") view=ExtensionsPage />
+                <Route path=path!("/phone-system") view=PhoneSystemPage />
                 <Route path=path!("/templates/:provider") view=TemplatesPage />
                 <Route path=path!("/templates/:provider/new") view=TemplateEditorPage />
                 <Route path=path!("/templates/:provider/:key/edit") view=TemplateEditorPage />

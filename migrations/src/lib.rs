@@ -14,6 +14,7 @@ mod m20261129_000009_extensions;
 mod m20261129_000010_groups_and_associations;
 mod m20261129_000011_call_queue;
 mod m20261203_000012_contact_cache;
+mod m20261203_000013_phone_system;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000010_groups_and_associations::Migration),
             Box::new(m20261129_000011_call_queue::Migration),
             Box::new(m20261203_000012_contact_cache::Migration),
+            Box::new(m20261203_000013_phone_system::Migration),
         ]
     }
 }

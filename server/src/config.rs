@@ -65,6 +65,9 @@ struct FileConfig {
     header_timeout_secs: Option<u64>,
     handler_timeout_secs: Option<u64>,
     idle_timeout_secs: Option<u64>,
+    pbx_heartbeat_secs: Option<u64>,
+    pbx_lease_secs: Option<u64>,
+    pbx_reconnect_max_secs: Option<u64>,
 }
 
 /// Where the encryption key came from, so start-up can warn about a generated one.
@@ -106,6 +109,9 @@ pub struct Config {
     pub activity: crate::storage::activity::Retention,
     /// The call queue's retries and leases (README "Call events").
     pub queue: crate::queue::service::QueueSettings,
+    /// The phone system link's timing (`PATCHBAY_PBX_HEARTBEAT_SECS`, default 20;
+    /// `PATCHBAY_PBX_LEASE_SECS`, default 45; `PATCHBAY_PBX_RECONNECT_MAX_SECS`, default 60).
+    pub phone_link: crate::phone_system::service::LinkSettings,
     /// Where integration requests may connect (`PATCHBAY_OUTBOUND_DENY`,
     /// `PATCHBAY_OUTBOUND_ALLOW`; SECURITY.md "Outbound requests").
     pub outbound: crate::engine::core::outbound::OutboundPolicy,
@@ -180,6 +186,8 @@ pub const MAX_QUEUE_ATTEMPTS: u64 = 1_000;
 pub const MAX_QUEUE_RETRY_BASE_MS: u64 = 3_600_000;
 /// The longest delay between two attempts, and the longest lease, in seconds.
 pub const MAX_QUEUE_DELAY_SECS: u64 = 86_400;
+/// The longest phone system link interval (heartbeat, lease, reconnection wait) in seconds.
+pub const MAX_PBX_LINK_SECS: u64 = 3_600;
 
 impl Config {
     /// Reads the process environment (and the file named by `PATCHBAY_CONFIG`).
@@ -374,6 +382,50 @@ impl Config {
             ..queue_defaults
         };
 
+        let link_defaults = crate::phone_system::service::LinkSettings::default();
+        let pbx_seconds = |name, from_file, default: std::time::Duration| {
+            count(
+                name,
+                from_file,
+                default.as_secs(),
+                MAX_PBX_LINK_SECS,
+                " seconds",
+            )
+            .map(std::time::Duration::from_secs)
+        };
+        let phone_link = crate::phone_system::service::LinkSettings {
+            heartbeat: pbx_seconds(
+                "PATCHBAY_PBX_HEARTBEAT_SECS",
+                file.pbx_heartbeat_secs,
+                link_defaults.heartbeat,
+            )?,
+            lease: pbx_seconds(
+                "PATCHBAY_PBX_LEASE_SECS",
+                file.pbx_lease_secs,
+                link_defaults.lease,
+            )?,
+            reconnect_max: pbx_seconds(
+                "PATCHBAY_PBX_RECONNECT_MAX_SECS",
+                file.pbx_reconnect_max_secs,
+                link_defaults.reconnect_max,
+            )?,
+        };
+        if phone_link.lease <= phone_link.heartbeat {
+            return Err(ConfigError::Invalid {
+                name: "PATCHBAY_PBX_LEASE_SECS",
+                message: format!(
+                    "must be longer than PATCHBAY_PBX_HEARTBEAT_SECS ({} s): the holder renews its lease at each heartbeat",
+                    phone_link.heartbeat.as_secs()
+                ),
+            });
+        }
+        if phone_link.heartbeat.as_secs() >= 60 {
+            return Err(ConfigError::Invalid {
+                name: "PATCHBAY_PBX_HEARTBEAT_SECS",
+                message: "must be under 60 s: the PBX drops a WebSocket idle for 60 s".into(),
+            });
+        }
+
         let trusted_proxies = parse_trusted_proxies(
             &setting("PATCHBAY_TRUSTED_PROXIES", file.trusted_proxies).unwrap_or_default(),
         )?;
@@ -440,6 +492,7 @@ impl Config {
             request_timeout,
             activity,
             queue,
+            phone_link,
         })
     }
 

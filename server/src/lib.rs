@@ -9,6 +9,7 @@ pub mod crypto;
 pub mod directory;
 pub mod engine;
 pub mod integrations;
+pub mod phone_system;
 pub mod queue;
 pub mod state;
 pub mod storage;
@@ -95,6 +96,11 @@ pub async fn prepare(config: Config) -> Result<Prepared, StartError> {
     let queue_wake = Arc::new(tokio::sync::Notify::new());
     let state = AppState {
         anonymous_csrf: crypto::anonymous_csrf::AnonymousCsrf::new(&config.encryption_key),
+        recording_links: crypto::links::RecordingLinks::new(
+            &config.encryption_key,
+            &config.public_url,
+        ),
+        phone_link: phone_system::service::LinkShared::new(),
         verifier: Arc::new(accounts::password::VerifyGate::default()),
         leptos_options,
         config: Arc::new(config),
@@ -231,6 +237,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     spawn_session_cleanup(prepared.state.sessions.clone());
     spawn_token_refresh(prepared.state.clone());
     queue::service::spawn_worker(prepared.state.queue_service());
+    phone_system::link::spawn(prepared.state.phone_system_service());
     let listener = TcpListener::bind(bind)
         .await
         .map_err(|source| StartError::Bind {

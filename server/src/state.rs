@@ -44,6 +44,9 @@ pub struct AppState {
     pub verifier: Arc<VerifyGate>,
     pub anonymous_csrf: AnonymousCsrf,
     pub setup: Arc<SetupToken>,
+    pub recording_links: crate::crypto::links::RecordingLinks,
+    /// The phone system's link: what this process's copies of its service share.
+    pub phone_link: crate::phone_system::service::LinkShared,
 }
 
 impl AppState {
@@ -84,6 +87,20 @@ impl AppState {
             zone: self.config.time_zone.zone.clone(),
             ignored_types: self.ignored_event_types.clone(),
             lanes: self.step_lanes.clone(),
+            recordings: self.recording_links.clone(),
+        }
+    }
+
+    pub fn phone_system_service(&self) -> crate::phone_system::service::PhoneSystemService {
+        crate::phone_system::service::PhoneSystemService {
+            repo: crate::storage::phone_system::PhoneSystemRepository::new(self.db.clone()),
+            cipher: self.cipher.clone(),
+            executor: self.executor.clone(),
+            extensions: crate::storage::extensions::ExtensionRepository::new(self.db.clone()),
+            queue: self.queue_service(),
+            shared: self.phone_link.clone(),
+            public_url: self.config.public_url.clone(),
+            link: self.config.phone_link,
         }
     }
 

@@ -9,7 +9,9 @@
 //!   owner's settings), `state.rs`;
 //! - `web/`: the only place that knows HTTP;
 //! - the domain: `accounts/`, `templates/`, `directory/`, `integrations/`, `queue/` (the
-//!   queue runs call steps through the integrations, never the other way round);
+//!   queue runs call steps through the integrations, never the other way round),
+//!   `phone_system/` (its events go into the queue; its sync checks rows by the directory's
+//!   rules);
 //! - `engine/`, whose `engine/core/` does no I/O and imports nothing else of the server;
 //! - `storage/`;
 //! - the leaves any layer may use: `crypto/`, `clock.rs`.
@@ -44,9 +46,23 @@ const ALLOWED: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "phone_system",
+        &[
+            "queue",
+            "directory",
+            "integrations",
+            "engine",
+            "engine::core",
+            "storage",
+            "crypto",
+            "clock",
+        ],
+    ),
+    (
         "web",
         &[
             "state",
+            "phone_system",
             "accounts",
             "templates",
             "directory",

@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod api_tokens;
 pub mod directory;
 pub mod integrations;
+pub mod phone_system;
 pub mod queue;
 #[cfg(feature = "ssr")]
 mod server_side;

@@ -26,6 +26,7 @@ pub struct Backend {
     pub integrations: Arc<dyn IntegrationAdmin>,
     pub directory: Arc<dyn DirectoryAdmin>,
     pub queue: Arc<dyn QueueAdmin>,
+    pub phone_system: Arc<dyn super::phone_system::PhoneSystemAdmin>,
 }
 
 pub fn backend() -> Result<Backend, PortalError> {

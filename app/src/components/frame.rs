@@ -39,6 +39,11 @@ const NAV_LINKS: &[NavLink] = &[
         admin_only: false,
     },
     NavLink {
+        href: "/phone-system",
+        label: "Phone system",
+        admin_only: true,
+    },
+    NavLink {
         href: "/extensions",
         label: "Extensions",
         admin_only: false,

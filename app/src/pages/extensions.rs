@@ -17,7 +17,8 @@ use crate::components::pager::Pager;
 use crate::components::toast::{use_toasts, Toasts};
 use crate::error::PortalError;
 use crate::extensions::{
-    Extension, ExtensionGroup, ExtensionSort, ImportRow, EXTENSIONS_PAGE_ROWS as PAGE_ROWS,
+    Extension, ExtensionGroup, ExtensionSort, ExtensionSource, ImportRow,
+    EXTENSIONS_PAGE_ROWS as PAGE_ROWS,
 };
 use crate::viewer::Viewer;
 
@@ -215,6 +216,7 @@ fn Directory(reloads: RwSignal<u32>) -> impl IntoView {
                                 {header(ExtensionSort::FirstName)}
                                 {header(ExtensionSort::LastName)}
                                 {header(ExtensionSort::Email)}
+                                <th>"Source"</th>
                                 {is_admin.then(|| view! { <th>"Actions"</th> })}
                             </tr></thead>
                             <tbody>
@@ -227,6 +229,10 @@ fn Directory(reloads: RwSignal<u32>) -> impl IntoView {
                                             <td>{extension.first_name.clone()}</td>
                                             <td>{extension.last_name.clone()}</td>
                                             <td>{extension.email.clone()}</td>
+                                            <td data-testid="extension-source">{match extension.source {
+                                                ExtensionSource::Pbx => "PBX",
+                                                ExtensionSource::Manual => "Manual or CSV",
+                                            }}</td>
                                             {is_admin.then(|| view! {
                                                 <td><div class="actions">
                                                     <button class="button button-small" type="button" on:click=move |_| open(Editing { original: Some(for_edit.number.clone()), fields: for_edit.clone() })>"Edit"</button>
@@ -290,6 +296,7 @@ fn ExtensionForm(
                 first_name: first_name.get_untracked(),
                 last_name: last_name.get_untracked(),
                 email: email.get_untracked(),
+                ..Extension::default()
             },
         });
     };

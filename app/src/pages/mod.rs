@@ -11,6 +11,7 @@ mod home;
 mod integrations;
 mod login;
 mod not_found;
+mod phone_system;
 mod queue;
 mod setup;
 #[cfg(feature = "ssr")]
@@ -24,5 +25,6 @@ pub use home::HomePage;
 pub use integrations::{IntegrationSettingsPage, IntegrationsPage};
 pub use login::LoginPage;
 pub use not_found::NotFoundPage;
+pub use phone_system::PhoneSystemPage;
 pub use setup::SetupPage;
 pub use templates::{TemplateEditorPage, TemplatesPage};

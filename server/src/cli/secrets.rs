@@ -23,6 +23,8 @@ pub enum SecretsError {
     Storage(#[from] StorageError),
     #[error(transparent)]
     Rotation(#[from] RotationError),
+    #[error("the phone system's secrets: {0}")]
+    PhoneSystem(#[from] crate::phone_system::service::PhoneSystemError),
 }
 
 /// What a rotation did, for the operator.
@@ -80,7 +82,12 @@ pub async fn rotate_secrets(config: &Config) -> Result<RotationSummary, SecretsE
     };
     let cipher = SecretCipher::new(&current, &previous);
     let db = crate::storage::connect(&config.database_url).await?;
-    let report = rotate(&IntegrationRepository::new(db), &cipher).await?;
+    let mut report = rotate(&IntegrationRepository::new(db.clone()), &cipher).await?;
+    report.reencrypted += crate::phone_system::service::rotate_secrets(
+        &crate::storage::phone_system::PhoneSystemRepository::new(db),
+        &cipher,
+    )
+    .await?;
     if config.key_source != KeySource::Environment {
         write_key_file(&config.data_dir, &current, &[])?;
     }

@@ -5,6 +5,7 @@
 pub mod anonymous_csrf;
 pub mod cipher;
 pub mod keys;
+pub mod links;
 
 /// A random token for CSRF and setup links: 32 bytes, URL-safe base64.
 pub fn random_token() -> String {

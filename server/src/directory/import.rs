@@ -128,6 +128,7 @@ pub fn normalize(fields: ExtensionFields) -> ExtensionFields {
         first_name: fields.first_name.trim().to_owned(),
         last_name: fields.last_name.trim().to_owned(),
         email: fields.email.trim().to_lowercase(),
+        source: fields.source,
     }
 }
 
@@ -222,6 +223,7 @@ pub fn read(bytes: &[u8]) -> Result<Vec<(u64, ExtensionFields)>, FileError> {
                 first_name: get("first_name"),
                 last_name: get("last_name"),
                 email: get("email"),
+                ..ExtensionFields::default()
             }),
         ));
     }
@@ -323,6 +325,7 @@ mod tests {
             first_name: first.into(),
             last_name: String::new(),
             email: String::new(),
+            ..ExtensionFields::default()
         }
     }
 
@@ -340,6 +343,7 @@ mod tests {
             first_name: "=HYPERLINK(\"http://evil.example\",\"x\")".into(),
             last_name: "+1-2".into(),
             email: "@x@example.com".into(),
+            ..ExtensionFields::default()
         };
         let exported = export(std::slice::from_ref(&formulas));
         let row = exported.lines().nth(1).unwrap();

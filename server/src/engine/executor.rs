@@ -299,6 +299,69 @@ impl Executor {
         result.map(|received| Exchange { received, elapsed })
     }
 
+    /// Opens a GET whose body the caller reads as a stream (a call recording): the outbound
+    /// policy, timeouts and redirects as for [`Executor::send`]; the caller bounds the body.
+    pub async fn open(&self, url: &url::Url) -> Result<reqwest::Response, SendError> {
+        let shown = shown_url(url);
+        check_literal(&self.settings.policy, url).map_err(|reason| SendError::Refused {
+            url: shown.clone(),
+            reason,
+        })?;
+        self.client
+            .get(url.clone())
+            .send()
+            .await
+            .map_err(|error| self.describe(&shown, error))
+    }
+
+    /// A TCP connection to `url`'s host, at an address the outbound policy allows, within
+    /// the connect timeout (the phone system's WebSocket, which reqwest does not speak).
+    pub async fn connect_tcp(&self, url: &url::Url) -> Result<tokio::net::TcpStream, SendError> {
+        let shown = shown_url(url);
+        let refused = |reason| SendError::Refused {
+            url: shown.clone(),
+            reason,
+        };
+        let connect = |reason: String| SendError::Connect {
+            url: shown.clone(),
+            reason,
+        };
+        let host = url
+            .host_str()
+            .unwrap_or_default()
+            .trim_matches(['[', ']'])
+            .to_owned();
+        let port = url.port_or_known_default().unwrap_or(80);
+        let attempt = async {
+            let resolved: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), port))
+                .await
+                .map_err(|e| connect(e.to_string()))?
+                .collect();
+            let literal = host.parse::<std::net::IpAddr>().is_ok();
+            let mut last = connect(format!("{host} has no address"));
+            for address in resolved {
+                let named = (!literal).then_some(host.as_str());
+                if let Err(reason) = self.settings.policy.check(named, address.ip()) {
+                    last = refused(reason);
+                    continue;
+                }
+                match tokio::net::TcpStream::connect(address).await {
+                    Ok(stream) => return Ok(stream),
+                    Err(error) => last = connect(error.to_string()),
+                }
+            }
+            Err(last)
+        };
+        tokio::time::timeout(self.settings.connect_timeout, attempt)
+            .await
+            .unwrap_or_else(|_| {
+                Err(SendError::Timeout {
+                    url: shown.clone(),
+                    seconds: self.settings.connect_timeout.as_secs(),
+                })
+            })
+    }
+
     fn describe(&self, url: &str, error: reqwest::Error) -> SendError {
         let url = url.to_owned();
         if error.is_timeout() {

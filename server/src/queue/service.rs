@@ -115,6 +115,8 @@ pub struct QueueService {
     pub ignored_types: Arc<Mutex<HashSet<String>>>,
     /// This process's per-integration gates for queued steps (MaxConcurrentRequest each).
     pub lanes: Arc<crate::engine::executor::LaneGates>,
+    /// Signs the links a CDR's recording becomes (`RecordPath`).
+    pub recordings: crate::crypto::links::RecordingLinks,
 }
 
 impl QueueService {
@@ -152,9 +154,12 @@ impl QueueService {
             CallEvent::Ended(record) => (record.call_id.clone(), "end"),
         };
         let mut jobs = Vec::new();
-        let calls = calls_of(&event, crate::storage::unix_now(), |start| {
-            start_unix(start, &self.zone)
-        });
+        let now = crate::storage::unix_now();
+        let mut calls = calls_of(&event, now, |start| start_unix(start, &self.zone));
+        for at in &mut calls {
+            // A CDR names its recording by the PBX's file name: the CRM gets a link it can open.
+            at.call.recording_url = self.recordings.record_path(&at.call.recording_url, now);
+        }
         for target in self.integrations.call_targets(&calls).await? {
             let call = serde_json::to_string(&target.call).unwrap_or_default();
             for step in target.steps {

@@ -43,6 +43,7 @@ pub fn fields(model: extension::Model) -> ExtensionFields {
         first_name: model.first_name,
         last_name: model.last_name,
         email: model.email,
+        source: app::extensions::ExtensionSource::parse(&model.source),
     }
 }
 
@@ -215,5 +216,73 @@ impl ExtensionRepository {
                 .await?;
         }
         transaction.commit().await
+    }
+    /// Makes the directory the PBX's list, all or nothing: new numbers added, changed ones
+    /// updated, every extension the list does not have deleted (its groups and associations
+    /// go with it by cascade); all marked from the PBX. Answers (added, updated, removed).
+    pub async fn replace_with_pbx(
+        &self,
+        listed: &[ExtensionFields],
+    ) -> Result<(usize, usize, usize), DbErr> {
+        let now = unix_now();
+        let pbx = app::extensions::ExtensionSource::Pbx.as_str();
+        let transaction = self.db.begin().await?;
+        let existing: BTreeMap<String, extension::Model> = Extensions::find()
+            .all(&transaction)
+            .await?
+            .into_iter()
+            .map(|model| (model.number.clone(), model))
+            .collect();
+        let wanted: std::collections::BTreeSet<&str> =
+            listed.iter().map(|row| row.number.as_str()).collect();
+        let gone: Vec<i32> = existing
+            .values()
+            .filter(|model| !wanted.contains(model.number.as_str()))
+            .map(|model| model.id)
+            .collect();
+        for chunk in gone.chunks(INSERT_CHUNK_ROWS) {
+            Extensions::delete_many()
+                .filter(extension::Column::Id.is_in(chunk.iter().copied()))
+                .exec(&transaction)
+                .await?;
+        }
+        let (mut added, mut updated) = (Vec::new(), 0);
+        for row in listed {
+            match existing.get(&row.number) {
+                None => added.push(extension::ActiveModel {
+                    number: Set(row.number.clone()),
+                    first_name: Set(row.first_name.clone()),
+                    last_name: Set(row.last_name.clone()),
+                    email: Set(row.email.clone()),
+                    updated_at: Set(now),
+                    source: Set(pbx.to_owned()),
+                    ..Default::default()
+                }),
+                Some(model)
+                    if model.first_name != row.first_name
+                        || model.last_name != row.last_name
+                        || model.email != row.email
+                        || model.source != pbx =>
+                {
+                    let mut active: extension::ActiveModel = model.clone().into();
+                    active.first_name = Set(row.first_name.clone());
+                    active.last_name = Set(row.last_name.clone());
+                    active.email = Set(row.email.clone());
+                    active.source = Set(pbx.to_owned());
+                    active.updated_at = Set(now);
+                    active.update(&transaction).await?;
+                    updated += 1;
+                }
+                Some(_) => {}
+            }
+        }
+        let inserted = added.len();
+        let mut added = added.into_iter().peekable();
+        while added.peek().is_some() {
+            let chunk: Vec<_> = added.by_ref().take(INSERT_CHUNK_ROWS).collect();
+            Extensions::insert_many(chunk).exec(&transaction).await?;
+        }
+        transaction.commit().await?;
+        Ok((inserted, updated, gone.len()))
     }
 }

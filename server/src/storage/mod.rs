@@ -13,6 +13,7 @@ pub mod extension_groups;
 pub mod extensions;
 pub mod integrations;
 pub mod oauth_states;
+pub mod phone_system;
 pub mod queue;
 pub mod session_store;
 pub mod templates;

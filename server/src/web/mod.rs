@@ -76,6 +76,8 @@ pub fn router(state: AppState) -> Router {
         .merge(api::contacts::routes())
         .merge(api::events::routes())
         .merge(api::extensions::routes())
+        .merge(api::phone_system::routes())
+        .merge(api::recordings::routes())
         .merge(oauth_callback::routes())
         .merge(docs::routes())
         .nest_service("/pkg", assets(&state))

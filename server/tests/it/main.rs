@@ -22,6 +22,7 @@ mod integrations_http;
 mod limits_processes;
 mod lookup_http;
 mod oauth_http;
+mod phone_system_http;
 mod queue_processes;
 mod run_cli;
 mod scenarios_http;

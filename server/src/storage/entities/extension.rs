@@ -13,6 +13,8 @@ pub struct Model {
     /// Lower case; empty when unknown.
     pub email: String,
     pub updated_at: i64,
+    /// `pbx` (the extension sync) or `manual` (the page, a CSV import).
+    pub source: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -55,6 +55,17 @@ impl Access for CallEvents {
     };
 }
 
+/// The phone system's settings: administrators, or an `admin` token.
+pub struct PhoneSystem;
+impl Access for PhoneSystem {
+    const RULE: Rule = Rule {
+        admin_only: Some("the phone system"),
+        scopes: &[TokenScope::Admin],
+        scoped: "the phone system",
+        sessions: true,
+    };
+}
+
 /// The extension directory: administrators, or an `admin` token.
 pub struct Directory;
 impl Access for Directory {
@@ -105,6 +116,27 @@ impl<S: Send + Sync, A: Access> FromRequestParts<S> for Caller<A> {
             user: user.clone(),
             access: PhantomData,
         })
+    }
+}
+
+/// `Option<Caller<A>>`: `None` when the request brings no credentials `A`'s rule takes (no
+/// token, and no session where sessions are let in), so a handler can let a caller in
+/// another way (a signed webhook); credentials it does bring are judged as always.
+impl<S: Send + Sync, A: Access> axum::extract::OptionalFromRequestParts<S> for Caller<A> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Option<Self>, Self::Rejection> {
+        let viewer = parts.extensions.get::<Viewer>();
+        let client = parts.extensions.get::<ApiClient>();
+        let user = viewer.and_then(|v| v.user.as_ref());
+        if user.is_none() || (client.is_none() && !A::RULE.sessions) {
+            return Ok(None);
+        }
+        let user = authorize(user, client, &A::RULE)?;
+        Ok(Some(Caller {
+            user: user.clone(),
+            access: PhantomData,
+        }))
     }
 }
 

@@ -1,19 +1,24 @@
-//! Call events in, for phone systems, under `/api/v1/events`: only an API token of scope
-//! `events` (which can do nothing else) is accepted, never a session.
+//! Call events in, for phone systems, under `/api/v1/events`: an API token of scope
+//! `events` (which can do nothing else), or on the Yeastar path the PBX's own signature,
+//! never a session.
 //!
 //! | method and path | does |
 //! |---|---|
-//! | `POST /api/v1/events/yeastar` | a Yeastar P-Series webhook event (`30011` call status changed, `30012` new CDR; `msg` an object or a JSON string) or an S-Series `CallStatus` / `NewCdr` |
+//! | `POST /api/v1/events/yeastar` | a Yeastar P-Series webhook event (`30011` call status changed, `30012` new CDR; `msg` an object or a JSON string) or an S-Series `CallStatus` / `NewCdr`; let in by `X-Signature` (Base64 HMAC-SHA256 of the raw body under the webhook Secret saved on the Phone system page) or an `events` token |
+//! | `GET /api/v1/events/yeastar` | the same, for a webhook set to the GET method (the PBX sends the same signed JSON body) |
 //! | `POST /api/v1/events` | Patchbay's own form: `{"event": "ring" \| "answer" \| "end", "call_id", "direction", "extension", "from", "to", …}` (README "Call events") |
 //!
 //! An event is read, its work planned and written to the queue with it in one transaction,
 //! and only then answered `202 {"replay", "jobs", "ignored"?}`; a replay (the same event
 //! again) queues nothing; a type Patchbay does not act on is acknowledged and ignored.
 //! Errors are JSON `{"error": {"code", "message"}}`: `event.invalid` (400, which field and
-//! why), `event.too_large` (413), `auth.required` (401), `auth.scope` (403), `storage` (500).
+//! why), `event.too_large` (413), `auth.required` (401: no token and no signature),
+//! `auth.signature` (401: a signature that does not verify; nothing is stored),
+//! `auth.scope` (403), `storage` (500).
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
+use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -21,6 +26,8 @@ use axum::{Json, Router};
 
 use super::access::{CallEvents, Caller};
 use super::ApiError;
+use crate::phone_system::service::WebhookError;
+use crate::phone_system::webhook::SIGNATURE_HEADER;
 use crate::queue::service::{IntakeError, Source};
 use crate::state::AppState;
 
@@ -32,16 +39,78 @@ pub const MAX_EVENT_BYTES: usize = 64 * 1024;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route(EVENTS_PATH_PREFIX, post(generic))
-        .route("/api/v1/events/yeastar", post(yeastar))
+        .route("/api/v1/events/yeastar", post(yeastar).get(yeastar))
         .layer(DefaultBodyLimit::max(MAX_EVENT_BYTES))
 }
 
 async fn yeastar(
     State(state): State<AppState>,
-    _caller: Caller<CallEvents>,
+    caller: Option<Caller<CallEvents>>,
+    headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, ApiError> {
-    accept(state, body, Source::Yeastar).await
+    if caller.is_some() {
+        let body = read_body(body)?;
+        let phone_system = state.phone_system_service();
+        return match phone_system.accept(&body, "token").await {
+            Ok(accepted) => Ok((StatusCode::ACCEPTED, Json(accepted)).into_response()),
+            Err(error) => Err(intake_error(error)),
+        };
+    }
+    let Some(signature) = headers
+        .get(SIGNATURE_HEADER)
+        .and_then(|value| value.to_str().ok())
+    else {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "auth.required",
+            "send the PBX's X-Signature (the webhook Secret saved on the Phone system page) or an API token of scope events: Authorization: Bearer <token>",
+        ));
+    };
+    let body = read_body(body)?;
+    match state
+        .phone_system_service()
+        .accept_signed(signature, &body)
+        .await
+    {
+        Ok(accepted) => Ok((StatusCode::ACCEPTED, Json(accepted)).into_response()),
+        Err(WebhookError::Intake(error)) => Err(intake_error(error)),
+        Err(error @ (WebhookError::NoSecret | WebhookError::BadSignature)) => {
+            tracing::info!(%error, "a webhook post is refused");
+            Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "auth.signature",
+                error.to_string(),
+            ))
+        }
+        Err(WebhookError::PhoneSystem(error)) => {
+            Err(ApiError::internal("checking a webhook", error))
+        }
+    }
+}
+
+fn read_body(
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Bytes, ApiError> {
+    body.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "event.too_large",
+            format!("an event is at most {} KiB", MAX_EVENT_BYTES / 1024),
+        )
+    })
+}
+
+fn intake_error(error: IntakeError) -> ApiError {
+    match error {
+        IntakeError::Event(error) => {
+            ApiError::new(StatusCode::BAD_REQUEST, "event.invalid", error.to_string())
+        }
+        error => ApiError {
+            message: "the event could not be stored; send it again".into(),
+            ..ApiError::internal("storing a call event", error)
+        },
+    }
 }
 
 async fn generic(
@@ -58,23 +127,9 @@ async fn accept(
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
     source: Source,
 ) -> Result<Response, ApiError> {
-    let body = body.map_err(|_| {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "event.too_large",
-            format!("an event is at most {} KiB", MAX_EVENT_BYTES / 1024),
-        )
-    })?;
+    let body = read_body(body)?;
     match state.queue_service().accept(source, &body).await {
         Ok(accepted) => Ok((StatusCode::ACCEPTED, Json(accepted)).into_response()),
-        Err(IntakeError::Event(error)) => Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "event.invalid",
-            error.to_string(),
-        )),
-        Err(error) => Err(ApiError {
-            message: "the event could not be stored; send it again".into(),
-            ..ApiError::internal("storing a call event", error)
-        }),
+        Err(error) => Err(intake_error(error)),
     }
 }

@@ -5,6 +5,8 @@ pub mod access;
 pub mod contacts;
 pub mod events;
 pub mod extensions;
+pub mod phone_system;
+pub mod recordings;
 pub mod templates;
 
 use app::template::validate::Finding;

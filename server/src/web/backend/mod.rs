@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod api_tokens;
 pub mod directory;
 pub mod integrations;
+pub mod phone_system;
 pub mod queue;
 pub mod templates;
 
@@ -44,6 +45,9 @@ pub fn backend(state: &AppState) -> Backend {
         }),
         queue: Arc::new(queue::QueueAdmin {
             service: state.queue_service(),
+        }),
+        phone_system: Arc::new(phone_system::PhoneSystemAdmin {
+            service: state.phone_system_service(),
         }),
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod fixtures;
 pub mod oauth;
+pub mod pbx;
 pub mod process;
 
 pub use fixtures::Fixture;
@@ -157,6 +158,8 @@ impl TestServer {
         tokio::spawn(server::serve(listener, prepared.router, limits));
         // The queue works call events as `patchbay serve` does.
         server::queue::service::spawn_worker(prepared.state.queue_service());
+        // And holds the phone system's connection when one is configured.
+        server::phone_system::link::spawn(prepared.state.phone_system_service());
         TestServer {
             base: format!("http://{address}"),
             state: prepared.state,
