@@ -154,6 +154,16 @@ pub struct Features {
     pub create_contact: CreateContactFeatures,
     pub journal: JournalFeatures,
     pub ticket: TicketFeatures,
+    pub users: UserFeatures,
+}
+
+/// User Association kept in step with the phone system (README "Phone system").
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UserFeatures {
+    /// After each extension sync from the PBX, sync the CRM users and Associate
+    /// Automatically, so new staff are associated without anyone pressing a button.
+    pub after_extension_sync: bool,
 }
 
 /// Synchronize Contacts Automatically (docs/scenarios.md "Contacts, the cache and number
@@ -558,6 +568,8 @@ pub struct FeatureOptions {
     pub creatable_types: Vec<String>,
     pub journal: Option<JournalOptions>,
     pub ticket: Option<TicketOptions>,
+    /// The template lists CRM users (User Association).
+    pub lists_users: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

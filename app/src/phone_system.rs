@@ -195,13 +195,22 @@ pub struct ExtensionSyncReport {
     pub updated: usize,
     /// Extensions the PBX no longer has, removed with their associations.
     pub removed: usize,
+    /// What the integrations that follow each sync did (user sync and Associate
+    /// Automatically), one line each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub users: Vec<String>,
 }
 
 impl ExtensionSyncReport {
     pub fn summary(&self) -> String {
-        format!(
+        let mut text = format!(
             "{} extensions on the PBX: {} added, {} updated, {} removed",
             self.listed, self.added, self.updated, self.removed
-        )
+        );
+        for line in &self.users {
+            text.push_str("; ");
+            text.push_str(line);
+        }
+        text
     }
 }

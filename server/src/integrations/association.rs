@@ -126,6 +126,38 @@ impl IntegrationsService {
         Ok(summary)
     }
 
+    /// After an extension sync from the PBX: in every connected integration whose Features
+    /// ask for it (User Association › after each extension sync), its CRM users synced and
+    /// extensions associated automatically. One line per such integration, saying what
+    /// happened; a failure in one does not stop the others.
+    pub async fn after_extension_sync(&self) -> Result<Vec<String>, IntegrationError> {
+        const ACTOR: &str = "extension sync";
+        let mut lines = Vec::new();
+        for connected in self.connected_integrations().await? {
+            if !connected.integration.features.users.after_extension_sync
+                || !connected.in_use.lists_users()
+            {
+                continue;
+            }
+            let (provider, key) = (connected.provider, connected.key.as_str());
+            let line = match self.sync_users(ACTOR, provider, key).await {
+                Ok(_) => match self
+                    .associate_automatically(ACTOR, provider, key, true)
+                    .await
+                {
+                    Ok(summary) => format!(
+                        "{key}: users synced, {} extension(s) associated",
+                        summary.associated
+                    ),
+                    Err(error) => format!("{key}: association failed: {error}"),
+                },
+                Err(error) => format!("{key}: user sync failed: {error}"),
+            };
+            lines.push(line);
+        }
+        Ok(lines)
+    }
+
     /// Makes `numbers` exactly the extensions of the CRM user `crm_id`. Refused, changing
     /// nothing, when a number is not in the directory or another user has it.
     pub async fn associate(

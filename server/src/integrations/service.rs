@@ -106,8 +106,7 @@ impl TemplateInUse {
     /// The template lists CRM users (a UserAssociation scenario, not switched off): calls
     /// then run only for extensions associated with one.
     pub(super) fn lists_users(&self) -> bool {
-        self.view.scenario("UserAssociation").is_some()
-            && self.view.info.user_association.trim() != "0"
+        crate::engine::core::scenarios::feature_options(&self.view).lists_users
     }
 }
 

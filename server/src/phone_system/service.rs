@@ -774,11 +774,16 @@ impl PhoneSystemService {
             }
         }
         let (added, updated, removed) = self.extensions.replace_with_pbx(&rows).await?;
+        let users = match self.queue.integrations.after_extension_sync().await {
+            Ok(lines) => lines,
+            Err(error) => vec![format!("user association not updated: {error}")],
+        };
         Ok(ExtensionSyncReport {
             listed: rows.len(),
             added,
             updated,
             removed,
+            users,
         })
     }
 

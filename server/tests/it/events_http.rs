@@ -47,34 +47,6 @@ fn helpdesk_template(crm: &str) -> String {
 const RING: &str = r#"{"type":30011,"sn":"3631A2124XXX","msg":"{\"call_id\":\"1700000000.7\",\"members\":[{\"inbound\":{\"from\":\"5550100\",\"to\":\"6001\",\"trunk_name\":\"SIP\",\"channel_id\":\"a\",\"member_status\":\"ALERT\"}},{\"extension\":{\"number\":\"1001\",\"channel_id\":\"b\",\"member_status\":\"RING\"}}]}"}"#;
 const END: &str = r#"{"type":30012,"sn":"3631A2124XXX","msg":"{\"call_id\":\"1700000000.7\",\"time_start\":\"2023-11-14 22:13:20\",\"call_from\":\"5550100\",\"call_to\":\"1001\",\"call_duration\":65,\"talk_duration\":60,\"status\":\"ANSWERED\",\"type\":\"Inbound\",\"recording\":\"\"}"}"#;
 
-/// A CRM that knows no contact, creates one, and takes journals as `journals` answers.
-async fn crm(journals: impl Respond + 'static) -> MockServer {
-    let crm = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/contacts"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": []})))
-        .mount(&crm)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/contacts"))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": "c-new"})))
-        .mount(&crm)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/journals"))
-        .respond_with(journals)
-        .mount(&crm)
-        .await;
-    Mock::given(path("/users"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"users": [{"id": "u1", "email": "ann@example.com"}]})),
-        )
-        .mount(&crm)
-        .await;
-    crm
-}
-
 fn ok() -> ResponseTemplate {
     ResponseTemplate::new(201).set_body_json(json!({"id": "j1"}))
 }
@@ -142,21 +114,6 @@ async fn yeastar(server: &TestServer, token: &str, body: &str) -> Value {
     answer
 }
 
-/// Waits until no job is pending or running (at most 20 s).
-async fn settled(server: &TestServer) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let open = server
-            .scalar("SELECT COUNT(*) FROM queue_jobs WHERE state IN ('pending', 'running')")
-            .await;
-        if open == 0 {
-            return;
-        }
-        assert!(Instant::now() < deadline, "{open} jobs still open");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 async fn journals(crm: &MockServer) -> Vec<Value> {
     crm.received_requests()
         .await
@@ -168,7 +125,7 @@ async fn journals(crm: &MockServer) -> Vec<Value> {
 }
 
 async fn a_ring_then_its_record_look_up_create_and_journal_once(db: Db) {
-    let crm = crm(ok()).await;
+    let crm = calls_crm(ok()).await;
     let (server, _admin, token) = connected(db, &crm, false, &[]).await;
 
     let answer = yeastar(&server, &token, RING).await;
@@ -237,7 +194,7 @@ async fn a_ring_then_its_record_look_up_create_and_journal_once(db: Db) {
 }
 
 async fn a_record_before_its_ring_gets_exactly_one_journal(db: Db) {
-    let crm = crm(ok()).await;
+    let crm = calls_crm(ok()).await;
     let (server, _admin, token) = connected(db, &crm, false, &[]).await;
     // The record first; the late ring still looks the caller up, and nothing is journaled
     // twice.
@@ -287,7 +244,7 @@ impl Respond for Sequence {
 async fn network_errors_retry_after_and_server_errors_are_retried_until_the_journal_arrives(
     db: Db,
 ) {
-    let crm = crm(Sequence {
+    let crm = calls_crm(Sequence {
         answers: std::sync::Mutex::new(vec![
             // No answer within the request timeout: a network error.
             ok().set_delay(Duration::from_millis(1_500)),
@@ -333,7 +290,7 @@ async fn network_errors_retry_after_and_server_errors_are_retried_until_the_jour
 }
 
 async fn a_step_that_keeps_failing_is_failed_and_kept(db: Db) {
-    let crm = crm(ResponseTemplate::new(503).set_body_string("down")).await;
+    let crm = calls_crm(ResponseTemplate::new(503).set_body_string("down")).await;
     let (server, admin, token) = connected(
         db,
         &crm,
@@ -694,7 +651,7 @@ async fn an_outage_delays_every_journal_and_loses_none_in_order(db: Db) {
 }
 
 async fn bad_events_get_a_clear_answer_and_nothing_is_written(db: Db) {
-    let crm = crm(ok()).await;
+    let crm = calls_crm(ok()).await;
     let (server, admin, token) = connected(db, &crm, false, &[]).await;
     let (status, answer) = post(&server, None, "/api/v1/events/yeastar", END).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{answer}");
@@ -782,7 +739,7 @@ async fn bad_events_get_a_clear_answer_and_nothing_is_written(db: Db) {
 }
 
 async fn with_user_association_only_associated_extensions_count(db: Db) {
-    let crm = crm(ok()).await;
+    let crm = calls_crm(ok()).await;
     let (server, admin, token) = connected(db, &crm, true, &[]).await;
     let (status, report) = admin.sync_crm_users("calls_crm").await;
     assert_eq!(status, StatusCode::OK, "{report}");
@@ -966,7 +923,7 @@ async fn a_number_several_contacts_match_is_not_created_again(db: Db) {
 /// of an agent rung through a queue or ring group gets no journal; a missed call straight to
 /// the extension does.
 async fn missed_records_are_dropped_only_for_agents_of_a_group(db: Db) {
-    let crm = crm(ok()).await;
+    let crm = calls_crm(ok()).await;
     let text = Fixture::load("calls-crm.xml")
         .set("UserAssociation", "0")
         .without_scenario("UserAssociation")

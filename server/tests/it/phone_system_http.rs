@@ -13,7 +13,7 @@ use crate::common::*;
 use reqwest::StatusCode;
 use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
-use wiremock::matchers::{method, path};
+use wiremock::matchers::path;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 on_both_databases!(
@@ -24,9 +24,14 @@ on_both_databases!(
     the_extension_sync_makes_the_directory_the_pbxs_list,
     a_journals_record_path_opens_the_recording,
     a_user_account_cannot_see_or_change_the_phone_system,
+    new_staff_on_the_pbx_are_associated_after_each_sync_when_asked,
 );
 
 const RING: &str = r#"{"type":30011,"sn":"3631A2124XXX","msg":"{\"call_id\":\"1700000000.7\",\"members\":[{\"inbound\":{\"from\":\"5550100\",\"to\":\"6001\",\"trunk_name\":\"SIP\",\"channel_id\":\"a\",\"member_status\":\"ALERT\"}},{\"extension\":{\"number\":\"1001\",\"channel_id\":\"b\",\"member_status\":\"RING\"}}]}"}"#;
+
+fn ring(call_id: &str) -> String {
+    RING.replace("1700000000.7", call_id)
+}
 
 fn end(call_id: &str, recording: &str) -> String {
     let msg =
@@ -45,23 +50,7 @@ const LINK_ENV: &[(&str, &str)] = &[
 ];
 
 async fn crm() -> MockServer {
-    let crm = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/contacts"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": []})))
-        .mount(&crm)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/contacts"))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": "c-new"})))
-        .mount(&crm)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/journals"))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": "j1"})))
-        .mount(&crm)
-        .await;
-    crm
+    calls_crm(ResponseTemplate::new(201).set_body_json(json!({"id": "j1"}))).await
 }
 
 /// The calls CRM without User Association; its journal carries `RecordPath` in the query.
@@ -99,20 +88,6 @@ async fn journals(crm: &MockServer) -> Vec<Request> {
         .into_iter()
         .filter(|r| r.method.as_str() == "POST" && r.url.path() == "/journals")
         .collect()
-}
-
-async fn settled(server: &TestServer) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let open = server
-            .scalar("SELECT COUNT(*) FROM queue_jobs WHERE state IN ('pending', 'running')")
-            .await;
-        if open == 0 {
-            return;
-        }
-        assert!(Instant::now() < deadline, "{open} jobs still open");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 async fn put(server: &TestServer, token: &str, body: Value) -> (StatusCode, Value) {
@@ -377,10 +352,11 @@ async fn a_call_over_the_websocket_is_journaled_exactly_once_and_survives_drops(
         .is_some());
 
     pbx.push(RING);
+    pbx.push(&ring("1700000009.9")); // rings now, ends after the socket drops
     pbx.push(&end("1700000000.7", ""));
     pbx.push(&end("1700000000.7", "")); // sent twice: worked once
     let deadline = Instant::now() + Duration::from_secs(10);
-    while server.scalar("SELECT COUNT(*) FROM call_events").await < 2 {
+    while server.scalar("SELECT COUNT(*) FROM call_events").await < 3 {
         assert!(Instant::now() < deadline, "the events never arrived");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -398,6 +374,9 @@ async fn a_call_over_the_websocket_is_journaled_exactly_once_and_survives_drops(
         "socket drop to subscribed again: {} ms",
         dropped.elapsed().as_millis()
     );
+    // The call that rang before the drop ends after it, and the PBX re-sends the first
+    // call's record: the one is journaled, the other not again.
+    pbx.push(&end("1700000000.7", ""));
     pbx.push(&end("1700000009.9", ""));
     let deadline = Instant::now() + Duration::from_secs(10);
     while journals(&crm).await.len() < 2 {
@@ -408,6 +387,9 @@ async fn a_call_over_the_websocket_is_journaled_exactly_once_and_survives_drops(
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    settled(&server).await;
+    assert_eq!(journals(&crm).await.len(), 2, "no duplicate work");
     let status = view(&server, &token).await;
     assert_eq!(status["last_event_channel"], "websocket", "{status}");
     assert_eq!(
@@ -667,6 +649,79 @@ async fn a_journals_record_path_opens_the_recording(db: Db) {
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "{forged}");
     }
     assert_eq!(pbx.ledger().recordings.len(), 1);
+}
+
+async fn new_staff_on_the_pbx_are_associated_after_each_sync_when_asked(db: Db) {
+    let pbx = StandInPbx::start(Duration::from_secs(1800), Duration::from_secs(60)).await;
+    pbx.set_extensions(&[("1001", "Bob Stone", "bob@example.com")]);
+    let crm = crm().await;
+    Mock::given(path("/users"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"users": [
+            {"id": "u1", "email": "ann@example.com"}, {"id": "u2", "email": "bob@example.com"}]})))
+        .with_priority(1)
+        .mount(&crm)
+        .await;
+    let server = TestServer::start_with_env(db, true, LINK_ENV).await;
+    let admin = admin(&server).await;
+    admin
+        .connect_crm(
+            "calls.xml",
+            Fixture::load("calls-crm.xml").at(&crm.uri()),
+            "calls_crm",
+        )
+        .await;
+    let token = admin.create_token("provisioning", "admin").await;
+    put(&server, &token, open_api_settings(&pbx, "webhook")).await;
+    let sync = || async {
+        api(&server, &token, "POST", "/api/v1/phone-system/sync")
+            .await
+            .1
+    };
+    // Not asked: the directory changes, the association does not.
+    assert!(sync().await.get("users").is_none());
+    assert_eq!(
+        server
+            .scalar("SELECT COUNT(*) FROM crm_user_extensions")
+            .await,
+        0
+    );
+
+    let (status, body) = admin
+        .browser
+        .call(
+            "save_features",
+            json!({"csrf_token": admin.csrf, "provider": "crm", "key": "calls_crm",
+                   "features": {"users": {"after_extension_sync": true}}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // Ann joins the PBX: the next sync reads the CRM's users and associates her and Bob.
+    pbx.set_extensions(&[
+        ("1001", "Bob Stone", "bob@example.com"),
+        ("1002", "Ann Lee", "ann@example.com"),
+    ]);
+    let report = sync().await;
+    assert_eq!(report["added"], 1, "{report}");
+    assert_eq!(
+        report["users"],
+        json!(["calls_crm: users synced, 2 extension(s) associated"])
+    );
+    assert_eq!(
+        server
+            .scalar("SELECT COUNT(*) FROM crm_user_extensions")
+            .await,
+        2
+    );
+    // Ann leaves: her extension goes, and her association with it.
+    pbx.set_extensions(&[("1001", "Bob Stone", "bob@example.com")]);
+    let report = sync().await;
+    assert_eq!(report["removed"], 1, "{report}");
+    assert_eq!(
+        server
+            .scalar("SELECT COUNT(*) FROM crm_user_extensions")
+            .await,
+        1
+    );
 }
 
 fn percent_decoded(text: &str) -> String {

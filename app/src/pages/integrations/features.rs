@@ -88,6 +88,7 @@ pub fn FeaturesSection(
     let ticket_types = RwSignal::new(features.ticket.call_types.clone());
     let ticket_subject = RwSignal::new(features.ticket.subject.clone());
     let ticket_description = RwSignal::new(features.ticket.description.clone());
+    let users_after_sync = RwSignal::new(features.users.after_extension_sync);
     Effect::new(move |_| match save.value().get() {
         Some(Ok(())) => toasts.success("Features saved.".to_string()),
         Some(Err(error)) => toasts.error(error.to_string()),
@@ -124,6 +125,7 @@ pub fn FeaturesSection(
         chosen.ticket.call_types = ticket_types.get_untracked();
         chosen.ticket.subject = ticket_subject.get_untracked();
         chosen.ticket.description = ticket_description.get_untracked();
+        chosen.users.after_extension_sync = users_after_sync.get_untracked();
         save.dispatch(SaveFeatures {
             csrf_token: csrf_token.get_value(),
             provider: provider.as_str().to_string(),
@@ -246,6 +248,12 @@ pub fn FeaturesSection(
             {create}
             {journal}
             {ticket}
+            {options.lists_users.then(|| view! {
+                <fieldset>
+                    <legend>"User Association"</legend>
+                    <label class="check"><input id="users-after-sync" type="checkbox" prop:checked=move || users_after_sync.get() on:change=move |e| users_after_sync.set(event_target_checked(&e)) />"After each extension sync from the PBX, sync CRM users and associate automatically"</label>
+                </fieldset>
+            })}
             <div class="form-actions">
                 <button class="button button-primary" type="submit" disabled=move || save.pending().get()>
                     {move || if save.pending().get() { "Saving…" } else { "Save features" }}

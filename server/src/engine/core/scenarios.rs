@@ -52,6 +52,8 @@ pub fn feature_options(view: &TemplateView) -> FeatureOptions {
     let journal = view.scenario("CallJournal");
     let ticket = view.scenario("CreateNewTicket");
     FeatureOptions {
+        lists_users: view.scenario("UserAssociation").is_some()
+            && view.info.user_association.trim() != "0",
         contact_types: names("SyncContactAuto"),
         creatable_types: if switched_on(&view.info.create_new_contact, create) {
             names("CreateNewContact")

@@ -5,7 +5,7 @@
 //! | method and path | does |
 //! |---|---|
 //! | `POST /api/v1/events/yeastar` | a Yeastar P-Series webhook event (`30011` call status changed, `30012` new CDR; `msg` an object or a JSON string) or an S-Series `CallStatus` / `NewCdr`; let in by `X-Signature` (Base64 HMAC-SHA256 of the raw body under the webhook Secret saved on the Phone system page) or an `events` token |
-//! | `GET /api/v1/events/yeastar` | the same, for a webhook set to the GET method (the PBX sends the same signed JSON body) |
+//! | `GET /api/v1/events/yeastar` | the same for a webhook set to the GET method, when it carries the same signed JSON body (the guide does not show what a GET webhook sends: README advises POST) |
 //! | `POST /api/v1/events` | Patchbay's own form: `{"event": "ring" \| "answer" \| "end", "call_id", "direction", "extension", "from", "to", …}` (README "Call events") |
 //!
 //! An event is read, its work planned and written to the queue with it in one transaction,

@@ -569,3 +569,52 @@ pub async fn lookup(
     let status = response.status();
     (status, response.json().await.unwrap())
 }
+
+/// A CRM that knows no contact, creates one, and takes journals as `journals` answers.
+pub async fn calls_crm(journals: impl wiremock::Respond + 'static) -> wiremock::MockServer {
+    let crm = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("GET"))
+        .and(wiremock::matchers::path("/contacts"))
+        .respond_with(
+            wiremock::ResponseTemplate::new(200).set_body_json(serde_json::json!({"data": []})),
+        )
+        .mount(&crm)
+        .await;
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .and(wiremock::matchers::path("/contacts"))
+        .respond_with(
+            wiremock::ResponseTemplate::new(201).set_body_json(serde_json::json!({"id": "c-new"})),
+        )
+        .mount(&crm)
+        .await;
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .and(wiremock::matchers::path("/journals"))
+        .respond_with(journals)
+        .mount(&crm)
+        .await;
+    wiremock::Mock::given(wiremock::matchers::path("/users"))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(
+            serde_json::json!({"users": [{"id": "u1", "email": "ann@example.com"}]}),
+        ))
+        .mount(&crm)
+        .await;
+    crm
+}
+
+/// Waits until no job is pending or running (at most 20 s).
+pub async fn settled(server: &TestServer) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let open = server
+            .scalar("SELECT COUNT(*) FROM queue_jobs WHERE state IN ('pending', 'running')")
+            .await;
+        if open == 0 {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{open} jobs still open"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
