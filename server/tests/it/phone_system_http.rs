@@ -25,6 +25,7 @@ on_both_databases!(
     a_journals_record_path_opens_the_recording,
     a_user_account_cannot_see_or_change_the_phone_system,
     new_staff_on_the_pbx_are_associated_after_each_sync_when_asked,
+    a_key_rotation_reseals_the_phone_systems_secrets,
 );
 
 const RING: &str = r#"{"type":30011,"sn":"3631A2124XXX","msg":"{\"call_id\":\"1700000000.7\",\"members\":[{\"inbound\":{\"from\":\"5550100\",\"to\":\"6001\",\"trunk_name\":\"SIP\",\"channel_id\":\"a\",\"member_status\":\"ALERT\"}},{\"extension\":{\"number\":\"1001\",\"channel_id\":\"b\",\"member_status\":\"RING\"}}]}"}"#;
@@ -722,6 +723,48 @@ async fn new_staff_on_the_pbx_are_associated_after_each_sync_when_asked(db: Db) 
             .await,
         1
     );
+}
+
+async fn a_key_rotation_reseals_the_phone_systems_secrets(db: Db) {
+    use server::crypto::cipher::SecretCipher;
+    use server::storage::phone_system::PhoneSystemRepository;
+    let pbx = StandInPbx::start(Duration::from_secs(1800), Duration::from_secs(60)).await;
+    let server = TestServer::start_with_env(db, true, LINK_ENV).await;
+    let admin = admin(&server).await;
+    let token = admin.create_token("provisioning", "admin").await;
+    put(&server, &token, open_api_settings(&pbx, "webhook")).await;
+    status_becomes(&server, &token, "connected", Duration::from_secs(10)).await;
+    let stored = server
+        .scalar("SELECT COUNT(*) FROM phone_system_secrets")
+        .await;
+    assert_eq!(
+        stored, 4,
+        "Client Secret, webhook Secret, access and refresh tokens"
+    );
+
+    let old = server.state.config.encryption_key.clone();
+    let new = server::crypto::keys::generate_key();
+    let rotating = SecretCipher::new(&new, std::slice::from_ref(&old));
+    let repository = PhoneSystemRepository::new(server.state.db.clone());
+    let rotated = server::phone_system::service::rotate_secrets(&repository, &rotating)
+        .await
+        .unwrap();
+    assert_eq!(rotated, 4);
+    let again = server::phone_system::service::rotate_secrets(&repository, &rotating)
+        .await
+        .unwrap();
+    assert_eq!(again, 0, "a second run finds nothing left");
+    // Under the new key alone the webhook Secret still verifies a signed post.
+    let service = server::phone_system::service::PhoneSystemService {
+        cipher: std::sync::Arc::new(SecretCipher::new(&new, &[])),
+        ..server.state.phone_system_service()
+    };
+    let record = end("1700000000.7", "");
+    let accepted = service
+        .accept_signed(&pbx::sign(WEBHOOK_SECRET, &record), record.as_bytes())
+        .await
+        .unwrap();
+    assert!(!accepted.replay);
 }
 
 fn percent_decoded(text: &str) -> String {
