@@ -815,7 +815,14 @@ impl PhoneSystemService {
             tracing::info!(url = %shown_url(&url), status, "the PBX refused a recording download");
             return Err(PhoneSystemError::RecordingStatus(status));
         }
-        let length = response.content_length();
+        // The announced length, read from the header itself: a wrapped body may not pass
+        // its size on.
+        let length = response
+            .headers()
+            .get(reqwest::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .or(response.content_length());
         if length.is_some_and(|l| l > MAX_RECORDING_BYTES) {
             return Err(PhoneSystemError::RecordingTooLarge);
         }

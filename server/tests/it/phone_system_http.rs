@@ -398,6 +398,24 @@ async fn a_call_over_the_websocket_is_journaled_exactly_once_and_survives_drops(
         1,
         "one token for the whole session"
     );
+
+    // A message over 64 KiB is not read: the connection is made again, and goes on.
+    let huge = json!({"type": 30012, "sn": "x", "msg": "y".repeat(70 * 1024)}).to_string();
+    pbx.push(&huge);
+    pbx.until(Duration::from_secs(10), "a third subscription", |l| {
+        l.subscriptions.len() >= 3 && l.open == 1
+    })
+    .await;
+    let before = server.scalar("SELECT COUNT(*) FROM call_events").await;
+    pbx.push(&end("1700000010.1", ""));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while server.scalar("SELECT COUNT(*) FROM call_events").await == before {
+        assert!(
+            Instant::now() < deadline,
+            "nothing received after the oversized message"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 async fn refused_credentials_are_tried_once_and_the_status_says_why(db: Db) {
@@ -650,6 +668,18 @@ async fn a_journals_record_path_opens_the_recording(db: Db) {
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "{forged}");
     }
     assert_eq!(pbx.ledger().recordings.len(), 1);
+    // A recording over the 512 MiB cap is refused before its body is read.
+    pbx.ledger().huge_recordings = true;
+    let response = reqwest::get(&link).await.unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
+    let answer: Value = response.json().await.unwrap();
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("larger than 512 MiB"),
+        "{answer}"
+    );
 }
 
 async fn new_staff_on_the_pbx_are_associated_after_each_sync_when_asked(db: Db) {

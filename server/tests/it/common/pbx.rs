@@ -58,6 +58,8 @@ pub struct Ledger {
     pub refuse_refresh: bool,
     /// Refuse WebSocket upgrades (the PBX is down).
     pub down: bool,
+    /// Announce recordings of 600 MiB (only the first bytes are sent).
+    pub huge_recordings: bool,
 }
 
 #[derive(Clone)]
@@ -317,6 +319,10 @@ async fn download(
     if !valid(&shared, &query) {
         return (StatusCode::FORBIDDEN, "token").into_response();
     }
+    if shared.ledger.lock().unwrap().huge_recordings {
+        let body = axum::body::Body::new(Announced600MiB(true));
+        return ([("content-type", "audio/x-wav")], body).into_response();
+    }
     ([("content-type", "audio/x-wav")], RECORDING_BYTES).into_response()
 }
 
@@ -373,4 +379,30 @@ async fn connection(shared: Shared, mut socket: WebSocket) {
         }
     }
     shared.ledger.lock().unwrap().open -= 1;
+}
+
+/// A body that announces 600 MiB (so the server sends that `Content-Length`) and sends a few
+/// bytes: enough for a client that checks the announced size first.
+struct Announced600MiB(bool);
+
+impl http_body::Body for Announced600MiB {
+    type Data = axum::body::Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        // The first bytes, then nothing more (never the end): the client decides from the
+        // announced length.
+        if std::mem::replace(&mut self.0, false) {
+            std::task::Poll::Ready(Some(Ok(http_body::Frame::data(RECORDING_BYTES.into()))))
+        } else {
+            std::task::Poll::Pending
+        }
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::SizeHint::with_exact(600 * 1024 * 1024)
+    }
 }
