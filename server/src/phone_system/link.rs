@@ -179,12 +179,12 @@ async fn duties(service: &PhoneSystemService, generation: i32) -> Option<Ended> 
         Ok(false) => return Some(Ended::LeaseLost),
         Err(error) => return Some(Ended::Dropped(format!("cannot renew the lease: {error}"))),
     }
-    match service.repo.get().await {
-        Ok(Some(model)) if model.generation == generation => {}
+    let model = match service.repo.get().await {
+        Ok(Some(model)) if model.generation == generation => model,
         Ok(_) => return Some(Ended::SettingsChanged),
         Err(error) => return Some(Ended::Dropped(format!("cannot read the settings: {error}"))),
-    }
-    if service.sync_due().await.unwrap_or(false) {
+    };
+    if super::service::sync_due(&model, unix_now()) {
         let syncing = service.clone();
         // The sync marks itself done when it ends; meanwhile the beat goes on.
         let _ = service.repo.sync_finished(unix_now(), "running").await;

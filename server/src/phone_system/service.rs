@@ -787,18 +787,6 @@ impl PhoneSystemService {
         })
     }
 
-    /// Whether a scheduled sync is due.
-    pub async fn sync_due(&self) -> Result<bool, PhoneSystemError> {
-        let Some(model) = self.repo.get().await? else {
-            return Ok(false);
-        };
-        if !has_open_api(&model) || model.sync_minutes <= 0 {
-            return Ok(false);
-        }
-        let every = i64::from(model.sync_minutes) * 60;
-        Ok(model.last_sync_at.is_none_or(|at| unix_now() - at >= every))
-    }
-
     /// The recording named `file`, streamed from the PBX (its download URL asked with the
     /// Open API token, then fetched), at most [`MAX_RECORDING_BYTES`].
     pub async fn recording(&self, file: &str) -> Result<Recording, PhoneSystemError> {
@@ -881,6 +869,15 @@ pub async fn rotate_secrets(
         }
     }
     Ok(rotated)
+}
+
+/// Whether the phone system's scheduled extension sync is due at `now`.
+pub fn sync_due(model: &Model, now: i64) -> bool {
+    if !has_open_api(model) || model.sync_minutes <= 0 {
+        return false;
+    }
+    let every = i64::from(model.sync_minutes) * 60;
+    model.last_sync_at.is_none_or(|at| now - at >= every)
 }
 
 /// An extension of the PBX as a directory row: the caller ID name split into first and
