@@ -153,6 +153,13 @@ fn Settings(
             ""
         }
     };
+    // A saved secret leaves the page's fields at once: it shows as set, never as typed.
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = save.value().get() {
+            client_secret.set(String::new());
+            webhook_secret.set(String::new());
+        }
+    });
     let on_submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
         let secret = |signal: RwSignal<String>| {
