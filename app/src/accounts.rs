@@ -14,7 +14,11 @@ const MAX_EMAIL_CHARS: usize = 254;
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Admin,
+    /// Works with templates and integrations; manages no accounts.
     User,
+    /// Answers calls: sees the call popup and the recent calls of their own extensions,
+    /// and changes nothing else (README "Agents and the call popup").
+    Agent,
 }
 
 impl Role {
@@ -22,6 +26,7 @@ impl Role {
         match self {
             Role::Admin => "admin",
             Role::User => "user",
+            Role::Agent => "agent",
         }
     }
 
@@ -29,9 +34,10 @@ impl Role {
         match text {
             "admin" => Ok(Role::Admin),
             "user" => Ok(Role::User),
+            "agent" => Ok(Role::Agent),
             other => Err(PortalError::invalid(
                 "role",
-                format!("must be \"admin\" or \"user\", not \"{other}\""),
+                format!("must be \"admin\", \"user\" or \"agent\", not \"{other}\""),
             )),
         }
     }
@@ -48,6 +54,11 @@ pub struct CurrentUser {
 impl CurrentUser {
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin
+    }
+
+    /// Agents see their own calls and nothing else.
+    pub fn is_agent(&self) -> bool {
+        self.role == Role::Agent
     }
 }
 

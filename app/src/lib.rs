@@ -13,6 +13,7 @@ compile_error!(
 );
 
 pub mod accounts;
+pub mod agents;
 pub mod activity;
 pub mod api;
 pub mod calls;

@@ -5,7 +5,7 @@ use leptos_router::path;
 
 use crate::components::toast::{provide_toasts, ToastRegion};
 use crate::pages::{
-    AccountsPage, ActivityPage, ExtensionsPage, HomePage, IntegrationSettingsPage,
+    AccountsPage, ActivityPage, CallsPage, ExtensionsPage, HomePage, IntegrationSettingsPage,
     IntegrationsPage, LoginPage, NotFoundPage, PhoneSystemPage, SetupPage, TemplateEditorPage,
     TemplatesPage,
 };
@@ -48,6 +48,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/setup") view=SetupPage />
                 <Route path=path!("/accounts") view=AccountsPage />
                 <Route path=path!("/activity") view=ActivityPage />
+                <Route path=path!("/calls") view=CallsPage />
                 <Route path=path!("/extensions") view=ExtensionsPage />
                 <Route path=path!("/phone-system") view=PhoneSystemPage />
                 <Route path=path!("/templates/:provider") view=TemplatesPage />

@@ -15,6 +15,7 @@ mod m20261129_000010_groups_and_associations;
 mod m20261129_000011_call_queue;
 mod m20261203_000012_contact_cache;
 mod m20261203_000013_phone_system;
+mod m20261203_000014_agent_calls;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000011_call_queue::Migration),
             Box::new(m20261203_000012_contact_cache::Migration),
             Box::new(m20261203_000013_phone_system::Migration),
+            Box::new(m20261203_000014_agent_calls::Migration),
         ]
     }
 }

@@ -2,6 +2,7 @@
 //! Leptos app. `patchbay serve` (src/main.rs) runs it.
 
 pub mod accounts;
+pub mod agents;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -101,6 +102,9 @@ pub async fn prepare(config: Config) -> Result<Prepared, StartError> {
             &config.public_url,
         ),
         phone_link: phone_system::service::LinkShared::new(),
+        call_feed: agents::feed::CallFeed::new(storage::call_feed::CallFeedRepository::new(
+            db.clone(),
+        )),
         verifier: Arc::new(accounts::password::VerifyGate::default()),
         leptos_options,
         config: Arc::new(config),
@@ -238,6 +242,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     spawn_token_refresh(prepared.state.clone());
     queue::service::spawn_worker(prepared.state.queue_service());
     phone_system::link::spawn(prepared.state.phone_system_service());
+    prepared.state.call_feed.spawn_listener(&prepared.state.db);
     let listener = TcpListener::bind(bind)
         .await
         .map_err(|source| StartError::Bind {

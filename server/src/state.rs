@@ -47,6 +47,8 @@ pub struct AppState {
     pub recording_links: crate::crypto::links::RecordingLinks,
     /// The phone system's link: what this process's copies of its service share.
     pub phone_link: crate::phone_system::service::LinkShared,
+    /// What agents' pages are told about calls, and this process's open streams.
+    pub call_feed: crate::agents::feed::CallFeed,
 }
 
 impl AppState {
@@ -88,6 +90,17 @@ impl AppState {
             ignored_types: self.ignored_event_types.clone(),
             lanes: self.step_lanes.clone(),
             recordings: self.recording_links.clone(),
+            feed: self.call_feed.clone(),
+        }
+    }
+
+    pub fn agents_service(&self) -> crate::agents::service::AgentsService {
+        crate::agents::service::AgentsService {
+            repo: crate::storage::agents::AgentRepository::new(self.db.clone()),
+            feed: self.call_feed.clone(),
+            integrations: self.integrations_service(),
+            extensions: crate::storage::extensions::ExtensionRepository::new(self.db.clone()),
+            accounts: self.accounts.clone(),
         }
     }
 

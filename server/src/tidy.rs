@@ -11,7 +11,8 @@
 //! - the domain: `accounts/`, `templates/`, `directory/`, `integrations/`, `queue/` (the
 //!   queue runs call steps through the integrations, never the other way round),
 //!   `phone_system/` (its events go into the queue; its sync checks rows by the directory's
-//!   rules);
+//!   rules), `agents/` (the call feed agents' pages are told; the queue writes it, and an
+//!   agent's contact is created through the integrations);
 //! - `engine/`, whose `engine/core/` does no I/O and imports nothing else of the server;
 //! - `storage/`;
 //! - the leaves any layer may use: `crypto/`, `clock.rs`.
@@ -35,8 +36,20 @@ const ALLOWED: &[(&str, &[&str])] = &[
         &["engine", "engine::core", "storage", "crypto", "clock"],
     ),
     (
+        "agents",
+        &[
+            "integrations",
+            "engine",
+            "engine::core",
+            "storage",
+            "crypto",
+            "clock",
+        ],
+    ),
+    (
         "queue",
         &[
+            "agents",
             "integrations",
             "engine",
             "engine::core",
@@ -49,6 +62,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "phone_system",
         &[
             "queue",
+            "agents",
             "directory",
             "integrations",
             "engine",
@@ -63,6 +77,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         &[
             "state",
             "phone_system",
+            "agents",
             "accounts",
             "templates",
             "directory",

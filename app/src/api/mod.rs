@@ -4,6 +4,7 @@
 //! `api::<domain>` (the call and what it needs, side by side) to that adapter to the service.
 
 pub mod accounts;
+pub mod agents;
 pub mod api_tokens;
 pub mod directory;
 pub mod integrations;

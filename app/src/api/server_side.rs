@@ -27,6 +27,7 @@ pub struct Backend {
     pub directory: Arc<dyn DirectoryAdmin>,
     pub queue: Arc<dyn QueueAdmin>,
     pub phone_system: Arc<dyn super::phone_system::PhoneSystemAdmin>,
+    pub agents: Arc<dyn super::agents::AgentAdmin>,
 }
 
 pub fn backend() -> Result<Backend, PortalError> {
@@ -74,13 +75,33 @@ pub fn require_admin(csrf_token: &str) -> Result<CurrentUser, PortalError> {
     Ok(user)
 }
 
-/// Any signed-in user, for read-only calls.
+/// A signed-in administrator or user, for read-only calls. Agents are refused: they see
+/// their own calls only (`require_account_viewer`).
 pub fn require_signed_in_viewer() -> Result<CurrentUser, PortalError> {
+    not_agent(require_account_viewer()?)
+}
+
+/// A signed-in administrator or user, for state-changing calls (the CSRF token checked
+/// again here). Agents are refused.
+pub fn require_signed_in(csrf_token: &str) -> Result<CurrentUser, PortalError> {
+    not_agent(require_account(csrf_token)?)
+}
+
+fn not_agent(user: CurrentUser) -> Result<CurrentUser, PortalError> {
+    if user.is_agent() {
+        return Err(PortalError::Forbidden);
+    }
+    Ok(user)
+}
+
+/// Any signed-in account, agents too, for read-only calls about the account's own calls.
+pub fn require_account_viewer() -> Result<CurrentUser, PortalError> {
     Viewer::from_request().user.ok_or(PortalError::NotSignedIn)
 }
 
-/// Any signed-in user, for state-changing calls (the CSRF token checked again here).
-pub fn require_signed_in(csrf_token: &str) -> Result<CurrentUser, PortalError> {
+/// Any signed-in account, agents too, for changes to the account's own calls and settings
+/// (the CSRF token checked again here).
+pub fn require_account(csrf_token: &str) -> Result<CurrentUser, PortalError> {
     let viewer = Viewer::from_request();
     let user = viewer.user.ok_or(PortalError::NotSignedIn)?;
     let matches: bool = csrf_token

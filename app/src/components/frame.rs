@@ -9,6 +9,8 @@ struct NavLink {
     href: &'static str,
     label: &'static str,
     admin_only: bool,
+    /// Agents see only these.
+    for_agents: bool,
 }
 
 /// Only sections that exist are listed; later features add their entries here.
@@ -17,46 +19,61 @@ const NAV_LINKS: &[NavLink] = &[
         href: "/",
         label: "Overview",
         admin_only: false,
+        for_agents: false,
+    },
+    NavLink {
+        href: "/calls",
+        label: "Calls",
+        admin_only: false,
+        for_agents: true,
     },
     NavLink {
         href: "/templates/crm",
         label: "CRM templates",
         admin_only: true,
+        for_agents: false,
     },
     NavLink {
         href: "/templates/helpdesk",
         label: "Helpdesk templates",
         admin_only: true,
+        for_agents: false,
     },
     NavLink {
         href: "/integrations/crm",
         label: "CRM integrations",
         admin_only: false,
+        for_agents: false,
     },
     NavLink {
         href: "/integrations/helpdesk",
         label: "Helpdesk integrations",
         admin_only: false,
+        for_agents: false,
     },
     NavLink {
         href: "/phone-system",
         label: "Phone system",
         admin_only: true,
+        for_agents: false,
     },
     NavLink {
         href: "/extensions",
         label: "Extensions",
         admin_only: false,
+        for_agents: false,
     },
     NavLink {
         href: "/activity",
         label: "Activity",
         admin_only: false,
+        for_agents: false,
     },
     NavLink {
         href: "/accounts",
         label: "Accounts",
         admin_only: true,
+        for_agents: false,
     },
 ];
 
@@ -65,6 +82,7 @@ pub fn Frame(children: Children) -> impl IntoView {
     let viewer = expect_context::<Viewer>();
     let location = use_location();
     let is_admin = viewer.is_admin();
+    let is_agent = viewer.user.as_ref().is_some_and(|u| u.is_agent());
     let email = viewer
         .user
         .as_ref()
@@ -72,7 +90,13 @@ pub fn Frame(children: Children) -> impl IntoView {
         .unwrap_or_default();
     let links = NAV_LINKS
         .iter()
-        .filter(|link| is_admin || !link.admin_only)
+        .filter(|link| {
+            if is_agent {
+                link.for_agents
+            } else {
+                is_admin || !link.admin_only
+            }
+        })
         .map(|link| {
             let href = link.href;
             let current = move || (location.pathname.get() == href).then_some("page");

@@ -7,7 +7,11 @@ use crate::accounts::{
 use crate::api::accounts::{
     list_accounts, CreateAccount, DeleteAccount, ResetPassword, SetAccountDisabled,
 };
+use crate::api::agents::{
+    account_extension_matches, account_extensions, LinkMatchedExtensions, SetAccountExtensions,
+};
 use crate::api::api_tokens::{list_api_tokens, CreateApiToken, RevokeApiToken};
+use std::collections::BTreeMap;
 use crate::components::confirm::{ConfirmDialog, ConfirmRequest};
 use crate::components::frame::Frame;
 use crate::components::loaded::failed;
@@ -67,6 +71,8 @@ fn AccountsAdmin() -> impl IntoView {
     report_outcome(delete.value(), toasts, |_| "Account deleted.".to_string());
     report_outcome(reset.value(), toasts, |_| "Password reset.".to_string());
 
+    let links_saved = RwSignal::new(0u32);
+    let links = Resource::new(move || links_saved.get(), |_| account_extensions());
     let accounts = Resource::new(
         move || {
             (
@@ -102,7 +108,7 @@ fn AccountsAdmin() -> impl IntoView {
         }));
     };
 
-    let rows = move |list: Vec<AccountSummary>| {
+    let rows = move |list: Vec<AccountSummary>, links: BTreeMap<i32, Vec<String>>| {
         list.into_iter()
             .map(|account| {
                 let is_me = Some(account.id) == my_id;
@@ -145,6 +151,15 @@ fn AccountsAdmin() -> impl IntoView {
                             {is_me.then(|| view! { <span class="tag">"you"</span> })}
                         </td>
                         <td>{account.role.as_str()}</td>
+                        <td>
+                            <ExtensionsCell
+                                account_id=id
+                                email=account.email.clone()
+                                numbers=links.get(&id).cloned().unwrap_or_default()
+                                csrf_token
+                                saved=links_saved
+                            />
+                        </td>
                         <td>
                             {if account.disabled {
                                 view! { <span class="status status-off">"Disabled"</span> }
@@ -191,6 +206,7 @@ fn AccountsAdmin() -> impl IntoView {
                 <select id="new-role" name="role">
                     <option value="user" selected>"User: connects integrations, associates users"</option>
                     <option value="admin">"Administrator: everything"</option>
+                    <option value="agent">"Agent: sees the calls of their own extensions, changes nothing else"</option>
                 </select>
                 <div class="form-actions">
                     <button type="button" class="button" on:click=move |_| show_create.set(false)>
@@ -204,24 +220,25 @@ fn AccountsAdmin() -> impl IntoView {
         </Show>
         <Transition fallback=|| view! { <p>"Loading accounts…"</p> }>
             {move || Suspend::new(async move {
-                match accounts.await {
-                    Ok(list) => {
+                match (accounts.await, links.await) {
+                    (Ok(list), Ok(links)) => {
                         view! {
                             <table class="table" aria-label="Accounts">
                                 <thead>
                                     <tr>
                                         <th scope="col">"E-mail"</th>
                                         <th scope="col">"Role"</th>
+                                        <th scope="col">"Extensions"</th>
                                         <th scope="col">"Status"</th>
                                         <th scope="col">"Actions"</th>
                                     </tr>
                                 </thead>
-                                <tbody>{rows(list)}</tbody>
+                                <tbody>{rows(list, links)}</tbody>
                             </table>
                         }
                             .into_any()
                     }
-                    Err(error) => {
+                    (Err(error), _) | (_, Err(error)) => {
                         failed(error)
                     }
                 }
@@ -239,6 +256,104 @@ fn AccountsAdmin() -> impl IntoView {
             }
         />
         <ResetPasswordDialog target=reset_target reset csrf_token />
+        <ExtensionMatches csrf_token saved=links_saved />
+    }
+}
+
+/// The extensions an account answers: typed as numbers, saved on their own.
+#[component]
+fn ExtensionsCell(
+    account_id: i32,
+    email: String,
+    numbers: Vec<String>,
+    csrf_token: StoredValue<String>,
+    saved: RwSignal<u32>,
+) -> impl IntoView {
+    let toasts = use_toasts();
+    let typed = RwSignal::new(numbers.join(", "));
+    let save = ServerAction::<SetAccountExtensions>::new();
+    Effect::new(move |_| match save.value().get() {
+        Some(Ok(numbers)) => {
+            toasts.success(if numbers.is_empty() {
+                "The account answers no extension.".to_owned()
+            } else {
+                format!("The account answers {}.", numbers.join(", "))
+            });
+            saved.update(|n| *n += 1);
+        }
+        Some(Err(error)) => toasts.error(error.to_string()),
+        None => {}
+    });
+    view! {
+        <form class="form-inline" on:submit=move |ev| {
+            ev.prevent_default();
+            let numbers = typed
+                .get_untracked()
+                .split([',', ' '])
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map(str::to_owned)
+                .collect();
+            save.dispatch(SetAccountExtensions { csrf_token: csrf_token.get_value(), account_id, numbers });
+        }>
+            <input type="text" size="12" placeholder="1001, 1002" aria-label=format!("Extensions of {email}")
+                data-testid=format!("extensions-of-{email}")
+                prop:value=move || typed.get() on:input=move |e| typed.set(event_target_value(&e)) />
+            <button class="button button-small" type="submit">"Save"</button>
+        </form>
+    }
+}
+
+/// Accounts whose e-mail address is an extension's in the directory: shown, then linked
+/// after the administrator confirms.
+#[component]
+fn ExtensionMatches(csrf_token: StoredValue<String>, saved: RwSignal<u32>) -> impl IntoView {
+    let toasts = use_toasts();
+    let asked = RwSignal::new(0u32);
+    let matches = Resource::new(move || asked.get(), |asked| async move {
+        if asked == 0 {
+            Ok(Vec::new())
+        } else {
+            account_extension_matches().await
+        }
+    });
+    let link = ServerAction::<LinkMatchedExtensions>::new();
+    Effect::new(move |_| match link.value().get() {
+        Some(Ok(count)) => {
+            toasts.success(format!("{count} extensions linked."));
+            saved.update(|n| *n += 1);
+            asked.set(0);
+        }
+        Some(Err(error)) => toasts.error(error.to_string()),
+        None => {}
+    });
+    view! {
+        <section class="card" aria-labelledby="extension-matches-title">
+            <h2 id="extension-matches-title">"Extensions by e-mail"</h2>
+            <p class="help">"Agents see the calls of the extensions their account answers. Accounts whose e-mail address is an extension's in the directory can be linked to it in one step."</p>
+            <button class="button" type="button" data-testid="find-extension-matches" on:click=move |_| asked.update(|n| *n += 1)>"Find matches"</button>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match matches.await {
+                        Ok(found) if found.is_empty() && asked.get_untracked() > 0 => view! { <p data-testid="extension-matches">"No account matches an extension it does not answer yet."</p> }.into_any(),
+                        Ok(found) if found.is_empty() => ().into_any(),
+                        Ok(found) => {
+                            let count: usize = found.iter().map(|m| m.numbers.len()).sum();
+                            view! {
+                                <ul data-testid="extension-matches">
+                                    {found.into_iter().map(|m| view! { <li>{format!("{} → {}", m.email, m.numbers.join(", "))}</li> }).collect_view()}
+                                </ul>
+                                <button class="button button-primary" type="button" data-testid="link-extension-matches"
+                                    on:click=move |_| { link.dispatch(LinkMatchedExtensions { csrf_token: csrf_token.get_value() }); }>
+                                    {format!("Link {count} extensions")}
+                                </button>
+                            }.into_any()
+                        }
+                        Err(error) => failed(error),
+                    }
+                })}
+            </Transition>
+        </section>
     }
 }
 

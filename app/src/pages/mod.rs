@@ -2,6 +2,7 @@
 
 mod accounts;
 mod activity;
+mod calls;
 #[cfg(feature = "ssr")]
 pub mod callback;
 #[cfg(feature = "ssr")]
@@ -20,6 +21,7 @@ pub(crate) mod templates;
 
 pub use accounts::AccountsPage;
 pub use activity::ActivityPage;
+pub use calls::CallsPage;
 pub use extensions::ExtensionsPage;
 pub use home::HomePage;
 pub use integrations::{IntegrationSettingsPage, IntegrationsPage};

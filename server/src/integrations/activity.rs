@@ -24,6 +24,8 @@ pub mod origin {
     pub const SAVE: &str = "save";
     /// Check connection.
     pub const CHECK: &str = "check";
+    /// An agent's contact, created from the call popup.
+    pub const AGENT: &str = "agent";
 }
 
 /// When a run starts: the wall clock for its row, the monotonic clock for its duration.

@@ -8,7 +8,9 @@ use std::time::Instant;
 
 use tokio::sync::OwnedSemaphorePermit;
 
+use app::agents::{IntegrationContacts, PopupContact};
 use app::calls::{Call, ExtensionUser};
+use app::console::FoundContact;
 use app::integrations::JournalCalls;
 
 use super::activity::{origin, run_started};
@@ -26,6 +28,8 @@ use crate::engine::scenario::{carry, NewContact};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CallTarget {
     pub integration_id: i32,
+    /// The integration's template name (what agents see).
+    pub integration: String,
     pub call_id: String,
     /// The call with its extension's user there.
     pub call: Call,
@@ -42,6 +46,15 @@ pub struct CallStepRecord {
     stats: RunStats,
     shown: Option<String>,
     globals: BTreeMap<String, String>,
+    /// A lookup's contacts as the call popup shows them.
+    pub popup: Option<IntegrationContacts>,
+}
+
+impl CallStepRecord {
+    /// The integration's template name, as agents see it.
+    pub fn integration(&self) -> &str {
+        self.connected.name()
+    }
 }
 
 /// The queue's claim on a step: whether it was taken over from a server that stopped,
@@ -124,6 +137,7 @@ impl IntegrationsService {
                 if !planned.is_empty() {
                     targets.push(CallTarget {
                         integration_id: live.integration.id,
+                        integration: live.in_use.template.record.name.clone(),
                         call_id: at.call_id,
                         call: at.call,
                         steps: planned,
@@ -199,9 +213,11 @@ impl IntegrationsService {
         }
         let stats = RunStats::default();
         let started = run_started();
+        let mut found = None;
         let result = {
             let runner = self.runner(&connected).counted(&stats);
-            self.step_on(&connected, &runner, step, call, carried).await
+            self.step_on(&connected, &runner, step, call, carried, &mut found)
+                .await
         };
         let error = result
             .as_ref()
@@ -233,7 +249,19 @@ impl IntegrationsService {
                 BTreeMap::new(),
             ),
         };
+        let popup = (step == Step::Lookup).then(|| IntegrationContacts {
+            integration_id,
+            integration: connected.name().to_owned(),
+            found: found.iter().flatten().map(popup_contact).collect(),
+            error: error.clone(),
+            creatable: if found.as_ref().is_some_and(|f| !f.is_empty()) {
+                Vec::new()
+            } else {
+                creatable_types(&connected)
+            },
+        });
         let record = CallStepRecord {
+            popup,
             lane,
             connected,
             scenario: step.scenario(),
@@ -269,6 +297,7 @@ impl IntegrationsService {
         step: Step,
         call: &Call,
         carried: &BTreeMap<String, String>,
+        found: &mut Option<Vec<FoundContact>>,
     ) -> Result<(BTreeMap<String, String>, BTreeMap<String, String>), StepError> {
         let options = feature_options(&connected.in_use.view);
         let features = &connected.integration.features;
@@ -286,11 +315,12 @@ impl IntegrationsService {
                         message: e.to_string(),
                     })?;
                 variables.extend(at_ring);
-                if let Some(found) = self
+                let lookup = self
                     .find_contact(connected, runner, &variables, phone)
-                    .await?
-                {
-                    carry_on.extend(found.variables());
+                    .await?;
+                *found = Some(lookup.as_ref().map_or_else(Vec::new, |l| l.candidates.clone()));
+                if let Some(lookup) = lookup {
+                    carry_on.extend(lookup.variables());
                 }
                 Ok((carry_on, BTreeMap::new()))
             }
@@ -364,4 +394,38 @@ impl IntegrationsService {
             }
         }
     }
+}
+
+/// A contact as the call popup shows it: its name (the names it has, or its id), company
+/// and type, and the link to its record.
+pub fn popup_contact(contact: &FoundContact) -> PopupContact {
+    let field = |name: &str| contact.fields.get(name).map(|v| v.trim()).unwrap_or("");
+    let mut name = format!("{} {}", field("FirstName"), field("LastName"))
+        .trim()
+        .to_owned();
+    if name.is_empty() {
+        name = [field("DisplayName"), field("Name"), field("ContactsId")]
+            .into_iter()
+            .find(|v| !v.is_empty())
+            .unwrap_or_default()
+            .to_owned();
+    }
+    PopupContact {
+        name,
+        company: field("Company").to_owned(),
+        contact_type: contact.contact_type.clone(),
+        popup_url: contact.popup_url.clone(),
+    }
+}
+
+/// The contact type an agent may create by hand in `connected`: the one the Features
+/// section's Create New Contact names, when the template can create it (whether it is
+/// created automatically at a call's end or only by hand, "Manually").
+pub(super) fn creatable_types(connected: &ReadyIntegration) -> Vec<String> {
+    let wanted = &connected.integration.features.create_contact.contact_type;
+    feature_options(&connected.in_use.view)
+        .creatable_types
+        .into_iter()
+        .filter(|t| !wanted.trim().is_empty() && t == wanted)
+        .collect()
 }

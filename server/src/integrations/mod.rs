@@ -15,10 +15,12 @@
 //!   every run leaves; `lookup`: a contact lookup across integrations; `contacts`: one
 //!   integration's lookup through its contact cache (Always Query, the cache's age).
 //! - `users`: CRM users synced (`user_syncs`: those running in this process); `association`: extensions associated with them; `calls`: a
-//!   call event's steps, run by the queue.
+//!   call event's steps, run by the queue; `agent_contacts`: a contact an agent creates from
+//!   the call popup.
 //! - `rotation`: every stored secret re-encrypted under the current key.
 
 pub mod activity;
+pub mod agent_contacts;
 pub mod association;
 pub mod calls;
 pub mod connection;

@@ -8,6 +8,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use app::agents::{CallUpdate, WorkState, WorkUpdate};
 use app::calls::Call;
 use sea_orm::DbErr;
 use tokio::sync::{Notify, Semaphore};
@@ -117,6 +118,8 @@ pub struct QueueService {
     pub lanes: Arc<crate::engine::executor::LaneGates>,
     /// Signs the links a CDR's recording becomes (`RecordPath`).
     pub recordings: crate::crypto::links::RecordingLinks,
+    /// What agents' pages are told about each call.
+    pub feed: crate::agents::feed::CallFeed,
 }
 
 impl QueueService {
@@ -160,9 +163,10 @@ impl QueueService {
             // A CDR names its recording by the PBX's file name: the CRM gets a link it can open.
             at.call.recording_url = self.recordings.record_path(&at.call.recording_url, now);
         }
-        for target in self.integrations.call_targets(&calls).await? {
+        let targets = self.integrations.call_targets(&calls).await?;
+        for target in &targets {
             let call = serde_json::to_string(&target.call).unwrap_or_default();
-            for step in target.steps {
+            for step in &target.steps {
                 jobs.push(NewJob {
                     integration_id: target.integration_id,
                     call_id: target.call_id.clone(),
@@ -178,6 +182,11 @@ impl QueueService {
             .record(&key, &call_id, kind, &jobs, now_ms())
             .await?;
         self.wake.notify_one();
+        if matches!(recorded, Recorded::New { .. }) {
+            self.feed
+                .publish_or_log(popups(&event, &calls, &targets, now_ms()))
+                .await;
+        }
         Ok(match recorded {
             Recorded::New { jobs } => Accepted {
                 replay: false,
@@ -239,6 +248,15 @@ impl QueueService {
         };
         // The outcome is written against the lease as renewed; a claim lost on the way
         // (this server stalled past its lease) leaves the job to the server that took it.
+        let work_state = match &outcome {
+            Ok(_) => WorkState::Done,
+            Err(error)
+                if error.transient && (job.attempts as u64) < self.settings.max_attempts =>
+            {
+                WorkState::Queued
+            }
+            Err(_) => WorkState::Failed,
+        };
         let settled = match claim.release().await {
             None => Ok(false),
             Some(held_until) => {
@@ -246,7 +264,7 @@ impl QueueService {
                 self.settle(&job, outcome).await
             }
         };
-        match settled {
+        match &settled {
             Ok(true) => {}
             Ok(false) => {
                 tracing::warn!(
@@ -256,13 +274,70 @@ impl QueueService {
             }
             Err(error) => tracing::warn!(%error, job = job.id, "cannot record a job's outcome"),
         }
+        let told = self.tell_agents(&job, work_state, &settled, &record);
         // The worker wakes itself once this job no longer counts against its lane.
         if let Some(mut record) = record {
             // The outcome is written: the step's place in the lane is free.
             drop(record.lane.take());
             self.integrations.record_call_step(record).await;
         }
+        self.feed.publish_or_log(told).await;
     }
+
+    /// What agents' pages learn from a settled job: its new state, and for a lookup the
+    /// contacts it found.
+    fn tell_agents(
+        &self,
+        job: &Job,
+        state: WorkState,
+        settled: &Result<bool, DbErr>,
+        record: &Option<crate::integrations::calls::CallStepRecord>,
+    ) -> Vec<CallUpdate> {
+        let Ok(true) = settled else {
+            return Vec::new();
+        };
+        let Ok(call) = serde_json::from_str::<Call>(&job.call) else {
+            return Vec::new();
+        };
+        let update = CallUpdate {
+            call_id: job.call_id.clone(),
+            extension: call.extension.number,
+            at_ms: now_ms(),
+            work: Some(WorkUpdate {
+                integration_id: job.integration_id,
+                integration: record
+                    .as_ref()
+                    .map(|r| r.integration().to_owned())
+                    .unwrap_or_default(),
+                step: super::popups::work_name(&job.step).to_owned(),
+                state,
+            }),
+            contacts: record.as_ref().and_then(|r| r.popup.clone()),
+            ..CallUpdate::default()
+        };
+        vec![update]
+    }
+}
+
+/// What an accepted event tells agents' pages: each extension's state, a record's end, the
+/// work queued.
+fn popups(
+    event: &CallEvent,
+    calls: &[super::plan::CallAt],
+    targets: &[crate::integrations::calls::CallTarget],
+    at_ms: i64,
+) -> Vec<CallUpdate> {
+    let mut updates = match event {
+        CallEvent::Status { call_id, members } => {
+            super::popups::status_updates(call_id, members, at_ms)
+        }
+        CallEvent::Ended(_) => calls
+            .iter()
+            .map(|at| super::popups::ended_update(at, at_ms))
+            .collect(),
+    };
+    updates.extend(super::popups::queued_work(targets, at_ms));
+    updates
 }
 
 impl QueueService {
@@ -374,6 +449,10 @@ impl QueueService {
     pub async fn prune(&self, now_ms: i64) -> Result<crate::storage::queue::Pruned, IntakeError> {
         let before = now_ms - (self.settings.keep_days as i64) * 86_400_000;
         let pruned = self.queue.prune(before).await?;
+        let feed = self.feed.prune(before).await?;
+        if feed > 0 {
+            tracing::info!(rows = feed, "pruned the call feed");
+        }
         if pruned != Default::default() {
             tracing::info!(?pruned, "pruned the call queue's history");
         }

@@ -4,7 +4,9 @@ pub use crate::clock::{unix_now, unix_now_ms};
 
 pub mod accounts;
 pub mod activity;
+pub mod agents;
 pub mod api_tokens;
+pub mod call_feed;
 pub mod associations;
 pub mod contact_cache;
 pub mod crm_users;

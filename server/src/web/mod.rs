@@ -74,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .merge(api::templates::routes())
         .merge(api::contacts::routes())
+        .merge(api::calls::routes())
         .merge(api::events::routes())
         .merge(api::extensions::routes())
         .merge(api::phone_system::routes())

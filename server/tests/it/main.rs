@@ -7,6 +7,7 @@
 mod common;
 
 mod accounts_http;
+mod agents_http;
 mod api_tokens_http;
 mod association_http;
 mod attacker_http;

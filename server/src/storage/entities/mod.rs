@@ -1,8 +1,10 @@
+pub mod account_extension;
 pub mod account;
 pub mod activity;
 pub mod api_token;
 pub mod cached_contact;
 pub mod call_event;
+pub mod call_feed_row;
 pub mod crm_user;
 pub mod crm_user_extension;
 pub mod extension;
@@ -14,6 +16,7 @@ pub mod oauth_state;
 pub mod phone_system;
 pub mod phone_system_event_count;
 pub mod phone_system_secret;
+pub mod popup_setting;
 pub mod queue_call;
 pub mod queue_job;
 pub mod session;

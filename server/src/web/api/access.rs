@@ -26,6 +26,8 @@ pub struct Rule {
     pub scoped: &'static str,
     /// Whether a signed-in browser session may call too, or only an API token.
     pub sessions: bool,
+    /// Whether agents may call: only for their own calls; every other resource refuses them.
+    pub agents: bool,
 }
 
 /// A resource's rule, named by a type so that a handler's arguments say who may call it.
@@ -41,6 +43,7 @@ impl Access for Lookups {
         scopes: &[TokenScope::Lookup, TokenScope::Admin],
         scoped: "contact lookups",
         sessions: true,
+        agents: false,
     };
 }
 
@@ -52,6 +55,7 @@ impl Access for CallEvents {
         scopes: &[TokenScope::Events],
         scoped: "call events",
         sessions: false,
+        agents: false,
     };
 }
 
@@ -63,6 +67,7 @@ impl Access for PhoneSystem {
         scopes: &[TokenScope::Admin],
         scoped: "the phone system",
         sessions: true,
+        agents: false,
     };
 }
 
@@ -74,6 +79,7 @@ impl Access for Directory {
         scopes: &[TokenScope::Admin],
         scoped: "the extension directory",
         sessions: true,
+        agents: false,
     };
 }
 
@@ -85,6 +91,7 @@ impl Access for ManageTemplates {
         scopes: &[TokenScope::Admin],
         scoped: "managing templates",
         sessions: true,
+        agents: false,
     };
 }
 
@@ -96,6 +103,20 @@ impl Access for TemplateLogos {
         scopes: &[TokenScope::Admin],
         scoped: "managing templates",
         sessions: true,
+        agents: false,
+    };
+}
+
+/// An agent's own calls (the call popup's stream): a signed-in browser session of any
+/// role, never a token.
+pub struct AgentCalls;
+impl Access for AgentCalls {
+    const RULE: Rule = Rule {
+        admin_only: None,
+        scopes: &[],
+        scoped: "an agent's calls (a browser session only)",
+        sessions: true,
+        agents: true,
     };
 }
 
@@ -162,6 +183,13 @@ fn authorize<'a>(
     if client.is_none() && !rule.sessions {
         return Err(required());
     }
+    if user.is_agent() && !rule.agents {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "auth.forbidden",
+            "agents see their own calls only",
+        ));
+    }
     if let Some(managed) = rule.admin_only.filter(|_| !user.is_admin()) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -210,8 +238,18 @@ mod tests {
 
     #[test]
     fn each_rule_lets_in_exactly_its_callers() {
-        let (admin, member) = (user(Role::Admin), user(Role::User));
-        let cases: [Case; 12] = [
+        let (admin, member, agent) = (user(Role::Admin), user(Role::User), user(Role::Agent));
+        let cases: [Case; 17] = [
+            (&Lookups::RULE, Some(&agent), None, Some("auth.forbidden")),
+            (&TemplateLogos::RULE, Some(&agent), None, Some("auth.forbidden")),
+            (&AgentCalls::RULE, Some(&agent), None, None),
+            (&AgentCalls::RULE, None, None, Some("auth.required")),
+            (
+                &AgentCalls::RULE,
+                Some(&admin),
+                Some(TokenScope::Admin),
+                Some("auth.scope"),
+            ),
             (&Lookups::RULE, None, None, Some("auth.required")),
             (&Lookups::RULE, Some(&member), None, None),
             (

@@ -2,6 +2,7 @@
 //! module doc. One [`ApiError`] with stable codes serves them all.
 
 pub mod access;
+pub mod calls;
 pub mod contacts;
 pub mod events;
 pub mod extensions;

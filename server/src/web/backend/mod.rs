@@ -4,6 +4,7 @@
 //! a message without them.
 
 pub mod accounts;
+pub mod agents;
 pub mod api_tokens;
 pub mod directory;
 pub mod integrations;
@@ -48,6 +49,9 @@ pub fn backend(state: &AppState) -> Backend {
         }),
         phone_system: Arc::new(phone_system::PhoneSystemAdmin {
             service: state.phone_system_service(),
+        }),
+        agents: Arc::new(agents::AgentAdmin {
+            service: state.agents_service(),
         }),
     }
 }

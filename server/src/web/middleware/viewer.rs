@@ -79,6 +79,14 @@ fn is_public(path: &str) -> bool {
         || path.starts_with(crate::web::oauth_callback::CALLBACK_PREFIX)
 }
 
+/// The page an agent lands on (README "Agents and the call popup").
+pub const AGENT_HOME: &str = "/calls";
+
+/// What an agent may load: their calls, and what anyone may.
+fn agent_may_load(path: &str) -> bool {
+    path == AGENT_HOME || is_public(path)
+}
+
 /// Pages get a CSRF token even before sign-in (the sign-in form needs one); static files
 /// and API calls do not, so they never create sessions.
 fn renders_forms(method: &Method, path: &str) -> bool {
@@ -129,6 +137,10 @@ pub async fn resolve_viewer(
         }
         if user.is_some() && path == "/login" {
             return Redirect::to("/").into_response();
+        }
+        // An agent's one page is their calls; every other page would only refuse them.
+        if user.as_ref().is_some_and(CurrentUser::is_agent) && !agent_may_load(&path) {
+            return Redirect::to(AGENT_HOME).into_response();
         }
     }
     let forms = renders_forms(request.method(), &path);

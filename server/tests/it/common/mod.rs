@@ -5,6 +5,7 @@ pub mod fixtures;
 pub mod oauth;
 pub mod pbx;
 pub mod process;
+pub mod sse;
 
 pub use fixtures::Fixture;
 
@@ -160,6 +161,7 @@ impl TestServer {
         server::queue::service::spawn_worker(prepared.state.queue_service());
         // And holds the phone system's connection when one is configured.
         server::phone_system::link::spawn(prepared.state.phone_system_service());
+        prepared.state.call_feed.spawn_listener(&prepared.state.db);
         TestServer {
             base: format!("http://{address}"),
             state: prepared.state,
@@ -296,6 +298,11 @@ impl Browser {
         let response = self.login(email, password).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
         assert_eq!(location(&response), "/", "sign-in as {email} failed");
+        // An agent's landing page is their calls.
+        let home = self.get("/").await;
+        if home.status() == StatusCode::SEE_OTHER {
+            return self.csrf_token(&location(&home)).await;
+        }
         self.csrf_token("/").await
     }
 
@@ -435,6 +442,12 @@ impl Admin {
     }
 
     pub async fn new_user(&self, server: &TestServer, email: &str) -> Admin {
+        self.new_account(&server.base, email, "user").await
+    }
+
+    /// Creates an account of `role` and signs it in, in its own browser, on the server at
+    /// `base`.
+    pub async fn new_account(&self, base: &str, email: &str, role: &str) -> Admin {
         let response = self
             .browser
             .post_form(
@@ -443,12 +456,12 @@ impl Admin {
                     ("csrf_token", self.csrf.as_str()),
                     ("email", email),
                     ("password", USER_PASSWORD),
-                    ("role", "user"),
+                    ("role", role),
                 ],
             )
             .await;
         assert_eq!(response.status(), StatusCode::OK);
-        let browser = server.browser();
+        let browser = Browser::new(base);
         let csrf = browser.login_ok(email, USER_PASSWORD).await;
         Admin { browser, csrf }
     }

@@ -1,0 +1,232 @@
+//! The agent's calls, pushed live (README "Agents and the call popup"): a Server-Sent
+//! Events stream for the signed-in account, of the calls on the extensions it answers.
+//! A browser session only (no token), from a page of Patchbay itself.
+//!
+//! | method and path | does |
+//! |---|---|
+//! | `GET /api/v1/calls` | the account's Calls page as JSON (`app::agents::CallsPage`): its extensions with their popup settings, the recent calls, `last_id` |
+//! | `GET /api/v1/calls/stream?after=ID` | the stream: `event: ready` once open, then `event: call` with an `id:` and an `app::agents::CallUpdate` as `data:` for every change to a call on the account's extensions; a `: heartbeat` comment every 15 s. A reconnection's `Last-Event-ID` (or `after`) replays what came since, at most 500; further behind, `event: reset` asks the page to reload its list. The stream ends after 15 minutes or when it falls 4,096 updates behind, and the browser reconnects with its `Last-Event-ID` |
+//!
+//! Errors are JSON `{"error": {"code", "message"}}`: `calls.origin` (403: another site's
+//! page), `calls.too_many_streams` (429: 8 per account, 5,000 per server), `auth.*` as
+//! everywhere (agents are let in here only).
+
+use std::collections::HashSet;
+use std::convert::Infallible;
+use std::time::Duration;
+
+use app::agents::{CallUpdate, CallsPage};
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use futures_util::stream::Stream;
+use tokio::sync::broadcast::error::RecvError;
+
+use super::access::{AgentCalls, Caller};
+use super::ApiError;
+use crate::agents::feed::{FeedError, Subscription};
+use crate::agents::service::AgentError;
+use crate::state::AppState;
+
+/// How often an idle stream sends a comment, so proxies keep it open.
+pub const HEARTBEAT: Duration = Duration::from_secs(15);
+/// How long one stream lasts before the browser reconnects (and the account's extensions
+/// and session are read again).
+pub const MAX_STREAM_AGE: Duration = Duration::from_secs(15 * 60);
+/// What the browser waits before reconnecting.
+pub const RECONNECT_AFTER: Duration = Duration::from_secs(2);
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/calls", get(page))
+        .route("/api/v1/calls/stream", get(stream))
+}
+
+impl From<AgentError> for ApiError {
+    fn from(error: AgentError) -> Self {
+        match error {
+            AgentError::Feed(FeedError::TooMany | FeedError::TooManyForAccount) => {
+                ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "calls.too_many_streams",
+                    error.to_string(),
+                )
+            }
+            AgentError::NotYours(_) => {
+                ApiError::new(StatusCode::FORBIDDEN, "auth.forbidden", error.to_string())
+            }
+            AgentError::Invalid { .. } => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "calls.invalid",
+                error.to_string(),
+            ),
+            AgentError::CallNotFound { .. } => {
+                ApiError::new(StatusCode::NOT_FOUND, "calls.not_found", error.to_string())
+            }
+            other => ApiError::internal("the agent's calls", other),
+        }
+    }
+}
+
+async fn page(
+    caller: Caller<AgentCalls>,
+    State(state): State<AppState>,
+) -> Result<Json<CallsPage>, ApiError> {
+    Ok(Json(state.agents_service().calls_page(caller.user.id).await?))
+}
+
+#[derive(serde::Deserialize)]
+struct StreamQuery {
+    after: Option<i64>,
+}
+
+async fn stream(
+    caller: Caller<AgentCalls>,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<StreamQuery>,
+) -> Result<Response, ApiError> {
+    same_origin(&headers, &state.config.public_url)?;
+    let service = state.agents_service();
+    let extensions = service.extensions_of(caller.user.id).await?;
+    // Subscribed before the replay is read: what is written meanwhile comes live.
+    let subscription = service
+        .feed
+        .subscribe(caller.user.id)
+        .map_err(AgentError::from)?;
+    let after = last_event_id(&headers).or(query.after);
+    let (replay, complete) = match after {
+        Some(after) => service
+            .feed
+            .replay(&extensions, after)
+            .await
+            .map_err(AgentError::from)?,
+        None => (Vec::new(), true),
+    };
+    let events = updates(subscription, extensions, replay, complete);
+    Ok(Sse::new(events)
+        .keep_alive(KeepAlive::new().interval(HEARTBEAT).text("heartbeat"))
+        .into_response())
+}
+
+/// Refuses a request another site's page made: browsers say where a request comes from
+/// (`Sec-Fetch-Site`, `Origin`); a client that says nothing is not a page of another site.
+fn same_origin(headers: &HeaderMap, public_url: &str) -> Result<(), ApiError> {
+    let refused = || {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "calls.origin",
+            "the call stream is for Patchbay's own pages",
+        )
+    };
+    if let Some(site) = headers.get("sec-fetch-site") {
+        if !matches!(site.to_str(), Ok("same-origin") | Ok("none")) {
+            return Err(refused());
+        }
+    }
+    if let Some(origin) = headers.get(axum::http::header::ORIGIN) {
+        let ours = url::Url::parse(public_url)
+            .map(|u| u.origin().ascii_serialization())
+            .unwrap_or_default();
+        if origin.to_str().ok() != Some(ours.as_str()) {
+            return Err(refused());
+        }
+    }
+    Ok(())
+}
+
+fn last_event_id(headers: &HeaderMap) -> Option<i64> {
+    headers
+        .get("last-event-id")?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Where a stream is: what is left of the replay, then the live updates.
+struct Streaming {
+    subscription: Subscription,
+    extensions: HashSet<String>,
+    replay: std::vec::IntoIter<CallUpdate>,
+    replayed: HashSet<i64>,
+    /// The replay was cut short: after it, `reset` and the end.
+    reset_after_replay: bool,
+    started: bool,
+    done: bool,
+    deadline: tokio::time::Instant,
+}
+
+fn updates(
+    subscription: Subscription,
+    extensions: Vec<String>,
+    replay: Vec<CallUpdate>,
+    complete: bool,
+) -> impl Stream<Item = Result<Event, Infallible>> {
+    let state = Streaming {
+        subscription,
+        extensions: extensions.into_iter().collect(),
+        replayed: replay.iter().map(|u| u.id).collect(),
+        replay: replay.into_iter(),
+        reset_after_replay: !complete,
+        started: false,
+        done: false,
+        deadline: tokio::time::Instant::now() + MAX_STREAM_AGE,
+    };
+    futures_util::stream::unfold(state, |mut state| async move {
+        let event = next_event(&mut state).await?;
+        Some((Ok(event), state))
+    })
+}
+
+async fn next_event(state: &mut Streaming) -> Option<Event> {
+    if state.done {
+        return None;
+    }
+    if !state.started {
+        state.started = true;
+        return Some(
+            Event::default()
+                .event("ready")
+                .retry(RECONNECT_AFTER)
+                .data("{}"),
+        );
+    }
+    if let Some(update) = state.replay.next() {
+        return Some(call_event(&update));
+    }
+    if state.reset_after_replay {
+        state.done = true;
+        return Some(Event::default().event("reset").data("{}"));
+    }
+    loop {
+        let received = tokio::select! {
+            received = state.subscription.updates.recv() => received,
+            _ = tokio::time::sleep_until(state.deadline) => return None,
+        };
+        match received {
+            Ok(update) => {
+                if state.extensions.contains(&update.extension)
+                    && !state.replayed.contains(&update.id)
+                {
+                    return Some(call_event(&update));
+                }
+            }
+            // Fallen behind: the stream ends, and the page reconnects from its last id
+            // and catches up from the stored feed.
+            Err(RecvError::Lagged(_)) => return None,
+            Err(RecvError::Closed) => return None,
+        }
+    }
+}
+
+fn call_event(update: &CallUpdate) -> Event {
+    Event::default()
+        .event("call")
+        .id(update.id.to_string())
+        .data(serde_json::to_string(update).unwrap_or_default())
+}
