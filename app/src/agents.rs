@@ -76,7 +76,11 @@ impl PopupMethod {
 }
 
 impl PopupTrigger {
-    pub const ALL: [PopupTrigger; 3] = [PopupTrigger::Ring, PopupTrigger::Answered, PopupTrigger::End];
+    pub const ALL: [PopupTrigger; 3] = [
+        PopupTrigger::Ring,
+        PopupTrigger::Answered,
+        PopupTrigger::End,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -302,7 +306,11 @@ pub fn fold_calls(updates: &[CallUpdate], limit: usize) -> Vec<AgentCall> {
             None => calls.push(AgentCall::starting(update)),
         }
     }
-    calls.sort_by(|a, b| b.started_ms.cmp(&a.started_ms).then(b.last_id.cmp(&a.last_id)));
+    calls.sort_by(|a, b| {
+        b.started_ms
+            .cmp(&a.started_ms)
+            .then(b.last_id.cmp(&a.last_id))
+    });
     calls.truncate(limit);
     calls
 }
@@ -361,7 +369,10 @@ mod tests {
     #[test]
     fn an_inbound_call_never_answered_is_missed_and_one_answered_ended() {
         let missed = fold_calls(
-            &[update(1, Some(CallState::Ringing)), update(2, Some(CallState::Ended))],
+            &[
+                update(1, Some(CallState::Ringing)),
+                update(2, Some(CallState::Ended)),
+            ],
             10,
         );
         assert_eq!(missed[0].state, CallState::Missed);

@@ -13,8 +13,8 @@ compile_error!(
 );
 
 pub mod accounts;
-pub mod agents;
 pub mod activity;
+pub mod agents;
 pub mod api;
 pub mod calls;
 pub mod components;

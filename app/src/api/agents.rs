@@ -9,7 +9,9 @@ use super::server_side::{require_account, require_account_viewer};
 use super::{backend, require_admin, require_admin_viewer, with_status};
 #[cfg(feature = "ssr")]
 use crate::accounts::CurrentUser;
-use crate::agents::{CallsPage, ExtensionMatch, IntegrationContacts, NewContactInput, PopupSettings};
+use crate::agents::{
+    CallsPage, ExtensionMatch, IntegrationContacts, NewContactInput, PopupSettings,
+};
 use crate::error::PortalError;
 #[cfg(feature = "ssr")]
 use async_trait::async_trait;

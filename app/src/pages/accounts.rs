@@ -11,13 +11,13 @@ use crate::api::agents::{
     account_extension_matches, account_extensions, LinkMatchedExtensions, SetAccountExtensions,
 };
 use crate::api::api_tokens::{list_api_tokens, CreateApiToken, RevokeApiToken};
-use std::collections::BTreeMap;
 use crate::components::confirm::{ConfirmDialog, ConfirmRequest};
 use crate::components::frame::Frame;
 use crate::components::loaded::failed;
 use crate::components::toast::{use_toasts, Toasts};
 use crate::error::PortalError;
 use crate::viewer::{Viewer, CSRF_FIELD};
+use std::collections::BTreeMap;
 
 /// Shows a toast for each finished action: its success text, or the error.
 fn report_outcome<T: Clone + Send + Sync + 'static>(
@@ -310,13 +310,16 @@ fn ExtensionsCell(
 fn ExtensionMatches(csrf_token: StoredValue<String>, saved: RwSignal<u32>) -> impl IntoView {
     let toasts = use_toasts();
     let asked = RwSignal::new(0u32);
-    let matches = Resource::new(move || asked.get(), |asked| async move {
-        if asked == 0 {
-            Ok(Vec::new())
-        } else {
-            account_extension_matches().await
-        }
-    });
+    let matches = Resource::new(
+        move || asked.get(),
+        |asked| async move {
+            if asked == 0 {
+                Ok(Vec::new())
+            } else {
+                account_extension_matches().await
+            }
+        },
+    );
     let link = ServerAction::<LinkMatchedExtensions>::new();
     Effect::new(move |_| match link.value().get() {
         Some(Ok(count)) => {

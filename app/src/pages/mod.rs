@@ -2,9 +2,9 @@
 
 mod accounts;
 mod activity;
-mod calls;
 #[cfg(feature = "ssr")]
 pub mod callback;
+mod calls;
 #[cfg(feature = "ssr")]
 pub mod docs;
 mod extensions;

@@ -163,7 +163,10 @@ impl CallFeed {
         extensions: &[String],
         after_id: i64,
     ) -> Result<(Vec<CallUpdate>, bool), DbErr> {
-        let rows = self.repo.after(extensions, after_id, MAX_REPLAY + 1).await?;
+        let rows = self
+            .repo
+            .after(extensions, after_id, MAX_REPLAY + 1)
+            .await?;
         let complete = rows.len() as u64 <= MAX_REPLAY;
         Ok((
             rows.iter()
@@ -247,10 +250,7 @@ pub fn bounded(mut update: CallUpdate) -> CallUpdate {
             *text = text.chars().take(MAX_TEXT_CHARS).collect();
         }
     };
-    for text in [
-        &mut update.call_id,
-        &mut update.extension,
-    ] {
+    for text in [&mut update.call_id, &mut update.extension] {
         cut(text);
     }
     for text in [&mut update.party_number, &mut update.party_name]
@@ -343,15 +343,23 @@ mod tests {
 
     #[test]
     fn an_account_holds_at_most_its_streams_and_gets_them_back_when_they_close() {
-        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
         runtime.block_on(async {
             let db = sea_orm::Database::connect("sqlite::memory:").await.unwrap();
             let feed = CallFeed::new(CallFeedRepository::new(db));
             let held: Vec<Subscription> = (0..MAX_STREAMS_PER_ACCOUNT)
                 .map(|_| feed.subscribe(1).unwrap())
                 .collect();
-            assert!(matches!(feed.subscribe(1), Err(FeedError::TooManyForAccount)));
-            assert!(feed.subscribe(2).is_ok(), "another account is not held back");
+            assert!(matches!(
+                feed.subscribe(1),
+                Err(FeedError::TooManyForAccount)
+            ));
+            assert!(
+                feed.subscribe(2).is_ok(),
+                "another account is not held back"
+            );
             drop(held);
             assert_eq!(feed.open_streams(), 0);
             assert!(feed.subscribe(1).is_ok());

@@ -318,7 +318,11 @@ impl IntegrationsService {
                 let lookup = self
                     .find_contact(connected, runner, &variables, phone)
                     .await?;
-                *found = Some(lookup.as_ref().map_or_else(Vec::new, |l| l.candidates.clone()));
+                *found = Some(
+                    lookup
+                        .as_ref()
+                        .map_or_else(Vec::new, |l| l.candidates.clone()),
+                );
                 if let Some(lookup) = lookup {
                     carry_on.extend(lookup.variables());
                 }

@@ -250,9 +250,7 @@ impl QueueService {
         // (this server stalled past its lease) leaves the job to the server that took it.
         let work_state = match &outcome {
             Ok(_) => WorkState::Done,
-            Err(error)
-                if error.transient && (job.attempts as u64) < self.settings.max_attempts =>
-            {
+            Err(error) if error.transient && (job.attempts as u64) < self.settings.max_attempts => {
                 WorkState::Queued
             }
             Err(_) => WorkState::Failed,

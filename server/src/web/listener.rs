@@ -20,7 +20,6 @@ use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
-use tokio_io_timeout::TimeoutStream;
 
 /// Connections served at once when `PATCHBAY_MAX_CONNECTIONS` is not set.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1_000;
@@ -100,10 +99,7 @@ pub async fn serve(
             _ = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let mut stream = TimeoutStream::new(stream);
-        stream.set_read_timeout(Some(limits.idle_timeout));
-        stream.set_write_timeout(Some(limits.idle_timeout));
-        let io = TokioIo::new(Box::pin(stream));
+        let io = TokioIo::new(super::idle::IdleStream::new(stream, limits.idle_timeout));
         let router = router.clone();
         let service = hyper::service::service_fn(
             move |mut request: axum::extract::Request<hyper::body::Incoming>| {

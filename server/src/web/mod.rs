@@ -8,6 +8,7 @@ pub mod backend;
 pub mod docs;
 mod forms;
 mod health;
+mod idle;
 pub mod listener;
 pub mod middleware;
 pub mod oauth_callback;

@@ -130,7 +130,9 @@ impl Desk {
             .await;
         let id = self
             .server
-            .scalar(&format!("SELECT CAST(id AS BIGINT) FROM accounts WHERE email = '{email}'"))
+            .scalar(&format!(
+                "SELECT CAST(id AS BIGINT) FROM accounts WHERE email = '{email}'"
+            ))
             .await;
         if !numbers.is_empty() {
             let (status, body) = self
@@ -276,13 +278,18 @@ async fn each_agent_sees_the_popup_of_their_own_extensions_only(db: Db) {
     desk.post(ring("c-bob", "5550199", "1002")).await;
     let bob_first = bob_stream.next_call(WAIT).await.expect("bob's call");
     assert_eq!(bob_first.json()["call_id"], "c-bob");
-    let rest = bob_stream.calls_until_quiet(Duration::from_millis(800)).await;
+    let rest = bob_stream
+        .calls_until_quiet(Duration::from_millis(800))
+        .await;
     for event in rest.iter().chain([&bob_first]) {
         assert_eq!(event.json()["extension"], "1002", "{event:?}");
         assert!(!event.data.contains("c-ann") && !event.data.contains("5550100"));
     }
     // And Ann's stream says nothing of Bob's.
-    for event in ann_stream.calls_until_quiet(Duration::from_millis(800)).await {
+    for event in ann_stream
+        .calls_until_quiet(Duration::from_millis(800))
+        .await
+    {
         assert_eq!(event.json()["extension"], "1001", "{event:?}");
     }
     // Each agent's recent calls are their own.
@@ -315,7 +322,10 @@ async fn a_reconnection_replays_what_was_missed_and_nothing_twice(db: Db) {
     let ids: Vec<i64> = replayed.iter().map(|e| e.id.parse().unwrap()).collect();
     let before: Vec<i64> = seen.iter().map(|e| e.id.parse().unwrap()).collect();
     assert!(!replayed.is_empty(), "what was missed is replayed");
-    assert!(ids.iter().all(|id| !before.contains(id)), "{ids:?} after {before:?}");
+    assert!(
+        ids.iter().all(|id| !before.contains(id)),
+        "{ids:?} after {before:?}"
+    );
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "in order: {ids:?}");
     let states: Vec<Value> = replayed.iter().map(|e| e.json()["state"].clone()).collect();
     assert!(states.contains(&json!("talking")), "{states:?}");
@@ -333,13 +343,19 @@ async fn a_reconnection_replays_what_was_missed_and_nothing_twice(db: Db) {
     let response = ann
         .browser
         .client
-        .get(ann.browser.url(&format!("/api/v1/calls/stream?after={last}")))
+        .get(
+            ann.browser
+                .url(&format!("/api/v1/calls/stream?after={last}")),
+        )
         .send()
         .await
         .unwrap();
     let mut fresh = EventStream::new(response);
     assert_eq!(fresh.next(WAIT).await.unwrap().event, "ready");
-    assert!(fresh.calls_until_quiet(Duration::from_millis(500)).await.is_empty());
+    assert!(fresh
+        .calls_until_quiet(Duration::from_millis(500))
+        .await
+        .is_empty());
 }
 
 async fn an_unknown_caller_is_created_by_hand_and_the_journal_shows_done(db: Db) {
@@ -353,7 +369,10 @@ async fn an_unknown_caller_is_created_by_hand_and_the_journal_shows_done(db: Db)
     let ann = desk.agent("ann@example.com", &["1001"]).await;
     let mut stream = open_stream(&ann, None).await;
     desk.post(ring("c2", "5550177", "1001")).await;
-    let seen = until(&mut stream, |call| call["contacts"][0]["integration"].is_string()).await;
+    let seen = until(&mut stream, |call| {
+        call["contacts"][0]["integration"].is_string()
+    })
+    .await;
     let lookup = seen
         .iter()
         .map(|e| e.json())
@@ -399,7 +418,10 @@ async fn an_unknown_caller_is_created_by_hand_and_the_journal_shows_done(db: Db)
         "the call's number, not one typed"
     );
     // The popup learns it live.
-    until(&mut stream, |call| contact_name(call) == Some("Grace Hopper")).await;
+    until(&mut stream, |call| {
+        contact_name(call) == Some("Grace Hopper")
+    })
+    .await;
     assert_eq!(
         desk.server
             .scalar("SELECT COUNT(*) FROM activity WHERE origin = 'agent' AND scenario = 'CreateNewContact'")
@@ -430,21 +452,40 @@ async fn an_agent_is_refused_everything_but_their_calls(db: Db) {
     let ann = desk.agent("ann@example.com", &["1001"]).await;
     let bob = desk.agent("bob@example.com", &["1002"]).await;
     // Pages: every one but Calls sends the agent to Calls.
-    for page in ["/", "/templates/crm", "/integrations/crm", "/activity", "/accounts", "/extensions"] {
+    for page in [
+        "/",
+        "/templates/crm",
+        "/integrations/crm",
+        "/activity",
+        "/accounts",
+        "/extensions",
+    ] {
         let response = ann.browser.get(page).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "{page}");
         assert_eq!(location(&response), "/calls", "{page}");
     }
     let (status, html) = ann.browser.get_text("/calls").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("Calls") && !html.contains("CRM templates"), "agents see only Calls in the navigation");
+    assert!(
+        html.contains("Calls") && !html.contains("CRM templates"),
+        "agents see only Calls in the navigation"
+    );
     // Server functions and REST endpoints of everything else.
-    let (status, _) = ann.browser.get_json("/api/list_integrations?provider=crm").await;
+    let (status, _) = ann
+        .browser
+        .get_json("/api/list_integrations?provider=crm")
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _) = ann.browser.get_json("/api/list_queue?state=failed&offset=0").await;
+    let (status, _) = ann
+        .browser
+        .get_json("/api/list_queue?state=failed&offset=0")
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, body) = ann.browser.get_json("/api/v1/templates/crm").await;
-    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("auth.forbidden")));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("auth.forbidden"))
+    );
     let response = ann
         .browser
         .client
@@ -455,7 +496,10 @@ async fn an_agent_is_refused_everything_but_their_calls(db: Db) {
         .unwrap();
     let (status, body): (StatusCode, Value) =
         (response.status(), response.json().await.unwrap_or_default());
-    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("auth.forbidden")));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("auth.forbidden"))
+    );
     let (status, _) = ann
         .browser
         .call(
@@ -492,7 +536,11 @@ async fn an_agent_is_refused_everything_but_their_calls(db: Db) {
                 "integration_id": 1, "contact_type": "Contacts", "first_name": "X"}}),
         )
         .await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "a call of another extension is no call of hers: {body}");
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "a call of another extension is no call of hers: {body}"
+    );
     let (status, body) = ann
         .browser
         .call(
@@ -517,7 +565,10 @@ async fn an_agent_is_refused_everything_but_their_calls(db: Db) {
 
     // The stream: another site's page, a token, nobody.
     let stream = |headers: &[(&str, &str)]| {
-        let mut request = ann.browser.client.get(ann.browser.url("/api/v1/calls/stream"));
+        let mut request = ann
+            .browser
+            .client
+            .get(ann.browser.url("/api/v1/calls/stream"));
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
@@ -599,12 +650,27 @@ async fn an_event_taken_by_one_instance_reaches_an_agent_on_another() {
         )
         .await;
     let (status, body) = admin
-        .import_extensions("number,first_name,last_name,email\n1001,Ann,Lee,ann@example.com\n", false)
+        .import_extensions(
+            "number,first_name,last_name,email\n1001,Ann,Lee,ann@example.com\n",
+            false,
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     // Ann signs in to the second instance.
-    let ann = admin.new_account(&second.base, "ann@example.com", "agent").await;
-    let (status, body) = admin.browser.post_form("/api/link_matched_extensions", &[("csrf_token", admin.csrf.as_str())]).await.json::<Value>().await.map(|v| (StatusCode::OK, v)).unwrap();
+    let ann = admin
+        .new_account(&second.base, "ann@example.com", "agent")
+        .await;
+    let (status, body) = admin
+        .browser
+        .post_form(
+            "/api/link_matched_extensions",
+            &[("csrf_token", admin.csrf.as_str())],
+        )
+        .await
+        .json::<Value>()
+        .await
+        .map(|v| (StatusCode::OK, v))
+        .unwrap();
     assert_eq!((status, body), (StatusCode::OK, json!(1)));
     let mut stream = open_stream(&ann, None).await;
     let events = admin.create_token("pbx", "events").await;
@@ -617,9 +683,58 @@ async fn an_event_taken_by_one_instance_reaches_an_agent_on_another() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::ACCEPTED);
-    let seen = until(&mut stream, |call| contact_name(call) == Some("Ada Lovelace")).await;
+    let seen = until(&mut stream, |call| {
+        contact_name(call) == Some("Ada Lovelace")
+    })
+    .await;
     assert_eq!(seen[0].json()["call_id"], "c-far");
     let ids: Vec<&str> = seen.iter().map(|e| e.id.as_str()).collect();
     let unique: std::collections::HashSet<&&str> = ids.iter().collect();
     assert_eq!(unique.len(), ids.len(), "each update once: {ids:?}");
+}
+
+/// A stream is a long answer to one request: the connection's idle timeout (nothing read
+/// from the client) must not end it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_stream_outlives_the_connections_idle_timeout() {
+    let crm = crm().await;
+    let server = TestServer::start_with_env(
+        Db::Sqlite,
+        true,
+        &[
+            ("PATCHBAY_HANDLER_TIMEOUT_SECS", "1"),
+            ("PATCHBAY_IDLE_TIMEOUT_SECS", "2"),
+        ],
+    )
+    .await;
+    let admin = admin(&server).await;
+    admin
+        .connect_crm(
+            "popup.xml",
+            Fixture::load("popup-crm.xml").at(&crm.uri()),
+            "popup_crm",
+        )
+        .await;
+    let (status, body) = admin
+        .import_extensions(
+            "number,first_name,last_name,email\n1001,Ann,Lee,ann@example.com\n",
+            false,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let desk = Desk {
+        events: admin.create_token("pbx", "events").await,
+        server,
+        admin,
+        crm,
+    };
+    let ann = desk.agent("ann@example.com", &["1001"]).await;
+    let mut stream = open_stream(&ann, None).await;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    desk.post(ring("c-late", "5550100", "1001")).await;
+    let event = stream
+        .next_call(WAIT)
+        .await
+        .expect("the stream is still open");
+    assert_eq!(event.json()["call_id"], "c-late");
 }

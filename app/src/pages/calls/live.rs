@@ -6,7 +6,9 @@
 use send_wrapper::SendWrapper;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
-use web_sys::{EventSource, MessageEvent, Notification, NotificationOptions, NotificationPermission};
+use web_sys::{
+    EventSource, MessageEvent, Notification, NotificationOptions, NotificationPermission,
+};
 
 use crate::agents::CallUpdate;
 

@@ -11,8 +11,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::agents::{
-    AgentCall, CallState, CallUpdate, CallsPage, IntegrationContacts, NewContactInput,
-    PopupMethod, PopupSettings, PopupTrigger, WorkState, RECENT_CALLS,
+    AgentCall, CallState, CallUpdate, CallsPage, IntegrationContacts, NewContactInput, PopupMethod,
+    PopupSettings, PopupTrigger, WorkState, RECENT_CALLS,
 };
 use crate::api::agents::{load_calls, CreateCallContact, SavePopupSettings};
 use crate::calls::CallDirection;
@@ -103,7 +103,9 @@ fn Live(page: CallsPage, on_reset: impl Fn() + Send + Sync + Clone + 'static) ->
         if !setting.trigger.reached(&call) {
             return;
         }
-        let first = shown.try_update_value(|s| s.insert(key.clone())).unwrap_or(false);
+        let first = shown
+            .try_update_value(|s| s.insert(key.clone()))
+            .unwrap_or(false);
         if first {
             popup.set(Some(key.clone()));
             #[cfg(feature = "hydrate")]

@@ -1,5 +1,5 @@
-pub mod account_extension;
 pub mod account;
+pub mod account_extension;
 pub mod activity;
 pub mod api_token;
 pub mod cached_contact;

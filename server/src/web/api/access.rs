@@ -241,7 +241,12 @@ mod tests {
         let (admin, member, agent) = (user(Role::Admin), user(Role::User), user(Role::Agent));
         let cases: [Case; 17] = [
             (&Lookups::RULE, Some(&agent), None, Some("auth.forbidden")),
-            (&TemplateLogos::RULE, Some(&agent), None, Some("auth.forbidden")),
+            (
+                &TemplateLogos::RULE,
+                Some(&agent),
+                None,
+                Some("auth.forbidden"),
+            ),
             (&AgentCalls::RULE, Some(&agent), None, None),
             (&AgentCalls::RULE, None, None, Some("auth.required")),
             (

@@ -31,8 +31,17 @@ use crate::agents::feed::{FeedError, Subscription};
 use crate::agents::service::AgentError;
 use crate::state::AppState;
 
-/// How often an idle stream sends a comment, so proxies keep it open.
+/// How often an idle stream sends a comment, so proxies keep it open (and more often
+/// when `PATCHBAY_IDLE_TIMEOUT_SECS` is set below twice this: [`heartbeat`]).
 pub const HEARTBEAT: Duration = Duration::from_secs(15);
+
+/// The heartbeat for connections closed after `idle_timeout` with nothing moving: twice
+/// within it, so a quiet stream is never taken for an idle connection.
+pub fn heartbeat(idle_timeout: Duration) -> Duration {
+    HEARTBEAT
+        .min(idle_timeout / 2)
+        .max(Duration::from_millis(100))
+}
 /// How long one stream lasts before the browser reconnects (and the account's extensions
 /// and session are read again).
 pub const MAX_STREAM_AGE: Duration = Duration::from_secs(15 * 60);
@@ -48,13 +57,11 @@ pub fn routes() -> Router<AppState> {
 impl From<AgentError> for ApiError {
     fn from(error: AgentError) -> Self {
         match error {
-            AgentError::Feed(FeedError::TooMany | FeedError::TooManyForAccount) => {
-                ApiError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "calls.too_many_streams",
-                    error.to_string(),
-                )
-            }
+            AgentError::Feed(FeedError::TooMany | FeedError::TooManyForAccount) => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "calls.too_many_streams",
+                error.to_string(),
+            ),
             AgentError::NotYours(_) => {
                 ApiError::new(StatusCode::FORBIDDEN, "auth.forbidden", error.to_string())
             }
@@ -75,7 +82,9 @@ async fn page(
     caller: Caller<AgentCalls>,
     State(state): State<AppState>,
 ) -> Result<Json<CallsPage>, ApiError> {
-    Ok(Json(state.agents_service().calls_page(caller.user.id).await?))
+    Ok(Json(
+        state.agents_service().calls_page(caller.user.id).await?,
+    ))
 }
 
 #[derive(serde::Deserialize)]
@@ -108,7 +117,11 @@ async fn stream(
     };
     let events = updates(subscription, extensions, replay, complete);
     Ok(Sse::new(events)
-        .keep_alive(KeepAlive::new().interval(HEARTBEAT).text("heartbeat"))
+        .keep_alive(
+            KeepAlive::new()
+                .interval(heartbeat(state.config.connections.idle_timeout))
+                .text("heartbeat"),
+        )
         .into_response())
 }
 

@@ -20,7 +20,9 @@ impl From<AgentError> for PortalError {
         match error {
             AgentError::Invalid { field, message } => PortalError::Invalid { field, message },
             AgentError::NotYours(_) => PortalError::Conflict(error.to_string()),
-            AgentError::CallNotFound { call_id, .. } => PortalError::NotFound(format!("The call {call_id}")),
+            AgentError::CallNotFound { call_id, .. } => {
+                PortalError::NotFound(format!("The call {call_id}"))
+            }
             AgentError::Integration(error) => error.into(),
             AgentError::Storage(_) | AgentError::Feed(_) => storage_failure("agent", error),
         }
