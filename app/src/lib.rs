@@ -2,6 +2,10 @@
 //! and the types that travel between them. Built with `ssr` into the server and with
 //! `hydrate` into the WebAssembly bundle.
 
+// Leptos view types nest deeply: the Calls page's tables pass the default limit when the
+// bundle is built unoptimised.
+#![recursion_limit = "256"]
+
 // Cargo unifies features across everything one command builds: `cargo build --workspace`
 // would give the server an `app` with both sides compiled in, and Leptos panics at start
 // ("spawn_local called from outside of a task::LocalSet"). Refuse to build that binary.

@@ -49,7 +49,7 @@ async function waitForHealth(base, server, log) {
   throw new Error(`patchbay did not become healthy in 30 s:\n${log()}`);
 }
 
-export async function startPortal({ adminEmail, adminPassword }) {
+export async function startPortal({ adminEmail, adminPassword, browserArgs = [] }) {
   const binary = process.env.PATCHBAY_BIN;
   const siteRoot = process.env.PATCHBAY_SITE_ROOT;
   if (!binary || !siteRoot) throw new Error('PATCHBAY_BIN and PATCHBAY_SITE_ROOT must be set (make test-e2e sets them)');
@@ -87,6 +87,7 @@ export async function startPortal({ adminEmail, adminPassword }) {
       args: [
         '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
         '--disable-background-networking', '--disable-component-update', '--disable-sync',
+        ...browserArgs,
       ],
     });
   } catch (error) {
@@ -131,8 +132,8 @@ export async function signIn(page, base, email, password) {
 
 // A portal with one admin signed in on a 1366×768 page that accepts downloads. `stop()` also
 // keeps the server's log as `<name>-server.log` in the output for whoever reads a failure.
-export async function adminSession(name, admin) {
-  const portal = await startPortal({ adminEmail: admin.email, adminPassword: admin.password });
+export async function adminSession(name, admin, { browserArgs = [] } = {}) {
+  const portal = await startPortal({ adminEmail: admin.email, adminPassword: admin.password, browserArgs });
   const context = await portal.browser.newContext({ viewport: { width: 1366, height: 768 }, acceptDownloads: true });
   const page = await context.newPage();
   await signIn(page, portal.base, admin.email, admin.password);

@@ -332,7 +332,7 @@ fn ExtensionMatches(csrf_token: StoredValue<String>, saved: RwSignal<u32>) -> im
     });
     view! {
         <section class="card" aria-labelledby="extension-matches-title">
-            <h2 id="extension-matches-title">"Extensions by e-mail"</h2>
+            <h2 id="extension-matches-title">"Link accounts to their extensions"</h2>
             <p class="help">"Agents see the calls of the extensions their account answers. Accounts whose e-mail address is an extension's in the directory can be linked to it in one step."</p>
             <button class="button" type="button" data-testid="find-extension-matches" on:click=move |_| asked.update(|n| *n += 1)>"Find matches"</button>
             <Transition fallback=|| ()>

@@ -80,12 +80,20 @@ fn single_link(call: &AgentCall) -> Option<String> {
 }
 
 #[component]
-fn Live(page: CallsPage, on_reset: impl Fn() + Send + Sync + Clone + 'static) -> impl IntoView {
+fn Live(page: CallsPage, on_reset: impl Fn() + Send + Sync + Clone + 'static) -> AnyView {
     let calls = RwSignal::new(page.calls);
     let settings = RwSignal::new(page.extensions.clone());
     let popup = RwSignal::new(None::<CallKey>);
     let live = RwSignal::new(false);
     // Calls whose popup was shown, and whose record was opened by itself.
+    // Lives as long as the page: the form that sends it goes once the contact is found.
+    let create = ServerAction::<CreateCallContact>::new();
+    let toasts = use_toasts();
+    Effect::new(move |_| match create.value().get() {
+        Some(Ok(_)) => toasts.success("The contact is created."),
+        Some(Err(error)) => toasts.error(error.to_string()),
+        None => {}
+    });
     let shown = StoredValue::new(std::collections::HashSet::<CallKey>::new());
     let opened = StoredValue::new(std::collections::HashSet::<CallKey>::new());
 
@@ -170,22 +178,18 @@ fn Live(page: CallsPage, on_reset: impl Fn() + Send + Sync + Clone + 'static) ->
             )}
         </p>
         <NotificationsOffer />
-        {move || {
-            popup
-                .get()
-                .and_then(|key| {
-                    calls.with(|list| list.iter().find(|c| key_of(c) == key).cloned())
-                })
-                .map(|call| view! { <Popup call=call on_close=move || popup.set(None) /> })
-        }}
+        // Shown again only when another call's popup opens: the call's own updates change
+        // its parts in place, so a half-typed contact survives them.
+        {move || popup.get().map(|key| view! { <Popup key=key calls=calls create=create on_close=move || popup.set(None) /> })}
         <PopupSettingsCard settings=settings />
         <RecentCalls calls=calls />
     }
+    .into_any()
 }
 
 /// Offers desktop notifications once, while the browser has not been asked.
 #[component]
-fn NotificationsOffer() -> impl IntoView {
+fn NotificationsOffer() -> AnyView {
     let undecided = RwSignal::new(false);
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| undecided.set(live::notifications_undecided()));
@@ -201,52 +205,84 @@ fn NotificationsOffer() -> impl IntoView {
             </p>
         </Show>
     }
+    .into_any()
 }
 
 #[component]
-fn Popup(call: AgentCall, on_close: impl Fn() + Send + Sync + 'static) -> impl IntoView {
-    let title = match call.direction {
+fn Popup(
+    key: CallKey,
+    calls: RwSignal<Vec<AgentCall>>,
+    create: ServerAction<CreateCallContact>,
+    on_close: impl Fn() + Send + Sync + 'static,
+) -> AnyView {
+    let call = Memo::new(move |_| {
+        calls.with(|list| {
+            list.iter()
+                .find(|c| key_of(c) == key)
+                .cloned()
+                .unwrap_or_default()
+        })
+    });
+    let title = move || match call.with(|c| c.direction) {
         CallDirection::Inbound => "Incoming call",
         CallDirection::Outbound => "Outgoing call",
         CallDirection::Internal => "Internal call",
     };
-    let who = if call.party_name.is_empty() {
-        call.party_number.clone()
-    } else {
-        format!("{} · {}", call.party_name, call.party_number)
+    let who = move || {
+        call.with(|call| {
+            if call.party_name.is_empty() {
+                call.party_number.clone()
+            } else {
+                format!("{} · {}", call.party_name, call.party_number)
+            }
+        })
     };
-    let looking_up = call
-        .work
-        .iter()
-        .filter(|w| w.step == "lookup" && w.state == WorkState::Queued)
-        .filter(|w| !call.contacts.iter().any(|c| c.integration_id == w.integration_id))
-        .map(|w| view! { <p class="help">{format!("Looking {} up in {}…", call.party_number, w.integration)}</p> })
-        .collect_view();
-    let integrations = call
-        .contacts
-        .iter()
-        .map(|found| view! { <Found found=found.clone() call=call.clone() /> })
-        .collect_view();
+    let looking_up = move || {
+        call.with(|call| {
+            call.work
+                .iter()
+                .filter(|w| w.step == "lookup" && w.state == WorkState::Queued)
+                .filter(|w| {
+                    !call
+                        .contacts
+                        .iter()
+                        .any(|c| c.integration_id == w.integration_id)
+                })
+                .map(|w| format!("Looking {} up in {}…", call.party_number, w.integration))
+                .collect::<Vec<_>>()
+        })
+    };
+    let (call_id, extension) = call.with_untracked(|c| (c.call_id.clone(), c.extension.clone()));
     view! {
         <section class="card popup" role="dialog" aria-labelledby="popup-title" data-testid="call-popup"
-            data-call=call.call_id.clone() data-state=format!("{:?}", call.state).to_lowercase()>
+            data-call=call_id data-state=move || call.with(|c| c.state.label().to_lowercase())>
             <h2 id="popup-title">{title} " " <span data-testid="popup-number">{who}</span></h2>
             <p>
-                <span class="status" data-testid="popup-state">{call.state.label()}</span>
-                {format!(" on extension {} since {}", call.extension, format_time(call.started_ms / 1_000))}
+                <span class="status" data-testid="popup-state">{move || call.with(|c| c.state.label())}</span>
+                {move || call.with(|c| format!(" on extension {extension} since {}", format_time(c.started_ms / 1_000)))}
             </p>
-            {looking_up}
-            {integrations}
+            {move || looking_up().into_iter().map(|line| view! { <p class="help">{line}</p> }).collect_view()}
+            // One block per integration, made again only when what it found changes.
+            <For
+                each=move || call.with(|c| c.contacts.clone())
+                key=|found| serde_json::to_string(found).unwrap_or_default()
+                children=move |found| view! { <Found found=found call=call.get_untracked() create=create /> }
+            />
             <div class="actions">
                 <button class="button button-quiet" type="button" on:click=move |_| on_close()>"Close"</button>
             </div>
         </section>
     }
+    .into_any()
 }
 
 /// What one integration found: the contacts (Open in CRM each), or Create contact.
 #[component]
-fn Found(found: IntegrationContacts, call: AgentCall) -> impl IntoView {
+fn Found(
+    found: IntegrationContacts,
+    call: AgentCall,
+    create: ServerAction<CreateCallContact>,
+) -> AnyView {
     let contacts = found
         .found
         .iter()
@@ -275,7 +311,7 @@ fn Found(found: IntegrationContacts, call: AgentCall) -> impl IntoView {
         .clone()
         .map(|e| view! { <p class="notice notice-error">{format!("The lookup failed: {e}")}</p> });
     let create = (nobody && !found.creatable.is_empty())
-        .then(|| view! { <CreateContact found=found.clone() call=call.clone() /> });
+        .then(|| view! { <CreateContact found=found.clone() call=call.clone() create=create /> });
     view! {
         <div class="popup-integration" data-testid="popup-integration">
             <h3>{found.integration.clone()}</h3>
@@ -286,18 +322,16 @@ fn Found(found: IntegrationContacts, call: AgentCall) -> impl IntoView {
             {create}
         </div>
     }
+    .into_any()
 }
 
 #[component]
-fn CreateContact(found: IntegrationContacts, call: AgentCall) -> impl IntoView {
+fn CreateContact(
+    found: IntegrationContacts,
+    call: AgentCall,
+    create: ServerAction<CreateCallContact>,
+) -> AnyView {
     let viewer = expect_context::<Viewer>();
-    let toasts = use_toasts();
-    let create = ServerAction::<CreateCallContact>::new();
-    Effect::new(move |_| match create.value().get() {
-        Some(Ok(_)) => toasts.success("The contact is created."),
-        Some(Err(error)) => toasts.error(error.to_string()),
-        None => {}
-    });
     let open = RwSignal::new(false);
     let mut names = call.party_name.split_whitespace();
     let first_name = RwSignal::new(names.next().unwrap_or_default().to_owned());
@@ -339,10 +373,11 @@ fn CreateContact(found: IntegrationContacts, call: AgentCall) -> impl IntoView {
             </form>
         </Show>
     }
+    .into_any()
 }
 
 #[component]
-fn PopupSettingsCard(settings: RwSignal<Vec<PopupSettings>>) -> impl IntoView {
+fn PopupSettingsCard(settings: RwSignal<Vec<PopupSettings>>) -> AnyView {
     let viewer = expect_context::<Viewer>();
     let toasts = use_toasts();
     let csrf_token = StoredValue::new(viewer.csrf_token);
@@ -411,10 +446,11 @@ fn PopupSettingsCard(settings: RwSignal<Vec<PopupSettings>>) -> impl IntoView {
             </table>
         </section>
     }
+    .into_any()
 }
 
 #[component]
-fn RecentCalls(calls: RwSignal<Vec<AgentCall>>) -> impl IntoView {
+fn RecentCalls(calls: RwSignal<Vec<AgentCall>>) -> AnyView {
     let rows = move || {
         calls
             .get()
@@ -483,4 +519,5 @@ fn RecentCalls(calls: RwSignal<Vec<AgentCall>>) -> impl IntoView {
             </Show>
         </section>
     }
+    .into_any()
 }

@@ -212,7 +212,7 @@ pub fn FeaturesSection(
             </select>
             <label class="check"><input type="checkbox" prop:checked=move || on_inbound.get() on:change=move |e| on_inbound.set(event_target_checked(&e)) />"Automatically for unknown inbound callers"</label>
             <label class="check"><input type="checkbox" prop:checked=move || on_outbound.get() on:change=move |e| on_outbound.set(event_target_checked(&e)) />"Automatically for unknown outbound numbers"</label>
-            <p class="help">"Neither ticked: contacts are created by hand only (the test console)."</p>
+            <p class="help">"Neither ticked: contacts are created by hand only (agents from the call popup, or the test console)."</p>
         </fieldset>
     }.into_any());
     view! {
