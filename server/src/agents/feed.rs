@@ -341,28 +341,23 @@ mod tests {
         assert_eq!(bounded.call_id.chars().count(), MAX_TEXT_CHARS);
     }
 
-    #[test]
-    fn an_account_holds_at_most_its_streams_and_gets_them_back_when_they_close() {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        runtime.block_on(async {
-            let db = sea_orm::Database::connect("sqlite::memory:").await.unwrap();
-            let feed = CallFeed::new(CallFeedRepository::new(db));
-            let held: Vec<Subscription> = (0..MAX_STREAMS_PER_ACCOUNT)
-                .map(|_| feed.subscribe(1).unwrap())
-                .collect();
-            assert!(matches!(
-                feed.subscribe(1),
-                Err(FeedError::TooManyForAccount)
-            ));
-            assert!(
-                feed.subscribe(2).is_ok(),
-                "another account is not held back"
-            );
-            drop(held);
-            assert_eq!(feed.open_streams(), 0);
-            assert!(feed.subscribe(1).is_ok());
-        });
+    #[tokio::test]
+    async fn an_account_holds_at_most_its_streams_and_gets_them_back_when_they_close() {
+        let db = sea_orm::Database::connect("sqlite::memory:").await.unwrap();
+        let feed = CallFeed::new(CallFeedRepository::new(db));
+        let held: Vec<Subscription> = (0..MAX_STREAMS_PER_ACCOUNT)
+            .map(|_| feed.subscribe(1).unwrap())
+            .collect();
+        assert!(matches!(
+            feed.subscribe(1),
+            Err(FeedError::TooManyForAccount)
+        ));
+        assert!(
+            feed.subscribe(2).is_ok(),
+            "another account is not held back"
+        );
+        drop(held);
+        assert_eq!(feed.open_streams(), 0);
+        assert!(feed.subscribe(1).is_ok());
     }
 }

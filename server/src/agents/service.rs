@@ -61,6 +61,17 @@ impl AgentsService {
         Ok(self.repo.extensions_of(account_id).await?)
     }
 
+    /// The extensions an open stream goes on showing: `None` once the account is disabled
+    /// or deleted (the stream ends).
+    pub async fn still_answers(&self, account_id: i32) -> Result<Option<Vec<String>>, AgentError> {
+        match self.accounts.find(account_id).await? {
+            Some(account) if !account.disabled => {
+                Ok(Some(self.repo.extensions_of(account_id).await?))
+            }
+            _ => Ok(None),
+        }
+    }
+
     /// The account's Calls page: its extensions with their popup settings, its recent
     /// calls, and the id its live stream goes on from.
     pub async fn calls_page(&self, account_id: i32) -> Result<CallsPage, AgentError> {

@@ -336,6 +336,31 @@ async fn a_reconnection_replays_what_was_missed_and_nothing_twice(db: Db) {
         .find(|u| u["work"]["step"] == "journal" && u["work"]["state"] == "done");
     assert!(journal.is_some(), "{replayed:?}");
 
+    // Further behind than 500 updates: the first 500, then `reset`, and the stream ends.
+    let rows: Vec<String> = (0..600)
+        .map(|n| {
+            format!(
+                "('1001', 'flood-{n}', 1, '{{\"call_id\":\"flood-{n}\",\"extension\":\"1001\",\"state\":\"ringing\"}}')"
+            )
+        })
+        .collect();
+    desk.server
+        .execute(&format!(
+            "INSERT INTO call_feed (extension, call_id, at_ms, body) VALUES {}",
+            rows.join(", ")
+        ))
+        .await;
+    let mut behind = open_stream(&ann, Some(ids.last().unwrap().to_string().as_str())).await;
+    let mut replayed_calls = 0;
+    let mut last = None;
+    while let Some(event) = behind.next(WAIT).await {
+        if event.event == "call" {
+            replayed_calls += 1;
+        }
+        last = Some(event.event);
+    }
+    assert_eq!((replayed_calls, last.as_deref()), (500, Some("reset")));
+
     // The `after` parameter of a fresh page does the same as the header.
     let (_, page) = ann.browser.get_json("/api/load_calls").await;
     let last = page["last_id"].as_i64().unwrap();
@@ -549,6 +574,59 @@ async fn an_agent_is_refused_everything_but_their_calls(db: Db) {
         )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "CSRF: {body}");
+    // Linking: at most 20 extensions, each in the directory; names bounded.
+    let ann_id = desk
+        .server
+        .scalar("SELECT CAST(id AS BIGINT) FROM accounts WHERE email = 'ann@example.com'")
+        .await;
+    let many: Vec<String> = (0..21).map(|n| format!("{}", 3000 + n)).collect();
+    for (numbers, wanted) in [
+        (many, "at most 20 extensions"),
+        (
+            vec!["1001".to_owned(), "9999".to_owned()],
+            "extension 9999 is not in the directory",
+        ),
+    ] {
+        let (status, body) = desk
+            .admin
+            .browser
+            .call(
+                "set_account_extensions",
+                json!({"csrf_token": desk.admin.csrf, "account_id": ann_id, "numbers": numbers}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert!(body.to_string().contains(wanted), "{body}");
+    }
+    let (_, page) = ann.browser.get_json("/api/load_calls").await;
+    assert_eq!(
+        page["extensions"][0]["extension"], "1001",
+        "a refused change changes nothing"
+    );
+    let (status, _) = ann
+        .browser
+        .call(
+            "set_account_extensions",
+            json!({"csrf_token": ann.csrf, "account_id": ann_id, "numbers": ["1002"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "an agent links nothing");
+    desk.post(ring("c-ann", "5550177", "1001")).await;
+    settled(&desk.server).await;
+    let (status, body) = ann
+        .browser
+        .call(
+            "create_call_contact",
+            json!({"csrf_token": ann.csrf, "input": {"call_id": "c-ann", "extension": "1001",
+                "integration_id": 1, "contact_type": "Contacts", "first_name": "x".repeat(101)}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body.to_string().contains("at most 100 characters"),
+        "{body}"
+    );
+
     let (status, body) = bob
         .browser
         .call(

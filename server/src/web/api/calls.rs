@@ -45,6 +45,9 @@ pub fn heartbeat(idle_timeout: Duration) -> Duration {
 /// How long one stream lasts before the browser reconnects (and the account's extensions
 /// and session are read again).
 pub const MAX_STREAM_AGE: Duration = Duration::from_secs(15 * 60);
+/// How often an open stream reads its account again: a disabled or deleted account's
+/// stream ends, and extensions linked or unlinked apply.
+pub const RECHECK: Duration = Duration::from_secs(30);
 /// What the browser waits before reconnecting.
 pub const RECONNECT_AFTER: Duration = Duration::from_secs(2);
 
@@ -115,14 +118,29 @@ async fn stream(
             .map_err(AgentError::from)?,
         None => (Vec::new(), true),
     };
-    let events = updates(subscription, extensions, replay, complete);
-    Ok(Sse::new(events)
+    let events = updates(
+        Account {
+            id: caller.user.id,
+            service,
+        },
+        subscription,
+        extensions,
+        replay,
+        complete,
+    );
+    let mut response = Sse::new(events)
         .keep_alive(
             KeepAlive::new()
                 .interval(heartbeat(state.config.connections.idle_timeout))
                 .text("heartbeat"),
         )
-        .into_response())
+        .into_response();
+    // nginx would hold the stream back in its buffer otherwise.
+    response.headers_mut().insert(
+        "x-accel-buffering",
+        axum::http::HeaderValue::from_static("no"),
+    );
+    Ok(response)
 }
 
 /// Refuses a request another site's page made: browsers say where a request comes from
@@ -161,8 +179,16 @@ fn last_event_id(headers: &HeaderMap) -> Option<i64> {
         .ok()
 }
 
+/// Whose stream it is, read again every [`RECHECK`].
+struct Account {
+    id: i32,
+    service: crate::agents::service::AgentsService,
+}
+
 /// Where a stream is: what is left of the replay, then the live updates.
 struct Streaming {
+    account: Account,
+    recheck: tokio::time::Interval,
     subscription: Subscription,
     extensions: HashSet<String>,
     replay: std::vec::IntoIter<CallUpdate>,
@@ -175,12 +201,17 @@ struct Streaming {
 }
 
 fn updates(
+    account: Account,
     subscription: Subscription,
     extensions: Vec<String>,
     replay: Vec<CallUpdate>,
     complete: bool,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
+    let mut recheck = tokio::time::interval_at(tokio::time::Instant::now() + RECHECK, RECHECK);
+    recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let state = Streaming {
+        account,
+        recheck,
         subscription,
         extensions: extensions.into_iter().collect(),
         replayed: replay.iter().map(|u| u.id).collect(),
@@ -220,6 +251,14 @@ async fn next_event(state: &mut Streaming) -> Option<Event> {
         let received = tokio::select! {
             received = state.subscription.updates.recv() => received,
             _ = tokio::time::sleep_until(state.deadline) => return None,
+            _ = state.recheck.tick() => {
+                match state.account.service.still_answers(state.account.id).await {
+                    Ok(Some(extensions)) => state.extensions = extensions.into_iter().collect(),
+                    Ok(None) => return None,
+                    Err(error) => tracing::warn!(%error, "cannot read a call stream's account again"),
+                }
+                continue;
+            }
         };
         match received {
             Ok(update) => {
