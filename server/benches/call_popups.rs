@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::fixtures::Fixture;
-use common::serve::{csrf_in, ms, Server};
+use common::serve::{ms, sign_in, Server};
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -56,24 +56,7 @@ async fn agent(server: &Server, email: &str, arrivals: Arrivals) {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let login = client
-        .get(server.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let response = client
-        .post(server.url("/login"))
-        .form(&[
-            ("csrf_token", csrf_in(&login).as_str()),
-            ("email", email),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let response = sign_in(&client, &server.base, email, PASSWORD).await;
     assert_eq!(response.status(), 303, "{email} signs in");
     let response = client
         .get(server.url("/api/v1/calls/stream"))

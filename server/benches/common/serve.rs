@@ -53,25 +53,11 @@ impl Server {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        let login = client
-            .get(format!("{base}/login"))
-            .send()
+        let home = sign_in(&client, &base, ADMIN_EMAIL, ADMIN_PASSWORD)
             .await
-            .unwrap()
             .text()
             .await
             .unwrap();
-        let response = client
-            .post(format!("{base}/login"))
-            .form(&[
-                ("csrf_token", csrf_in(&login).as_str()),
-                ("email", ADMIN_EMAIL),
-                ("password", ADMIN_PASSWORD),
-            ])
-            .send()
-            .await
-            .unwrap();
-        let home = response.text().await.unwrap();
         Server {
             child,
             csrf: csrf_in(&home),
@@ -170,6 +156,34 @@ impl Server {
             .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
             .unwrap_or(0)
     }
+}
+
+/// Signs `email` in through the sign-in form on `client` (which keeps cookies); answers the
+/// form's response (a redirect unless the client follows it).
+pub async fn sign_in(
+    client: &reqwest::Client,
+    base: &str,
+    email: &str,
+    password: &str,
+) -> reqwest::Response {
+    let login = client
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    client
+        .post(format!("{base}/login"))
+        .form(&[
+            ("csrf_token", csrf_in(&login).as_str()),
+            ("email", email),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .unwrap()
 }
 
 pub fn csrf_in(html: &str) -> String {

@@ -165,18 +165,9 @@ impl AgentsService {
             first_name: first_name.to_owned(),
             last_name: last_name.to_owned(),
         };
-        let extension = match self.extensions.find(&input.extension).await? {
-            Some(known) => ExtensionUser {
-                number: known.number,
-                first_name: known.first_name,
-                last_name: known.last_name,
-                email: known.email,
-                crm_user_id: String::new(),
-            },
-            None => ExtensionUser {
-                number: input.extension.clone(),
-                ..ExtensionUser::default()
-            },
+        let extension = ExtensionUser {
+            number: input.extension.clone(),
+            ..ExtensionUser::default()
         };
         let (caller_number, callee_number) = match call.direction {
             CallDirection::Inbound => (call.party_number.clone(), input.extension.clone()),

@@ -14,7 +14,7 @@ use crate::engine::scenario::NewContact;
 
 impl IntegrationsService {
     /// Creates `contact` (of `contact_type`, which the Features section must name) for the
-    /// other party of `call` in the integration `integration_id`; answers what a lookup of
+    /// other party of `call` (its extension given by number) in the integration `integration_id`; answers what a lookup of
     /// the number finds afterwards.
     pub async fn create_contact_by_hand(
         &self,
@@ -38,6 +38,15 @@ impl IntegrationsService {
                 ),
             ));
         }
+        // The extension's CRM user there, when the template associates users: the contact's
+        // owner in many CRMs.
+        let call = &Call {
+            extension: self
+                .call_extension(integration_id, &call.extension.number, false)
+                .await?
+                .unwrap_or_else(|| call.extension.clone()),
+            ..call.clone()
+        };
         let mut variables = connected.variables.clone();
         extension_variables(&call.extension, &mut variables);
         let at_call = call_variables(&self.renderer, &named(call, &variables), false)

@@ -108,23 +108,11 @@ impl IntegrationsService {
             let options = feature_options(&live.in_use.view);
             for at in calls {
                 let number = at.call.extension.number.as_str();
-                let extension = match self.extension_user(live.integration.id, number).await? {
-                    Some(user) => user,
-                    None if live.in_use.lists_users() => continue,
-                    // Without User Association the directory still names the extension.
-                    None => match self.extensions.find(number).await? {
-                        Some(known) => ExtensionUser {
-                            number: known.number,
-                            first_name: known.first_name,
-                            last_name: known.last_name,
-                            email: known.email,
-                            crm_user_id: String::new(),
-                        },
-                        None => ExtensionUser {
-                            number: number.to_owned(),
-                            ..ExtensionUser::default()
-                        },
-                    },
+                let Some(extension) = self
+                    .call_extension(live.integration.id, number, live.in_use.lists_users())
+                    .await?
+                else {
+                    continue;
                 };
                 let at = CallAt {
                     call: Call {
@@ -146,6 +134,36 @@ impl IntegrationsService {
             }
         }
         Ok(targets)
+    }
+
+    /// Extension `number` as a call in integration `integration_id` sees it: its CRM user
+    /// there; without User Association (`lists_users` false) the directory's names; `None`
+    /// when the template associates users and the extension has none.
+    pub(super) async fn call_extension(
+        &self,
+        integration_id: i32,
+        number: &str,
+        lists_users: bool,
+    ) -> Result<Option<ExtensionUser>, IntegrationError> {
+        if let Some(user) = self.extension_user(integration_id, number).await? {
+            return Ok(Some(user));
+        }
+        if lists_users {
+            return Ok(None);
+        }
+        Ok(Some(match self.extensions.find(number).await? {
+            Some(known) => ExtensionUser {
+                number: known.number,
+                first_name: known.first_name,
+                last_name: known.last_name,
+                email: known.email,
+                crm_user_id: String::new(),
+            },
+            None => ExtensionUser {
+                number: number.to_owned(),
+                ..ExtensionUser::default()
+            },
+        }))
     }
 
     /// Runs `step` of `call` in the integration, within its lane (`claim.lanes`); answers what

@@ -56,6 +56,26 @@ impl<S> IdleStream<S> {
     }
 }
 
+impl<S> IdleStream<S> {
+    /// A write's outcome: bytes written are progress; waiting counts toward the deadline.
+    fn after_write(
+        &mut self,
+        polled: Poll<io::Result<usize>>,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<usize>> {
+        match polled {
+            Poll::Ready(Ok(written)) => {
+                if written > 0 {
+                    self.progressed();
+                }
+                Poll::Ready(Ok(written))
+            }
+            Poll::Ready(Err(error)) => Poll::Ready(Err(error)),
+            Poll::Pending => self.still_waiting(cx),
+        }
+    }
+}
+
 impl<S: AsyncRead + Unpin> AsyncRead for IdleStream<S> {
     fn poll_read(
         self: Pin<&mut Self>,
@@ -83,16 +103,8 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for IdleStream<S> {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        match Pin::new(&mut this.inner).poll_write(cx, buf) {
-            Poll::Ready(Ok(written)) => {
-                if written > 0 {
-                    this.progressed();
-                }
-                Poll::Ready(Ok(written))
-            }
-            Poll::Ready(Err(error)) => Poll::Ready(Err(error)),
-            Poll::Pending => this.still_waiting(cx),
-        }
+        let polled = Pin::new(&mut this.inner).poll_write(cx, buf);
+        this.after_write(polled, cx)
     }
 
     fn poll_write_vectored(
@@ -101,16 +113,8 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for IdleStream<S> {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        match Pin::new(&mut this.inner).poll_write_vectored(cx, bufs) {
-            Poll::Ready(Ok(written)) => {
-                if written > 0 {
-                    this.progressed();
-                }
-                Poll::Ready(Ok(written))
-            }
-            Poll::Ready(Err(error)) => Poll::Ready(Err(error)),
-            Poll::Pending => this.still_waiting(cx),
-        }
+        let polled = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
+        this.after_write(polled, cx)
     }
 
     fn is_write_vectored(&self) -> bool {

@@ -83,9 +83,26 @@ struct Desk {
 }
 
 async fn desk(db: Db) -> Desk {
+    desk_with(db, &[]).await
+}
+
+async fn desk_with(db: Db, env: &[(&str, &str)]) -> Desk {
     let crm = crm().await;
-    let server = TestServer::start(db).await;
+    let server = TestServer::start_with_env(db, true, env).await;
     let admin = admin(&server).await;
+    prepare(&admin, &crm).await;
+    let events = admin.create_token("pbx", "events").await;
+    Desk {
+        server,
+        admin,
+        events,
+        crm,
+    }
+}
+
+/// Connects the popup CRM at `crm` (journals for every external call, contacts created by
+/// hand only) and imports extensions 1001 (ann@example.com) and 1002 (bob@example.com).
+async fn prepare(admin: &Admin, crm: &MockServer) {
     admin
         .connect_crm(
             "popup.xml",
@@ -112,13 +129,6 @@ async fn desk(db: Db) -> Desk {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let events = admin.create_token("pbx", "events").await;
-    Desk {
-        server,
-        admin,
-        events,
-        crm,
-    }
 }
 
 impl Desk {
@@ -694,46 +704,18 @@ async fn an_agent_is_refused_everything_but_their_calls(db: Db) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "needs PostgreSQL: `make test` runs it"]
 async fn an_event_taken_by_one_instance_reaches_an_agent_on_another() {
-    use crate::common::process::serve;
-    use base64::Engine;
+    use crate::common::process::{instance_env, serve};
     let crm = crm().await;
     let dir = tempfile::tempdir().unwrap();
     let database_url = fresh_database(Db::Postgres, dir.path()).await;
-    let key = base64::engine::general_purpose::STANDARD.encode([9u8; 32]);
-    let env: Vec<(&str, String)> = [
-        ("PATCHBAY_DATABASE_URL", database_url.clone()),
-        ("PATCHBAY_DATA_DIR", dir.path().display().to_string()),
-        (
-            "PATCHBAY_SITE_ROOT",
-            dir.path().join("site").display().to_string(),
-        ),
-        ("PATCHBAY_ENCRYPTION_KEY", key),
-        ("PATCHBAY_ADMIN_EMAIL", ADMIN_EMAIL.to_string()),
-        ("PATCHBAY_ADMIN_PASSWORD", ADMIN_PASSWORD.to_string()),
-        ("RUST_LOG", "info".to_string()),
-    ]
-    .into_iter()
-    .collect();
+    let env = instance_env(dir.path(), &database_url, 9, &[]);
     let first = serve(&env, &dir.path().join("first.log")).await;
     let second = serve(&env, &dir.path().join("second.log")).await;
 
     let browser = Browser::new(&first.base);
     let csrf = browser.login_ok(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let admin = Admin { browser, csrf };
-    admin
-        .connect_crm(
-            "popup.xml",
-            Fixture::load("popup-crm.xml").at(&crm.uri()),
-            "popup_crm",
-        )
-        .await;
-    let (status, body) = admin
-        .import_extensions(
-            "number,first_name,last_name,email\n1001,Ann,Lee,ann@example.com\n",
-            false,
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    prepare(&admin, &crm).await;
     // Ann signs in to the second instance.
     let ann = admin
         .new_account(&second.base, "ann@example.com", "agent")
@@ -775,37 +757,14 @@ async fn an_event_taken_by_one_instance_reaches_an_agent_on_another() {
 /// from the client) must not end it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_stream_outlives_the_connections_idle_timeout() {
-    let crm = crm().await;
-    let server = TestServer::start_with_env(
+    let desk = desk_with(
         Db::Sqlite,
-        true,
         &[
             ("PATCHBAY_HANDLER_TIMEOUT_SECS", "1"),
             ("PATCHBAY_IDLE_TIMEOUT_SECS", "2"),
         ],
     )
     .await;
-    let admin = admin(&server).await;
-    admin
-        .connect_crm(
-            "popup.xml",
-            Fixture::load("popup-crm.xml").at(&crm.uri()),
-            "popup_crm",
-        )
-        .await;
-    let (status, body) = admin
-        .import_extensions(
-            "number,first_name,last_name,email\n1001,Ann,Lee,ann@example.com\n",
-            false,
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let desk = Desk {
-        events: admin.create_token("pbx", "events").await,
-        server,
-        admin,
-        crm,
-    };
     let ann = desk.agent("ann@example.com", &["1001"]).await;
     let mut stream = open_stream(&ann, None).await;
     tokio::time::sleep(Duration::from_secs(5)).await;

@@ -879,30 +879,21 @@ async fn a_user_account_cannot_see_or_change_the_phone_system(db: Db) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "needs PostgreSQL: `make test` runs it"]
 async fn two_instances_hold_one_websocket_and_the_survivor_takes_over() {
-    use crate::common::process::serve;
-    use base64::Engine;
+    use crate::common::process::{instance_env, serve};
     let pbx = StandInPbx::start(Duration::from_secs(1800), Duration::from_secs(60)).await;
     let crm = crm().await;
     let dir = tempfile::tempdir().unwrap();
     let database_url = fresh_database(Db::Postgres, dir.path()).await;
-    let key = base64::engine::general_purpose::STANDARD.encode([9u8; 32]);
-    let env: Vec<(&str, String)> = [
-        ("PATCHBAY_DATABASE_URL", database_url.clone()),
-        ("PATCHBAY_DATA_DIR", dir.path().display().to_string()),
-        (
-            "PATCHBAY_SITE_ROOT",
-            dir.path().join("site").display().to_string(),
-        ),
-        ("PATCHBAY_ENCRYPTION_KEY", key),
-        ("PATCHBAY_ADMIN_EMAIL", ADMIN_EMAIL.to_string()),
-        ("PATCHBAY_ADMIN_PASSWORD", ADMIN_PASSWORD.to_string()),
-        ("PATCHBAY_PBX_HEARTBEAT_SECS", "1".to_string()),
-        ("PATCHBAY_PBX_LEASE_SECS", "3".to_string()),
-        ("PATCHBAY_PBX_RECONNECT_MAX_SECS", "2".to_string()),
-        ("RUST_LOG", "info".to_string()),
-    ]
-    .into_iter()
-    .collect();
+    let env = instance_env(
+        dir.path(),
+        &database_url,
+        9,
+        &[
+            ("PATCHBAY_PBX_HEARTBEAT_SECS", "1".to_string()),
+            ("PATCHBAY_PBX_LEASE_SECS", "3".to_string()),
+            ("PATCHBAY_PBX_RECONNECT_MAX_SECS", "2".to_string()),
+        ],
+    );
     let first = serve(&env, &dir.path().join("first.log")).await;
     let second = serve(&env, &dir.path().join("second.log")).await;
 

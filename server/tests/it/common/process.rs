@@ -58,3 +58,29 @@ pub async fn serve(env: &[(&str, String)], log: &std::path::Path) -> Process {
     }
     panic!("patchbay serve on {base} did not start");
 }
+
+/// The settings of a `patchbay serve` sharing `database_url` with others: the same data
+/// directory, encryption key (`key_byte` repeated) and first administrator, logging at info,
+/// and `extra`.
+pub fn instance_env(
+    dir: &std::path::Path,
+    database_url: &str,
+    key_byte: u8,
+    extra: &[(&'static str, String)],
+) -> Vec<(&'static str, String)> {
+    use base64::Engine;
+    let mut env = vec![
+        ("PATCHBAY_DATABASE_URL", database_url.to_owned()),
+        ("PATCHBAY_DATA_DIR", dir.display().to_string()),
+        ("PATCHBAY_SITE_ROOT", dir.join("site").display().to_string()),
+        (
+            "PATCHBAY_ENCRYPTION_KEY",
+            base64::engine::general_purpose::STANDARD.encode([key_byte; 32]),
+        ),
+        ("PATCHBAY_ADMIN_EMAIL", super::ADMIN_EMAIL.to_string()),
+        ("PATCHBAY_ADMIN_PASSWORD", super::ADMIN_PASSWORD.to_string()),
+        ("RUST_LOG", "info".to_string()),
+    ];
+    env.extend_from_slice(extra);
+    env
+}
