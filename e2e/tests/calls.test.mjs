@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { adminSession, crmFixture, hydrated, OUTPUT_DIR, signIn, uploadTemplate } from './harness.mjs';
+import { OUTPUT_DIR, adminSession, connectWithJournals, createToken, crmFixture, hydrated, signIn, uploadTemplate } from './harness.mjs';
 
 const require = createRequire(import.meta.url);
 const jsonServer = require('json-server');
@@ -121,16 +121,7 @@ before(async () => {
   session = await adminSession('calls', ADMIN, { browserArgs: ['--disable-popup-blocking'] });
   const page = session.page;
   await uploadTemplate(page, session.portal.base, 'crm', 'popup-crm', crmFixture('popup-crm.xml', { crm: crmBase }));
-  await page.goto(`${session.portal.base}/integrations/crm/${KEY}`);
-  await hydrated(page);
-  await page.getByRole('button', { name: 'Save', exact: true }).click();
-  await page.locator('.page-head [data-status="connected"]').waitFor();
-  await page.reload();
-  await hydrated(page);
-  await page.getByLabel('Write a journal for each call').check();
-  await page.getByLabel('Contact type').selectOption('Contacts');
-  await page.getByRole('button', { name: 'Save features' }).click();
-  await page.getByRole('status').getByText('Features saved.').waitFor();
+  await connectWithJournals(page, session.portal.base, KEY, { contactType: 'Contacts' });
 
   await page.goto(`${session.portal.base}/extensions`);
   await hydrated(page);
@@ -142,14 +133,7 @@ before(async () => {
   });
   assert.equal(imported.status(), 200, await imported.text());
 
-  await page.goto(`${session.portal.base}/accounts`);
-  await hydrated(page);
-  await page.getByLabel('Token name').fill('PBX webhook');
-  await page.getByLabel('Scope').selectOption('events');
-  await page.getByRole('button', { name: 'Create token' }).click();
-  const field = page.getByLabel('New API token');
-  await field.waitFor();
-  token = await field.inputValue();
+  token = await createToken(page, session.portal.base, 'PBX webhook', 'events');
 
   agents.ann = await agent('ann@example.com', '1001');
   agents.bob = await agent('bob@example.com', '1002');

@@ -146,3 +146,30 @@ export async function adminSession(name, admin, { browserArgs = [] } = {}) {
     },
   };
 }
+
+// Connects the CRM integration `key` (a template that needs no values) and ticks journals in
+// its Features; `contactType` also names Create New Contact's type.
+export async function connectWithJournals(page, base, key, { contactType } = {}) {
+  await page.goto(`${base}/integrations/crm/${key}`);
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.locator('.page-head [data-status="connected"]').waitFor();
+  await page.reload();
+  await hydrated(page);
+  await page.getByLabel('Write a journal for each call').check();
+  if (contactType) await page.getByLabel('Contact type').selectOption(contactType);
+  await page.getByRole('button', { name: 'Save features' }).click();
+  await page.getByRole('status').getByText('Features saved.').waitFor();
+}
+
+// Makes an API token of `scope` on the Accounts page, as an administrator does; answers it.
+export async function createToken(page, base, name, scope) {
+  await page.goto(`${base}/accounts`);
+  await hydrated(page);
+  await page.getByLabel('Token name').fill(name);
+  await page.getByLabel('Scope').selectOption(scope);
+  await page.getByRole('button', { name: 'Create token' }).click();
+  const field = page.getByLabel('New API token');
+  await field.waitFor();
+  return field.inputValue();
+}

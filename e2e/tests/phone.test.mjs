@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { adminSession, crmFixture, hydrated, OUTPUT_DIR, uploadTemplate } from './harness.mjs';
+import { OUTPUT_DIR, adminSession, connectWithJournals, crmFixture, hydrated, uploadTemplate } from './harness.mjs';
 import { startPbx, CLIENT_ID, CLIENT_SECRET, WEBHOOK_SECRET } from './pbx.mjs';
 
 const require = createRequire(import.meta.url);
@@ -47,15 +47,7 @@ before(async () => {
   page = session.page;
   const base = `http://127.0.0.1:${crm.address().port}`;
   await uploadTemplate(page, session.portal.base, 'crm', 'json-calls', crmFixture('json-calls.xml', { crm: base }));
-  await page.goto(`${session.portal.base}/integrations/crm/${KEY}`);
-  await hydrated(page);
-  await page.getByRole('button', { name: 'Save', exact: true }).click();
-  await page.locator('.page-head [data-status="connected"]').waitFor();
-  await page.reload();
-  await hydrated(page);
-  await page.getByLabel('Write a journal for each call').check();
-  await page.getByRole('button', { name: 'Save features' }).click();
-  await page.getByRole('status').getByText('Features saved.').waitFor();
+  await connectWithJournals(page, session.portal.base, KEY);
 });
 
 after(async () => {

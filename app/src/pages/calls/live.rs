@@ -18,7 +18,7 @@ pub enum Heard {
     Open,
     /// The connection dropped; the browser reconnects by itself.
     Lost,
-    Update(CallUpdate),
+    Update(Box<CallUpdate>),
     /// Too much was missed: the page reloads its list and opens a new stream.
     Reset,
 }
@@ -66,7 +66,7 @@ pub fn connect(after: i64, heard: impl Fn(Heard) + 'static) -> Option<SendWrappe
                 .dyn_ref::<MessageEvent>()
                 .and_then(|m| m.data().as_string());
             if let Some(update) = data.and_then(|d| serde_json::from_str::<CallUpdate>(&d).ok()) {
-                on(Heard::Update(update));
+                on(Heard::Update(Box::new(update)));
             }
         }),
     );

@@ -151,7 +151,7 @@ fn Live(page: CallsPage, on_reset: impl Fn() + Send + Sync + Clone + 'static) ->
         let stream = live::connect(page.last_id, move |heard| match heard {
             live::Heard::Open => live.set(true),
             live::Heard::Lost => live.set(false),
-            live::Heard::Update(update) => on_update(update),
+            live::Heard::Update(update) => on_update(*update),
             live::Heard::Reset => on_reset(),
         });
         let stream = StoredValue::new(stream);
