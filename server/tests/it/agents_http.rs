@@ -651,6 +651,42 @@ async fn an_agent_is_refused_everything_but_their_calls(db: Db) {
         json!([{"extension": "1002", "method": "automatic", "trigger": "answered"}])
     );
 
+    // A `user` account (connects integrations) cannot give itself an agent's extension,
+    // and its stream carries nobody's calls.
+    let carol = desk
+        .admin
+        .new_account(&desk.server.base, "carol@example.com", "user")
+        .await;
+    let carol_id = desk
+        .server
+        .scalar("SELECT CAST(id AS BIGINT) FROM accounts WHERE email = 'carol@example.com'")
+        .await;
+    let (status, _) = carol
+        .browser
+        .call(
+            "set_account_extensions",
+            json!({"csrf_token": carol.csrf, "account_id": carol_id, "numbers": ["1001"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let response = carol
+        .browser
+        .post_form(
+            "/api/link_matched_extensions",
+            &[("csrf_token", carol.csrf.as_str())],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let mut carol_stream = open_stream(&carol, None).await;
+    desk.post(ring("c-ann-2", "5550100", "1001")).await;
+    settled(&desk.server).await;
+    assert!(carol_stream
+        .calls_until_quiet(Duration::from_millis(800))
+        .await
+        .is_empty());
+    let (_, page) = carol.browser.get_json("/api/load_calls").await;
+    assert_eq!(page["calls"], json!([]));
+
     // The stream: another site's page, a token, nobody.
     let stream = |headers: &[(&str, &str)]| {
         let mut request = ann
