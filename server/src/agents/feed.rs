@@ -24,6 +24,9 @@ use crate::storage::call_feed::{announced, CallFeedRepository, FeedRow, NewFeedR
 pub const MAX_UPDATE_BYTES: usize = 7_000;
 /// Longest text kept of a number, a name or an integration's name.
 pub const MAX_TEXT_CHARS: usize = 200;
+/// Longest lookup error kept (masked already); cut to [`MAX_TEXT_CHARS`] when the update
+/// is still too long.
+pub const MAX_ERROR_CHARS: usize = 1_000;
 /// Contacts one integration's update lists (the agent picks among them).
 pub const MAX_POPUP_CONTACTS: usize = 10;
 /// Streams one account may hold open at once (tabs, devices).
@@ -93,34 +96,35 @@ impl CallFeed {
         if updates.is_empty() {
             return Ok(());
         }
-        let rows = updates
+        let bounded: Vec<(CallUpdate, String)> = updates.into_iter().map(bounded).collect();
+        let rows = bounded
             .iter()
-            .map(|update| {
-                let update = bounded(update.clone());
-                NewFeedRow {
-                    extension: update.extension.clone(),
-                    call_id: update.call_id.clone(),
-                    at_ms: update.at_ms,
-                    body: serde_json::to_string(&update).unwrap_or_default(),
-                }
+            .map(|(update, body)| NewFeedRow {
+                extension: update.extension.clone(),
+                call_id: update.call_id.clone(),
+                at_ms: update.at_ms,
+                body: body.clone(),
             })
             .collect();
         let written = self.repo.append(rows).await?;
         if !self.repo.is_postgres() {
-            for row in written {
-                self.push(&row);
+            for ((mut update, _), row) in bounded.into_iter().zip(written) {
+                update.id = row.id;
+                // No stream open is no error.
+                let _ = self.sender.send(Arc::new(update));
             }
         }
         Ok(())
     }
 
-    /// Publishes what a lookup found, logging a failure (the call's work goes on).
+    /// Publishes `updates`, logging a failure: the call's work goes on without the page.
     pub async fn publish_or_log(&self, updates: Vec<CallUpdate>) {
         if let Err(error) = self.publish(updates).await {
             tracing::warn!(%error, "cannot write the call feed");
         }
     }
 
+    /// Pushes a row the PostgreSQL listener heard.
     fn push(&self, row: &FeedRow) {
         if let Some(update) = parse(row) {
             // No stream open is no error.
@@ -241,72 +245,66 @@ fn parse(row: &FeedRow) -> Option<CallUpdate> {
     Some(update)
 }
 
-/// `update` within [`MAX_UPDATE_BYTES`]: texts cut to [`MAX_TEXT_CHARS`], contacts to
-/// [`MAX_POPUP_CONTACTS`]; then, while still too long, contacts dropped from the end and
-/// finally their links.
-pub fn bounded(mut update: CallUpdate) -> CallUpdate {
-    let cut = |text: &mut String| {
-        if text.chars().count() > MAX_TEXT_CHARS {
-            *text = text.chars().take(MAX_TEXT_CHARS).collect();
-        }
-    };
+/// `update` within [`MAX_UPDATE_BYTES`], with its JSON: texts cut to [`MAX_TEXT_CHARS`]
+/// (a lookup's error to [`MAX_ERROR_CHARS`]), contacts to [`MAX_POPUP_CONTACTS`]; then,
+/// while still too long, contacts dropped from the end, and finally the recording's link.
+pub fn bounded(mut update: CallUpdate) -> (CallUpdate, String) {
     for text in [&mut update.call_id, &mut update.extension] {
-        cut(text);
+        cut(text, MAX_TEXT_CHARS);
     }
     for text in [&mut update.party_number, &mut update.party_name]
         .into_iter()
         .flatten()
     {
-        cut(text);
+        cut(text, MAX_TEXT_CHARS);
     }
     if let Some(work) = &mut update.work {
-        cut(&mut work.integration);
+        cut(&mut work.integration, MAX_TEXT_CHARS);
     }
     if let Some(contacts) = &mut update.contacts {
         bound_contacts(contacts);
     }
-    let size = |u: &CallUpdate| serde_json::to_string(u).map_or(usize::MAX, |t| t.len());
-    while size(&update) > MAX_UPDATE_BYTES {
-        let Some(contacts) = update.contacts.as_mut() else {
-            break;
-        };
-        if contacts.found.pop().is_none() {
-            break;
-        }
+    let json = |u: &CallUpdate| serde_json::to_string(u).unwrap_or_default();
+    let mut body = json(&update);
+    while body.len() > MAX_UPDATE_BYTES
+        && update
+            .contacts
+            .as_mut()
+            .is_some_and(|c| c.found.pop().is_some())
+    {
+        body = json(&update);
     }
-    if size(&update) > MAX_UPDATE_BYTES {
+    if body.len() > MAX_UPDATE_BYTES {
         update.recording_url = None;
-        if let Some(contacts) = &mut update.contacts {
-            contacts.error = contacts.error.take().map(|mut e| {
-                cut(&mut e);
-                e
-            });
+        if let Some(error) = update.contacts.as_mut().and_then(|c| c.error.as_mut()) {
+            cut(error, MAX_TEXT_CHARS);
         }
+        body = json(&update);
     }
-    update
+    (update, body)
+}
+
+/// Cuts `text` to its first `max` characters.
+fn cut(text: &mut String, max: usize) {
+    if let Some((at, _)) = text.char_indices().nth(max) {
+        text.truncate(at);
+    }
 }
 
 fn bound_contacts(contacts: &mut IntegrationContacts) {
     contacts.found.truncate(MAX_POPUP_CONTACTS);
     contacts.creatable.truncate(MAX_POPUP_CONTACTS);
-    let cut = |text: &mut String| {
-        if text.chars().count() > MAX_TEXT_CHARS {
-            *text = text.chars().take(MAX_TEXT_CHARS).collect();
-        }
-    };
-    cut(&mut contacts.integration);
+    cut(&mut contacts.integration, MAX_TEXT_CHARS);
     for contact in &mut contacts.found {
-        cut(&mut contact.name);
-        cut(&mut contact.company);
-        cut(&mut contact.contact_type);
+        cut(&mut contact.name, MAX_TEXT_CHARS);
+        cut(&mut contact.company, MAX_TEXT_CHARS);
+        cut(&mut contact.contact_type, MAX_TEXT_CHARS);
     }
     for kind in &mut contacts.creatable {
-        cut(kind);
+        cut(kind, MAX_TEXT_CHARS);
     }
     if let Some(error) = &mut contacts.error {
-        if error.len() > 1_000 {
-            *error = error.chars().take(1_000).collect();
-        }
+        cut(error, MAX_ERROR_CHARS);
     }
 }
 
@@ -332,8 +330,8 @@ mod tests {
             }),
             ..CallUpdate::default()
         };
-        let bounded = bounded(update);
-        let text = serde_json::to_string(&bounded).unwrap();
+        let (bounded, text) = bounded(update);
+        assert_eq!(text, serde_json::to_string(&bounded).unwrap());
         assert!(text.len() <= MAX_UPDATE_BYTES, "{} bytes", text.len());
         let found = &bounded.contacts.unwrap().found;
         assert!(!found.is_empty() && found.len() < MAX_POPUP_CONTACTS);

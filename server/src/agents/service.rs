@@ -246,7 +246,14 @@ impl AgentsService {
     /// Accounts whose e-mail address is an extension's in the directory, with the numbers
     /// they do not answer yet.
     pub async fn extension_matches(&self) -> Result<Vec<ExtensionMatch>, AgentError> {
-        let links = self.repo.all_links().await?;
+        self.matches_beside(&self.repo.all_links().await?).await
+    }
+
+    /// The matches of accounts whose extensions are `links` now.
+    async fn matches_beside(
+        &self,
+        links: &BTreeMap<i32, Vec<String>>,
+    ) -> Result<Vec<ExtensionMatch>, AgentError> {
         let mut by_email: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for extension in self.extensions.all().await? {
             let email = extension.email.trim().to_lowercase();
@@ -281,7 +288,7 @@ impl AgentsService {
     pub async fn link_matches(&self) -> Result<usize, AgentError> {
         let links = self.repo.all_links().await?;
         let mut linked = 0;
-        for found in self.extension_matches().await? {
+        for found in self.matches_beside(&links).await? {
             let mut numbers = links.get(&found.account_id).cloned().unwrap_or_default();
             linked += found.numbers.len();
             numbers.extend(found.numbers);

@@ -5,9 +5,25 @@
 use app::agents::{CallState, CallUpdate, WorkState, WorkUpdate};
 use app::calls::CallDirection;
 
-use super::events::{Member, MemberStatus};
+use super::events::{CallEvent, Member, MemberStatus};
 use super::plan::CallAt;
 use crate::integrations::calls::CallTarget;
+
+/// What an accepted event tells agents' pages: each extension's state, a record's end, and
+/// the work queued for `targets`.
+pub fn of_event(
+    event: &CallEvent,
+    calls: &[CallAt],
+    targets: &[CallTarget],
+    at_ms: i64,
+) -> Vec<CallUpdate> {
+    let mut updates = match event {
+        CallEvent::Status { call_id, members } => status_updates(call_id, members, at_ms),
+        CallEvent::Ended(_) => calls.iter().map(|at| ended_update(at, at_ms)).collect(),
+    };
+    updates.extend(queued_work(targets, at_ms));
+    updates
+}
 
 /// Each extension's state in a status event, seen from that extension.
 pub fn status_updates(call_id: &str, members: &[Member], at_ms: i64) -> Vec<CallUpdate> {

@@ -184,7 +184,7 @@ impl QueueService {
         self.wake.notify_one();
         if matches!(recorded, Recorded::New { .. }) {
             self.feed
-                .publish_or_log(popups(&event, &calls, &targets, now_ms()))
+                .publish_or_log(super::popups::of_event(&event, &calls, &targets, now_ms()))
                 .await;
         }
         Ok(match recorded {
@@ -206,10 +206,8 @@ impl QueueService {
     /// anything, so a job is sent by one server only.
     async fn run(&self, mut job: Job) {
         let claim = Claim::hold(self, &job);
-        let (outcome, record) = match (
-            Step::parse(&job.step),
-            serde_json::from_str::<Call>(&job.call),
-        ) {
+        let call = serde_json::from_str::<Call>(&job.call);
+        let (outcome, record) = match (Step::parse(&job.step), &call) {
             (Some(step), Ok(call)) => {
                 match self.queue.carried(job.integration_id, &job.call_id).await {
                     Ok(carried) => {
@@ -217,7 +215,7 @@ impl QueueService {
                             .run_call_step(
                                 job.integration_id,
                                 step,
-                                &call,
+                                call,
                                 &carried,
                                 crate::integrations::calls::StepClaim {
                                     retaken: job.retaken,
@@ -246,15 +244,13 @@ impl QueueService {
                 None,
             ),
         };
-        // The outcome is written against the lease as renewed; a claim lost on the way
-        // (this server stalled past its lease) leaves the job to the server that took it.
         let work_state = match &outcome {
             Ok(_) => WorkState::Done,
-            Err(error) if error.transient && (job.attempts as u64) < self.settings.max_attempts => {
-                WorkState::Queued
-            }
+            Err(error) if self.retries(&job, error) => WorkState::Queued,
             Err(_) => WorkState::Failed,
         };
+        // The outcome is written against the lease as renewed; a claim lost on the way
+        // (this server stalled past its lease) leaves the job to the server that took it.
         let settled = match claim.release().await {
             None => Ok(false),
             Some(held_until) => {
@@ -272,7 +268,8 @@ impl QueueService {
             }
             Err(error) => tracing::warn!(%error, job = job.id, "cannot record a job's outcome"),
         }
-        let told = self.tell_agents(&job, work_state, &settled, &record);
+        let extension = call.ok().map(|call| call.extension.number);
+        let told = tell_agents(&job, extension, work_state, &settled, &record);
         // The worker wakes itself once this job no longer counts against its lane.
         if let Some(mut record) = record {
             // The outcome is written: the step's place in the lane is free.
@@ -281,64 +278,45 @@ impl QueueService {
         }
         self.feed.publish_or_log(told).await;
     }
-
-    /// What agents' pages learn from a settled job: its new state, and for a lookup the
-    /// contacts it found.
-    fn tell_agents(
-        &self,
-        job: &Job,
-        state: WorkState,
-        settled: &Result<bool, DbErr>,
-        record: &Option<crate::integrations::calls::CallStepRecord>,
-    ) -> Vec<CallUpdate> {
-        let Ok(true) = settled else {
-            return Vec::new();
-        };
-        let Ok(call) = serde_json::from_str::<Call>(&job.call) else {
-            return Vec::new();
-        };
-        let update = CallUpdate {
-            call_id: job.call_id.clone(),
-            extension: call.extension.number,
-            at_ms: now_ms(),
-            work: Some(WorkUpdate {
-                integration_id: job.integration_id,
-                integration: record
-                    .as_ref()
-                    .map(|r| r.integration().to_owned())
-                    .unwrap_or_default(),
-                step: super::popups::work_name(&job.step).to_owned(),
-                state,
-            }),
-            contacts: record.as_ref().and_then(|r| r.popup.clone()),
-            ..CallUpdate::default()
-        };
-        vec![update]
-    }
 }
 
-/// What an accepted event tells agents' pages: each extension's state, a record's end, the
-/// work queued.
-fn popups(
-    event: &CallEvent,
-    calls: &[super::plan::CallAt],
-    targets: &[crate::integrations::calls::CallTarget],
-    at_ms: i64,
+/// What agents' pages learn from a job settled by this server: its new state, and for a
+/// lookup the contacts it found. Nothing for a job whose call (its `extension`) is unreadable.
+fn tell_agents(
+    job: &Job,
+    extension: Option<String>,
+    state: WorkState,
+    settled: &Result<bool, DbErr>,
+    record: &Option<crate::integrations::calls::CallStepRecord>,
 ) -> Vec<CallUpdate> {
-    let mut updates = match event {
-        CallEvent::Status { call_id, members } => {
-            super::popups::status_updates(call_id, members, at_ms)
-        }
-        CallEvent::Ended(_) => calls
-            .iter()
-            .map(|at| super::popups::ended_update(at, at_ms))
-            .collect(),
+    let (Ok(true), Some(extension)) = (settled, extension) else {
+        return Vec::new();
     };
-    updates.extend(super::popups::queued_work(targets, at_ms));
-    updates
+    vec![CallUpdate {
+        call_id: job.call_id.clone(),
+        extension,
+        at_ms: now_ms(),
+        work: Some(WorkUpdate {
+            integration_id: job.integration_id,
+            integration: record
+                .as_ref()
+                .map(|r| r.integration().to_owned())
+                .unwrap_or_default(),
+            step: super::popups::work_name(&job.step).to_owned(),
+            state,
+        }),
+        contacts: record.as_ref().and_then(|r| r.popup.clone()),
+        ..CallUpdate::default()
+    }]
 }
 
 impl QueueService {
+    /// Whether a step that failed with `error` is tried again: a transient failure, with
+    /// attempts left.
+    fn retries(&self, job: &Job, error: &crate::integrations::calls::CallStepError) -> bool {
+        error.transient && (job.attempts as u64) < self.settings.max_attempts
+    }
+
     /// Moves a job this server holds to its next state after `outcome`: done, pending
     /// again after a backoff, or failed. False when the job is no longer this claim's.
     async fn settle(
@@ -352,7 +330,7 @@ impl QueueService {
         let now = now_ms();
         match outcome {
             Ok(carry) => self.queue.complete(job, &carry, now).await,
-            Err(error) if error.transient && (job.attempts as u64) < self.settings.max_attempts => {
+            Err(error) if self.retries(job, &error) => {
                 let delay = backoff_ms(
                     job.attempts,
                     self.settings.retry_base_ms,

@@ -47,10 +47,7 @@ pub fn CallsPage() -> impl IntoView {
 
 /// Applies `update` to the list: to its call, or as a new call at the top.
 fn apply(calls: &mut Vec<AgentCall>, update: &CallUpdate) -> AgentCall {
-    match calls
-        .iter_mut()
-        .find(|c| c.call_id == update.call_id && c.extension == update.extension)
-    {
+    match calls.iter_mut().find(|c| c.is(update)) {
         Some(call) => {
             call.apply(update);
             call.clone()

@@ -22,7 +22,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use futures_util::stream::Stream;
+use futures_util::stream::{Stream, StreamExt};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::access::{AgentCalls, Caller};
@@ -185,21 +185,19 @@ struct Account {
     service: crate::agents::service::AgentsService,
 }
 
-/// Where a stream is: what is left of the replay, then the live updates.
-struct Streaming {
+/// A stream once its replay is sent: the live updates of the account's extensions.
+struct Live {
     account: Account,
     recheck: tokio::time::Interval,
     subscription: Subscription,
     extensions: HashSet<String>,
-    replay: std::vec::IntoIter<CallUpdate>,
+    /// Sent by the replay: not sent again when they come live.
     replayed: HashSet<i64>,
-    /// The replay was cut short: after it, `reset` and the end.
-    reset_after_replay: bool,
-    started: bool,
-    done: bool,
     deadline: tokio::time::Instant,
 }
 
+/// `ready`, the replay, then the live updates; or, when the replay was cut short
+/// (`complete` false), `reset` after it and the end.
 fn updates(
     account: Account,
     subscription: Subscription,
@@ -207,53 +205,46 @@ fn updates(
     replay: Vec<CallUpdate>,
     complete: bool,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
-    let mut recheck = tokio::time::interval_at(tokio::time::Instant::now() + RECHECK, RECHECK);
-    recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let state = Streaming {
-        account,
-        recheck,
-        subscription,
-        extensions: extensions.into_iter().collect(),
-        replayed: replay.iter().map(|u| u.id).collect(),
-        replay: replay.into_iter(),
-        reset_after_replay: !complete,
-        started: false,
-        done: false,
-        deadline: tokio::time::Instant::now() + MAX_STREAM_AGE,
+    let ready = Event::default()
+        .event("ready")
+        .retry(RECONNECT_AFTER)
+        .data("{}");
+    let replayed = replay.iter().map(|u| u.id).collect();
+    let head = std::iter::once(ready)
+        .chain(replay.iter().map(call_event))
+        .collect::<Vec<_>>();
+    let tail = if complete {
+        let mut recheck = tokio::time::interval_at(tokio::time::Instant::now() + RECHECK, RECHECK);
+        recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let live = Live {
+            account,
+            recheck,
+            subscription,
+            extensions: extensions.into_iter().collect(),
+            replayed,
+            deadline: tokio::time::Instant::now() + MAX_STREAM_AGE,
+        };
+        futures_util::stream::unfold(live, |mut live| async move {
+            let event = next_live(&mut live).await?;
+            Some((event, live))
+        })
+        .left_stream()
+    } else {
+        futures_util::stream::iter([Event::default().event("reset").data("{}")]).right_stream()
     };
-    futures_util::stream::unfold(state, |mut state| async move {
-        let event = next_event(&mut state).await?;
-        Some((Ok(event), state))
-    })
+    futures_util::stream::iter(head).chain(tail).map(Ok)
 }
 
-async fn next_event(state: &mut Streaming) -> Option<Event> {
-    if state.done {
-        return None;
-    }
-    if !state.started {
-        state.started = true;
-        return Some(
-            Event::default()
-                .event("ready")
-                .retry(RECONNECT_AFTER)
-                .data("{}"),
-        );
-    }
-    if let Some(update) = state.replay.next() {
-        return Some(call_event(&update));
-    }
-    if state.reset_after_replay {
-        state.done = true;
-        return Some(Event::default().event("reset").data("{}"));
-    }
+/// The next live update of the account's extensions; `None` ends the stream (its age, the
+/// account disabled or deleted, fallen behind).
+async fn next_live(live: &mut Live) -> Option<Event> {
     loop {
         let received = tokio::select! {
-            received = state.subscription.updates.recv() => received,
-            _ = tokio::time::sleep_until(state.deadline) => return None,
-            _ = state.recheck.tick() => {
-                match state.account.service.still_answers(state.account.id).await {
-                    Ok(Some(extensions)) => state.extensions = extensions.into_iter().collect(),
+            received = live.subscription.updates.recv() => received,
+            _ = tokio::time::sleep_until(live.deadline) => return None,
+            _ = live.recheck.tick() => {
+                match live.account.service.still_answers(live.account.id).await {
+                    Ok(Some(extensions)) => live.extensions = extensions.into_iter().collect(),
                     Ok(None) => return None,
                     Err(error) => tracing::warn!(%error, "cannot read a call stream's account again"),
                 }
@@ -262,16 +253,15 @@ async fn next_event(state: &mut Streaming) -> Option<Event> {
         };
         match received {
             Ok(update) => {
-                if state.extensions.contains(&update.extension)
-                    && !state.replayed.contains(&update.id)
+                if live.extensions.contains(&update.extension)
+                    && !live.replayed.contains(&update.id)
                 {
                     return Some(call_event(&update));
                 }
             }
             // Fallen behind: the stream ends, and the page reconnects from its last id
             // and catches up from the stored feed.
-            Err(RecvError::Lagged(_)) => return None,
-            Err(RecvError::Closed) => return None,
+            Err(RecvError::Lagged(_)) | Err(RecvError::Closed) => return None,
         }
     }
 }
