@@ -25,11 +25,13 @@ pub mod components;
 pub mod console;
 pub mod error;
 pub mod extensions;
+pub mod history;
 pub mod integrations;
 pub mod lang;
 pub mod pages;
 pub mod phone_system;
 pub mod template;
+pub mod test_cases;
 pub mod viewer;
 
 mod root;

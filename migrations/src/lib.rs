@@ -16,6 +16,7 @@ mod m20261129_000011_call_queue;
 mod m20261203_000012_contact_cache;
 mod m20261203_000013_phone_system;
 mod m20261203_000014_agent_calls;
+mod m20261204_000015_production;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000012_contact_cache::Migration),
             Box::new(m20261203_000013_phone_system::Migration),
             Box::new(m20261203_000014_agent_calls::Migration),
+            Box::new(m20261204_000015_production::Migration),
         ]
     }
 }

@@ -142,6 +142,8 @@ impl AppState {
             contact_cache: crate::storage::contact_cache::ContactCacheRepository::new(
                 self.db.clone(),
             ),
+            test_cases: crate::storage::test_cases::TestCaseRepository::new(self.db.clone()),
+            queue: crate::storage::queue::QueueRepository::new(self.db.clone()),
         }
     }
 }

@@ -10,7 +10,7 @@ use super::{
 use crate::accounts::CurrentUser;
 #[cfg(feature = "ssr")]
 use crate::activity::ActivityFilter;
-use crate::activity::ActivityPage;
+use crate::activity::{ActivityPage, IntegrationHealth};
 use crate::console::{ConsoleInput, RunReport};
 use crate::error::PortalError;
 use crate::integrations::{
@@ -19,6 +19,7 @@ use crate::integrations::{
 };
 #[cfg(feature = "ssr")]
 use crate::template::model::Provider;
+use crate::test_cases::{ApplyResult, NewTestCase, TestCase, TestRun};
 #[cfg(feature = "ssr")]
 use async_trait::async_trait;
 use leptos::prelude::*;
@@ -64,13 +65,53 @@ pub trait IntegrationAdmin: Send + Sync + 'static {
         provider: Provider,
         key: &str,
     ) -> Result<String, PortalError>;
-    /// Moves the integration to the template's current revision; answers that revision.
+    /// Moves the integration to the template's current revision after its test cases pass
+    /// against it (or `anyway`); answers what happened.
     async fn apply_template(
         &self,
         actor: &CurrentUser,
         provider: Provider,
         key: &str,
+        anyway: bool,
+    ) -> Result<ApplyResult, PortalError>;
+    /// Returns the integration to the revision it ran before; answers that revision.
+    async fn roll_back(
+        &self,
+        actor: &CurrentUser,
+        provider: Provider,
+        key: &str,
     ) -> Result<i32, PortalError>;
+    async fn test_cases(&self, provider: Provider, key: &str)
+        -> Result<Vec<TestCase>, PortalError>;
+    /// Saves a new case (`id` none) or a case's new content.
+    async fn save_test_case(
+        &self,
+        actor: &CurrentUser,
+        provider: Provider,
+        key: &str,
+        id: Option<i32>,
+        case: NewTestCase,
+    ) -> Result<TestCase, PortalError>;
+    async fn delete_test_case(
+        &self,
+        actor: &CurrentUser,
+        provider: Provider,
+        key: &str,
+        id: i32,
+    ) -> Result<(), PortalError>;
+    /// Runs every case against the revision the integration runs.
+    async fn run_test_cases(
+        &self,
+        actor: &CurrentUser,
+        provider: Provider,
+        key: &str,
+    ) -> Result<TestRun, PortalError>;
+    /// The last 24 hours: successes, failures by layer, CRM latency, the queue.
+    async fn integration_health(
+        &self,
+        provider: Provider,
+        key: &str,
+    ) -> Result<IntegrationHealth, PortalError>;
     /// Stores the Features section.
     async fn save_features(
         &self,
@@ -218,8 +259,28 @@ pub async fn check_integration(
     .await
 }
 
+/// Apply (administrators): the test cases run against the new revision first; a failure
+/// stops it unless `anyway`.
 #[server(endpoint = "apply_template")]
 pub async fn apply_template(
+    csrf_token: String,
+    provider: String,
+    key: String,
+    #[server(default)] anyway: bool,
+) -> Result<ApplyResult, PortalError> {
+    with_status(async {
+        let actor = require_admin(&csrf_token)?;
+        backend()?
+            .integrations
+            .apply_template(&actor, provider_param(&provider)?, &key, anyway)
+            .await
+    })
+    .await
+}
+
+/// Roll back (administrators): the integration runs the revision it ran before.
+#[server(endpoint = "roll_back_integration")]
+pub async fn roll_back_integration(
     csrf_token: String,
     provider: String,
     key: String,
@@ -228,7 +289,86 @@ pub async fn apply_template(
         let actor = require_admin(&csrf_token)?;
         backend()?
             .integrations
-            .apply_template(&actor, provider_param(&provider)?, &key)
+            .roll_back(&actor, provider_param(&provider)?, &key)
+            .await
+    })
+    .await
+}
+
+/// The integration's test cases; any signed-in user (as the console).
+#[server(input = GetUrl, endpoint = "list_test_cases")]
+pub async fn list_test_cases(provider: String, key: String) -> Result<Vec<TestCase>, PortalError> {
+    with_status(async {
+        require_signed_in_viewer()?;
+        backend()?
+            .integrations
+            .test_cases(provider_param(&provider)?, &key)
+            .await
+    })
+    .await
+}
+
+#[server(input = Json, endpoint = "save_test_case")]
+pub async fn save_test_case(
+    csrf_token: String,
+    provider: String,
+    key: String,
+    id: Option<i32>,
+    case: NewTestCase,
+) -> Result<TestCase, PortalError> {
+    with_status(async {
+        let actor = require_signed_in(&csrf_token)?;
+        backend()?
+            .integrations
+            .save_test_case(&actor, provider_param(&provider)?, &key, id, case)
+            .await
+    })
+    .await
+}
+
+#[server(endpoint = "delete_test_case")]
+pub async fn delete_test_case(
+    csrf_token: String,
+    provider: String,
+    key: String,
+    id: i32,
+) -> Result<(), PortalError> {
+    with_status(async {
+        let actor = require_signed_in(&csrf_token)?;
+        backend()?
+            .integrations
+            .delete_test_case(&actor, provider_param(&provider)?, &key, id)
+            .await
+    })
+    .await
+}
+
+#[server(endpoint = "run_test_cases")]
+pub async fn run_test_cases(
+    csrf_token: String,
+    provider: String,
+    key: String,
+) -> Result<TestRun, PortalError> {
+    with_status(async {
+        let actor = require_signed_in(&csrf_token)?;
+        backend()?
+            .integrations
+            .run_test_cases(&actor, provider_param(&provider)?, &key)
+            .await
+    })
+    .await
+}
+
+#[server(input = GetUrl, endpoint = "integration_health")]
+pub async fn load_integration_health(
+    provider: String,
+    key: String,
+) -> Result<IntegrationHealth, PortalError> {
+    with_status(async {
+        require_signed_in_viewer()?;
+        backend()?
+            .integrations
+            .integration_health(provider_param(&provider)?, &key)
             .await
     })
     .await
@@ -275,6 +415,7 @@ pub async fn list_activity(
     #[server(default)] integration: String,
     #[server(default)] scenario: String,
     #[server(default)] outcome: String,
+    #[server(default)] fault: String,
     #[server(default)] before: Option<i64>,
 ) -> Result<ActivityPage, PortalError> {
     with_status(async {
@@ -283,6 +424,7 @@ pub async fn list_activity(
             integration,
             scenario,
             outcome,
+            fault,
             before,
         };
         backend()?.integrations.activity(filter).await

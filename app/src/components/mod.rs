@@ -6,4 +6,5 @@ pub mod confirm;
 pub mod frame;
 pub mod loaded;
 pub mod pager;
+pub mod test_run;
 pub mod toast;

@@ -20,7 +20,7 @@ pub fn ActivityPage() -> impl IntoView {
     let filter = RwSignal::new(ActivityFilter::default());
     let rows = Resource::new(
         move || filter.get(),
-        |f| list_activity(f.integration, f.scenario, f.outcome, f.before),
+        |f| list_activity(f.integration, f.scenario, f.outcome, f.fault, f.before),
     );
     let set = move |apply: fn(&mut ActivityFilter, String)| {
         move |e: leptos::ev::Event| {

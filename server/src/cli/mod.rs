@@ -1,8 +1,9 @@
 //! The command line: `patchbay serve`, `patchbay template validate`, `patchbay eval`,
-//! `patchbay run` and `patchbay secrets rotate`. Each subcommand's work lives in its own module; this one parses
+//! `patchbay run`, `patchbay secrets rotate` and `patchbay integration test`. Each subcommand's work lives in its own module; this one parses
 //! the arguments and reports.
 
 pub mod eval;
+pub mod integration;
 pub mod log;
 pub mod run;
 pub mod secrets;
@@ -57,6 +58,28 @@ enum Command {
     Secrets {
         #[command(subcommand)]
         command: SecretsCommand,
+    },
+    /// Connected integrations (configuration from PATCHBAY_* variables, as `serve`).
+    Integration {
+        #[command(subcommand)]
+        command: IntegrationCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum IntegrationCommand {
+    /// Run an integration's saved test cases against its CRM; exit status 1 when one fails,
+    /// 2 when they cannot run.
+    Test {
+        /// PROVIDER/KEY, e.g. crm/8f3c… (the template's key).
+        #[arg(value_name = "PROVIDER/KEY")]
+        integration: String,
+        /// Test the template's newest revision instead of the one the integration runs.
+        #[arg(long)]
+        newest: bool,
+        /// Print the results as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -262,6 +285,34 @@ pub async fn main() -> std::process::ExitCode {
                     Err(error) => fail(error),
                 },
                 Err(error) => fail(error),
+            };
+        }
+        Command::Integration {
+            command:
+                IntegrationCommand::Test {
+                    integration,
+                    newest,
+                    json,
+                },
+        } => {
+            return match integration::test(&integration, newest).await {
+                Ok(run) => {
+                    if json {
+                        println!("{}", serde_json::to_string_pretty(&run).unwrap_or_default());
+                    } else {
+                        print!("{}", run.report());
+                    }
+                    if run.passed() {
+                        std::process::ExitCode::SUCCESS
+                    } else {
+                        std::process::ExitCode::FAILURE
+                    }
+                }
+                // 2: the cases could not run at all, told apart from a case that failed.
+                Err(error) => {
+                    eprintln!("patchbay: {error}");
+                    std::process::ExitCode::from(2)
+                }
             };
         }
         Command::Template { .. } | Command::Eval { .. } | Command::Run { .. } => Ok(()),

@@ -15,7 +15,9 @@ use super::core::request::{GlobalHeaders, RequestContext};
 use super::core::response::{judge, read_outputs, Received, Verdict};
 use super::core::trace::Tracer;
 use super::core::Variables;
-use super::tokens::{AuthorizedError, Credentials, TokenKeeper};
+use super::executor::SendError;
+use super::tokens::{AuthorizedError, Credentials, TokenError, TokenKeeper};
+use app::activity::Fault;
 
 /// How much of a CRM's answer an error quotes.
 pub const QUOTED_ANSWER_CHARS: usize = 300;
@@ -48,6 +50,34 @@ pub enum StepError {
 }
 
 impl StepError {
+    /// The layer the failure came from (README "Faults").
+    pub fn fault(&self) -> Fault {
+        match self {
+            StepError::Send { source, .. } => match source {
+                AuthorizedError::Token(TokenError::Storage(_) | TokenError::Secret(_)) => {
+                    Fault::Internal
+                }
+                AuthorizedError::Token(_) => Fault::Authentication,
+                AuthorizedError::Request(_) => Fault::Template,
+                AuthorizedError::Send(sent) => match sent {
+                    SendError::Refused { .. }
+                    | SendError::RedirectElsewhere { .. }
+                    | SendError::RedirectScheme { .. } => Fault::Policy,
+                    SendError::Timeout { .. }
+                    | SendError::Connect { .. }
+                    | SendError::TooManyRedirects { .. }
+                    | SendError::TooLarge { .. }
+                    | SendError::Other { .. } => Fault::Network,
+                },
+            },
+            StepError::Answer { status: 429, .. } => Fault::RateLimited,
+            StepError::Answer { status, .. } if *status >= 500 => Fault::CrmFailed,
+            StepError::Answer { .. } => Fault::CrmRefused,
+            StepError::TokenRefused { .. } => Fault::Authentication,
+            StepError::Template { .. } => Fault::Template,
+        }
+    }
+
     /// Whether trying again later may succeed: the network, 429 and 5xx (docs/template-format.md
     /// "Requests"; the queue retries these).
     pub fn is_transient(&self) -> bool {
@@ -77,6 +107,8 @@ pub struct RunStats {
     last_status: AtomicU16,
     /// What the run found, in a few words (a lookup's matches), for Activity's detail.
     note: std::sync::Mutex<Option<String>>,
+    fault: std::sync::Mutex<Option<Fault>>,
+    crm_ms: std::sync::atomic::AtomicU64,
 }
 
 impl RunStats {
@@ -94,6 +126,21 @@ impl RunStats {
 
     pub fn last_status(&self) -> Option<u16> {
         Some(self.last_status.load(Ordering::Relaxed)).filter(|s| *s != 0)
+    }
+
+    /// Where the run's last failed step failed.
+    pub fn fault(&self) -> Option<Fault> {
+        *self.fault.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Marks the run failed in `fault`'s layer (a failure outside any step: storage).
+    pub fn failed_in(&self, fault: Fault) {
+        *self.fault.lock().unwrap_or_else(|e| e.into_inner()) = Some(fault);
+    }
+
+    /// Milliseconds spent waiting for the CRM's answers.
+    pub fn crm_ms(&self) -> u64 {
+        self.crm_ms.load(Ordering::Relaxed)
     }
 }
 
@@ -212,7 +259,9 @@ impl Runner<'_> {
                     tracer.record(&step, &attempted, None, started.elapsed());
                     tracer.fail(&source.to_string());
                 }
-                return Err(StepError::Send { step, source });
+                let error = StepError::Send { step, source };
+                self.count_failure(&error);
+                return Err(error);
             }
         };
         let Some(sent) = sent else {
@@ -223,6 +272,8 @@ impl Runner<'_> {
             stats
                 .last_status
                 .store(sent.exchange.received.status, Ordering::Relaxed);
+            let waited = u64::try_from(sent.exchange.elapsed.as_millis()).unwrap_or(u64::MAX);
+            stats.crm_ms.fetch_add(waited, Ordering::Relaxed);
         }
         if let Some(tracer) = self.tracer {
             tracer.record(
@@ -252,6 +303,12 @@ impl Runner<'_> {
         };
         self.trace_failure(&error);
         Err(error)
+    }
+
+    fn count_failure(&self, error: &StepError) {
+        if let Some(stats) = self.stats {
+            stats.failed_in(error.fault());
+        }
     }
 
     /// The request's outputs over `received`, one map per result; the first is traced.
@@ -338,9 +395,11 @@ impl Runner<'_> {
         Ok(skipped)
     }
 
+    /// A step failed: traced, and counted in its layer.
     pub(super) fn trace_failure(&self, error: &StepError) {
         if let Some(tracer) = self.tracer {
             tracer.fail(&error.to_string());
         }
+        self.count_failure(error);
     }
 }

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use app::activity::{ActivityFilter, ActivityPage, ActivityRow, Outcome};
+use app::activity::{ActivityFilter, ActivityPage, ActivityRow, Fault, Outcome};
 use app::template::model::Provider;
 
 use super::service::{IntegrationError, IntegrationsService, ReadyIntegration};
@@ -26,6 +26,10 @@ pub mod origin {
     pub const CHECK: &str = "check";
     /// An agent's contact, created from the call popup.
     pub const AGENT: &str = "agent";
+    /// A test case run (a case that only reads runs live).
+    pub const TEST: &str = "test";
+    /// A revision applied or rolled back by an administrator.
+    pub const REVISION: &str = "revision";
 }
 
 /// When a run starts: the wall clock for its row, the monotonic clock for its duration.
@@ -85,6 +89,12 @@ impl IntegrationsService {
             status: run.stats.last_status(),
             duration_ms: u64::try_from(run.started.1.elapsed().as_millis()).unwrap_or(u64::MAX),
             requests: run.stats.requests(),
+            // A failure outside any step (the variables, the mapping) is the template's.
+            fault: run
+                .masked_error
+                .as_ref()
+                .map(|_| run.stats.fault().unwrap_or(Fault::Template)),
+            crm_ms: (run.stats.requests() > 0).then(|| run.stats.crm_ms()),
             error: run.masked_error,
             detail,
         };
@@ -134,6 +144,12 @@ impl IntegrationsService {
                 format!("{:?} is not success, failed or skipped", filter.outcome),
             ));
         }
+        let fault = match filter.fault.as_str() {
+            "" => None,
+            text => Some(Fault::parse(text).ok_or_else(|| {
+                IntegrationError::invalid("Fault", format!("{text:?} is not a fault's name"))
+            })?),
+        };
         let non_empty = |s: &str| (!s.is_empty()).then(|| s.to_owned());
         let mut rows = self
             .activity
@@ -141,6 +157,7 @@ impl IntegrationsService {
                 integration_id,
                 scenario: non_empty(&filter.scenario),
                 outcome: non_empty(&filter.outcome),
+                fault,
                 before: filter.before,
                 limit: ACTIVITY_PAGE_ROWS + 1,
             })
@@ -167,6 +184,7 @@ impl IntegrationsService {
                         requests: u32::try_from(row.requests).unwrap_or(0),
                         error: row.error,
                         detail: row.detail,
+                        fault: row.fault.as_deref().and_then(Fault::parse),
                     })
                 })
                 .collect(),

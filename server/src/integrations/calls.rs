@@ -3,6 +3,7 @@
 //! the engine, each a row in Activity. With User Association a call counts only on an
 //! extension associated with a CRM user there; without it, on every extension.
 
+use app::activity::Fault;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
@@ -75,6 +76,8 @@ pub struct CallStepError {
     /// Trying again later may succeed: the network, 429, 5xx, a storage hiccup.
     pub transient: bool,
     pub retry_after_secs: Option<u64>,
+    /// The layer it came from (Activity › Queue shows it).
+    pub fault: Fault,
 }
 
 impl From<IntegrationError> for CallStepError {
@@ -87,6 +90,11 @@ impl From<IntegrationError> for CallStepError {
             message: error.to_string(),
             transient,
             retry_after_secs: None,
+            fault: if transient {
+                Fault::Internal
+            } else {
+                Fault::Template
+            },
         }
     }
 }
@@ -192,6 +200,7 @@ impl IntegrationsService {
                     message: "the integration is no longer connected".into(),
                     transient: false,
                     retry_after_secs: None,
+                    fault: Fault::Authentication,
                 }),
                 None,
             );
@@ -225,6 +234,7 @@ impl IntegrationsService {
                     message: "another server took this step over".into(),
                     transient: true,
                     retry_after_secs: None,
+                    fault: Fault::Internal,
                 }),
                 None,
             );
@@ -257,6 +267,7 @@ impl IntegrationsService {
                 Err(CallStepError {
                     message: connected.mask(&error.to_string()),
                     transient: error.is_transient(),
+                    fault: error.fault(),
                     retry_after_secs: match &error {
                         StepError::Answer {
                             retry_after_secs, ..

@@ -1,6 +1,6 @@
 //! Connecting a template to a CRM: the settings page, Save (the values checked, proved by
-//! the connection test in `connection_test`, then stored), and moving an integration to its
-//! template's current revision (README "Connecting an integration").
+//! the connection test in `connection_test`, then stored) (README "Connecting an
+//! integration"). Apply and rollback are `revisions`'.
 
 use std::collections::BTreeMap;
 
@@ -247,30 +247,6 @@ impl IntegrationsService {
             }
         }
         Ok(())
-    }
-
-    /// Moves the integration to the template's current revision.
-    pub async fn apply(
-        &self,
-        actor: &str,
-        provider: Provider,
-        key: &str,
-    ) -> Result<i32, IntegrationError> {
-        let running = self.template_in_use(provider, key).await?;
-        let Some(integration) = running.integration else {
-            return Err(IntegrationError::Invalid {
-                field: "Apply".into(),
-                message: format!("no integration uses the template {key}"),
-            });
-        };
-        let template = running.template;
-        self.integrations
-            .apply_revision(integration.id, template.revision, &template.record.xml)
-            .await?;
-        // The new revision may read contacts differently.
-        self.contact_cache.clear(integration.id).await?;
-        tracing::info!(%actor, provider = provider.as_str(), %key, from = integration.template_revision, to = template.revision, "template applied to its integration");
-        Ok(template.revision)
     }
 }
 

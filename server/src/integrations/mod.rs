@@ -7,8 +7,10 @@
 //!   [`service::ConnectedIntegration`] (a connected one, nothing opened yet) and
 //!   [`service::ReadyIntegration`] (secrets opened, credentials and variables assembled,
 //!   ready to send through the engine's `Runner`).
-//! - `connection`: the settings page, Save, Apply; `connection_test`: the test request that
+//! - `connection`: the settings page, Save; `connection_test`: the test request that
 //!   proves values before they are stored, and Check connection.
+//! - `revisions`: Apply (the template's newest revision, after its test cases) and Roll
+//!   back (to the revision run before); `test_cases`: cases saved and run.
 //! - `oauth`: an authorization in the browser and its redirect callback; `tokens`: tokens
 //!   issued, refreshed on a schedule, revoked at Disconnect.
 //! - `scenarios`: the test console, Features, global variables; `activity`: the record
@@ -26,11 +28,14 @@ pub mod calls;
 pub mod connection;
 pub mod connection_test;
 pub mod contacts;
+pub mod health;
 pub mod lookup;
 pub mod oauth;
+pub mod revisions;
 pub mod rotation;
 pub mod scenarios;
 pub mod service;
+pub mod test_cases;
 pub mod tokens;
 pub mod user_syncs;
 pub mod users;

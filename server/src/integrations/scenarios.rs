@@ -20,6 +20,43 @@ use crate::engine::runner::RunStats;
 /// The longest sample value the console accepts.
 pub const MAX_CONSOLE_VALUE_CHARS: usize = 1_000;
 
+/// The console's input checked: a scenario it runs, every value bounded.
+pub(super) fn check_console_input(input: &ConsoleInput) -> Result<(), IntegrationError> {
+    if !CONSOLE_SCENARIOS.contains(&input.scenario.as_str()) {
+        return Err(IntegrationError::invalid(
+            "Scenario",
+            format!(
+                "{:?} is not one of {}",
+                input.scenario,
+                CONSOLE_SCENARIOS.join(", ")
+            ),
+        ));
+    }
+    for (field, value) in [
+        ("Phone", &input.phone),
+        ("First name", &input.first_name),
+        ("Last name", &input.last_name),
+        ("Caller name", &input.call.caller_name),
+        ("Caller number", &input.call.caller_number),
+        ("Callee name", &input.call.callee_name),
+        ("Callee number", &input.call.callee_number),
+        ("Recording URL", &input.call.recording_url),
+        ("Extension", &input.call.extension.number),
+        ("Extension first name", &input.call.extension.first_name),
+        ("Extension last name", &input.call.extension.last_name),
+        ("Extension e-mail", &input.call.extension.email),
+        ("CRM user", &input.call.extension.crm_user_id),
+    ] {
+        if value.chars().count() > MAX_CONSOLE_VALUE_CHARS {
+            return Err(IntegrationError::invalid(
+                field,
+                format!("at most {MAX_CONSOLE_VALUE_CHARS} characters"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 impl IntegrationsService {
     /// Stores the Features section. Contact types and the type to create must be the
     /// template's; texts are bounded like field values.
@@ -100,41 +137,25 @@ impl IntegrationsService {
         key: &str,
         input: &ConsoleInput,
     ) -> Result<RunReport, IntegrationError> {
-        if !CONSOLE_SCENARIOS.contains(&input.scenario.as_str()) {
-            return Err(IntegrationError::invalid(
-                "Scenario",
-                format!(
-                    "{:?} is not one of {}",
-                    input.scenario,
-                    CONSOLE_SCENARIOS.join(", ")
-                ),
-            ));
-        }
-        for (field, value) in [
-            ("Phone", &input.phone),
-            ("First name", &input.first_name),
-            ("Last name", &input.last_name),
-            ("Caller name", &input.call.caller_name),
-            ("Caller number", &input.call.caller_number),
-            ("Callee name", &input.call.callee_name),
-            ("Callee number", &input.call.callee_number),
-            ("Recording URL", &input.call.recording_url),
-            ("Extension", &input.call.extension.number),
-            ("Extension first name", &input.call.extension.first_name),
-            ("Extension last name", &input.call.extension.last_name),
-            ("Extension e-mail", &input.call.extension.email),
-            ("CRM user", &input.call.extension.crm_user_id),
-        ] {
-            if value.chars().count() > MAX_CONSOLE_VALUE_CHARS {
-                return Err(IntegrationError::invalid(
-                    field,
-                    format!("at most {MAX_CONSOLE_VALUE_CHARS} characters"),
-                ));
-            }
-        }
+        check_console_input(input)?;
         let connected = self
             .ready_integration(provider, key, "Test console")
             .await?;
+        let report = self
+            .run_console_on(&connected, input, origin::CONSOLE)
+            .await?;
+        tracing::info!(%actor, provider = provider.as_str(), %key, scenario = %input.scenario, dry_run = input.dry_run, "test console run");
+        Ok(report)
+    }
+
+    /// One console run of `input` on `connected` (the console, a test case): traced, its
+    /// global variables stored and its Activity row (`origin`) written unless dry.
+    pub(super) async fn run_console_on(
+        &self,
+        connected: &ReadyIntegration,
+        input: &ConsoleInput,
+        origin: &'static str,
+    ) -> Result<RunReport, IntegrationError> {
         let view = &connected.in_use.view;
         if input.scenario != "SearchContact" && view.scenario(&input.scenario).is_none() {
             return Err(IntegrationError::invalid(
@@ -157,7 +178,7 @@ impl IntegrationsService {
         let input = input.as_ref();
         let tracer = Tracer::new(connected.secrets.clone());
         let stats = RunStats::default();
-        let runner = self.runner(&connected).traced(&tracer).counted(&stats);
+        let runner = self.runner(connected).traced(&tracer).counted(&stats);
         let started = run_started();
         let report_run = run_console(
             &runner,
@@ -172,20 +193,19 @@ impl IntegrationsService {
         .await;
         let report = report_run.report;
         if !input.dry_run && report.error.is_none() {
-            self.store_globals(&connected, &report_run.globals).await?;
+            self.store_globals(connected, &report_run.globals).await?;
         }
         if !input.dry_run {
             self.record_activity(
-                &connected,
+                connected,
                 &input.scenario,
-                origin::CONSOLE,
+                origin,
                 started,
                 &stats,
                 report.error.as_deref(),
             )
             .await;
         }
-        tracing::info!(%actor, provider = provider.as_str(), %key, scenario = %input.scenario, dry_run = input.dry_run, "test console run");
         Ok(report)
     }
 

@@ -33,6 +33,8 @@ use crate::storage::extensions::ExtensionRepository;
 use crate::storage::integrations::{IntegrationRepository, StoredIntegration};
 use crate::storage::oauth_states::OAuthStateRepository;
 use crate::storage::templates::{StoredTemplate, TemplateRepository, TemplateStoreError};
+use crate::storage::test_cases::{TestCaseRepository, TestCaseStoreError};
+use app::test_cases::TestRun;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IntegrationError {
@@ -57,6 +59,11 @@ pub enum IntegrationError {
     TemplateStore(#[from] TemplateStoreError),
     #[error("a stored secret cannot be read: {0}")]
     Secret(#[from] CipherError),
+    #[error(transparent)]
+    TestCases(#[from] TestCaseStoreError),
+    /// Apply stopped: test cases failed against the new revision.
+    #[error("{} of {} test cases failed against revision {}; fix the template, or apply anyway", .0.failed(), .0.results.len(), .0.revision)]
+    TestCasesFailed(TestRun),
 }
 
 impl IntegrationError {
@@ -88,6 +95,9 @@ pub struct IntegrationsService {
     pub associations: AssociationRepository,
     /// Patchbay's phonebook: the contacts lookups found (`integrations::contacts`).
     pub contact_cache: crate::storage::contact_cache::ContactCacheRepository,
+    pub test_cases: TestCaseRepository,
+    /// The queue's rows, read for the health card (the queue runs them).
+    pub queue: crate::storage::queue::QueueRepository,
 }
 
 /// The template an integration runs: its own revision once saved, else the current one.
@@ -118,16 +128,24 @@ pub(super) fn secret_name(field: &str) -> String {
 }
 
 impl IntegrationsService {
+    /// The template of `provider`/`key`, or NotFound.
+    pub(super) async fn template_of(
+        &self,
+        provider: Provider,
+        key: &str,
+    ) -> Result<StoredTemplate, IntegrationError> {
+        self.templates
+            .get(provider, key)
+            .await?
+            .ok_or_else(|| IntegrationError::NotFound { key: key.into() })
+    }
+
     pub(super) async fn template_in_use(
         &self,
         provider: Provider,
         key: &str,
     ) -> Result<TemplateInUse, IntegrationError> {
-        let template = self
-            .templates
-            .get(provider, key)
-            .await?
-            .ok_or_else(|| IntegrationError::NotFound { key: key.into() })?;
+        let template = self.template_of(provider, key).await?;
         let integration = self.integrations.find_by_template(template.id).await?;
         template_in_use_of(template, integration)
     }
@@ -315,11 +333,7 @@ impl IntegrationsService {
         key: &str,
         what: &str,
     ) -> Result<(StoredTemplate, StoredIntegration), IntegrationError> {
-        let template = self
-            .templates
-            .get(provider, key)
-            .await?
-            .ok_or_else(|| IntegrationError::NotFound { key: key.into() })?;
+        let template = self.template_of(provider, key).await?;
         let integration = self
             .integrations
             .find_by_template(template.id)

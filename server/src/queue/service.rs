@@ -230,6 +230,7 @@ impl QueueService {
                             message: format!("cannot read what the call carries: {error}"),
                             transient: true,
                             retry_after_secs: None,
+                            fault: app::activity::Fault::Internal,
                         }),
                         None,
                     ),
@@ -240,6 +241,7 @@ impl QueueService {
                     message: format!("the job's step {:?} or call cannot be read", job.step),
                     transient: false,
                     retry_after_secs: None,
+                    fault: app::activity::Fault::Internal,
                 }),
                 None,
             ),
@@ -339,12 +341,14 @@ impl QueueService {
                     rand::random::<f64>(),
                 );
                 self.queue
-                    .retry_at(job, now + delay as i64, &error.message, now)
+                    .retry_at(job, now + delay as i64, (&error.message, error.fault), now)
                     .await
             }
             Err(error) => {
                 tracing::warn!(job = job.id, step = %job.step, call = %job.call_id, error = %error.message, "a queued step failed for good");
-                self.queue.fail(job, &error.message, now).await
+                self.queue
+                    .fail(job, (&error.message, error.fault), now)
+                    .await
             }
         }
     }
@@ -400,6 +404,7 @@ impl QueueService {
                         next_attempt_at: job.next_attempt_at,
                         updated_at: job.updated_at,
                         last_error: job.last_error,
+                        fault: job.fault.as_deref().and_then(app::activity::Fault::parse),
                         retaken: job.retaken,
                         call,
                     }

@@ -7,6 +7,9 @@ use sea_orm::{
     QuerySelect, Set,
 };
 
+use app::activity::{latency_bucket, Fault};
+
+use super::counters::{name, CounterRepository};
 use super::entities::activity::{self, Entity as Activity};
 
 /// Rows kept per integration unless configured.
@@ -47,6 +50,27 @@ pub struct NewActivity {
     pub requests: u32,
     pub error: Option<String>,
     pub detail: Option<String>,
+    /// Where a failure came from.
+    pub fault: Option<Fault>,
+    /// Milliseconds spent waiting for the CRM; none when nothing was sent.
+    pub crm_ms: Option<u64>,
+}
+
+impl NewActivity {
+    /// The counters the run adds to (`storage::counters`): its outcome, its latency bucket.
+    /// A success counts when the CRM answered it (not a cached contact, not an Apply).
+    fn counted(&self) -> Vec<String> {
+        let mut names = Vec::with_capacity(2);
+        match (self.outcome, self.fault) {
+            (_, Some(fault)) => names.push(format!("{}{}", name::FAILED_PREFIX, fault.as_str())),
+            ("success", None) if self.requests > 0 => names.push(name::SUCCESS.to_owned()),
+            _ => {}
+        }
+        if let Some(ms) = self.crm_ms {
+            names.push(format!("{}{}", name::LATENCY_PREFIX, latency_bucket(ms)));
+        }
+        names
+    }
 }
 
 /// Which rows to read.
@@ -55,6 +79,7 @@ pub struct ActivityQuery {
     pub integration_id: Option<i32>,
     pub scenario: Option<String>,
     pub outcome: Option<String>,
+    pub fault: Option<Fault>,
     pub before: Option<i64>,
     pub limit: u64,
 }
@@ -63,21 +88,35 @@ pub struct ActivityQuery {
 pub struct ActivityRepository {
     db: DatabaseConnection,
     retention: Retention,
+    counters: CounterRepository,
 }
 
 impl ActivityRepository {
     pub fn new(db: DatabaseConnection, retention: Retention) -> Self {
-        ActivityRepository { db, retention }
+        ActivityRepository {
+            counters: CounterRepository::new(db.clone()),
+            db,
+            retention,
+        }
+    }
+
+    /// The hourly counters the runs add to.
+    pub fn counters(&self) -> &CounterRepository {
+        &self.counters
     }
 
     pub fn retention(&self) -> Retention {
         self.retention
     }
 
-    /// Writes `entry`, then drops what the retention no longer keeps of its integration.
+    /// Writes `entry` and adds it to its integration's counters, then drops what the
+    /// retention no longer keeps of its integration.
     pub async fn record(&self, entry: NewActivity) -> Result<(), DbErr> {
         let integration_id = entry.integration_id;
         let at_ms = entry.at_ms;
+        self.counters
+            .add(integration_id, at_ms, &entry.counted())
+            .await?;
         activity::ActiveModel {
             integration_id: Set(integration_id),
             at: Set(at_ms),
@@ -93,6 +132,8 @@ impl ActivityRepository {
             detail: Set(entry
                 .detail
                 .map(|d| d.chars().take(MAX_ACTIVITY_ERROR_CHARS).collect())),
+            fault: Set(entry.fault.map(|f| f.as_str().to_owned())),
+            crm_ms: Set(entry.crm_ms.map(|ms| i64::try_from(ms).unwrap_or(i64::MAX))),
             ..Default::default()
         }
         .insert(&self.db)
@@ -108,6 +149,7 @@ impl ActivityRepository {
             .filter(activity::Column::At.lt(oldest_kept_ms))
             .exec(&self.db)
             .await?;
+        self.counters.prune(integration_id, oldest_kept_ms).await?;
         let first_dropped = Activity::find()
             .select_only()
             .column(activity::Column::Id)
@@ -140,9 +182,27 @@ impl ActivityRepository {
         if let Some(outcome) = &query.outcome {
             select = select.filter(activity::Column::Outcome.eq(outcome.clone()));
         }
+        if let Some(fault) = query.fault {
+            select = select.filter(activity::Column::Fault.eq(fault.as_str()));
+        }
         if let Some(before) = query.before {
             select = select.filter(activity::Column::Id.lt(before));
         }
         select.limit(query.limit).all(&self.db).await
+    }
+
+    /// Unix milliseconds of the integration's last run the CRM answered with success.
+    pub async fn last_success(&self, integration_id: i32) -> Result<Option<i64>, DbErr> {
+        Activity::find()
+            .select_only()
+            .column(activity::Column::At)
+            .filter(activity::Column::IntegrationId.eq(integration_id))
+            .filter(activity::Column::Outcome.eq("success"))
+            .filter(activity::Column::Requests.gt(0))
+            .order_by_desc(activity::Column::Id)
+            .limit(1)
+            .into_tuple::<i64>()
+            .one(&self.db)
+            .await
     }
 }

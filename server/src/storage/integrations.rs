@@ -33,6 +33,8 @@ pub struct StoredIntegration {
     pub template_id: i32,
     pub template_revision: i32,
     pub template_xml: String,
+    /// The revision it ran before the last Apply or rollback.
+    pub previous_template_revision: Option<i32>,
     /// Non-secret field values by field name.
     pub settings: BTreeMap<String, String>,
     pub global_variables: BTreeMap<String, String>,
@@ -140,6 +142,7 @@ fn from_model(model: integration::Model) -> Result<StoredIntegration, DbErr> {
         id: model.id,
         template_id: model.template_id,
         template_revision: model.template_revision,
+        previous_template_revision: model.previous_template_revision,
         settings: serde_json::from_str(&model.settings)
             .map_err(|e| corrupt("settings", model.id, e))?,
         global_variables: serde_json::from_str(&model.global_variables)
@@ -346,21 +349,29 @@ impl IntegrationRepository {
         transaction.commit().await
     }
 
-    /// Moves the integration to another revision of its template.
+    /// Moves the integration from revision `from` of its template to `to`, remembering
+    /// `from` as the one it ran before; false when it no longer runs `from` (another Apply
+    /// or rollback came first).
     pub async fn apply_revision(
         &self,
         integration_id: i32,
-        revision: i32,
+        from: i32,
+        to: i32,
         xml: &str,
-    ) -> Result<(), DbErr> {
-        Integrations::update_many()
-            .col_expr(integration::Column::TemplateRevision, Expr::value(revision))
+    ) -> Result<bool, DbErr> {
+        let result = Integrations::update_many()
+            .col_expr(integration::Column::TemplateRevision, Expr::value(to))
             .col_expr(integration::Column::TemplateXml, Expr::value(xml))
+            .col_expr(
+                integration::Column::PreviousTemplateRevision,
+                Expr::value(from),
+            )
             .col_expr(integration::Column::UpdatedAt, Expr::value(unix_now()))
             .filter(integration::Column::Id.eq(integration_id))
+            .filter(integration::Column::TemplateRevision.eq(from))
             .exec(&self.db)
             .await?;
-        Ok(())
+        Ok(result.rows_affected == 1)
     }
 
     /// The integration's token bookkeeping and its sealed tokens.

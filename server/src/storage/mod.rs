@@ -9,6 +9,7 @@ pub mod api_tokens;
 pub mod associations;
 pub mod call_feed;
 pub mod contact_cache;
+pub mod counters;
 pub mod crm_users;
 pub mod entities;
 pub mod extension_groups;
@@ -19,6 +20,7 @@ pub mod phone_system;
 pub mod queue;
 pub mod session_store;
 pub mod templates;
+pub mod test_cases;
 
 use std::path::Path;
 

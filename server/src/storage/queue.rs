@@ -4,6 +4,7 @@
 //! `FOR UPDATE SKIP LOCKED`, so several servers share the queue and none takes a job
 //! another holds; a job whose lease passed (its server died) is taken again and marked.
 
+use app::activity::Fault;
 use std::collections::{BTreeMap, BTreeSet};
 
 use sea_orm::sea_query::{Expr, LockBehavior, LockType, OnConflict};
@@ -226,7 +227,7 @@ impl QueueRepository {
             job,
             state::DONE,
             job.next_attempt_at,
-            "",
+            None,
             now_ms,
         )
         .await?;
@@ -244,24 +245,29 @@ impl QueueRepository {
         Ok(settled)
     }
 
-    /// Back to pending, due at `at`, with why it failed this time.
+    /// Back to pending, due at `at`, with why it failed this time and in which layer.
     pub async fn retry_at(
         &self,
         job: &Job,
         at: i64,
-        error: &str,
+        failure: (&str, Fault),
         now_ms: i64,
     ) -> Result<bool, DbErr> {
-        settle(&self.db, job, state::PENDING, at, error, now_ms).await
+        settle(&self.db, job, state::PENDING, at, Some(failure), now_ms).await
     }
 
-    pub async fn fail(&self, job: &Job, error: &str, now_ms: i64) -> Result<bool, DbErr> {
+    pub async fn fail(
+        &self,
+        job: &Job,
+        failure: (&str, Fault),
+        now_ms: i64,
+    ) -> Result<bool, DbErr> {
         settle(
             &self.db,
             job,
             state::FAILED,
             job.next_attempt_at,
-            error,
+            Some(failure),
             now_ms,
         )
         .await
@@ -329,6 +335,20 @@ impl QueueRepository {
     }
 
     /// How many jobs are in each state.
+    /// One integration's jobs waiting or running, and failed.
+    pub async fn backlog(&self, integration_id: i32) -> Result<(u64, u64), DbErr> {
+        let of = |states: &[&str]| {
+            Jobs::find()
+                .filter(queue_job::Column::IntegrationId.eq(integration_id))
+                .filter(queue_job::Column::State.is_in(states.iter().copied()))
+                .count(&self.db)
+        };
+        Ok((
+            of(&[state::PENDING, state::RUNNING]).await?,
+            of(&[state::FAILED]).await?,
+        ))
+    }
+
     pub async fn counts(&self) -> Result<BTreeMap<&'static str, u64>, DbErr> {
         let mut counts = BTreeMap::new();
         for name in state::ALL {
@@ -393,7 +413,7 @@ async fn settle(
     job: &Job,
     new_state: &str,
     next_attempt_at: i64,
-    error: &str,
+    failure: Option<(&str, Fault)>,
     now_ms: i64,
 ) -> Result<bool, DbErr> {
     let result = Jobs::update_many()
@@ -402,7 +422,14 @@ async fn settle(
             queue_job::Column::NextAttemptAt,
             Expr::value(next_attempt_at),
         )
-        .col_expr(queue_job::Column::LastError, Expr::value(error))
+        .col_expr(
+            queue_job::Column::LastError,
+            Expr::value(failure.map_or("", |(error, _)| error)),
+        )
+        .col_expr(
+            queue_job::Column::Fault,
+            Expr::value(failure.map(|(_, fault)| fault.as_str())),
+        )
         .col_expr(queue_job::Column::UpdatedAt, Expr::value(now_ms))
         .filter(queue_job::Column::Id.eq(job.id))
         .filter(queue_job::Column::State.eq(state::RUNNING))

@@ -9,10 +9,16 @@ use sea_orm::{
     PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 
+use super::entities::integration::{self, Entity as Integrations};
 use super::entities::template::{self, Entity as Templates};
+use super::entities::template_revision::{self as revision, Entity as Revisions};
 use super::unix_now;
 
 pub const MAX_TEMPLATES_PER_PROVIDER: u64 = app::template::MAX_TEMPLATES_PER_PROVIDER as u64;
+
+/// How many saved revisions of a template are kept (README "Revisions and rollback"). The
+/// revision an integration runs and the one it ran before are kept even when older.
+pub const MAX_KEPT_REVISIONS: i32 = app::history::MAX_KEPT_REVISIONS;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TemplateStoreError {
@@ -101,10 +107,12 @@ impl TemplateRepository {
         Self { db }
     }
 
-    /// Stores a new template. Refused when the provider already has ten, or the key is taken.
+    /// Stores a new template, saved by `author`. Refused when the provider already has ten,
+    /// or the key is taken.
     pub async fn create(
         &self,
         record: TemplateRecord,
+        author: &str,
     ) -> Result<StoredTemplate, TemplateStoreError> {
         let provider = record.provider;
         let transaction = self.db.begin().await?;
@@ -143,15 +151,17 @@ impl TemplateRepository {
         }
         .insert(&transaction)
         .await?;
+        keep_revision(&transaction, &model, author).await?;
         transaction.commit().await?;
         from_model(model)
     }
 
     /// Replaces the template with the same provider and key, keeping its creation time and
-    /// counting up its revision.
+    /// counting up its revision; `author` saved it.
     pub async fn replace(
         &self,
         record: TemplateRecord,
+        author: &str,
     ) -> Result<StoredTemplate, TemplateStoreError> {
         let transaction = self.db.begin().await?;
         let existing = find_model(&transaction, record.provider, &record.key)
@@ -172,8 +182,35 @@ impl TemplateRepository {
         model.updated_at = Set(unix_now());
         model.revision = Set(revision);
         let updated = model.update(&transaction).await?;
+        keep_revision(&transaction, &updated, author).await?;
         transaction.commit().await?;
         from_model(updated)
+    }
+
+    /// The kept revisions of a template, newest first, without their text.
+    pub async fn revisions(&self, template_id: i32) -> Result<Vec<RevisionInfo>, DbErr> {
+        Ok(Revisions::find()
+            .filter(revision::Column::TemplateId.eq(template_id))
+            .order_by_desc(revision::Column::Revision)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|r| RevisionInfo::of(&r))
+            .collect())
+    }
+
+    /// One kept revision with its text.
+    pub async fn revision(
+        &self,
+        template_id: i32,
+        number: i32,
+    ) -> Result<Option<(RevisionInfo, String)>, DbErr> {
+        Ok(Revisions::find()
+            .filter(revision::Column::TemplateId.eq(template_id))
+            .filter(revision::Column::Revision.eq(number))
+            .one(&self.db)
+            .await?
+            .map(|r| (RevisionInfo::of(&r), r.xml)))
     }
 
     pub async fn get(
@@ -234,6 +271,60 @@ impl TemplateRepository {
             .await?;
         Ok(result.rows_affected)
     }
+}
+
+/// A kept revision, as the history lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RevisionInfo {
+    pub revision: i32,
+    pub author: String,
+    /// Unix seconds.
+    pub saved_at: i64,
+}
+
+impl RevisionInfo {
+    fn of(row: &revision::Model) -> Self {
+        Self {
+            revision: row.revision,
+            author: row.author.clone(),
+            saved_at: row.created_at,
+        }
+    }
+}
+
+/// Keeps the template's new revision and lets the oldest go beyond [`MAX_KEPT_REVISIONS`],
+/// except the ones its integration runs or ran before (a rollback needs that text).
+async fn keep_revision(
+    db: &impl ConnectionTrait,
+    saved: &template::Model,
+    author: &str,
+) -> Result<(), DbErr> {
+    revision::ActiveModel {
+        template_id: Set(saved.id),
+        revision: Set(saved.revision),
+        xml: Set(saved.xml.clone()),
+        author: Set(author.to_owned()),
+        created_at: Set(saved.updated_at),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    let mut still_needed = Vec::new();
+    if let Some(running) = Integrations::find()
+        .filter(integration::Column::TemplateId.eq(saved.id))
+        .one(db)
+        .await?
+    {
+        still_needed.push(running.template_revision);
+        still_needed.extend(running.previous_template_revision);
+    }
+    Revisions::delete_many()
+        .filter(revision::Column::TemplateId.eq(saved.id))
+        .filter(revision::Column::Revision.lte(saved.revision - MAX_KEPT_REVISIONS))
+        .filter(revision::Column::Revision.is_not_in(still_needed))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 async fn find_model(

@@ -4,6 +4,7 @@
 
 use std::collections::HashSet;
 
+use app::history::{RevisionDiff, RevisionSummary, TemplateHistory, MAX_KEPT_REVISIONS};
 use app::integrations::TemplateUse;
 use app::template::editor::{
     mask_password_defaults, mask_password_defaults_in_text, restore_password_defaults,
@@ -35,6 +36,10 @@ pub enum TemplateEditError {
     InUse(Vec<String>),
     #[error("integration storage failed: {0}")]
     Integrations(#[from] sea_orm::DbErr),
+    #[error(
+        "revision {revision} of the template {key} is not kept (the last {MAX_KEPT_REVISIONS} are)"
+    )]
+    NoSuchRevision { key: String, revision: i32 },
 }
 
 fn in_use_list(keys: &[String]) -> String {
@@ -167,6 +172,7 @@ impl TemplatesService {
     /// Stores a new template built from the form alone; an empty Key gets a fresh one.
     pub async fn create_from_form(
         &self,
+        author: &str,
         provider: Provider,
         mut form: TemplateForm,
     ) -> Result<StoredTemplate, TemplateEditError> {
@@ -179,8 +185,8 @@ impl TemplatesService {
         let accepted =
             accept(&canonical_text(&form.to_new_document())).map_err(TemplateEditError::Invalid)?;
         check_destination(&accepted.record, provider, None)?;
-        let stored = self.templates.create(accepted.record).await?;
-        tracing::info!(provider = provider.as_str(), key = %stored.record.key, "template created from the form");
+        let stored = self.templates.create(accepted.record, author).await?;
+        tracing::info!(%author, provider = provider.as_str(), key = %stored.record.key, "template created from the form");
         Ok(stored)
     }
 
@@ -188,6 +194,7 @@ impl TemplatesService {
     /// the form does not show stays as it was.
     pub async fn edit_with_form(
         &self,
+        author: &str,
         provider: Provider,
         key: &str,
         form: &TemplateForm,
@@ -201,8 +208,8 @@ impl TemplatesService {
         if accepted.record.logo.is_none() {
             accepted.record.logo = stored.record.logo;
         }
-        let stored = self.templates.replace(accepted.record).await?;
-        tracing::info!(provider = provider.as_str(), %key, "template edited through the form");
+        let stored = self.templates.replace(accepted.record, author).await?;
+        tracing::info!(%author, provider = provider.as_str(), %key, "template edited through the form");
         Ok(stored)
     }
 
@@ -243,6 +250,7 @@ impl TemplatesService {
     /// was deleted meanwhile; any other taken key is reported, and nothing changes.
     pub async fn upload(
         &self,
+        author: &str,
         provider: Provider,
         text: &str,
         confirmed: &HashSet<String>,
@@ -251,21 +259,25 @@ impl TemplatesService {
         check_destination(&accepted.record, provider, None)?;
         let key = accepted.record.key.clone();
         let uploaded = if confirmed.contains(&key) {
-            match self.templates.replace(accepted.record.clone()).await {
+            match self
+                .templates
+                .replace(accepted.record.clone(), author)
+                .await
+            {
                 Err(TemplateStoreError::NotFound { .. }) => {
-                    Uploaded::Stored(self.templates.create(accepted.record).await?)
+                    Uploaded::Stored(self.templates.create(accepted.record, author).await?)
                 }
                 other => Uploaded::Replaced(other?),
             }
         } else {
-            match self.templates.create(accepted.record.clone()).await {
+            match self.templates.create(accepted.record.clone(), author).await {
                 Err(TemplateStoreError::DuplicateKey { .. }) => {
                     Uploaded::KeyExists(accepted.record)
                 }
                 other => Uploaded::Stored(other?),
             }
         };
-        tracing::info!(provider = provider.as_str(), %key, status = uploaded.status(), "template uploaded");
+        tracing::info!(%author, provider = provider.as_str(), %key, status = uploaded.status(), "template uploaded");
         Ok(uploaded)
     }
 
@@ -274,6 +286,7 @@ impl TemplatesService {
     /// stored values.
     pub async fn replace_text(
         &self,
+        author: &str,
         provider: Provider,
         key: &str,
         mut text: String,
@@ -288,9 +301,68 @@ impl TemplatesService {
         }
         let accepted = accept(&text).map_err(TemplateEditError::Invalid)?;
         check_destination(&accepted.record, provider, Some(key))?;
-        let stored = self.templates.replace(accepted.record).await?;
-        tracing::info!(provider = provider.as_str(), %key, "template replaced");
+        let stored = self.templates.replace(accepted.record, author).await?;
+        tracing::info!(%author, provider = provider.as_str(), %key, "template replaced");
         Ok(stored)
+    }
+
+    /// The template's kept revisions, newest first, with the ones its integration runs and
+    /// ran before.
+    pub async fn history(
+        &self,
+        provider: Provider,
+        key: &str,
+    ) -> Result<TemplateHistory, TemplateEditError> {
+        let stored = self.stored(provider, key).await?;
+        let integration = self.integrations.find_by_template(stored.id).await?;
+        let revisions = self
+            .templates
+            .revisions(stored.id)
+            .await?
+            .into_iter()
+            .map(|r| RevisionSummary {
+                revision: r.revision,
+                author: r.author,
+                saved_at: r.saved_at,
+            })
+            .collect();
+        Ok(TemplateHistory {
+            name: stored.record.name,
+            current: stored.revision,
+            running: integration.as_ref().map(|i| i.template_revision),
+            previous: integration.and_then(|i| i.previous_template_revision),
+            revisions,
+        })
+    }
+
+    /// A kept revision's text as the browser may see it (password defaults masked).
+    pub async fn revision_text(
+        &self,
+        provider: Provider,
+        key: &str,
+        revision: i32,
+    ) -> Result<String, TemplateEditError> {
+        let stored = self.stored(provider, key).await?;
+        let (_, xml) = self.templates.revision(stored.id, revision).await?.ok_or(
+            TemplateEditError::NoSuchRevision {
+                key: key.to_owned(),
+                revision,
+            },
+        )?;
+        Ok(text_for_the_browser(xml))
+    }
+
+    /// Two kept revisions side by side (password defaults masked on both sides).
+    pub async fn diff(
+        &self,
+        provider: Provider,
+        key: &str,
+        from: i32,
+        to: i32,
+    ) -> Result<RevisionDiff, TemplateEditError> {
+        let old = self.revision_text(provider, key, from).await?;
+        let new = self.revision_text(provider, key, to).await?;
+        Ok(super::history::side_by_side(from, &old, to, &new))
     }
 
     /// Deletes the named templates, all or nothing: an unknown key deletes none, and a

@@ -78,6 +78,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::calls::routes())
         .merge(api::events::routes())
         .merge(api::extensions::routes())
+        .merge(api::integrations::routes())
         .merge(api::phone_system::routes())
         .merge(api::recordings::routes())
         .merge(oauth_callback::routes())

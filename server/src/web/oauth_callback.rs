@@ -116,7 +116,9 @@ fn status_of(error: &CallbackError) -> StatusCode {
             | IntegrationError::Template(_) => StatusCode::BAD_GATEWAY,
             IntegrationError::Storage(_)
             | IntegrationError::TemplateStore(_)
-            | IntegrationError::Secret(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            | IntegrationError::Secret(_)
+            | IntegrationError::TestCases(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            IntegrationError::TestCasesFailed(_) => StatusCode::CONFLICT,
         },
     }
 }

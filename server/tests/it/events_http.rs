@@ -306,7 +306,7 @@ async fn a_step_that_keeps_failing_is_failed_and_kept(db: Db) {
     assert_eq!(journals(&crm).await.len(), 3);
     assert_eq!(
         server
-            .scalar("SELECT COUNT(*) FROM queue_jobs WHERE step = 'journal' AND state = 'failed' AND attempts = 3 AND last_error LIKE '%HTTP 503%'")
+            .scalar("SELECT COUNT(*) FROM queue_jobs WHERE step = 'journal' AND state = 'failed' AND attempts = 3 AND last_error LIKE '%HTTP 503%' AND fault = 'crm_failed'")
             .await,
         1
     );
@@ -330,7 +330,7 @@ async fn a_step_that_keeps_failing_is_failed_and_kept(db: Db) {
     settled(&server).await;
     assert_eq!(
         server
-            .scalar("SELECT COUNT(*) FROM queue_jobs WHERE step = 'journal' AND state = 'failed' AND attempts = 1")
+            .scalar("SELECT COUNT(*) FROM queue_jobs WHERE step = 'journal' AND state = 'failed' AND attempts = 1 AND fault = 'crm_refused'")
             .await,
         1
     );

@@ -24,6 +24,7 @@ mod limits_processes;
 mod lookup_http;
 mod oauth_http;
 mod phone_system_http;
+mod production_http;
 mod queue_processes;
 mod run_cli;
 mod scenarios_http;

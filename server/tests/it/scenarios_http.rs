@@ -596,6 +596,8 @@ async fn activity_is_filtered_and_kept_within_its_retention(db: Db) {
             requests: 1,
             error: Some("x".repeat(5_000)),
             detail: None,
+            fault: Some(app::activity::Fault::CrmFailed),
+            crm_ms: Some(1),
         })
         .await
         .unwrap();

@@ -347,19 +347,25 @@ async fn templates_are_stored_replaced_listed_and_deleted(db: Db) {
         bytes: b"\x89PNG\r\n\x1a\n".to_vec(),
         media_type: "image/png".into(),
     });
-    let created = templates.create(record.clone()).await.unwrap();
+    let created = templates
+        .create(record.clone(), "admin@example.com")
+        .await
+        .unwrap();
     assert_eq!(created.revision, 1);
     templates
-        .create(template_record(Provider::Crm, "alpha"))
+        .create(template_record(Provider::Crm, "alpha"), "admin@example.com")
         .await
         .unwrap();
     templates
-        .create(template_record(Provider::Helpdesk, "zeta"))
+        .create(
+            template_record(Provider::Helpdesk, "zeta"),
+            "admin@example.com",
+        )
         .await
         .unwrap();
 
     let duplicate = templates
-        .create(template_record(Provider::Crm, "zeta"))
+        .create(template_record(Provider::Crm, "zeta"), "admin@example.com")
         .await;
     assert!(
         matches!(duplicate, Err(TemplateStoreError::DuplicateKey { .. })),
@@ -373,14 +379,17 @@ async fn templates_are_stored_replaced_listed_and_deleted(db: Db) {
     let mut edited = record.clone();
     edited.xml.push_str("<!-- edited -->");
     edited.logo = None;
-    let replaced = templates.replace(edited.clone()).await.unwrap();
+    let replaced = templates
+        .replace(edited.clone(), "admin@example.com")
+        .await
+        .unwrap();
     assert_eq!(replaced.revision, 2);
     assert_eq!(replaced.created_at, created.created_at);
     let stored = templates.get(Provider::Crm, "zeta").await.unwrap().unwrap();
     assert_eq!(stored.record.xml, edited.xml);
     assert_eq!(stored.record.logo, None, "the logo went with the replace");
     let missing = templates
-        .replace(template_record(Provider::Crm, "nope"))
+        .replace(template_record(Provider::Crm, "nope"), "admin@example.com")
         .await;
     assert!(
         matches!(missing, Err(TemplateStoreError::NotFound { .. })),
@@ -415,7 +424,10 @@ async fn twenty_concurrent_creates_never_exceed_ten_templates(db: Db) {
     let (conn, _dir) = open(db).await;
     let templates = TemplateRepository::new(conn);
     templates
-        .create(template_record(Provider::Helpdesk, "other"))
+        .create(
+            template_record(Provider::Helpdesk, "other"),
+            "admin@example.com",
+        )
         .await
         .unwrap();
     // All twenty start before any is awaited.
@@ -424,7 +436,10 @@ async fn twenty_concurrent_creates_never_exceed_ten_templates(db: Db) {
             let templates = templates.clone();
             tokio::spawn(async move {
                 templates
-                    .create(template_record(Provider::Crm, &format!("t{n}")))
+                    .create(
+                        template_record(Provider::Crm, &format!("t{n}")),
+                        "admin@example.com",
+                    )
                     .await
             })
         })
@@ -444,7 +459,10 @@ async fn twenty_concurrent_creates_never_exceed_ten_templates(db: Db) {
         MAX_TEMPLATES_PER_PROVIDER
     );
     let eleventh = templates
-        .create(template_record(Provider::Crm, "eleventh"))
+        .create(
+            template_record(Provider::Crm, "eleventh"),
+            "admin@example.com",
+        )
         .await
         .unwrap_err();
     assert_eq!(
@@ -453,7 +471,10 @@ async fn twenty_concurrent_creates_never_exceed_ten_templates(db: Db) {
     );
     assert!(
         templates
-            .create(template_record(Provider::Helpdesk, "more"))
+            .create(
+                template_record(Provider::Helpdesk, "more"),
+                "admin@example.com"
+            )
             .await
             .is_ok(),
         "the cap is per provider"

@@ -16,9 +16,11 @@ use crate::api::templates::{list_templates, DeleteTemplates};
 use crate::components::confirm::{ConfirmDialog, ConfirmRequest};
 use crate::components::frame::Frame;
 use crate::components::loaded::Loaded;
+use crate::components::test_run::TestRunReport;
 use crate::components::toast::use_toasts;
 use crate::template::model::Provider;
 use crate::template::{TemplateSummary, UploadOutcome, MAX_TEMPLATES_PER_PROVIDER};
+use crate::test_cases::{ApplyResult, TestRun};
 use crate::viewer::Viewer;
 
 pub(crate) fn provider_label(provider: Provider) -> &'static str {
@@ -95,6 +97,8 @@ enum Pending {
         key: String,
     },
     Apply(String),
+    /// Apply although test cases failed against the new revision.
+    ApplyAnyway(String),
 }
 
 #[component]
@@ -122,6 +126,8 @@ fn TemplateList(provider: Provider) -> impl IntoView {
     let uploading = RwSignal::new(false);
     let confirm = RwSignal::new(None::<ConfirmRequest>);
     let pending = StoredValue::new(None::<Pending>);
+    // The key of the template whose Apply was last sent.
+    let pending_apply = StoredValue::new(String::new());
 
     Effect::new(move |_| match delete.value().get() {
         Some(Ok(count)) => {
@@ -135,10 +141,33 @@ fn TemplateList(provider: Provider) -> impl IntoView {
         Some(Err(error)) => toasts.error(error.to_string()),
         None => {}
     });
+    // Apply stopped by failing test cases: the template's key and the run.
+    let stopped = RwSignal::new(None::<(String, TestRun)>);
     Effect::new(move |_| match apply.value().get() {
-        Some(Ok(revision)) => {
-            toasts.success(format!("The integration now runs revision {revision}."))
+        Some(Ok(ApplyResult {
+            applied: Some(revision),
+            tests,
+            overridden,
+        })) => {
+            stopped.set(None);
+            let tested = match (&tests, overridden) {
+                (Some(_), true) => " Test cases failed; applying anyway was recorded.".to_string(),
+                (Some(run), false) => format!(" Its {} test cases passed.", run.results.len()),
+                (None, _) => String::new(),
+            };
+            toasts.success(format!(
+                "The integration now runs revision {revision}.{tested}"
+            ))
         }
+        Some(Ok(ApplyResult {
+            applied: None,
+            tests: Some(run),
+            ..
+        })) => {
+            let key = pending_apply.get_value();
+            stopped.set(Some((key, run)));
+        }
+        Some(Ok(_)) => {}
         Some(Err(error)) => toasts.error(error.to_string()),
         None => {}
     });
@@ -266,6 +295,15 @@ fn TemplateList(provider: Provider) -> impl IntoView {
         let _ = url;
     };
 
+    let send_apply = move |key: String, anyway: bool| {
+        pending_apply.set_value(key.clone());
+        apply.dispatch(ApplyTemplate {
+            csrf_token: csrf_token.get_value(),
+            provider: provider.as_str().to_string(),
+            key,
+            anyway,
+        });
+    };
     let on_confirm = move |_| match pending.get_value() {
         Some(Pending::Delete { keys, in_use }) if !in_use.is_empty() => {
             pending.set_value(Some(Pending::DeleteDisconnecting(keys)));
@@ -297,13 +335,8 @@ fn TemplateList(provider: Provider) -> impl IntoView {
                 disconnect: true,
             });
         }
-        Some(Pending::Apply(key)) => {
-            apply.dispatch(ApplyTemplate {
-                csrf_token: csrf_token.get_value(),
-                provider: provider.as_str().to_string(),
-                key,
-            });
-        }
+        Some(Pending::Apply(key)) => send_apply(key, false),
+        Some(Pending::ApplyAnyway(key)) => send_apply(key, true),
         Some(Pending::Replace { file, key }) => send_upload(vec![key], Some(file)),
         None => {}
     };
@@ -425,6 +458,30 @@ fn TemplateList(provider: Provider) -> impl IntoView {
             <p role="status">"Uploading…"</p>
         </Show>
         <UploadResults results=upload_results on_replace=Callback::new(ask_replace) />
+        {move || {
+            stopped
+                .get()
+                .map(|(key, run)| {
+                    let ask_anyway = move |_| {
+                        pending.set_value(Some(Pending::ApplyAnyway(key.clone())));
+                        confirm.set(Some(ConfirmRequest {
+                            title: "Apply although test cases fail?".into(),
+                            message: "The integration will run the new revision although its test cases fail against it. Activity records who applied it.".into(),
+                            confirm_label: "Apply anyway".into(),
+                        }));
+                    };
+                    view! {
+                        <section class="card" aria-labelledby="apply-stopped" data-testid="apply-stopped">
+                            <h2 id="apply-stopped">"Apply stopped"</h2>
+                            <TestRunReport run />
+                            <div class="toolbar">
+                                <button class="button button-danger" on:click=ask_anyway>"Apply anyway"</button>
+                                <button class="button" on:click=move |_| stopped.set(None)>"Close"</button>
+                            </div>
+                        </section>
+                    }
+                })
+        }}
         <ConfirmDialog request=confirm on_confirm />
     }
 }

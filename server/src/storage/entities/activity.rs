@@ -24,6 +24,10 @@ pub struct Model {
     pub error: Option<String>,
     /// What it found, in a few words (a lookup's matches, a cached contact).
     pub detail: Option<String>,
+    /// The layer a failure came from (`app::activity::Fault`); none when it did not fail.
+    pub fault: Option<String>,
+    /// Milliseconds the run waited for the CRM's answers; none when nothing was sent.
+    pub crm_ms: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

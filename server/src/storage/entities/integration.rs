@@ -11,6 +11,8 @@ pub struct Model {
     /// The template revision it runs, and that revision's XML (Apply moves both on).
     pub template_revision: i32,
     pub template_xml: String,
+    /// The revision it ran before the last Apply or rollback: what Roll back returns to.
+    pub previous_template_revision: Option<i32>,
     /// JSON: the values of the template's non-secret custom fields, and the client id.
     pub settings: String,
     /// JSON: the global variables GetGlobalInfo and follow-ups stored.

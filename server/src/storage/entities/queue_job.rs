@@ -27,6 +27,8 @@ pub struct Model {
     pub retaken: bool,
     #[sea_orm(column_type = "Text")]
     pub last_error: String,
+    /// The layer the last failure came from (`app::activity::Fault`).
+    pub fault: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }

@@ -107,6 +107,32 @@ impl Access for TemplateLogos {
     };
 }
 
+/// An integration's test cases and health: any signed-in user (they run the console), or
+/// an `admin` token (a CI job running the cases).
+pub struct IntegrationChecks;
+impl Access for IntegrationChecks {
+    const RULE: Rule = Rule {
+        admin_only: None,
+        scopes: &[TokenScope::Admin],
+        scoped: "integrations",
+        sessions: true,
+        agents: false,
+    };
+}
+
+/// Which revision an integration runs (Apply, Roll back): administrators, or an `admin`
+/// token, as for templates.
+pub struct IntegrationRevisions;
+impl Access for IntegrationRevisions {
+    const RULE: Rule = Rule {
+        admin_only: Some("which revision an integration runs"),
+        scopes: &[TokenScope::Admin],
+        scoped: "integrations",
+        sessions: true,
+        agents: false,
+    };
+}
+
 /// An agent's own calls (the call popup's stream): a signed-in browser session of any
 /// role, never a token.
 pub struct AgentCalls;

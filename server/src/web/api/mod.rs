@@ -6,6 +6,7 @@ pub mod calls;
 pub mod contacts;
 pub mod events;
 pub mod extensions;
+pub mod integrations;
 pub mod phone_system;
 pub mod recordings;
 pub mod templates;

@@ -15,6 +15,9 @@
 //! | `PUT {provider}/{key}` (body: the XML) | replace it |
 //! | `PUT {provider}/{key}` (JSON: the editor's form) | edit it: the form is applied to the stored template, the rest kept |
 //! | `DELETE {provider}/{key}[?disconnect=true]` | delete it (in use: as above) |
+//! | `GET {provider}/{key}/revisions` | its kept revisions, newest first (number, author, time), with the ones its integration runs and ran before |
+//! | `GET {provider}/{key}/revisions/{n}` | revision `n`'s XML (password defaults masked) |
+//! | `GET {provider}/{key}/revisions/{from}/diff/{to}` | the two side by side (JSON rows) |
 //!
 //! Errors are JSON: `{"error": {"code", "message", "findings": [...]}}`, findings with the
 //! validator's codes and locations.
@@ -65,6 +68,18 @@ pub fn routes() -> Router<AppState> {
             get(get_one).put(replace_or_edit).delete(delete_one),
         )
         .route("/api/v1/templates/{provider}/{key}/logo", get(get_logo))
+        .route(
+            "/api/v1/templates/{provider}/{key}/revisions",
+            get(list_revisions),
+        )
+        .route(
+            "/api/v1/templates/{provider}/{key}/revisions/{revision}",
+            get(get_revision),
+        )
+        .route(
+            "/api/v1/templates/{provider}/{key}/revisions/{from}/diff/{to}",
+            get(diff_revisions),
+        )
         .layer(DefaultBodyLimit::max(MAX_UPLOAD_BODY_BYTES))
 }
 
@@ -98,6 +113,11 @@ impl From<TemplateEditError> for ApiError {
             TemplateEditError::Integrations(error) => {
                 ApiError::internal("integration storage", error)
             }
+            TemplateEditError::NoSuchRevision { .. } => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "revision.not_found",
+                error.to_string(),
+            ),
         }
     }
 }
@@ -126,7 +146,8 @@ impl From<TemplateStoreError> for ApiError {
 /// A request about one provider's templates from a caller `A` lets in: every handler here
 /// starts with this extractor, which answers 401/403 for other callers and 404 for an
 /// unknown provider.
-struct TemplatesOf<A>(Provider, PhantomData<A>);
+/// The caller's e-mail is who saved a revision.
+struct TemplatesOf<A>(Provider, String, PhantomData<A>);
 
 /// An administrator's (or an `admin` token's).
 type AdminFor = TemplatesOf<ManageTemplates>;
@@ -164,9 +185,12 @@ impl<S: Send + Sync, A: Access> FromRequestParts<S> for TemplatesOf<A> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Caller::<A>::from_request_parts(parts, state).await?;
+        let author = Caller::<A>::from_request_parts(parts, state)
+            .await?
+            .user
+            .email;
         let provider = provider_in_path(parts, state).await?;
-        Ok(TemplatesOf(provider, PhantomData))
+        Ok(TemplatesOf(provider, author, PhantomData))
     }
 }
 
@@ -231,7 +255,7 @@ impl Selection {
 
 async fn list_or_zip(
     State(state): State<AppState>,
-    TemplatesOf(provider, _): AdminFor,
+    TemplatesOf(provider, ..): AdminFor,
     reader: Reader,
     Query(selection): Query<Selection>,
 ) -> Result<Response, ApiError> {
@@ -358,7 +382,7 @@ fn attachment(body: Vec<u8>, media_type: &'static str, file_name: &str) -> Respo
 
 async fn get_one(
     State(state): State<AppState>,
-    TemplatesOf(provider, _): AdminFor,
+    TemplatesOf(provider, ..): AdminFor,
     reader: Reader,
     Path((_, key)): Path<(String, String)>,
     Query(selection): Query<Selection>,
@@ -403,7 +427,7 @@ fn logo_response(stored: StoredTemplate) -> Response {
 
 async fn get_logo(
     State(state): State<AppState>,
-    TemplatesOf(provider, _): SignedInFor,
+    TemplatesOf(provider, ..): SignedInFor,
     Path((_, key)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let stored = state.templates_service().get(provider, &key).await?;
@@ -444,14 +468,14 @@ async fn create_or_upload(
             })?;
         return upload(State(state), admin, multipart).await;
     }
-    let TemplatesOf(provider, _) = admin;
+    let TemplatesOf(provider, author, _) = admin;
     let body = Bytes::from_request(request, &state)
         .await
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "form.unreadable", e.to_string()))?;
     let form = form_from(&body)?;
     let stored = state
         .templates_service()
-        .create_from_form(provider, form)
+        .create_from_form(&author, provider, form)
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -462,24 +486,25 @@ async fn create_or_upload(
 
 async fn replace_or_edit(
     State(state): State<AppState>,
-    TemplatesOf(provider, _): AdminFor,
+    TemplatesOf(provider, author, _): AdminFor,
     Path((_, key)): Path<(String, String)>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     if !is_json(&headers) {
-        return replace_one(&state, provider, key, &body).await;
+        return replace_one(&state, &author, provider, key, &body).await;
     }
     let form = form_from(&body)?;
     let stored = state
         .templates_service()
-        .edit_with_form(provider, &key, &form)
+        .edit_with_form(&author, provider, &key, &form)
         .await?;
     Ok(Json(json!({"template": summary_of(&stored)})).into_response())
 }
 
 async fn replace_one(
     state: &AppState,
+    author: &str,
     provider: Provider,
     key: String,
     body: &[u8],
@@ -487,14 +512,14 @@ async fn replace_one(
     let text = template_text(body)?;
     let stored = state
         .templates_service()
-        .replace_text(provider, &key, text)
+        .replace_text(author, provider, &key, text)
         .await?;
     Ok(Json(json!({"template": summary_of(&stored)})).into_response())
 }
 
 async fn delete_one(
     State(state): State<AppState>,
-    TemplatesOf(provider, _): AdminFor,
+    TemplatesOf(provider, ..): AdminFor,
     Path((_, key)): Path<(String, String)>,
     Query(selection): Query<Selection>,
 ) -> Result<Response, ApiError> {
@@ -508,7 +533,7 @@ async fn delete_one(
 
 async fn delete_many(
     State(state): State<AppState>,
-    TemplatesOf(provider, _): AdminFor,
+    TemplatesOf(provider, ..): AdminFor,
     Query(selection): Query<Selection>,
 ) -> Result<Response, ApiError> {
     let keys = selection.keys();
@@ -610,7 +635,7 @@ fn refused_upload(file: &str, error: ApiError) -> UploadOutcome {
 
 async fn upload(
     State(state): State<AppState>,
-    TemplatesOf(provider, _): AdminFor,
+    TemplatesOf(provider, author, _): AdminFor,
     mut multipart: Multipart,
 ) -> Result<Response, ApiError> {
     let mut files: Vec<(String, Received)> = Vec::new();
@@ -669,7 +694,7 @@ async fn upload(
     for (file, received) in files {
         results.push(match received {
             Received::Complete(bytes) => {
-                store_upload(&state, provider, &file, &bytes, &replace).await
+                store_upload(&state, &author, provider, &file, &bytes, &replace).await
             }
             Received::TooLarge => refused_upload(&file, too_large(None)),
         });
@@ -685,6 +710,7 @@ async fn upload(
 
 async fn store_upload(
     state: &AppState,
+    author: &str,
     provider: Provider,
     file: &str,
     bytes: &[u8],
@@ -694,7 +720,7 @@ async fn store_upload(
         Ok(text) => {
             state
                 .templates_service()
-                .upload(provider, &text, replace)
+                .upload(author, provider, &text, replace)
                 .await
         }
         Err(error) => return refused_upload(file, error),
@@ -722,4 +748,41 @@ async fn store_upload(
         message,
         findings: record.warnings,
     }
+}
+
+async fn list_revisions(
+    State(state): State<AppState>,
+    TemplatesOf(provider, ..): AdminFor,
+    Path((_, key)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let history = state.templates_service().history(provider, &key).await?;
+    Ok(Json(history).into_response())
+}
+
+async fn get_revision(
+    State(state): State<AppState>,
+    TemplatesOf(provider, ..): AdminFor,
+    Path((_, key, revision)): Path<(String, String, i32)>,
+) -> Result<Response, ApiError> {
+    let text = state
+        .templates_service()
+        .revision_text(provider, &key, revision)
+        .await?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/xml; charset=utf-8")],
+        text,
+    )
+        .into_response())
+}
+
+async fn diff_revisions(
+    State(state): State<AppState>,
+    TemplatesOf(provider, ..): AdminFor,
+    Path((_, key, from, to)): Path<(String, String, i32, i32)>,
+) -> Result<Response, ApiError> {
+    let diff = state
+        .templates_service()
+        .diff(provider, &key, from, to)
+        .await?;
+    Ok(Json(diff).into_response())
 }

@@ -14,6 +14,10 @@ use async_trait::async_trait;
 
 use super::storage_failure;
 use crate::integrations::service::{IntegrationError, IntegrationsService};
+use crate::integrations::test_cases::Revision;
+use crate::storage::test_cases::TestCaseStoreError;
+use app::activity::IntegrationHealth;
+use app::test_cases::{ApplyResult, NewTestCase, TestCase, TestRun};
 
 pub struct IntegrationsAdmin {
     pub service: IntegrationsService,
@@ -36,6 +40,15 @@ impl From<IntegrationError> for PortalError {
             IntegrationError::Storage(_)
             | IntegrationError::TemplateStore(_)
             | IntegrationError::Secret(_) => storage_failure("integration", error),
+            IntegrationError::TestCases(ref store) => match store {
+                TestCaseStoreError::LimitReached => PortalError::Conflict(error.to_string()),
+                TestCaseStoreError::NotFound(_) => PortalError::NotFound(error.to_string()),
+                TestCaseStoreError::Corrupt { .. } | TestCaseStoreError::Db(_) => {
+                    storage_failure("test case", error)
+                }
+            },
+            // The page asks Apply through `apply_template`, which answers this as a result.
+            IntegrationError::TestCasesFailed(_) => PortalError::Conflict(error.to_string()),
         }
     }
 }
@@ -97,8 +110,89 @@ impl IntegrationAdmin for IntegrationsAdmin {
         actor: &CurrentUser,
         provider: Provider,
         key: &str,
+        anyway: bool,
+    ) -> Result<ApplyResult, PortalError> {
+        match self
+            .service
+            .apply(&actor.email, provider, key, anyway)
+            .await
+        {
+            Ok(applied) => Ok(ApplyResult {
+                applied: Some(applied.revision),
+                tests: applied.tests,
+                overridden: applied.overridden,
+            }),
+            Err(IntegrationError::TestCasesFailed(tests)) => Ok(ApplyResult {
+                applied: None,
+                tests: Some(tests),
+                overridden: false,
+            }),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    async fn roll_back(
+        &self,
+        actor: &CurrentUser,
+        provider: Provider,
+        key: &str,
     ) -> Result<i32, PortalError> {
-        Ok(self.service.apply(&actor.email, provider, key).await?)
+        Ok(self.service.roll_back(&actor.email, provider, key).await?)
+    }
+
+    async fn test_cases(
+        &self,
+        provider: Provider,
+        key: &str,
+    ) -> Result<Vec<TestCase>, PortalError> {
+        Ok(self.service.test_cases(provider, key).await?)
+    }
+
+    async fn save_test_case(
+        &self,
+        actor: &CurrentUser,
+        provider: Provider,
+        key: &str,
+        id: Option<i32>,
+        case: NewTestCase,
+    ) -> Result<TestCase, PortalError> {
+        Ok(self
+            .service
+            .save_test_case(&actor.email, provider, key, id, &case)
+            .await?)
+    }
+
+    async fn delete_test_case(
+        &self,
+        actor: &CurrentUser,
+        provider: Provider,
+        key: &str,
+        id: i32,
+    ) -> Result<(), PortalError> {
+        Ok(self
+            .service
+            .delete_test_case(&actor.email, provider, key, id)
+            .await?)
+    }
+
+    async fn run_test_cases(
+        &self,
+        actor: &CurrentUser,
+        provider: Provider,
+        key: &str,
+    ) -> Result<TestRun, PortalError> {
+        Ok(self
+            .service
+            .run_test_cases(&actor.email, provider, key, Revision::Running)
+            .await?)
+    }
+
+    async fn integration_health(
+        &self,
+        provider: Provider,
+        key: &str,
+    ) -> Result<IntegrationHealth, PortalError> {
+        Ok(self.service.health(provider, key).await?)
     }
 
     async fn save_features(

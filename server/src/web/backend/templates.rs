@@ -29,6 +29,7 @@ impl From<TemplateEditError> for PortalError {
             TemplateEditError::Store(error) => PortalError::from(error),
             TemplateEditError::InUse(_) => PortalError::Conflict(error.to_string()),
             TemplateEditError::Integrations(error) => storage_failure("integration", error),
+            TemplateEditError::NoSuchRevision { .. } => PortalError::NotFound(error.to_string()),
             TemplateEditError::Unreadable(key) => {
                 tracing::error!(%key, "stored template unreadable");
                 PortalError::Internal("storage".into())
@@ -80,8 +81,16 @@ impl TemplateAdmin for TemplatesAdmin {
         form: TemplateForm,
     ) -> Result<TemplateSummary, PortalError> {
         let stored = match key {
-            None => self.service.create_from_form(provider, form).await,
-            Some(key) => self.service.edit_with_form(provider, key, &form).await,
+            None => {
+                self.service
+                    .create_from_form(&actor.email, provider, form)
+                    .await
+            }
+            Some(key) => {
+                self.service
+                    .edit_with_form(&actor.email, provider, key, &form)
+                    .await
+            }
         }
         .map_err(PortalError::from)?;
         tracing::info!(actor = %actor.email, key = %stored.record.key, "template saved from the editor");

@@ -1,0 +1,88 @@
+//! An integration's health (README "Health"): the last 24 hours from its hourly counters
+//! (successes, failures by layer, CRM latency buckets), its queue backlog, its last
+//! success.
+
+use app::activity::{latency_quantile, Fault, IntegrationHealth, HEALTH_WINDOW_HOURS};
+use app::template::model::Provider;
+
+use super::service::{IntegrationError, IntegrationsService};
+use crate::storage::counters::{name, MS_PER_HOUR};
+
+impl IntegrationsService {
+    pub async fn health(
+        &self,
+        provider: Provider,
+        key: &str,
+    ) -> Result<IntegrationHealth, IntegrationError> {
+        let template = self.template_of(provider, key).await?;
+        let Some(integration) = self.integrations.find_by_template(template.id).await? else {
+            return Ok(IntegrationHealth::default());
+        };
+        let since = crate::storage::unix_now_ms() - (HEALTH_WINDOW_HOURS - 1) * MS_PER_HOUR;
+        let counters = self
+            .activity
+            .counters()
+            .since(integration.id, since)
+            .await?;
+        let (backlog, failed_jobs) = self.queue.backlog(integration.id).await?;
+        let mut health = summarize(&counters);
+        health.backlog = backlog;
+        health.failed_jobs = failed_jobs;
+        health.last_success_at = self.activity.last_success(integration.id).await?;
+        Ok(health)
+    }
+}
+
+/// The counters' sums as the health card shows them.
+fn summarize(counters: &[(String, i64)]) -> IntegrationHealth {
+    let mut health = IntegrationHealth::default();
+    let mut latency = Vec::new();
+    for (counter, count) in counters {
+        let count = u64::try_from(*count).unwrap_or(0);
+        if counter == name::SUCCESS {
+            health.successes += count;
+        } else if let Some(fault) = counter
+            .strip_prefix(name::FAILED_PREFIX)
+            .and_then(Fault::parse)
+        {
+            health.failures.push((fault, count));
+        } else if let Some(bound) = counter
+            .strip_prefix(name::LATENCY_PREFIX)
+            .and_then(|b| b.parse::<u64>().ok())
+        {
+            latency.push((bound, count));
+        }
+    }
+    health
+        .failures
+        .sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    health.median_ms = latency_quantile(&latency, 0.5);
+    health.p95_ms = latency_quantile(&latency, 0.95);
+    health
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_sum_into_the_card() {
+        let counters = vec![
+            ("success".to_owned(), 40),
+            ("failed:network".to_owned(), 3),
+            ("failed:crm_refused".to_owned(), 7),
+            ("crm_ms:100".to_owned(), 45),
+            ("crm_ms:18446744073709551615".to_owned(), 5),
+            ("something_new".to_owned(), 1),
+        ];
+        let health = summarize(&counters);
+        assert_eq!(health.successes, 40);
+        assert_eq!(
+            health.failures,
+            vec![(Fault::CrmRefused, 7), (Fault::Network, 3)]
+        );
+        assert_eq!(health.failed(), 10);
+        assert_eq!(health.median_ms, Some(100));
+        assert_eq!(health.p95_ms, Some(u64::MAX));
+    }
+}

@@ -1,0 +1,240 @@
+//! REST API for running integrations in production, under
+//! `/api/v1/integrations/{provider}/{key}` (README "Test cases", "Revisions and rollback",
+//! "Health"). Test cases and health: any signed-in user or an `admin` token; Apply and
+//! Roll back: administrators or an `admin` token. Unsafe methods from a browser also need
+//! the `x-csrf-token` header.
+//!
+//! | method and path | does |
+//! |---|---|
+//! | `GET …/test-cases` | the cases, each with its last result |
+//! | `POST …/test-cases` | saves `{name, input, expect}` (`app::test_cases::NewTestCase`); 201 with the case |
+//! | `PUT …/test-cases/{id}` | replaces a case's content |
+//! | `DELETE …/test-cases/{id}` | deletes it |
+//! | `POST …/test-cases/run` | runs them all against the revision the integration runs; 200 with `app::test_cases::TestRun` (`passed` says whether all did) |
+//! | `POST …/apply` `{"anyway": false}` | runs the cases against the template's newest revision, then moves the integration to it; 409 `apply.tests_failed` with `tests` when a case fails and `anyway` is not true |
+//! | `POST …/rollback` | returns the integration to the revision it ran before; answers `{revision}` |
+//! | `GET …/health` | the last 24 hours: successes, failures by layer, CRM latency, the queue, the last success |
+//!
+//! Errors are JSON `{"error": {"code", "message"}}`: `integration.not_found` (404),
+//! `integration.invalid` (422, the field first), `integration.conflict` (409),
+//! `test_case.limit` (409), `test_case.not_found` (404), `auth.*` as everywhere.
+
+use app::template::model::Provider;
+use app::test_cases::NewTestCase;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::access::{Caller, IntegrationChecks, IntegrationRevisions};
+use super::ApiError;
+use crate::integrations::service::IntegrationError;
+use crate::integrations::test_cases::Revision;
+use crate::state::AppState;
+use crate::storage::test_cases::TestCaseStoreError;
+
+pub fn routes() -> Router<AppState> {
+    let at = |tail: &str| format!("/api/v1/integrations/{{provider}}/{{key}}{tail}");
+    Router::new()
+        .route(&at("/test-cases"), get(list_cases).post(create_case))
+        .route(&at("/test-cases/run"), post(run_cases))
+        .route(
+            &at("/test-cases/{id}"),
+            put(update_case).delete(delete_case),
+        )
+        .route(&at("/apply"), post(apply))
+        .route(&at("/rollback"), post(roll_back))
+        .route(&at("/health"), get(health))
+}
+
+impl From<IntegrationError> for ApiError {
+    fn from(error: IntegrationError) -> Self {
+        let message = error.to_string();
+        match error {
+            IntegrationError::NotFound { .. } => {
+                ApiError::new(StatusCode::NOT_FOUND, "integration.not_found", message)
+            }
+            IntegrationError::Invalid { .. } => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "integration.invalid",
+                message,
+            ),
+            IntegrationError::Conflict(_) => {
+                ApiError::new(StatusCode::CONFLICT, "integration.conflict", message)
+            }
+            IntegrationError::CredentialsRejected(_)
+            | IntegrationError::TestFailed(_)
+            | IntegrationError::TokenFailed(_)
+            | IntegrationError::Template(_) => {
+                ApiError::new(StatusCode::BAD_GATEWAY, "integration.upstream", message)
+            }
+            IntegrationError::TestCases(TestCaseStoreError::LimitReached) => {
+                ApiError::new(StatusCode::CONFLICT, "test_case.limit", message)
+            }
+            IntegrationError::TestCases(TestCaseStoreError::NotFound(_)) => {
+                ApiError::new(StatusCode::NOT_FOUND, "test_case.not_found", message)
+            }
+            IntegrationError::TestCasesFailed(_) => {
+                ApiError::new(StatusCode::CONFLICT, "apply.tests_failed", message)
+            }
+            IntegrationError::Storage(_)
+            | IntegrationError::TemplateStore(_)
+            | IntegrationError::Secret(_)
+            | IntegrationError::TestCases(_) => ApiError::internal("integration storage", error),
+        }
+    }
+}
+
+/// The provider in the path: 404 for another.
+fn provider(text: &str) -> Result<Provider, ApiError> {
+    Provider::parse(text).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "provider.unknown",
+            format!("unknown provider \"{text}\"; use crm or helpdesk"),
+        )
+    })
+}
+
+fn case_from(
+    body: Result<Json<NewTestCase>, axum::extract::rejection::JsonRejection>,
+) -> Result<NewTestCase, ApiError> {
+    body.map(|Json(case)| case).map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "integration.invalid",
+            format!("the test case is not readable: {}", e.body_text()),
+        )
+    })
+}
+
+async fn list_cases(
+    State(state): State<AppState>,
+    _: Caller<IntegrationChecks>,
+    Path((p, key)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let cases = state
+        .integrations_service()
+        .test_cases(provider(&p)?, &key)
+        .await?;
+    Ok(Json(json!({ "test_cases": cases })).into_response())
+}
+
+async fn create_case(
+    State(state): State<AppState>,
+    caller: Caller<IntegrationChecks>,
+    Path((p, key)): Path<(String, String)>,
+    body: Result<Json<NewTestCase>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    let case = case_from(body)?;
+    let saved = state
+        .integrations_service()
+        .save_test_case(&caller.user.email, provider(&p)?, &key, None, &case)
+        .await?;
+    Ok((StatusCode::CREATED, Json(saved)).into_response())
+}
+
+async fn update_case(
+    State(state): State<AppState>,
+    caller: Caller<IntegrationChecks>,
+    Path((p, key, id)): Path<(String, String, i32)>,
+    body: Result<Json<NewTestCase>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    let case = case_from(body)?;
+    let saved = state
+        .integrations_service()
+        .save_test_case(&caller.user.email, provider(&p)?, &key, Some(id), &case)
+        .await?;
+    Ok(Json(saved).into_response())
+}
+
+async fn delete_case(
+    State(state): State<AppState>,
+    caller: Caller<IntegrationChecks>,
+    Path((p, key, id)): Path<(String, String, i32)>,
+) -> Result<Response, ApiError> {
+    state
+        .integrations_service()
+        .delete_test_case(&caller.user.email, provider(&p)?, &key, id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn run_cases(
+    State(state): State<AppState>,
+    caller: Caller<IntegrationChecks>,
+    Path((p, key)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let run = state
+        .integrations_service()
+        .run_test_cases(&caller.user.email, provider(&p)?, &key, Revision::Running)
+        .await?;
+    let passed = run.passed();
+    Ok(Json(json!({"passed": passed, "run": run})).into_response())
+}
+
+#[derive(Deserialize, Default)]
+struct ApplyBody {
+    #[serde(default)]
+    anyway: bool,
+}
+
+async fn apply(
+    State(state): State<AppState>,
+    caller: Caller<IntegrationRevisions>,
+    Path((p, key)): Path<(String, String)>,
+    body: Option<Json<ApplyBody>>,
+) -> Result<Response, ApiError> {
+    let anyway = body.map(|Json(b)| b.anyway).unwrap_or_default();
+    match state
+        .integrations_service()
+        .apply(&caller.user.email, provider(&p)?, &key, anyway)
+        .await
+    {
+        Ok(applied) => Ok(Json(json!({
+            "revision": applied.revision,
+            "tests": applied.tests,
+            "overridden": applied.overridden,
+        }))
+        .into_response()),
+        Err(IntegrationError::TestCasesFailed(run)) => {
+            let message = IntegrationError::TestCasesFailed(run.clone()).to_string();
+            Ok((
+                StatusCode::CONFLICT,
+                Json(json!({
+                    "error": {"code": "apply.tests_failed", "message": message, "findings": []},
+                    "tests": run,
+                })),
+            )
+                .into_response())
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+async fn roll_back(
+    State(state): State<AppState>,
+    caller: Caller<IntegrationRevisions>,
+    Path((p, key)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let revision = state
+        .integrations_service()
+        .roll_back(&caller.user.email, provider(&p)?, &key)
+        .await?;
+    Ok(Json(json!({ "revision": revision })).into_response())
+}
+
+async fn health(
+    State(state): State<AppState>,
+    _: Caller<IntegrationChecks>,
+    Path((p, key)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let health = state
+        .integrations_service()
+        .health(provider(&p)?, &key)
+        .await?;
+    Ok(Json(health).into_response())
+}
