@@ -104,6 +104,9 @@ pub struct IntegrationSettings {
     /// The template's current revision, and the one the integration runs (None: never saved).
     pub template_revision: i32,
     pub running_revision: Option<i32>,
+    /// The revision it ran before the last Apply or rollback: Roll back's target.
+    #[serde(default)]
+    pub previous_revision: Option<i32>,
     /// The Authentication section's fields (for OAuth 2.0 without client id and secret).
     pub fields: Vec<SettingField>,
     /// OAuth 2.0 only: the Authorization section (client id and secret) and the Network section.

@@ -7,7 +7,7 @@ use crate::components::toast::{provide_toasts, ToastRegion};
 use crate::pages::{
     AccountsPage, ActivityPage, CallsPage, ExtensionsPage, HomePage, IntegrationSettingsPage,
     IntegrationsPage, LoginPage, NotFoundPage, PhoneSystemPage, SetupPage, TemplateEditorPage,
-    TemplatesPage,
+    TemplateHistoryPage, TemplatesPage,
 };
 use crate::viewer::{Viewer, VIEWER_META_NAME};
 
@@ -54,6 +54,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/templates/:provider") view=TemplatesPage />
                 <Route path=path!("/templates/:provider/new") view=TemplateEditorPage />
                 <Route path=path!("/templates/:provider/:key/edit") view=TemplateEditorPage />
+                <Route path=path!("/templates/:provider/:key/history") view=TemplateHistoryPage />
                 <Route path=path!("/integrations/:provider") view=IntegrationsPage />
                 <Route path=path!("/integrations/:provider/:key") view=IntegrationSettingsPage />
             </Routes>

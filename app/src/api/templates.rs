@@ -6,6 +6,7 @@ use super::{backend, provider_param, require_admin, require_admin_viewer, with_s
 #[cfg(feature = "ssr")]
 use crate::accounts::CurrentUser;
 use crate::error::PortalError;
+use crate::history::{RevisionDiff, TemplateHistory};
 use crate::template::form::TemplateForm;
 #[cfg(feature = "ssr")]
 use crate::template::model::Provider;
@@ -45,6 +46,52 @@ pub trait TemplateAdmin: Send + Sync + 'static {
         keys: &[String],
         disconnect: bool,
     ) -> Result<u64, PortalError>;
+    /// The kept revisions, newest first.
+    async fn template_history(
+        &self,
+        provider: Provider,
+        key: &str,
+    ) -> Result<TemplateHistory, PortalError>;
+    /// Two kept revisions side by side.
+    async fn revision_diff(
+        &self,
+        provider: Provider,
+        key: &str,
+        from: i32,
+        to: i32,
+    ) -> Result<RevisionDiff, PortalError>;
+}
+
+#[server(input = GetUrl, endpoint = "load_template_history")]
+pub async fn load_template_history(
+    provider: String,
+    key: String,
+) -> Result<TemplateHistory, PortalError> {
+    with_status(async {
+        require_admin_viewer()?;
+        backend()?
+            .templates
+            .template_history(provider_param(&provider)?, &key)
+            .await
+    })
+    .await
+}
+
+#[server(input = GetUrl, endpoint = "load_revision_diff")]
+pub async fn load_revision_diff(
+    provider: String,
+    key: String,
+    from: i32,
+    to: i32,
+) -> Result<RevisionDiff, PortalError> {
+    with_status(async {
+        require_admin_viewer()?;
+        backend()?
+            .templates
+            .revision_diff(provider_param(&provider)?, &key, from, to)
+            .await
+    })
+    .await
 }
 
 #[server(input = GetUrl, endpoint = "list_templates")]

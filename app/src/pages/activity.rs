@@ -1,11 +1,12 @@
 //! Activity (README "Activity"): the call queue (`queue`), then the recent scenario runs of
-//! every integration, newest first, filterable by integration, scenario and outcome. The
+//! every integration, newest first, filterable by integration, scenario, outcome and the
+//! layer a failure came from (fault). The
 //! record is bounded on the server (a row count and an age per integration).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::activity::{ActivityFilter, Outcome};
+use crate::activity::{ActivityFilter, Fault, Outcome};
 use crate::api::integrations::list_activity;
 use crate::components::frame::Frame;
 use crate::components::loaded::Loaded;
@@ -57,13 +58,18 @@ pub fn ActivityPage() -> impl IntoView {
                                 <option value="">"All"</option>
                                 {Outcome::ALL.iter().map(|o| view! { <option value=o.as_str()>{o.as_str()}</option> }).collect_view()}
                             </select>
+                            <label for="filter-fault">"Fault"</label>
+                            <select id="filter-fault" prop:value=move || filter.get().fault on:change=set(|f, v| f.fault = v)>
+                                <option value="">"Any"</option>
+                                {Fault::ALL.iter().map(|f| view! { <option value=f.as_str()>{f.label()}</option> }).collect_view()}
+                            </select>
                         </div>
                         {if page.rows.is_empty() {
                             view! { <p class="empty">"Nothing ran yet."</p> }.into_any()
                         } else {
                             view! {
                                 <table class="table" data-testid="activity">
-                                    <thead><tr><th>"Time"</th><th>"Integration"</th><th>"Scenario"</th><th>"From"</th><th>"Outcome"</th><th>"Status"</th><th>"Requests"</th><th>"Duration"</th><th>"Found / error"</th></tr></thead>
+                                    <thead><tr><th>"Time"</th><th>"Integration"</th><th>"Scenario"</th><th>"From"</th><th>"Outcome"</th><th>"Fault"</th><th>"Status"</th><th>"Requests"</th><th>"Duration"</th><th>"Found / error"</th></tr></thead>
                                     <tbody>
                                         {page.rows.into_iter().map(|row| view! {
                                             <tr>
@@ -72,6 +78,7 @@ pub fn ActivityPage() -> impl IntoView {
                                                 <td>{row.scenario}</td>
                                                 <td>{row.origin}</td>
                                                 <td><span class=format!("outcome outcome-{}", row.outcome.as_str())>{row.outcome.as_str()}</span></td>
+                                                <td>{row.fault.map(Fault::label).unwrap_or_default()}</td>
                                                 <td>{row.status.map(|s| s.to_string()).unwrap_or_default()}</td>
                                                 <td>{row.requests}</td>
                                                 <td>{format!("{} ms", row.duration_ms)}</td>

@@ -29,4 +29,4 @@ pub use login::LoginPage;
 pub use not_found::NotFoundPage;
 pub use phone_system::PhoneSystemPage;
 pub use setup::SetupPage;
-pub use templates::{TemplateEditorPage, TemplatesPage};
+pub use templates::{TemplateEditorPage, TemplateHistoryPage, TemplatesPage};

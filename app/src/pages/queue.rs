@@ -124,6 +124,7 @@ pub fn QueueSection() -> impl IntoView {
                                             let failed = job.state == "failed";
                                             let for_retry = job.clone();
                                             let for_discard = job.clone();
+                                            let fault = job.fault.map(|f| format!("{}: ", f.label())).unwrap_or_default();
                                             let error = if job.retaken {
                                                 format!("{} (taken over after a server stopped: may have been sent twice)", job.last_error).trim().to_owned()
                                             } else {
@@ -136,7 +137,7 @@ pub fn QueueSection() -> impl IntoView {
                                                     <td>{job.step.clone()}</td>
                                                     <td>{job.state.clone()}</td>
                                                     <td>{job.attempts}</td>
-                                                    <td class="error-cell">{error}</td>
+                                                    <td class="error-cell">{(!error.is_empty()).then_some(fault)}{error}</td>
                                                     {is_admin.then(|| view! {
                                                         <td>{failed.then(|| view! {
                                                             <div class="actions">

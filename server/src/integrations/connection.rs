@@ -117,6 +117,7 @@ impl IntegrationsService {
             connected_at: integration.and_then(|i| i.connected_at),
             template_revision: running.template.revision,
             running_revision: integration.map(|i| i.template_revision),
+            previous_revision: integration.and_then(|i| i.previous_template_revision),
             fields: running
                 .auth
                 .custom_fields
@@ -371,6 +372,7 @@ mod tests {
             template_id: 7,
             template_revision: 1,
             template_xml: TEMPLATE.into(),
+            previous_template_revision: None,
             settings: settings
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))

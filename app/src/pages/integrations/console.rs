@@ -4,11 +4,14 @@
 
 use leptos::prelude::*;
 
-use crate::api::integrations::RunConsole;
+use super::production::CasesChanged;
+use crate::api::integrations::{RunConsole, SaveTestCase};
 use crate::calls::{Call, CallDirection, CallDisposition, ExtensionUser};
 use crate::components::loaded::failed;
+use crate::components::toast::use_toasts;
 use crate::console::{ConsoleInput, RunReport, TraceStep, CONSOLE_SCENARIOS};
 use crate::template::model::Provider;
+use crate::test_cases::NewTestCase;
 use crate::viewer::Viewer;
 
 #[derive(Clone, Copy)]
@@ -74,6 +77,38 @@ pub fn ConsoleSection(provider: Provider, key: String) -> impl IntoView {
     let csrf_token = StoredValue::new(viewer.csrf_token.clone());
     let key = StoredValue::new(key);
     let run = ServerAction::<RunConsole>::new();
+    let save_case = ServerAction::<SaveTestCase>::new();
+    // The input of the run shown, which "Save as test case" keeps with what it showed.
+    let last_input = StoredValue::new(None::<ConsoleInput>);
+    let case_name = RwSignal::new(String::new());
+    let toasts = use_toasts();
+    let cases_changed = use_context::<CasesChanged>();
+    Effect::new(move |_| match save_case.value().get() {
+        Some(Ok(case)) => {
+            case_name.set(String::new());
+            if let Some(changed) = cases_changed {
+                changed.0.update(|n| *n += 1);
+            }
+            toasts.success(format!(
+                "Saved as the test case \u{201c}{}\u{201d}.",
+                case.name
+            ));
+        }
+        Some(Err(error)) => toasts.error(error.to_string()),
+        None => {}
+    });
+    let save_as_case = move |report: RunReport| {
+        let Some(input) = last_input.get_value() else {
+            return;
+        };
+        save_case.dispatch(SaveTestCase {
+            csrf_token: csrf_token.get_value(),
+            provider: provider.as_str().to_string(),
+            key: key.get_value(),
+            id: None,
+            case: NewTestCase::from_run(case_name.get_untracked(), &input, &report),
+        });
+    };
     let s = |v: &str| RwSignal::new(v.to_owned());
     let sample = Sample {
         scenario: s("SyncContactAuto"),
@@ -91,11 +126,13 @@ pub fn ConsoleSection(provider: Provider, key: String) -> impl IntoView {
         recording: s(""),
     };
     let start_run = move |dry_run: bool| {
+        let input = sample.input(dry_run);
+        last_input.set_value(Some(input.clone()));
         run.dispatch(RunConsole {
             csrf_token: csrf_token.get_value(),
             provider: provider.as_str().to_string(),
             key: key.get_value(),
-            input: sample.input(dry_run),
+            input,
         });
     };
     let is_call = move || {
@@ -153,7 +190,21 @@ pub fn ConsoleSection(provider: Provider, key: String) -> impl IntoView {
                 </button>
             </div>
             {move || run.value().get().map(|result| match result {
-                Ok(report) => view! { <Report report /> }.into_any(),
+                Ok(report) => {
+                    let for_case = report.clone();
+                    view! {
+                        <form class="form-inline" data-testid="save-case" on:submit=move |e: leptos::ev::SubmitEvent| {
+                            e.prevent_default();
+                            save_as_case(for_case.clone());
+                        }>
+                            <label for="case-from-run">"Test case name"</label>
+                            <input id="case-from-run" type="text" placeholder="Known caller is found" prop:value=move || case_name.get() on:input=move |e| case_name.set(event_target_value(&e)) />
+                            <button class="button" type="submit" disabled=move || save_case.pending().get()>"Save as test case"</button>
+                        </form>
+                        <Report report />
+                    }
+                    .into_any()
+                }
                 Err(error) => failed(error),
             })}
         </section>

@@ -5,6 +5,7 @@
 mod console;
 mod features;
 mod phonebook;
+mod production;
 mod settings;
 mod users;
 

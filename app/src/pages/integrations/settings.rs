@@ -12,6 +12,7 @@ use leptos_router::hooks::use_params_map;
 use super::console::ConsoleSection;
 use super::features::FeaturesSection;
 use super::phonebook::PhonebookSection;
+use super::production::{CasesChanged, HealthSection, RevisionSection, TestCasesSection};
 use super::status_class;
 use super::users::UsersSection;
 use crate::api::integrations::{
@@ -80,6 +81,8 @@ fn SettingsView(provider: Provider, key: String) -> impl IntoView {
         replacing: RwSignal::new(BTreeSet::new()),
     };
     let outcome = RwSignal::new(None::<Result<String, String>>);
+    provide_context(CasesChanged(RwSignal::new(0)));
+    let reload = Callback::new(move |()| reloads.update(|n| *n += 1));
     Effect::new(move |_| match save.value().get() {
         Some(Ok(saved)) if saved.authorize_url.is_some() => {
             // OAuth 2.0: on to the CRM's consent page; its callback comes back here.
@@ -239,6 +242,11 @@ fn SettingsView(provider: Provider, key: String) -> impl IntoView {
                         {(!settings.feature_options.contact_types.is_empty()).then(|| view! {
                             <PhonebookSection provider key=settings.key.clone() name=settings.features.contacts.phonebook.clone() />
                         })}
+                        <HealthSection provider key=settings.key.clone() />
+                        {settings.running_revision.map(|running| view! {
+                            <RevisionSection provider key=settings.key.clone() running current=settings.template_revision previous=settings.previous_revision on_change=reload />
+                        })}
+                        <TestCasesSection provider key=settings.key.clone() />
                         <ConsoleSection provider key=settings.key.clone() />
                         <p class="help"><a href="/activity">"Activity: the recent runs of every integration"</a></p>
                     }.into_any())}

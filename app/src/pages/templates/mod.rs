@@ -4,8 +4,10 @@
 #[cfg(feature = "hydrate")]
 mod browser;
 mod editor;
+mod history;
 
 pub use editor::TemplateEditorPage;
+pub use history::TemplateHistoryPage;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -539,6 +541,7 @@ fn TemplateTable(
             let key_for_download = key.clone();
             let checked = move || selected.with(|s| s.contains(&key_for_check));
             let edit_href = format!("/templates/{}/{}/edit", provider.as_str(), t.key);
+            let history_href = format!("/templates/{}/{}/history", provider.as_str(), t.key);
             let logo = format!("{}/{}?format=logo", api_path(provider), t.key);
             let for_delete = t.clone();
             let name = t.name.clone();
@@ -572,6 +575,7 @@ fn TemplateTable(
                     <td>
                         <div class="actions">
                             <a class="button button-small" href=edit_href aria-label=format!("Edit {}", t.name)>"Edit"</a>
+                            <a class="button button-small" href=history_href aria-label=format!("History of {}", t.name)>"History"</a>
                             <button
                                 class="button button-small"
                                 aria-label=format!("Download {}", t.name)

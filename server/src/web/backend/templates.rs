@@ -3,6 +3,7 @@
 use app::accounts::CurrentUser;
 use app::api::templates::TemplateAdmin;
 use app::error::PortalError;
+use app::history::{RevisionDiff, TemplateHistory};
 use app::template::form::TemplateForm;
 use app::template::model::Provider;
 use app::template::TemplateSummary;
@@ -116,5 +117,23 @@ impl TemplateAdmin for TemplatesAdmin {
             .map_err(PortalError::from)?;
         tracing::info!(actor = %actor.email, deleted, "templates deleted from the list");
         Ok(deleted)
+    }
+
+    async fn template_history(
+        &self,
+        provider: Provider,
+        key: &str,
+    ) -> Result<TemplateHistory, PortalError> {
+        Ok(self.service.history(provider, key).await?)
+    }
+
+    async fn revision_diff(
+        &self,
+        provider: Provider,
+        key: &str,
+        from: i32,
+        to: i32,
+    ) -> Result<RevisionDiff, PortalError> {
+        Ok(self.service.diff(provider, key, from, to).await?)
     }
 }
