@@ -33,6 +33,7 @@ pub mod lookup;
 pub mod oauth;
 pub mod revisions;
 pub mod rotation;
+pub mod runbook;
 pub mod scenarios;
 pub mod service;
 pub mod test_cases;

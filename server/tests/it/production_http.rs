@@ -368,6 +368,38 @@ async fn apply_runs_the_test_cases_first_and_roll_back_returns_to_the_revision_b
             .starts_with("Name"),
         "{refused}"
     );
+    // The runbook: what a successor needs, for a user too.
+    let response = user
+        .browser
+        .client
+        .get(user.browser.url(&at("/runbook")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/markdown"));
+    assert!(response.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("runbook-calls_crm.md"));
+    let runbook = response.text().await.unwrap();
+    for expected in [
+        "# Runbook: Calls CRM",
+        "- Runs revision 1 of 2; ran revision 2 before (Roll back returns to it)",
+        &format!("- `{}`", crm.uri()),
+        "| SyncContactAuto | Contacts | `GET ",
+        "ContactsId \u{2190} `data.#.id`",
+        "- **Ann is found** (SyncContactAuto, number `5550100`; passed against revision 1)",
+        "patchbay integration test crm/calls_crm",
+    ] {
+        assert!(
+            runbook.contains(expected),
+            "{expected:?} not in:\n{runbook}"
+        );
+    }
     let id = listed["test_cases"][1]["id"].as_i64().unwrap();
     let (status, _) = rest(&admin, "DELETE", &at(&format!("/test-cases/{id}")), None).await;
     assert_eq!(status, StatusCode::NO_CONTENT);

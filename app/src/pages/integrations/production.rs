@@ -99,6 +99,11 @@ pub fn RevisionSection(
         Some(Err(error)) => toasts.error(error.to_string()),
         None => {}
     });
+    let runbook = format!(
+        "/api/v1/integrations/{}/{}/runbook",
+        provider.as_str(),
+        key.get_value()
+    );
     let history = format!(
         "/templates/{}/{}/history",
         provider.as_str(),
@@ -129,6 +134,10 @@ pub fn RevisionSection(
                 {previous.map(|p| format!(" It ran revision {p} before."))}
                 " "
                 {is_admin.then(|| view! { <a href=history.clone()>"History and differences"</a> })}
+            </p>
+            <p>
+                <a href=runbook download>"Download the runbook"</a>
+                <span class="help">" (Markdown: hosts, fields by name, mappings, association, test cases; no values)"</span>
             </p>
             {(is_admin && previous.is_some()).then(|| view! {
                 <button class="button" on:click=ask disabled=move || roll_back.pending().get()>

@@ -14,6 +14,7 @@
 //! | `POST …/apply` `{"anyway": false}` | runs the cases against the template's newest revision, then moves the integration to it; 409 `apply.tests_failed` with `tests` when a case fails and `anyway` is not true |
 //! | `POST …/rollback` | returns the integration to the revision it ran before; answers `{revision}` |
 //! | `GET …/health` | the last 24 hours: successes, failures by layer, CRM latency, the queue, the last success |
+//! | `GET …/runbook` | the integration's runbook, `text/markdown`, as a download |
 //!
 //! Errors are JSON `{"error": {"code", "message"}}`: `integration.not_found` (404),
 //! `integration.invalid` (422, the field first), `integration.conflict` (409),
@@ -22,7 +23,7 @@
 use app::template::model::Provider;
 use app::test_cases::NewTestCase;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -48,6 +49,7 @@ pub fn routes() -> Router<AppState> {
         .route(&at("/apply"), post(apply))
         .route(&at("/rollback"), post(roll_back))
         .route(&at("/health"), get(health))
+        .route(&at("/runbook"), get(runbook))
 }
 
 impl From<IntegrationError> for ApiError {
@@ -237,4 +239,34 @@ async fn health(
         .health(provider(&p)?, &key)
         .await?;
     Ok(Json(health).into_response())
+}
+
+async fn runbook(
+    State(state): State<AppState>,
+    _: Caller<IntegrationChecks>,
+    Path((p, key)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let text = state
+        .integrations_service()
+        .runbook(provider(&p)?, &key)
+        .await?;
+    // The key is the template's: letters, digits, `_` and `-` (the validator's rule).
+    let file: String = key
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
+        .collect();
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "text/markdown; charset=utf-8".to_owned(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"runbook-{file}.md\""),
+            ),
+        ],
+        text,
+    )
+        .into_response())
 }
