@@ -10,6 +10,7 @@ pub mod crypto;
 pub mod directory;
 pub mod engine;
 pub mod integrations;
+pub mod overview;
 pub mod phone_system;
 pub mod queue;
 pub mod state;

@@ -124,6 +124,16 @@ impl AppState {
         }
     }
 
+    pub fn overview_service(&self) -> crate::overview::OverviewService {
+        crate::overview::OverviewService {
+            integrations: self.integrations_service(),
+            phone_system: self.phone_system_service(),
+            queue: self.queue_service(),
+            extensions: crate::storage::extensions::ExtensionRepository::new(self.db.clone()),
+            associations: crate::storage::associations::AssociationRepository::new(self.db.clone()),
+        }
+    }
+
     pub fn integrations_service(&self) -> crate::integrations::service::IntegrationsService {
         crate::integrations::service::IntegrationsService {
             templates: self.templates.clone(),

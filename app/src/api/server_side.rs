@@ -28,6 +28,7 @@ pub struct Backend {
     pub queue: Arc<dyn QueueAdmin>,
     pub phone_system: Arc<dyn super::phone_system::PhoneSystemAdmin>,
     pub agents: Arc<dyn super::agents::AgentAdmin>,
+    pub overview: Arc<dyn super::overview::OverviewSource>,
 }
 
 pub fn backend() -> Result<Backend, PortalError> {

@@ -6,6 +6,8 @@
 use app::template::model::Provider;
 use app::test_cases::{check, writes, CaseResult, NewTestCase, TestCase, TestRun};
 
+pub use crate::storage::test_cases::TestCaseStoreError;
+
 use super::activity::origin;
 use super::scenarios::check_console_input;
 use super::service::{

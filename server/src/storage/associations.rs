@@ -33,6 +33,12 @@ impl AssociationRepository {
         AssociationRepository { db }
     }
 
+    /// How many extensions are associated with CRM users, in every integration.
+    pub async fn count(&self) -> Result<u64, DbErr> {
+        use sea_orm::PaginatorTrait;
+        Associations::find().count(&self.db).await
+    }
+
     /// Every association of the integration, with the extension's number.
     pub async fn all(&self, integration_id: i32) -> Result<Vec<Pair>, DbErr> {
         Ok(Associations::find()

@@ -53,6 +53,12 @@ impl ExtensionRepository {
     }
 
     /// Every extension, by number.
+    /// How many extensions the directory has.
+    pub async fn count(&self) -> Result<u64, DbErr> {
+        use sea_orm::PaginatorTrait;
+        Extensions::find().count(&self.db).await
+    }
+
     pub async fn all(&self) -> Result<Vec<ExtensionFields>, DbErr> {
         Ok(self.all_models().await?.into_iter().map(fields).collect())
     }

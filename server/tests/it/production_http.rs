@@ -510,6 +510,35 @@ async fn failures_are_named_by_layer_filtered_and_counted_for_the_health_card(db
         1,
         "one row per counter and hour"
     );
+
+    // The Overview: the checklist where this deployment stands, the integration's card.
+    let (status, overview) = admin.browser.get_json("/api/load_overview").await;
+    assert_eq!(status, StatusCode::OK, "{overview}");
+    let steps: Vec<(String, bool)> = overview["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["title"].as_str().unwrap().to_owned(),
+                s["done"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("Connect the phone system".to_owned(), false),
+            ("Upload a template".into(), true),
+            ("Connect an integration".into(), true),
+            ("Add the extensions".into(), false),
+            ("Associate users with extensions".into(), true),
+            ("Save test cases that pass".into(), false),
+            ("See a first call".into(), false),
+        ]
+    );
+    assert_eq!(overview["steps"][5]["detail"], "no test case: Calls CRM");
+    assert_eq!(overview["cards"][0]["health"]["successes"], 2);
 }
 
 async fn the_command_line_runs_the_cases_and_fails_when_one_does(db: Db) {

@@ -34,8 +34,8 @@ use super::access::{Caller, IntegrationChecks, IntegrationRevisions};
 use super::ApiError;
 use crate::integrations::service::IntegrationError;
 use crate::integrations::test_cases::Revision;
+use crate::integrations::test_cases::TestCaseStoreError;
 use crate::state::AppState;
-use crate::storage::test_cases::TestCaseStoreError;
 
 pub fn routes() -> Router<AppState> {
     let at = |tail: &str| format!("/api/v1/integrations/{{provider}}/{{key}}{tail}");

@@ -15,7 +15,7 @@ use async_trait::async_trait;
 use super::storage_failure;
 use crate::integrations::service::{IntegrationError, IntegrationsService};
 use crate::integrations::test_cases::Revision;
-use crate::storage::test_cases::TestCaseStoreError;
+use crate::integrations::test_cases::TestCaseStoreError;
 use app::activity::IntegrationHealth;
 use app::test_cases::{ApplyResult, NewTestCase, TestCase, TestRun};
 

@@ -8,6 +8,7 @@ pub mod agents;
 pub mod api_tokens;
 pub mod directory;
 pub mod integrations;
+pub mod overview;
 pub mod phone_system;
 pub mod queue;
 pub mod templates;
@@ -52,6 +53,9 @@ pub fn backend(state: &AppState) -> Backend {
         }),
         agents: Arc::new(agents::AgentAdmin {
             service: state.agents_service(),
+        }),
+        overview: Arc::new(overview::OverviewAdmin {
+            service: state.overview_service(),
         }),
     }
 }
