@@ -199,6 +199,35 @@ pub const LATENCY_BUCKETS_MS: [u64; 12] = [
 /// The hours the health card sums.
 pub const HEALTH_WINDOW_HOURS: i64 = 24;
 
+/// Answers in a row on which an output that used to read values read nothing before it is
+/// flagged as drift (README "Drift").
+pub const DRIFT_STREAK: i64 = 20;
+/// The share of answers an output must have read a value on before its streak, to count as
+/// one that "used to read values".
+pub const DRIFT_MIN_SHARE_PERCENT: u64 = 50;
+
+/// An output that stopped reading values: the CRM renamed a field, or the answer's shape
+/// changed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DriftFlag {
+    /// `Scenario/Request`.
+    pub step: String,
+    pub output: String,
+    /// Answers in a row that read nothing.
+    pub streak: u64,
+    /// The share (percent) of earlier answers that read a value.
+    pub share_before: u64,
+}
+
+impl DriftFlag {
+    pub fn message(&self) -> String {
+        format!(
+            "{} ({}) read nothing on the last {} answers; it read a value on {} % before.",
+            self.output, self.step, self.streak, self.share_before
+        )
+    }
+}
+
 /// An integration's health over the last [`HEALTH_WINDOW_HOURS`] (README "Health").
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IntegrationHealth {
@@ -214,6 +243,9 @@ pub struct IntegrationHealth {
     pub failed_jobs: u64,
     /// Unix milliseconds of the last run that succeeded (any age).
     pub last_success_at: Option<i64>,
+    /// Outputs that stopped reading values.
+    #[serde(default)]
+    pub drift: Vec<DriftFlag>,
 }
 
 impl IntegrationHealth {

@@ -75,6 +75,22 @@ enum IntegrationCounters {
     Count,
 }
 
+/// How often each output of each request reads a value on answers that carry data
+/// (README "Drift"): a path that used to read values and now reads nothing, answer after
+/// answer, is a field the CRM renamed.
+#[derive(DeriveIden)]
+enum OutputStats {
+    Table,
+    IntegrationId,
+    Step,
+    Output,
+    Reads,
+    Empties,
+    /// Empty answers in a row since the last value.
+    Streak,
+    UpdatedAt,
+}
+
 #[derive(DeriveIden)]
 enum QueueJobs {
     Table,
@@ -223,6 +239,26 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
+            .create_table(
+                Table::create()
+                    .table(OutputStats::Table)
+                    .col(integer(OutputStats::IntegrationId))
+                    .col(string(OutputStats::Step))
+                    .col(string(OutputStats::Output))
+                    .col(big_integer(OutputStats::Reads))
+                    .col(big_integer(OutputStats::Empties))
+                    .col(big_integer(OutputStats::Streak))
+                    .col(big_integer(OutputStats::UpdatedAt))
+                    .primary_key(
+                        Index::create()
+                            .col(OutputStats::IntegrationId)
+                            .col(OutputStats::Step)
+                            .col(OutputStats::Output),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
             .alter_table(
                 Table::alter()
                     .table(QueueJobs::Table)
@@ -267,6 +303,7 @@ impl MigrationTrait for Migration {
             )
             .await?;
         for table in [
+            OutputStats::Table.into_iden(),
             IntegrationCounters::Table.into_iden(),
             TestCases::Table.into_iden(),
             TemplateRevisions::Table.into_iden(),

@@ -108,6 +108,7 @@ fn Card(card: HealthCard) -> impl IntoView {
         <section class="card health-card" data-testid="health-card">
             <h3><a href=href>{card.name}</a></h3>
             <p><span class=format!("status status-{}", card.status.as_str())>{card.status.label()}</span></p>
+            {health.drift.iter().map(|flag| view! { <p class="notice notice-error">{"Drift: "}{flag.message()}</p> }).collect_view()}
             <dl class="facts">
                 <dt>"24 hours"</dt>
                 <dd>{format!("{} succeeded, {failed} failed", health.successes)}{(failed > 0).then(|| format!(" ({failures})"))}</dd>

@@ -17,6 +17,7 @@ use super::core::trace::Tracer;
 use super::core::Variables;
 use super::executor::SendError;
 use super::tokens::{AuthorizedError, Credentials, TokenError, TokenKeeper};
+pub use crate::storage::drift::Observation;
 use app::activity::Fault;
 
 /// How much of a CRM's answer an error quotes.
@@ -109,6 +110,8 @@ pub struct RunStats {
     note: std::sync::Mutex<Option<String>>,
     fault: std::sync::Mutex<Option<Fault>>,
     crm_ms: std::sync::atomic::AtomicU64,
+    /// Which outputs read a value, on answers that carried data (drift).
+    observed: std::sync::Mutex<Vec<Observation>>,
 }
 
 impl RunStats {
@@ -133,9 +136,30 @@ impl RunStats {
         *self.fault.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Notes which of `request`'s outputs read a value in its first result, when the answer
+    /// carried data (at least one did): an answer that found nothing says nothing of drift.
+    fn observe(&self, scenario: &str, request: &RequestView, first: &BTreeMap<String, String>) {
+        let read = |name: &str| first.get(name).is_some_and(|v| !v.is_empty());
+        if !request.outputs.iter().any(|o| read(&o.name)) {
+            return;
+        }
+        let step = format!("{scenario}/{}", request.name);
+        let mut observed = self.observed.lock().unwrap_or_else(|e| e.into_inner());
+        observed.extend(request.outputs.iter().map(|o| Observation {
+            step: step.clone(),
+            output: o.name.clone(),
+            read: read(&o.name),
+        }));
+    }
+
     /// Marks the run failed in `fault`'s layer (a failure outside any step: storage).
     pub fn failed_in(&self, fault: Fault) {
         *self.fault.lock().unwrap_or_else(|e| e.into_inner()) = Some(fault);
+    }
+
+    /// What the run's outputs read, for drift.
+    pub fn observations(&self) -> Vec<Observation> {
+        std::mem::take(&mut *self.observed.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// Milliseconds spent waiting for the CRM's answers.
@@ -323,6 +347,9 @@ impl Runner<'_> {
             Ok(results) => {
                 if let (Some(tracer), Some(first)) = (self.tracer, results.first()) {
                     tracer.outputs(first);
+                }
+                if let (Some(stats), Some(first)) = (self.stats, results.first()) {
+                    stats.observe(scenario, request, first);
                 }
                 Ok(results)
             }

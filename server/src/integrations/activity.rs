@@ -95,6 +95,7 @@ impl IntegrationsService {
                 .as_ref()
                 .map(|_| run.stats.fault().unwrap_or(Fault::Template)),
             crm_ms: (run.stats.requests() > 0).then(|| run.stats.crm_ms()),
+            observations: run.stats.observations(),
             error: run.masked_error,
             detail,
         };

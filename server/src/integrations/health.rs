@@ -1,8 +1,11 @@
 //! An integration's health (README "Health"): the last 24 hours from its hourly counters
 //! (successes, failures by layer, CRM latency buckets), its queue backlog, its last
-//! success.
+//! success, and the outputs that stopped reading values (drift).
 
-use app::activity::{latency_quantile, Fault, IntegrationHealth, HEALTH_WINDOW_HOURS};
+use app::activity::{
+    latency_quantile, DriftFlag, Fault, IntegrationHealth, DRIFT_MIN_SHARE_PERCENT, DRIFT_STREAK,
+    HEALTH_WINDOW_HOURS,
+};
 use app::template::model::Provider;
 
 use super::service::{IntegrationError, IntegrationsService};
@@ -29,6 +32,23 @@ impl IntegrationsService {
         health.backlog = backlog;
         health.failed_jobs = failed_jobs;
         health.last_success_at = self.activity.last_success(integration.id).await?;
+        health.drift = self
+            .activity
+            .drift()
+            .streaks(integration.id, DRIFT_STREAK)
+            .await?
+            .into_iter()
+            .filter_map(|row| {
+                let before = row.reads + row.empties - row.streak;
+                let share_before = u64::try_from(row.reads * 100 / before.max(1)).unwrap_or(0);
+                (row.reads > 0 && share_before >= DRIFT_MIN_SHARE_PERCENT).then(|| DriftFlag {
+                    step: row.step,
+                    output: row.output,
+                    streak: u64::try_from(row.streak).unwrap_or(0),
+                    share_before,
+                })
+            })
+            .collect();
         Ok(health)
     }
 }

@@ -144,6 +144,8 @@ impl IntegrationsService {
             ));
         }
         self.contact_cache.clear(integration_id).await?;
+        // Another revision reads other paths: drift starts over.
+        self.activity.drift().clear(integration_id).await?;
         Ok(())
     }
 

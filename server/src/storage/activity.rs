@@ -10,6 +10,7 @@ use sea_orm::{
 use app::activity::{latency_bucket, Fault};
 
 use super::counters::{name, CounterRepository};
+use super::drift::{DriftRepository, Observation};
 use super::entities::activity::{self, Entity as Activity};
 
 /// Rows kept per integration unless configured.
@@ -54,6 +55,8 @@ pub struct NewActivity {
     pub fault: Option<Fault>,
     /// Milliseconds spent waiting for the CRM; none when nothing was sent.
     pub crm_ms: Option<u64>,
+    /// What its outputs read, for drift (`storage::drift`).
+    pub observations: Vec<Observation>,
 }
 
 impl NewActivity {
@@ -89,12 +92,14 @@ pub struct ActivityRepository {
     db: DatabaseConnection,
     retention: Retention,
     counters: CounterRepository,
+    drift: DriftRepository,
 }
 
 impl ActivityRepository {
     pub fn new(db: DatabaseConnection, retention: Retention) -> Self {
         ActivityRepository {
             counters: CounterRepository::new(db.clone()),
+            drift: DriftRepository::new(db.clone()),
             db,
             retention,
         }
@@ -103,6 +108,11 @@ impl ActivityRepository {
     /// The hourly counters the runs add to.
     pub fn counters(&self) -> &CounterRepository {
         &self.counters
+    }
+
+    /// What the runs' outputs read.
+    pub fn drift(&self) -> &DriftRepository {
+        &self.drift
     }
 
     pub fn retention(&self) -> Retention {
@@ -116,6 +126,9 @@ impl ActivityRepository {
         let at_ms = entry.at_ms;
         self.counters
             .add(integration_id, at_ms, &entry.counted())
+            .await?;
+        self.drift
+            .observe(integration_id, &entry.observations, at_ms)
             .await?;
         activity::ActiveModel {
             integration_id: Set(integration_id),

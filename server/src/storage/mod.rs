@@ -11,6 +11,7 @@ pub mod call_feed;
 pub mod contact_cache;
 pub mod counters;
 pub mod crm_users;
+pub mod drift;
 pub mod entities;
 pub mod extension_groups;
 pub mod extensions;

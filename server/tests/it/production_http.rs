@@ -15,6 +15,7 @@ on_both_databases!(
     apply_runs_the_test_cases_first_and_roll_back_returns_to_the_revision_before,
     failures_are_named_by_layer_filtered_and_counted_for_the_health_card,
     the_command_line_runs_the_cases_and_fails_when_one_does,
+    a_field_the_crm_renamed_is_flagged_as_drift_until_it_reads_again,
 );
 
 const KEY: &str = "calls_crm";
@@ -593,4 +594,71 @@ async fn the_command_line_runs_the_cases_and_fails_when_one_does(db: Db) {
         report.contains("0 of 1 passed against revision 2"),
         "{report}"
     );
+}
+
+async fn a_field_the_crm_renamed_is_flagged_as_drift_until_it_reads_again(db: Db) {
+    let crm = MockServer::start().await;
+    let answers =
+        |contact: Value| ResponseTemplate::new(200).set_body_json(json!({"data": [contact]}));
+    Mock::given(method("GET"))
+        .and(path("/contacts"))
+        .respond_with(answers(json!({"id": "7", "first": "Ann"})))
+        .up_to_n_times(5)
+        .with_priority(1)
+        .mount(&crm)
+        .await;
+    // Then the CRM renames `first`.
+    Mock::given(method("GET"))
+        .and(path("/contacts"))
+        .respond_with(answers(json!({"id": "7", "given_name": "Ann"})))
+        .with_priority(2)
+        .mount(&crm)
+        .await;
+    let server = TestServer::start(db).await;
+    let admin = admin(&server).await;
+    // Save's connection test reads the first answer.
+    admin
+        .connect_crm("t.xml", version(&crm.uri(), "1.0.0"), KEY)
+        .await;
+    let lookup = ConsoleInput {
+        scenario: "SyncContactAuto".into(),
+        phone: ANN.into(),
+        ..ConsoleInput::default()
+    };
+    let drift = || async {
+        let (status, health) = rest(&admin, "GET", &at("/health"), None).await;
+        assert_eq!(status, StatusCode::OK, "{health}");
+        health["drift"].as_array().cloned().unwrap_or_default()
+    };
+    for _ in 0..4 {
+        console(&admin, &lookup).await;
+    }
+    for n in 1..=20 {
+        assert!(
+            drift().await.is_empty(),
+            "flagged after {} empty answers",
+            n - 1
+        );
+        console(&admin, &lookup).await;
+    }
+    let flags = drift().await;
+    assert_eq!(flags.len(), 1, "{flags:?}");
+    assert_eq!(flags[0]["output"], "FirstName");
+    assert_eq!(flags[0]["step"], "SyncContactAuto/Contacts");
+    assert_eq!(
+        (
+            flags[0]["streak"].as_u64(),
+            flags[0]["share_before"].as_u64()
+        ),
+        (Some(20), Some(100))
+    );
+    // A lookup that finds nobody says nothing about drift; a value read again clears it.
+    crm.reset().await;
+    Mock::given(method("GET"))
+        .and(path("/contacts"))
+        .respond_with(answers(json!({"id": "7", "first": "Ann"})))
+        .mount(&crm)
+        .await;
+    console(&admin, &lookup).await;
+    assert!(drift().await.is_empty());
 }

@@ -598,6 +598,7 @@ async fn activity_is_filtered_and_kept_within_its_retention(db: Db) {
             detail: None,
             fault: Some(app::activity::Fault::CrmFailed),
             crm_ms: Some(1),
+            observations: Vec::new(),
         })
         .await
         .unwrap();

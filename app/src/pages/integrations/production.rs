@@ -48,6 +48,9 @@ pub fn HealthSection(provider: Provider, key: String) -> impl IntoView {
 fn HealthFacts(health: IntegrationHealth) -> impl IntoView {
     let failed = health.failed();
     view! {
+        {health.drift.iter().map(|flag| view! {
+            <p class="notice notice-error" role="alert" data-testid="drift">{"Drift: "}{flag.message()}</p>
+        }).collect_view()}
         <dl class="facts">
             <dt>"Succeeded"</dt>
             <dd data-testid="health-successes">{health.successes}</dd>

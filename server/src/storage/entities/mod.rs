@@ -14,6 +14,7 @@ pub mod integration;
 pub mod integration_counter;
 pub mod integration_secret;
 pub mod oauth_state;
+pub mod output_stat;
 pub mod phone_system;
 pub mod phone_system_event_count;
 pub mod phone_system_secret;
