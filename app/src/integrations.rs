@@ -158,6 +158,39 @@ pub struct Features {
     pub journal: JournalFeatures,
     pub ticket: TicketFeatures,
     pub users: UserFeatures,
+    #[serde(default)]
+    pub rollout: RolloutFeatures,
+}
+
+/// The most extensions and groups a pilot names.
+pub const MAX_PILOT_ENTRIES: usize = 1_000;
+
+/// A staged rollout (README "Pilot rollout and shadow mode"): calls of only some extensions
+/// (by number, or an extension group's members), independent of User Association; and a
+/// shadow mode that looks callers up but only records what contacts, journals and tickets
+/// it would have written.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RolloutFeatures {
+    /// Extension numbers; with `groups` empty too, every extension.
+    pub extensions: Vec<String>,
+    /// Extension group names.
+    pub groups: Vec<String>,
+    pub shadow: bool,
+}
+
+impl RolloutFeatures {
+    /// Whether the pilot names any extension or group (else every extension takes part).
+    pub fn limited(&self) -> bool {
+        !self.extensions.is_empty() || !self.groups.is_empty()
+    }
+
+    /// Whether calls of extension `number` take part, given the named groups' members.
+    pub fn includes(&self, number: &str, group_members: &[String]) -> bool {
+        !self.limited()
+            || self.extensions.iter().any(|n| n == number)
+            || group_members.iter().any(|n| n == number)
+    }
 }
 
 /// User Association kept in step with the phone system (README "Phone system").

@@ -148,6 +148,9 @@ impl AppState {
             crm_users: crate::storage::crm_users::CrmUserRepository::new(self.db.clone()),
             user_syncs: self.user_syncs.clone(),
             extensions: crate::storage::extensions::ExtensionRepository::new(self.db.clone()),
+            extension_groups: crate::storage::extension_groups::ExtensionGroupRepository::new(
+                self.db.clone(),
+            ),
             associations: crate::storage::associations::AssociationRepository::new(self.db.clone()),
             contact_cache: crate::storage::contact_cache::ContactCacheRepository::new(
                 self.db.clone(),

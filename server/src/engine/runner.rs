@@ -11,7 +11,7 @@ use app::template::model::{RequestView, TemplateView};
 
 use super::core::redact::excerpt;
 use super::core::render::Renderer;
-use super::core::request::{GlobalHeaders, RequestContext};
+use super::core::request::{GlobalHeaders, OutboundRequest, RequestContext};
 use super::core::response::{judge, read_outputs, Received, Verdict};
 use super::core::trace::Tracer;
 use super::core::Variables;
@@ -19,6 +19,19 @@ use super::executor::SendError;
 use super::tokens::{AuthorizedError, Credentials, TokenError, TokenKeeper};
 pub use crate::storage::drift::Observation;
 use app::activity::Fault;
+
+/// How Activity's detail of a shadowed run starts.
+pub const SHADOW_NOTE: &str = "Shadow mode, not sent: ";
+/// How much of a shadowed request's body Activity keeps.
+const SHADOW_BODY_CHARS: usize = 500;
+
+/// Scenarios whose requests change the CRM: shadow mode holds them back.
+fn writes_to_crm(scenario: &str) -> bool {
+    matches!(
+        scenario,
+        "CreateNewContact" | "CallJournal" | "CreateNewTicket" | "UpdateTicket" | "FollowUp"
+    )
+}
 
 /// How much of a CRM's answer an error quotes.
 pub const QUOTED_ANSWER_CHARS: usize = 300;
@@ -112,6 +125,7 @@ pub struct RunStats {
     crm_ms: std::sync::atomic::AtomicU64,
     /// Which outputs read a value, on answers that carried data (drift).
     observed: std::sync::Mutex<Vec<Observation>>,
+    shadowed: std::sync::atomic::AtomicBool,
 }
 
 impl RunStats {
@@ -157,6 +171,28 @@ impl RunStats {
         *self.fault.lock().unwrap_or_else(|e| e.into_inner()) = Some(fault);
     }
 
+    /// A request shadow mode did not send: noted (what it would have sent, for Activity).
+    fn shadowed(&self, request: &OutboundRequest) {
+        let body = request
+            .body
+            .as_ref()
+            .map(|b| format!(" {}", excerpt(&b.text, SHADOW_BODY_CHARS)))
+            .unwrap_or_default();
+        let line = format!("{} {}{body}", request.method.as_str(), request.url);
+        let mut note = self.note.lock().unwrap_or_else(|e| e.into_inner());
+        let text = match note.take() {
+            Some(before) if before.starts_with(SHADOW_NOTE) => format!("{before}; {line}"),
+            _ => format!("{SHADOW_NOTE}{line}"),
+        };
+        *note = Some(text);
+        self.shadowed.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether shadow mode held back a request of this run.
+    pub fn was_shadowed(&self) -> bool {
+        self.shadowed.load(Ordering::Relaxed)
+    }
+
     /// What the run's outputs read, for drift.
     pub fn observations(&self) -> Vec<Observation> {
         std::mem::take(&mut *self.observed.lock().unwrap_or_else(|e| e.into_inner()))
@@ -179,6 +215,9 @@ pub struct Runner<'a> {
     /// Records each request and answer, for the console and `patchbay run`.
     pub tracer: Option<&'a Tracer>,
     pub stats: Option<&'a RunStats>,
+    /// Shadow mode (README "Pilot rollout and shadow mode"): requests of scenarios that
+    /// write are rendered and noted, never sent.
+    pub shadow: bool,
 }
 
 impl<'a> Runner<'a> {
@@ -197,7 +236,14 @@ impl<'a> Runner<'a> {
             user_fields,
             tracer: None,
             stats: None,
+            shadow: false,
         }
+    }
+
+    /// Renders the requests of scenarios that write, notes what they would send, sends
+    /// none of them (when `shadow`).
+    pub fn shadowed(self, shadow: bool) -> Runner<'a> {
+        Runner { shadow, ..self }
     }
 
     /// Records every step in `tracer`.
@@ -276,6 +322,16 @@ impl Runner<'_> {
             }))
         };
         let started = Instant::now();
+        if self.shadow && writes_to_crm(scenario) {
+            let rendered = render(None).map_err(|source| StepError::Send {
+                step: step.clone(),
+                source: AuthorizedError::Request(source),
+            })?;
+            if let (Some(stats), Some(rendered)) = (self.stats, rendered) {
+                stats.shadowed(&rendered);
+            }
+            return Ok(None);
+        }
         let sent = match self.keeper.send(self.credentials, render).await {
             Ok(sent) => sent,
             Err(source) => {

@@ -59,6 +59,10 @@ impl IntegrationsService {
         stats: &RunStats,
         error: Option<&str>,
     ) {
+        // A shadowed request's body may carry a field's value.
+        if let Some(note) = stats.noted() {
+            stats.note(ready.mask(&note));
+        }
         self.record_run(Run {
             integration_id: ready.integration.id,
             scenario,
@@ -75,6 +79,8 @@ impl IntegrationsService {
         let detail = run.stats.noted();
         let outcome = match (&run.masked_error, run.stats.requests()) {
             (Some(_), _) => Outcome::Failed,
+            // Shadow mode held its writes back: nothing was written.
+            (None, _) if run.stats.was_shadowed() => Outcome::Skipped,
             // Answered without a request: from the contact cache.
             (None, 0) if detail.is_some() => Outcome::Success,
             (None, 0) => Outcome::Skipped,

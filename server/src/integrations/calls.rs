@@ -112,10 +112,29 @@ impl IntegrationsService {
         if calls.is_empty() {
             return Ok(targets);
         }
+        let mut groups = None;
         for live in self.connected_integrations().await? {
             let options = feature_options(&live.in_use.view);
+            let rollout = &live.integration.features.rollout;
+            let pilot_members = if rollout.limited() {
+                if groups.is_none() {
+                    groups = Some(self.extension_groups.all().await?);
+                }
+                groups
+                    .iter()
+                    .flatten()
+                    .filter(|g| rollout.groups.contains(&g.name))
+                    .flat_map(|g| g.members.iter().cloned())
+                    .collect()
+            } else {
+                Vec::new()
+            };
             for at in calls {
                 let number = at.call.extension.number.as_str();
+                // A pilot: only its extensions' calls reach this integration.
+                if !rollout.includes(number, &pilot_members) {
+                    continue;
+                }
                 let Some(extension) = self
                     .call_extension(live.integration.id, number, live.in_use.lists_users())
                     .await?
@@ -243,7 +262,10 @@ impl IntegrationsService {
         let started = run_started();
         let mut found = None;
         let result = {
-            let runner = self.runner(&connected).counted(&stats);
+            let runner = self
+                .runner(&connected)
+                .counted(&stats)
+                .shadowed(connected.integration.features.rollout.shadow);
             self.step_on(&connected, &runner, step, call, carried, &mut found)
                 .await
         };

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use crate::engine::console::{run_console, ConsoleRun};
 use app::console::{ConsoleInput, RunReport, CONSOLE_SCENARIOS};
-use app::integrations::{ContactFeatures, Features, TicketWhen, MAX_CACHE_MINUTES};
+use app::integrations::{
+    ContactFeatures, Features, RolloutFeatures, TicketWhen, MAX_CACHE_MINUTES, MAX_PILOT_ENTRIES,
+};
 use app::template::model::Provider;
 
 use super::activity::{origin, run_started};
@@ -91,6 +93,7 @@ impl IntegrationsService {
             ));
         }
         check_contact_features(&features.contacts)?;
+        self.check_rollout(&features.rollout).await?;
         let texts = [
             ("Phonebook", Some(&features.contacts.phonebook)),
             ("Call Journal subject", features.journal.subject.as_ref()),
@@ -293,6 +296,35 @@ impl IntegrationsService {
 pub const MAX_LAST_DIGITS: u8 = 15;
 
 /// The contact settings' limits (docs/scenarios.md "Contacts, the cache and number formats").
+impl IntegrationsService {
+    /// A pilot names extensions of the directory and existing groups, bounded.
+    async fn check_rollout(&self, rollout: &RolloutFeatures) -> Result<(), IntegrationError> {
+        if rollout.extensions.len() + rollout.groups.len() > MAX_PILOT_ENTRIES {
+            return Err(IntegrationError::invalid(
+                "Pilot",
+                format!("at most {MAX_PILOT_ENTRIES} extensions and groups"),
+            ));
+        }
+        for number in &rollout.extensions {
+            if self.extensions.find(number).await?.is_none() {
+                return Err(IntegrationError::invalid(
+                    "Pilot extensions",
+                    format!("{number:?} is not an extension of the directory"),
+                ));
+            }
+        }
+        for name in &rollout.groups {
+            if self.extension_groups.find_by_name(name).await?.is_none() {
+                return Err(IntegrationError::invalid(
+                    "Pilot groups",
+                    format!("there is no extension group {name:?}"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 fn check_contact_features(contacts: &ContactFeatures) -> Result<(), IntegrationError> {
     if contacts.cache_minutes > MAX_CACHE_MINUTES {
         return Err(IntegrationError::invalid(

@@ -92,6 +92,7 @@ pub struct IntegrationsService {
     /// The CRM user syncs running in this process.
     pub user_syncs: Arc<super::user_syncs::UserSyncs>,
     pub extensions: ExtensionRepository,
+    pub extension_groups: crate::storage::extension_groups::ExtensionGroupRepository,
     pub associations: AssociationRepository,
     /// Patchbay's phonebook: the contacts lookups found (`integrations::contacts`).
     pub contact_cache: crate::storage::contact_cache::ContactCacheRepository,

@@ -16,6 +16,7 @@ on_both_databases!(
     failures_are_named_by_layer_filtered_and_counted_for_the_health_card,
     the_command_line_runs_the_cases_and_fails_when_one_does,
     a_field_the_crm_renamed_is_flagged_as_drift_until_it_reads_again,
+    a_pilot_takes_only_its_extensions_calls_and_shadow_mode_writes_nothing,
 );
 
 const KEY: &str = "calls_crm";
@@ -661,4 +662,93 @@ async fn a_field_the_crm_renamed_is_flagged_as_drift_until_it_reads_again(db: Db
         .await;
     console(&admin, &lookup).await;
     assert!(drift().await.is_empty());
+}
+
+const END_1001: &str = r#"{"type":30012,"sn":"3631A2124XXX","msg":"{\"call_id\":\"CALL\",\"time_start\":\"2023-11-14 22:13:20\",\"call_from\":\"5550100\",\"call_to\":\"EXT\",\"call_duration\":65,\"talk_duration\":60,\"status\":\"ANSWERED\",\"type\":\"Inbound\",\"recording\":\"\"}"}"#;
+
+async fn a_pilot_takes_only_its_extensions_calls_and_shadow_mode_writes_nothing(db: Db) {
+    let crm = crm().await;
+    let server = TestServer::start(db).await;
+    let admin = admin(&server).await;
+    let (status, body) = admin
+        .import_extensions(
+            "number,first_name,last_name,email\n1001,Ann,Lee,ann@example.com\n1002,Bob,Chan,bob@example.com\n",
+            false,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    admin
+        .connect_crm("t.xml", version(&crm.uri(), "1.0.0"), KEY)
+        .await;
+    let features = |rollout: Value| {
+        json!({"csrf_token": admin.csrf, "provider": "crm", "key": KEY, "features": {
+            "journal": {"enabled": true, "calls": "external"},
+            "rollout": rollout,
+        }})
+    };
+    // A pilot names extensions of the directory only.
+    let (status, refused) = admin
+        .browser
+        .call("save_features", features(json!({"extensions": ["4242"]})))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert!(refused.to_string().contains("4242"), "{refused}");
+    let (status, body) = admin
+        .browser
+        .call(
+            "save_features",
+            features(json!({"extensions": ["1001"], "shadow": true})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let token = admin.create_token("pbx", "events").await;
+    let call = |id: &str, extension: &str| END_1001.replace("CALL", id).replace("EXT", extension);
+    let post = |body: String| {
+        let token = token.clone();
+        let url = server.url("/api/v1/events/yeastar");
+        async move {
+            let response = reqwest::Client::new()
+                .post(url)
+                .bearer_auth(token)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::ACCEPTED);
+        }
+    };
+    post(call("1700000000.1", "1001")).await;
+    post(call("1700000000.2", "1002")).await;
+    settled(&server).await;
+    assert_eq!(journal_posts(&crm).await, 0, "shadow mode writes nothing");
+    assert_eq!(
+        server
+            .scalar("SELECT COUNT(*) FROM queue_jobs WHERE call_id = '1700000000.2'")
+            .await,
+        0,
+        "1002 is not in the pilot"
+    );
+    let rows = activity(&admin, "scenario=CallJournal").await;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["outcome"], "skipped");
+    let detail = rows[0]["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with(&format!(
+            "Shadow mode, not sent: POST {}/journals {{",
+            crm.uri()
+        )),
+        "{detail}"
+    );
+    assert!(detail.contains(r#""call":"5550100""#), "{detail}");
+
+    // Out of shadow mode, the pilot's calls are journaled.
+    let (status, body) = admin
+        .browser
+        .call("save_features", features(json!({"extensions": ["1001"]})))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    post(call("1700000000.3", "1001")).await;
+    settled(&server).await;
+    assert_eq!(journal_posts(&crm).await, 1);
 }

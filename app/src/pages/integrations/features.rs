@@ -89,6 +89,9 @@ pub fn FeaturesSection(
     let ticket_subject = RwSignal::new(features.ticket.subject.clone());
     let ticket_description = RwSignal::new(features.ticket.description.clone());
     let users_after_sync = RwSignal::new(features.users.after_extension_sync);
+    let pilot_extensions = RwSignal::new(features.rollout.extensions.join(", "));
+    let pilot_groups = RwSignal::new(features.rollout.groups.join(", "));
+    let shadow = RwSignal::new(features.rollout.shadow);
     Effect::new(move |_| match save.value().get() {
         Some(Ok(())) => toasts.success("Features saved.".to_string()),
         Some(Err(error)) => toasts.error(error.to_string()),
@@ -126,6 +129,16 @@ pub fn FeaturesSection(
         chosen.ticket.subject = ticket_subject.get_untracked();
         chosen.ticket.description = ticket_description.get_untracked();
         chosen.users.after_extension_sync = users_after_sync.get_untracked();
+        let list = |text: String| {
+            text.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+        chosen.rollout.extensions = list(pilot_extensions.get_untracked());
+        chosen.rollout.groups = list(pilot_groups.get_untracked());
+        chosen.rollout.shadow = shadow.get_untracked();
         save.dispatch(SaveFeatures {
             csrf_token: csrf_token.get_value(),
             provider: provider.as_str().to_string(),
@@ -254,6 +267,15 @@ pub fn FeaturesSection(
                     <label class="check"><input id="users-after-sync" type="checkbox" prop:checked=move || users_after_sync.get() on:change=move |e| users_after_sync.set(event_target_checked(&e)) />"After each extension sync from the PBX, sync CRM users and associate automatically"</label>
                 </fieldset>
             })}
+            <fieldset>
+                <legend>"Pilot rollout"</legend>
+                <p class="help">"Limit the calls this integration handles to some extensions while you try it; both empty: every extension."</p>
+                <label for="pilot-extensions">"Only these extensions (numbers, comma-separated)"</label>
+                <input id="pilot-extensions" type="text" placeholder="1001, 1002" prop:value=move || pilot_extensions.get() on:input=move |e| pilot_extensions.set(event_target_value(&e)) />
+                <label for="pilot-groups">"Only these extension groups (names, comma-separated)"</label>
+                <input id="pilot-groups" type="text" prop:value=move || pilot_groups.get() on:input=move |e| pilot_groups.set(event_target_value(&e)) />
+                <label class="check"><input id="shadow-mode" type="checkbox" prop:checked=move || shadow.get() on:change=move |e| shadow.set(event_target_checked(&e)) />"Shadow mode: look callers up, but only record in Activity what contacts, journals and tickets would be written"</label>
+            </fieldset>
             <div class="form-actions">
                 <button class="button button-primary" type="submit" disabled=move || save.pending().get()>
                     {move || if save.pending().get() { "Saving…" } else { "Save features" }}
