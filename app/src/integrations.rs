@@ -107,6 +107,9 @@ pub struct IntegrationSettings {
     /// The revision it ran before the last Apply or rollback: Roll back's target.
     #[serde(default)]
     pub previous_revision: Option<i32>,
+    /// The account its notifications go to.
+    #[serde(default)]
+    pub owner: Option<String>,
     /// The Authentication section's fields (for OAuth 2.0 without client id and secret).
     pub fields: Vec<SettingField>,
     /// OAuth 2.0 only: the Authorization section (client id and secret) and the Network section.

@@ -28,6 +28,7 @@ pub mod extensions;
 pub mod history;
 pub mod integrations;
 pub mod lang;
+pub mod notifications;
 pub mod overview;
 pub mod pages;
 pub mod phone_system;

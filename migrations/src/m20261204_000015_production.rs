@@ -51,6 +51,24 @@ enum Integrations {
     /// The revision the integration ran before the last Apply or rollback: what Roll back
     /// returns to.
     PreviousTemplateRevision,
+    /// The e-mail of the account that owns it (connected it first, or was made its owner):
+    /// its notifications go there.
+    Owner,
+}
+
+/// Notifications sent (README "Notifications"): at most one per integration and
+/// condition an hour; listed on the pages.
+#[derive(DeriveIden)]
+enum Notifications {
+    Table,
+    Id,
+    /// None: the deployment's (the phone system).
+    IntegrationId,
+    Condition,
+    Message,
+    AtMs,
+    /// Where it went (`email to …`, `webhook`), or why not.
+    Delivery,
 }
 
 /// The layer a failure came from (`app::activity::Fault`), on Activity and queue rows.
@@ -198,6 +216,38 @@ impl MigrationTrait for Migration {
         manager
             .alter_table(
                 Table::alter()
+                    .table(Integrations::Table)
+                    .add_column(string_null(Integrations::Owner))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(Notifications::Table)
+                    .col(pk_auto(Notifications::Id))
+                    .col(integer_null(Notifications::IntegrationId))
+                    .col(string(Notifications::Condition))
+                    .col(text(Notifications::Message))
+                    .col(big_integer(Notifications::AtMs))
+                    .col(text(Notifications::Delivery))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("notifications_by_condition")
+                    .table(Notifications::Table)
+                    .col(Notifications::IntegrationId)
+                    .col(Notifications::Condition)
+                    .col(Notifications::AtMs)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
                     .table(Activity::Table)
                     .add_column(string_null(Activity::Fault))
                     .to_owned(),
@@ -299,10 +349,12 @@ impl MigrationTrait for Migration {
                 Table::alter()
                     .table(Integrations::Table)
                     .drop_column(Integrations::PreviousTemplateRevision)
+                    .drop_column(Integrations::Owner)
                     .to_owned(),
             )
             .await?;
         for table in [
+            Notifications::Table.into_iden(),
             OutputStats::Table.into_iden(),
             IntegrationCounters::Table.into_iden(),
             TestCases::Table.into_iden(),

@@ -118,6 +118,11 @@ pub struct Config {
     /// What one client may hold (`PATCHBAY_MAX_CONNECTIONS`, `PATCHBAY_HEADER_TIMEOUT_SECS`,
     /// `PATCHBAY_HANDLER_TIMEOUT_SECS`, `PATCHBAY_IDLE_TIMEOUT_SECS`).
     pub connections: crate::web::listener::ConnectionLimits,
+    /// Where notifications go (`PATCHBAY_SMTP_URL`, `PATCHBAY_SMTP_FROM`,
+    /// `PATCHBAY_NOTIFY_WEBHOOK_URL`, `PATCHBAY_NOTIFY_WEBHOOK_SECRET`) and how often their
+    /// conditions are checked (`PATCHBAY_NOTIFY_INTERVAL_SECS`, default 60); environment only,
+    /// like the encryption key, since the SMTP URL and the secret are credentials.
+    pub notifications: crate::notifications::service::Channels,
 }
 
 /// A configured time zone and the name it was configured with.
@@ -474,7 +479,10 @@ impl Config {
             });
         }
 
+        let notifications = notification_channels(env)?;
+
         Ok(Config {
+            notifications,
             connections,
             outbound,
             trusted_proxies,
@@ -550,6 +558,75 @@ pub const KEY_FILE_NAME: &str = "encryption.key";
 /// A key kept beside the database survives restarts; losing it makes stored secrets
 /// unreadable, which is why start-up warns when it had to create one. The file's first line
 /// is the current key; further lines are previous keys a rotation has not finished with.
+/// The longest check interval of notifications, in seconds.
+pub const MAX_NOTIFY_INTERVAL_SECS: u64 = 3_600;
+
+fn notification_channels(
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<crate::notifications::service::Channels, ConfigError> {
+    let set = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+    let smtp_url = set("PATCHBAY_SMTP_URL");
+    if let Some(url) = &smtp_url {
+        let parsed = url::Url::parse(url)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "smtp" | "smtps"));
+        if parsed.is_none() {
+            return Err(ConfigError::Invalid {
+                name: "PATCHBAY_SMTP_URL",
+                message: "must be a URL like smtps://user:password@mail.example.com:465 or smtp://mail.example.com:587?tls=required".into(),
+            });
+        }
+    }
+    let from = match set("PATCHBAY_SMTP_FROM") {
+        Some(text) => Some(text.parse::<lettre::message::Mailbox>().map_err(|e| {
+            ConfigError::Invalid {
+                name: "PATCHBAY_SMTP_FROM",
+                message: format!(
+                    "\"{text}\" is not an address like Patchbay <patchbay@example.com>: {e}"
+                ),
+            }
+        })?),
+        None => None,
+    };
+    if smtp_url.is_some() != from.is_some() {
+        return Err(ConfigError::Invalid {
+            name: "PATCHBAY_SMTP_FROM",
+            message: "PATCHBAY_SMTP_URL and PATCHBAY_SMTP_FROM go together".into(),
+        });
+    }
+    let webhook_url = match set("PATCHBAY_NOTIFY_WEBHOOK_URL") {
+        Some(text) => Some(
+            url::Url::parse(&text)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https"))
+                .ok_or_else(|| ConfigError::Invalid {
+                    name: "PATCHBAY_NOTIFY_WEBHOOK_URL",
+                    message: format!("\"{text}\" is not an http or https URL"),
+                })?,
+        ),
+        None => None,
+    };
+    let interval = match set("PATCHBAY_NOTIFY_INTERVAL_SECS") {
+        Some(text) => text
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|n| (1..=MAX_NOTIFY_INTERVAL_SECS).contains(n))
+            .ok_or_else(|| ConfigError::Invalid {
+                name: "PATCHBAY_NOTIFY_INTERVAL_SECS",
+                message: format!("must be 1 to {MAX_NOTIFY_INTERVAL_SECS} seconds"),
+            })?,
+        None => crate::notifications::service::DEFAULT_CHECK_INTERVAL.as_secs(),
+    };
+    Ok(crate::notifications::service::Channels {
+        smtp_url,
+        from,
+        webhook_url,
+        webhook_secret: set("PATCHBAY_NOTIFY_WEBHOOK_SECRET"),
+        check_interval: std::time::Duration::from_secs(interval),
+    })
+}
+
 fn load_or_generate_key(
     data_dir: &Path,
 ) -> Result<(EncryptionKey, Vec<EncryptionKey>, KeySource), ConfigError> {

@@ -10,6 +10,7 @@ pub mod crypto;
 pub mod directory;
 pub mod engine;
 pub mod integrations;
+pub mod notifications;
 pub mod overview;
 pub mod phone_system;
 pub mod queue;
@@ -242,6 +243,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     spawn_session_cleanup(prepared.state.sessions.clone());
     spawn_token_refresh(prepared.state.clone());
     queue::service::spawn_worker(prepared.state.queue_service());
+    notifications::service::spawn_checks(prepared.state.notifications_service());
     phone_system::link::spawn(prepared.state.phone_system_service());
     prepared.state.call_feed.spawn_listener(&prepared.state.db);
     let listener = TcpListener::bind(bind)

@@ -124,6 +124,17 @@ impl AppState {
         }
     }
 
+    pub fn notifications_service(&self) -> crate::notifications::service::NotificationsService {
+        crate::notifications::service::NotificationsService {
+            integrations: self.integrations_service(),
+            phone_system: self.phone_system_service(),
+            accounts: crate::storage::accounts::AccountRepository::new(self.db.clone()),
+            sent: crate::storage::notifications::NotificationRepository::new(self.db.clone()),
+            executor: self.executor.clone(),
+            channels: self.config.notifications.clone(),
+        }
+    }
+
     pub fn overview_service(&self) -> crate::overview::OverviewService {
         crate::overview::OverviewService {
             integrations: self.integrations_service(),

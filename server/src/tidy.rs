@@ -12,8 +12,8 @@
 //!   queue runs call steps through the integrations, never the other way round),
 //!   `phone_system/` (its events go into the queue; its sync checks rows by the directory's
 //!   rules), `agents/` (the call feed agents' pages are told; the queue writes it, and an
-//!   agent's contact is created through the integrations), `overview` (reads them all for
-//!   the Overview page);
+//!   agent's contact is created through the integrations), `notifications` (conditions
+//!   checked and delivered), `overview` (reads them all for the Overview page);
 //! - `engine/`, whose `engine/core/` does no I/O and imports nothing else of the server;
 //! - `storage/`;
 //! - the leaves any layer may use: `crypto/`, `clock.rs`.
@@ -74,8 +74,24 @@ const ALLOWED: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "notifications",
+        &[
+            "phone_system",
+            "queue",
+            "agents",
+            "directory",
+            "integrations",
+            "engine",
+            "engine::core",
+            "storage",
+            "crypto",
+            "clock",
+        ],
+    ),
+    (
         "overview",
         &[
+            "notifications",
             "phone_system",
             "queue",
             "agents",
@@ -93,6 +109,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         &[
             "state",
             "overview",
+            "notifications",
             "phone_system",
             "agents",
             "accounts",

@@ -8,6 +8,7 @@ pub mod agents;
 pub mod api_tokens;
 pub mod directory;
 pub mod integrations;
+pub mod notifications;
 pub mod overview;
 pub mod phone_system;
 pub mod queue;

@@ -29,6 +29,7 @@ pub struct Backend {
     pub phone_system: Arc<dyn super::phone_system::PhoneSystemAdmin>,
     pub agents: Arc<dyn super::agents::AgentAdmin>,
     pub overview: Arc<dyn super::overview::OverviewSource>,
+    pub notifications: Arc<dyn super::notifications::NotificationsSource>,
 }
 
 pub fn backend() -> Result<Backend, PortalError> {

@@ -5,6 +5,7 @@ pub mod browser;
 pub mod confirm;
 pub mod frame;
 pub mod loaded;
+pub mod notifications;
 pub mod pager;
 pub mod test_run;
 pub mod toast;

@@ -6,9 +6,12 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::activity::latency_label;
+use crate::api::notifications::{load_notifications, SendTestNotification};
 use crate::api::overview::load_overview;
 use crate::components::frame::Frame;
 use crate::components::loaded::Loaded;
+use crate::components::notifications::NotificationList;
+use crate::components::toast::use_toasts;
 use crate::overview::{HealthCard, Overview};
 use crate::viewer::Viewer;
 
@@ -42,6 +45,7 @@ pub fn HomePage() -> impl IntoView {
                 "Signed in as " <strong>{email}</strong> " (" {role} ")."
             </p>
             <Loaded resource=overview loading="Loading the overview…" then=move |overview| view! { <Dashboard overview /> } />
+            {viewer.is_admin().then(|| view! { <NotificationsCard /> })}
             {admin_hint}
         </Frame>
     }
@@ -117,6 +121,43 @@ fn Card(card: HealthCard) -> impl IntoView {
                 <dt>"Queue"</dt>
                 <dd>{format!("{} waiting, {} failed", health.backlog, health.failed_jobs)}</dd>
             </dl>
+        </section>
+    }
+}
+
+/// Where notifications go, Send a test, and the last ones (administrators).
+#[component]
+fn NotificationsCard() -> impl IntoView {
+    let viewer = expect_context::<Viewer>();
+    let toasts = use_toasts();
+    let csrf_token = StoredValue::new(viewer.csrf_token.clone());
+    let test = ServerAction::<SendTestNotification>::new();
+    let sent = Resource::new(
+        move || test.version().get(),
+        |_| load_notifications(String::new(), String::new()),
+    );
+    Effect::new(move |_| match test.value().get() {
+        Some(Ok(delivery)) => toasts.success(format!("Test sent: {delivery}.")),
+        Some(Err(error)) => toasts.error(error.to_string()),
+        None => {}
+    });
+    view! {
+        <section class="card" aria-labelledby="notifications-title">
+            <h2 id="notifications-title">"Notifications"</h2>
+            <Loaded resource=sent loading="Loading…" then=move |view| {
+                let channels = if view.channels.is_empty() {
+                    "Nowhere yet: set PATCHBAY_SMTP_URL and PATCHBAY_SMTP_FROM, or PATCHBAY_NOTIFY_WEBHOOK_URL (README \u{201c}Notifications\u{201d}).".to_string()
+                } else {
+                    format!("Sent by {}.", view.channels.join(" and "))
+                };
+                view! {
+                    <p data-testid="channels">{channels}</p>
+                    <NotificationList rows=view.recent />
+                }
+            } />
+            <button class="button" on:click=move |_| { test.dispatch(SendTestNotification { csrf_token: csrf_token.get_value() }); } disabled=move || test.pending().get()>
+                "Send a test"
+            </button>
         </section>
     }
 }

@@ -118,6 +118,7 @@ impl IntegrationsService {
             template_revision: running.template.revision,
             running_revision: integration.map(|i| i.template_revision),
             previous_revision: integration.and_then(|i| i.previous_template_revision),
+            owner: integration.and_then(|i| i.owner.clone()),
             fields: running
                 .auth
                 .custom_fields
@@ -190,7 +191,7 @@ impl IntegrationsService {
                 .await?;
             secrets.extend(tokens.texts());
         }
-        self.prove_and_store(&running, &values, variables, tokens, &secrets)
+        self.prove_and_store(&running, &values, variables, tokens, &secrets, actor)
             .await?;
         tracing::info!(%actor, provider = provider.as_str(), %key, "integration connected");
         Ok(SaveOutcome {
@@ -373,6 +374,7 @@ mod tests {
             template_revision: 1,
             template_xml: TEMPLATE.into(),
             previous_template_revision: None,
+            owner: None,
             settings: settings
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))

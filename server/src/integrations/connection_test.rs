@@ -53,6 +53,7 @@ impl IntegrationsService {
         mut variables: Variables,
         tokens: Tokens,
         secrets: &[String],
+        actor: &str,
     ) -> Result<(), IntegrationError> {
         if let Some(access) = &tokens.access {
             variables.insert(ACCESS_TOKEN_VARIABLE.into(), access.clone());
@@ -82,6 +83,8 @@ impl IntegrationsService {
                 let stored = self
                     .store_connection(template, values, tokens, globals)
                     .await?;
+                // Whoever connects it first owns it (README "Notifications").
+                self.integrations.set_owner(stored, actor, true).await?;
                 (Some(stored), Ok(()))
             }
             Err(error) => (template.integration.as_ref().map(|i| i.id), Err(error)),

@@ -106,3 +106,86 @@ mod tests {
         assert_eq!(health.p95_ms, Some(u64::MAX));
     }
 }
+
+/// What notifications watch of one integration (`notifications`).
+#[derive(Clone, Debug)]
+pub struct Watched {
+    pub id: i32,
+    pub provider: Provider,
+    pub key: String,
+    pub name: String,
+    pub owner: Option<String>,
+    pub status: app::integrations::Status,
+    pub token_expires_at: Option<i64>,
+    pub has_refresh_token: bool,
+    pub health: IntegrationHealth,
+}
+
+impl IntegrationsService {
+    /// Every integration that is connected or was (its token refused), with its health.
+    pub async fn watched(&self) -> Result<Vec<Watched>, IntegrationError> {
+        let by_template = self.integrations.by_template().await?;
+        let mut watched = Vec::new();
+        for provider in [Provider::Crm, Provider::Helpdesk] {
+            for template in self.templates.list(provider).await? {
+                let Some(integration) = by_template.get(&template.id) else {
+                    continue;
+                };
+                if integration.status == app::integrations::Status::NotConnected {
+                    continue;
+                }
+                let tokens = self.integrations.token_record(integration.id).await?;
+                watched.push(Watched {
+                    id: integration.id,
+                    provider,
+                    key: template.record.key.clone(),
+                    name: template.record.name.clone(),
+                    owner: integration.owner.clone(),
+                    status: integration.status,
+                    token_expires_at: integration.token_expires_at,
+                    has_refresh_token: tokens.is_some_and(|t| t.refresh.is_some()),
+                    health: self.health(provider, &template.record.key).await?,
+                });
+            }
+        }
+        Ok(watched)
+    }
+
+    /// The stored integration's id (for what is kept by it); not found before its first Save.
+    pub async fn integration_id(
+        &self,
+        provider: Provider,
+        key: &str,
+    ) -> Result<i32, IntegrationError> {
+        let template = self.template_of(provider, key).await?;
+        Ok(self
+            .integrations
+            .find_by_template(template.id)
+            .await?
+            .map(|i| i.id)
+            .unwrap_or(-1))
+    }
+
+    /// Makes `email` (an account's) the integration's owner.
+    pub async fn set_owner(
+        &self,
+        actor: &str,
+        provider: Provider,
+        key: &str,
+        email: &str,
+    ) -> Result<(), IntegrationError> {
+        let template = self.template_of(provider, key).await?;
+        let integration = self
+            .integrations
+            .find_by_template(template.id)
+            .await?
+            .ok_or_else(|| {
+                IntegrationError::invalid("Owner", "the integration is not connected yet")
+            })?;
+        self.integrations
+            .set_owner(integration.id, email, false)
+            .await?;
+        tracing::info!(%actor, provider = provider.as_str(), %key, owner = %email, "integration owner changed");
+        Ok(())
+    }
+}

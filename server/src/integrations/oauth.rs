@@ -241,8 +241,15 @@ impl IntegrationsService {
             )
             .await?;
         secrets.extend(tokens.texts());
-        self.prove_and_store(&running, &pending.values, variables, tokens, &secrets)
-            .await?;
+        self.prove_and_store(
+            &running,
+            &pending.values,
+            variables,
+            tokens,
+            &secrets,
+            &stored.actor,
+        )
+        .await?;
         tracing::info!(provider = provider.as_str(), %key, actor = %stored.actor, "OAuth authorization succeeded");
         Ok(running.template.record.name.clone())
     }

@@ -35,6 +35,8 @@ pub struct StoredIntegration {
     pub template_xml: String,
     /// The revision it ran before the last Apply or rollback.
     pub previous_template_revision: Option<i32>,
+    /// The e-mail of the account its notifications go to.
+    pub owner: Option<String>,
     /// Non-secret field values by field name.
     pub settings: BTreeMap<String, String>,
     pub global_variables: BTreeMap<String, String>,
@@ -143,6 +145,7 @@ fn from_model(model: integration::Model) -> Result<StoredIntegration, DbErr> {
         template_id: model.template_id,
         template_revision: model.template_revision,
         previous_template_revision: model.previous_template_revision,
+        owner: model.owner.clone(),
         settings: serde_json::from_str(&model.settings)
             .map_err(|e| corrupt("settings", model.id, e))?,
         global_variables: serde_json::from_str(&model.global_variables)
@@ -347,6 +350,24 @@ impl IntegrationRepository {
             .exec(&transaction)
             .await?;
         transaction.commit().await
+    }
+
+    /// Makes `email` the integration's owner; with `only_if_none`, only when it has none
+    /// (the first to connect it).
+    pub async fn set_owner(
+        &self,
+        integration_id: i32,
+        email: &str,
+        only_if_none: bool,
+    ) -> Result<(), DbErr> {
+        let mut update = Integrations::update_many()
+            .col_expr(integration::Column::Owner, Expr::value(email))
+            .filter(integration::Column::Id.eq(integration_id));
+        if only_if_none {
+            update = update.filter(integration::Column::Owner.is_null());
+        }
+        update.exec(&self.db).await?;
+        Ok(())
     }
 
     /// Moves the integration from revision `from` of its template to `to`, remembering

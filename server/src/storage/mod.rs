@@ -16,6 +16,7 @@ pub mod entities;
 pub mod extension_groups;
 pub mod extensions;
 pub mod integrations;
+pub mod notifications;
 pub mod oauth_states;
 pub mod phone_system;
 pub mod queue;

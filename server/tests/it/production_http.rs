@@ -17,6 +17,7 @@ on_both_databases!(
     the_command_line_runs_the_cases_and_fails_when_one_does,
     a_field_the_crm_renamed_is_flagged_as_drift_until_it_reads_again,
     a_pilot_takes_only_its_extensions_calls_and_shadow_mode_writes_nothing,
+    a_refused_token_is_notified_to_the_owner_by_mail_and_signed_webhook_once_an_hour,
 );
 
 const KEY: &str = "calls_crm";
@@ -751,4 +752,186 @@ async fn a_pilot_takes_only_its_extensions_calls_and_shadow_mode_writes_nothing(
     post(call("1700000000.3", "1001")).await;
     settled(&server).await;
     assert_eq!(journal_posts(&crm).await, 1);
+}
+
+/// A stand-in SMTP server (RFC 5321's commands, no TLS): keeps every message's envelope and
+/// data.
+async fn smtp_stand_in() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mail = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = mail.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let kept = kept.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = stream.into_split();
+                let mut lines = BufReader::new(read).lines();
+                write.write_all(b"220 stand-in ready\r\n").await.unwrap();
+                let mut message = String::new();
+                let mut in_data = false;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if in_data {
+                        if line == "." {
+                            in_data = false;
+                            kept.lock().unwrap().push(std::mem::take(&mut message));
+                            write.write_all(b"250 queued\r\n").await.unwrap();
+                        } else {
+                            message.push_str(&line);
+                            message.push('\n');
+                        }
+                        continue;
+                    }
+                    let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
+                    let answer: &[u8] = match verb.as_str() {
+                        "EHLO" | "HELO" => b"250 stand-in\r\n",
+                        "DATA" => {
+                            in_data = true;
+                            b"354 go on\r\n"
+                        }
+                        "QUIT" => {
+                            let _ = write.write_all(b"221 bye\r\n").await;
+                            break;
+                        }
+                        _ => {
+                            message.push_str(&line);
+                            message.push('\n');
+                            b"250 OK\r\n"
+                        }
+                    };
+                    write.write_all(answer).await.unwrap();
+                }
+            });
+        }
+    });
+    (port, mail)
+}
+
+async fn a_refused_token_is_notified_to_the_owner_by_mail_and_signed_webhook_once_an_hour(db: Db) {
+    use base64::Engine;
+    use hmac::{Hmac, Mac};
+    let crm = crm().await;
+    let hooks = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/hooks/patchbay"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&hooks)
+        .await;
+    let (smtp_port, mail) = smtp_stand_in().await;
+    const SECRET: &str = "notify-Secret-Jerboa-7070";
+    let server = TestServer::start_with_env(
+        db,
+        true,
+        &[
+            (
+                "PATCHBAY_NOTIFY_WEBHOOK_URL",
+                &format!("{}/hooks/patchbay", hooks.uri()),
+            ),
+            ("PATCHBAY_NOTIFY_WEBHOOK_SECRET", SECRET),
+            (
+                "PATCHBAY_SMTP_URL",
+                &format!("smtp://127.0.0.1:{smtp_port}"),
+            ),
+            ("PATCHBAY_SMTP_FROM", "Patchbay <patchbay@example.com>"),
+        ],
+    )
+    .await;
+    let admin = admin(&server).await;
+    let user = admin.new_user(&server, "owner@example.com").await;
+    // The user connects it, so the user owns it.
+    let (status, body) = admin
+        .upload("crm", &[("t.xml", version(&crm.uri(), "1.0.0"))], &[])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = user
+        .browser
+        .call(
+            "save_integration",
+            json!({"csrf_token": user.csrf, "provider": "crm", "key": KEY, "input": {"values": []}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let notifications = server.state.notifications_service();
+    assert_eq!(
+        notifications.check().await.unwrap(),
+        0,
+        "nothing to say yet"
+    );
+
+    server
+        .execute("UPDATE integrations SET status = 'token_invalid'")
+        .await;
+    assert_eq!(notifications.check().await.unwrap(), 1);
+    assert_eq!(notifications.check().await.unwrap(), 0, "once an hour");
+
+    let received = hooks.received_requests().await.unwrap();
+    assert_eq!(received.len(), 1);
+    let signature = received[0].headers["x-signature"].to_str().unwrap();
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+    mac.update(&received[0].body);
+    assert_eq!(
+        signature,
+        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    );
+    let hook: Value = serde_json::from_slice(&received[0].body).unwrap();
+    assert_eq!(hook["condition"], "token_refused");
+    assert_eq!(hook["integration"], "Calls CRM");
+    let sent = mail.lock().unwrap().clone();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert!(sent[0].contains("<owner@example.com>"), "{}", sent[0]);
+    assert!(
+        sent[0].contains("Subject: Patchbay: Calls CRM"),
+        "{}",
+        sent[0]
+    );
+    assert!(sent[0].contains("the CRM refused the token"), "{}", sent[0]);
+
+    // Listed on the integration's page, with where it went.
+    let (status, listed) = admin
+        .browser
+        .get_json(&format!("/api/load_notifications?provider=crm&key={KEY}"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{listed}");
+    let delivery = listed["recent"][0]["delivery"].as_str().unwrap();
+    assert_eq!(delivery, "e-mail to owner@example.com; webhook HTTP 204");
+    assert_eq!(listed["channels"].as_array().unwrap().len(), 2, "{listed}");
+
+    // An administrator moves the ownership; a user may not; a test goes everywhere.
+    let response = user
+        .browser
+        .post_form(
+            "/api/set_integration_owner",
+            &[
+                ("csrf_token", user.csrf.as_str()),
+                ("provider", "crm"),
+                ("key", KEY),
+                ("email", "owner@example.com"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let response = admin
+        .browser
+        .post_form(
+            "/api/set_integration_owner",
+            &[
+                ("csrf_token", admin.csrf.as_str()),
+                ("provider", "crm"),
+                ("key", KEY),
+                ("email", "nobody@example.com"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let response = admin
+        .browser
+        .post_form(
+            "/api/send_test_notification",
+            &[("csrf_token", admin.csrf.as_str())],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(hooks.received_requests().await.unwrap().len(), 2);
+    assert_eq!(mail.lock().unwrap().len(), 2);
 }

@@ -9,8 +9,10 @@ use crate::api::integrations::{
     list_test_cases, load_integration_health, DeleteTestCase, RollBackIntegration, RunTestCases,
     SaveTestCase,
 };
+use crate::api::notifications::{load_notifications, SetIntegrationOwner};
 use crate::components::confirm::{ConfirmDialog, ConfirmRequest};
 use crate::components::loaded::{failed, Loaded};
+use crate::components::notifications::NotificationList;
 use crate::components::test_run::TestRunReport;
 use crate::components::toast::use_toasts;
 use crate::console::{ConsoleInput, CONSOLE_SCENARIOS};
@@ -407,5 +409,63 @@ fn CaseForm(on_save: Callback<NewTestCase>) -> impl IntoView {
                 <button class="button button-primary" type="submit">"Save case"</button>
             </div>
         </form>
+    }
+}
+
+/// The account an integration's notifications go to (administrators change it) and the
+/// ones it sent.
+#[component]
+pub fn NotificationsSection(
+    provider: Provider,
+    key: String,
+    owner: Option<String>,
+) -> impl IntoView {
+    let viewer = expect_context::<Viewer>();
+    let toasts = use_toasts();
+    let csrf_token = StoredValue::new(viewer.csrf_token.clone());
+    let is_admin = viewer.is_admin();
+    let key = StoredValue::new(key);
+    let change = ServerAction::<SetIntegrationOwner>::new();
+    let owner_typed = RwSignal::new(owner.clone().unwrap_or_default());
+    let shown_owner = RwSignal::new(owner);
+    Effect::new(move |_| match change.value().get() {
+        Some(Ok(())) => {
+            shown_owner.set(Some(owner_typed.get_untracked()));
+            toasts.success("Owner changed.".to_string());
+        }
+        Some(Err(error)) => toasts.error(error.to_string()),
+        None => {}
+    });
+    let sent = Resource::new(
+        || (),
+        move |_| load_notifications(provider.as_str().to_string(), key.get_value()),
+    );
+    let submit = move |e: leptos::ev::SubmitEvent| {
+        e.prevent_default();
+        change.dispatch(SetIntegrationOwner {
+            csrf_token: csrf_token.get_value(),
+            provider: provider.as_str().to_string(),
+            key: key.get_value(),
+            email: owner_typed.get_untracked(),
+        });
+    };
+    view! {
+        <section class="card" aria-labelledby="notify-title">
+            <h2 id="notify-title">"Notifications"</h2>
+            <p data-testid="owner">
+                {move || match shown_owner.get() {
+                    Some(owner) => format!("Sent to its owner, {owner}, when its token is refused or about to expire, an output drifts, or failed jobs pile up; at most once an hour each."),
+                    None => "No owner: notifications go to every administrator.".to_string(),
+                }}
+            </p>
+            {is_admin.then(|| view! {
+                <form class="form-inline" on:submit=submit>
+                    <label for="owner-email">"Owner (an account's e-mail)"</label>
+                    <input id="owner-email" type="email" prop:value=move || owner_typed.get() on:input=move |e| owner_typed.set(event_target_value(&e)) />
+                    <button class="button" type="submit" disabled=move || change.pending().get()>"Change owner"</button>
+                </form>
+            })}
+            <Loaded resource=sent loading="Loading…" then=|view| view! { <NotificationList rows=view.recent /> } />
+        </section>
     }
 }

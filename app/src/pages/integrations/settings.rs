@@ -12,7 +12,9 @@ use leptos_router::hooks::use_params_map;
 use super::console::ConsoleSection;
 use super::features::FeaturesSection;
 use super::phonebook::PhonebookSection;
-use super::production::{CasesChanged, HealthSection, RevisionSection, TestCasesSection};
+use super::production::{
+    CasesChanged, HealthSection, NotificationsSection, RevisionSection, TestCasesSection,
+};
 use super::status_class;
 use super::users::UsersSection;
 use crate::api::integrations::{
@@ -247,6 +249,7 @@ fn SettingsView(provider: Provider, key: String) -> impl IntoView {
                             <RevisionSection provider key=settings.key.clone() running current=settings.template_revision previous=settings.previous_revision on_change=reload />
                         })}
                         <TestCasesSection provider key=settings.key.clone() />
+                        <NotificationsSection provider key=settings.key.clone() owner=settings.owner.clone() />
                         <ConsoleSection provider key=settings.key.clone() />
                         <p class="help"><a href="/activity">"Activity: the recent runs of every integration"</a></p>
                     }.into_any())}

@@ -13,6 +13,8 @@ pub struct Model {
     pub template_xml: String,
     /// The revision it ran before the last Apply or rollback: what Roll back returns to.
     pub previous_template_revision: Option<i32>,
+    /// The e-mail of the account its notifications go to.
+    pub owner: Option<String>,
     /// JSON: the values of the template's non-secret custom fields, and the client id.
     pub settings: String,
     /// JSON: the global variables GetGlobalInfo and follow-ups stored.

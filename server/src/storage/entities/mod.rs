@@ -13,6 +13,7 @@ pub mod extension_group_member;
 pub mod integration;
 pub mod integration_counter;
 pub mod integration_secret;
+pub mod notification;
 pub mod oauth_state;
 pub mod output_stat;
 pub mod phone_system;

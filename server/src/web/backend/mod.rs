@@ -8,6 +8,7 @@ pub mod agents;
 pub mod api_tokens;
 pub mod directory;
 pub mod integrations;
+pub mod notifications;
 pub mod overview;
 pub mod phone_system;
 pub mod queue;
@@ -56,6 +57,9 @@ pub fn backend(state: &AppState) -> Backend {
         }),
         overview: Arc::new(overview::OverviewAdmin {
             service: state.overview_service(),
+        }),
+        notifications: Arc::new(notifications::NotificationsAdmin {
+            service: state.notifications_service(),
         }),
     }
 }
