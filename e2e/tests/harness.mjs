@@ -49,7 +49,7 @@ async function waitForHealth(base, server, log) {
   throw new Error(`patchbay did not become healthy in 30 s:\n${log()}`);
 }
 
-export async function startPortal({ adminEmail, adminPassword, browserArgs = [] }) {
+export async function startPortal({ adminEmail, adminPassword, browserArgs = [], env = {} }) {
   const binary = process.env.PATCHBAY_BIN;
   const siteRoot = process.env.PATCHBAY_SITE_ROOT;
   if (!binary || !siteRoot) throw new Error('PATCHBAY_BIN and PATCHBAY_SITE_ROOT must be set (make test-e2e sets them)');
@@ -66,6 +66,7 @@ export async function startPortal({ adminEmail, adminPassword, browserArgs = [] 
       PATCHBAY_ADMIN_EMAIL: adminEmail,
       PATCHBAY_ADMIN_PASSWORD: adminPassword,
       PATCHBAY_LOG: 'info',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -132,8 +133,8 @@ export async function signIn(page, base, email, password) {
 
 // A portal with one admin signed in on a 1366×768 page that accepts downloads. `stop()` also
 // keeps the server's log as `<name>-server.log` in the output for whoever reads a failure.
-export async function adminSession(name, admin, { browserArgs = [] } = {}) {
-  const portal = await startPortal({ adminEmail: admin.email, adminPassword: admin.password, browserArgs });
+export async function adminSession(name, admin, { browserArgs = [], env = {} } = {}) {
+  const portal = await startPortal({ adminEmail: admin.email, adminPassword: admin.password, browserArgs, env });
   const context = await portal.browser.newContext({ viewport: { width: 1366, height: 768 }, acceptDownloads: true });
   const page = await context.newPage();
   await signIn(page, portal.base, admin.email, admin.password);

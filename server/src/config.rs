@@ -577,17 +577,18 @@ fn notification_channels(
             });
         }
     }
-    let from = match set("PATCHBAY_SMTP_FROM") {
-        Some(text) => Some(text.parse::<lettre::message::Mailbox>().map_err(|e| {
-            ConfigError::Invalid {
-                name: "PATCHBAY_SMTP_FROM",
-                message: format!(
-                    "\"{text}\" is not an address like Patchbay <patchbay@example.com>: {e}"
-                ),
-            }
-        })?),
-        None => None,
-    };
+    let from =
+        match set("PATCHBAY_SMTP_FROM") {
+            Some(text) => Some(text.parse::<lettre::message::Mailbox>().map_err(|e| {
+                ConfigError::Invalid {
+                    name: "PATCHBAY_SMTP_FROM",
+                    message: format!(
+                        "\"{text}\" is not an address like Patchbay <patchbay@example.com>: {e}"
+                    ),
+                }
+            })?),
+            None => None,
+        };
     if smtp_url.is_some() != from.is_some() {
         return Err(ConfigError::Invalid {
             name: "PATCHBAY_SMTP_FROM",
