@@ -4,12 +4,11 @@
 // the key back in one contact's note: the console must show it masked.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { adminSession, crmFixture, hydrated, OUTPUT_DIR, uploadTemplate } from './harness.mjs';
+import {
+  adminSession, crmFixture, hydrated, OUTPUT_DIR, startJsonServer, uploadTemplate,
+} from './harness.mjs';
 
-const require = createRequire(import.meta.url);
-const jsonServer = require('json-server');
 
 const ADMIN = { email: 'admin@example.com', password: 'e2e-admin-Margay-9191' };
 const API_KEY = 'desk-Key-Serval-4040';
@@ -22,47 +21,32 @@ let deskBase;
 let router;
 let refuseNewContacts = false;
 
-function startDesk() {
-  const app = jsonServer.create();
-  const expected = `Basic ${Buffer.from(`${API_KEY}:`).toString('base64')}`;
-  app.use((req, res, next) => {
-    if (req.headers.authorization !== expected) {
-      res.status(401).json({ error: 'invalid api key' });
-      return;
-    }
-    next();
-  });
-  app.post('/contacts', (req, res, next) => {
-    if (refuseNewContacts) {
-      res.status(503).json({ error: 'down for maintenance' });
-      return;
-    }
-    next();
-  });
-  app.use(jsonServer.bodyParser);
-  router = jsonServer.router({
-    me: { id: 'agent-1', department: 'd-3' },
-    contacts: [
-      { id: 7, first: 'Grace', last: 'Hopper', phone: '5550100', note: `synced with key ${API_KEY}` },
-      { id: 8, first: 'Ada', last: 'Lovelace', phone: '5550101', note: '' },
-    ],
-    calls: [],
-    tickets: [],
-    comments: [],
-  });
-  app.use(router);
-  return new Promise((resolve) => {
-    const server = app.listen(0, '127.0.0.1', () => resolve(server));
-  });
-}
-
 function template(base) {
   return crmFixture('json-desk.xml', { crm: base });
 }
 
 before(async () => {
-  desk = await startDesk();
-  deskBase = `http://127.0.0.1:${desk.address().port}`;
+  ({ server: desk, router, base: deskBase } = await startJsonServer({
+    authorization: `Basic ${Buffer.from(`${API_KEY}:`).toString('base64')}`,
+    // A helpdesk under maintenance refuses new contacts.
+    routes: (app) => app.post('/contacts', (req, res, next) => {
+      if (refuseNewContacts) {
+        res.status(503).json({ error: 'down for maintenance' });
+        return;
+      }
+      next();
+    }),
+    data: {
+      me: { id: 'agent-1', department: 'd-3' },
+      contacts: [
+        { id: 7, first: 'Grace', last: 'Hopper', phone: '5550100', note: `synced with key ${API_KEY}` },
+        { id: 8, first: 'Ada', last: 'Lovelace', phone: '5550101', note: '' },
+      ],
+      calls: [],
+      tickets: [],
+      comments: [],
+    },
+  }));
   session = await adminSession('console', ADMIN);
   page = session.page;
   await uploadTemplate(page, session.portal.base, 'helpdesk', 'json-desk', template(deskBase));

@@ -1,5 +1,6 @@
 // Starts a real Patchbay server (fresh SQLite database in a temp dir, random loopback port)
 // and a headless Debian Chromium driven by playwright-core.
+import { createRequire } from 'node:module';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -7,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+
+const jsonServer = createRequire(import.meta.url)('json-server');
 
 export const OUTPUT_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'output');
 
@@ -104,6 +107,30 @@ export async function startPortal({ adminEmail, adminPassword, browserArgs = [],
       cleanUp();
     },
   };
+}
+
+// A REST data API as a CRM or a helpdesk serves it (npm json-server 0.17) on a loopback port:
+// `data` its collections; with `authorization`, a request with another Authorization header is
+// answered 401; `routes(app)` is mounted first (a refusal to simulate, a header to record).
+export async function startJsonServer({ data, authorization, routes } = {}) {
+  const app = jsonServer.create();
+  routes?.(app);
+  if (authorization) {
+    app.use((req, res, next) => {
+      if (req.headers.authorization !== authorization) {
+        res.status(401).json({ error: 'invalid credentials' });
+        return;
+      }
+      next();
+    });
+  }
+  app.use(jsonServer.bodyParser);
+  const router = jsonServer.router(data);
+  app.use(router);
+  const server = await new Promise((resolve) => {
+    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+  });
+  return { server, router, base: `http://127.0.0.1:${server.address().port}` };
 }
 
 // Uploads `text` as `<name>.xml` through the provider's Templates page, as an administrator

@@ -6,16 +6,15 @@
 // with its secret; shadow mode journals nothing.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { adminSession, createToken, crmFixture, hydrated, OUTPUT_DIR, uploadTemplate } from './harness.mjs';
+import {
+  adminSession, createToken, crmFixture, hydrated, OUTPUT_DIR, startJsonServer, uploadTemplate,
+} from './harness.mjs';
 
-const require = createRequire(import.meta.url);
-const jsonServer = require('json-server');
 
 const ADMIN = { email: 'admin@example.com', password: 'e2e-admin-Ocelot-3131' };
 const API_KEY = 'desk-Key-Caracal-5151';
@@ -46,33 +45,17 @@ function startHooks() {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
-function startDesk() {
-  const app = jsonServer.create();
-  const expected = `Basic ${Buffer.from(`${API_KEY}:`).toString('base64')}`;
-  app.use((req, res, next) => {
-    if (req.headers.authorization !== expected) {
-      res.status(401).json({ error: 'invalid api key' });
-      return;
-    }
-    next();
-  });
-  app.use(jsonServer.bodyParser);
-  router = jsonServer.router({
-    me: { id: 'agent-1', department: 'd-3' },
-    contacts: [{ id: 7, first: 'Grace', last: 'Hopper', phone: '5550100', note: '' }],
-    calls: [],
-    tickets: [],
-    comments: [],
-  });
-  app.use(router);
-  return new Promise((resolve) => {
-    const server = app.listen(0, '127.0.0.1', () => resolve(server));
-  });
-}
-
 before(async () => {
-  desk = await startDesk();
-  deskBase = `http://127.0.0.1:${desk.address().port}`;
+  ({ server: desk, router, base: deskBase } = await startJsonServer({
+    authorization: `Basic ${Buffer.from(`${API_KEY}:`).toString('base64')}`,
+    data: {
+      me: { id: 'agent-1', department: 'd-3' },
+      contacts: [{ id: 7, first: 'Grace', last: 'Hopper', phone: '5550100', note: '' }],
+      calls: [],
+      tickets: [],
+      comments: [],
+    },
+  }));
   hooks = await startHooks();
   session = await adminSession('production', ADMIN, {
     env: {

@@ -57,7 +57,7 @@ fn run(n: usize, at_ms: i64) -> NewActivity {
         observations: if fault.is_some() {
             Vec::new()
         } else {
-            observations(n % 7 != 0)
+            observations(!n.is_multiple_of(7))
         },
     }
 }
@@ -83,6 +83,15 @@ async fn main() {
         dir.path().join("bench.db").display()
     );
     let db = server::storage::connect(&url).await.unwrap();
+    // Activity rows belong to an integration of a template.
+    for sql in [
+        "INSERT INTO templates (id, provider, key, name, remark, version, xml, warnings, created_at, updated_at, revision) VALUES (1, 'crm', 'bench', 'Bench', '', '1', '<x/>', '[]', 0, 0, 1)",
+        "INSERT INTO integrations (id, template_id, template_revision, template_xml, settings, global_variables, features, status, token_generation, created_at, updated_at) VALUES (1, 1, 1, '<x/>', '{}', '{}', '{}', 'connected', 1, 0, 0)",
+    ] {
+        db.execute_raw(Statement::from_string(db.get_database_backend(), sql))
+            .await
+            .unwrap();
+    }
     let activity = ActivityRepository::new(db.clone(), Retention::default());
     let counters = CounterRepository::new(db.clone());
     let drift = DriftRepository::new(db.clone());

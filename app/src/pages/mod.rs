@@ -30,3 +30,19 @@ pub use not_found::NotFoundPage;
 pub use phone_system::PhoneSystemPage;
 pub use setup::SetupPage;
 pub use templates::{TemplateEditorPage, TemplateHistoryPage, TemplatesPage};
+
+/// The route's `:provider` (when it is one) and `:key`, for the pages of one template or
+/// integration.
+pub(crate) fn provider_and_key(
+) -> impl Fn() -> Option<(crate::template::model::Provider, String)> + Copy {
+    let params = leptos_router::hooks::use_params_map();
+    move || {
+        use leptos::prelude::With;
+        params.with(|p| {
+            let provider = p
+                .get("provider")
+                .and_then(|p| crate::template::model::Provider::parse(&p))?;
+            Some((provider, p.get("key")?))
+        })
+    }
+}

@@ -4,7 +4,7 @@
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    QuerySelect, Set, TransactionTrait,
 };
 
 use app::activity::{latency_bucket, Fault};
@@ -124,11 +124,10 @@ impl ActivityRepository {
     pub async fn record(&self, entry: NewActivity) -> Result<(), DbErr> {
         let integration_id = entry.integration_id;
         let at_ms = entry.at_ms;
-        self.counters
-            .add(integration_id, at_ms, &entry.counted())
-            .await?;
-        self.drift
-            .observe(integration_id, &entry.observations, at_ms)
+        // The row, its counters and drift figures in one transaction: one commit.
+        let transaction = self.db.begin().await?;
+        CounterRepository::add_on(&transaction, integration_id, at_ms, &entry.counted()).await?;
+        DriftRepository::observe_on(&transaction, integration_id, &entry.observations, at_ms)
             .await?;
         activity::ActiveModel {
             integration_id: Set(integration_id),
@@ -149,8 +148,9 @@ impl ActivityRepository {
             crm_ms: Set(entry.crm_ms.map(|ms| i64::try_from(ms).unwrap_or(i64::MAX))),
             ..Default::default()
         }
-        .insert(&self.db)
+        .insert(&transaction)
         .await?;
+        transaction.commit().await?;
         self.prune(integration_id, at_ms).await
     }
 

@@ -3,7 +3,10 @@
 //! grows by hours and names, not by runs. Pruned with the Activity record's age.
 
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict};
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect, Set};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect,
+    Set,
+};
 
 use super::entities::integration_counter::{self as counter, Entity as Counters};
 
@@ -35,6 +38,17 @@ impl CounterRepository {
         at_ms: i64,
         names: &[String],
     ) -> Result<(), DbErr> {
+        Self::add_on(&self.db, integration_id, at_ms, names).await
+    }
+
+    /// [`Self::add`] on a connection or in a transaction (Activity's record writes its row,
+    /// counters and drift figures in one).
+    pub async fn add_on(
+        db: &impl ConnectionTrait,
+        integration_id: i32,
+        at_ms: i64,
+        names: &[String],
+    ) -> Result<(), DbErr> {
         if names.is_empty() {
             return Ok(());
         }
@@ -57,7 +71,7 @@ impl CounterRepository {
             )
             .to_owned(),
         )
-        .exec_without_returning(&self.db)
+        .exec_without_returning(db)
         .await?;
         Ok(())
     }

@@ -3,7 +3,10 @@
 //! One multi-row upsert per run; one row per output, however many runs.
 
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    Set,
+};
 
 use super::entities::output_stat::{self as stat, Entity as Stats};
 
@@ -29,6 +32,16 @@ impl DriftRepository {
     /// Adds a run's observations: a value resets the output's streak, nothing lengthens it.
     pub async fn observe(
         &self,
+        integration_id: i32,
+        observations: &[Observation],
+        now_ms: i64,
+    ) -> Result<(), DbErr> {
+        Self::observe_on(&self.db, integration_id, observations, now_ms).await
+    }
+
+    /// [`Self::observe`] on a connection or in a transaction.
+    pub async fn observe_on(
+        db: &impl ConnectionTrait,
         integration_id: i32,
         observations: &[Observation],
         now_ms: i64,
@@ -69,7 +82,7 @@ impl DriftRepository {
             .value(stat::Column::UpdatedAt, excluded("updated_at"))
             .to_owned(),
         )
-        .exec_without_returning(&self.db)
+        .exec_without_returning(db)
         .await?;
         Ok(())
     }

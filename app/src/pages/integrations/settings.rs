@@ -7,7 +7,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
 
 use super::console::ConsoleSection;
 use super::features::FeaturesSection;
@@ -33,13 +32,7 @@ use crate::viewer::Viewer;
 
 #[component]
 pub fn IntegrationSettingsPage() -> impl IntoView {
-    let params = use_params_map();
-    let target = move || {
-        params.with(|p| {
-            let provider = p.get("provider").and_then(|p| Provider::parse(&p))?;
-            Some((provider, p.get("key")?))
-        })
-    };
+    let target = crate::pages::provider_and_key();
     view! {
         <Frame>
             {move || match target() {

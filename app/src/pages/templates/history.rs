@@ -3,7 +3,6 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
 
 use super::{format_time, provider_label};
 use crate::api::templates::{load_revision_diff, load_template_history};
@@ -16,13 +15,7 @@ use crate::viewer::Viewer;
 #[component]
 pub fn TemplateHistoryPage() -> impl IntoView {
     let viewer = expect_context::<Viewer>();
-    let params = use_params_map();
-    let target = move || {
-        params.with(|p| {
-            let provider = p.get("provider").and_then(|p| Provider::parse(&p))?;
-            Some((provider, p.get("key")?))
-        })
-    };
+    let target = crate::pages::provider_and_key();
     view! {
         <Frame>
             {move || match target() {
