@@ -51,15 +51,30 @@ impl DriftRepository {
         }
         let excluded = |column: &str| Expr::cust(format!("excluded.{column}"));
         let current = |column: stat::Column| Expr::col((stat::Entity, column));
-        Stats::insert_many(observations.iter().map(|o| stat::ActiveModel {
-            integration_id: Set(integration_id),
-            step: Set(o.step.clone()),
-            output: Set(o.output.clone()),
-            reads: Set(i64::from(o.read)),
-            empties: Set(i64::from(!o.read)),
-            streak: Set(i64::from(!o.read)),
-            updated_at: Set(now_ms),
-        }))
+        // One row per output in the statement (PostgreSQL refuses to update a row twice in
+        // one upsert; a paginated request observes its outputs once per page).
+        let mut merged: std::collections::BTreeMap<(&str, &str), (i64, i64)> = Default::default();
+        for o in observations {
+            let counts = merged.entry((&o.step, &o.output)).or_default();
+            if o.read {
+                counts.0 += 1;
+            } else {
+                counts.1 += 1;
+            }
+        }
+        Stats::insert_many(
+            merged
+                .into_iter()
+                .map(|((step, output), (reads, empties))| stat::ActiveModel {
+                    integration_id: Set(integration_id),
+                    step: Set(step.to_owned()),
+                    output: Set(output.to_owned()),
+                    reads: Set(reads),
+                    empties: Set(empties),
+                    streak: Set(if reads > 0 { 0 } else { empties }),
+                    updated_at: Set(now_ms),
+                }),
+        )
         .on_conflict(
             OnConflict::columns([
                 stat::Column::IntegrationId,
