@@ -12,10 +12,6 @@ use crate::components::frame::Frame;
 use crate::components::loaded::Loaded;
 use crate::console::CONSOLE_SCENARIOS;
 
-fn format_ms(ms: i64) -> String {
-    crate::pages::templates::format_time(ms / 1000)
-}
-
 #[component]
 pub fn ActivityPage() -> impl IntoView {
     let filter = RwSignal::new(ActivityFilter::default());
@@ -73,7 +69,7 @@ pub fn ActivityPage() -> impl IntoView {
                                     <tbody>
                                         {page.rows.into_iter().map(|row| view! {
                                             <tr>
-                                                <td>{format_ms(row.at)}</td>
+                                                <td>{crate::pages::templates::format_time_ms(row.at)}</td>
                                                 <td>{row.integration}</td>
                                                 <td>{row.scenario}</td>
                                                 <td>{row.origin}</td>

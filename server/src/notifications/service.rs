@@ -286,13 +286,8 @@ impl NotificationsService {
                 crate::engine::executor::shown_url(url)
             ));
         }
-        let names = self
-            .integrations
-            .watched()
-            .await?
-            .into_iter()
-            .map(|w| (w.id, w.name))
-            .collect::<std::collections::BTreeMap<_, _>>();
+        // Names only: the health `watched` reads is not needed here.
+        let names = self.integrations.names().await?;
         let recent = self
             .sent
             .recent(integration_id, RECENT_NOTIFICATIONS)

@@ -16,7 +16,7 @@ use crate::components::notifications::NotificationList;
 use crate::components::test_run::TestRunReport;
 use crate::components::toast::use_toasts;
 use crate::console::{ConsoleInput, CONSOLE_SCENARIOS};
-use crate::pages::templates::format_time;
+use crate::pages::templates::format_time_ms;
 use crate::template::model::Provider;
 use crate::test_cases::{Expectation, NewTestCase, TestCase};
 use crate::viewer::Viewer;
@@ -25,11 +25,6 @@ use crate::viewer::Viewer;
 /// case"), so the list reloads.
 #[derive(Clone, Copy)]
 pub struct CasesChanged(pub RwSignal<u32>);
-
-/// `2026-12-04 10:15 UTC` from Unix milliseconds.
-fn format_ms(ms: i64) -> String {
-    format_time(ms.div_euclid(1000))
-}
 
 #[component]
 pub fn HealthSection(provider: Provider, key: String) -> impl IntoView {
@@ -74,7 +69,7 @@ fn HealthFacts(health: IntegrationHealth) -> impl IntoView {
             <dt>"Queue"</dt>
             <dd>{format!("{} waiting or running, {} failed", health.backlog, health.failed_jobs)}</dd>
             <dt>"Last success"</dt>
-            <dd>{health.last_success_at.map(format_ms).unwrap_or_else(|| "never".into())}</dd>
+            <dd>{health.last_success_at.map(format_time_ms).unwrap_or_else(|| "never".into())}</dd>
         </dl>
     }
 }

@@ -47,6 +47,11 @@ pub(crate) fn format_time(seconds: i64) -> String {
     }
 }
 
+/// [`format_time`] from Unix milliseconds.
+pub(crate) fn format_time_ms(ms: i64) -> String {
+    format_time(ms.div_euclid(1000))
+}
+
 fn api_path(provider: Provider) -> String {
     format!("/api/v1/templates/{}", provider.as_str())
 }
