@@ -797,13 +797,13 @@ async fn a_stream_outlives_the_connections_idle_timeout() {
         Db::Sqlite,
         &[
             ("PATCHBAY_HANDLER_TIMEOUT_SECS", "1"),
-            ("PATCHBAY_IDLE_TIMEOUT_SECS", "2"),
+            ("PATCHBAY_IDLE_TIMEOUT_SECS", "3"),
         ],
     )
     .await;
     let ann = desk.agent("ann@example.com", &["1001"]).await;
     let mut stream = open_stream(&ann, None).await;
-    tokio::time::sleep(Duration::from_secs(5)).await;
+    tokio::time::sleep(Duration::from_secs(7)).await;
     desk.post(ring("c-late", "5550100", "1001")).await;
     let event = stream
         .next_call(WAIT)

@@ -35,11 +35,12 @@ use crate::state::AppState;
 /// when `PATCHBAY_IDLE_TIMEOUT_SECS` is set below twice this: [`heartbeat`]).
 pub const HEARTBEAT: Duration = Duration::from_secs(15);
 
-/// The heartbeat for connections closed after `idle_timeout` with nothing moving: twice
-/// within it, so a quiet stream is never taken for an idle connection.
+/// The heartbeat for connections closed after `idle_timeout` with nothing moving: three
+/// times within it, so a quiet stream is never taken for an idle connection even when a
+/// busy machine delays one beat.
 pub fn heartbeat(idle_timeout: Duration) -> Duration {
     HEARTBEAT
-        .min(idle_timeout / 2)
+        .min(idle_timeout / 3)
         .max(Duration::from_millis(100))
 }
 /// How long one stream lasts before the browser reconnects (and the account's extensions
