@@ -7,7 +7,7 @@ export CARGO_TARGET_DIR
 PATCHBAY_SITE_ROOT ?= target/site
 export PATCHBAY_SITE_ROOT
 
-.PHONY: setup site site-release run test test-plain-build test-rust test-postgres test-e2e lint fmt
+.PHONY: setup site site-release run test test-plain-build test-rust test-postgres test-e2e lint fmt budgets bench-ssr
 
 setup:
 	.ci/setup
@@ -51,6 +51,16 @@ test-e2e: site
 	cargo build -p server
 	cd e2e && PATCHBAY_BIN="$(abspath $(CARGO_TARGET_DIR))/debug/patchbay" \
 	  PATCHBAY_SITE_ROOT="$(abspath $(PATCHBAY_SITE_ROOT))" npm test
+
+# The front end's budgets (README "The front end's weight"): the release site's first visits.
+budgets: setup
+	.ci/budgets
+
+# The server under wrk (README "The front end's weight"); needs Debian's wrk.
+bench-ssr: site-release
+	cargo build -p server --release
+	cd e2e && PATCHBAY_BIN="$(abspath $(CARGO_TARGET_DIR))/release/patchbay" \
+	  PATCHBAY_SITE_ROOT="$(abspath $(PATCHBAY_SITE_ROOT))" node bench-ssr.mjs
 
 lint:
 	cargo fmt --all -- --check

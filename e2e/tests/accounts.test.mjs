@@ -27,12 +27,15 @@ after(async () => {
   }
 });
 
-test('the sign-in page is server-rendered and responds after hydration', async () => {
+test('the sign-in page is a plain form that loads no WebAssembly, and its Show button works', async () => {
   const html = await (await fetch(`${portal.base}/login`)).text();
   assert.match(html, /<form method="post" action="\/login"/);
 
+  const fetched = [];
+  page.on('request', (request) => fetched.push(request.url()));
   await page.goto(`${portal.base}/login`);
   await hydrated(page);
+  assert.deepEqual(fetched.filter((url) => /\.(wasm|js)$/.test(url)), [], 'no bundle on the sign-in page');
   const password = page.getByLabel('Password', { exact: true });
   assert.equal(await password.getAttribute('type'), 'password');
   await page.getByRole('button', { name: 'Show' }).click();

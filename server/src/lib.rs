@@ -128,6 +128,7 @@ pub async fn prepare(config: Config) -> Result<Prepared, StartError> {
         accounts,
         throttle: Arc::new(LoginThrottle::default()),
         setup,
+        database_probe: web::health::DatabaseProbe::default(),
     };
     Ok(Prepared {
         router: web::router(state.clone()),

@@ -49,6 +49,8 @@ pub struct AppState {
     pub phone_link: crate::phone_system::service::LinkShared,
     /// What agents' pages are told about calls, and this process's open streams.
     pub call_feed: crate::agents::feed::CallFeed,
+    /// `/healthz`'s last word on the database, shared so a flood of checks pings it once.
+    pub database_probe: crate::web::health::DatabaseProbe,
 }
 
 impl AppState {

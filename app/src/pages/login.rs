@@ -32,7 +32,7 @@ pub fn LoginPage() -> impl IntoView {
 
     view! {
         <Title text="Sign in" />
-        <div class="auth-page">
+        <main class="auth-page">
             <form class="card auth-card" method="post" action="/login">
                 <h1>"Sign in to Patchbay"</h1>
                 {move || {
@@ -64,7 +64,7 @@ pub fn LoginPage() -> impl IntoView {
                     "Sign in"
                 </button>
             </form>
-        </div>
+        </main>
     }
 }
 

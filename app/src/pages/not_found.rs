@@ -9,11 +9,11 @@ pub fn NotFoundPage() -> impl IntoView {
     }
     view! {
         <Title text="Not found" />
-        <div class="auth-page">
+        <main class="auth-page">
             <div class="card auth-card">
                 <h1>"Page not found"</h1>
                 <p>"There is nothing at this address. "<a href="/">"Go to the overview"</a>"."</p>
             </div>
-        </div>
+        </main>
     }
 }

@@ -23,7 +23,7 @@ pub fn SetupPage() -> impl IntoView {
     };
     view! {
         <Title text="Set up" />
-        <div class="auth-page">
+        <main class="auth-page">
             <form class="card auth-card" method="post" action="/setup">
                 <h1>"Create the first administrator"</h1>
                 <p>"This account can create every other account. The setup link works once."</p>
@@ -46,6 +46,6 @@ pub fn SetupPage() -> impl IntoView {
                     "Create administrator"
                 </button>
             </form>
-        </div>
+        </main>
     }
 }

@@ -52,16 +52,7 @@ impl AccountsService {
     /// The signed-in user behind account `id`, as the account is now: none when it was
     /// deleted or disabled since.
     pub async fn active_user(&self, id: i32) -> Result<Option<CurrentUser>, AccountError> {
-        Ok(self
-            .accounts
-            .find(id)
-            .await?
-            .filter(|account| !account.disabled)
-            .map(|account| CurrentUser {
-                id: account.id,
-                email: account.email,
-                role: account.role,
-            }))
+        Ok(self.accounts.active_user(id).await?)
     }
 
     /// Who an API token acts as: its account as that account is now; none for a token

@@ -1,12 +1,13 @@
 //! The `accounts` table.
 
-use app::accounts::{AccountSummary, Role};
+use app::accounts::{AccountSummary, CurrentUser, Role};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 
 use super::entities::account::{self, Entity as Accounts};
+use super::recent::RecentReads;
 use super::unix_now;
 
 /// What [`AccountRepository::remove_keeping_an_admin`] does to an account.
@@ -28,6 +29,10 @@ pub enum RemovalOutcome {
 #[derive(Clone)]
 pub struct AccountRepository {
     db: DatabaseConnection,
+    /// Who each account is as a session sees it, read in the last moment: a page and the
+    /// calls it makes right after read it once (`storage::recent`). Every write here
+    /// forgets them all.
+    recent: std::sync::Arc<RecentReads<i32, Option<CurrentUser>>>,
 }
 
 /// An account as storage holds it, password hash included. Never leaves the server.
@@ -72,7 +77,28 @@ fn from_model(model: account::Model) -> Result<StoredAccount, DbErr> {
 
 impl AccountRepository {
     pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+        Self {
+            db,
+            recent: Default::default(),
+        }
+    }
+
+    /// Account `id` as a signed-in session acts: none when it is disabled or gone.
+    pub async fn active_user(&self, id: i32) -> Result<Option<CurrentUser>, DbErr> {
+        if let Some(user) = self.recent.get(&id) {
+            return Ok(user);
+        }
+        let user = self
+            .find(id)
+            .await?
+            .filter(|account| !account.disabled)
+            .map(|account| CurrentUser {
+                id: account.id,
+                email: account.email,
+                role: account.role,
+            });
+        self.recent.remember(id, user.clone());
+        Ok(user)
     }
 
     /// Inserts an account. `email` must already be normalised; a duplicate e-mail is a
@@ -95,6 +121,7 @@ impl AccountRepository {
         }
         .insert(&self.db)
         .await?;
+        self.recent.forget_all();
         from_model(model)
     }
 
@@ -170,6 +197,7 @@ impl AccountRepository {
             }
         }
         txn.commit().await?;
+        self.recent.forget_all();
         Ok(RemovalOutcome::Done(target.email))
     }
 
@@ -181,6 +209,7 @@ impl AccountRepository {
             .filter(account::Column::Id.eq(id))
             .exec(&self.db)
             .await?;
+        self.recent.forget_all();
         Ok(result.rows_affected > 0)
     }
 
@@ -192,12 +221,14 @@ impl AccountRepository {
             .filter(account::Column::Id.eq(id))
             .exec(&self.db)
             .await?;
+        self.recent.forget_all();
         Ok(result.rows_affected > 0)
     }
 
     /// Returns false when no account has this id.
     pub async fn delete(&self, id: i32) -> Result<bool, DbErr> {
         let result = Accounts::delete_by_id(id).exec(&self.db).await?;
+        self.recent.forget_all();
         Ok(result.rows_affected > 0)
     }
 }

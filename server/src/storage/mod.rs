@@ -20,6 +20,7 @@ pub mod notifications;
 pub mod oauth_states;
 pub mod phone_system;
 pub mod queue;
+pub mod recent;
 pub mod session_store;
 pub mod templates;
 pub mod test_cases;

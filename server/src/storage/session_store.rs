@@ -2,6 +2,8 @@
 //! everything else (SQLite or PostgreSQL). The released sqlx store targets another sqlx
 //! version than sea-orm 2, hence this small one.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set};
@@ -10,15 +12,25 @@ use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 
 use super::entities::session::{self, Entity as Sessions};
+use super::recent::RecentReads;
 use super::unix_now;
 
 /// The key under which a signed-in session keeps its account id. The store copies it into
 /// a column so that every session of an account can be ended at once.
 pub const USER_ID_KEY: &str = "user_id";
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct DbSessionStore {
     db: DatabaseConnection,
+    /// Sessions read in the last moment, by storage key: a page and the calls it makes
+    /// right after read their session once (`storage::recent`).
+    recent: Arc<RecentReads<String, Option<Record>>>,
+}
+
+impl std::fmt::Debug for DbSessionStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DbSessionStore").finish_non_exhaustive()
+    }
 }
 
 fn backend_error(error: DbErr) -> session_store::Error {
@@ -49,7 +61,10 @@ fn to_active_model(record: &Record) -> session_store::Result<session::ActiveMode
 
 impl DbSessionStore {
     pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+        Self {
+            db,
+            recent: Arc::default(),
+        }
     }
 
     /// Ends every session of an account (after it is disabled, deleted or its password reset).
@@ -58,6 +73,7 @@ impl DbSessionStore {
             .filter(session::Column::UserId.eq(user_id))
             .exec(&self.db)
             .await?;
+        self.recent.forget_all();
         Ok(result.rows_affected)
     }
 
@@ -90,6 +106,8 @@ impl SessionStore for DbSessionStore {
             .exec(&self.db)
             .await
             .map_err(backend_error)?;
+        self.recent
+            .remember(storage_key(&record.id), Some(record.clone()));
         Ok(())
     }
 
@@ -107,11 +125,35 @@ impl SessionStore for DbSessionStore {
             .exec(&self.db)
             .await
             .map_err(backend_error)?;
+        self.recent
+            .remember(storage_key(&record.id), Some(record.clone()));
         Ok(())
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let Some(row) = Sessions::find_by_id(storage_key(id))
+        let key = storage_key(id);
+        if let Some(recent) = self.recent.get(&key) {
+            return Ok(recent.filter(|record| record.expiry_date.unix_timestamp() > unix_now()));
+        }
+        let record = self.load_stored(id, &key).await?;
+        self.recent.remember(key, record.clone());
+        Ok(record)
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        let key = storage_key(id);
+        Sessions::delete_by_id(key.clone())
+            .exec(&self.db)
+            .await
+            .map_err(backend_error)?;
+        self.recent.forget(&key);
+        Ok(())
+    }
+}
+
+impl DbSessionStore {
+    async fn load_stored(&self, id: &Id, key: &str) -> session_store::Result<Option<Record>> {
+        let Some(row) = Sessions::find_by_id(key.to_owned())
             .filter(session::Column::ExpiresAt.gt(unix_now()))
             .one(&self.db)
             .await
@@ -128,14 +170,6 @@ impl SessionStore for DbSessionStore {
             data,
             expiry_date,
         }))
-    }
-
-    async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        Sessions::delete_by_id(storage_key(id))
-            .exec(&self.db)
-            .await
-            .map_err(backend_error)?;
-        Ok(())
     }
 }
 

@@ -6,7 +6,8 @@ use app::template::validate::Finding;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    FromQueryResult, JoinType, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait,
 };
 
 use super::entities::integration::{self, Entity as Integrations};
@@ -248,6 +249,47 @@ impl TemplateRepository {
             .collect()
     }
 
+    /// The provider's templates as Template Management lists them, each with its
+    /// integration's status and running revision, in one query and without their text or
+    /// logo (the list page reads it on every visit).
+    pub async fn listed(&self, provider: Provider) -> Result<Vec<ListedTemplate>, DbErr> {
+        let integration_of_template = Integrations::belongs_to(Templates)
+            .from(integration::Column::TemplateId)
+            .to(template::Column::Id)
+            .into();
+        Templates::find()
+            .select_only()
+            .columns([
+                template::Column::Key,
+                template::Column::Name,
+                template::Column::Remark,
+                template::Column::Version,
+                template::Column::Warnings,
+                template::Column::CreatedAt,
+                template::Column::UpdatedAt,
+                template::Column::Revision,
+            ])
+            .column_as(
+                Expr::col((Templates, template::Column::Logo)).is_not_null(),
+                "has_logo",
+            )
+            .column_as(
+                Expr::col((Integrations, integration::Column::Status)),
+                "integration_status",
+            )
+            .column_as(
+                Expr::col((Integrations, integration::Column::TemplateRevision)),
+                "running_revision",
+            )
+            .join_rev(JoinType::LeftJoin, integration_of_template)
+            .filter(template::Column::Provider.eq(provider.as_str()))
+            .order_by_asc(template::Column::Name)
+            .order_by_asc(template::Column::Key)
+            .into_model::<ListedTemplate>()
+            .all(&self.db)
+            .await
+    }
+
     pub async fn count(&self, provider: Provider) -> Result<u64, TemplateStoreError> {
         Ok(Templates::find()
             .filter(template::Column::Provider.eq(provider.as_str()))
@@ -271,6 +313,24 @@ impl TemplateRepository {
             .await?;
         Ok(result.rows_affected)
     }
+}
+
+/// A template as the list shows it ([`TemplateRepository::listed`]).
+#[derive(Debug, FromQueryResult)]
+pub struct ListedTemplate {
+    pub key: String,
+    pub name: String,
+    pub remark: String,
+    pub version: String,
+    /// The validator's warnings as stored (JSON).
+    pub warnings: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub revision: i32,
+    pub has_logo: bool,
+    /// The integration that runs the template, if one was saved.
+    pub integration_status: Option<String>,
+    pub running_revision: Option<i32>,
 }
 
 /// A kept revision, as the history lists it.

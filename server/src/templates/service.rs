@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 
 use app::history::{RevisionDiff, RevisionSummary, TemplateHistory, MAX_KEPT_REVISIONS};
-use app::integrations::TemplateUse;
+use app::integrations::{Status, TemplateUse};
 use app::template::editor::{
     mask_password_defaults, mask_password_defaults_in_text, restore_password_defaults,
     PASSWORD_MASK,
@@ -222,19 +222,35 @@ impl TemplatesService {
         &self,
         provider: Provider,
     ) -> Result<Vec<TemplateSummary>, TemplateEditError> {
-        let uses = self.integrations.by_template().await?;
-        Ok(self
-            .list(provider)
-            .await?
-            .iter()
-            .map(|stored| TemplateSummary {
-                in_use: uses.get(&stored.id).map(|i| TemplateUse {
-                    status: i.status,
-                    running_revision: i.template_revision,
-                }),
-                ..summary_of(stored)
+        self.templates
+            .listed(provider)
+            .await
+            .map_err(TemplateStoreError::from)?
+            .into_iter()
+            .map(|row| {
+                let warnings = serde_json::from_str(&row.warnings)
+                    .map_err(|_| TemplateStoreError::CorruptWarnings(row.key.clone()))?;
+                let in_use = row.integration_status.zip(row.running_revision).map(
+                    |(status, running_revision)| TemplateUse {
+                        status: Status::parse(&status),
+                        running_revision,
+                    },
+                );
+                Ok(TemplateSummary {
+                    provider,
+                    key: row.key,
+                    name: row.name,
+                    remark: row.remark,
+                    version: row.version,
+                    revision: row.revision,
+                    created_at: row.created_at,
+                    updated_at: row.updated_at,
+                    has_logo: row.has_logo,
+                    warnings,
+                    in_use,
+                })
             })
-            .collect())
+            .collect()
     }
 
     pub async fn get(

@@ -182,7 +182,9 @@ pub fn to_html(markdown: &str) -> String {
     }
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, out.into_iter());
-    html
+    // Wide code blocks scroll: focusable, a keyboard can scroll them too. Raw HTML in the
+    // Markdown became text above, so every `<pre>` here is a code block.
+    html.replace("<pre>", r#"<pre tabindex="0">"#)
 }
 
 #[cfg(test)]
@@ -195,6 +197,10 @@ mod tests {
             "# The dialect\n\n## `json.unescaped`: x {#json.unescaped}\n\nSee [v](variables.md#call-variables), [i](README.md), [x](https://example.com/a.md).\n\n<script>alert(1)</script>\n",
         );
         assert!(html.contains(r#"<h1 id="the-dialect">"#), "{html}");
+        assert!(
+            to_html("```xml\n<a/>\n```\n").starts_with(r#"<pre tabindex="0"><code"#),
+            "code blocks can be scrolled from the keyboard"
+        );
         assert!(html.contains(r#"<h2 id="json.unescaped">"#), "{html}");
         assert!(
             html.contains(r#"href="/docs/variables#call-variables""#),

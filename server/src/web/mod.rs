@@ -1,13 +1,16 @@
 //! The HTTP surface: axum routes around the Leptos app.
 //!
-//! A request passes, outermost first: request log → session cookie → viewer (who is this,
-//! may they see this page) → CSRF check → a form handler, a server function, or Leptos SSR.
+//! A request passes, outermost first: request log → security headers → session cookie →
+//! viewer (who is this, may they see this page) → CSRF check → a form handler, a server
+//! function, or Leptos SSR. The bundle under `/pkg/`, the favicon and `/healthz` skip the
+//! session and viewer: they are the same for everyone, so they never read a session.
 
 pub mod api;
 pub mod backend;
 pub mod docs;
+mod favicon;
 mod forms;
-mod health;
+pub mod health;
 mod idle;
 pub mod listener;
 pub mod middleware;
@@ -62,7 +65,7 @@ pub fn router(state: AppState) -> Router {
         })
         .on_response(DefaultOnResponse::new().level(Level::INFO));
 
-    Router::new()
+    let pages = Router::new()
         .route(
             "/login",
             post(forms::login).layer(DefaultBodyLimit::max(forms::MAX_SIGN_IN_FORM_BYTES)),
@@ -72,7 +75,6 @@ pub fn router(state: AppState) -> Router {
             "/setup",
             post(forms::setup).layer(DefaultBodyLimit::max(forms::MAX_SIGN_IN_FORM_BYTES)),
         )
-        .route("/healthz", get(health::healthz))
         .merge(api::templates::routes())
         .merge(api::contacts::routes())
         .merge(api::calls::routes())
@@ -83,7 +85,6 @@ pub fn router(state: AppState) -> Router {
         .merge(api::recordings::routes())
         .merge(oauth_callback::routes())
         .merge(docs::routes())
-        .nest_service("/pkg", assets(&state))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -107,7 +108,14 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             viewer::resolve_viewer,
         ))
-        .layer(session_layer)
+        .layer(session_layer);
+    let for_everyone = Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/favicon.ico", get(favicon::ico))
+        .route("/favicon.svg", get(favicon::svg))
+        .nest_service("/pkg", assets(&state));
+    for_everyone
+        .merge(pages)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             security_headers::security_headers,

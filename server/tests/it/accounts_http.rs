@@ -68,10 +68,12 @@ async fn pages_render_on_the_server_and_health_checks_the_database(db: Db) {
         "{html}"
     );
     assert!(html.contains("Sign in to Patchbay"));
+    // A plain form: no WebAssembly, only the small script for its Show/Hide button.
     assert!(
-        html.contains("/pkg/patchbay_bg.wasm"),
-        "hydration scripts missing"
+        !html.contains("patchbay_bg.wasm"),
+        "the sign-in page loads no bundle: {html}"
     );
+    assert!(html.contains(app::PLAIN_PAGE_SCRIPT), "{html}");
 
     let home = browser.get("/").await;
     assert_eq!(home.status(), StatusCode::SEE_OTHER);

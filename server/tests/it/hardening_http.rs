@@ -304,6 +304,9 @@ async fn rewrite_session(server: &TestServer, id: &str, expires_at: i64, data: &
     ))
     .await
     .unwrap();
+    // Written behind the store's back, as another server would: seen once the store's
+    // recent read of the session expires.
+    tokio::time::sleep(server::storage::recent::RECENT_READ_TTL).await;
 }
 
 async fn activity_extends_a_session_and_its_lifetime_is_capped(db: Db) {
@@ -324,6 +327,24 @@ async fn activity_extends_a_session_and_its_lifetime_is_capped(db: Db) {
         "idle expiry moved forward: {expires_at} vs {now}"
     );
     assert!(data["last_seen"].as_i64().unwrap() >= now);
+
+    // What is the same for everyone never reads the session, so never extends it.
+    let mut stale = data.clone();
+    stale["last_seen"] = (now - 120).into();
+    rewrite_session(&server, &id, now + 100, &stale).await;
+    for path in [
+        "/healthz",
+        "/favicon.ico",
+        "/favicon.svg",
+        "/pkg/patchbay.css",
+    ] {
+        browser.get(path).await;
+    }
+    assert_eq!(
+        session_row(&server).await.1,
+        now + 100,
+        "static files and health checks leave the session alone"
+    );
 
     // Seen seconds ago: no write (the expiry stays where it was).
     rewrite_session(&server, &id, now + 100, &data).await;
@@ -452,6 +473,19 @@ async fn assets_go_out_precompressed_and_cached_by_their_content(db: Db) {
     let unhashed = get("/pkg/patchbay.css", "br").await;
     assert_eq!(unhashed.headers()["cache-control"], "no-cache");
     assert_eq!(unhashed.bytes().await.unwrap().as_ref(), b"body{}");
+    // The site's icon, under both names browsers ask for.
+    let ico = get("/favicon.ico", "br").await;
+    assert_eq!(ico.status(), StatusCode::OK);
+    assert_eq!(ico.headers()["content-type"], "image/x-icon");
+    assert_eq!(ico.headers()["cache-control"], "public, max-age=86400");
+    assert_eq!(
+        &ico.bytes().await.unwrap()[..4],
+        &[0, 0, 1, 0],
+        "an ICO file"
+    );
+    let svg = get("/favicon.svg", "br").await;
+    assert_eq!(svg.headers()["content-type"], "image/svg+xml");
+    assert!(String::from_utf8_lossy(&svg.bytes().await.unwrap()).starts_with("<svg"));
 }
 
 /// A server function's arguments that do not parse are the caller's mistake: 400 with a

@@ -693,7 +693,7 @@ fn AuthenticationSection() -> impl IntoView {
             <p class="help">"Fields the integrating user fills in, available to templates as variables. "
                 {move || limit().map(|l| format!("At most {l} for this method.")).unwrap_or_default()}</p>
             <table class="table form-table" aria-label="Custom fields">
-                <thead><tr><th>"Type"</th><th>"Name"</th><th>"Title"</th><th>"Options or default"</th><th></th></tr></thead>
+                <thead><tr><th>"Type"</th><th>"Name"</th><th>"Title"</th><th>"Options or default"</th><th><span class="visually-hidden">"Actions"</span></th></tr></thead>
                 <tbody>
                     {move || (0..custom_count.get()).map(|i| {
                         let (tg, ts) = row_text(|f| &f.auth.custom_fields, |f| &mut f.auth.custom_fields, i, |r| &r.editor, |r| &mut r.editor);
@@ -780,7 +780,7 @@ fn HeadersSection() -> impl IntoView {
         <Section title="Headers">
             <p class="help">"Sent on every request of the REST scenarios (at most 20)."</p>
             <table class="table form-table" aria-label="Headers">
-                <thead><tr><th>"Name"</th><th>"Value"</th><th>"Description"</th><th></th></tr></thead>
+                <thead><tr><th>"Name"</th><th>"Value"</th><th>"Description"</th><th><span class="visually-hidden">"Actions"</span></th></tr></thead>
                 <tbody>
                     {move || (0..count.get()).map(|i| {
                         let (ng, ns) = row_text(|f| &f.headers, |f| &mut f.headers, i, |r| &r.name, |r| &mut r.name);

@@ -32,6 +32,9 @@ pub fn content_security_policy(nonce: &str) -> String {
 pub const IMMUTABLE_ASSET: &str = "public, max-age=31536000, immutable";
 /// Other assets may change under the same name: the browser asks before reusing them.
 pub const REVALIDATED_ASSET: &str = "no-cache";
+/// The site's icon (`/favicon.svg`, `/favicon.ico`): the same for everyone, not named by
+/// its content, so kept for a day.
+pub const ICON: &str = "public, max-age=86400";
 /// Pages and API answers.
 pub const NOT_STORED: &str = "no-store";
 pub const HSTS: &str = "max-age=31536000";
@@ -74,6 +77,8 @@ pub async fn security_headers(
         IMMUTABLE_ASSET
     } else if path.starts_with("/pkg/") {
         REVALIDATED_ASSET
+    } else if matches!(path.as_str(), "/favicon.svg" | "/favicon.ico") {
+        ICON
     } else {
         NOT_STORED
     };
