@@ -85,20 +85,19 @@ impl AccountRepository {
 
     /// Account `id` as a signed-in session acts: none when it is disabled or gone.
     pub async fn active_user(&self, id: i32) -> Result<Option<CurrentUser>, DbErr> {
-        if let Some(user) = self.recent.get(&id) {
-            return Ok(user);
-        }
-        let user = self
-            .find(id)
-            .await?
-            .filter(|account| !account.disabled)
-            .map(|account| CurrentUser {
-                id: account.id,
-                email: account.email,
-                role: account.role,
-            });
-        self.recent.remember(id, user.clone());
-        Ok(user)
+        self.recent
+            .get_or_read(id, async {
+                Ok(self
+                    .find(id)
+                    .await?
+                    .filter(|account| !account.disabled)
+                    .map(|account| CurrentUser {
+                        id: account.id,
+                        email: account.email,
+                        role: account.role,
+                    }))
+            })
+            .await
     }
 
     /// Inserts an account. `email` must already be normalised; a duplicate e-mail is a

@@ -3,7 +3,9 @@
 //! through the same repository forgets what it changed at once; another server sharing
 //! the database (PostgreSQL) sees the change within the TTL (SECURITY.md "Sessions").
 
+use std::future::Future;
 use std::hash::Hash;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use quick_cache::sync::Cache;
@@ -15,12 +17,16 @@ pub const RECENT_READ_CAPACITY: usize = 10_000;
 
 pub struct RecentReads<K, V> {
     reads: Cache<K, (Instant, V)>,
+    /// Moved on by every write: a read that began before a write must not keep its
+    /// (possibly older) answer once the write has forgotten or replaced it.
+    writes: AtomicU64,
 }
 
 impl<K: Eq + Hash + Clone, V: Clone> Default for RecentReads<K, V> {
     fn default() -> Self {
         RecentReads {
             reads: Cache::new(RECENT_READ_CAPACITY),
+            writes: AtomicU64::new(0),
         }
     }
 }
@@ -34,15 +40,42 @@ impl<K: Eq + Hash + Clone, V: Clone> RecentReads<K, V> {
             .map(|(_, value)| value)
     }
 
+    /// The recent read of `key`, else `read`'s answer, kept unless a write came meanwhile.
+    pub async fn get_or_read<E>(
+        &self,
+        key: K,
+        read: impl Future<Output = Result<V, E>>,
+    ) -> Result<V, E> {
+        if let Some(value) = self.get(&key) {
+            return Ok(value);
+        }
+        let writes_before = self.writes.load(Ordering::SeqCst);
+        let value = read.await?;
+        if self.writes.load(Ordering::SeqCst) == writes_before {
+            self.reads
+                .insert(key.clone(), (Instant::now(), value.clone()));
+            // A write between the check and the insert: it may have forgotten the key
+            // before this insert; forget it again (a miss is always safe).
+            if self.writes.load(Ordering::SeqCst) != writes_before {
+                self.reads.remove(&key);
+            }
+        }
+        Ok(value)
+    }
+
+    /// What a write just stored for `key`.
     pub fn remember(&self, key: K, value: V) {
+        self.writes.fetch_add(1, Ordering::SeqCst);
         self.reads.insert(key, (Instant::now(), value));
     }
 
     pub fn forget(&self, key: &K) {
+        self.writes.fetch_add(1, Ordering::SeqCst);
         self.reads.remove(key);
     }
 
     pub fn forget_all(&self) {
+        self.writes.fetch_add(1, Ordering::SeqCst);
         self.reads.clear();
     }
 }
@@ -62,6 +95,23 @@ mod tests {
         reads.remember(2, "grace");
         reads.forget_all();
         assert_eq!(reads.get(&2), None);
+    }
+
+    #[tokio::test]
+    async fn a_read_overtaken_by_a_write_is_not_kept() {
+        let reads = RecentReads::<i32, &str>::default();
+        let answer = reads
+            .get_or_read(1, async {
+                // The session is signed out while its old row is being read.
+                reads.forget(&1);
+                Ok::<_, ()>("before the write")
+            })
+            .await;
+        assert_eq!(answer, Ok("before the write"));
+        assert_eq!(reads.get(&1), None, "the older answer is not kept");
+        let answer = reads.get_or_read(1, async { Ok::<_, ()>("now") }).await;
+        assert_eq!(answer, Ok("now"));
+        assert_eq!(reads.get(&1), Some("now"));
     }
 
     #[test]

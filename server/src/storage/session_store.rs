@@ -132,12 +132,12 @@ impl SessionStore for DbSessionStore {
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         let key = storage_key(id);
-        if let Some(recent) = self.recent.get(&key) {
-            return Ok(recent.filter(|record| record.expiry_date.unix_timestamp() > unix_now()));
-        }
-        let record = self.load_stored(id, &key).await?;
-        self.recent.remember(key, record.clone());
-        Ok(record)
+        let record = self
+            .recent
+            .get_or_read(key.clone(), self.load_stored(id, &key))
+            .await?;
+        // A session remembered a moment ago may have expired since.
+        Ok(record.filter(|record| record.expiry_date.unix_timestamp() > unix_now()))
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {

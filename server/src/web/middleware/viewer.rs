@@ -71,8 +71,8 @@ fn token_refused() -> Response {
 
 /// Paths anyone may load without signing in.
 fn is_public(path: &str) -> bool {
-    matches!(path, "/login" | "/setup" | "/healthz" | "/favicon.ico")
-        || path.starts_with("/pkg/")
+    // `/pkg/`, the favicon and `/healthz` never come here (`web::router`).
+    matches!(path, "/login" | "/setup")
         || path.starts_with("/api/")
         || path == "/docs"
         || path.starts_with("/docs/")
@@ -87,13 +87,10 @@ fn agent_may_load(path: &str) -> bool {
     path == AGENT_HOME || is_public(path)
 }
 
-/// Pages get a CSRF token even before sign-in (the sign-in form needs one); static files
-/// and API calls do not, so they never create sessions.
+/// Pages get a CSRF token even before sign-in (the sign-in form needs one); API calls do
+/// not, so they never create sessions (static files never reach the viewer).
 fn renders_forms(method: &Method, path: &str) -> bool {
-    method == Method::GET
-        && !path.starts_with("/pkg/")
-        && !path.starts_with("/api/")
-        && path != "/healthz"
+    method == Method::GET && !path.starts_with("/api/")
 }
 
 pub async fn resolve_viewer(
