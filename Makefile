@@ -25,13 +25,15 @@ run: site-release
 	$(CARGO_TARGET_DIR)/release/patchbay serve
 
 # Every test: unit and integration (SQLite), the same storage and account tests on a
-# throwaway PostgreSQL cluster, then the browser tests in Chromium.
+# throwaway PostgreSQL cluster, the browser tests in Chromium, then the front end's budgets
+# on the release site.
 test: setup
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory test-plain-build
 	$(MAKE) --no-print-directory test-rust
 	$(MAKE) --no-print-directory test-postgres
 	$(MAKE) --no-print-directory test-e2e
+	$(MAKE) --no-print-directory budgets
 
 # Each package as it is really built: `app` with `ssr` here (through `server`); its `hydrate`
 # side is compiled by the site build and linted below.

@@ -37,4 +37,4 @@ pub mod test_cases;
 pub mod viewer;
 
 mod root;
-pub use root::{shell, App, PLAIN_PAGES, PLAIN_PAGE_SCRIPT};
+pub use root::{mark_hydrated, shell, App, PLAIN_PAGES, PLAIN_PAGE_SCRIPT};

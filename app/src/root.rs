@@ -3,6 +3,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
+use leptos_router::{Lazy, LazyRoute};
 
 use crate::components::toast::{provide_toasts, ToastRegion};
 use crate::pages::{
@@ -63,42 +64,121 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// Lazily loaded pages, in groups: each group is one WebAssembly chunk that the site build
+/// splits off the main bundle (`wasm-split`), loaded when one of its pages is first shown and
+/// preloaded by the server's page for a direct visit. A page per chunk would make one chunk
+/// for every set of pages sharing code (hundreds of small files for this app, each a request);
+/// four groups by area make 15 chunks, of which a page needs 8 (ARCHITECTURE.md, "The
+/// browser bundle").
+macro_rules! lazy_page_group {
+    ($group:ident, $preload:ident, $pages:ident { $($route:ident => $page:ident),+ $(,)? }) => {
+        // Each variant is named after the route it stands for.
+        #[allow(clippy::enum_variant_names)]
+        #[derive(Clone, Copy)]
+        #[repr(u8)]
+        enum $pages {
+            $($route),+
+        }
+
+        #[lazy]
+        fn $group(page: $pages) -> AnyView {
+            match page {
+                $($pages::$route => view! { <$page /> }.into_any()),+
+            }
+        }
+
+        $(
+            struct $route;
+
+            impl LazyRoute for $route {
+                fn data() -> Self {
+                    $route
+                }
+
+                async fn view(_this: Self) -> AnyView {
+                    $group($pages::$route).await
+                }
+
+                async fn preload() {
+                    #[cfg(feature = "hydrate")]
+                    $preload().await;
+                }
+            }
+        )+
+    };
+}
+
+lazy_page_group!(operations_pages, __preload_operations_pages, OperationsPages {
+    HomeRoute => HomePage,
+    AccountsRoute => AccountsPage,
+    ActivityRoute => ActivityPage,
+    ExtensionsRoute => ExtensionsPage,
+    PhoneSystemRoute => PhoneSystemPage,
+});
+// The agents' page, open all day: an agent's browser loads none of the administrators' pages.
+lazy_page_group!(agent_pages, __preload_agent_pages, AgentPages {
+    CallsRoute => CallsPage,
+});
+lazy_page_group!(template_pages, __preload_template_pages, TemplatePages {
+    TemplatesRoute => TemplatesPage,
+    TemplateEditorRoute => TemplateEditorPage,
+    TemplateHistoryRoute => TemplateHistoryPage,
+});
+lazy_page_group!(integration_pages, __preload_integration_pages, IntegrationPages {
+    IntegrationsRoute => IntegrationsPage,
+    IntegrationSettingsRoute => IntegrationSettingsPage,
+});
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_context(Viewer::current());
     provide_toasts();
-    mark_hydrated();
 
     view! {
         <Title formatter=|page: String| format!("{page} · Patchbay") />
         <Router>
             <Routes fallback=|| view! { <NotFoundPage /> }>
-                <Route path=path!("/") view=HomePage />
+                <Route path=path!("/") view={Lazy::<HomeRoute>::new()} />
                 <Route path=path!("/login") view=LoginPage />
                 <Route path=path!("/setup") view=SetupPage />
-                <Route path=path!("/accounts") view=AccountsPage />
-                <Route path=path!("/activity") view=ActivityPage />
-                <Route path=path!("/calls") view=CallsPage />
-                <Route path=path!("/extensions") view=ExtensionsPage />
-                <Route path=path!("/phone-system") view=PhoneSystemPage />
-                <Route path=path!("/templates/:provider") view=TemplatesPage />
-                <Route path=path!("/templates/:provider/new") view=TemplateEditorPage />
-                <Route path=path!("/templates/:provider/:key/edit") view=TemplateEditorPage />
-                <Route path=path!("/templates/:provider/:key/history") view=TemplateHistoryPage />
-                <Route path=path!("/integrations/:provider") view=IntegrationsPage />
-                <Route path=path!("/integrations/:provider/:key") view=IntegrationSettingsPage />
+                <Route path=path!("/accounts") view={Lazy::<AccountsRoute>::new()} />
+                <Route path=path!("/activity") view={Lazy::<ActivityRoute>::new()} />
+                <Route path=path!("/calls") view={Lazy::<CallsRoute>::new()} />
+                <Route path=path!("/extensions") view={Lazy::<ExtensionsRoute>::new()} />
+                <Route path=path!("/phone-system") view={Lazy::<PhoneSystemRoute>::new()} />
+                <Route path=path!("/templates/:provider") view={Lazy::<TemplatesRoute>::new()} />
+                <Route
+                    path=path!("/templates/:provider/new")
+                    view={Lazy::<TemplateEditorRoute>::new()}
+                />
+                <Route
+                    path=path!("/templates/:provider/:key/edit")
+                    view={Lazy::<TemplateEditorRoute>::new()}
+                />
+                <Route
+                    path=path!("/templates/:provider/:key/history")
+                    view={Lazy::<TemplateHistoryRoute>::new()}
+                />
+                <Route
+                    path=path!("/integrations/:provider")
+                    view={Lazy::<IntegrationsRoute>::new()}
+                />
+                <Route
+                    path=path!("/integrations/:provider/:key")
+                    view={Lazy::<IntegrationSettingsRoute>::new()}
+                />
             </Routes>
         </Router>
         <ToastRegion />
     }
 }
 
-/// Browser tests wait for this attribute: a click that lands before hydration is lost.
-fn mark_hydrated() {
-    Effect::new(move |_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
+/// Marks the page ready for clicks (`data-hydrated` on `<body>`) once hydration, the lazily
+/// loaded page included, is done: browser tests wait for it, since a click that lands
+/// before hydration is lost.
+pub fn mark_hydrated() {
+    if let Some(body) = document().body() {
+        let _ = body.set_attribute("data-hydrated", "true");
+    }
 }
