@@ -71,6 +71,7 @@ pub struct Prepared {
 /// builds the router. Does not listen yet.
 pub async fn prepare(config: Config) -> Result<Prepared, StartError> {
     let db = storage::connect(&config.database_url).await?;
+    let reads = storage::connect_reads(&config.database_url, &db).await?;
     let accounts = AccountRepository::new(db.clone());
     let setup = Arc::new(SetupToken::default());
     let bootstrap = ensure_admin(&accounts, config.initial_admin.as_ref(), &setup).await?;
@@ -104,14 +105,15 @@ pub async fn prepare(config: Config) -> Result<Prepared, StartError> {
             &config.public_url,
         ),
         phone_link: phone_system::service::LinkShared::new(),
-        call_feed: agents::feed::CallFeed::new(storage::call_feed::CallFeedRepository::new(
-            db.clone(),
-        )),
+        call_feed: agents::feed::CallFeed::new(
+            storage::call_feed::CallFeedRepository::new(db.clone()).with_reads(reads.clone()),
+        ),
         verifier: Arc::new(accounts::password::VerifyGate::default()),
         leptos_options,
         config: Arc::new(config),
         sessions: DbSessionStore::new(db.clone()),
-        templates: storage::templates::TemplateRepository::new(db.clone()),
+        templates: storage::templates::TemplateRepository::new(db.clone())
+            .with_reads(reads.clone()),
         api_tokens: storage::api_tokens::ApiTokenRepository::new(db.clone()),
         integrations,
         tokens,
@@ -125,6 +127,7 @@ pub async fn prepare(config: Config) -> Result<Prepared, StartError> {
         executor,
         renderer,
         db,
+        reads,
         accounts,
         throttle: Arc::new(LoginThrottle::default()),
         setup,

@@ -20,6 +20,9 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub config: Arc<Config>,
     pub db: DatabaseConnection,
+    /// Plain reads of the busiest pages ([`crate::storage::connect_reads`]).
+    #[from_ref(skip)]
+    pub reads: DatabaseConnection,
     pub accounts: AccountRepository,
     pub sessions: DbSessionStore,
     pub templates: TemplateRepository,
@@ -98,7 +101,8 @@ impl AppState {
 
     pub fn agents_service(&self) -> crate::agents::service::AgentsService {
         crate::agents::service::AgentsService {
-            repo: crate::storage::agents::AgentRepository::new(self.db.clone()),
+            repo: crate::storage::agents::AgentRepository::new(self.db.clone())
+                .with_reads(self.reads.clone()),
             feed: self.call_feed.clone(),
             integrations: self.integrations_service(),
             extensions: crate::storage::extensions::ExtensionRepository::new(self.db.clone()),

@@ -23,11 +23,21 @@ pub struct StoredPopup {
 #[derive(Clone)]
 pub struct AgentRepository {
     db: DatabaseConnection,
+    /// The calls page's reads ([`crate::storage::connect_reads`]).
+    reads: DatabaseConnection,
 }
 
 impl AgentRepository {
     pub fn new(db: DatabaseConnection) -> Self {
-        AgentRepository { db }
+        AgentRepository {
+            reads: db.clone(),
+            db,
+        }
+    }
+
+    /// Reads an agent's extensions and popups through `reads`.
+    pub fn with_reads(self, reads: DatabaseConnection) -> Self {
+        AgentRepository { reads, ..self }
     }
 
     /// The numbers `account_id` answers, ascending.
@@ -35,7 +45,7 @@ impl AgentRepository {
         Ok(AccountExtensions::find()
             .filter(account_extension::Column::AccountId.eq(account_id))
             .order_by_asc(account_extension::Column::Number)
-            .all(&self.db)
+            .all(&self.reads)
             .await?
             .into_iter()
             .map(|row| row.number)
@@ -79,7 +89,7 @@ impl AgentRepository {
     pub async fn popups(&self, numbers: &[String]) -> Result<Vec<StoredPopup>, DbErr> {
         Ok(PopupSettings::find()
             .filter(popup_setting::Column::Number.is_in(numbers.iter().cloned()))
-            .all(&self.db)
+            .all(&self.reads)
             .await?
             .into_iter()
             .map(|row| StoredPopup {

@@ -32,11 +32,21 @@ pub struct FeedRow {
 #[derive(Clone)]
 pub struct CallFeedRepository {
     db: DatabaseConnection,
+    /// The calls page's reads ([`crate::storage::connect_reads`]).
+    reads: DatabaseConnection,
 }
 
 impl CallFeedRepository {
     pub fn new(db: DatabaseConnection) -> Self {
-        CallFeedRepository { db }
+        CallFeedRepository {
+            reads: db.clone(),
+            db,
+        }
+    }
+
+    /// Reads the latest rows and the last id through `reads`.
+    pub fn with_reads(self, reads: DatabaseConnection) -> Self {
+        CallFeedRepository { reads, ..self }
     }
 
     pub fn is_postgres(&self) -> bool {
@@ -102,7 +112,7 @@ impl CallFeedRepository {
             .filter(call_feed_row::Column::Extension.is_in(extensions.iter().cloned()))
             .order_by_desc(call_feed_row::Column::Id)
             .limit(limit)
-            .all(&self.db)
+            .all(&self.reads)
             .await?
             .into_iter()
             .map(row)
@@ -128,7 +138,7 @@ impl CallFeedRepository {
     pub async fn last_id(&self) -> Result<i64, DbErr> {
         Ok(Feed::find()
             .order_by_desc(call_feed_row::Column::Id)
-            .one(&self.db)
+            .one(&self.reads)
             .await?
             .map_or(0, |row| i64::from(row.id)))
     }

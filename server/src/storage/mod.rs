@@ -75,6 +75,34 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, StorageError> {
     Ok(db)
 }
 
+/// How many connections serve the busiest pages' reads on a SQLite file (the template list,
+/// the calls page): in WAL mode readers run beside the one writer, and on the writer's one
+/// connection every page would wait behind every other page's queries.
+pub const SQLITE_READ_CONNECTIONS: u32 = 4;
+
+/// The pool for reads that need no transaction and no write before them in the same request.
+/// On a SQLite file: [`SQLITE_READ_CONNECTIONS`] connections of its own, each refusing to
+/// write (`PRAGMA query_only`), so none ever holds or waits for the write lock. Elsewhere
+/// (PostgreSQL's pool already serves many at once, an in-memory SQLite database is one
+/// connection's own): the primary pool.
+pub async fn connect_reads(
+    url: &str,
+    primary: &DatabaseConnection,
+) -> Result<DatabaseConnection, StorageError> {
+    if !url.starts_with("sqlite:") || sqlite_file(url).is_none() {
+        return Ok(primary.clone());
+    }
+    let mut options = ConnectOptions::new(url.to_string());
+    options
+        .sqlx_logging(false)
+        .max_connections(SQLITE_READ_CONNECTIONS)
+        .min_connections(0)
+        .map_sqlx_sqlite_opts(|options| options.pragma("query_only", "ON"));
+    Database::connect(options)
+        .await
+        .map_err(StorageError::Connect)
+}
+
 fn sqlite_file(url: &str) -> Option<&Path> {
     let path = url
         .strip_prefix("sqlite://")

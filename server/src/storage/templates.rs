@@ -101,11 +101,21 @@ fn warnings_json(record: &TemplateRecord) -> Result<String, TemplateStoreError> 
 #[derive(Clone)]
 pub struct TemplateRepository {
     db: DatabaseConnection,
+    /// The list page's read ([`crate::storage::connect_reads`]).
+    reads: DatabaseConnection,
 }
 
 impl TemplateRepository {
     pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+        Self {
+            reads: db.clone(),
+            db,
+        }
+    }
+
+    /// Lists templates through `reads` (see [`crate::storage::connect_reads`]).
+    pub fn with_reads(self, reads: DatabaseConnection) -> Self {
+        Self { reads, ..self }
     }
 
     /// Stores a new template, saved by `author`. Refused when the provider already has ten,
@@ -286,7 +296,7 @@ impl TemplateRepository {
             .order_by_asc(template::Column::Name)
             .order_by_asc(template::Column::Key)
             .into_model::<ListedTemplate>()
-            .all(&self.db)
+            .all(&self.reads)
             .await
     }
 

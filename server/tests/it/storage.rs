@@ -480,3 +480,51 @@ async fn twenty_concurrent_creates_never_exceed_ten_templates(db: Db) {
         "the cap is per provider"
     );
 }
+
+/// The busiest pages' reads on SQLite go through their own connections
+/// (`storage::connect_reads`): they see what the writer committed, never what it has not,
+/// do not wait for a write in progress, and cannot write themselves.
+#[tokio::test]
+async fn sqlite_reads_run_beside_the_writer_and_cannot_write() {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database(Db::Sqlite, dir.path()).await;
+    let primary = server::storage::connect(&url).await.unwrap();
+    let reads = server::storage::connect_reads(&url, &primary)
+        .await
+        .unwrap();
+    let writer = TemplateRepository::new(primary.clone());
+    let lister = TemplateRepository::new(primary.clone()).with_reads(reads.clone());
+    writer
+        .create(template_record(Provider::Crm, "first"), "admin@example.com")
+        .await
+        .unwrap();
+    let keys = |rows: Vec<server::storage::templates::ListedTemplate>| {
+        rows.into_iter().map(|row| row.key).collect::<Vec<_>>()
+    };
+    assert_eq!(keys(lister.listed(Provider::Crm).await.unwrap()), ["first"]);
+
+    // A write in progress holds SQLite's write lock; the list neither waits nor sees it.
+    let open_write = primary.begin().await.unwrap();
+    open_write
+        .execute_unprepared("UPDATE templates SET name = 'uncommitted'")
+        .await
+        .unwrap();
+    let listed = tokio::time::timeout(
+        std::time::Duration::from_secs(2),
+        lister.listed(Provider::Crm),
+    )
+    .await
+    .expect("the read does not wait for the writer")
+    .unwrap();
+    assert_ne!(listed[0].name, "uncommitted");
+    open_write.rollback().await.unwrap();
+
+    let refused = reads
+        .execute_unprepared("DELETE FROM templates")
+        .await
+        .expect_err("the reads' connections refuse to write");
+    assert!(refused.to_string().contains("readonly"), "{refused}");
+    assert_eq!(keys(lister.listed(Provider::Crm).await.unwrap()), ["first"]);
+}
