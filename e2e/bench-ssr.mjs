@@ -1,4 +1,4 @@
-// Server-side rendering under load (README "Front-end budgets"): a release server on SQLite
+// Server-side rendering under load (README "The front end's weight"): a release server on SQLite
 // with 10 CRM templates, an administrator signed in; then `wrk -t2 -c64 -d10s` against the
 // stylesheet, /healthz (with and without the session cookie), the template list and the
 // calls page, one after another in one run. Prints each rate and p99 and the pages' rates as

@@ -89,7 +89,7 @@ pub async fn connect_reads(
     url: &str,
     primary: &DatabaseConnection,
 ) -> Result<DatabaseConnection, StorageError> {
-    if !url.starts_with("sqlite:") || sqlite_file(url).is_none() {
+    if sqlite_file(url).is_none() {
         return Ok(primary.clone());
     }
     let mut options = ConnectOptions::new(url.to_string());
