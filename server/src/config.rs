@@ -65,6 +65,7 @@ struct FileConfig {
     header_timeout_secs: Option<u64>,
     handler_timeout_secs: Option<u64>,
     idle_timeout_secs: Option<u64>,
+    shutdown_grace_secs: Option<u64>,
     pbx_heartbeat_secs: Option<u64>,
     pbx_lease_secs: Option<u64>,
     pbx_reconnect_max_secs: Option<u64>,
@@ -116,7 +117,8 @@ pub struct Config {
     /// `PATCHBAY_OUTBOUND_ALLOW`; SECURITY.md "Outbound requests").
     pub outbound: crate::engine::core::outbound::OutboundPolicy,
     /// What one client may hold (`PATCHBAY_MAX_CONNECTIONS`, `PATCHBAY_HEADER_TIMEOUT_SECS`,
-    /// `PATCHBAY_HANDLER_TIMEOUT_SECS`, `PATCHBAY_IDLE_TIMEOUT_SECS`).
+    /// `PATCHBAY_HANDLER_TIMEOUT_SECS`, `PATCHBAY_IDLE_TIMEOUT_SECS`), and what requests and
+    /// queue jobs get to finish when the server stops (`PATCHBAY_SHUTDOWN_GRACE_SECS`).
     pub connections: crate::web::listener::ConnectionLimits,
     /// Where notifications go (`PATCHBAY_SMTP_URL`, `PATCHBAY_SMTP_FROM`,
     /// `PATCHBAY_NOTIFY_WEBHOOK_URL`, `PATCHBAY_NOTIFY_WEBHOOK_SECRET`) and how often their
@@ -467,6 +469,11 @@ impl Config {
                 "PATCHBAY_IDLE_TIMEOUT_SECS",
                 file.idle_timeout_secs,
                 connection_defaults.idle_timeout.as_secs(),
+            )?,
+            shutdown_grace: seconds(
+                "PATCHBAY_SHUTDOWN_GRACE_SECS",
+                file.shutdown_grace_secs,
+                connection_defaults.shutdown_grace.as_secs(),
             )?,
         };
         if connections.idle_timeout <= connections.request_timeout {
@@ -873,15 +880,18 @@ mod tests {
             ("PATCHBAY_HEADER_TIMEOUT_SECS", "3"),
             ("PATCHBAY_HANDLER_TIMEOUT_SECS", "30"),
             ("PATCHBAY_IDLE_TIMEOUT_SECS", "31"),
+            ("PATCHBAY_SHUTDOWN_GRACE_SECS", "7"),
             ("PATCHBAY_OUTBOUND_DENY", "127.0.0.0/8"),
         ])
         .unwrap();
         assert_eq!(config.connections.max_connections, 50);
         assert_eq!(config.connections.header_timeout.as_secs(), 3);
+        assert_eq!(config.connections.shutdown_grace.as_secs(), 7);
         assert_ne!(config.outbound, Default::default());
         for (name, bad, says) in [
             ("PATCHBAY_MAX_CONNECTIONS", "0", "must be 1 to 100000"),
             ("PATCHBAY_HEADER_TIMEOUT_SECS", "301", "must be 1 to 300"),
+            ("PATCHBAY_SHUTDOWN_GRACE_SECS", "0", "must be 1 to 300"),
             (
                 "PATCHBAY_IDLE_TIMEOUT_SECS",
                 "120",

@@ -14,6 +14,7 @@ pub mod notifications;
 pub mod overview;
 pub mod phone_system;
 pub mod queue;
+pub mod shutdown;
 pub mod state;
 pub mod storage;
 pub mod templates;
@@ -132,6 +133,7 @@ pub async fn prepare(config: Config) -> Result<Prepared, StartError> {
         throttle: Arc::new(LoginThrottle::default()),
         setup,
         database_probe: web::health::DatabaseProbe::default(),
+        stopping: shutdown::Stopping::default(),
     };
     Ok(Prepared {
         router: web::router(state.clone()),
@@ -160,18 +162,14 @@ fn site_options(config: &Config) -> LeptosOptions {
         .build()
 }
 
-/// Serves `router` on `listener` under `limits` until the process is told to stop (or
-/// forever in tests).
+/// Serves `router` on `listener` under `limits` until the process ends: the tests' server.
+/// `patchbay serve` ([`run`]) also stops on a signal.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: web::listener::ConnectionLimits,
 ) -> std::io::Result<()> {
-    web::listener::serve(listener, router, limits, shutdown_signal()).await
-}
-
-async fn shutdown_signal() {
-    let _ = tokio::signal::ctrl_c().await;
+    web::listener::serve(listener, router, limits, std::future::pending()).await
 }
 
 /// Deletes expired sessions every ten minutes.
@@ -246,9 +244,10 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     }
     spawn_session_cleanup(prepared.state.sessions.clone());
     spawn_token_refresh(prepared.state.clone());
-    queue::service::spawn_worker(prepared.state.queue_service());
+    let queue_worker = queue::service::spawn_worker(prepared.state.queue_service());
     notifications::service::spawn_checks(prepared.state.notifications_service());
-    phone_system::link::spawn(prepared.state.phone_system_service());
+    let phone_system = prepared.state.phone_system_service();
+    let phone_link = phone_system::link::spawn(phone_system.clone());
     prepared.state.call_feed.spawn_listener(&prepared.state.db);
     let listener = TcpListener::bind(bind)
         .await
@@ -258,7 +257,27 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         })?;
     println!("Patchbay is listening on {public_url} (bound to {bind})");
     let limits = prepared.state.config.connections;
-    serve(listener, prepared.router, limits)
-        .await
-        .map_err(StartError::Serve)
+    let stopping = prepared.state.stopping.clone();
+    let told = {
+        let stopping = stopping.clone();
+        async move {
+            let signal = shutdown::signal().await;
+            tracing::info!(
+                signal,
+                grace_secs = limits.shutdown_grace.as_secs(),
+                "stopping: no new connections or jobs; running ones get the grace to finish"
+            );
+            stopping.stop();
+        }
+    };
+    // The listener and the queue stop together: connections and jobs share the grace.
+    let (served, _) = tokio::join!(
+        web::listener::serve(listener, prepared.router, limits, told),
+        queue_worker,
+    );
+    phone_link.abort();
+    phone_system.release_link().await;
+    served.map_err(StartError::Serve)?;
+    tracing::info!("stopped");
+    Ok(())
 }

@@ -54,6 +54,8 @@ pub struct AppState {
     pub call_feed: crate::agents::feed::CallFeed,
     /// `/healthz`'s last word on the database, shared so a flood of checks pings it once.
     pub database_probe: crate::web::health::DatabaseProbe,
+    /// Set when the server is told to stop: the queue worker and open streams watch it.
+    pub stopping: crate::shutdown::Stopping,
 }
 
 impl AppState {
@@ -96,6 +98,8 @@ impl AppState {
             lanes: self.step_lanes.clone(),
             recordings: self.recording_links.clone(),
             feed: self.call_feed.clone(),
+            stopping: self.stopping.clone(),
+            shutdown_grace: self.config.connections.shutdown_grace,
         }
     }
 

@@ -16,7 +16,8 @@
 //!   checked and delivered), `overview` (reads them all for the Overview page);
 //! - `engine/`, whose `engine/core/` does no I/O and imports nothing else of the server;
 //! - `storage/`;
-//! - the leaves any layer may use: `crypto/`, `clock.rs`.
+//! - the leaves any layer may use: `crypto/`, `clock.rs`, `shutdown.rs` (what watches for
+//!   the server's stop).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -26,6 +27,7 @@ use std::path::{Path, PathBuf};
 const ALLOWED: &[(&str, &[&str])] = &[
     ("crypto", &["clock"]),
     ("clock", &[]),
+    ("shutdown", &[]),
     ("storage", &["crypto", "clock"]),
     ("engine::core", &[]),
     ("engine", &["engine::core", "storage", "crypto", "clock"]),
@@ -57,6 +59,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "storage",
             "crypto",
             "clock",
+            "shutdown",
         ],
     ),
     (
@@ -71,6 +74,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "storage",
             "crypto",
             "clock",
+            "shutdown",
         ],
     ),
     (
@@ -86,6 +90,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "storage",
             "crypto",
             "clock",
+            "shutdown",
         ],
     ),
     (
@@ -102,6 +107,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "storage",
             "crypto",
             "clock",
+            "shutdown",
         ],
     ),
     (
@@ -121,6 +127,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "engine::core",
             "crypto",
             "clock",
+            "shutdown",
         ],
     ),
 ];

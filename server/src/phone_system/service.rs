@@ -581,6 +581,16 @@ impl PhoneSystemService {
         Ok(accepted)
     }
 
+    /// The server stops: the counts of events not yet stored are written, and this
+    /// instance's lease on the phone system's connection is released, so another instance
+    /// connects at once rather than when the lease would have passed.
+    pub async fn release_link(&self) {
+        self.flush_tally().await;
+        if let Err(error) = self.repo.release_lease(&self.shared.instance).await {
+            tracing::warn!(%error, "stopping: cannot release the phone system's lease; another server takes it when it passes");
+        }
+    }
+
     /// Stores what the tally counted since the last time.
     pub async fn flush_tally(&self) {
         let (last, counts) = self.shared.tally.take();

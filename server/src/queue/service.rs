@@ -120,6 +120,10 @@ pub struct QueueService {
     pub recordings: crate::crypto::links::RecordingLinks,
     /// What agents' pages are told about each call.
     pub feed: crate::agents::feed::CallFeed,
+    /// Set when the server stops: the worker claims no more, and a job still running
+    /// `shutdown_grace` later gives its claim back.
+    pub stopping: crate::shutdown::Stopping,
+    pub shutdown_grace: Duration,
 }
 
 impl QueueService {
@@ -207,7 +211,62 @@ impl QueueService {
     async fn run(&self, mut job: Job) {
         let claim = Claim::hold(self, &job);
         let call = serde_json::from_str::<Call>(&job.call);
-        let (outcome, record) = match (Step::parse(&job.step), &call) {
+        let (outcome, record) = tokio::select! {
+            ran = self.run_step(&job, &call, &claim) => ran,
+            _ = self.stopping.grace_over(self.shutdown_grace) => {
+                self.give_back(job, claim).await;
+                return;
+            }
+        };
+        let work_state = match &outcome {
+            Ok(_) => WorkState::Done,
+            Err(error) if self.retries(&job, error) => WorkState::Queued,
+            Err(_) => WorkState::Failed,
+        };
+        // The outcome is written against the lease as renewed; a claim lost on the way
+        // (this server stalled past its lease) leaves the job to the server that took it.
+        let settled = match claim.release().await {
+            None => Ok(false),
+            Some(held_until) => {
+                job.lease_until = held_until;
+                self.settle(&job, outcome).await
+            }
+        };
+        match &settled {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(
+                    job = job.id,
+                    "a job's lease passed before its outcome was written; another server took it over"
+                )
+            }
+            Err(error) => tracing::warn!(%error, job = job.id, "cannot record a job's outcome"),
+        }
+        let extension = call.ok().map(|call| call.extension.number);
+        let told = tell_agents(&job, extension, work_state, &settled, &record);
+        // The worker wakes itself once this job no longer counts against its lane.
+        if let Some(mut record) = record {
+            // The outcome is written: the step's place in the lane is free.
+            drop(record.lane.take());
+            self.integrations.record_call_step(record).await;
+        }
+        self.feed.publish_or_log(told).await;
+    }
+
+    /// The job's step, run through the integrations against the call's carried values.
+    async fn run_step(
+        &self,
+        job: &Job,
+        call: &Result<Call, serde_json::Error>,
+        claim: &Claim,
+    ) -> (
+        Result<
+            std::collections::BTreeMap<String, String>,
+            crate::integrations::calls::CallStepError,
+        >,
+        Option<crate::integrations::calls::CallStepRecord>,
+    ) {
+        match (Step::parse(&job.step), call) {
             (Some(step), Ok(call)) => {
                 match self.queue.carried(job.integration_id, &job.call_id).await {
                     Ok(carried) => {
@@ -245,40 +304,25 @@ impl QueueService {
                 }),
                 None,
             ),
-        };
-        let work_state = match &outcome {
-            Ok(_) => WorkState::Done,
-            Err(error) if self.retries(&job, error) => WorkState::Queued,
-            Err(_) => WorkState::Failed,
-        };
-        // The outcome is written against the lease as renewed; a claim lost on the way
-        // (this server stalled past its lease) leaves the job to the server that took it.
-        let settled = match claim.release().await {
-            None => Ok(false),
-            Some(held_until) => {
-                job.lease_until = held_until;
-                self.settle(&job, outcome).await
-            }
-        };
-        match &settled {
-            Ok(true) => {}
-            Ok(false) => {
-                tracing::warn!(
-                    job = job.id,
-                    "a job's lease passed before its outcome was written; another server took it over"
-                )
-            }
-            Err(error) => tracing::warn!(%error, job = job.id, "cannot record a job's outcome"),
         }
-        let extension = call.ok().map(|call| call.extension.number);
-        let told = tell_agents(&job, extension, work_state, &settled, &record);
-        // The worker wakes itself once this job no longer counts against its lane.
-        if let Some(mut record) = record {
-            // The outcome is written: the step's place in the lane is free.
-            drop(record.lane.take());
-            self.integrations.record_call_step(record).await;
+    }
+
+    /// A job the stop interrupted: its claim goes back to the queue at once (not when its
+    /// lease passes), so another server, or this one started again, takes it up.
+    async fn give_back(&self, mut job: Job, claim: Claim) {
+        let Some(held_until) = claim.release().await else {
+            return;
+        };
+        job.lease_until = held_until;
+        match self.queue.give_back(&job, now_ms()).await {
+            Ok(true) => {
+                tracing::info!(job = job.id, step = %job.step, call = %job.call_id, "stopping: gave a running job back to the queue")
+            }
+            Ok(false) => {}
+            Err(error) => {
+                tracing::warn!(%error, job = job.id, "stopping: cannot give a running job back; another server takes it when its lease passes")
+            }
         }
-        self.feed.publish_or_log(told).await;
     }
 }
 
@@ -555,17 +599,19 @@ pub fn start_unix(text: &str, zone: &jiff::tz::TimeZone) -> Option<i64> {
         .map(|zoned| zoned.timestamp().as_second())
 }
 
-/// Works the queue until the process ends: claims as many due jobs as it has free slots,
+/// Works the queue until the server stops: claims as many due jobs as it has free slots,
 /// runs them concurrently, and sleeps until work arrives, a job finishes or the poll
-/// interval passes.
-pub fn spawn_worker(service: QueueService) {
+/// interval passes. Once the server is told to stop it claims no more; the returned task
+/// ends when the jobs it runs have finished or given their claims back (within the grace).
+pub fn spawn_worker(service: QueueService) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
+        let running = tokio_util::task::TaskTracker::new();
         let slots = Arc::new(Semaphore::new(service.settings.workers));
         // Jobs of each integration this server holds, from their claim until their outcome
         // is written: with the lanes' places, what it may claim more.
         let in_hand: Arc<Mutex<HashMap<i32, usize>>> = Arc::default();
         let mut pruned_at: Option<std::time::Instant> = None;
-        loop {
+        while !service.stopping.is_stopping() {
             if pruned_at.is_none_or(|at| at.elapsed() >= PRUNE_INTERVAL) {
                 pruned_at = Some(std::time::Instant::now());
                 if let Err(error) = service.prune(now_ms()).await {
@@ -617,7 +663,7 @@ pub fn spawn_worker(service: QueueService) {
                     .entry(integration_id)
                     .or_default() += 1;
                 let in_hand = in_hand.clone();
-                tokio::spawn(async move {
+                running.spawn(async move {
                     service.run(job).await;
                     if let Some(held) = in_hand
                         .lock()
@@ -634,10 +680,13 @@ pub fn spawn_worker(service: QueueService) {
                 tokio::select! {
                     _ = service.wake.notified() => {}
                     _ = tokio::time::sleep(service.settings.poll) => {}
+                    _ = service.stopping.requested() => {}
                 }
             }
         }
-    });
+        running.close();
+        running.wait().await;
+    })
 }
 
 #[cfg(test)]

@@ -273,6 +273,29 @@ impl QueueRepository {
         .await
     }
 
+    /// Gives a job this server holds back to the queue, due now: the server is stopping and
+    /// the job did not finish within the grace. The attempt is not counted (the stop cut it
+    /// short, not the CRM), and the job is marked `retaken`, since its request may have
+    /// reached the CRM. False when the job is no longer this claim's.
+    pub async fn give_back(&self, job: &Job, now_ms: i64) -> Result<bool, DbErr> {
+        let result = Jobs::update_many()
+            .col_expr(queue_job::Column::State, Expr::value(state::PENDING))
+            .col_expr(queue_job::Column::NextAttemptAt, Expr::value(now_ms))
+            .col_expr(queue_job::Column::LeaseUntil, Expr::value(0i64))
+            .col_expr(
+                queue_job::Column::Attempts,
+                Expr::value((job.attempts - 1).max(0)),
+            )
+            .col_expr(queue_job::Column::Retaken, Expr::value(true))
+            .col_expr(queue_job::Column::UpdatedAt, Expr::value(now_ms))
+            .filter(queue_job::Column::Id.eq(job.id))
+            .filter(queue_job::Column::State.eq(state::RUNNING))
+            .filter(queue_job::Column::LeaseUntil.eq(job.lease_until))
+            .exec(&self.db)
+            .await?;
+        Ok(result.rows_affected > 0)
+    }
+
     /// What the call's earlier jobs read in this integration.
     pub async fn carried(
         &self,

@@ -34,8 +34,10 @@ pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 /// How long nothing may move on a connection (`PATCHBAY_IDLE_TIMEOUT_SECS`); longer than a
 /// handler may take, since nothing moves while one works.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(150);
-/// How long open connections get to finish when the server is told to stop.
-pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// How long open requests and running queue jobs get to finish when the server is told to
+/// stop (`PATCHBAY_SHUTDOWN_GRACE_SECS`); a service manager's stop timeout (systemd's
+/// `TimeoutStopSec`, 90 s by default) must be longer.
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// The pause after `accept` fails (out of file descriptors, say) before trying again.
 const ACCEPT_RETRY: Duration = Duration::from_millis(50);
 
@@ -45,6 +47,7 @@ pub struct ConnectionLimits {
     pub header_timeout: Duration,
     pub request_timeout: Duration,
     pub idle_timeout: Duration,
+    pub shutdown_grace: Duration,
 }
 
 impl Default for ConnectionLimits {
@@ -54,12 +57,14 @@ impl Default for ConnectionLimits {
             header_timeout: DEFAULT_HEADER_TIMEOUT,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
         }
     }
 }
 
-/// Serves `router` on `listener` under `limits` until `shutdown` completes; then open
-/// connections get [`SHUTDOWN_GRACE`] to finish.
+/// Serves `router` on `listener` under `limits` until `shutdown` completes; then it accepts
+/// no more, and open connections get `limits.shutdown_grace` to finish (streams end
+/// themselves when the server stops: [`crate::shutdown::Stopping`]).
 pub async fn serve(
     listener: TcpListener,
     router: Router,
@@ -124,7 +129,7 @@ pub async fn serve(
     drop(listener);
     tokio::select! {
         _ = graceful.shutdown() => {}
-        _ = tokio::time::sleep(SHUTDOWN_GRACE) => {
+        _ = tokio::time::sleep(limits.shutdown_grace) => {
             tracing::warn!("connections still open after the grace period were closed");
         }
     }

@@ -3,7 +3,10 @@
 //! - a crash: 500 calls queued, the server killed with SIGKILL while it works them, started
 //!   again: every call gets its journal; a call journaled twice is one whose request was in
 //!   flight at the kill (at most MaxConcurrentRequest of them) and its job is flagged;
-//! - two processes on one PostgreSQL queue: every job is done once, by one of them.
+//! - two processes on one PostgreSQL queue: every job is done once, by one of them;
+//! - a stop (SIGTERM): the server exits 0 within its grace; a job in flight finishes, or,
+//!   when the CRM is slower than the grace, goes back to the queue at once (not when its
+//!   lease passes) and the next start journals it; an agent's open stream ends.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -22,7 +25,11 @@ const MAX_CONCURRENT: usize = 10;
 /// kill lands mid-queue.
 const CRM_LATENCY: Duration = Duration::from_millis(100);
 
-on_both_databases!(a_server_killed_mid_queue_loses_no_journal,);
+on_both_databases!(
+    a_server_killed_mid_queue_loses_no_journal,
+    a_stopped_server_finishes_its_jobs_in_flight_and_ends_open_streams,
+    a_stopped_server_gives_back_the_jobs_slower_than_its_grace,
+);
 
 fn template(crm: &str) -> String {
     Fixture::load("journal-crm.xml")
@@ -61,6 +68,11 @@ fn environment(database_url: &str, dir: &std::path::Path) -> Vec<(&'static str, 
 
 /// Connects the journal CRM with journals on; answers an `events` token.
 async fn set_up(process: &Process, crm: &MockServer) -> String {
+    set_up_as_admin(process, crm).await.1
+}
+
+/// [`set_up`], answering the signed-in administrator too.
+async fn set_up_as_admin(process: &Process, crm: &MockServer) -> (Admin, String) {
     let browser = Browser::new(&process.base);
     let csrf = browser.login_ok(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let admin = Admin { browser, csrf };
@@ -76,7 +88,8 @@ async fn set_up(process: &Process, crm: &MockServer) -> String {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    admin.create_token("pbx", "events").await
+    let token = admin.create_token("pbx", "events").await;
+    (admin, token)
 }
 
 /// Posts the record of call `n` (its caller number is `n`, so journals name their call).
@@ -319,4 +332,170 @@ async fn two_servers_under_load_with_a_crm_slower_than_the_lease_journal_each_ca
         "no job was taken over from a live server"
     );
     drop((first, second));
+}
+
+/// The environment of a server that is stopped in a test: its grace is `grace_secs`, and
+/// its leases are long (10 min), so a job it does not give back would wait for them.
+fn stopping_environment(
+    database_url: &str,
+    dir: &std::path::Path,
+    grace_secs: u64,
+) -> Vec<(&'static str, String)> {
+    let mut env: Vec<_> = environment(database_url, dir)
+        .into_iter()
+        .filter(|(name, _)| *name != "PATCHBAY_QUEUE_LEASE_SECS" && *name != "RUST_LOG")
+        .collect();
+    env.push(("PATCHBAY_QUEUE_LEASE_SECS", "600".to_owned()));
+    env.push(("PATCHBAY_SHUTDOWN_GRACE_SECS", grace_secs.to_string()));
+    env.push(("RUST_LOG", "info".to_owned()));
+    env
+}
+
+/// The number `sql` counts in the queue.
+async fn count(database_url: &str, sql: &str) -> i64 {
+    let watch = Database::connect(database_url).await.unwrap();
+    scalar(&watch, sql).await
+}
+
+/// SIGTERM while journals are in flight to a CRM quicker than the grace (300 ms against
+/// 5 s): they finish and are recorded done, nothing is given back, the jobs not started stay
+/// waiting, an agent's open stream ends at once (a stream left open would hold the exit for
+/// the whole grace), and the server exits 0.
+async fn a_stopped_server_finishes_its_jobs_in_flight_and_ends_open_streams(db: Db) {
+    const STOP_CALLS: usize = 60;
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = fresh_database(db, dir.path()).await;
+    let crm = crm_taking(Duration::from_millis(300)).await;
+    let env = stopping_environment(&database_url, dir.path(), 5);
+    let log = dir.path().join("serve.log");
+    let server = serve(&env, &log).await;
+    let (admin, token) = set_up_as_admin(&server, &crm).await;
+    let mut stream = admin
+        .browser
+        .client
+        .get(admin.browser.url("/api/v1/calls/stream"))
+        .header("accept", "text/event-stream")
+        .header("sec-fetch-site", "same-origin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
+    assert!(stream.chunk().await.unwrap().is_some(), "the stream opens");
+    post_calls(&server.base, &token, 0..STOP_CALLS).await;
+    wait_for(&crm, |seen| !seen.is_empty()).await;
+
+    let (status, took) = server.terminate(Duration::from_secs(15)).await;
+    assert!(status.success(), "exit status {status}");
+    assert!(
+        took < Duration::from_secs(3),
+        "took {took:?}: the open stream or the jobs held the exit"
+    );
+    let ended = tokio::time::timeout(Duration::from_secs(2), async {
+        while let Some(_chunk) = stream.chunk().await.unwrap() {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the agent's stream did not end");
+
+    let sent = journals(&crm).await.len() as i64;
+    let done = count(
+        &database_url,
+        "SELECT COUNT(*) FROM queue_jobs WHERE state = 'done'",
+    )
+    .await;
+    assert_eq!(done, sent, "every journal sent is recorded done");
+    assert!(
+        done < STOP_CALLS as i64,
+        "the stop came before the queue was worked"
+    );
+    for (what, sql) in [
+        (
+            "running",
+            "SELECT COUNT(*) FROM queue_jobs WHERE state = 'running'",
+        ),
+        (
+            "given back",
+            "SELECT COUNT(*) FROM queue_jobs WHERE retaken = true",
+        ),
+        (
+            "pending with an attempt counted",
+            "SELECT COUNT(*) FROM queue_jobs WHERE state = 'pending' AND attempts > 0",
+        ),
+    ] {
+        assert_eq!(count(&database_url, sql).await, 0, "jobs {what}");
+    }
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        logged.contains("SIGTERM") && logged.contains("stopped"),
+        "{logged}"
+    );
+    eprintln!("figure: stop with journals in flight ({db:?}): exit 0 after {took:?}, {done} of {STOP_CALLS} journaled");
+}
+
+/// SIGTERM while journals are in flight to a CRM slower than the grace (20 s against 1 s):
+/// after the grace the server gives those jobs back (pending, due now, the attempt not
+/// counted, flagged since their request may have reached the CRM) and exits 0; started
+/// again with leases of 10 minutes, it journals every call at once.
+async fn a_stopped_server_gives_back_the_jobs_slower_than_its_grace(db: Db) {
+    const STOP_CALLS: usize = 10;
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = fresh_database(db, dir.path()).await;
+    let stuck_crm = crm_taking(Duration::from_secs(20)).await;
+    let env = stopping_environment(&database_url, dir.path(), 1);
+    let log = dir.path().join("serve.log");
+    let server = serve(&env, &log).await;
+    let token = set_up(&server, &stuck_crm).await;
+    post_calls(&server.base, &token, 0..STOP_CALLS).await;
+    wait_for(&stuck_crm, |seen| {
+        seen.len() == MAX_CONCURRENT.min(STOP_CALLS)
+    })
+    .await;
+
+    let (status, took) = server.terminate(Duration::from_secs(15)).await;
+    assert!(status.success(), "exit status {status}");
+    assert!(
+        took >= Duration::from_secs(1) && took < Duration::from_secs(5),
+        "took {took:?} with a grace of 1 s"
+    );
+    let in_flight = MAX_CONCURRENT.min(STOP_CALLS) as i64;
+    for (what, sql, expected) in [
+        (
+            "running",
+            "SELECT COUNT(*) FROM queue_jobs WHERE state = 'running'",
+            0,
+        ),
+        (
+            "given back (pending, flagged, no attempt counted)",
+            "SELECT COUNT(*) FROM queue_jobs WHERE state = 'pending' AND retaken = true AND attempts = 0",
+            in_flight,
+        ),
+        (
+            "pending",
+            "SELECT COUNT(*) FROM queue_jobs WHERE state = 'pending'",
+            STOP_CALLS as i64,
+        ),
+    ] {
+        assert_eq!(count(&database_url, sql).await, expected, "jobs {what}");
+    }
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        logged.matches("gave a running job back").count() == in_flight as usize,
+        "{logged}"
+    );
+
+    // Started again (the CRM now answers at once): nothing waits for a lease.
+    stuck_crm.reset().await;
+    Mock::given(method("POST"))
+        .and(path("/journals"))
+        .respond_with(ResponseTemplate::new(201))
+        .mount(&stuck_crm)
+        .await;
+    let started = Instant::now();
+    let _again = serve(&env, &log).await;
+    all_done(&database_url).await;
+    let seen = journals(&stuck_crm).await;
+    assert_eq!(seen.len(), STOP_CALLS, "{seen:?}");
+    eprintln!(
+        "figure: stop with journals stuck at the CRM ({db:?}): exit 0 after {took:?}, {in_flight} given back, all journaled {:?} after the restart",
+        started.elapsed()
+    );
 }

@@ -128,7 +128,10 @@ async fn stream(
         extensions,
         replay,
         complete,
-    );
+    )
+    // A stream never ends by itself: when the server stops it ends here, so the browser
+    // reconnects (to another server, or this one started again) from its last event id.
+    .take_until(state.stopping.requested_owned());
     let mut response = Sse::new(events)
         .keep_alive(
             KeepAlive::new()

@@ -18,6 +18,26 @@ impl Process {
     pub async fn kill(mut self) {
         self.child.kill().await.unwrap();
     }
+
+    /// Sends SIGTERM, as a service manager stops it, and waits at most `within` for it to
+    /// exit: answers its exit status and how long it took.
+    pub async fn terminate(
+        mut self,
+        within: Duration,
+    ) -> (std::process::ExitStatus, std::time::Duration) {
+        let pid = self.child.id().expect("the server is running");
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success(), "cannot send SIGTERM to {pid}");
+        let started = std::time::Instant::now();
+        let status = tokio::time::timeout(within, self.child.wait())
+            .await
+            .unwrap_or_else(|_| panic!("the server did not exit within {within:?} of SIGTERM"))
+            .unwrap();
+        (status, started.elapsed())
+    }
 }
 
 pub fn free_port() -> u16 {
