@@ -28,6 +28,7 @@ mod production_http;
 mod queue_processes;
 mod run_cli;
 mod scenarios_http;
+mod service_unit;
 mod storage;
 mod template_cli;
 mod templates_http;
