@@ -1,7 +1,9 @@
 //! The command line: `patchbay serve`, `patchbay template validate`, `patchbay eval`,
-//! `patchbay run`, `patchbay secrets rotate` and `patchbay integration test`. Each subcommand's work lives in its own module; this one parses
+//! `patchbay run`, `patchbay secrets rotate`, `patchbay integration test`, `patchbay backup`
+//! and `patchbay restore`. Each subcommand's work lives in its own module; this one parses
 //! the arguments and reports.
 
+pub mod backup;
 pub mod eval;
 pub mod integration;
 pub mod log;
@@ -58,6 +60,20 @@ enum Command {
     Secrets {
         #[command(subcommand)]
         command: SecretsCommand,
+    },
+    /// Copy the SQLite database to FILE while the server runs (a consistent snapshot).
+    /// PostgreSQL: use pg_dump (README "Backup and restore"). The backup's secrets need the
+    /// encryption key: keep a copy of it apart from the backups.
+    Backup {
+        #[arg(value_name = "FILE")]
+        file: std::path::PathBuf,
+    },
+    /// Copy a backup into the database the configuration names, which must not exist yet
+    /// (a new data directory), after checking the backup and that the configured
+    /// encryption key can read its secrets.
+    Restore {
+        #[arg(value_name = "FILE")]
+        file: std::path::PathBuf,
     },
     /// Connected integrations (configuration from PATCHBAY_* variables, as `serve`).
     Integration {
@@ -287,6 +303,12 @@ pub async fn main() -> std::process::ExitCode {
                 Err(error) => fail(error),
             };
         }
+        Command::Backup { file } => {
+            return report(backup::back_up(&file).await);
+        }
+        Command::Restore { file } => {
+            return report(backup::restore(&file).await);
+        }
         Command::Integration {
             command:
                 IntegrationCommand::Test {
@@ -323,5 +345,16 @@ pub async fn main() -> std::process::ExitCode {
             eprintln!("patchbay: {error}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+/// Prints a command's report, or its error, and answers the exit status.
+fn report(outcome: Result<String, impl std::fmt::Display>) -> std::process::ExitCode {
+    match outcome {
+        Ok(text) => {
+            println!("{text}");
+            std::process::ExitCode::SUCCESS
+        }
+        Err(error) => fail(error),
     }
 }

@@ -7,6 +7,7 @@ pub mod activity;
 pub mod agents;
 pub mod api_tokens;
 pub mod associations;
+pub mod backup;
 pub mod call_feed;
 pub mod contact_cache;
 pub mod counters;
@@ -43,6 +44,8 @@ pub enum StorageError {
     },
     #[error("database error: {0}")]
     Db(#[from] DbErr),
+    #[error(transparent)]
+    Newer(#[from] backup::NewerSchema),
 }
 
 /// Opens the database at `url` and brings its schema up to date.
@@ -68,6 +71,17 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, StorageError> {
         db.execute_unprepared("PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL;")
             .await
             .map_err(StorageError::Connect)?;
+    }
+    // A database restored from a newer Patchbay's backup: refused, not half migrated.
+    let unknown = backup::unknown_migrations(&db)
+        .await
+        .map_err(StorageError::Migrate)?;
+    if !unknown.is_empty() {
+        return Err(backup::NewerSchema {
+            what: "the database".into(),
+            unknown,
+        }
+        .into());
     }
     Migrator::up(&db, None)
         .await

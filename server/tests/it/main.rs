@@ -11,6 +11,7 @@ mod agents_http;
 mod api_tokens_http;
 mod association_http;
 mod attacker_http;
+mod backup_processes;
 mod docs;
 mod eval_cli;
 mod events_http;

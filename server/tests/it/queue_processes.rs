@@ -31,7 +31,7 @@ on_both_databases!(
     a_stopped_server_gives_back_the_jobs_slower_than_its_grace,
 );
 
-fn template(crm: &str) -> String {
+pub(crate) fn template(crm: &str) -> String {
     Fixture::load("journal-crm.xml")
         .set("MaxConcurrentRequest", MAX_CONCURRENT.to_string())
         .at(crm)
@@ -42,7 +42,7 @@ async fn slow_crm() -> MockServer {
 }
 
 /// A CRM that takes `latency` per journal.
-async fn crm_taking(latency: Duration) -> MockServer {
+pub(crate) async fn crm_taking(latency: Duration) -> MockServer {
     let crm = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/journals"))
@@ -72,7 +72,7 @@ async fn set_up(process: &Process, crm: &MockServer) -> String {
 }
 
 /// [`set_up`], answering the signed-in administrator too.
-async fn set_up_as_admin(process: &Process, crm: &MockServer) -> (Admin, String) {
+pub(crate) async fn set_up_as_admin(process: &Process, crm: &MockServer) -> (Admin, String) {
     let browser = Browser::new(&process.base);
     let csrf = browser.login_ok(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let admin = Admin { browser, csrf };
@@ -109,7 +109,7 @@ async fn post_call(base: &str, token: &str, n: usize) {
 }
 
 /// Posts the calls `numbers`, 25 at a time.
-async fn post_calls(base: &str, token: &str, numbers: impl Iterator<Item = usize>) {
+pub(crate) async fn post_calls(base: &str, token: &str, numbers: impl Iterator<Item = usize>) {
     let numbers: Vec<usize> = numbers.collect();
     for chunk in numbers.chunks(25) {
         let mut posting = tokio::task::JoinSet::new();
@@ -124,7 +124,7 @@ async fn post_calls(base: &str, token: &str, numbers: impl Iterator<Item = usize
 }
 
 /// Journals received per call number.
-async fn journals(crm: &MockServer) -> BTreeMap<usize, usize> {
+pub(crate) async fn journals(crm: &MockServer) -> BTreeMap<usize, usize> {
     let mut per_call = BTreeMap::new();
     for request in crm.received_requests().await.unwrap() {
         if request.url.path() == "/journals" {
@@ -136,7 +136,7 @@ async fn journals(crm: &MockServer) -> BTreeMap<usize, usize> {
     per_call
 }
 
-async fn scalar(db: &DatabaseConnection, sql: &str) -> i64 {
+pub(crate) async fn scalar(db: &DatabaseConnection, sql: &str) -> i64 {
     let backend = db.get_database_backend();
     let row = db
         .query_one_raw(Statement::from_string(backend, sql.to_owned()))
@@ -160,7 +160,7 @@ async fn wait_for(crm: &MockServer, until: impl Fn(&BTreeMap<usize, usize>) -> b
 }
 
 /// Waits until every job is done (at most 30 s); answers a connection to look further.
-async fn all_done(database_url: &str) -> DatabaseConnection {
+pub(crate) async fn all_done(database_url: &str) -> DatabaseConnection {
     let watch = Database::connect(database_url).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     while scalar(
