@@ -1,5 +1,6 @@
 # Patchbay's build. Two commands matter (README.md): `make run` and `make test`.
-# Both install what is missing first (.ci/setup, idempotent).
+# Both install what is missing first (.ci/setup, idempotent): `make run` only what building
+# and running need, `make test` also Chromium and PostgreSQL.
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 CARGO_TARGET_DIR ?= target
@@ -7,15 +8,18 @@ export CARGO_TARGET_DIR
 PATCHBAY_SITE_ROOT ?= target/site
 export PATCHBAY_SITE_ROOT
 
-.PHONY: setup site site-release run test test-plain-build test-rust test-postgres test-e2e lint fmt budgets bench-ssr
+.PHONY: setup setup-run site site-release run test test-plain-build test-rust test-postgres test-e2e lint fmt budgets bench-ssr
 
 setup:
-	.ci/setup
+	.ci/setup test
+
+setup-run:
+	.ci/setup run
 
 site: setup
 	.ci/build-site debug
 
-site-release: setup
+site-release: setup-run
 	.ci/build-site release
 
 # Builds optimised, then serves the portal on SQLite (./data). Without PATCHBAY_ADMIN_EMAIL

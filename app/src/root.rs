@@ -8,8 +8,8 @@ use leptos_router::{Lazy, LazyRoute};
 use crate::components::toast::{provide_toasts, ToastRegion};
 use crate::pages::{
     AccountsPage, ActivityPage, CallsPage, ExtensionsPage, HomePage, IntegrationSettingsPage,
-    IntegrationsPage, LoginPage, NotFoundPage, PhoneSystemPage, SetupPage, TemplateEditorPage,
-    TemplateHistoryPage, TemplatesPage,
+    IntegrationsPage, LoginPage, NotFoundPage, PhoneSystemPage, ResetPasswordPage, SetupPage,
+    TemplateEditorPage, TemplateHistoryPage, TemplatesPage,
 };
 use crate::viewer::{Viewer, VIEWER_META_NAME};
 
@@ -17,7 +17,7 @@ use crate::viewer::{Viewer, VIEWER_META_NAME};
 /// served without the WebAssembly bundle, so a first visit to sign in costs a few
 /// kilobytes. What they need of a script is [`PLAIN_PAGE_SCRIPT`].
 #[cfg_attr(not(feature = "ssr"), allow(dead_code))]
-pub const PLAIN_PAGES: &[&str] = &["/login", "/setup"];
+pub const PLAIN_PAGES: &[&str] = &["/login", "/setup", "/reset-password"];
 
 /// The plain pages' one script: the password's Show/Hide button (a `button` with
 /// `aria-controls` and `aria-pressed`, as the component renders it) and the `data-hydrated`
@@ -142,6 +142,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view={Lazy::<HomeRoute>::new()} />
                 <Route path=path!("/login") view=LoginPage />
                 <Route path=path!("/setup") view=SetupPage />
+                <Route path=path!("/reset-password") view=ResetPasswordPage />
                 <Route path=path!("/accounts") view={Lazy::<AccountsRoute>::new()} />
                 <Route path=path!("/activity") view={Lazy::<ActivityRoute>::new()} />
                 <Route path=path!("/calls") view={Lazy::<CallsRoute>::new()} />

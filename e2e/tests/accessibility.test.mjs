@@ -44,8 +44,10 @@ async function findings(path) {
       `${path}: ${violation.id} (${violation.impact}) at ${node.target.join(' ')}: ${node.failureSummary.replace(/\s+/g, ' ')}`));
 }
 
-test('the sign-in page and a page that does not exist have no serious finding', async () => {
+test('the sign-in page, a reset link\'s page and a page that does not exist have no serious finding', async () => {
   assert.deepEqual(await findings('/login'), []);
+  assert.deepEqual(await findings('/reset-password?token=not-issued'), []);
+  assert.deepEqual(await findings('/reset-password?error=token'), []);
   assert.deepEqual(await findings('/no-such-page'), []);
 });
 

@@ -17,6 +17,7 @@ mod m20261203_000012_contact_cache;
 mod m20261203_000013_phone_system;
 mod m20261203_000014_agent_calls;
 mod m20261204_000015_production;
+mod m20261204_000016_password_resets;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000013_phone_system::Migration),
             Box::new(m20261203_000014_agent_calls::Migration),
             Box::new(m20261204_000015_production::Migration),
+            Box::new(m20261204_000016_password_resets::Migration),
         ]
     }
 }

@@ -70,6 +70,13 @@ impl AppState {
         }
     }
 
+    pub fn recovery(&self) -> crate::accounts::recovery::Recovery {
+        crate::accounts::recovery::Recovery {
+            accounts: self.accounts.clone(),
+            sessions: self.sessions.clone(),
+        }
+    }
+
     pub fn accounts_service(&self) -> crate::accounts::service::AccountsService {
         crate::accounts::service::AccountsService {
             accounts: self.accounts.clone(),

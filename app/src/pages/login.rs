@@ -17,6 +17,7 @@ fn login_message(code: Option<&str>, retry_after: Option<&str>) -> Option<String
         ),
         "expired" => "The sign-in form expired. Please try again.".to_string(),
         "signed_out" => "You have signed out.".to_string(),
+        "password_set" => "Your new password is set. Sign in with it.".to_string(),
         _ => return None,
     };
     Some(text)

@@ -28,7 +28,7 @@ pub use integrations::{IntegrationSettingsPage, IntegrationsPage};
 pub use login::LoginPage;
 pub use not_found::NotFoundPage;
 pub use phone_system::PhoneSystemPage;
-pub use setup::SetupPage;
+pub use setup::{ResetPasswordPage, SetupPage};
 pub use templates::{TemplateEditorPage, TemplateHistoryPage, TemplatesPage};
 
 /// The route's `:provider` (when it is one) and `:key`, for the pages of one template or

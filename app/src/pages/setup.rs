@@ -49,3 +49,45 @@ pub fn SetupPage() -> impl IntoView {
         </main>
     }
 }
+
+/// The page a reset link (`patchbay admin reset-password EMAIL`) opens: a new password for
+/// the account the link was made for. The link works once, within an hour.
+#[component]
+pub fn ResetPasswordPage() -> impl IntoView {
+    let viewer = expect_context::<Viewer>();
+    let query = use_query_map();
+    let token = move || query.with(|q| q.get("token").unwrap_or_default());
+    let error = move || {
+        query.with(|q| match q.get("error").as_deref() {
+            Some("token") => Some("This link is not valid any more: it works once, within an hour. Ask for a new one with patchbay admin reset-password.".to_string()),
+            Some("password") => Some(format!("The password needs at least {MIN_PASSWORD_CHARS} characters.")),
+            Some("expired") => Some("The form expired. Please try again.".to_string()),
+            _ => None,
+        })
+    };
+    view! {
+        <Title text="Choose a new password" />
+        <main class="auth-page">
+            <form class="card auth-card" method="post" action="/reset-password">
+                <h1>"Choose a new password"</h1>
+                <p>"For the account this link was made for. Its sessions end; sign in afterwards."</p>
+                {move || error().map(|text| view! { <p class="notice" role="alert">{text}</p> })}
+                <input type="hidden" name=CSRF_FIELD value=viewer.csrf_token.clone() />
+                <input type="hidden" name="token" value=token />
+                <label for="password">"New password"</label>
+                <input
+                    id="password"
+                    name="password"
+                    type="password"
+                    autocomplete="new-password"
+                    minlength=MIN_PASSWORD_CHARS.to_string()
+                    required
+                />
+                <p class="help">{format!("At least {MIN_PASSWORD_CHARS} characters.")}</p>
+                <button type="submit" class="button button-primary button-wide">
+                    "Set password"
+                </button>
+            </form>
+        </main>
+    }
+}

@@ -1,8 +1,9 @@
 //! The command line: `patchbay serve`, `patchbay template validate`, `patchbay eval`,
-//! `patchbay run`, `patchbay secrets rotate`, `patchbay integration test`, `patchbay backup`
-//! and `patchbay restore`. Each subcommand's work lives in its own module; this one parses
+//! `patchbay run`, `patchbay secrets rotate`, `patchbay integration test`, `patchbay backup`,
+//! `patchbay restore` and `patchbay admin`. Each subcommand's work lives in its own module; this one parses
 //! the arguments and reports.
 
+pub mod admin;
 pub mod backup;
 pub mod eval;
 pub mod integration;
@@ -75,10 +76,28 @@ enum Command {
         #[arg(value_name = "FILE")]
         file: std::path::PathBuf,
     },
+    /// Accounts, from the server's machine: list them, or make a one-time link to choose
+    /// a new password when an administrator's is lost.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
     /// Connected integrations (configuration from PATCHBAY_* variables, as `serve`).
     Integration {
         #[command(subcommand)]
         command: IntegrationCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Every account with its role and whether it may sign in.
+    List,
+    /// Print a one-time link (valid for an hour) to choose a new password for EMAIL's
+    /// account; using it ends the account's sessions.
+    ResetPassword {
+        #[arg(value_name = "EMAIL")]
+        email: String,
     },
 }
 
@@ -303,6 +322,12 @@ pub async fn main() -> std::process::ExitCode {
                 Err(error) => fail(error),
             };
         }
+        Command::Admin {
+            command: AdminCommand::List,
+        } => return report(admin::list().await),
+        Command::Admin {
+            command: AdminCommand::ResetPassword { email },
+        } => return report(admin::reset_password(&email).await),
         Command::Backup { file } => {
             return report(backup::back_up(&file).await);
         }

@@ -7,6 +7,7 @@ use sea_orm::{
 };
 
 use super::entities::account::{self, Entity as Accounts};
+use super::entities::password_reset::{self, Entity as PasswordResets};
 use super::recent::RecentReads;
 use super::unix_now;
 
@@ -229,5 +230,66 @@ impl AccountRepository {
         let result = Accounts::delete_by_id(id).exec(&self.db).await?;
         self.recent.forget_all();
         Ok(result.rows_affected > 0)
+    }
+
+    /// Stores a reset link for the account (its token's hash), replacing the one it had.
+    pub async fn put_reset(
+        &self,
+        account_id: i32,
+        token_hash: &str,
+        expires_at: i64,
+    ) -> Result<(), DbErr> {
+        let transaction = self.db.begin().await?;
+        PasswordResets::delete_many()
+            .filter(password_reset::Column::AccountId.eq(account_id))
+            .exec(&transaction)
+            .await?;
+        password_reset::ActiveModel {
+            token_hash: Set(token_hash.to_owned()),
+            account_id: Set(account_id),
+            expires_at: Set(expires_at),
+        }
+        .insert(&transaction)
+        .await?;
+        transaction.commit().await
+    }
+
+    /// The account a reset link is for, when the link exists and has not expired at `now`.
+    pub async fn reset_for(&self, token_hash: &str, now: i64) -> Result<Option<i32>, DbErr> {
+        Ok(PasswordResets::find_by_id(token_hash.to_owned())
+            .one(&self.db)
+            .await?
+            .filter(|reset| reset.expires_at > now)
+            .map(|reset| reset.account_id))
+    }
+
+    /// Uses a reset link: sets the account's password and deletes the link in one
+    /// transaction, only while the link exists and has not expired. Answers the account, or
+    /// `None` when the link was not good (used, expired, never issued).
+    pub async fn redeem_reset(
+        &self,
+        token_hash: &str,
+        now: i64,
+        password_hash: &str,
+    ) -> Result<Option<i32>, DbErr> {
+        let transaction = self.db.begin().await?;
+        let deleted = PasswordResets::delete_many()
+            .filter(password_reset::Column::TokenHash.eq(token_hash))
+            .filter(password_reset::Column::ExpiresAt.gt(now))
+            .exec_with_returning(&transaction)
+            .await?;
+        let Some(reset) = deleted.into_iter().next() else {
+            transaction.rollback().await?;
+            return Ok(None);
+        };
+        Accounts::update_many()
+            .col_expr(account::Column::PasswordHash, password_hash.into())
+            .col_expr(account::Column::UpdatedAt, unix_now().into())
+            .filter(account::Column::Id.eq(reset.account_id))
+            .exec(&transaction)
+            .await?;
+        transaction.commit().await?;
+        self.recent.forget_all();
+        Ok(Some(reset.account_id))
     }
 }

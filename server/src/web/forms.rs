@@ -1,4 +1,5 @@
-//! Plain HTML form posts: sign-in, sign-out and first-admin setup. They work before the
+//! Plain HTML form posts: sign-in, sign-out, first-admin setup and a reset link's new
+//! password. They work before the
 //! page has hydrated, and answer with redirects. The CSRF middleware has already checked
 //! their token.
 
@@ -112,6 +113,43 @@ pub async fn logout(session: Session) -> Response {
         return internal_error();
     }
     Redirect::to("/login?msg=signed_out").into_response()
+}
+
+#[derive(Deserialize)]
+pub struct ResetPasswordForm {
+    token: String,
+    password: String,
+}
+
+/// A reset link's form (`patchbay admin reset-password`): the new password is set and the
+/// account's sessions end; the person signs in with it.
+pub async fn reset_password(
+    State(state): State<AppState>,
+    Form(form): Form<ResetPasswordForm>,
+) -> Response {
+    use crate::accounts::recovery::{ResetOutcome, RESET_PATH};
+    match state
+        .recovery()
+        .reset(&form.token, &form.password, unix_now())
+        .await
+    {
+        Ok(ResetOutcome::PasswordSet { account_id }) => {
+            tracing::info!(account = account_id, "password set through a reset link");
+            Redirect::to("/login?msg=password_set").into_response()
+        }
+        Ok(ResetOutcome::BadLink) => {
+            Redirect::to(&format!("{RESET_PATH}?error=token")).into_response()
+        }
+        Ok(ResetOutcome::WeakPassword(_)) => {
+            let token: String =
+                url::form_urlencoded::byte_serialize(form.token.as_bytes()).collect();
+            Redirect::to(&format!("{RESET_PATH}?token={token}&error=password")).into_response()
+        }
+        Err(error) => {
+            tracing::error!(%error, "cannot set a password through a reset link");
+            internal_error()
+        }
+    }
 }
 
 #[derive(Deserialize)]

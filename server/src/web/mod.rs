@@ -75,6 +75,10 @@ pub fn router(state: AppState) -> Router {
             "/setup",
             post(forms::setup).layer(DefaultBodyLimit::max(forms::MAX_SIGN_IN_FORM_BYTES)),
         )
+        .route(
+            "/reset-password",
+            post(forms::reset_password).layer(DefaultBodyLimit::max(forms::MAX_SIGN_IN_FORM_BYTES)),
+        )
         .merge(api::templates::routes())
         .merge(api::contacts::routes())
         .merge(api::calls::routes())

@@ -7,6 +7,7 @@
 mod common;
 
 mod accounts_http;
+mod admin_cli;
 mod agents_http;
 mod api_tokens_http;
 mod association_http;

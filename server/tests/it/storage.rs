@@ -28,6 +28,7 @@ on_both_databases!(
     migrations_can_run_twice,
     templates_are_stored_replaced_listed_and_deleted,
     twenty_concurrent_creates_never_exceed_ten_templates,
+    a_reset_link_works_once_until_it_expires_and_goes_with_its_account,
 );
 
 async fn open(db: Db) -> (DatabaseConnection, tempfile::TempDir) {
@@ -527,4 +528,85 @@ async fn sqlite_reads_run_beside_the_writer_and_cannot_write() {
         .expect_err("the reads' connections refuse to write");
     assert!(refused.to_string().contains("readonly"), "{refused}");
     assert_eq!(keys(lister.listed(Provider::Crm).await.unwrap()), ["first"]);
+}
+
+/// `patchbay admin reset-password`'s links: an expired link sets nothing, a link works once,
+/// a new link replaces the account's earlier one, and deleting the account deletes its link.
+async fn a_reset_link_works_once_until_it_expires_and_goes_with_its_account(db: Db) {
+    let (conn, _dir) = open(db).await;
+    let accounts = AccountRepository::new(conn.clone());
+    let account = accounts
+        .insert("ops@example.com", "old-hash", Role::Admin)
+        .await
+        .unwrap();
+    let now = 1_000_000;
+    accounts
+        .put_reset(account.id, "expiring", now + 60)
+        .await
+        .unwrap();
+    assert_eq!(
+        accounts.reset_for("expiring", now + 59).await.unwrap(),
+        Some(account.id)
+    );
+    assert_eq!(
+        accounts.reset_for("expiring", now + 60).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        accounts
+            .redeem_reset("expiring", now + 61, "late-hash")
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        accounts
+            .find(account.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .password_hash,
+        "old-hash"
+    );
+
+    accounts
+        .put_reset(account.id, "first", now + 60)
+        .await
+        .unwrap();
+    accounts
+        .put_reset(account.id, "second", now + 60)
+        .await
+        .unwrap();
+    assert_eq!(
+        accounts.reset_for("first", now).await.unwrap(),
+        None,
+        "replaced"
+    );
+    assert_eq!(
+        accounts
+            .redeem_reset("second", now, "new-hash")
+            .await
+            .unwrap(),
+        Some(account.id)
+    );
+    assert_eq!(
+        accounts
+            .find(account.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .password_hash,
+        "new-hash"
+    );
+    assert_eq!(
+        accounts.redeem_reset("second", now, "again").await.unwrap(),
+        None
+    );
+
+    accounts
+        .put_reset(account.id, "orphan", now + 60)
+        .await
+        .unwrap();
+    assert!(accounts.delete(account.id).await.unwrap());
+    assert_eq!(accounts.reset_for("orphan", now).await.unwrap(), None);
 }

@@ -16,6 +16,7 @@ pub mod integration_secret;
 pub mod notification;
 pub mod oauth_state;
 pub mod output_stat;
+pub mod password_reset;
 pub mod phone_system;
 pub mod phone_system_event_count;
 pub mod phone_system_secret;

@@ -72,7 +72,7 @@ fn token_refused() -> Response {
 /// Paths anyone may load without signing in.
 fn is_public(path: &str) -> bool {
     // `/pkg/`, the favicon and `/healthz` never come here (`web::router`).
-    matches!(path, "/login" | "/setup")
+    matches!(path, "/login" | "/setup" | "/reset-password")
         || path.starts_with("/api/")
         || path == "/docs"
         || path.starts_with("/docs/")
