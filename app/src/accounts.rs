@@ -84,16 +84,24 @@ pub enum TokenScope {
     Lookup,
     /// Posting call events only.
     Events,
+    /// Reading `/metrics` only (a Prometheus server).
+    Metrics,
 }
 
 impl TokenScope {
-    pub const ALL: [TokenScope; 3] = [TokenScope::Admin, TokenScope::Lookup, TokenScope::Events];
+    pub const ALL: [TokenScope; 4] = [
+        TokenScope::Admin,
+        TokenScope::Lookup,
+        TokenScope::Events,
+        TokenScope::Metrics,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             TokenScope::Admin => "admin",
             TokenScope::Lookup => "lookup",
             TokenScope::Events => "events",
+            TokenScope::Metrics => "metrics",
         }
     }
 
@@ -104,7 +112,9 @@ impl TokenScope {
             .ok_or_else(|| {
                 PortalError::invalid(
                     "scope",
-                    format!("must be \"admin\", \"lookup\" or \"events\", not \"{text}\""),
+                    format!(
+                        "must be \"admin\", \"lookup\", \"events\" or \"metrics\", not \"{text}\""
+                    ),
                 )
             })
     }

@@ -10,6 +10,7 @@ pub mod crypto;
 pub mod directory;
 pub mod engine;
 pub mod integrations;
+pub mod metrics;
 pub mod notifications;
 pub mod overview;
 pub mod phone_system;
@@ -238,8 +239,9 @@ pub async fn run(config: Config) -> Result<(), StartError> {
             tracing::info!(account = %email, "created the initial administrator from the environment");
         }
         BootstrapOutcome::SetupLink(path) => {
-            // Printed, not logged: the link is a one-time credential for the person at the console.
-            println!("\nNo administrator exists yet. Open this one-time link to create one:\n\n    {public_url}{path}\n");
+            // Printed, not logged: the link is a one-time credential for the person at the
+            // console. On standard error, so standard output holds log records only.
+            eprintln!("\nNo administrator exists yet. Open this one-time link to create one:\n\n    {public_url}{path}\n");
         }
     }
     spawn_session_cleanup(prepared.state.sessions.clone());
@@ -255,7 +257,8 @@ pub async fn run(config: Config) -> Result<(), StartError> {
             address: bind,
             source,
         })?;
-    println!("Patchbay is listening on {public_url} (bound to {bind})");
+    eprintln!("Patchbay is listening on {public_url} (bound to {bind})");
+    tracing::info!(%public_url, %bind, "listening");
     let limits = prepared.state.config.connections;
     let stopping = prepared.state.stopping.clone();
     let told = {

@@ -35,6 +35,38 @@ pub struct OverviewService {
 }
 
 impl OverviewService {
+    /// What `/metrics` reads from the database at a scrape: the queue's jobs per state and
+    /// the age of its oldest open ones, and whether the phone system is connected.
+    pub async fn metrics_snapshot(
+        &self,
+        call_streams: usize,
+    ) -> Result<crate::metrics::Snapshot, OverviewError> {
+        let now_ms = crate::clock::unix_now_ms();
+        let queue_jobs = self
+            .queue
+            .queue
+            .counts()
+            .await?
+            .into_iter()
+            .map(|(state, count)| (state.to_owned(), count))
+            .collect();
+        let queue_oldest_seconds = self
+            .queue
+            .queue
+            .oldest_open()
+            .await?
+            .into_iter()
+            .map(|(state, at_ms)| (state.to_owned(), (now_ms - at_ms).max(0) / 1000))
+            .collect();
+        let phone = self.phone_system.view().await?;
+        Ok(crate::metrics::Snapshot {
+            queue_jobs,
+            queue_oldest_seconds,
+            call_streams,
+            phone_system_connected: phone.status == LinkState::Connected,
+        })
+    }
+
     pub async fn overview(&self) -> Result<Overview, OverviewError> {
         let phone = self.phone_system.view().await?;
         let mut facts = SetupFacts {

@@ -17,7 +17,7 @@
 //! - `engine/`, whose `engine/core/` does no I/O and imports nothing else of the server;
 //! - `storage/`;
 //! - the leaves any layer may use: `crypto/`, `clock.rs`, `shutdown.rs` (what watches for
-//!   the server's stop).
+//!   the server's stop), `metrics.rs` (the counters Prometheus scrapes).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -28,15 +28,26 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("crypto", &["clock"]),
     ("clock", &[]),
     ("shutdown", &[]),
-    ("storage", &["crypto", "clock"]),
+    ("metrics", &[]),
+    ("storage", &["crypto", "clock", "metrics"]),
     ("engine::core", &[]),
-    ("engine", &["engine::core", "storage", "crypto", "clock"]),
-    ("accounts", &["storage", "crypto", "clock"]),
-    ("templates", &["storage", "crypto", "clock"]),
-    ("directory", &["storage", "crypto", "clock"]),
+    (
+        "engine",
+        &["engine::core", "storage", "crypto", "clock", "metrics"],
+    ),
+    ("accounts", &["storage", "crypto", "clock", "metrics"]),
+    ("templates", &["storage", "crypto", "clock", "metrics"]),
+    ("directory", &["storage", "crypto", "clock", "metrics"]),
     (
         "integrations",
-        &["engine", "engine::core", "storage", "crypto", "clock"],
+        &[
+            "engine",
+            "engine::core",
+            "storage",
+            "crypto",
+            "clock",
+            "metrics",
+        ],
     ),
     (
         "agents",
@@ -47,6 +58,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "storage",
             "crypto",
             "clock",
+            "metrics",
         ],
     ),
     (
@@ -59,6 +71,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "storage",
             "crypto",
             "clock",
+            "metrics",
             "shutdown",
         ],
     ),
@@ -74,6 +87,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "storage",
             "crypto",
             "clock",
+            "metrics",
             "shutdown",
         ],
     ),
@@ -90,6 +104,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "storage",
             "crypto",
             "clock",
+            "metrics",
             "shutdown",
         ],
     ),
@@ -107,6 +122,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "storage",
             "crypto",
             "clock",
+            "metrics",
             "shutdown",
         ],
     ),
@@ -127,6 +143,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "engine::core",
             "crypto",
             "clock",
+            "metrics",
             "shutdown",
         ],
     ),

@@ -533,6 +533,7 @@ fn ApiTokensAdmin() -> impl IntoView {
                     <option value="admin">"admin: the REST API"</option>
                     <option value="lookup">"lookup: contact lookups"</option>
                     <option value="events">"events: call events"</option>
+                    <option value="metrics">"metrics: /metrics for Prometheus"</option>
                 </select>
                 <label for="token-expiry">"Expires"</label>
                 <select

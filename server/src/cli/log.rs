@@ -4,6 +4,27 @@
 
 use std::io::Write;
 
+/// How the server writes its log (`PATCHBAY_LOG_FORMAT`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// One line per record for people (the default).
+    Text,
+    /// One JSON object per line, for a log collector.
+    Json,
+}
+
+impl Format {
+    pub fn parse(value: Option<&str>) -> Result<Format, String> {
+        match value.map(str::trim) {
+            None | Some("") | Some("text") => Ok(Format::Text),
+            Some("json") => Ok(Format::Json),
+            Some(other) => Err(format!(
+                "PATCHBAY_LOG_FORMAT: must be \"text\" or \"json\", not \"{other}\""
+            )),
+        }
+    }
+}
+
 /// Writes each formatted record to `inner` with its control characters escaped; the
 /// record's own final line break stays. `ansi` keeps the escape character, which the
 /// subscriber's colours use on a terminal.

@@ -295,14 +295,24 @@ pub async fn main() -> std::process::ExitCode {
             Err(error) => fail(error),
         };
     }
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
-    tracing_subscriber::fmt()
-        .with_ansi(ansi)
-        .with_writer(move || log::OneLine::new(std::io::stdout(), ansi))
-        .with_env_filter(
-            EnvFilter::try_from_env("PATCHBAY_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
+    let filter = EnvFilter::try_from_env("PATCHBAY_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    match log::Format::parse(std::env::var("PATCHBAY_LOG_FORMAT").ok().as_deref()) {
+        Ok(log::Format::Text) => {
+            let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+            tracing_subscriber::fmt()
+                .with_ansi(ansi)
+                .with_writer(move || log::OneLine::new(std::io::stdout(), ansi))
+                .with_env_filter(filter)
+                .init();
+        }
+        // JSON escapes every control character itself: a record stays one line.
+        Ok(log::Format::Json) => tracing_subscriber::fmt()
+            .json()
+            .with_writer(std::io::stdout)
+            .with_env_filter(filter)
+            .init(),
+        Err(message) => return fail(message),
+    }
     let result = match cli.command {
         Command::Serve => match Config::from_env() {
             Ok(config) => crate::run(config).await,

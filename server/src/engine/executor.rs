@@ -53,6 +53,24 @@ pub enum SendError {
     Other { url: String, reason: String },
 }
 
+/// How a request ended, as the `outcome` label of `patchbay_crm_requests` says it.
+fn outcome_name(result: &Result<Received, SendError>) -> &'static str {
+    match result {
+        Ok(received) => match received.status {
+            200..=299 => "2xx",
+            300..=399 => "3xx",
+            400..=499 => "4xx",
+            500..=599 => "5xx",
+            _ => "other",
+        },
+        Err(SendError::Timeout { .. }) => "timeout",
+        Err(SendError::Connect { .. }) => "connect",
+        Err(SendError::Refused { .. }) => "refused",
+        Err(SendError::TooLarge { .. }) => "too_large",
+        Err(_) => "error",
+    }
+}
+
 /// A response with how long it took.
 #[derive(Debug, Clone)]
 pub struct Exchange {
@@ -279,6 +297,11 @@ impl Executor {
         .await
         .unwrap_or_else(|error: reqwest::Error| Err(self.describe(&shown, error)));
         let elapsed = started.elapsed();
+        crate::metrics::metrics().crm_request(
+            lane.integration_id,
+            outcome_name(&result),
+            elapsed.as_secs_f64(),
+        );
         match &result {
             Ok(received) => tracing::debug!(
                 request = %request.name,

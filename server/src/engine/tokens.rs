@@ -315,6 +315,7 @@ impl TokenKeeper {
             }
         }
         let outcome = self.refresh_holding_lease(credentials, seen).await;
+        crate::metrics::metrics().token_refresh(id, outcome.is_ok());
         if outcome.is_err() {
             if let Err(error) = self.integrations.release_lease(id, &self.instance).await {
                 tracing::error!(integration = id, %error, "cannot release the refresh lease; it ends by itself");

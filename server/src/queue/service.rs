@@ -129,6 +129,20 @@ pub struct QueueService {
 impl QueueService {
     /// Reads, plans and records one event; answers only once it is stored.
     pub async fn accept(&self, source: Source, body: &[u8]) -> Result<Accepted, IntakeError> {
+        let accepted = self.intake(source, body).await;
+        let outcome = match &accepted {
+            Ok(Accepted {
+                ignored: Some(_), ..
+            }) => "ignored",
+            Ok(Accepted { replay: true, .. }) => "replay",
+            Ok(_) => "queued",
+            Err(_) => "refused",
+        };
+        crate::metrics::metrics().event(source.as_str(), outcome);
+        accepted
+    }
+
+    async fn intake(&self, source: Source, body: &[u8]) -> Result<Accepted, IntakeError> {
         let parsed = match source {
             Source::Yeastar => parse_yeastar(body)?,
             Source::Generic => parse_generic(body)?,

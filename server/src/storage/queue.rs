@@ -357,6 +357,22 @@ impl QueueRepository {
         })
     }
 
+    /// For each open state (pending, running), when its oldest job was queued (unix ms).
+    pub async fn oldest_open(&self) -> Result<Vec<(&'static str, i64)>, DbErr> {
+        let mut oldest = Vec::new();
+        for name in [state::PENDING, state::RUNNING] {
+            if let Some(job) = Jobs::find()
+                .filter(queue_job::Column::State.eq(name))
+                .order_by_asc(queue_job::Column::CreatedAt)
+                .one(&self.db)
+                .await?
+            {
+                oldest.push((name, job.created_at));
+            }
+        }
+        Ok(oldest)
+    }
+
     /// How many jobs are in each state.
     /// One integration's jobs waiting or running, and failed.
     pub async fn backlog(&self, integration_id: i32) -> Result<(u64, u64), DbErr> {

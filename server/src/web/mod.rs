@@ -85,6 +85,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::events::routes())
         .merge(api::extensions::routes())
         .merge(api::integrations::routes())
+        .merge(api::metrics::routes())
         .merge(api::phone_system::routes())
         .merge(api::recordings::routes())
         .merge(oauth_callback::routes())
@@ -124,6 +125,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             security_headers::security_headers,
         ))
+        .layer(axum::middleware::from_fn(middleware::http_metrics::count))
         .layer(trace_layer)
         .with_state(state)
 }

@@ -35,6 +35,19 @@ pub trait Access {
     const RULE: Rule;
 }
 
+/// `/metrics`: administrators, or a token of scope `metrics`, which can read nothing else
+/// (a Prometheus server's credential).
+pub struct Metrics;
+impl Access for Metrics {
+    const RULE: Rule = Rule {
+        admin_only: Some("the metrics"),
+        scopes: &[TokenScope::Metrics],
+        scoped: "the metrics",
+        sessions: true,
+        agents: false,
+    };
+}
+
 /// Contact lookups: a `lookup` or `admin` token, or any signed-in user.
 pub struct Lookups;
 impl Access for Lookups {

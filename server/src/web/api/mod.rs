@@ -7,6 +7,7 @@ pub mod contacts;
 pub mod events;
 pub mod extensions;
 pub mod integrations;
+pub mod metrics;
 pub mod phone_system;
 pub mod recordings;
 pub mod templates;

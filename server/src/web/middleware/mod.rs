@@ -5,5 +5,6 @@
 
 pub mod client_address;
 pub mod csrf;
+pub mod http_metrics;
 pub mod security_headers;
 pub mod viewer;

@@ -43,7 +43,8 @@ pub struct ApiClient {
     pub scope: TokenScope,
 }
 
-/// Only the REST API accepts API tokens; pages and server functions need a session.
+/// Only the REST API (and `/metrics`) accepts API tokens; pages and server functions need a
+/// session.
 const TOKEN_PATH_PREFIX: &str = "/api/v1/";
 
 /// The credentials of an `Authorization: Bearer …` header (the scheme is case-insensitive);
@@ -74,6 +75,7 @@ fn is_public(path: &str) -> bool {
     // `/pkg/`, the favicon and `/healthz` never come here (`web::router`).
     matches!(path, "/login" | "/setup" | "/reset-password")
         || path.starts_with("/api/")
+        || path == crate::web::api::metrics::METRICS_PATH
         || path == "/docs"
         || path.starts_with("/docs/")
         || path.starts_with(crate::web::oauth_callback::CALLBACK_PREFIX)
@@ -99,7 +101,8 @@ pub async fn resolve_viewer(
     mut request: Request,
     next: Next,
 ) -> Response {
-    if request.uri().path().starts_with(TOKEN_PATH_PREFIX) {
+    let path = request.uri().path();
+    if path.starts_with(TOKEN_PATH_PREFIX) || path == crate::web::api::metrics::METRICS_PATH {
         if let Some(token) = bearer_token(&request) {
             // The token acts as its account, as that account is now.
             return match state.accounts_service().token_viewer(token).await {
