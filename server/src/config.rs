@@ -30,6 +30,12 @@ pub enum ConfigError {
     },
     #[error("the encryption key file {} can be read by other users (mode {:o}); allow only its owner: chmod 600 {}", .path.display(), .mode, .path.display())]
     KeyFilePermissions { path: PathBuf, mode: u32 },
+    #[error("the configuration file {} holds {key}, a credential, and other users can read it (mode {:o}); allow only its owner: chmod 600 {}", .path.display(), .mode, .path.display())]
+    SharedCredentialFile {
+        path: PathBuf,
+        key: &'static str,
+        mode: u32,
+    },
     #[error("cannot read or write the encryption key file {path}: {source}")]
     KeyFile {
         path: PathBuf,
@@ -37,8 +43,53 @@ pub enum ConfigError {
     },
 }
 
+/// Every setting, by its environment variable; the TOML file (`PATCHBAY_CONFIG`) takes each
+/// lower-case without the prefix (`bind`, `queue_lease_secs`). README "Configuration" has one
+/// row for each, and a test checks the three agree with every name the code reads.
+pub const SETTINGS: &[&str] = &[
+    "PATCHBAY_BIND",
+    "PATCHBAY_PUBLIC_URL",
+    "PATCHBAY_DATA_DIR",
+    "PATCHBAY_DATABASE_URL",
+    "PATCHBAY_ENCRYPTION_KEY",
+    "PATCHBAY_ADMIN_EMAIL",
+    "PATCHBAY_ADMIN_PASSWORD",
+    "PATCHBAY_SITE_ROOT",
+    "PATCHBAY_LOG",
+    "PATCHBAY_LOG_FORMAT",
+    "PATCHBAY_PREVIOUS_ENCRYPTION_KEYS",
+    "PATCHBAY_TIME_ZONE",
+    "PATCHBAY_CONNECT_TIMEOUT_SECS",
+    "PATCHBAY_REQUEST_TIMEOUT_SECS",
+    "PATCHBAY_ACTIVITY_KEEP",
+    "PATCHBAY_ACTIVITY_DAYS",
+    "PATCHBAY_QUEUE_MAX_ATTEMPTS",
+    "PATCHBAY_QUEUE_RETRY_BASE_MS",
+    "PATCHBAY_QUEUE_RETRY_MAX_SECS",
+    "PATCHBAY_QUEUE_KEEP_DAYS",
+    "PATCHBAY_QUEUE_LEASE_SECS",
+    "PATCHBAY_OUTBOUND_DENY",
+    "PATCHBAY_OUTBOUND_ALLOW",
+    "PATCHBAY_MAX_CONNECTIONS",
+    "PATCHBAY_HEADER_TIMEOUT_SECS",
+    "PATCHBAY_HANDLER_TIMEOUT_SECS",
+    "PATCHBAY_IDLE_TIMEOUT_SECS",
+    "PATCHBAY_SHUTDOWN_GRACE_SECS",
+    "PATCHBAY_PBX_HEARTBEAT_SECS",
+    "PATCHBAY_PBX_LEASE_SECS",
+    "PATCHBAY_PBX_RECONNECT_MAX_SECS",
+    "PATCHBAY_SMTP_URL",
+    "PATCHBAY_SMTP_FROM",
+    "PATCHBAY_NOTIFY_WEBHOOK_URL",
+    "PATCHBAY_NOTIFY_WEBHOOK_SECRET",
+    "PATCHBAY_NOTIFY_INTERVAL_SECS",
+    "PATCHBAY_TRUSTED_PROXIES",
+];
+
 /// The optional TOML file: the same settings as the environment variables, lower-case and
-/// without the `PATCHBAY_` prefix. The environment wins over the file.
+/// without the `PATCHBAY_` prefix. The environment wins over the file. A file that holds a
+/// credential (the keys, the admin password, the SMTP URL, the webhook secret, a database
+/// URL with a password) must be readable by its owner only.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {
@@ -69,12 +120,95 @@ struct FileConfig {
     pbx_heartbeat_secs: Option<u64>,
     pbx_lease_secs: Option<u64>,
     pbx_reconnect_max_secs: Option<u64>,
+    encryption_key: Option<String>,
+    previous_encryption_keys: Option<String>,
+    admin_password: Option<String>,
+    log: Option<String>,
+    log_format: Option<String>,
+    smtp_url: Option<String>,
+    smtp_from: Option<String>,
+    notify_webhook_url: Option<String>,
+    notify_webhook_secret: Option<String>,
+    notify_interval_secs: Option<u64>,
+}
+
+impl FileConfig {
+    /// The settings read as text through one lookup (the environment first), by variable.
+    fn text_settings(&self) -> Vec<(&'static str, String)> {
+        [
+            ("PATCHBAY_ENCRYPTION_KEY", self.encryption_key.clone()),
+            (
+                "PATCHBAY_PREVIOUS_ENCRYPTION_KEYS",
+                self.previous_encryption_keys.clone(),
+            ),
+            ("PATCHBAY_ADMIN_PASSWORD", self.admin_password.clone()),
+            ("PATCHBAY_SMTP_URL", self.smtp_url.clone()),
+            ("PATCHBAY_SMTP_FROM", self.smtp_from.clone()),
+            (
+                "PATCHBAY_NOTIFY_WEBHOOK_URL",
+                self.notify_webhook_url.clone(),
+            ),
+            (
+                "PATCHBAY_NOTIFY_WEBHOOK_SECRET",
+                self.notify_webhook_secret.clone(),
+            ),
+            (
+                "PATCHBAY_NOTIFY_INTERVAL_SECS",
+                self.notify_interval_secs.map(|n| n.to_string()),
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| value.map(|v| (name, v)))
+        .collect()
+    }
+
+    /// The credentials in the file, by their key, for the permission check.
+    fn credentials(&self) -> Vec<&'static str> {
+        let password_in_url = self
+            .database_url
+            .as_deref()
+            .and_then(|u| url::Url::parse(u).ok())
+            .is_some_and(|u| u.password().is_some());
+        [
+            ("encryption_key", self.encryption_key.is_some()),
+            (
+                "previous_encryption_keys",
+                self.previous_encryption_keys.is_some(),
+            ),
+            ("admin_password", self.admin_password.is_some()),
+            ("smtp_url", self.smtp_url.is_some()),
+            (
+                "notify_webhook_secret",
+                self.notify_webhook_secret.is_some(),
+            ),
+            ("database_url", password_in_url),
+        ]
+        .into_iter()
+        .filter_map(|(key, set)| set.then_some(key))
+        .collect()
+    }
+}
+
+/// The log's filter and format (`PATCHBAY_LOG`, `PATCHBAY_LOG_FORMAT`, or the file's `log`
+/// and `log_format`): read before the rest, since logging starts first. A file that cannot
+/// be read gives nothing here; [`Config::from_env`] reports it.
+pub fn log_settings() -> (Option<String>, Option<String>) {
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let file = env("PATCHBAY_CONFIG")
+        .and_then(|path| read_file_config(Path::new(&path)).ok())
+        .unwrap_or_default();
+    (
+        env("PATCHBAY_LOG").or(file.log),
+        env("PATCHBAY_LOG_FORMAT").or(file.log_format),
+    )
 }
 
 /// Where the encryption key came from, so start-up can warn about a generated one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeySource {
     Environment,
+    /// `encryption_key` in the configuration file.
+    ConfigFile,
     KeyFile,
     Generated,
 }
@@ -122,8 +256,8 @@ pub struct Config {
     pub connections: crate::web::listener::ConnectionLimits,
     /// Where notifications go (`PATCHBAY_SMTP_URL`, `PATCHBAY_SMTP_FROM`,
     /// `PATCHBAY_NOTIFY_WEBHOOK_URL`, `PATCHBAY_NOTIFY_WEBHOOK_SECRET`) and how often their
-    /// conditions are checked (`PATCHBAY_NOTIFY_INTERVAL_SECS`, default 60); environment only,
-    /// like the encryption key, since the SMTP URL and the secret are credentials.
+    /// conditions are checked (`PATCHBAY_NOTIFY_INTERVAL_SECS`, default 60). The SMTP URL and
+    /// the secret are credentials: a configuration file holding them must be its owner's only.
     pub notifications: crate::notifications::service::Channels,
 }
 
@@ -205,10 +339,32 @@ impl Config {
     /// `env` looks a variable up; tests pass a map instead of the process environment.
     pub fn load(env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let file = match env("PATCHBAY_CONFIG") {
-            Some(path) => read_file_config(Path::new(&path))?,
+            Some(path) => {
+                let path = PathBuf::from(path);
+                let file = read_file_config(&path)?;
+                if let Some(key) = file.credentials().first() {
+                    refuse_shared_file(&path, |mode| ConfigError::SharedCredentialFile {
+                        path: path.clone(),
+                        key,
+                        mode,
+                    })?;
+                }
+                file
+            }
             None => FileConfig::default(),
         };
         let setting = |name: &str, from_file: Option<String>| env(name).or(from_file);
+        let file_texts = file.text_settings();
+        // The settings read only as text: the environment, then the file.
+        let text = |name: &str| {
+            env(name).or_else(|| {
+                file_texts
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| v.clone())
+                    .filter(|v| !v.is_empty())
+            })
+        };
 
         let bind_text =
             setting("PATCHBAY_BIND", file.bind).unwrap_or_else(|| "127.0.0.1:3000".into());
@@ -249,7 +405,7 @@ impl Config {
 
         let initial_admin = match (
             setting("PATCHBAY_ADMIN_EMAIL", file.admin_email),
-            env("PATCHBAY_ADMIN_PASSWORD"),
+            text("PATCHBAY_ADMIN_PASSWORD"),
         ) {
             (Some(email), Some(password)) => Some(InitialAdmin { email, password }),
             (None, None) => None,
@@ -263,15 +419,20 @@ impl Config {
             }
         };
 
-        let (encryption_key, mut previous_keys, key_source) = match env("PATCHBAY_ENCRYPTION_KEY") {
-            Some(text) => (
-                parse_key(&text, "PATCHBAY_ENCRYPTION_KEY")?,
+        let (encryption_key, mut previous_keys, key_source) = match text("PATCHBAY_ENCRYPTION_KEY")
+        {
+            Some(key) => (
+                parse_key(&key, "PATCHBAY_ENCRYPTION_KEY")?,
                 Vec::new(),
-                KeySource::Environment,
+                if env("PATCHBAY_ENCRYPTION_KEY").is_some() {
+                    KeySource::Environment
+                } else {
+                    KeySource::ConfigFile
+                },
             ),
             None => load_or_generate_key(&data_dir)?,
         };
-        for text in env("PATCHBAY_PREVIOUS_ENCRYPTION_KEYS")
+        for text in text("PATCHBAY_PREVIOUS_ENCRYPTION_KEYS")
             .unwrap_or_default()
             .split(',')
             .filter(|t| !t.trim().is_empty())
@@ -486,7 +647,7 @@ impl Config {
             });
         }
 
-        let notifications = notification_channels(env)?;
+        let notifications = notification_channels(&text)?;
 
         Ok(Config {
             notifications,
@@ -670,23 +831,33 @@ fn load_or_generate_key(
 
 /// A key file others can read is as good as published: refuse to start rather than use it.
 fn refuse_shared_key_file(path: &Path) -> Result<(), ConfigError> {
+    refuse_shared_file(path, |mode| ConfigError::KeyFilePermissions {
+        path: path.to_path_buf(),
+        mode,
+    })
+}
+
+/// Fails with `refused(mode)` when group or others may read `path`.
+fn refuse_shared_file(
+    path: &Path,
+    refused: impl FnOnce(u32) -> ConfigError,
+) -> Result<(), ConfigError> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(path)
-            .map_err(|source| ConfigError::KeyFile {
+            .map_err(|source| ConfigError::ReadFile {
                 path: path.to_path_buf(),
                 source,
             })?
             .permissions()
             .mode();
         if mode & 0o077 != 0 {
-            return Err(ConfigError::KeyFilePermissions {
-                path: path.to_path_buf(),
-                mode: mode & 0o777,
-            });
+            return Err(refused(mode & 0o777));
         }
     }
+    #[cfg(not(unix))]
+    let _ = (path, refused);
     Ok(())
 }
 
@@ -732,7 +903,7 @@ fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
+    use std::collections::{BTreeSet, HashMap};
 
     fn load_with(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let map: HashMap<String, String> = vars
@@ -1088,5 +1259,161 @@ mod tests {
         let shown = format!("{config:?}");
         assert!(!shown.contains("correct horse battery"), "{shown}");
         assert!(shown.contains("<redacted>"));
+    }
+
+    /// A valid sample value for each setting, as the TOML file writes it.
+    fn sample_value(name: &str, dir: &Path) -> String {
+        let key = BASE64.encode([7u8; 32]);
+        let previous = BASE64.encode([8u8; 32]);
+        let text = |v: &str| format!("{v:?}");
+        match name {
+            "PATCHBAY_BIND" => text("127.0.0.1:4000"),
+            "PATCHBAY_PUBLIC_URL" => text("https://pb.example.com"),
+            "PATCHBAY_DATA_DIR" => text(dir.to_str().unwrap()),
+            "PATCHBAY_DATABASE_URL" => text(&format!("sqlite://{}/x.db?mode=rwc", dir.display())),
+            "PATCHBAY_ENCRYPTION_KEY" => text(&key),
+            "PATCHBAY_PREVIOUS_ENCRYPTION_KEYS" => text(&previous),
+            "PATCHBAY_ADMIN_EMAIL" => text("ops@example.com"),
+            "PATCHBAY_ADMIN_PASSWORD" => text("a-long-password-Lynx-2024"),
+            "PATCHBAY_SITE_ROOT" => text("site"),
+            "PATCHBAY_LOG" => text("debug"),
+            "PATCHBAY_LOG_FORMAT" => text("json"),
+            "PATCHBAY_TIME_ZONE" => text("Europe/Berlin"),
+            "PATCHBAY_OUTBOUND_DENY" => text("10.0.0.0/8"),
+            "PATCHBAY_OUTBOUND_ALLOW" => text("crm.example.com"),
+            "PATCHBAY_SMTP_URL" => text("smtp://mail.example.com:587"),
+            "PATCHBAY_SMTP_FROM" => text("Patchbay <pb@example.com>"),
+            "PATCHBAY_NOTIFY_WEBHOOK_URL" => text("https://hooks.example.com/pb"),
+            "PATCHBAY_NOTIFY_WEBHOOK_SECRET" => text("hook-secret"),
+            "PATCHBAY_TRUSTED_PROXIES" => text("127.0.0.1"),
+            "PATCHBAY_IDLE_TIMEOUT_SECS" => "60".into(),
+            "PATCHBAY_HANDLER_TIMEOUT_SECS" => "30".into(),
+            "PATCHBAY_PBX_LEASE_SECS" => "30".into(),
+            "PATCHBAY_SHUTDOWN_GRACE_SECS" => "7".into(),
+            other => {
+                assert!(
+                    [
+                        "_SECS",
+                        "_MS",
+                        "_KEEP",
+                        "_DAYS",
+                        "_ATTEMPTS",
+                        "_CONNECTIONS"
+                    ]
+                    .iter()
+                    .any(|suffix| other.ends_with(suffix)),
+                    "no sample value for {other}"
+                );
+                "9".into()
+            }
+        }
+    }
+
+    #[test]
+    fn every_setting_is_read_by_the_code_documented_and_taken_from_the_file() {
+        let names: BTreeSet<&str> = SETTINGS.iter().copied().collect();
+        assert_eq!(names.len(), SETTINGS.len(), "a setting is listed twice");
+
+        // Every variable the code reads is a setting, and every setting is read.
+        let mut sources = Vec::new();
+        crate::tidy::rust_sources(&mut sources);
+        let mut read = BTreeSet::new();
+        for (_, code) in &sources {
+            for (at, _) in code.match_indices("\"PATCHBAY_") {
+                let name: String = code[at + 1..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_')
+                    .collect();
+                // The file's own name, and `patchbay run`'s per-field prefix.
+                if name != "PATCHBAY_CONFIG" && !name.starts_with("PATCHBAY_FIELD_") {
+                    read.insert(name);
+                }
+            }
+        }
+        let listed: BTreeSet<String> = names.iter().map(|n| n.to_string()).collect();
+        assert_eq!(read, listed, "settings the code reads vs SETTINGS");
+
+        // README's table has a row for each, and nothing else.
+        let readme =
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+                .unwrap();
+        let mut documented = BTreeSet::new();
+        for row in readme.lines().filter(|l| l.starts_with("| `PATCHBAY_")) {
+            let first_cell = row.split(" | ").next().unwrap_or_default();
+            for part in first_cell.split('`').filter(|p| p.starts_with("PATCHBAY_")) {
+                documented.insert(part.to_owned());
+            }
+        }
+        assert_eq!(
+            documented, listed,
+            "README's configuration table vs SETTINGS"
+        );
+
+        // The file takes every one of them, lower-case without the prefix.
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("patchbay.toml");
+        let body: String = SETTINGS
+            .iter()
+            .map(|name| {
+                let key = name.trim_start_matches("PATCHBAY_").to_lowercase();
+                format!("{key} = {}\n", sample_value(name, dir.path()))
+            })
+            .collect();
+        std::fs::write(&file, body).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        let config = load_with(&[("PATCHBAY_CONFIG", file.to_str().unwrap())]).unwrap();
+        assert_eq!(config.bind.port(), 4000);
+        assert_eq!(config.key_source, KeySource::ConfigFile);
+        assert_eq!(config.encryption_key.0, [7u8; 32]);
+        assert_eq!(config.previous_keys.len(), 1);
+        assert_eq!(
+            config.initial_admin.as_ref().map(|a| a.email.as_str()),
+            Some("ops@example.com")
+        );
+        assert_eq!(config.connections.shutdown_grace.as_secs(), 7);
+        assert_eq!(config.notifications.check_interval.as_secs(), 9);
+        assert!(config.notifications.smtp_url.is_some());
+        assert_eq!(config.time_zone.name, "Europe/Berlin");
+        // The environment wins over the file.
+        let config = load_with(&[
+            ("PATCHBAY_CONFIG", file.to_str().unwrap()),
+            ("PATCHBAY_SHUTDOWN_GRACE_SECS", "3"),
+        ])
+        .unwrap();
+        assert_eq!(config.connections.shutdown_grace.as_secs(), 3);
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn a_credential_in_a_configuration_file_others_can_read_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("patchbay.toml");
+        let data = format!("data_dir = {:?}\n", dir.path().to_str().unwrap());
+        std::fs::write(&file, &data).unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let path = file.to_str().unwrap();
+        assert!(
+            load_with(&[("PATCHBAY_CONFIG", path)]).is_ok(),
+            "no credential: readable is fine"
+        );
+        for credential in [
+            format!("encryption_key = {:?}", BASE64.encode([1u8; 32])),
+            "notify_webhook_secret = \"s\"".to_owned(),
+            "database_url = \"postgres://pb:secret@db.example.com/pb\"".to_owned(),
+        ] {
+            std::fs::write(&file, format!("{data}{credential}\n")).unwrap();
+            let error = load_with(&[("PATCHBAY_CONFIG", path)])
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.contains("chmod 600") && error.contains("credential"),
+                "{error}"
+            );
+        }
     }
 }

@@ -181,6 +181,28 @@ fn rust_files(dir: &Path, found: &mut Vec<PathBuf>) {
     }
 }
 
+/// Every source file of `server/src` with its code: comments, `#[cfg(test)]` modules and
+/// the list of settings (`config::SETTINGS`) left out, so what remains is what runs.
+pub(crate) fn rust_sources(found: &mut Vec<(PathBuf, String)>) {
+    let mut files = Vec::new();
+    rust_files(&source_dir(), &mut files);
+    for path in files {
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let mut code = code_of(&text);
+        if let Some(at) = code.find("#[cfg(test)]\nmod tests") {
+            code.truncate(at);
+        }
+        if let Some(start) = code.find("pub const SETTINGS") {
+            if let Some(end) = code[start..].find("];") {
+                code.replace_range(start..start + end + 2, "");
+            }
+        }
+        found.push((path, code));
+    }
+}
+
 /// The layer a file belongs to: its top-level module, `engine::core` for the core.
 fn layer_of(relative: &Path) -> String {
     let parts: Vec<String> = relative

@@ -120,6 +120,7 @@ fn key_warning(config: &Config, secrets_by_key: &BTreeMap<String, u64>) -> Strin
     let current = key_id(&config.encryption_key);
     let source = match config.key_source {
         KeySource::Environment => "PATCHBAY_ENCRYPTION_KEY".to_owned(),
+        KeySource::ConfigFile => "the configuration file's encryption_key".to_owned(),
         KeySource::KeyFile | KeySource::Generated => {
             config.data_dir.join(KEY_FILE_NAME).display().to_string()
         }

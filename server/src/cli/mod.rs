@@ -295,8 +295,11 @@ pub async fn main() -> std::process::ExitCode {
             Err(error) => fail(error),
         };
     }
-    let filter = EnvFilter::try_from_env("PATCHBAY_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    match log::Format::parse(std::env::var("PATCHBAY_LOG_FORMAT").ok().as_deref()) {
+    let (log_filter, log_format) = crate::config::log_settings();
+    let filter = log_filter
+        .and_then(|f| EnvFilter::try_new(f).ok())
+        .unwrap_or_else(|| EnvFilter::new("info"));
+    match log::Format::parse(log_format.as_deref()) {
         Ok(log::Format::Text) => {
             let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
             tracing_subscriber::fmt()

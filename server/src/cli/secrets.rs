@@ -49,6 +49,10 @@ impl std::fmt::Display for RotationSummary {
                 f,
                 "Every secret is under PATCHBAY_ENCRYPTION_KEY; PATCHBAY_PREVIOUS_ENCRYPTION_KEYS may be removed."
             ),
+            KeySource::ConfigFile => write!(
+                f,
+                "Every secret is under the configuration file's encryption_key; previous_encryption_keys may be removed."
+            ),
             _ if self.new_key_written => write!(
                 f,
                 "The key file holds only the new key. Restart running servers so they read it."
@@ -60,7 +64,7 @@ impl std::fmt::Display for RotationSummary {
 
 pub async fn rotate_secrets(config: &Config) -> Result<RotationSummary, SecretsError> {
     let (current, previous, new_key_written) = match config.key_source {
-        KeySource::Environment => (
+        KeySource::Environment | KeySource::ConfigFile => (
             config.encryption_key.clone(),
             config.previous_keys.clone(),
             false,
@@ -88,7 +92,7 @@ pub async fn rotate_secrets(config: &Config) -> Result<RotationSummary, SecretsE
         &cipher,
     )
     .await?;
-    if config.key_source != KeySource::Environment {
+    if matches!(config.key_source, KeySource::KeyFile | KeySource::Generated) {
         write_key_file(&config.data_dir, &current, &[])?;
     }
     Ok(RotationSummary {
