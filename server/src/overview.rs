@@ -42,14 +42,7 @@ impl OverviewService {
         call_streams: usize,
     ) -> Result<crate::metrics::Snapshot, OverviewError> {
         let now_ms = crate::clock::unix_now_ms();
-        let queue_jobs = self
-            .queue
-            .queue
-            .counts()
-            .await?
-            .into_iter()
-            .map(|(state, count)| (state.to_owned(), count))
-            .collect();
+        let queue_jobs = self.queue.counts().await?;
         let queue_oldest_seconds = self
             .queue
             .queue

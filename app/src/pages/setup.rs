@@ -32,16 +32,7 @@ pub fn SetupPage() -> impl IntoView {
                 <input type="hidden" name="token" value=token />
                 <label for="email">"E-mail"</label>
                 <input id="email" name="email" type="email" autocomplete="username" required />
-                <label for="password">"Password"</label>
-                <input
-                    id="password"
-                    name="password"
-                    type="password"
-                    autocomplete="new-password"
-                    minlength=MIN_PASSWORD_CHARS.to_string()
-                    required
-                />
-                <p class="help">{format!("At least {MIN_PASSWORD_CHARS} characters.")}</p>
+                <NewPasswordField label="Password" />
                 <button type="submit" class="button button-primary button-wide">
                     "Create administrator"
                 </button>
@@ -74,20 +65,28 @@ pub fn ResetPasswordPage() -> impl IntoView {
                 {move || error().map(|text| view! { <p class="notice" role="alert">{text}</p> })}
                 <input type="hidden" name=CSRF_FIELD value=viewer.csrf_token.clone() />
                 <input type="hidden" name="token" value=token />
-                <label for="password">"New password"</label>
-                <input
-                    id="password"
-                    name="password"
-                    type="password"
-                    autocomplete="new-password"
-                    minlength=MIN_PASSWORD_CHARS.to_string()
-                    required
-                />
-                <p class="help">{format!("At least {MIN_PASSWORD_CHARS} characters.")}</p>
+                <NewPasswordField label="New password" />
                 <button type="submit" class="button button-primary button-wide">
                     "Set password"
                 </button>
             </form>
         </main>
+    }
+}
+
+/// A new password's field, with the rule it must meet.
+#[component]
+fn NewPasswordField(label: &'static str) -> impl IntoView {
+    view! {
+        <label for="password">{label}</label>
+        <input
+            id="password"
+            name="password"
+            type="password"
+            autocomplete="new-password"
+            minlength=MIN_PASSWORD_CHARS.to_string()
+            required
+        />
+        <p class="help">{format!("At least {MIN_PASSWORD_CHARS} characters.")}</p>
     }
 }

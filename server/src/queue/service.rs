@@ -413,6 +413,17 @@ impl QueueService {
 }
 
 impl QueueService {
+    /// How many jobs are in each state (every server's: the queue is the database's).
+    pub async fn counts<C: FromIterator<(String, u64)>>(&self) -> Result<C, IntakeError> {
+        Ok(self
+            .queue
+            .counts()
+            .await?
+            .into_iter()
+            .map(|(state, count)| (state.to_owned(), count))
+            .collect())
+    }
+
     /// Activity › Queue: jobs in `state` (empty: pending, running and failed), newest
     /// first, with the integrations' names; and the count in each state.
     pub async fn page(&self, state: &str, offset: u64) -> Result<QueuePage, IntakeError> {
@@ -426,15 +437,8 @@ impl QueueService {
         };
         let (jobs, total) = self.queue.list(&states, offset, QUEUE_PAGE_ROWS).await?;
         let names = self.integrations.names().await?;
-        let counts = self
-            .queue
-            .counts()
-            .await?
-            .into_iter()
-            .map(|(state, count)| (state.to_owned(), count))
-            .collect();
         Ok(QueuePage {
-            counts,
+            counts: self.counts().await?,
             jobs: jobs
                 .into_iter()
                 .map(|job| {

@@ -6,30 +6,13 @@
 
 use std::process::Output;
 
-use crate::common::process::{instance_env, serve};
+use crate::common::process::{instance_env, patchbay, said, serve};
 use crate::common::*;
 use reqwest::StatusCode;
 
 const NEW_PASSWORD: &str = "new-pass-Kestrel-3141";
 
 on_both_databases!(an_administrator_who_lost_the_password_gets_back_in_with_a_one_time_link,);
-
-async fn patchbay(args: &[&str], env: &[(&'static str, String)]) -> Output {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_patchbay"))
-        .args(args)
-        .envs(env.iter().map(|(k, v)| (k.to_string(), v.clone())))
-        .output()
-        .await
-        .unwrap()
-}
-
-fn said(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
 
 /// The link's path (`/reset-password?token=…`) in what the command printed.
 fn link_in(output: &Output) -> String {

@@ -11,10 +11,9 @@
 //!   and a newer Patchbay's database is refused at start.
 
 use std::path::Path;
-use std::process::Output;
 use std::time::{Duration, Instant};
 
-use crate::common::process::{instance_env, serve, Process};
+use crate::common::process::{instance_env, patchbay, said, serve, Process};
 use crate::common::*;
 use crate::queue_processes::{all_done, crm_taking, post_calls, set_up_as_admin};
 use reqwest::StatusCode;
@@ -29,25 +28,6 @@ const KEY_BYTE: u8 = 7;
 const CALLS: usize = 200;
 
 /// `patchbay ARGS` with `env`, to its end.
-async fn patchbay(args: &[&str], env: &[(&str, String)]) -> Output {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_patchbay"))
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .envs(env.iter().map(|(k, v)| (k.to_string(), v.clone())))
-        .output()
-        .await
-        .unwrap()
-}
-
-fn said(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
 /// `env` with the database URL and data directory of `dir`, and `key_byte`'s key (none:
 /// no key set).
 fn installation(dir: &Path, key_byte: Option<u8>) -> Vec<(&'static str, String)> {
@@ -97,6 +77,37 @@ async fn connect_lookup(admin: &Admin, crm: &MockServer) {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+/// Looks up 5550100 with a `lookup` token: the lookup CRM answers Ada only when the stored
+/// API key came with the request.
+async fn ada_is_found(admin: &Admin, base: &str) {
+    let token = admin.create_token("pbx", "lookup").await;
+    let answer = reqwest::Client::new()
+        .get(format!(
+            "{base}/api/v1/contacts/lookup?phone=5550100&extension=1001"
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    let answer = answer.text().await.unwrap();
+    assert!(answer.contains("Ada"), "{answer}");
+}
+
+const FUTURE_MIGRATION: &str = "m29991231_000001_from_the_future";
+
+/// Records a migration this version does not have, as a newer Patchbay would.
+async fn as_if_newer(database_url: &str) {
+    Database::connect(database_url)
+        .await
+        .unwrap()
+        .execute_unprepared(&format!(
+            "INSERT INTO seaql_migrations (version, applied_at) VALUES ('{FUTURE_MIGRATION}', 0)"
+        ))
+        .await
+        .unwrap();
 }
 
 async fn count(url: &str, sql: &str) -> i64 {
@@ -229,19 +240,7 @@ async fn a_sqlite_backup_taken_while_the_queue_runs_restores_into_a_new_data_dir
         "{listed}"
     );
     // The stored API key still opens the CRM: the secret survived with its key.
-    let lookup_token = admin.create_token("pbx", "lookup").await;
-    let answer = reqwest::Client::new()
-        .get(format!(
-            "{}/api/v1/contacts/lookup?phone=5550100&extension=1001",
-            restored_server.base
-        ))
-        .bearer_auth(&lookup_token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answer.status(), StatusCode::OK);
-    let answer: serde_json::Value = answer.json().await.unwrap();
-    assert!(answer.to_string().contains("Ada"), "{answer}");
+    ada_is_found(&admin, &restored_server.base).await;
     // The calls the backup holds are all worked by the restored server.
     let restored_url = format!("sqlite://{}", second_dir.join("patchbay.db").display());
     all_done(&restored_url).await;
@@ -259,14 +258,7 @@ async fn a_sqlite_backup_taken_while_the_queue_runs_restores_into_a_new_data_dir
     let newer = root.path().join("newer.db");
     std::fs::copy(&backup, &newer).unwrap();
     let newer_url = format!("sqlite://{}", newer.display());
-    Database::connect(&newer_url)
-        .await
-        .unwrap()
-        .execute_unprepared(
-            "INSERT INTO seaql_migrations (version, applied_at) VALUES ('m29991231_000001_from_the_future', 0)",
-        )
-        .await
-        .unwrap();
+    as_if_newer(&newer_url).await;
     let refused = patchbay(
         &["restore", newer.to_str().unwrap()],
         &env_for(&root.path().join("third")),
@@ -274,8 +266,7 @@ async fn a_sqlite_backup_taken_while_the_queue_runs_restores_into_a_new_data_dir
     .await;
     assert!(!refused.status.success());
     assert!(
-        said(&refused).contains("newer Patchbay")
-            && said(&refused).contains("m29991231_000001_from_the_future"),
+        said(&refused).contains("newer Patchbay") && said(&refused).contains(FUTURE_MIGRATION),
         "{}",
         said(&refused)
     );
@@ -353,28 +344,10 @@ async fn a_postgres_database_is_backed_up_with_pg_dump_and_a_newer_schema_is_ref
     let browser = Browser::new(&server.base);
     let csrf = browser.login_ok(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let admin = Admin { browser, csrf };
-    let token = admin.create_token("pbx", "lookup").await;
-    let answer = reqwest::Client::new()
-        .get(format!(
-            "{}/api/v1/contacts/lookup?phone=5550100&extension=1001",
-            server.base
-        ))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answer.status(), StatusCode::OK);
-    assert!(answer.text().await.unwrap().contains("Ada"));
+    ada_is_found(&admin, &server.base).await;
     drop(server);
 
-    Database::connect(&copy)
-        .await
-        .unwrap()
-        .execute_unprepared(
-            "INSERT INTO seaql_migrations (version, applied_at) VALUES ('m29991231_000001_from_the_future', 0)",
-        )
-        .await
-        .unwrap();
+    as_if_newer(&copy).await;
     let mut start_env = copy_env.clone();
     start_env.push(("PATCHBAY_BIND", "127.0.0.1:0".to_owned()));
     let start = patchbay(&["serve"], &start_env).await;

@@ -104,3 +104,24 @@ pub fn instance_env(
     env.extend_from_slice(extra);
     env
 }
+
+/// `patchbay ARGS` run to its end with only `env` (and `PATH`): a command an operator types.
+pub async fn patchbay(args: &[&str], env: &[(&str, String)]) -> std::process::Output {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_patchbay"))
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(env.iter().map(|(k, v)| (k.to_string(), v.clone())))
+        .output()
+        .await
+        .unwrap()
+}
+
+/// What a command printed, standard output then standard error.
+pub fn said(output: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
