@@ -125,7 +125,6 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             security_headers::security_headers,
         ))
-        .layer(axum::middleware::from_fn(middleware::http_metrics::count))
         .layer(trace_layer)
         .with_state(state)
 }

@@ -977,7 +977,9 @@ async fn two_instances_hold_one_websocket_and_the_survivor_takes_over() {
         .unwrap();
     assert_ne!(holder, new_holder);
     pbx.push(&end("1700000077.7", ""));
-    let deadline = Instant::now() + Duration::from_secs(20);
+    // Not a latency bound: alone this takes about a second, but in the full suite beside the
+    // other process tests on two cores it once took over 20 s.
+    let deadline = Instant::now() + Duration::from_secs(60);
     while journals(&crm).await.is_empty() {
         assert!(
             Instant::now() < deadline,

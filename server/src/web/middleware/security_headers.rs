@@ -60,7 +60,9 @@ pub async fn security_headers(
     let nonce = crate::crypto::random_token();
     request.extensions_mut().insert(CspNonce(nonce.clone()));
     let path = request.uri().path().to_owned();
+    let (route, method) = super::http_metrics::labels(&request);
     let mut response = next.run(request).await;
+    crate::metrics::metrics().http_request(&route, method, response.status().as_u16());
     let headers = response.headers_mut();
     set(
         headers,
