@@ -46,38 +46,26 @@ pub async fn back_up(to: &Path) -> Result<String, BackupCommandError> {
 /// yet, and only when the configured keys can read the backup's secrets.
 pub async fn restore(from: &Path) -> Result<String, BackupCommandError> {
     let config = Config::from_env()?;
-    let Some(target) = backup::sqlite_path(&config.database_url) else {
-        forget_generated_key(&config);
-        return Err(BackupError::NotSqlite(config.database_url.clone()).into());
-    };
-    if target.exists() {
-        return Err(BackupError::TargetExists(target).into());
-    }
-    let snapshot = match backup::inspect(from).await {
-        Ok(snapshot) => snapshot,
-        Err(error) => {
-            forget_generated_key(&config);
-            return Err(error.into());
-        }
-    };
     let configured: Vec<String> = std::iter::once(&config.encryption_key)
         .chain(&config.previous_keys)
         .map(key_id)
         .collect();
-    let missing: Vec<String> = snapshot
-        .secrets_by_key
-        .keys()
-        .filter(|id| !configured.contains(id))
-        .cloned()
-        .collect();
-    if !missing.is_empty() {
-        forget_generated_key(&config);
-        return Err(BackupCommandError::KeyMissing {
-            missing,
-            configured: configured.join(", "),
-        });
-    }
-    let restored = backup::restore(from, &config.database_url).await?;
+    let restored = match backup::restore(from, &config.database_url, &configured).await {
+        Ok(restored) => restored,
+        // The database is there already: a key in its data directory is not this command's.
+        Err(error @ BackupError::TargetExists(_)) => return Err(error.into()),
+        Err(error) => {
+            forget_generated_key(&config);
+            return Err(match error {
+                BackupError::KeysMissing(missing) => BackupCommandError::KeyMissing {
+                    missing,
+                    configured: configured.join(", "),
+                },
+                other => other.into(),
+            });
+        }
+    };
+    let target = backup::sqlite_path(&config.database_url).unwrap_or_default();
     let generated = if config.key_source == KeySource::Generated {
         format!(
             "\nThe backup holds no secrets; a new encryption key was generated into {}: keep a copy of it.",

@@ -37,6 +37,8 @@ pub enum BackupError {
     Damaged { path: PathBuf, detail: String },
     #[error(transparent)]
     Newer(#[from] NewerSchema),
+    #[error("the backup's secrets are encrypted with key(s) {} that the configuration does not have", .0.join(", "))]
+    KeysMissing(Vec<String>),
     #[error("cannot write {}: {source}", .path.display())]
     Write { path: PathBuf, source: DbErr },
     #[error("cannot name or protect {}: {source}", .path.display())]
@@ -234,9 +236,14 @@ async fn inspect_open(db: &DatabaseConnection, from: &Path) -> Result<Snapshot, 
     })
 }
 
-/// Copies the backup `from` into the SQLite database `url` names, which must not exist yet.
-/// Answers what was restored; the server brings the schema up to date when it starts.
-pub async fn restore(from: &Path, url: &str) -> Result<Snapshot, BackupError> {
+/// Copies the backup `from` into the SQLite database `url` names, which must not exist yet,
+/// when its secrets are all sealed under `readable_keys` (key ids). Answers what was
+/// restored; the server brings the schema up to date when it starts.
+pub async fn restore(
+    from: &Path,
+    url: &str,
+    readable_keys: &[String],
+) -> Result<Snapshot, BackupError> {
     let Some(target) = sqlite_path(url) else {
         return Err(BackupError::NotSqlite(redacted(url)));
     };
@@ -244,6 +251,15 @@ pub async fn restore(from: &Path, url: &str) -> Result<Snapshot, BackupError> {
         return Err(BackupError::TargetExists(target));
     }
     let mut snapshot = inspect(from).await?;
+    let missing: Vec<String> = snapshot
+        .secrets_by_key
+        .keys()
+        .filter(|id| !readable_keys.contains(id))
+        .cloned()
+        .collect();
+    if !missing.is_empty() {
+        return Err(BackupError::KeysMissing(missing));
+    }
     if let Some(dir) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
         super::create_private_dir(dir).map_err(|source| BackupError::File {
             path: dir.to_owned(),

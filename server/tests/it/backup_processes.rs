@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use crate::common::process::{instance_env, patchbay, said, serve, Process};
 use crate::common::*;
-use crate::queue_processes::{all_done, crm_taking, post_calls, set_up_as_admin};
+use crate::queue_processes::{all_done, count, crm_taking, post_calls, set_up_as_admin};
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::json;
@@ -108,11 +108,6 @@ async fn as_if_newer(database_url: &str) {
         ))
         .await
         .unwrap();
-}
-
-async fn count(url: &str, sql: &str) -> i64 {
-    let db = Database::connect(url).await.unwrap();
-    crate::queue_processes::scalar(&db, sql).await
 }
 
 fn files_in(dir: &Path) -> Vec<String> {

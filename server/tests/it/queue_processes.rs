@@ -352,7 +352,7 @@ fn stopping_environment(
 }
 
 /// The number `sql` counts in the queue.
-async fn count(database_url: &str, sql: &str) -> i64 {
+pub(crate) async fn count(database_url: &str, sql: &str) -> i64 {
     let watch = Database::connect(database_url).await.unwrap();
     scalar(&watch, sql).await
 }
