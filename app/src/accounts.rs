@@ -11,6 +11,7 @@ pub const MAX_PASSWORD_CHARS: usize = 256;
 const MAX_EMAIL_CHARS: usize = 254;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Admin,
@@ -64,6 +65,7 @@ impl CurrentUser {
 
 /// One row of the Accounts page. Never carries the password hash.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AccountSummary {
     pub id: i32,
     pub email: String,
@@ -76,6 +78,7 @@ pub struct AccountSummary {
 /// What an API token may do. A token acts as the account that made it, and never beyond
 /// that account's role.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum TokenScope {
     /// The REST API as an administrator (templates, and what comes).
@@ -130,16 +133,29 @@ pub fn check_token_days(text: &str) -> Result<Option<u32>, PortalError> {
         return Ok(None);
     }
     match text.parse::<u32>() {
-        Ok(days) if (1..=MAX_TOKEN_DAYS).contains(&days) => Ok(Some(days)),
-        _ => Err(PortalError::invalid(
-            "expires_in_days",
-            format!("must be a number of days from 1 to {MAX_TOKEN_DAYS}, or \"never\""),
-        )),
+        Ok(days) => check_token_lifetime(Some(days)),
+        Err(_) => Err(token_days_refused()),
     }
+}
+
+/// A token's lifetime in days (`None`: it never expires), as the REST API takes it.
+pub fn check_token_lifetime(days: Option<u32>) -> Result<Option<u32>, PortalError> {
+    match days {
+        Some(days) if !(1..=MAX_TOKEN_DAYS).contains(&days) => Err(token_days_refused()),
+        days => Ok(days),
+    }
+}
+
+fn token_days_refused() -> PortalError {
+    PortalError::invalid(
+        "expires_in_days",
+        format!("must be a number of days from 1 to {MAX_TOKEN_DAYS}, or \"never\""),
+    )
 }
 
 /// An API token as lists show it: never the token itself.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ApiTokenSummary {
     pub id: i32,
     pub name: String,
@@ -156,6 +172,7 @@ pub struct ApiTokenSummary {
 
 /// A token just created: the one time its full value is shown.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CreatedApiToken {
     pub summary: ApiTokenSummary,
     pub token: String,

@@ -6,6 +6,7 @@ use crate::template::model::Provider;
 
 /// How a run ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Success,
@@ -32,6 +33,7 @@ impl Outcome {
 
 /// The layer a failure came from, so support knows where to look (README "Faults").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Fault {
     /// The phone system's event was refused or unreadable.
@@ -103,6 +105,7 @@ impl Fault {
 
 /// One scenario run.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ActivityRow {
     pub id: i64,
     pub provider: Provider,
@@ -141,6 +144,7 @@ pub struct ActivityFilter {
 
 /// A page of rows, newest first, and what the filters can choose from.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ActivityPage {
     pub rows: Vec<ActivityRow>,
     /// `(provider/key, name)` of every integration.
@@ -158,6 +162,7 @@ pub const QUEUE_PAGE_ROWS: u64 = 50;
 
 /// One step of a call's work waiting, running or failed (Activity › Queue).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct QueueJob {
     pub id: i32,
     pub integration: String,
@@ -183,6 +188,7 @@ pub struct QueueJob {
 
 /// A page of the queue and how many jobs are in each state.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct QueuePage {
     pub counts: Vec<(String, u64)>,
     pub jobs: Vec<QueueJob>,
@@ -209,6 +215,7 @@ pub const DRIFT_MIN_SHARE_PERCENT: u64 = 50;
 /// An output that stopped reading values: the CRM renamed a field, or the answer's shape
 /// changed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DriftFlag {
     /// `Scenario/Request`.
     pub step: String,
@@ -230,6 +237,7 @@ impl DriftFlag {
 
 /// An integration's health over the last [`HEALTH_WINDOW_HOURS`] (README "Health").
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct IntegrationHealth {
     pub successes: u64,
     /// Failures by layer, most first; layers without failures left out.

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// Which way a call went, seen from the extension.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CallDirection {
     #[default]
@@ -46,6 +47,7 @@ impl CallDirection {
 
 /// How a call ended, in the reference's `CallDisposition` values.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum CallDisposition {
     #[default]
     #[serde(rename = "ANSWERED")]
@@ -94,6 +96,7 @@ impl CallDisposition {
 
 /// The extension's side of a call, from the user association (empty until associated).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct ExtensionUser {
     pub number: String,
@@ -106,6 +109,7 @@ pub struct ExtensionUser {
 
 /// One finished (or ringing) call.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct Call {
     pub direction: CallDirection,

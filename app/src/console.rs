@@ -21,6 +21,7 @@ pub const CONSOLE_SCENARIOS: [&str; 7] = [
 
 /// What the console sends: a scenario and sample values.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct ConsoleInput {
     pub scenario: String,
@@ -37,6 +38,7 @@ pub struct ConsoleInput {
 
 /// A request as it was (or would be) sent, secrets masked.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ShownRequest {
     pub method: String,
     pub url: String,
@@ -49,6 +51,7 @@ pub struct ShownRequest {
 
 /// An answer, secrets masked.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ShownResponse {
     pub status: u16,
     pub content_type: Option<String>,
@@ -60,6 +63,7 @@ pub struct ShownResponse {
 
 /// One step of a run.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TraceStep {
     /// `Scenario/Request`.
     pub step: String,
@@ -75,6 +79,7 @@ pub struct TraceStep {
 
 /// A contact a lookup found.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FoundContact {
     /// The contact type that matched: the name of its SyncContactAuto request.
     pub contact_type: String,
@@ -85,6 +90,7 @@ pub struct FoundContact {
 
 /// A run's report.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RunReport {
     pub scenario: String,
     pub dry_run: bool,

@@ -9,6 +9,7 @@ use crate::template::model::Provider;
 
 /// Where an integration stands (README "Connecting an integration").
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     #[default]
@@ -49,6 +50,7 @@ impl Status {
 
 /// One tile of the Integrations grid.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct IntegrationCard {
     pub provider: Provider,
     pub key: String,
@@ -60,6 +62,7 @@ pub struct IntegrationCard {
 
 /// How a custom field is edited.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FieldKind {
     Text,
@@ -69,6 +72,7 @@ pub enum FieldKind {
 
 /// A field of the settings page.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SettingField {
     pub name: String,
     pub title: String,
@@ -84,6 +88,7 @@ pub struct SettingField {
 
 /// OAuth 2.0's Network section: what the administrator copies into the CRM's app settings.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NetworkInfo {
     pub homepage_url: String,
     pub redirect_uri: String,
@@ -91,6 +96,7 @@ pub struct NetworkInfo {
 
 /// Everything the settings page of one integration shows.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct IntegrationSettings {
     pub provider: Provider,
     pub key: String,
@@ -136,6 +142,7 @@ pub struct SettingsInput {
 
 /// What Save did.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SaveOutcome {
     pub status: Status,
     pub message: String,
@@ -154,6 +161,7 @@ pub struct TemplateUse {
 /// The Features section's choices (docs/scenarios.md "The Features section"), stored with
 /// the integration. A text left `None` uses the template's default.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct Features {
     pub contacts: ContactFeatures,
@@ -173,6 +181,7 @@ pub const MAX_PILOT_ENTRIES: usize = 1_000;
 /// shadow mode that looks callers up but only records what contacts, journals and tickets
 /// it would have written.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct RolloutFeatures {
     /// Extension numbers; with `groups` empty too, every extension.
@@ -198,6 +207,7 @@ impl RolloutFeatures {
 
 /// User Association kept in step with the phone system (README "Phone system").
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct UserFeatures {
     /// After each extension sync from the PBX, sync the CRM users and Associate
@@ -208,6 +218,7 @@ pub struct UserFeatures {
 /// Synchronize Contacts Automatically (docs/scenarios.md "Contacts, the cache and number
 /// formats").
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct ContactFeatures {
     /// Look callers up when a call rings; off, calls go on without a contact (the lookup
@@ -238,6 +249,7 @@ pub struct ContactFeatures {
 
 /// One entry of Patchbay's phonebook (the contact cache), as the integration page lists it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CachedContactRow {
     /// The number as it was asked for.
     pub number: String,
@@ -253,6 +265,7 @@ pub const PHONEBOOK_PAGE_ROWS: u64 = 50;
 
 /// A page of the phonebook.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CachedContactsPage {
     pub contacts: Vec<CachedContactRow>,
     /// How many match the search in all.
@@ -296,6 +309,7 @@ impl ContactFeatures {
 
 /// What a lookup does when a number matches more than one contact.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MatchRule {
     /// The first result of the first contact type (in the template's order) that has
@@ -339,6 +353,7 @@ impl MatchRule {
 
 /// A way of writing a phone number for a CRM's search.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum NumberFormat {
     /// As the phone system or the caller sent it.
@@ -390,6 +405,7 @@ impl NumberFormat {
 /// Create New Contact: `contact_type` empty is off; neither direction ticked is manual
 /// (from the test console or the API only).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct CreateContactFeatures {
     pub contact_type: String,
@@ -399,6 +415,7 @@ pub struct CreateContactFeatures {
 
 /// Call Journal.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct JournalFeatures {
     pub enabled: bool,
@@ -425,6 +442,7 @@ impl Default for JournalFeatures {
 
 /// When a ticket is created.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TicketWhen {
     #[default]
@@ -466,6 +484,7 @@ impl TicketWhen {
 
 /// Create New Ticket (helpdesk templates).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct TicketFeatures {
     pub when: TicketWhen,
@@ -480,6 +499,7 @@ pub struct TicketFeatures {
 /// The reference's call types for tickets: direction and whether it was answered. Internal
 /// calls have none: they get no ticket.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CallType {
     InboundAnswered,
@@ -548,6 +568,7 @@ fn call_types_or_directions<'de, D: serde::Deserializer<'de>>(
 
 /// Which calls get a journal (docs/scenarios.md "CallJournal").
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum JournalCalls {
     /// Calls with a CRM contact (found or created): the vendor's behaviour.
@@ -593,6 +614,7 @@ impl JournalCalls {
 /// A value the template sets, and whether the integrating user may change it
 /// (`Enable…=1` in the template).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Choice<T> {
     pub editable: bool,
     pub default: T,
@@ -600,6 +622,7 @@ pub struct Choice<T> {
 
 /// What the template offers in the Features section.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FeatureOptions {
     /// SyncContactAuto's contact types, in order.
     pub contact_types: Vec<String>,
@@ -612,6 +635,7 @@ pub struct FeatureOptions {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct JournalOptions {
     pub subject: Choice<String>,
     pub description: Choice<String>,
@@ -621,6 +645,7 @@ pub struct JournalOptions {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TicketOptions {
     pub subject: Choice<String>,
     pub description: Choice<String>,
@@ -630,6 +655,7 @@ pub struct TicketOptions {
 
 /// What a CRM user sync did (README "CRM user sync").
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UserSyncReport {
     pub pages: usize,
     /// Users the CRM listed.
@@ -650,6 +676,7 @@ pub struct UserSyncReport {
 
 /// A sync under way, for the page's progress.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UserSyncProgress {
     pub running: bool,
     pub pages: usize,
@@ -658,6 +685,7 @@ pub struct UserSyncProgress {
 
 /// One CRM user as the association table shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CrmUserRow {
     pub crm_id: String,
     pub first_name: String,
@@ -670,6 +698,7 @@ pub struct CrmUserRow {
 
 /// What Associate Automatically will do (asked before, to confirm) or did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AutoAssociation {
     /// Extension–user pairs it adds.
     pub associated: usize,
@@ -690,6 +719,7 @@ pub const CRM_USERS_PAGE_ROWS: u64 = 50;
 
 /// A page of an integration's CRM users.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CrmUsersPage {
     pub users: Vec<CrmUserRow>,
     /// How many match the search in all.

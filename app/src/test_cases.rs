@@ -29,6 +29,7 @@ pub fn writes(scenario: &str) -> bool {
 
 /// One thing a run must show.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Expectation {
     /// The run ends without an error.
@@ -91,6 +92,7 @@ impl Expectation {
 
 /// A case to save.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct NewTestCase {
     pub name: String,
@@ -227,6 +229,7 @@ pub fn expectations_from(report: &RunReport) -> Vec<Expectation> {
 
 /// One expectation's verdict.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Check {
     pub expectation: Expectation,
     /// `None`: a dry run cannot tell (nothing was answered).
@@ -331,6 +334,7 @@ fn nothing_shown(expectation: &Expectation, report: &RunReport) -> String {
 
 /// A saved case.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TestCase {
     pub id: i32,
     pub name: String,
@@ -345,6 +349,7 @@ pub struct TestCase {
 
 /// One case run.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CaseResult {
     pub case_id: i32,
     pub name: String,
@@ -368,6 +373,7 @@ impl CaseResult {
 
 /// Every case of an integration run against one revision.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TestRun {
     pub revision: i32,
     pub results: Vec<CaseResult>,
@@ -413,6 +419,7 @@ impl TestRun {
 /// What Apply did: moved the integration to `applied`, or stopped because test cases
 /// failed against the new revision (`tests` says which).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ApplyResult {
     pub applied: Option<i32>,
     pub tests: Option<TestRun>,

@@ -5,15 +5,16 @@
 use super::{backend, require_admin, require_admin_viewer, with_status};
 use crate::accounts::AccountSummary;
 #[cfg(feature = "ssr")]
-use crate::accounts::{check_new_password, normalize_email, CurrentUser, Role};
+use crate::accounts::{CurrentUser, Role};
 use crate::error::PortalError;
 #[cfg(feature = "ssr")]
 use async_trait::async_trait;
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
 
-/// Account management as the Accounts page needs it. `actor` is the signed-in admin; the
-/// implementation enforces the rules that depend on stored state (last admin, self-delete).
+/// Account management as the Accounts page (and the REST API) needs it. `actor` is the
+/// signed-in admin; the implementation checks the input (e-mail, password length) and
+/// enforces the rules that depend on stored state (last admin, self-delete).
 #[cfg(feature = "ssr")]
 #[async_trait]
 pub trait AccountAdmin: Send + Sync + 'static {
@@ -58,8 +59,6 @@ pub async fn create_account(
 ) -> Result<AccountSummary, PortalError> {
     with_status(async {
         let actor = require_admin(&csrf_token)?;
-        let email = normalize_email(&email)?;
-        check_new_password(&password)?;
         let role = Role::parse(&role)?;
         backend()?
             .accounts
@@ -102,7 +101,6 @@ pub async fn reset_password(
 ) -> Result<(), PortalError> {
     with_status(async {
         let actor = require_admin(&csrf_token)?;
-        check_new_password(&password)?;
         backend()?
             .accounts
             .reset_password(&actor, id, &password)

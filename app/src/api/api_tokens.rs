@@ -4,7 +4,7 @@
 #[cfg(feature = "ssr")]
 use super::{backend, require_admin, require_admin_viewer, with_status};
 #[cfg(feature = "ssr")]
-use crate::accounts::{check_token_days, check_token_name, CurrentUser, TokenScope};
+use crate::accounts::{check_token_days, CurrentUser, TokenScope};
 use crate::accounts::{ApiTokenSummary, CreatedApiToken};
 use crate::error::PortalError;
 #[cfg(feature = "ssr")]
@@ -46,7 +46,6 @@ pub async fn create_api_token(
 ) -> Result<CreatedApiToken, PortalError> {
     with_status(async {
         let actor = require_admin(&csrf_token)?;
-        let name = check_token_name(&name)?;
         let scope = TokenScope::parse(&scope)?;
         let days = check_token_days(&expires_in_days)?;
         backend()?

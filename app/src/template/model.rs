@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::xml::{XmlDocument, XmlElement};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Provider {
     Crm,

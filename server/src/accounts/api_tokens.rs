@@ -6,7 +6,7 @@ use sea_orm::DbErr;
 use crate::storage::api_tokens::ApiTokenRepository;
 use crate::storage::unix_now;
 
-const SECONDS_PER_DAY: i64 = 24 * 60 * 60;
+pub const SECONDS_PER_DAY: i64 = 24 * 60 * 60;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiTokenError {

@@ -16,12 +16,14 @@ pub mod listener;
 pub mod middleware;
 pub mod oauth_callback;
 
+use std::sync::Arc;
+
 use app::{shell, App};
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Router;
+use axum::{Extension, Router};
 use leptos::nonce::Nonce;
 use leptos::prelude::{provide_context, use_context};
 use tower_http::services::ServeDir;
@@ -65,6 +67,13 @@ pub fn router(state: AppState) -> Router {
         })
         .on_response(DefaultOnResponse::new().level(Level::INFO));
 
+    // The REST API and its description come from the same handlers (web/api/openapi.rs).
+    let (rest_api, description) = api::routes().split_for_parts();
+    let reference = Arc::new(api::openapi::Reference::new(description));
+    let rest_api = rest_api
+        .merge(api::openapi::page_routes())
+        .layer(Extension(reference));
+
     let pages = Router::new()
         .route(
             "/login",
@@ -79,15 +88,8 @@ pub fn router(state: AppState) -> Router {
             "/reset-password",
             post(forms::reset_password).layer(DefaultBodyLimit::max(forms::MAX_SIGN_IN_FORM_BYTES)),
         )
-        .merge(api::templates::routes())
-        .merge(api::contacts::routes())
-        .merge(api::calls::routes())
-        .merge(api::events::routes())
-        .merge(api::extensions::routes())
-        .merge(api::integrations::routes())
+        .merge(rest_api)
         .merge(api::metrics::routes())
-        .merge(api::phone_system::routes())
-        .merge(api::recordings::routes())
         .merge(oauth_callback::routes())
         .merge(docs::routes())
         .leptos_routes_with_context(

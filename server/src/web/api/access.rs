@@ -120,14 +120,52 @@ impl Access for TemplateLogos {
     };
 }
 
-/// An integration's test cases and health: any signed-in user (they run the console), or
-/// an `admin` token (a CI job running the cases).
-pub struct IntegrationChecks;
-impl Access for IntegrationChecks {
+/// An integration's settings, Features, checks, users and association, phonebook, console,
+/// test cases and health: any signed-in user (the pages let them), or an `admin` token (a
+/// script, a CI job running the cases).
+pub struct Integrations;
+impl Access for Integrations {
     const RULE: Rule = Rule {
         admin_only: None,
         scopes: &[TokenScope::Admin],
         scoped: "integrations",
+        sessions: true,
+        agents: false,
+    };
+}
+
+/// Activity and the queue's jobs: any signed-in user, or an `admin` token.
+pub struct ActivityRecord;
+impl Access for ActivityRecord {
+    const RULE: Rule = Rule {
+        admin_only: None,
+        scopes: &[TokenScope::Admin],
+        scoped: "Activity",
+        sessions: true,
+        agents: false,
+    };
+}
+
+/// Retrying and discarding the queue's jobs: administrators, or an `admin` token.
+pub struct QueueJobs;
+impl Access for QueueJobs {
+    const RULE: Rule = Rule {
+        admin_only: Some("the queue"),
+        scopes: &[TokenScope::Admin],
+        scoped: "the queue",
+        sessions: true,
+        agents: false,
+    };
+}
+
+/// Accounts and API tokens: administrators, or an `admin` token (which may only create
+/// tokens that expire no later than itself: web/api/accounts.rs).
+pub struct Accounts;
+impl Access for Accounts {
+    const RULE: Rule = Rule {
+        admin_only: Some("accounts and API tokens"),
+        scopes: &[TokenScope::Admin],
+        scoped: "accounts and API tokens",
         sessions: true,
         agents: false,
     };
@@ -162,7 +200,27 @@ impl Access for AgentCalls {
 /// The caller of an endpoint of `A`, let in by `A`'s rule.
 pub struct Caller<A> {
     pub user: CurrentUser,
+    /// The API token it came with; `None` for a browser session.
+    pub token: Option<ApiClient>,
+    /// A browser session's own secret (its CSRF token), which binds an OAuth 2.0
+    /// authorization to the session that started it; empty for a token.
+    pub session_secret: String,
     access: PhantomData<A>,
+}
+
+impl<A> Caller<A> {
+    fn new(user: &CurrentUser, viewer: Option<&Viewer>, client: Option<&ApiClient>) -> Self {
+        let session_secret = match (client, viewer) {
+            (None, Some(viewer)) => viewer.csrf_token.clone(),
+            _ => String::new(),
+        };
+        Caller {
+            user: user.clone(),
+            token: client.cloned(),
+            session_secret,
+            access: PhantomData,
+        }
+    }
 }
 
 impl<S: Send + Sync, A: Access> FromRequestParts<S> for Caller<A> {
@@ -172,10 +230,7 @@ impl<S: Send + Sync, A: Access> FromRequestParts<S> for Caller<A> {
         let viewer = parts.extensions.get::<Viewer>();
         let client = parts.extensions.get::<ApiClient>();
         let user = authorize(viewer.and_then(|v| v.user.as_ref()), client, &A::RULE)?;
-        Ok(Caller {
-            user: user.clone(),
-            access: PhantomData,
-        })
+        Ok(Caller::new(user, viewer, client))
     }
 }
 
@@ -193,10 +248,7 @@ impl<S: Send + Sync, A: Access> axum::extract::OptionalFromRequestParts<S> for C
             return Ok(None);
         }
         let user = authorize(user, client, &A::RULE)?;
-        Ok(Some(Caller {
-            user: user.clone(),
-            access: PhantomData,
-        }))
+        Ok(Some(Caller::new(user, viewer, client)))
     }
 }
 

@@ -20,8 +20,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use futures_util::stream::{Stream, StreamExt};
 use tokio::sync::broadcast::error::RecvError;
 
@@ -30,6 +29,8 @@ use super::ApiError;
 use crate::agents::feed::{FeedError, Subscription};
 use crate::agents::service::AgentError;
 use crate::state::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// How often an idle stream sends a comment, so proxies keep it open (and more often
 /// when `PATCHBAY_IDLE_TIMEOUT_SECS` is set below twice this: [`heartbeat`]).
@@ -52,10 +53,10 @@ pub const RECHECK: Duration = Duration::from_secs(30);
 /// What the browser waits before reconnecting.
 pub const RECONNECT_AFTER: Duration = Duration::from_secs(2);
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/calls", get(page))
-        .route("/api/v1/calls/stream", get(stream))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(page))
+        .routes(routes!(stream))
 }
 
 impl From<AgentError> for ApiError {
@@ -82,6 +83,8 @@ impl From<AgentError> for ApiError {
     }
 }
 
+#[utoipa::path(get, path = "/api/v1/calls", tag = "Calls", security(("session" = [])),
+    responses((status = 200, description = "the account's Calls page: its extensions with their popup settings, the recent calls, `last_id`")))]
 async fn page(
     caller: Caller<AgentCalls>,
     State(state): State<AppState>,
@@ -96,6 +99,9 @@ struct StreamQuery {
     after: Option<i64>,
 }
 
+#[utoipa::path(get, path = "/api/v1/calls/stream", tag = "Calls", security(("session" = [])),
+    params(("after" = Option<i64>, Query, description = "replay what came after this id (or send `Last-Event-ID`)")),
+    responses((status = 200, description = "Server-Sent Events: `ready`, then `call` for every change to a call on the account's extensions", content_type = "text/event-stream")))]
 async fn stream(
     caller: Caller<AgentCalls>,
     State(state): State<AppState>,

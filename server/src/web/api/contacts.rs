@@ -25,14 +25,15 @@
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::access::{Caller, Lookups};
 use super::ApiError;
 use crate::state::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The longest phone number or extension accepted.
 pub const MAX_PHONE_CHARS: usize = 64;
@@ -41,8 +42,8 @@ pub const MAX_PHONE_CHARS: usize = 64;
 /// CSRF header (`web::middleware::csrf`).
 pub const LOOKUP_PATH: &str = "/api/v1/contacts/lookup";
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route(LOOKUP_PATH, get(lookup))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(lookup))
 }
 
 #[derive(Deserialize)]
@@ -62,6 +63,10 @@ fn valid_number(text: &str) -> bool {
             .all(|c| c.is_ascii_digit() || "+*# -.()".contains(c))
 }
 
+#[utoipa::path(get, path = "/api/v1/contacts/lookup", tag = "Contacts",
+    params(("phone" = String, Query, description = "the number, as people and PBXs write it"),
+        ("extension" = Option<String>, Query, description = "the PBX extension the call is for")),
+    responses((status = 200, description = "the contact, its type, popup URL, matches and candidates, the integration that answered")))]
 async fn lookup(
     State(state): State<AppState>,
     _caller: Caller<Lookups>,

@@ -21,8 +21,7 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 
 use super::access::{CallEvents, Caller};
 use super::ApiError;
@@ -30,19 +29,26 @@ use crate::phone_system::service::WebhookError;
 use crate::phone_system::webhook::SIGNATURE_HEADER;
 use crate::queue::service::{IntakeError, Source};
 use crate::state::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Where call events are posted.
 pub const EVENTS_PATH_PREFIX: &str = "/api/v1/events";
 /// The largest event accepted (Yeastar's are under 2 KiB).
 pub const MAX_EVENT_BYTES: usize = 64 * 1024;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(EVENTS_PATH_PREFIX, post(generic))
-        .route("/api/v1/events/yeastar", post(yeastar).get(yeastar))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(generic))
+        .routes(routes!(yeastar))
         .layer(DefaultBodyLimit::max(MAX_EVENT_BYTES))
 }
 
+#[utoipa::path(method(get, post), path = "/api/v1/events/yeastar", tag = "Call events",
+    security(("token" = []), ()),
+    params(("X-Signature" = Option<String>, Header, description = "Base64 HMAC-SHA256 of the raw body under the webhook Secret; instead of an `events` token")),
+    request_body(description = "a Yeastar P-Series webhook event (`30011`, `30012`) or an S-Series `CallStatus` / `NewCdr`", content_type = "application/json"),
+    responses((status = 202, description = "stored and queued: `{replay, jobs, ignored?}`")))]
 async fn yeastar(
     State(state): State<AppState>,
     caller: Option<Caller<CallEvents>>,
@@ -113,6 +119,9 @@ fn intake_error(error: IntakeError) -> ApiError {
     }
 }
 
+#[utoipa::path(post, path = "/api/v1/events", tag = "Call events", security(("token" = [])),
+    request_body(description = "`{event: ring | answer | end, call_id, direction, extension, from, to, …}`", content_type = "application/json"),
+    responses((status = 202, description = "stored and queued: `{replay, jobs, ignored?}`")))]
 async fn generic(
     State(state): State<AppState>,
     _caller: Caller<CallEvents>,

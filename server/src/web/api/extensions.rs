@@ -16,8 +16,7 @@ use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -26,12 +25,18 @@ use super::ApiError;
 use crate::directory::import::{FileError, MAX_IMPORT_BYTES};
 use crate::directory::service::DirectoryError;
 use crate::state::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/v1/extensions", get(list)).route(
-        "/api/v1/extensions/import",
-        post(import).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES + 1024)),
-    )
+pub fn routes() -> OpenApiRouter<AppState> {
+    let (schemas, paths, import) = routes!(import);
+    OpenApiRouter::new()
+        .routes(routes!(list_extensions))
+        .routes((
+            schemas,
+            paths,
+            import.layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES + 1024)),
+        ))
 }
 
 fn storage_error(error: impl std::fmt::Display) -> ApiError {
@@ -43,7 +48,10 @@ struct ListQuery {
     format: Option<String>,
 }
 
-async fn list(
+#[utoipa::path(get, path = "/api/v1/extensions", tag = "Extensions",
+    params(("format" = Option<String>, Query, description = "`csv`: the import's format")),
+    responses((status = 200, description = "`{extensions: [{number, first_name, last_name, email}]}`, or CSV")))]
+async fn list_extensions(
     State(state): State<AppState>,
     _caller: Caller<Directory>,
     Query(query): Query<ListQuery>,
@@ -81,6 +89,10 @@ struct ImportQuery {
     preview: Option<String>,
 }
 
+#[utoipa::path(post, path = "/api/v1/extensions/import", tag = "Extensions",
+    params(("preview" = Option<String>, Query, description = "`1`: only answer every row's outcome")),
+    request_body(description = "CSV with the header `number,first_name,last_name,email`", content_type = "text/csv"),
+    responses((status = 200, description = "every row's outcome: `new`, `changed`, `unchanged`, `refused`")))]
 async fn import(
     State(state): State<AppState>,
     caller: Caller<Directory>,

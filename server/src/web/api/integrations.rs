@@ -20,36 +20,32 @@
 //! `integration.invalid` (422, the field first), `integration.conflict` (409),
 //! `test_case.limit` (409), `test_case.not_found` (404), `auth.*` as everywhere.
 
-use app::template::model::Provider;
 use app::test_cases::NewTestCase;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::access::{Caller, IntegrationChecks, IntegrationRevisions};
-use super::ApiError;
+use super::access::{Caller, IntegrationRevisions, Integrations};
+use super::{provider, ApiError};
 use crate::integrations::service::IntegrationError;
 use crate::integrations::test_cases::Revision;
 use crate::integrations::test_cases::TestCaseStoreError;
 use crate::state::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<AppState> {
-    let at = |tail: &str| format!("/api/v1/integrations/{{provider}}/{{key}}{tail}");
-    Router::new()
-        .route(&at("/test-cases"), get(list_cases).post(create_case))
-        .route(&at("/test-cases/run"), post(run_cases))
-        .route(
-            &at("/test-cases/{id}"),
-            put(update_case).delete(delete_case),
-        )
-        .route(&at("/apply"), post(apply))
-        .route(&at("/rollback"), post(roll_back))
-        .route(&at("/health"), get(health))
-        .route(&at("/runbook"), get(runbook))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_cases, create_case))
+        .routes(routes!(run_cases))
+        .routes(routes!(update_case, delete_case))
+        .routes(routes!(apply))
+        .routes(routes!(roll_back))
+        .routes(routes!(health))
+        .routes(routes!(runbook))
 }
 
 impl From<IntegrationError> for ApiError {
@@ -90,17 +86,6 @@ impl From<IntegrationError> for ApiError {
     }
 }
 
-/// The provider in the path: 404 for another.
-fn provider(text: &str) -> Result<Provider, ApiError> {
-    Provider::parse(text).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "provider.unknown",
-            format!("unknown provider \"{text}\"; use crm or helpdesk"),
-        )
-    })
-}
-
 fn case_from(
     body: Result<Json<NewTestCase>, axum::extract::rejection::JsonRejection>,
 ) -> Result<NewTestCase, ApiError> {
@@ -113,9 +98,11 @@ fn case_from(
     })
 }
 
+#[utoipa::path(get, path = "/api/v1/integrations/{provider}/{key}/test-cases", tag = "Integrations", params(("provider" = String, Path, description = "`crm` or `helpdesk`"), ("key" = String, Path, description = "the template's key")),
+    responses((status = 200, description = "`{test_cases: [...]}`, each with its last result")))]
 async fn list_cases(
     State(state): State<AppState>,
-    _: Caller<IntegrationChecks>,
+    _: Caller<Integrations>,
     Path((p, key)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let cases = state
@@ -125,9 +112,12 @@ async fn list_cases(
     Ok(Json(json!({ "test_cases": cases })).into_response())
 }
 
+#[utoipa::path(post, path = "/api/v1/integrations/{provider}/{key}/test-cases", tag = "Integrations", params(("provider" = String, Path, description = "`crm` or `helpdesk`"), ("key" = String, Path, description = "the template's key")),
+    request_body = app::test_cases::NewTestCase,
+    responses((status = 201, body = app::test_cases::TestCase)))]
 async fn create_case(
     State(state): State<AppState>,
-    caller: Caller<IntegrationChecks>,
+    caller: Caller<Integrations>,
     Path((p, key)): Path<(String, String)>,
     body: Result<Json<NewTestCase>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
@@ -139,9 +129,12 @@ async fn create_case(
     Ok((StatusCode::CREATED, Json(saved)).into_response())
 }
 
+#[utoipa::path(put, path = "/api/v1/integrations/{provider}/{key}/test-cases/{id}", tag = "Integrations", params(("provider" = String, Path, description = "`crm` or `helpdesk`"), ("key" = String, Path, description = "the template's key"), ("id" = i32, Path)),
+    request_body = app::test_cases::NewTestCase,
+    responses((status = 200, body = app::test_cases::TestCase)))]
 async fn update_case(
     State(state): State<AppState>,
-    caller: Caller<IntegrationChecks>,
+    caller: Caller<Integrations>,
     Path((p, key, id)): Path<(String, String, i32)>,
     body: Result<Json<NewTestCase>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
@@ -153,9 +146,11 @@ async fn update_case(
     Ok(Json(saved).into_response())
 }
 
+#[utoipa::path(delete, path = "/api/v1/integrations/{provider}/{key}/test-cases/{id}", tag = "Integrations", params(("provider" = String, Path, description = "`crm` or `helpdesk`"), ("key" = String, Path, description = "the template's key"), ("id" = i32, Path)),
+    responses((status = 204, description = "deleted")))]
 async fn delete_case(
     State(state): State<AppState>,
-    caller: Caller<IntegrationChecks>,
+    caller: Caller<Integrations>,
     Path((p, key, id)): Path<(String, String, i32)>,
 ) -> Result<Response, ApiError> {
     state
@@ -165,9 +160,11 @@ async fn delete_case(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+#[utoipa::path(post, path = "/api/v1/integrations/{provider}/{key}/test-cases/run", tag = "Integrations", params(("provider" = String, Path, description = "`crm` or `helpdesk`"), ("key" = String, Path, description = "the template's key")),
+    responses((status = 200, description = "`{passed, run}`: whether all passed, and each case's result")))]
 async fn run_cases(
     State(state): State<AppState>,
-    caller: Caller<IntegrationChecks>,
+    caller: Caller<Integrations>,
     Path((p, key)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let run = state
@@ -184,6 +181,9 @@ struct ApplyBody {
     anyway: bool,
 }
 
+#[utoipa::path(post, path = "/api/v1/integrations/{provider}/{key}/apply", tag = "Integrations", params(("provider" = String, Path, description = "`crm` or `helpdesk`"), ("key" = String, Path, description = "the template's key")),
+    request_body(description = "`{\"anyway\": false}`: apply even when a test case fails", content_type = "application/json"),
+    responses((status = 200, description = "`{revision, tests, overridden}`"), (status = 409, description = "`apply.tests_failed`, with `tests`")))]
 async fn apply(
     State(state): State<AppState>,
     caller: Caller<IntegrationRevisions>,
@@ -217,6 +217,8 @@ async fn apply(
     }
 }
 
+#[utoipa::path(post, path = "/api/v1/integrations/{provider}/{key}/rollback", tag = "Integrations", params(("provider" = String, Path, description = "`crm` or `helpdesk`"), ("key" = String, Path, description = "the template's key")),
+    responses((status = 200, description = "`{revision}`: the revision it runs now")))]
 async fn roll_back(
     State(state): State<AppState>,
     caller: Caller<IntegrationRevisions>,
@@ -229,9 +231,11 @@ async fn roll_back(
     Ok(Json(json!({ "revision": revision })).into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/integrations/{provider}/{key}/health", tag = "Integrations", params(("provider" = String, Path, description = "`crm` or `helpdesk`"), ("key" = String, Path, description = "the template's key")),
+    responses((status = 200, body = app::activity::IntegrationHealth)))]
 async fn health(
     State(state): State<AppState>,
-    _: Caller<IntegrationChecks>,
+    _: Caller<Integrations>,
     Path((p, key)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let health = state
@@ -241,9 +245,11 @@ async fn health(
     Ok(Json(health).into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/integrations/{provider}/{key}/runbook", tag = "Integrations", params(("provider" = String, Path, description = "`crm` or `helpdesk`"), ("key" = String, Path, description = "the template's key")),
+    responses((status = 200, description = "the integration's runbook, as a download", content_type = "text/markdown")))]
 async fn runbook(
     State(state): State<AppState>,
-    _: Caller<IntegrationChecks>,
+    _: Caller<Integrations>,
     Path((p, key)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let text = state

@@ -18,19 +18,20 @@
 use app::phone_system::PhoneSystemInput;
 use axum::extract::{rejection::JsonRejection, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 
 use super::access::{Caller, PhoneSystem};
 use super::ApiError;
 use crate::phone_system::service::PhoneSystemError;
 use crate::state::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/phone-system", get(show).put(save))
-        .route("/api/v1/phone-system/sync", post(sync))
-        .route("/api/v1/phone-system/disconnect", post(disconnect))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(show, save))
+        .routes(routes!(sync))
+        .routes(routes!(disconnect))
 }
 
 impl From<PhoneSystemError> for ApiError {
@@ -59,6 +60,8 @@ impl From<PhoneSystemError> for ApiError {
     }
 }
 
+#[utoipa::path(get, path = "/api/v1/phone-system", tag = "Phone system",
+    responses((status = 200, description = "the settings (secrets only as `*_set`) and the status")))]
 async fn show(
     State(state): State<AppState>,
     _caller: Caller<PhoneSystem>,
@@ -66,6 +69,9 @@ async fn show(
     Ok(Json(state.phone_system_service().view().await?))
 }
 
+#[utoipa::path(put, path = "/api/v1/phone-system", tag = "Phone system",
+    request_body(description = "`{base_url, client_id, client_secret?, webhook_secret?, delivery, sync_minutes?}`; a secret left out keeps the stored one, `\"\"` removes it", content_type = "application/json"),
+    responses((status = 200, description = "the settings and status as stored")))]
 async fn save(
     State(state): State<AppState>,
     caller: Caller<PhoneSystem>,
@@ -85,6 +91,8 @@ async fn save(
     Ok(Json(view))
 }
 
+#[utoipa::path(post, path = "/api/v1/phone-system/sync", tag = "Phone system",
+    responses((status = 200, description = "`{listed, added, updated, removed}`")))]
 async fn sync(
     State(state): State<AppState>,
     _caller: Caller<PhoneSystem>,
@@ -92,6 +100,8 @@ async fn sync(
     Ok(Json(state.phone_system_service().sync_extensions().await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/phone-system/disconnect", tag = "Phone system",
+    responses((status = 200, description = "the Open API token revoked, the Client Secret forgotten")))]
 async fn disconnect(
     State(state): State<AppState>,
     caller: Caller<PhoneSystem>,

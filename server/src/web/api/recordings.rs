@@ -15,16 +15,16 @@ use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
 use serde::Deserialize;
 
 use super::ApiError;
-use crate::crypto::links::{LinkRefused, RECORDINGS_PATH, RECORDING_LINK_SECS};
+use crate::crypto::links::{LinkRefused, RECORDING_LINK_SECS};
 use crate::state::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route(RECORDINGS_PATH, get(recording))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(recording))
 }
 
 #[derive(Deserialize)]
@@ -37,6 +37,10 @@ struct LinkQuery {
     signature: String,
 }
 
+#[utoipa::path(get, path = "/api/v1/recordings", tag = "Call events", security(()),
+    params(("file" = String, Query), ("expires" = i64, Query, description = "unix seconds"),
+        ("signature" = String, Query, description = "the link's own credential")),
+    responses((status = 200, description = "the recording, as audio")))]
 async fn recording(
     State(state): State<AppState>,
     Query(link): Query<LinkQuery>,

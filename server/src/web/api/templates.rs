@@ -36,8 +36,7 @@ use axum::extract::{
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -50,6 +49,8 @@ use crate::templates::service::{
 };
 use crate::templates::service::{StoredTemplate, TemplateStoreError, MAX_TEMPLATES_PER_PROVIDER};
 use crate::web::middleware::viewer::ApiClient;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The logo of templates uploaded without `<LogoImage>`: a 150×150 plug.
 pub const DEFAULT_LOGO_PNG: &[u8] = include_bytes!("../../../assets/default-logo.png");
@@ -57,29 +58,14 @@ pub const DEFAULT_LOGO_PNG: &[u8] = include_bytes!("../../../assets/default-logo
 /// Ten files of 1 MiB plus multipart framing. Each file is also checked while it streams.
 const MAX_UPLOAD_BODY_BYTES: usize = 12 * 1024 * 1024;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/v1/templates/{provider}",
-            get(list_or_zip).post(create_or_upload).delete(delete_many),
-        )
-        .route(
-            "/api/v1/templates/{provider}/{key}",
-            get(get_one).put(replace_or_edit).delete(delete_one),
-        )
-        .route("/api/v1/templates/{provider}/{key}/logo", get(get_logo))
-        .route(
-            "/api/v1/templates/{provider}/{key}/revisions",
-            get(list_revisions),
-        )
-        .route(
-            "/api/v1/templates/{provider}/{key}/revisions/{revision}",
-            get(get_revision),
-        )
-        .route(
-            "/api/v1/templates/{provider}/{key}/revisions/{from}/diff/{to}",
-            get(diff_revisions),
-        )
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_or_zip, create_or_upload, delete_many))
+        .routes(routes!(get_one, replace_or_edit, delete_one))
+        .routes(routes!(get_logo))
+        .routes(routes!(list_revisions))
+        .routes(routes!(get_revision))
+        .routes(routes!(diff_revisions))
         .layer(DefaultBodyLimit::max(MAX_UPLOAD_BODY_BYTES))
 }
 
@@ -253,6 +239,11 @@ impl Selection {
     }
 }
 
+#[utoipa::path(get, path = "/api/v1/templates/{provider}", tag = "Templates",
+    params(("provider" = String, Path, description = "`crm` or `helpdesk`"),
+        ("format" = Option<String>, Query, description = "`zip`: download the templates named in `keys` as one `.zip`"),
+        ("keys" = Option<String>, Query, description = "comma-separated keys, with `format=zip`")),
+    responses((status = 200, description = "`{\"templates\": [...]}`, or the `.zip`")))]
 async fn list_or_zip(
     State(state): State<AppState>,
     TemplatesOf(provider, ..): AdminFor,
@@ -380,6 +371,10 @@ fn attachment(body: Vec<u8>, media_type: &'static str, file_name: &str) -> Respo
     response
 }
 
+#[utoipa::path(get, path = "/api/v1/templates/{provider}/{key}", tag = "Templates",
+    params(("provider" = String, Path, description = "`crm` or `helpdesk`"), ("key" = String, Path, description = "the template's key"),
+        ("format" = Option<String>, Query, description = "`xml`: download it as stored (password defaults masked unless the caller is an API token); `logo`: its logo image")),
+    responses((status = 200, description = "the template as JSON with its XML, or the file")))]
 async fn get_one(
     State(state): State<AppState>,
     TemplatesOf(provider, ..): AdminFor,
@@ -425,6 +420,9 @@ fn logo_response(stored: StoredTemplate) -> Response {
     ([(header::CONTENT_TYPE, media_type)], bytes).into_response()
 }
 
+#[utoipa::path(get, path = "/api/v1/templates/{provider}/{key}/logo", tag = "Templates",
+    params(("provider" = String, Path, description = "`crm` or `helpdesk`"), ("key" = String, Path, description = "the template's key")),
+    responses((status = 200, description = "the logo image (a default one when it has none)")))]
 async fn get_logo(
     State(state): State<AppState>,
     TemplatesOf(provider, ..): SignedInFor,
@@ -451,6 +449,10 @@ fn form_from(bytes: &[u8]) -> Result<TemplateForm, ApiError> {
     })
 }
 
+#[utoipa::path(post, path = "/api/v1/templates/{provider}", tag = "Templates",
+    params(("provider" = String, Path, description = "`crm` or `helpdesk`")),
+    request_body(description = "`multipart/form-data` with `file` fields (`.xml`, at most 20 of 1 MiB) and `replace` fields naming keys to overwrite, or the editor's form as JSON", content(("multipart/form-data"), ("application/json"))),
+    responses((status = 200, description = "per-file results of an upload"), (status = 201, description = "the template created from the form")))]
 async fn create_or_upload(
     State(state): State<AppState>,
     admin: AdminFor,
@@ -484,6 +486,10 @@ async fn create_or_upload(
         .into_response())
 }
 
+#[utoipa::path(put, path = "/api/v1/templates/{provider}/{key}", tag = "Templates",
+    params(("provider" = String, Path, description = "`crm` or `helpdesk`"), ("key" = String, Path, description = "the template's key")),
+    request_body(description = "the XML (replaces it), or the editor's form as JSON (applied to the stored template, the rest kept)", content(("application/xml"), ("application/json"))),
+    responses((status = 200, description = "the stored template")))]
 async fn replace_or_edit(
     State(state): State<AppState>,
     TemplatesOf(provider, author, _): AdminFor,
@@ -517,6 +523,9 @@ async fn replace_one(
     Ok(Json(json!({"template": summary_of(&stored)})).into_response())
 }
 
+#[utoipa::path(delete, path = "/api/v1/templates/{provider}/{key}", tag = "Templates",
+    params(("provider" = String, Path, description = "`crm` or `helpdesk`"), ("key" = String, Path, description = "the template's key"), ("disconnect" = Option<bool>, Query, description = "also when an integration uses it")),
+    responses((status = 204, description = "deleted")))]
 async fn delete_one(
     State(state): State<AppState>,
     TemplatesOf(provider, ..): AdminFor,
@@ -531,6 +540,11 @@ async fn delete_one(
     Ok(Json(json!({"deleted": keys})).into_response())
 }
 
+#[utoipa::path(delete, path = "/api/v1/templates/{provider}", tag = "Templates",
+    params(("provider" = String, Path, description = "`crm` or `helpdesk`"),
+        ("keys" = String, Query, description = "comma-separated keys"),
+        ("disconnect" = Option<bool>, Query, description = "also delete templates an integration uses (409 `template.in_use` without it)")),
+    responses((status = 200, description = "what was deleted")))]
 async fn delete_many(
     State(state): State<AppState>,
     TemplatesOf(provider, ..): AdminFor,
@@ -750,6 +764,9 @@ async fn store_upload(
     }
 }
 
+#[utoipa::path(get, path = "/api/v1/templates/{provider}/{key}/revisions", tag = "Templates",
+    params(("provider" = String, Path, description = "`crm` or `helpdesk`"), ("key" = String, Path, description = "the template's key")),
+    responses((status = 200, description = "its kept revisions, newest first, with the ones its integration runs and ran before")))]
 async fn list_revisions(
     State(state): State<AppState>,
     TemplatesOf(provider, ..): AdminFor,
@@ -759,6 +776,9 @@ async fn list_revisions(
     Ok(Json(history).into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/templates/{provider}/{key}/revisions/{revision}", tag = "Templates",
+    params(("provider" = String, Path, description = "`crm` or `helpdesk`"), ("key" = String, Path, description = "the template's key"), ("revision" = i32, Path)),
+    responses((status = 200, description = "the revision's XML, password defaults masked", content_type = "application/xml")))]
 async fn get_revision(
     State(state): State<AppState>,
     TemplatesOf(provider, ..): AdminFor,
@@ -775,6 +795,9 @@ async fn get_revision(
         .into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/templates/{provider}/{key}/revisions/{from}/diff/{to}", tag = "Templates",
+    params(("provider" = String, Path, description = "`crm` or `helpdesk`"), ("key" = String, Path, description = "the template's key"), ("from" = i32, Path), ("to" = i32, Path)),
+    responses((status = 200, description = "the two revisions side by side, as rows")))]
 async fn diff_revisions(
     State(state): State<AppState>,
     TemplatesOf(provider, ..): AdminFor,

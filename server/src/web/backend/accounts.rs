@@ -1,6 +1,6 @@
 //! The Accounts page's account calls, over [`AccountsService`].
 
-use app::accounts::{AccountSummary, CurrentUser, Role};
+use app::accounts::{check_new_password, normalize_email, AccountSummary, CurrentUser, Role};
 use app::api::accounts::AccountAdmin;
 use app::error::PortalError;
 use async_trait::async_trait;
@@ -39,9 +39,11 @@ impl AccountAdmin for AccountsAdmin {
         password: &str,
         role: Role,
     ) -> Result<AccountSummary, PortalError> {
+        let email = normalize_email(email)?;
+        check_new_password(password)?;
         Ok(self
             .service
-            .create_account(actor, email, password, role)
+            .create_account(actor, &email, password, role)
             .await?)
     }
 
@@ -67,6 +69,7 @@ impl AccountAdmin for AccountsAdmin {
         id: i32,
         password: &str,
     ) -> Result<(), PortalError> {
+        check_new_password(password)?;
         Ok(self.service.reset_password(actor, id, password).await?)
     }
 }

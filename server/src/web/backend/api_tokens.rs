@@ -1,6 +1,9 @@
 //! The Accounts page's API token calls, over [`ApiTokensService`].
 
-use app::accounts::{ApiTokenSummary, CreatedApiToken, CurrentUser, TokenScope};
+use app::accounts::{
+    check_token_lifetime, check_token_name, ApiTokenSummary, CreatedApiToken, CurrentUser,
+    TokenScope,
+};
 use app::api::api_tokens::ApiTokenAdmin;
 use app::error::PortalError;
 use async_trait::async_trait;
@@ -34,9 +37,11 @@ impl ApiTokenAdmin for ApiTokensAdmin {
         scope: TokenScope,
         expires_in_days: Option<u32>,
     ) -> Result<CreatedApiToken, PortalError> {
+        let name = check_token_name(name)?;
+        let expires_in_days = check_token_lifetime(expires_in_days)?;
         Ok(self
             .service
-            .create_token(actor, name, scope, expires_in_days)
+            .create_token(actor, &name, scope, expires_in_days)
             .await?)
     }
 

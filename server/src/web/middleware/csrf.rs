@@ -52,7 +52,15 @@ fn token_in_body(kind: BodyKind, bytes: &[u8]) -> Option<String> {
     }
 }
 
-fn refused(message: &'static str) -> Response {
+/// The REST API's paths, whose refusals are the API's JSON errors.
+const API_PATH_PREFIX: &str = "/api/v1/";
+
+fn refused(api: bool, message: &'static str) -> Response {
+    if api {
+        let body =
+            serde_json::json!({"error": {"code": "auth.csrf", "message": message, "findings": []}});
+        return (StatusCode::FORBIDDEN, axum::Json(body)).into_response();
+    }
     (
         StatusCode::FORBIDDEN,
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
@@ -75,9 +83,14 @@ pub async fn verify(request: Request, next: Next) -> Response {
     if (is_safe(request.method()) && !acting) || by_api_token || token_only {
         return next.run(request).await;
     }
-    let expected = request
-        .extensions()
-        .get::<Viewer>()
+    let viewer = request.extensions().get::<Viewer>();
+    let api = request.uri().path().starts_with(API_PATH_PREFIX);
+    // Without a session's user an API request carries no authority to forge: its handler
+    // refuses it as unauthenticated (401), in the API's own words.
+    if api && viewer.is_none_or(|viewer| viewer.user.is_none()) {
+        return next.run(request).await;
+    }
+    let expected = viewer
         .map(|viewer| viewer.csrf_token.clone())
         .unwrap_or_default();
 
@@ -90,11 +103,17 @@ pub async fn verify(request: Request, next: Next) -> Response {
         if secrets_match(&token, &expected) {
             return next.run(request).await;
         }
-        return refused("The request's CSRF token is not valid. Reload the page and try again.");
+        return refused(
+            api,
+            "The request's CSRF token is not valid. Reload the page and try again.",
+        );
     }
 
     let Some(kind) = body_kind(&request) else {
-        return refused("This request needs a CSRF token. Reload the page and try again.");
+        return refused(
+            api,
+            "This request needs a CSRF token. Reload the page and try again.",
+        );
     };
     let (parts, body) = request.into_parts();
     let Ok(bytes) = to_bytes(body, MAX_FORM_BYTES).await else {
@@ -104,6 +123,6 @@ pub async fn verify(request: Request, next: Next) -> Response {
         Some(token) if secrets_match(&token, &expected) => {
             next.run(Request::from_parts(parts, Body::from(bytes))).await
         }
-        _ => refused("This form has expired or did not come from Patchbay. Go back, reload the page and try again."),
+        _ => refused(api, "This form has expired or did not come from Patchbay. Go back, reload the page and try again."),
     }
 }
