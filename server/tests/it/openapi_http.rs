@@ -126,6 +126,26 @@ async fn the_description_validates_and_every_operation_it_names_exists(db: Db) {
         );
     }
 
+    // Every request the README names is described (and so exists).
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+            .unwrap();
+    let named = requests_named_in(&readme);
+    assert!(
+        named.len() >= 40,
+        "only {} requests found in the README",
+        named.len()
+    );
+    for (method, path) in &named {
+        let described = paths.iter().any(|(pattern, item)| {
+            item.get(method.to_lowercase()).is_some() && path_matches(pattern, path)
+        });
+        assert!(
+            described,
+            "the README names {method} {path}, which is not described"
+        );
+    }
+
     // The reference page shows every operation.
     let (status, page) = server.browser().get_text("/docs/api").await;
     assert_eq!(status, StatusCode::OK);
@@ -136,6 +156,34 @@ async fn the_description_validates_and_every_operation_it_names_exists(db: Db) {
         }
     }
     assert!(page.contains("SettingsBody"), "and the schemas");
+}
+
+/// The `` `METHOD /api/v1/…` `` requests a text names, without their query strings.
+fn requests_named_in(text: &str) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    for method in ["GET", "POST", "PUT", "PATCH", "DELETE"] {
+        let opening = format!("`{method} /api/v1/");
+        for (at, _) in text.match_indices(&opening) {
+            let rest = &text[at + 1 + method.len() + 1..];
+            let end = rest
+                .find(|c: char| c == '`' || c == '?' || c.is_whitespace())
+                .unwrap_or(rest.len());
+            found.push((method.to_owned(), rest[..end].to_owned()));
+        }
+    }
+    found
+}
+
+/// Whether a concrete or templated path (`/api/v1/templates/crm/{n}`) is one the
+/// description's `pattern` (`/api/v1/templates/{provider}/{key}`) covers.
+fn path_matches(pattern: &str, path: &str) -> bool {
+    let (pattern, path): (Vec<&str>, Vec<&str>) =
+        (pattern.split('/').collect(), path.split('/').collect());
+    pattern.len() == path.len()
+        && pattern
+            .iter()
+            .zip(&path)
+            .all(|(want, have)| want.starts_with('{') || want == have)
 }
 
 /// Every route under `/api/v1` is registered through `routes!`, which describes it from
