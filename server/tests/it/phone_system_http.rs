@@ -694,13 +694,7 @@ async fn new_staff_on_the_pbx_are_associated_after_each_sync_when_asked(db: Db) 
         .await;
     let server = TestServer::start_with_env(db, true, LINK_ENV).await;
     let admin = admin(&server).await;
-    admin
-        .connect_crm(
-            "calls.xml",
-            Fixture::load("calls-crm.xml").at(&crm.uri()),
-            "calls_crm",
-        )
-        .await;
+    admin.connect_calls_crm(&crm.uri()).await;
     let token = admin.create_token("provisioning", "admin").await;
     put(&server, &token, open_api_settings(&pbx, "webhook")).await;
     let sync = || async {

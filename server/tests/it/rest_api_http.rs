@@ -5,8 +5,7 @@
 use crate::common::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, ResponseTemplate};
+use wiremock::ResponseTemplate;
 
 on_both_databases!(
     a_script_with_an_admin_token_does_what_the_pages_do,
@@ -389,20 +388,9 @@ async fn a_script_with_an_admin_token_does_what_the_pages_do(db: Db) {
 
 async fn the_api_keeps_the_pages_rules(db: Db) {
     let crm = calls_crm(ResponseTemplate::new(201).set_body_json(json!({"id": "j1"}))).await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .respond_with(ResponseTemplate::new(400))
-        .mount(&crm)
-        .await;
     let server = TestServer::start(db).await;
     let admin = admin(&server).await;
-    admin
-        .connect_crm(
-            "calls.xml",
-            Fixture::load("calls-crm.xml").at(&crm.uri()),
-            "calls_crm",
-        )
-        .await;
+    admin.connect_calls_crm(&crm.uri()).await;
     let user = admin.new_user(&server, "user@example.com").await;
     let agent = admin
         .new_account(&server.base, "agent@example.com", "agent")

@@ -369,6 +369,17 @@ impl Admin {
         assert_eq!(status, StatusCode::OK, "{body}");
     }
 
+    /// Uploads and connects the calls CRM (`fixtures/crm/calls-crm.xml`, with User
+    /// Association) at the stand-in `crm`, as `calls_crm`.
+    pub async fn connect_calls_crm(&self, crm: &str) {
+        self.connect_crm(
+            "calls.xml",
+            Fixture::load("calls-crm.xml").at(crm),
+            "calls_crm",
+        )
+        .await;
+    }
+
     /// Imports an extensions CSV through the REST API (`preview`: only the per-row answer).
     pub async fn import_extensions(
         &self,
