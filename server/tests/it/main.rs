@@ -31,6 +31,7 @@ mod openapi_http;
 mod phone_system_http;
 mod production_http;
 mod queue_processes;
+mod readme;
 mod rest_api_http;
 mod run_cli;
 mod scenarios_http;
