@@ -25,6 +25,7 @@ pub mod components;
 pub mod console;
 pub mod error;
 pub mod extensions;
+pub mod gallery;
 pub mod history;
 pub mod integrations;
 pub mod lang;

@@ -40,6 +40,8 @@ pub enum TemplateEditError {
         "revision {revision} of the template {key} is not kept (the last {MAX_KEPT_REVISIONS} are)"
     )]
     NoSuchRevision { key: String, revision: i32 },
+    #[error("the gallery has no template \"{0}\"")]
+    NotInGallery(String),
 }
 
 fn in_use_list(keys: &[String]) -> String {
@@ -295,6 +297,21 @@ impl TemplatesService {
         };
         tracing::info!(%author, provider = provider.as_str(), %key, status = uploaded.status(), "template uploaded");
         Ok(uploaded)
+    }
+
+    /// Adds the gallery's template `id` to its provider's list, as an upload of it would
+    /// (a taken key or a full list is refused; nothing is replaced).
+    pub async fn add_from_gallery(
+        &self,
+        author: &str,
+        id: &str,
+    ) -> Result<StoredTemplate, TemplateEditError> {
+        let item = super::gallery::item(id)
+            .ok_or_else(|| TemplateEditError::NotInGallery(id.to_owned()))?;
+        let accepted = super::gallery::accepted(item).map_err(TemplateEditError::Invalid)?;
+        let stored = self.templates.create(accepted.record, author).await?;
+        tracing::info!(%author, gallery = id, key = %stored.record.key, "template added from the gallery");
+        Ok(stored)
     }
 
     /// Replaces a template with a whole new text (the XML view's save, `PUT` of XML). The

@@ -20,6 +20,7 @@ mod executor;
 mod extensions_http;
 mod fidelity_http;
 mod fuzz_scenarios;
+mod gallery_http;
 mod hardening_http;
 mod integrations_http;
 mod limits_processes;

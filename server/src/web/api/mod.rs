@@ -9,6 +9,7 @@ pub mod contacts;
 pub mod crm_users;
 pub mod events;
 pub mod extensions;
+pub mod gallery;
 pub mod integration_settings;
 pub mod integrations;
 pub mod metrics;
@@ -172,6 +173,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(calls::routes())
         .merge(events::routes())
         .merge(extensions::routes())
+        .merge(gallery::routes())
         .merge(integrations::routes())
         .merge(integration_settings::routes())
         .merge(crm_users::routes())

@@ -99,6 +99,11 @@ impl From<TemplateEditError> for ApiError {
             TemplateEditError::Integrations(error) => {
                 ApiError::internal("integration storage", error)
             }
+            TemplateEditError::NotInGallery(_) => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "gallery.not_found",
+                error.to_string(),
+            ),
             TemplateEditError::NoSuchRevision { .. } => ApiError::new(
                 StatusCode::NOT_FOUND,
                 "revision.not_found",

@@ -30,7 +30,9 @@ impl From<TemplateEditError> for PortalError {
             TemplateEditError::Store(error) => PortalError::from(error),
             TemplateEditError::InUse(_) => PortalError::Conflict(error.to_string()),
             TemplateEditError::Integrations(error) => storage_failure("integration", error),
-            TemplateEditError::NoSuchRevision { .. } => PortalError::NotFound(error.to_string()),
+            TemplateEditError::NoSuchRevision { .. } | TemplateEditError::NotInGallery(_) => {
+                PortalError::NotFound(error.to_string())
+            }
             TemplateEditError::Unreadable(key) => {
                 tracing::error!(%key, "stored template unreadable");
                 PortalError::Internal("storage".into())

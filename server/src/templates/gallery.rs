@@ -1,0 +1,125 @@
+//! The template gallery: ready-made templates in the vendor's format (`gallery/*.xml`,
+//! built into the binary), each written from its CRM's public API documentation and proven
+//! against a stand-in of that API (`server/tests/it/gallery_http.rs`). Adding one stores a
+//! copy in the provider's list, like an upload: it counts toward the ten.
+
+use app::gallery::GalleryEntry;
+use app::template::xml;
+
+use super::intake::{accept, AcceptedTemplate, Refusal};
+
+/// One template of the gallery.
+pub struct GalleryItem {
+    pub id: &'static str,
+    pub needs: &'static str,
+    pub docs_url: &'static str,
+    pub text: &'static str,
+}
+
+pub const GALLERY: &[GalleryItem] = &[GalleryItem {
+    id: "pipedrive",
+    needs: "Your company domain (acme for acme.pipedrive.com) and a personal API token \
+            (Personal preferences › API). The token's user needs to see the persons the \
+            calls are with; to log calls for colleagues, their account needs the \"account \
+            settings\" permission.",
+    docs_url: "https://developers.pipedrive.com/docs/api/v1",
+    text: include_str!("../../../gallery/pipedrive.xml"),
+}];
+
+/// The gallery's template named `id`.
+pub fn item(id: &str) -> Option<&'static GalleryItem> {
+    GALLERY.iter().find(|item| item.id == id)
+}
+
+/// The template of `item`, as an upload of it would be stored (the gallery's tests accept
+/// every one without a finding).
+pub fn accepted(item: &GalleryItem) -> Result<AcceptedTemplate, Refusal> {
+    accept(item.text)
+}
+
+/// Every template of the gallery, as the page and the API list it.
+pub fn entries() -> Vec<GalleryEntry> {
+    GALLERY.iter().filter_map(entry).collect()
+}
+
+fn entry(item: &GalleryItem) -> Option<GalleryEntry> {
+    let record = accepted(item).ok()?.record;
+    let document = xml::parse(item.text).ok();
+    let root = document.as_ref().map(|d| &d.root);
+    let auth_type = root
+        .and_then(|root| root.attribute("AuthType"))
+        .unwrap_or_default()
+        .to_owned();
+    let scenarios = root
+        .and_then(|root| root.child("Scenarios"))
+        .map(|scenarios| {
+            scenarios
+                .elements()
+                .filter_map(|scenario| scenario.attribute("Id"))
+                .filter(|id| *id != "AuthMethod")
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    Some(GalleryEntry {
+        id: item.id.to_owned(),
+        provider: record.provider,
+        name: record.name,
+        key: record.key,
+        auth_type,
+        scenarios,
+        needs: item.needs.to_owned(),
+        docs_url: item.docs_url.to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::template::model::Provider;
+
+    #[test]
+    fn every_gallery_template_is_accepted_without_a_finding() {
+        for item in GALLERY {
+            let accepted = accept(item.text)
+                .unwrap_or_else(|refusal| panic!("{}: {}", item.id, refusal.summary()));
+            assert!(
+                accepted.record.warnings.is_empty(),
+                "{}: {:?}",
+                item.id,
+                accepted.record.warnings
+            );
+        }
+    }
+
+    #[test]
+    fn ids_and_keys_are_unique_and_every_entry_says_what_it_needs() {
+        let entries = entries();
+        for (at, entry) in entries.iter().enumerate() {
+            assert!(entries[..at]
+                .iter()
+                .all(|e| e.id != entry.id && e.key != entry.key));
+            assert!(entry.needs.len() > 40, "{}", entry.id);
+            assert!(entry.docs_url.starts_with("https://"), "{}", entry.id);
+            assert!(
+                entry.scenarios.contains(&"SyncContactAuto".to_owned()),
+                "{}",
+                entry.id
+            );
+        }
+        let pipedrive = entries.iter().find(|e| e.id == "pipedrive").unwrap();
+        assert_eq!(
+            (pipedrive.provider, pipedrive.auth_type.as_str()),
+            (Provider::Crm, "none")
+        );
+        assert_eq!(
+            pipedrive.scenarios,
+            [
+                "UserAssociation",
+                "SyncContactAuto",
+                "CreateNewContact",
+                "CallJournal"
+            ]
+        );
+    }
+}

@@ -1,0 +1,339 @@
+//! The template gallery: each template added through the API, connected to a stand-in of its
+//! CRM's API written from the CRM's public documentation, and run through every scenario it
+//! offers; the stand-in checks what Patchbay sent (paths, parameters, the auth header,
+//! bodies) and answers in the shapes the documentation shows, errors included.
+
+use crate::common::*;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use wiremock::matchers::{header, method, path, query_param};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+on_both_databases!(pipedrive_finds_creates_and_logs_calls_against_its_stand_in);
+
+/// A script with an `admin` token.
+struct Script {
+    client: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Script {
+    async fn send(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    /// Adds the gallery's template `id`, then points its API requests (`api_prefix`, the
+    /// part of its URLs before the API's paths) at the stand-in, keeping the rest (the popup
+    /// URL) as written.
+    async fn add_at(&self, id: &str, provider: &str, api_prefix: &str, stand_in: &str) -> String {
+        let (status, added) = self
+            .send(Method::POST, &format!("/api/v1/gallery/{id}"), None)
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{added}");
+        let key = added["key"].as_str().unwrap().to_owned();
+        let path = format!("/api/v1/templates/{provider}/{key}");
+        let (_, xml) = self
+            .send(Method::GET, &format!("{path}?format=xml"), None)
+            .await;
+        let xml = xml.as_str().unwrap().to_owned();
+        assert!(
+            xml.contains(api_prefix),
+            "{id}: {api_prefix} not in the template"
+        );
+        let moved = xml.replace(api_prefix, stand_in);
+        let response = self
+            .client
+            .put(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .header("content-type", "application/xml")
+            .body(moved)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "{}",
+            response.text().await.unwrap()
+        );
+        key
+    }
+}
+
+/// What the stand-in received on `path`, in order.
+async fn received(stand_in: &MockServer, method_name: &str, path_name: &str) -> Vec<Request> {
+    stand_in
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.method.as_str() == method_name && r.url.path() == path_name)
+        .collect()
+}
+
+const PIPEDRIVE_TOKEN: &str = "pd-token-Numbat-3131";
+
+/// Pipedrive's API v1 as its reference describes it: the `x-api-token` header, responses
+/// wrapped in `{"success": true, "data": …}`, a search's `data.items[].item`, and 401
+/// `{"success": false, "error": "unauthorized access", "errorCode": 401}` without a token.
+async fn pipedrive() -> MockServer {
+    let stand_in = MockServer::start().await;
+    let token = || header("x-api-token", PIPEDRIVE_TOKEN);
+    Mock::given(method("GET"))
+        .and(path("/acme/api/v1/persons/search"))
+        .and(query_param("term", "5550100"))
+        .and(query_param("fields", "phone"))
+        .and(query_param("exact_match", "true"))
+        .and(token())
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "success": true,
+            "data": {"items": [{"result_score": 1.0, "item": {
+                "id": 42, "type": "person", "name": "Grace Hopper",
+                "phones": ["5550100"], "emails": ["grace@navy.example"],
+                "visible_to": 3, "owner": {"id": 7},
+                "organization": {"id": 3, "name": "US Navy", "address": null},
+                "custom_fields": [], "notes": [], "update_time": "2026-12-01 10:00:00"
+            }}]},
+            "additional_data": {"pagination": {"start": 0, "limit": 100, "more_items_in_collection": false}}
+        })))
+        .with_priority(1)
+        .mount(&stand_in)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/acme/api/v1/persons/search"))
+        .and(token())
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "success": true, "data": {"items": []},
+            "additional_data": {"pagination": {"start": 0, "limit": 100, "more_items_in_collection": false}}
+        })))
+        .with_priority(2)
+        .mount(&stand_in)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/acme/api/v1/persons"))
+        .and(token())
+        .respond_with(
+            ResponseTemplate::new(201).set_body_json(
+                json!({"success": true, "data": {"id": 101, "name": "Ada Lovelace"}}),
+            ),
+        )
+        .with_priority(1)
+        .mount(&stand_in)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/acme/api/v1/callLogs"))
+        .and(token())
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "success": true,
+            "data": {"id": "8a7d9b1c", "outcome": "connected", "has_recording": false}
+        })))
+        .with_priority(1)
+        .mount(&stand_in)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/acme/api/v1/users"))
+        .and(token())
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "success": true,
+            "data": [
+                {"id": 7, "name": "Ann Lee", "email": "ann@example.com", "active_flag": true},
+                {"id": 8, "name": "Bob Ray", "email": "bob@example.com", "active_flag": true}
+            ]
+        })))
+        .with_priority(1)
+        .mount(&stand_in)
+        .await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({
+            "success": false, "error": "unauthorized access", "errorCode": 401,
+            "error_info": "Please check developers.pipedrive.com"
+        })))
+        .with_priority(10)
+        .mount(&stand_in)
+        .await;
+    stand_in
+}
+
+async fn pipedrive_finds_creates_and_logs_calls_against_its_stand_in(db: Db) {
+    let stand_in = pipedrive().await;
+    let server = TestServer::start(db).await;
+    let admin = admin(&server).await;
+    let script = Script {
+        client: reqwest::Client::new(),
+        base: server.base.clone(),
+        token: admin.create_token("gallery", "admin").await,
+    };
+    let (status, gallery) = script.send(Method::GET, "/api/v1/gallery", None).await;
+    assert_eq!(status, StatusCode::OK, "{gallery}");
+    let listed = gallery["templates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == "pipedrive")
+        .cloned()
+        .unwrap();
+    assert!(
+        listed["needs"].as_str().unwrap().contains("API token"),
+        "{listed}"
+    );
+
+    let key = script
+        .add_at(
+            "pipedrive",
+            "crm",
+            "https://{{.company_domain}}.pipedrive.com/api/v1",
+            &format!("{}/{{{{.company_domain}}}}/api/v1", stand_in.uri()),
+        )
+        .await;
+    let (status, again) = script
+        .send(Method::POST, "/api/v1/gallery/pipedrive", None)
+        .await;
+    assert_eq!(
+        (status, again["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("key.duplicate")),
+        "added once: {again}"
+    );
+    let at = format!("/api/v1/integrations/crm/{key}");
+
+    // A wrong token: Save's connection test is refused, nothing is stored.
+    let (status, refused) = script
+        .send(
+            Method::PUT,
+            &format!("{at}/settings"),
+            Some(json!({"values": {"company_domain": "acme", "api_token": "wrong"}})),
+        )
+        .await;
+    assert_ne!(status, StatusCode::OK, "{refused}");
+    let (status, saved) = script
+        .send(
+            Method::PUT,
+            &format!("{at}/settings"),
+            Some(json!({"values": {"company_domain": "acme", "api_token": PIPEDRIVE_TOKEN}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert_eq!(saved["status"], "connected", "{saved}");
+
+    // A known number: the person, their organization and the popup on Pipedrive itself.
+    let lookup = admin.create_token("pbx", "lookup").await;
+    let (status, found) = Script {
+        client: reqwest::Client::new(),
+        base: server.base.clone(),
+        token: lookup.clone(),
+    }
+    .send(Method::GET, "/api/v1/contacts/lookup?phone=5550100", None)
+    .await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    assert_eq!(found["contact"]["FirstName"], "Grace Hopper", "{found}");
+    assert_eq!(found["contact"]["Company"], "US Navy", "{found}");
+    assert_eq!(found["contact"]["Email"], "grace@navy.example", "{found}");
+    assert_eq!(
+        found["popup_url"], "https://acme.pipedrive.com/person/42",
+        "{found}"
+    );
+    // An unknown one: not found, as Pipedrive's empty search says.
+    let (status, missing) = Script {
+        client: reqwest::Client::new(),
+        base: server.base.clone(),
+        token: lookup,
+    }
+    .send(Method::GET, "/api/v1/contacts/lookup?phone=5550199", None)
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{missing}");
+
+    // A new person, then a call logged on the person for the associated user.
+    let (status, created) = script
+        .send(
+            Method::POST,
+            &format!("{at}/console"),
+            Some(json!({"scenario": "CreateNewContact", "phone": "5550177",
+                        "first_name": "Ada", "last_name": "Lovelace"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{created}");
+    let persons = received(&stand_in, "POST", "/acme/api/v1/persons").await;
+    let person: Value = serde_json::from_slice(&persons.last().unwrap().body).unwrap();
+    assert_eq!(person["name"], "Ada Lovelace");
+    assert_eq!(person["phone"][0]["value"], "5550177");
+
+    let (status, synced) = script
+        .send(Method::POST, &format!("{at}/users/sync"), None)
+        .await;
+    assert_eq!(
+        (status, &synced["users"]),
+        (StatusCode::OK, &json!(2)),
+        "{synced}"
+    );
+    let (status, journal) = script
+        .send(
+            Method::POST,
+            &format!("{at}/console"),
+            Some(
+                json!({"scenario": "CallJournal", "phone": "5550100", "call": {
+                    "direction": "inbound", "caller_number": "5550100", "callee_number": "1001",
+                    "extension": {"number": "1001", "crm_user_id": "7"},
+                    "start_unix": 1_672_531_199, "duration_secs": 95, "talk_secs": 80,
+                    "disposition": "ANSWERED"
+                }}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{journal}");
+    let logs = received(&stand_in, "POST", "/acme/api/v1/callLogs").await;
+    let log: Value = serde_json::from_slice(&logs.last().unwrap().body).unwrap();
+    assert_eq!(
+        (
+            &log["outcome"],
+            &log["to_phone_number"],
+            &log["from_phone_number"]
+        ),
+        (&json!("connected"), &json!("1001"), &json!("5550100")),
+        "{log}"
+    );
+    assert_eq!(
+        (&log["start_time"], &log["end_time"], &log["duration"]),
+        (
+            &json!("2022-12-31 23:59:59"),
+            &json!("2023-01-01 00:01:34"),
+            &json!("80")
+        ),
+        "Pipedrive's UTC `YYYY-MM-DD HH:MM:SS`: {log}"
+    );
+    assert_eq!(
+        (&log["person_id"], &log["user_id"]),
+        (&json!(42), &json!(7)),
+        "{log}"
+    );
+
+    // Every request carried the token in Pipedrive's header and nowhere else.
+    for request in stand_in.received_requests().await.unwrap() {
+        let sent = request
+            .headers
+            .get("x-api-token")
+            .map(|v| v.to_str().unwrap().to_owned());
+        assert!(
+            sent.is_some(),
+            "{} {} without x-api-token",
+            request.method,
+            request.url
+        );
+        assert!(
+            !request.url.as_str().contains(PIPEDRIVE_TOKEN),
+            "the token in a URL"
+        );
+    }
+}
