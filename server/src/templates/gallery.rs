@@ -16,15 +16,25 @@ pub struct GalleryItem {
     pub text: &'static str,
 }
 
-pub const GALLERY: &[GalleryItem] = &[GalleryItem {
-    id: "pipedrive",
-    needs: "Your company domain (acme for acme.pipedrive.com) and a personal API token \
+pub const GALLERY: &[GalleryItem] = &[
+    GalleryItem {
+        id: "pipedrive",
+        needs: "Your company domain (acme for acme.pipedrive.com) and a personal API token \
             (Personal preferences › API). The token's user needs to see the persons the \
             calls are with; to log calls for colleagues, their account needs the \"account \
             settings\" permission.",
-    docs_url: "https://developers.pipedrive.com/docs/api/v1",
-    text: include_str!("../../../gallery/pipedrive.xml"),
-}];
+        docs_url: "https://developers.pipedrive.com/docs/api/v1",
+        text: include_str!("../../../gallery/pipedrive.xml"),
+    },
+    GalleryItem {
+        id: "freshdesk",
+        needs: "Your helpdesk domain (acme for acme.freshdesk.com) and an agent's API key \
+                (Profile settings › View API key). Tickets and notes are written as that \
+                agent; contacts it cannot see are not found.",
+        docs_url: "https://developers.freshdesk.com/api/",
+        text: include_str!("../../../gallery/freshdesk.xml"),
+    },
+];
 
 /// The gallery's template named `id`.
 pub fn item(id: &str) -> Option<&'static GalleryItem> {

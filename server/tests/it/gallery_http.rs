@@ -9,7 +9,10 @@ use serde_json::{json, Value};
 use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-on_both_databases!(pipedrive_finds_creates_and_logs_calls_against_its_stand_in);
+on_both_databases!(
+    pipedrive_finds_creates_and_logs_calls_against_its_stand_in,
+    freshdesk_finds_creates_and_tickets_calls_against_its_stand_in,
+);
 
 /// A script with an `admin` token.
 struct Script {
@@ -336,4 +339,215 @@ async fn pipedrive_finds_creates_and_logs_calls_against_its_stand_in(db: Db) {
             "the token in a URL"
         );
     }
+}
+
+const FRESHDESK_KEY: &str = "fd-key-Bilby-8080";
+
+/// Freshdesk's API v2 as its reference describes it: Basic authentication with the API key
+/// and `X`, the search's `{"results", "total"}`, 201 on creation, and 401
+/// `{"code": "invalid_credentials", …}` for a wrong key.
+async fn freshdesk() -> MockServer {
+    let stand_in = MockServer::start().await;
+    let basic = format!("Basic {}", base64_of(&format!("{FRESHDESK_KEY}:X")));
+    let auth = || header("authorization", basic.as_str());
+    Mock::given(method("GET"))
+        .and(path("/acme/api/v2/search/contacts"))
+        .and(query_param(
+            "query",
+            "\"phone:'5550100' OR mobile:'5550100'\"",
+        ))
+        .and(auth())
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "results": [{
+                "active": true, "address": null, "email": "grace@navy.example", "id": 434,
+                "job_title": null, "language": "en", "mobile": "5550101", "name": "Grace Hopper",
+                "phone": "5550100", "time_zone": "Eastern Time (US & Canada)",
+                "created_at": "2026-12-01T10:00:00Z", "updated_at": "2026-12-01T10:00:00Z"
+            }],
+            "total": 1
+        })))
+        .with_priority(1)
+        .mount(&stand_in)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/acme/api/v2/search/contacts"))
+        .and(auth())
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"results": [], "total": 0})))
+        .with_priority(2)
+        .mount(&stand_in)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/acme/api/v2/contacts"))
+        .and(auth())
+        .respond_with(ResponseTemplate::new(201).set_body_json(
+            json!({"id": 435, "name": "Ada Lovelace", "phone": "5550177", "active": false}),
+        ))
+        .with_priority(1)
+        .mount(&stand_in)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/acme/api/v2/tickets"))
+        .and(auth())
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({
+            "id": 77, "subject": "Incoming Call 5550100", "status": 2, "priority": 1,
+            "source": 3, "requester_id": 434, "responder_id": 9, "type": null
+        })))
+        .with_priority(1)
+        .mount(&stand_in)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/acme/api/v2/tickets/77/notes"))
+        .and(auth())
+        .respond_with(ResponseTemplate::new(201).set_body_json(
+            json!({"id": 5001, "ticket_id": 77, "private": true, "incoming": false}),
+        ))
+        .with_priority(1)
+        .mount(&stand_in)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/acme/api/v2/agents"))
+        .and(query_param("per_page", "100"))
+        .and(auth())
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+            {"id": 9, "available": true, "occasional": false,
+             "contact": {"name": "Ann Lee", "email": "ann@example.com", "active": true}},
+            {"id": 10, "available": false, "occasional": true,
+             "contact": {"name": "Bob Ray", "email": "bob@example.com", "active": true}}
+        ])))
+        .with_priority(1)
+        .mount(&stand_in)
+        .await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({
+            "code": "invalid_credentials",
+            "message": "You have to be logged in to perform this action."
+        })))
+        .with_priority(10)
+        .mount(&stand_in)
+        .await;
+    stand_in
+}
+
+fn base64_of(text: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(text)
+}
+
+async fn freshdesk_finds_creates_and_tickets_calls_against_its_stand_in(db: Db) {
+    let stand_in = freshdesk().await;
+    let server = TestServer::start(db).await;
+    let admin = admin(&server).await;
+    let script = Script {
+        client: reqwest::Client::new(),
+        base: server.base.clone(),
+        token: admin.create_token("gallery", "admin").await,
+    };
+    let key = script
+        .add_at(
+            "freshdesk",
+            "helpdesk",
+            "https://{{.domain}}.freshdesk.com/api/v2",
+            &format!("{}/{{{{.domain}}}}/api/v2", stand_in.uri()),
+        )
+        .await;
+    let at = format!("/api/v1/integrations/helpdesk/{key}");
+    let (status, refused) = script
+        .send(
+            Method::PUT,
+            &format!("{at}/settings"),
+            Some(json!({"values": {"domain": "acme", "api_key": "wrong"}})),
+        )
+        .await;
+    assert_ne!(status, StatusCode::OK, "{refused}");
+    let (status, saved) = script
+        .send(
+            Method::PUT,
+            &format!("{at}/settings"),
+            Some(json!({"values": {"domain": "acme", "api_key": FRESHDESK_KEY}})),
+        )
+        .await;
+    assert_eq!(
+        (status, &saved["status"]),
+        (StatusCode::OK, &json!("connected")),
+        "{saved}"
+    );
+
+    let lookup = Script {
+        client: reqwest::Client::new(),
+        base: server.base.clone(),
+        token: admin.create_token("pbx", "lookup").await,
+    };
+    let (status, found) = lookup
+        .send(Method::GET, "/api/v1/contacts/lookup?phone=5550100", None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    assert_eq!(found["contact"]["FirstName"], "Grace Hopper", "{found}");
+    assert_eq!(found["contact"]["MobileNumber"], "5550101", "{found}");
+    assert_eq!(
+        found["popup_url"], "https://acme.freshdesk.com/a/contacts/434",
+        "{found}"
+    );
+    let (status, missing) = lookup
+        .send(Method::GET, "/api/v1/contacts/lookup?phone=5550199", None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{missing}");
+
+    let (status, created) = script
+        .send(
+            Method::POST,
+            &format!("{at}/console"),
+            Some(json!({"scenario": "CreateNewContact", "phone": "5550177",
+                        "first_name": "Ada", "last_name": "Lovelace"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{created}");
+    let contacts = received(&stand_in, "POST", "/acme/api/v2/contacts").await;
+    let contact: Value = serde_json::from_slice(&contacts.last().unwrap().body).unwrap();
+    assert_eq!(
+        (&contact["name"], &contact["phone"]),
+        (&json!("Ada Lovelace"), &json!("5550177"))
+    );
+
+    let (status, synced) = script
+        .send(Method::POST, &format!("{at}/users/sync"), None)
+        .await;
+    assert_eq!(
+        (status, &synced["users"]),
+        (StatusCode::OK, &json!(2)),
+        "{synced}"
+    );
+    let (status, ticket) = script
+        .send(
+            Method::POST,
+            &format!("{at}/console"),
+            Some(
+                json!({"scenario": "CreateNewTicket", "phone": "5550100", "call": {
+                    "direction": "inbound", "caller_number": "5550100", "callee_number": "1001",
+                    "extension": {"number": "1001", "crm_user_id": "9"},
+                    "start_unix": 1_672_531_199, "duration_secs": 95, "talk_secs": 80,
+                    "disposition": "ANSWERED"
+                }}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{ticket}");
+    let tickets = received(&stand_in, "POST", "/acme/api/v2/tickets").await;
+    let ticket: Value = serde_json::from_slice(&tickets.last().unwrap().body).unwrap();
+    assert_eq!(
+        (
+            &ticket["requester_id"],
+            &ticket["responder_id"],
+            &ticket["source"],
+            &ticket["status"]
+        ),
+        (&json!(434), &json!(9), &json!(3), &json!(2)),
+        "a phone ticket, open, for the caller, with the agent: {ticket}"
+    );
+    let notes = received(&stand_in, "POST", "/acme/api/v2/tickets/77/notes").await;
+    let note: Value = serde_json::from_slice(&notes.last().unwrap().body).unwrap();
+    assert_eq!(note["private"], true, "{note}");
+    assert!(
+        note["body"].as_str().unwrap().contains("talked 00:01:20"),
+        "{note}"
+    );
 }
