@@ -27,6 +27,15 @@ pub const GALLERY: &[GalleryItem] = &[
         text: include_str!("../../../gallery/pipedrive.xml"),
     },
     GalleryItem {
+        id: "hubspot",
+        needs: "Your HubSpot account ID (Settings › Account details) and a private app's \
+                access token (Settings › Integrations › Private apps) with the scopes \
+                crm.objects.contacts.read and .write, crm.objects.owners.read, and the \
+                calls' scopes where your account lists them.",
+        docs_url: "https://developers.hubspot.com/docs/api/crm/understanding-the-crm",
+        text: include_str!("../../../gallery/hubspot.xml"),
+    },
+    GalleryItem {
         id: "freshdesk",
         needs: "Your helpdesk domain (acme for acme.freshdesk.com) and an agent's API key \
                 (Profile settings › View API key). Tickets and notes are written as that \

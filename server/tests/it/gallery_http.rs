@@ -12,6 +12,7 @@ use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 on_both_databases!(
     pipedrive_finds_creates_and_logs_calls_against_its_stand_in,
     freshdesk_finds_creates_and_tickets_calls_against_its_stand_in,
+    hubspot_finds_creates_and_logs_calls_against_its_stand_in,
 );
 
 /// A script with an `admin` token.
@@ -549,5 +550,215 @@ async fn freshdesk_finds_creates_and_tickets_calls_against_its_stand_in(db: Db) 
     assert!(
         note["body"].as_str().unwrap().contains("talked 00:01:20"),
         "{note}"
+    );
+}
+
+const HUBSPOT_TOKEN: &str = "pat-na1-Wallaby-6262";
+
+/// HubSpot's CRM API v3 as its reference describes it: a private app's token as a Bearer
+/// token, the search's `{"total", "results": [{"id", "properties"}]}`, 201 on creation, a
+/// call associated with its contact by association type 194, and 401 with
+/// `"category": "INVALID_AUTHENTICATION"`.
+async fn hubspot() -> MockServer {
+    let stand_in = MockServer::start().await;
+    let auth = || header("authorization", format!("Bearer {HUBSPOT_TOKEN}").as_str());
+    let searching = |number: &'static str| {
+        move |request: &Request| {
+            serde_json::from_slice::<Value>(&request.body).is_ok_and(|body| {
+                body["filterGroups"][0]["filters"][0]["value"] == number
+                    && body["filterGroups"][1]["filters"][0]["propertyName"] == "mobilephone"
+            })
+        }
+    };
+    Mock::given(method("POST"))
+        .and(path("/crm/v3/objects/contacts/search"))
+        .and(auth())
+        .and(searching("5550100"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "total": 1,
+            "results": [{"id": "51", "archived": false,
+                "createdAt": "2026-12-01T10:00:00Z", "updatedAt": "2026-12-01T10:00:00Z",
+                "properties": {"firstname": "Grace", "lastname": "Hopper", "company": "US Navy",
+                    "email": "grace@navy.example", "phone": "5550100", "mobilephone": null,
+                    "hs_object_id": "51"}}]
+        })))
+        .with_priority(1)
+        .mount(&stand_in)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/crm/v3/objects/contacts/search"))
+        .and(auth())
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"total": 0, "results": []})))
+        .with_priority(2)
+        .mount(&stand_in)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/crm/v3/objects/contacts"))
+        .and(auth())
+        .respond_with(ResponseTemplate::new(201).set_body_json(
+            json!({"id": "52", "properties": {"firstname": "Ada"}, "archived": false}),
+        ))
+        .with_priority(1)
+        .mount(&stand_in)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/crm/v3/objects/calls"))
+        .and(auth())
+        .respond_with(ResponseTemplate::new(201).set_body_json(
+            json!({"id": "9001", "properties": {"hs_call_status": "COMPLETED"}, "archived": false}),
+        ))
+        .with_priority(1)
+        .mount(&stand_in)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/crm/v3/owners"))
+        .and(auth())
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"results": [
+            {"id": "7", "email": "ann@example.com", "firstName": "Ann", "lastName": "Lee", "userId": 1, "archived": false}
+        ]})))
+        .with_priority(1)
+        .mount(&stand_in)
+        .await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({
+            "status": "error",
+            "message": "Authentication credentials not found.",
+            "correlationId": "6a1d0f2e-0000-0000-0000-000000000000",
+            "category": "INVALID_AUTHENTICATION"
+        })))
+        .with_priority(10)
+        .mount(&stand_in)
+        .await;
+    stand_in
+}
+
+async fn hubspot_finds_creates_and_logs_calls_against_its_stand_in(db: Db) {
+    let stand_in = hubspot().await;
+    let server = TestServer::start(db).await;
+    let admin = admin(&server).await;
+    let script = Script {
+        client: reqwest::Client::new(),
+        base: server.base.clone(),
+        token: admin.create_token("gallery", "admin").await,
+    };
+    let key = script
+        .add_at("hubspot", "crm", "https://api.hubapi.com", &stand_in.uri())
+        .await;
+    let at = format!("/api/v1/integrations/crm/{key}");
+    let (status, refused) = script
+        .send(
+            Method::PUT,
+            &format!("{at}/settings"),
+            Some(json!({"values": {"portal_id": "24680", "access_token": "wrong"}})),
+        )
+        .await;
+    assert_ne!(status, StatusCode::OK, "{refused}");
+    let (status, saved) = script
+        .send(
+            Method::PUT,
+            &format!("{at}/settings"),
+            Some(json!({"values": {"portal_id": "24680", "access_token": HUBSPOT_TOKEN}})),
+        )
+        .await;
+    assert_eq!(
+        (status, &saved["status"]),
+        (StatusCode::OK, &json!("connected")),
+        "{saved}"
+    );
+
+    let lookup = Script {
+        client: reqwest::Client::new(),
+        base: server.base.clone(),
+        token: admin.create_token("pbx", "lookup").await,
+    };
+    let (status, found) = lookup
+        .send(Method::GET, "/api/v1/contacts/lookup?phone=5550100", None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    assert_eq!(
+        (
+            &found["contact"]["FirstName"],
+            &found["contact"]["LastName"],
+            &found["contact"]["Company"]
+        ),
+        (&json!("Grace"), &json!("Hopper"), &json!("US Navy")),
+        "{found}"
+    );
+    assert_eq!(
+        found["popup_url"],
+        "https://app.hubspot.com/contacts/24680/record/0-1/51"
+    );
+    let (status, missing) = lookup
+        .send(Method::GET, "/api/v1/contacts/lookup?phone=5550199", None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{missing}");
+
+    let (status, created) = script
+        .send(
+            Method::POST,
+            &format!("{at}/console"),
+            Some(json!({"scenario": "CreateNewContact", "phone": "5550177",
+                        "first_name": "Ada", "last_name": "Lovelace"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{created}");
+    let contacts = received(&stand_in, "POST", "/crm/v3/objects/contacts").await;
+    let contact: Value = serde_json::from_slice(&contacts.last().unwrap().body).unwrap();
+    assert_eq!(
+        contact["properties"],
+        json!({"firstname": "Ada", "lastname": "Lovelace", "phone": "5550177"})
+    );
+
+    let (status, synced) = script
+        .send(Method::POST, &format!("{at}/users/sync"), None)
+        .await;
+    assert_eq!(
+        (status, &synced["users"]),
+        (StatusCode::OK, &json!(1)),
+        "{synced}"
+    );
+    let (status, journal) = script
+        .send(
+            Method::POST,
+            &format!("{at}/console"),
+            Some(
+                json!({"scenario": "CallJournal", "phone": "5550100", "call": {
+                    "direction": "inbound", "caller_number": "5550100", "callee_number": "1001",
+                    "extension": {"number": "1001", "crm_user_id": "7"},
+                    "start_unix": 1_672_531_199, "duration_secs": 95, "talk_secs": 80,
+                    "disposition": "ANSWERED"
+                }}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{journal}");
+    let calls = received(&stand_in, "POST", "/crm/v3/objects/calls").await;
+    let call: Value = serde_json::from_slice(&calls.last().unwrap().body).unwrap();
+    let properties = &call["properties"];
+    assert_eq!(
+        (
+            &properties["hs_timestamp"],
+            &properties["hs_call_duration"],
+            &properties["hs_call_direction"]
+        ),
+        (
+            &json!("2022-12-31T23:59:59Z"),
+            &json!("80000"),
+            &json!("INBOUND")
+        ),
+        "{call}"
+    );
+    assert_eq!(
+        (
+            &properties["hs_call_status"],
+            &properties["hubspot_owner_id"]
+        ),
+        (&json!("COMPLETED"), &json!("7")),
+        "{call}"
+    );
+    assert_eq!(call["associations"][0]["to"]["id"], "51", "{call}");
+    assert_eq!(
+        call["associations"][0]["types"][0]["associationTypeId"], 194,
+        "{call}"
     );
 }
