@@ -43,6 +43,14 @@ pub const GALLERY: &[GalleryItem] = &[
         docs_url: "https://developers.freshdesk.com/api/",
         text: include_str!("../../../gallery/freshdesk.xml"),
     },
+    GalleryItem {
+        id: "zendesk",
+        needs: "Your subdomain (acme for acme.zendesk.com), an agent's e-mail address and an \
+                API token (Admin Center › Apps and integrations › Zendesk API, with token \
+                access turned on). Tickets and comments are written as that agent.",
+        docs_url: "https://developer.zendesk.com/api-reference/",
+        text: include_str!("../../../gallery/zendesk.xml"),
+    },
 ];
 
 /// The gallery's template named `id`.

@@ -13,6 +13,7 @@ on_both_databases!(
     pipedrive_finds_creates_and_logs_calls_against_its_stand_in,
     freshdesk_finds_creates_and_tickets_calls_against_its_stand_in,
     hubspot_finds_creates_and_logs_calls_against_its_stand_in,
+    zendesk_finds_creates_and_tickets_calls_against_its_stand_in,
 );
 
 /// A script with an `admin` token.
@@ -760,5 +761,207 @@ async fn hubspot_finds_creates_and_logs_calls_against_its_stand_in(db: Db) {
     assert_eq!(
         call["associations"][0]["types"][0]["associationTypeId"], 194,
         "{call}"
+    );
+}
+
+const ZENDESK_TOKEN: &str = "zd-token-Quokka-4747";
+
+/// Zendesk Support's API as its reference describes it: Basic authentication with
+/// `{email}/token:{api_token}`, objects wrapped by their name (`{"user": …}`,
+/// `{"ticket": …}`), user search's `{"users", "count"}`, and 401
+/// `{"error": "Couldn't authenticate you"}`.
+async fn zendesk() -> MockServer {
+    let stand_in = MockServer::start().await;
+    let basic = format!(
+        "Basic {}",
+        base64_of(&format!("agent@acme.example/token:{ZENDESK_TOKEN}"))
+    );
+    let auth = || header("authorization", basic.as_str());
+    Mock::given(method("GET"))
+        .and(path("/acme/api/v2/users/search"))
+        .and(query_param("query", "5550100"))
+        .and(auth())
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "users": [{"id": 35436, "name": "Grace Hopper", "email": "grace@navy.example",
+                       "phone": "5550100", "role": "end-user", "active": true}],
+            "next_page": null, "previous_page": null, "count": 1
+        })))
+        .with_priority(1)
+        .mount(&stand_in)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/acme/api/v2/users/search"))
+        .and(auth())
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"users": [], "next_page": null, "previous_page": null, "count": 0}),
+        ))
+        .with_priority(2)
+        .mount(&stand_in)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/acme/api/v2/users"))
+        .and(auth())
+        .respond_with(ResponseTemplate::new(201).set_body_json(
+            json!({"user": {"id": 35437, "name": "Ada Lovelace", "role": "end-user"}}),
+        ))
+        .with_priority(1)
+        .mount(&stand_in)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/acme/api/v2/tickets"))
+        .and(auth())
+        .respond_with(ResponseTemplate::new(201).set_body_json(
+            json!({"ticket": {"id": 8080, "status": "new", "requester_id": 35436, "assignee_id": 21}}),
+        ))
+        .with_priority(1)
+        .mount(&stand_in)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/acme/api/v2/tickets/8080"))
+        .and(auth())
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"ticket": {"id": 8080, "status": "open"}, "audit": {"id": 1, "events": []}}),
+        ))
+        .with_priority(1)
+        .mount(&stand_in)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/acme/api/v2/users"))
+        .and(query_param("role", "agent"))
+        .and(auth())
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "users": [{"id": 21, "name": "Ann Lee", "email": "ann@example.com", "role": "agent"}],
+            "next_page": null, "previous_page": null, "count": 1
+        })))
+        .with_priority(1)
+        .mount(&stand_in)
+        .await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(
+            ResponseTemplate::new(401).set_body_json(json!({"error": "Couldn't authenticate you"})),
+        )
+        .with_priority(10)
+        .mount(&stand_in)
+        .await;
+    stand_in
+}
+
+async fn zendesk_finds_creates_and_tickets_calls_against_its_stand_in(db: Db) {
+    let stand_in = zendesk().await;
+    let server = TestServer::start(db).await;
+    let admin = admin(&server).await;
+    let script = Script {
+        client: reqwest::Client::new(),
+        base: server.base.clone(),
+        token: admin.create_token("gallery", "admin").await,
+    };
+    let key = script
+        .add_at(
+            "zendesk",
+            "helpdesk",
+            "https://{{.subdomain}}.zendesk.com/api/v2",
+            &format!("{}/{{{{.subdomain}}}}/api/v2", stand_in.uri()),
+        )
+        .await;
+    let at = format!("/api/v1/integrations/helpdesk/{key}");
+    let values = |token: &str| json!({"values": {"subdomain": "acme", "email": "agent@acme.example", "api_token": token}});
+    let (status, refused) = script
+        .send(
+            Method::PUT,
+            &format!("{at}/settings"),
+            Some(values("wrong")),
+        )
+        .await;
+    assert_ne!(status, StatusCode::OK, "{refused}");
+    let (status, saved) = script
+        .send(
+            Method::PUT,
+            &format!("{at}/settings"),
+            Some(values(ZENDESK_TOKEN)),
+        )
+        .await;
+    assert_eq!(
+        (status, &saved["status"]),
+        (StatusCode::OK, &json!("connected")),
+        "{saved}"
+    );
+
+    let lookup = Script {
+        client: reqwest::Client::new(),
+        base: server.base.clone(),
+        token: admin.create_token("pbx", "lookup").await,
+    };
+    let (status, found) = lookup
+        .send(Method::GET, "/api/v1/contacts/lookup?phone=5550100", None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    assert_eq!(found["contact"]["FirstName"], "Grace Hopper", "{found}");
+    assert_eq!(
+        found["popup_url"],
+        "https://acme.zendesk.com/agent/users/35436"
+    );
+    let (status, missing) = lookup
+        .send(Method::GET, "/api/v1/contacts/lookup?phone=5550199", None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{missing}");
+
+    let (status, created) = script
+        .send(
+            Method::POST,
+            &format!("{at}/console"),
+            Some(json!({"scenario": "CreateNewContact", "phone": "5550177",
+                        "first_name": "Ada", "last_name": "Lovelace"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{created}");
+    let users = received(&stand_in, "POST", "/acme/api/v2/users").await;
+    let user: Value = serde_json::from_slice(&users.last().unwrap().body).unwrap();
+    assert_eq!(
+        user["user"],
+        json!({"name": "Ada Lovelace", "phone": "5550177", "role": "end-user"})
+    );
+
+    let (status, synced) = script
+        .send(Method::POST, &format!("{at}/users/sync"), None)
+        .await;
+    assert_eq!(
+        (status, &synced["users"]),
+        (StatusCode::OK, &json!(1)),
+        "{synced}"
+    );
+    let (status, ticket) = script
+        .send(
+            Method::POST,
+            &format!("{at}/console"),
+            Some(
+                json!({"scenario": "CreateNewTicket", "phone": "5550100", "call": {
+                    "direction": "inbound", "caller_number": "5550100", "callee_number": "1001",
+                    "extension": {"number": "1001", "crm_user_id": "21"},
+                    "start_unix": 1_672_531_199, "duration_secs": 95, "talk_secs": 80,
+                    "disposition": "ANSWERED"
+                }}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{ticket}");
+    let tickets = received(&stand_in, "POST", "/acme/api/v2/tickets").await;
+    let ticket: Value = serde_json::from_slice(&tickets.last().unwrap().body).unwrap();
+    assert_eq!(
+        (
+            &ticket["ticket"]["requester_id"],
+            &ticket["ticket"]["assignee_id"]
+        ),
+        (&json!(35436), &json!(21)),
+        "{ticket}"
+    );
+    assert_eq!(ticket["ticket"]["comment"]["public"], false, "{ticket}");
+    let updates = received(&stand_in, "PUT", "/acme/api/v2/tickets/8080").await;
+    let update: Value = serde_json::from_slice(&updates.last().unwrap().body).unwrap();
+    assert!(
+        update["ticket"]["comment"]["body"]
+            .as_str()
+            .unwrap()
+            .contains("talked 00:01:20"),
+        "{update}"
     );
 }
