@@ -17,6 +17,8 @@ pub struct GalleryEntry {
     pub key: String,
     /// `none`, `basic`, `bearer` or `oauth2`, as the template's AuthType says.
     pub auth_type: String,
+    /// How the CRM is signed in to, in its own words (`API token in the x-api-token header`).
+    pub authentication: String,
     /// The scenarios it runs, in the template's order.
     pub scenarios: Vec<String>,
     /// What to get from the CRM before connecting it (a plan, a token, an app).

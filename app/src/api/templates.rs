@@ -6,6 +6,7 @@ use super::{backend, provider_param, require_admin, require_admin_viewer, with_s
 #[cfg(feature = "ssr")]
 use crate::accounts::CurrentUser;
 use crate::error::PortalError;
+use crate::gallery::GalleryEntry;
 use crate::history::{RevisionDiff, TemplateHistory};
 use crate::template::form::TemplateForm;
 #[cfg(feature = "ssr")]
@@ -52,6 +53,14 @@ pub trait TemplateAdmin: Send + Sync + 'static {
         provider: Provider,
         key: &str,
     ) -> Result<TemplateHistory, PortalError>;
+    /// The gallery's ready-made templates.
+    async fn gallery(&self) -> Result<Vec<GalleryEntry>, PortalError>;
+    /// Adds the gallery's template `id` to its provider's list.
+    async fn add_from_gallery(
+        &self,
+        actor: &CurrentUser,
+        id: &str,
+    ) -> Result<TemplateSummary, PortalError>;
     /// Two kept revisions side by side.
     async fn revision_diff(
         &self,
@@ -165,6 +174,27 @@ pub async fn delete_templates(
             .templates
             .delete_templates(&actor, provider_param(&provider)?, &keys, disconnect)
             .await
+    })
+    .await
+}
+
+#[server(input = GetUrl, endpoint = "list_gallery")]
+pub async fn list_gallery() -> Result<Vec<GalleryEntry>, PortalError> {
+    with_status(async {
+        require_admin_viewer()?;
+        backend()?.templates.gallery().await
+    })
+    .await
+}
+
+#[server(endpoint = "add_from_gallery")]
+pub async fn add_from_gallery(
+    csrf_token: String,
+    id: String,
+) -> Result<TemplateSummary, PortalError> {
+    with_status(async {
+        let actor = require_admin(&csrf_token)?;
+        backend()?.templates.add_from_gallery(&actor, &id).await
     })
     .await
 }

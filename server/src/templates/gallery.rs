@@ -11,6 +11,7 @@ use super::intake::{accept, AcceptedTemplate, Refusal};
 /// One template of the gallery.
 pub struct GalleryItem {
     pub id: &'static str,
+    pub authentication: &'static str,
     pub needs: &'static str,
     pub docs_url: &'static str,
     pub text: &'static str,
@@ -19,6 +20,7 @@ pub struct GalleryItem {
 pub const GALLERY: &[GalleryItem] = &[
     GalleryItem {
         id: "pipedrive",
+        authentication: "Personal API token, in the x-api-token header",
         needs: "Your company domain (acme for acme.pipedrive.com) and a personal API token \
             (Personal preferences › API). The token's user needs to see the persons the \
             calls are with; to log calls for colleagues, their account needs the \"account \
@@ -28,6 +30,7 @@ pub const GALLERY: &[GalleryItem] = &[
     },
     GalleryItem {
         id: "hubspot",
+        authentication: "Private app access token, as a Bearer token",
         needs: "Your HubSpot account ID (Settings › Account details) and a private app's \
                 access token (Settings › Integrations › Private apps) with the scopes \
                 crm.objects.contacts.read and .write, crm.objects.owners.read, and the \
@@ -37,6 +40,7 @@ pub const GALLERY: &[GalleryItem] = &[
     },
     GalleryItem {
         id: "freshdesk",
+        authentication: "API key, as Basic authentication with X as the password",
         needs: "Your helpdesk domain (acme for acme.freshdesk.com) and an agent's API key \
                 (Profile settings › View API key). Tickets and notes are written as that \
                 agent; contacts it cannot see are not found.",
@@ -45,6 +49,7 @@ pub const GALLERY: &[GalleryItem] = &[
     },
     GalleryItem {
         id: "zendesk",
+        authentication: "API token, as Basic authentication with email/token",
         needs: "Your subdomain (acme for acme.zendesk.com), an agent's e-mail address and an \
                 API token (Admin Center › Apps and integrations › Zendesk API, with token \
                 access turned on). Tickets and comments are written as that agent.",
@@ -94,6 +99,7 @@ fn entry(item: &GalleryItem) -> Option<GalleryEntry> {
         name: record.name,
         key: record.key,
         auth_type,
+        authentication: item.authentication.to_owned(),
         scenarios,
         needs: item.needs.to_owned(),
         docs_url: item.docs_url.to_owned(),

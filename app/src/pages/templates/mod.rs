@@ -4,6 +4,7 @@
 #[cfg(feature = "hydrate")]
 mod browser;
 mod editor;
+mod gallery;
 mod history;
 
 pub use editor::TemplateEditorPage;
@@ -456,6 +457,11 @@ fn TemplateList(provider: Provider) -> impl IntoView {
                             <span class="help" id="upload-help">".xml files, at most 1 MiB each"</span>
                         </div>
                         {full.then(|| view! { <p class="notice" id="limit-reason" role="status">{full_reason}</p> })}
+                        <gallery::GallerySection
+                            provider
+                            full
+                            on_added=Callback::new(move |_| uploads_done.update(|n| *n += 1))
+                        />
                         {body}
                     }
                         .into_any()

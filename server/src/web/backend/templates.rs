@@ -3,6 +3,7 @@
 use app::accounts::CurrentUser;
 use app::api::templates::TemplateAdmin;
 use app::error::PortalError;
+use app::gallery::GalleryEntry;
 use app::history::{RevisionDiff, TemplateHistory};
 use app::template::form::TemplateForm;
 use app::template::model::Provider;
@@ -57,6 +58,19 @@ impl From<TemplateStoreError> for PortalError {
 
 #[async_trait]
 impl TemplateAdmin for TemplatesAdmin {
+    async fn gallery(&self) -> Result<Vec<GalleryEntry>, PortalError> {
+        Ok(crate::templates::gallery::entries())
+    }
+
+    async fn add_from_gallery(
+        &self,
+        actor: &CurrentUser,
+        id: &str,
+    ) -> Result<TemplateSummary, PortalError> {
+        let stored = self.service.add_from_gallery(&actor.email, id).await?;
+        Ok(summary_of(&stored))
+    }
+
     async fn list_templates(
         &self,
         provider: Provider,
