@@ -39,6 +39,16 @@ pub const GALLERY: &[GalleryItem] = &[
         text: include_str!("../../../gallery/hubspot.xml"),
     },
     GalleryItem {
+        id: "salesforce",
+        authentication: "OAuth 2.0 through a connected app; requests go to the org's instance_url",
+        needs: "A connected app (Setup › App Manager › New Connected App) with OAuth \
+                settings on, the scopes api and refresh_token, and this integration's \
+                Redirect URI as its callback URL; its Consumer Key and Secret. A sandbox signs \
+                in at test.salesforce.com: change the template's two endpoints.",
+        docs_url: "https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/",
+        text: include_str!("../../../gallery/salesforce.xml"),
+    },
+    GalleryItem {
         id: "freshdesk",
         authentication: "API key, as Basic authentication with X as the password",
         needs: "Your helpdesk domain (acme for acme.freshdesk.com) and an agent's API key \

@@ -14,6 +14,7 @@ on_both_databases!(
     freshdesk_finds_creates_and_tickets_calls_against_its_stand_in,
     hubspot_finds_creates_and_logs_calls_against_its_stand_in,
     zendesk_finds_creates_and_tickets_calls_against_its_stand_in,
+    salesforce_authorizes_and_works_at_its_instance_url,
 );
 
 /// A script with an `admin` token.
@@ -964,4 +965,253 @@ async fn zendesk_finds_creates_and_tickets_calls_against_its_stand_in(db: Db) {
             .contains("talked 00:01:20"),
         "{update}"
     );
+}
+
+const SALESFORCE_ACCESS: &str = "00Dxx0000001gPL!AQ4AQ-access-Kea";
+const SALESFORCE_SECRET: &str = "sf-consumer-Secret-Takahe-2121";
+
+/// Salesforce as its REST API and OAuth 2.0 web server flow describe it: the token answer
+/// names the org's `instance_url` (here the stand-in itself) and no `expires_in`; the API
+/// takes the access token as a Bearer token and answers 401
+/// `[{"errorCode": "INVALID_SESSION_ID"}]` without it; a search answers `searchRecords`, a
+/// query `records`, a creation 201 `{"id", "success", "errors"}`.
+async fn salesforce() -> MockServer {
+    let stand_in = MockServer::start().await;
+    let instance = stand_in.uri();
+    let auth = || {
+        header(
+            "authorization",
+            format!("Bearer {SALESFORCE_ACCESS}").as_str(),
+        )
+    };
+    Mock::given(method("POST"))
+        .and(path("/services/oauth2/token"))
+        .and(|request: &Request| {
+            let form: std::collections::HashMap<String, String> =
+                url::form_urlencoded::parse(&request.body)
+                    .into_owned()
+                    .collect();
+            form.get("grant_type").map(String::as_str) == Some("authorization_code")
+                && form.get("code").map(String::as_str) == Some("aPrx-code-Weka")
+        })
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": SALESFORCE_ACCESS,
+            "refresh_token": "5Aep861-refresh-Kakapo",
+            "signature": "c2lnbmF0dXJl",
+            "scope": "refresh_token api",
+            "instance_url": instance,
+            "id": "https://login.salesforce.com/id/00Dxx0000001gPLEAY/005xx000001SwiUAAS",
+            "token_type": "Bearer",
+            "issued_at": "1672531199000"
+        })))
+        .mount(&stand_in)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/services/data/v61.0/parameterizedSearch/"))
+        .and(query_param("q", "5550100"))
+        .and(query_param("sobject", "Contact"))
+        .and(query_param("in", "PHONE"))
+        .and(auth())
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"searchRecords": [{
+            "attributes": {"type": "Contact", "url": "/services/data/v61.0/sobjects/Contact/003xx000004TmiQAAS"},
+            "Id": "003xx000004TmiQAAS", "FirstName": "Grace", "LastName": "Hopper",
+            "Email": "grace@navy.example", "Phone": "5550100", "MobilePhone": null,
+            "Account": {"attributes": {"type": "Account"}, "Name": "US Navy"}
+        }]})))
+        .with_priority(1)
+        .mount(&stand_in)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/services/data/v61.0/parameterizedSearch/"))
+        .and(auth())
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"searchRecords": []})))
+        .with_priority(2)
+        .mount(&stand_in)
+        .await;
+    for (object, id) in [
+        ("Contact", "003xx000004TmiRAAS"),
+        ("Task", "00Txx000001AbcDEAS"),
+    ] {
+        Mock::given(method("POST"))
+            .and(path(format!("/services/data/v61.0/sobjects/{object}")))
+            .and(auth())
+            .respond_with(
+                ResponseTemplate::new(201)
+                    .set_body_json(json!({"id": id, "success": true, "errors": []})),
+            )
+            .with_priority(1)
+            .mount(&stand_in)
+            .await;
+    }
+    Mock::given(method("GET"))
+        .and(path("/services/data/v61.0/query"))
+        .and(query_param(
+            "q",
+            "SELECT Id,FirstName,LastName,Email FROM User WHERE IsActive=true AND UserType='Standard'",
+        ))
+        .and(auth())
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "totalSize": 1, "done": true,
+            "records": [{"attributes": {"type": "User"}, "Id": "005xx000001SwiUAAS",
+                         "FirstName": "Ann", "LastName": "Lee", "Email": "ann@example.com"}]
+        })))
+        .with_priority(1)
+        .mount(&stand_in)
+        .await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!([
+            {"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}
+        ])))
+        .with_priority(10)
+        .mount(&stand_in)
+        .await;
+    stand_in
+}
+
+async fn salesforce_authorizes_and_works_at_its_instance_url(db: Db) {
+    let stand_in = salesforce().await;
+    let server = TestServer::start_with_env(
+        db,
+        true,
+        &[("PATCHBAY_PUBLIC_URL", "https://pbx.example.com")],
+    )
+    .await;
+    let admin = admin(&server).await;
+    let script = Script {
+        client: reqwest::Client::new(),
+        base: server.base.clone(),
+        token: admin.create_token("gallery", "admin").await,
+    };
+    let key = script
+        .add_at(
+            "salesforce",
+            "crm",
+            "https://login.salesforce.com",
+            &stand_in.uri(),
+        )
+        .await;
+
+    // Save in the browser starts the authorization at the connected app's consent page …
+    let response = admin
+        .browser
+        .client
+        .put(server.url(&format!("/api/v1/integrations/crm/{key}/settings")))
+        .header("x-csrf-token", &admin.csrf)
+        .json(&json!({"values": {"client_id": "3MVG9-consumer-key", "client_secret": SALESFORCE_SECRET}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let started: Value = response.json().await.unwrap();
+    let authorize = url::Url::parse(started["authorize_url"].as_str().unwrap()).unwrap();
+    assert_eq!(authorize.path(), "/services/oauth2/authorize");
+    let query: std::collections::HashMap<String, String> =
+        authorize.query_pairs().into_owned().collect();
+    assert_eq!(query["client_id"], "3MVG9-consumer-key");
+    assert_eq!(query["response_type"], "code");
+    assert_eq!(query["scope"], "api refresh_token");
+    // … and Salesforce's redirect back with a code connects it.
+    let callback = format!(
+        "/integration/callback/api/crm/{key}/?code=aPrx-code-Weka&state={}",
+        query["state"]
+    );
+    let (status, page) = admin.browser.get_text(&callback).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("Authorization succeeded!"), "{page}");
+
+    let lookup = Script {
+        client: reqwest::Client::new(),
+        base: server.base.clone(),
+        token: admin.create_token("pbx", "lookup").await,
+    };
+    let (status, found) = lookup
+        .send(Method::GET, "/api/v1/contacts/lookup?phone=5550100", None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    assert_eq!(
+        (&found["contact"]["LastName"], &found["contact"]["Company"]),
+        (&json!("Hopper"), &json!("US Navy")),
+        "{found}"
+    );
+    assert_eq!(
+        found["popup_url"],
+        format!(
+            "{}/lightning/r/Contact/003xx000004TmiQAAS/view",
+            stand_in.uri()
+        )
+    );
+    let (status, missing) = lookup
+        .send(Method::GET, "/api/v1/contacts/lookup?phone=5550199", None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{missing}");
+
+    let at = format!("/api/v1/integrations/crm/{key}");
+    let (status, created) = script
+        .send(
+            Method::POST,
+            &format!("{at}/console"),
+            Some(json!({"scenario": "CreateNewContact", "phone": "5550177", "first_name": "Ada"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{created}");
+    let contacts = received(&stand_in, "POST", "/services/data/v61.0/sobjects/Contact").await;
+    let contact: Value = serde_json::from_slice(&contacts.last().unwrap().body).unwrap();
+    assert_eq!(
+        contact,
+        json!({"FirstName": "Ada", "LastName": "Ada", "Phone": "5550177"}),
+        "LastName is required: the name when there is no last name"
+    );
+    let (status, synced) = script
+        .send(Method::POST, &format!("{at}/users/sync"), None)
+        .await;
+    assert_eq!(
+        (status, &synced["users"]),
+        (StatusCode::OK, &json!(1)),
+        "{synced}"
+    );
+    let (status, journal) = script
+        .send(
+            Method::POST,
+            &format!("{at}/console"),
+            Some(
+                json!({"scenario": "CallJournal", "phone": "5550100", "call": {
+                    "direction": "inbound", "caller_number": "5550100", "callee_number": "1001",
+                    "extension": {"number": "1001", "crm_user_id": "005xx000001SwiUAAS"},
+                    "start_unix": 1_672_531_199, "duration_secs": 95, "talk_secs": 80,
+                    "disposition": "ANSWERED"
+                }}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{journal}");
+    let tasks = received(&stand_in, "POST", "/services/data/v61.0/sobjects/Task").await;
+    let task: Value = serde_json::from_slice(&tasks.last().unwrap().body).unwrap();
+    assert_eq!(
+        (
+            &task["TaskSubtype"],
+            &task["CallType"],
+            &task["CallDurationInSeconds"]
+        ),
+        (&json!("Call"), &json!("Inbound"), &json!(80)),
+        "{task}"
+    );
+    assert_eq!(
+        (&task["WhoId"], &task["OwnerId"], &task["ActivityDate"]),
+        (
+            &json!("003xx000004TmiQAAS"),
+            &json!("005xx000001SwiUAAS"),
+            &json!("2022-12-31")
+        ),
+        "{task}"
+    );
+    // The consumer secret went to the token endpoint only.
+    for request in stand_in.received_requests().await.unwrap() {
+        let carries = String::from_utf8_lossy(&request.body).contains(SALESFORCE_SECRET)
+            || request.url.as_str().contains(SALESFORCE_SECRET);
+        assert!(
+            !carries || request.url.path() == "/services/oauth2/token",
+            "{}",
+            request.url
+        );
+    }
 }
