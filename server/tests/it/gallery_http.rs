@@ -17,78 +17,148 @@ on_both_databases!(
     salesforce_authorizes_and_works_at_its_instance_url,
 );
 
-/// A script with an `admin` token.
-struct Script {
-    client: reqwest::Client,
-    base: String,
-    token: String,
+/// A gallery template added through the API on a fresh server, its API requests pointed at
+/// the stand-in; a script with an `admin` token and a phone system's `lookup` token.
+struct Proving {
+    server: TestServer,
+    admin: Admin,
+    script: Script,
+    lookups: Script,
+    /// `/api/v1/integrations/{provider}/{key}`.
+    at: String,
 }
 
-impl Script {
-    async fn send(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut request = self
-            .client
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.token);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        let text = response.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+/// Adds the gallery's template `id`, then points its API requests (`api_prefix`, the part of
+/// its URLs before the API's paths) at `moved_to`, keeping the rest (the popup URL) as written.
+async fn prove(db: Db, id: &str, provider: &str, api_prefix: &str, moved_to: &str) -> Proving {
+    let server = TestServer::start_with_env(
+        db,
+        true,
+        &[("PATCHBAY_PUBLIC_URL", "https://pbx.example.com")],
+    )
+    .await;
+    let admin = admin(&server).await;
+    let script = Script::new(&server, admin.create_token("gallery", "admin").await);
+    let lookups = Script::new(&server, admin.create_token("pbx", "lookup").await);
+    let (status, added) = script
+        .send(Method::POST, &format!("/api/v1/gallery/{id}"), None)
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{added}");
+    let key = added["key"].as_str().unwrap().to_owned();
+    let template = format!("/api/v1/templates/{provider}/{key}");
+    let (_, xml) = script.get(&format!("{template}?format=xml")).await;
+    let xml = xml.as_str().unwrap().to_owned();
+    assert!(
+        xml.contains(api_prefix),
+        "{id}: {api_prefix} not in the template"
+    );
+    let response = script
+        .client
+        .put(format!("{}{template}", server.base))
+        .bearer_auth(&script.token)
+        .header("content-type", "application/xml")
+        .body(xml.replace(api_prefix, moved_to))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "{}",
+        response.text().await.unwrap()
+    );
+    Proving {
+        at: format!("/api/v1/integrations/{provider}/{key}"),
+        server,
+        admin,
+        script,
+        lookups,
     }
+}
 
-    /// Adds the gallery's template `id`, then points its API requests (`api_prefix`, the
-    /// part of its URLs before the API's paths) at the stand-in, keeping the rest (the popup
-    /// URL) as written.
-    async fn add_at(&self, id: &str, provider: &str, api_prefix: &str, stand_in: &str) -> String {
-        let (status, added) = self
-            .send(Method::POST, &format!("/api/v1/gallery/{id}"), None)
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{added}");
-        let key = added["key"].as_str().unwrap().to_owned();
-        let path = format!("/api/v1/templates/{provider}/{key}");
-        let (_, xml) = self
-            .send(Method::GET, &format!("{path}?format=xml"), None)
-            .await;
-        let xml = xml.as_str().unwrap().to_owned();
-        assert!(
-            xml.contains(api_prefix),
-            "{id}: {api_prefix} not in the template"
-        );
-        let moved = xml.replace(api_prefix, stand_in);
-        let response = self
-            .client
-            .put(format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-            .header("content-type", "application/xml")
-            .body(moved)
-            .send()
-            .await
-            .unwrap();
+impl Proving {
+    /// Save with `wrong` values is refused by the CRM and stores nothing; with `right`, it
+    /// connects.
+    async fn connect(&self, wrong: Value, right: Value) {
+        let settings = format!("{}/settings", self.at);
+        let (status, refused) = self.script.send(Method::PUT, &settings, Some(wrong)).await;
+        assert_ne!(status, StatusCode::OK, "{refused}");
+        let (status, saved) = self.script.send(Method::PUT, &settings, Some(right)).await;
         assert_eq!(
-            response.status(),
-            StatusCode::OK,
-            "{}",
-            response.text().await.unwrap()
+            (status, &saved["status"]),
+            (StatusCode::OK, &json!("connected")),
+            "{saved}"
         );
-        key
+    }
+
+    /// The lookup API's answer for the known number 5550100, after checking that the unknown
+    /// 5550199 is not found.
+    async fn look_up_known_and_unknown(&self) -> Value {
+        let (status, missing) = self
+            .lookups
+            .get("/api/v1/contacts/lookup?phone=5550199")
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{missing}");
+        let (status, found) = self
+            .lookups
+            .get("/api/v1/contacts/lookup?phone=5550100")
+            .await;
+        assert_eq!(status, StatusCode::OK, "{found}");
+        found
+    }
+
+    /// Runs a scenario in the test console; asserts it ran.
+    async fn console(&self, input: Value) {
+        let console = format!("{}/console", self.at);
+        let (status, report) = self.script.send(Method::POST, &console, Some(input)).await;
+        assert_eq!(status, StatusCode::OK, "{report}");
+    }
+
+    /// Creates Ada Lovelace (5550177) through the console.
+    async fn create_contact(&self) {
+        self.console(json!({"scenario": "CreateNewContact", "phone": "5550177",
+                            "first_name": "Ada", "last_name": "Lovelace"}))
+            .await;
+    }
+
+    /// Syncs the CRM's users; answers how many it listed.
+    async fn sync_users(&self) -> Value {
+        let sync = format!("{}/users/sync", self.at);
+        let (status, synced) = self.script.send(Method::POST, &sync, None).await;
+        assert_eq!(status, StatusCode::OK, "{synced}");
+        synced["users"].clone()
+    }
+
+    /// Runs `scenario` (CallJournal or CreateNewTicket) in the console for an answered
+    /// inbound call from 5550100 to extension 1001, associated with the CRM user `crm_user`:
+    /// started 2022-12-31 23:59:59 UTC, 95 s long, 80 s talked.
+    async fn write_call(&self, scenario: &str, crm_user: &str) {
+        self.console(json!({"scenario": scenario, "phone": "5550100", "call": {
+            "direction": "inbound", "caller_number": "5550100", "callee_number": "1001",
+            "extension": {"number": "1001", "crm_user_id": crm_user},
+            "start_unix": 1_672_531_199, "duration_secs": 95, "talk_secs": 80,
+            "disposition": "ANSWERED"
+        }}))
+        .await;
     }
 }
 
-/// What the stand-in received on `path`, in order.
-async fn received(stand_in: &MockServer, method_name: &str, path_name: &str) -> Vec<Request> {
-    stand_in
+/// The JSON body of the last `method_name` request the stand-in received on `path_name`.
+async fn last_body(stand_in: &MockServer, method_name: &str, path_name: &str) -> Value {
+    let request = stand_in
         .received_requests()
         .await
         .unwrap()
         .into_iter()
         .filter(|r| r.method.as_str() == method_name && r.url.path() == path_name)
-        .collect()
+        .last()
+        .unwrap_or_else(|| panic!("no {method_name} {path_name}"));
+    serde_json::from_slice(&request.body).unwrap()
+}
+
+fn base64_of(text: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(text)
 }
 
 const PIPEDRIVE_TOKEN: &str = "pd-token-Numbat-3131";
@@ -176,14 +246,15 @@ async fn pipedrive() -> MockServer {
 
 async fn pipedrive_finds_creates_and_logs_calls_against_its_stand_in(db: Db) {
     let stand_in = pipedrive().await;
-    let server = TestServer::start(db).await;
-    let admin = admin(&server).await;
-    let script = Script {
-        client: reqwest::Client::new(),
-        base: server.base.clone(),
-        token: admin.create_token("gallery", "admin").await,
-    };
-    let (status, gallery) = script.send(Method::GET, "/api/v1/gallery", None).await;
+    let proving = prove(
+        db,
+        "pipedrive",
+        "crm",
+        "https://{{.company_domain}}.pipedrive.com/api/v1",
+        &format!("{}/{{{{.company_domain}}}}/api/v1", stand_in.uri()),
+    )
+    .await;
+    let (status, gallery) = proving.script.get("/api/v1/gallery").await;
     assert_eq!(status, StatusCode::OK, "{gallery}");
     let listed = gallery["templates"]
         .as_array()
@@ -196,16 +267,8 @@ async fn pipedrive_finds_creates_and_logs_calls_against_its_stand_in(db: Db) {
         listed["needs"].as_str().unwrap().contains("API token"),
         "{listed}"
     );
-
-    let key = script
-        .add_at(
-            "pipedrive",
-            "crm",
-            "https://{{.company_domain}}.pipedrive.com/api/v1",
-            &format!("{}/{{{{.company_domain}}}}/api/v1", stand_in.uri()),
-        )
-        .await;
-    let (status, again) = script
+    let (status, again) = proving
+        .script
         .send(Method::POST, "/api/v1/gallery/pipedrive", None)
         .await;
     assert_eq!(
@@ -213,94 +276,40 @@ async fn pipedrive_finds_creates_and_logs_calls_against_its_stand_in(db: Db) {
         (StatusCode::CONFLICT, Some("key.duplicate")),
         "added once: {again}"
     );
-    let at = format!("/api/v1/integrations/crm/{key}");
-
-    // A wrong token: Save's connection test is refused, nothing is stored.
-    let (status, refused) = script
-        .send(
-            Method::PUT,
-            &format!("{at}/settings"),
-            Some(json!({"values": {"company_domain": "acme", "api_token": "wrong"}})),
-        )
+    let values = |token: &str| json!({"values": {"company_domain": "acme", "api_token": token}});
+    proving
+        .connect(values("wrong"), values(PIPEDRIVE_TOKEN))
         .await;
-    assert_ne!(status, StatusCode::OK, "{refused}");
-    let (status, saved) = script
-        .send(
-            Method::PUT,
-            &format!("{at}/settings"),
-            Some(json!({"values": {"company_domain": "acme", "api_token": PIPEDRIVE_TOKEN}})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{saved}");
-    assert_eq!(saved["status"], "connected", "{saved}");
 
-    // A known number: the person, their organization and the popup on Pipedrive itself.
-    let lookup = admin.create_token("pbx", "lookup").await;
-    let (status, found) = Script {
-        client: reqwest::Client::new(),
-        base: server.base.clone(),
-        token: lookup.clone(),
-    }
-    .send(Method::GET, "/api/v1/contacts/lookup?phone=5550100", None)
-    .await;
-    assert_eq!(status, StatusCode::OK, "{found}");
-    assert_eq!(found["contact"]["FirstName"], "Grace Hopper", "{found}");
-    assert_eq!(found["contact"]["Company"], "US Navy", "{found}");
-    assert_eq!(found["contact"]["Email"], "grace@navy.example", "{found}");
+    let found = proving.look_up_known_and_unknown().await;
+    assert_eq!(
+        (
+            &found["contact"]["FirstName"],
+            &found["contact"]["Company"],
+            &found["contact"]["Email"]
+        ),
+        (
+            &json!("Grace Hopper"),
+            &json!("US Navy"),
+            &json!("grace@navy.example")
+        ),
+        "{found}"
+    );
     assert_eq!(
         found["popup_url"], "https://acme.pipedrive.com/person/42",
         "{found}"
     );
-    // An unknown one: not found, as Pipedrive's empty search says.
-    let (status, missing) = Script {
-        client: reqwest::Client::new(),
-        base: server.base.clone(),
-        token: lookup,
-    }
-    .send(Method::GET, "/api/v1/contacts/lookup?phone=5550199", None)
-    .await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "{missing}");
 
-    // A new person, then a call logged on the person for the associated user.
-    let (status, created) = script
-        .send(
-            Method::POST,
-            &format!("{at}/console"),
-            Some(json!({"scenario": "CreateNewContact", "phone": "5550177",
-                        "first_name": "Ada", "last_name": "Lovelace"})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{created}");
-    let persons = received(&stand_in, "POST", "/acme/api/v1/persons").await;
-    let person: Value = serde_json::from_slice(&persons.last().unwrap().body).unwrap();
-    assert_eq!(person["name"], "Ada Lovelace");
-    assert_eq!(person["phone"][0]["value"], "5550177");
-
-    let (status, synced) = script
-        .send(Method::POST, &format!("{at}/users/sync"), None)
-        .await;
+    proving.create_contact().await;
+    let person = last_body(&stand_in, "POST", "/acme/api/v1/persons").await;
     assert_eq!(
-        (status, &synced["users"]),
-        (StatusCode::OK, &json!(2)),
-        "{synced}"
+        (&person["name"], &person["phone"][0]["value"]),
+        (&json!("Ada Lovelace"), &json!("5550177"))
     );
-    let (status, journal) = script
-        .send(
-            Method::POST,
-            &format!("{at}/console"),
-            Some(
-                json!({"scenario": "CallJournal", "phone": "5550100", "call": {
-                    "direction": "inbound", "caller_number": "5550100", "callee_number": "1001",
-                    "extension": {"number": "1001", "crm_user_id": "7"},
-                    "start_unix": 1_672_531_199, "duration_secs": 95, "talk_secs": 80,
-                    "disposition": "ANSWERED"
-                }}),
-            ),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{journal}");
-    let logs = received(&stand_in, "POST", "/acme/api/v1/callLogs").await;
-    let log: Value = serde_json::from_slice(&logs.last().unwrap().body).unwrap();
+
+    assert_eq!(proving.sync_users().await, 2);
+    proving.write_call("CallJournal", "7").await;
+    let log = last_body(&stand_in, "POST", "/acme/api/v1/callLogs").await;
     assert_eq!(
         (
             &log["outcome"],
@@ -327,12 +336,8 @@ async fn pipedrive_finds_creates_and_logs_calls_against_its_stand_in(db: Db) {
 
     // Every request carried the token in Pipedrive's header and nowhere else.
     for request in stand_in.received_requests().await.unwrap() {
-        let sent = request
-            .headers
-            .get("x-api-token")
-            .map(|v| v.to_str().unwrap().to_owned());
         assert!(
-            sent.is_some(),
+            request.headers.get("x-api-token").is_some(),
             "{} {} without x-api-token",
             request.method,
             request.url
@@ -431,111 +436,45 @@ async fn freshdesk() -> MockServer {
     stand_in
 }
 
-fn base64_of(text: &str) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(text)
-}
-
 async fn freshdesk_finds_creates_and_tickets_calls_against_its_stand_in(db: Db) {
     let stand_in = freshdesk().await;
-    let server = TestServer::start(db).await;
-    let admin = admin(&server).await;
-    let script = Script {
-        client: reqwest::Client::new(),
-        base: server.base.clone(),
-        token: admin.create_token("gallery", "admin").await,
-    };
-    let key = script
-        .add_at(
-            "freshdesk",
-            "helpdesk",
-            "https://{{.domain}}.freshdesk.com/api/v2",
-            &format!("{}/{{{{.domain}}}}/api/v2", stand_in.uri()),
-        )
+    let proving = prove(
+        db,
+        "freshdesk",
+        "helpdesk",
+        "https://{{.domain}}.freshdesk.com/api/v2",
+        &format!("{}/{{{{.domain}}}}/api/v2", stand_in.uri()),
+    )
+    .await;
+    let values = |key: &str| json!({"values": {"domain": "acme", "api_key": key}});
+    proving
+        .connect(values("wrong"), values(FRESHDESK_KEY))
         .await;
-    let at = format!("/api/v1/integrations/helpdesk/{key}");
-    let (status, refused) = script
-        .send(
-            Method::PUT,
-            &format!("{at}/settings"),
-            Some(json!({"values": {"domain": "acme", "api_key": "wrong"}})),
-        )
-        .await;
-    assert_ne!(status, StatusCode::OK, "{refused}");
-    let (status, saved) = script
-        .send(
-            Method::PUT,
-            &format!("{at}/settings"),
-            Some(json!({"values": {"domain": "acme", "api_key": FRESHDESK_KEY}})),
-        )
-        .await;
-    assert_eq!(
-        (status, &saved["status"]),
-        (StatusCode::OK, &json!("connected")),
-        "{saved}"
-    );
 
-    let lookup = Script {
-        client: reqwest::Client::new(),
-        base: server.base.clone(),
-        token: admin.create_token("pbx", "lookup").await,
-    };
-    let (status, found) = lookup
-        .send(Method::GET, "/api/v1/contacts/lookup?phone=5550100", None)
-        .await;
-    assert_eq!(status, StatusCode::OK, "{found}");
-    assert_eq!(found["contact"]["FirstName"], "Grace Hopper", "{found}");
-    assert_eq!(found["contact"]["MobileNumber"], "5550101", "{found}");
+    let found = proving.look_up_known_and_unknown().await;
+    assert_eq!(
+        (
+            &found["contact"]["FirstName"],
+            &found["contact"]["MobileNumber"]
+        ),
+        (&json!("Grace Hopper"), &json!("5550101")),
+        "{found}"
+    );
     assert_eq!(
         found["popup_url"], "https://acme.freshdesk.com/a/contacts/434",
         "{found}"
     );
-    let (status, missing) = lookup
-        .send(Method::GET, "/api/v1/contacts/lookup?phone=5550199", None)
-        .await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "{missing}");
 
-    let (status, created) = script
-        .send(
-            Method::POST,
-            &format!("{at}/console"),
-            Some(json!({"scenario": "CreateNewContact", "phone": "5550177",
-                        "first_name": "Ada", "last_name": "Lovelace"})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{created}");
-    let contacts = received(&stand_in, "POST", "/acme/api/v2/contacts").await;
-    let contact: Value = serde_json::from_slice(&contacts.last().unwrap().body).unwrap();
+    proving.create_contact().await;
+    let contact = last_body(&stand_in, "POST", "/acme/api/v2/contacts").await;
     assert_eq!(
         (&contact["name"], &contact["phone"]),
         (&json!("Ada Lovelace"), &json!("5550177"))
     );
 
-    let (status, synced) = script
-        .send(Method::POST, &format!("{at}/users/sync"), None)
-        .await;
-    assert_eq!(
-        (status, &synced["users"]),
-        (StatusCode::OK, &json!(2)),
-        "{synced}"
-    );
-    let (status, ticket) = script
-        .send(
-            Method::POST,
-            &format!("{at}/console"),
-            Some(
-                json!({"scenario": "CreateNewTicket", "phone": "5550100", "call": {
-                    "direction": "inbound", "caller_number": "5550100", "callee_number": "1001",
-                    "extension": {"number": "1001", "crm_user_id": "9"},
-                    "start_unix": 1_672_531_199, "duration_secs": 95, "talk_secs": 80,
-                    "disposition": "ANSWERED"
-                }}),
-            ),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{ticket}");
-    let tickets = received(&stand_in, "POST", "/acme/api/v2/tickets").await;
-    let ticket: Value = serde_json::from_slice(&tickets.last().unwrap().body).unwrap();
+    assert_eq!(proving.sync_users().await, 2);
+    proving.write_call("CreateNewTicket", "9").await;
+    let ticket = last_body(&stand_in, "POST", "/acme/api/v2/tickets").await;
     assert_eq!(
         (
             &ticket["requester_id"],
@@ -546,8 +485,7 @@ async fn freshdesk_finds_creates_and_tickets_calls_against_its_stand_in(db: Db) 
         (&json!(434), &json!(9), &json!(3), &json!(2)),
         "a phone ticket, open, for the caller, with the agent: {ticket}"
     );
-    let notes = received(&stand_in, "POST", "/acme/api/v2/tickets/77/notes").await;
-    let note: Value = serde_json::from_slice(&notes.last().unwrap().body).unwrap();
+    let note = last_body(&stand_in, "POST", "/acme/api/v2/tickets/77/notes").await;
     assert_eq!(note["private"], true, "{note}");
     assert!(
         note["body"].as_str().unwrap().contains("talked 00:01:20"),
@@ -636,47 +574,20 @@ async fn hubspot() -> MockServer {
 
 async fn hubspot_finds_creates_and_logs_calls_against_its_stand_in(db: Db) {
     let stand_in = hubspot().await;
-    let server = TestServer::start(db).await;
-    let admin = admin(&server).await;
-    let script = Script {
-        client: reqwest::Client::new(),
-        base: server.base.clone(),
-        token: admin.create_token("gallery", "admin").await,
-    };
-    let key = script
-        .add_at("hubspot", "crm", "https://api.hubapi.com", &stand_in.uri())
+    let proving = prove(
+        db,
+        "hubspot",
+        "crm",
+        "https://api.hubapi.com",
+        &stand_in.uri(),
+    )
+    .await;
+    let values = |token: &str| json!({"values": {"portal_id": "24680", "access_token": token}});
+    proving
+        .connect(values("wrong"), values(HUBSPOT_TOKEN))
         .await;
-    let at = format!("/api/v1/integrations/crm/{key}");
-    let (status, refused) = script
-        .send(
-            Method::PUT,
-            &format!("{at}/settings"),
-            Some(json!({"values": {"portal_id": "24680", "access_token": "wrong"}})),
-        )
-        .await;
-    assert_ne!(status, StatusCode::OK, "{refused}");
-    let (status, saved) = script
-        .send(
-            Method::PUT,
-            &format!("{at}/settings"),
-            Some(json!({"values": {"portal_id": "24680", "access_token": HUBSPOT_TOKEN}})),
-        )
-        .await;
-    assert_eq!(
-        (status, &saved["status"]),
-        (StatusCode::OK, &json!("connected")),
-        "{saved}"
-    );
 
-    let lookup = Script {
-        client: reqwest::Client::new(),
-        base: server.base.clone(),
-        token: admin.create_token("pbx", "lookup").await,
-    };
-    let (status, found) = lookup
-        .send(Method::GET, "/api/v1/contacts/lookup?phone=5550100", None)
-        .await;
-    assert_eq!(status, StatusCode::OK, "{found}");
+    let found = proving.look_up_known_and_unknown().await;
     assert_eq!(
         (
             &found["contact"]["FirstName"],
@@ -690,52 +601,17 @@ async fn hubspot_finds_creates_and_logs_calls_against_its_stand_in(db: Db) {
         found["popup_url"],
         "https://app.hubspot.com/contacts/24680/record/0-1/51"
     );
-    let (status, missing) = lookup
-        .send(Method::GET, "/api/v1/contacts/lookup?phone=5550199", None)
-        .await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "{missing}");
 
-    let (status, created) = script
-        .send(
-            Method::POST,
-            &format!("{at}/console"),
-            Some(json!({"scenario": "CreateNewContact", "phone": "5550177",
-                        "first_name": "Ada", "last_name": "Lovelace"})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{created}");
-    let contacts = received(&stand_in, "POST", "/crm/v3/objects/contacts").await;
-    let contact: Value = serde_json::from_slice(&contacts.last().unwrap().body).unwrap();
+    proving.create_contact().await;
+    let contact = last_body(&stand_in, "POST", "/crm/v3/objects/contacts").await;
     assert_eq!(
         contact["properties"],
         json!({"firstname": "Ada", "lastname": "Lovelace", "phone": "5550177"})
     );
 
-    let (status, synced) = script
-        .send(Method::POST, &format!("{at}/users/sync"), None)
-        .await;
-    assert_eq!(
-        (status, &synced["users"]),
-        (StatusCode::OK, &json!(1)),
-        "{synced}"
-    );
-    let (status, journal) = script
-        .send(
-            Method::POST,
-            &format!("{at}/console"),
-            Some(
-                json!({"scenario": "CallJournal", "phone": "5550100", "call": {
-                    "direction": "inbound", "caller_number": "5550100", "callee_number": "1001",
-                    "extension": {"number": "1001", "crm_user_id": "7"},
-                    "start_unix": 1_672_531_199, "duration_secs": 95, "talk_secs": 80,
-                    "disposition": "ANSWERED"
-                }}),
-            ),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{journal}");
-    let calls = received(&stand_in, "POST", "/crm/v3/objects/calls").await;
-    let call: Value = serde_json::from_slice(&calls.last().unwrap().body).unwrap();
+    assert_eq!(proving.sync_users().await, 1);
+    proving.write_call("CallJournal", "7").await;
+    let call = last_body(&stand_in, "POST", "/crm/v3/objects/calls").await;
     let properties = &call["properties"];
     assert_eq!(
         (
@@ -849,104 +725,36 @@ async fn zendesk() -> MockServer {
 
 async fn zendesk_finds_creates_and_tickets_calls_against_its_stand_in(db: Db) {
     let stand_in = zendesk().await;
-    let server = TestServer::start(db).await;
-    let admin = admin(&server).await;
-    let script = Script {
-        client: reqwest::Client::new(),
-        base: server.base.clone(),
-        token: admin.create_token("gallery", "admin").await,
-    };
-    let key = script
-        .add_at(
-            "zendesk",
-            "helpdesk",
-            "https://{{.subdomain}}.zendesk.com/api/v2",
-            &format!("{}/{{{{.subdomain}}}}/api/v2", stand_in.uri()),
-        )
-        .await;
-    let at = format!("/api/v1/integrations/helpdesk/{key}");
+    let proving = prove(
+        db,
+        "zendesk",
+        "helpdesk",
+        "https://{{.subdomain}}.zendesk.com/api/v2",
+        &format!("{}/{{{{.subdomain}}}}/api/v2", stand_in.uri()),
+    )
+    .await;
     let values = |token: &str| json!({"values": {"subdomain": "acme", "email": "agent@acme.example", "api_token": token}});
-    let (status, refused) = script
-        .send(
-            Method::PUT,
-            &format!("{at}/settings"),
-            Some(values("wrong")),
-        )
+    proving
+        .connect(values("wrong"), values(ZENDESK_TOKEN))
         .await;
-    assert_ne!(status, StatusCode::OK, "{refused}");
-    let (status, saved) = script
-        .send(
-            Method::PUT,
-            &format!("{at}/settings"),
-            Some(values(ZENDESK_TOKEN)),
-        )
-        .await;
-    assert_eq!(
-        (status, &saved["status"]),
-        (StatusCode::OK, &json!("connected")),
-        "{saved}"
-    );
 
-    let lookup = Script {
-        client: reqwest::Client::new(),
-        base: server.base.clone(),
-        token: admin.create_token("pbx", "lookup").await,
-    };
-    let (status, found) = lookup
-        .send(Method::GET, "/api/v1/contacts/lookup?phone=5550100", None)
-        .await;
-    assert_eq!(status, StatusCode::OK, "{found}");
+    let found = proving.look_up_known_and_unknown().await;
     assert_eq!(found["contact"]["FirstName"], "Grace Hopper", "{found}");
     assert_eq!(
         found["popup_url"],
         "https://acme.zendesk.com/agent/users/35436"
     );
-    let (status, missing) = lookup
-        .send(Method::GET, "/api/v1/contacts/lookup?phone=5550199", None)
-        .await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "{missing}");
 
-    let (status, created) = script
-        .send(
-            Method::POST,
-            &format!("{at}/console"),
-            Some(json!({"scenario": "CreateNewContact", "phone": "5550177",
-                        "first_name": "Ada", "last_name": "Lovelace"})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{created}");
-    let users = received(&stand_in, "POST", "/acme/api/v2/users").await;
-    let user: Value = serde_json::from_slice(&users.last().unwrap().body).unwrap();
+    proving.create_contact().await;
+    let user = last_body(&stand_in, "POST", "/acme/api/v2/users").await;
     assert_eq!(
         user["user"],
         json!({"name": "Ada Lovelace", "phone": "5550177", "role": "end-user"})
     );
 
-    let (status, synced) = script
-        .send(Method::POST, &format!("{at}/users/sync"), None)
-        .await;
-    assert_eq!(
-        (status, &synced["users"]),
-        (StatusCode::OK, &json!(1)),
-        "{synced}"
-    );
-    let (status, ticket) = script
-        .send(
-            Method::POST,
-            &format!("{at}/console"),
-            Some(
-                json!({"scenario": "CreateNewTicket", "phone": "5550100", "call": {
-                    "direction": "inbound", "caller_number": "5550100", "callee_number": "1001",
-                    "extension": {"number": "1001", "crm_user_id": "21"},
-                    "start_unix": 1_672_531_199, "duration_secs": 95, "talk_secs": 80,
-                    "disposition": "ANSWERED"
-                }}),
-            ),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{ticket}");
-    let tickets = received(&stand_in, "POST", "/acme/api/v2/tickets").await;
-    let ticket: Value = serde_json::from_slice(&tickets.last().unwrap().body).unwrap();
+    assert_eq!(proving.sync_users().await, 1);
+    proving.write_call("CreateNewTicket", "21").await;
+    let ticket = last_body(&stand_in, "POST", "/acme/api/v2/tickets").await;
     assert_eq!(
         (
             &ticket["ticket"]["requester_id"],
@@ -956,8 +764,7 @@ async fn zendesk_finds_creates_and_tickets_calls_against_its_stand_in(db: Db) {
         "{ticket}"
     );
     assert_eq!(ticket["ticket"]["comment"]["public"], false, "{ticket}");
-    let updates = received(&stand_in, "PUT", "/acme/api/v2/tickets/8080").await;
-    let update: Value = serde_json::from_slice(&updates.last().unwrap().body).unwrap();
+    let update = last_body(&stand_in, "PUT", "/acme/api/v2/tickets/8080").await;
     assert!(
         update["ticket"]["comment"]["body"]
             .as_str()
@@ -1070,33 +877,22 @@ async fn salesforce() -> MockServer {
 
 async fn salesforce_authorizes_and_works_at_its_instance_url(db: Db) {
     let stand_in = salesforce().await;
-    let server = TestServer::start_with_env(
+    let proving = prove(
         db,
-        true,
-        &[("PATCHBAY_PUBLIC_URL", "https://pbx.example.com")],
+        "salesforce",
+        "crm",
+        "https://login.salesforce.com",
+        &stand_in.uri(),
     )
     .await;
-    let admin = admin(&server).await;
-    let script = Script {
-        client: reqwest::Client::new(),
-        base: server.base.clone(),
-        token: admin.create_token("gallery", "admin").await,
-    };
-    let key = script
-        .add_at(
-            "salesforce",
-            "crm",
-            "https://login.salesforce.com",
-            &stand_in.uri(),
-        )
-        .await;
 
     // Save in the browser starts the authorization at the connected app's consent page …
-    let response = admin
+    let response = proving
+        .admin
         .browser
         .client
-        .put(server.url(&format!("/api/v1/integrations/crm/{key}/settings")))
-        .header("x-csrf-token", &admin.csrf)
+        .put(proving.server.url(&format!("{}/settings", proving.at)))
+        .header("x-csrf-token", &proving.admin.csrf)
         .json(&json!({"values": {"client_id": "3MVG9-consumer-key", "client_secret": SALESFORCE_SECRET}}))
         .send()
         .await
@@ -1107,27 +903,25 @@ async fn salesforce_authorizes_and_works_at_its_instance_url(db: Db) {
     assert_eq!(authorize.path(), "/services/oauth2/authorize");
     let query: std::collections::HashMap<String, String> =
         authorize.query_pairs().into_owned().collect();
-    assert_eq!(query["client_id"], "3MVG9-consumer-key");
-    assert_eq!(query["response_type"], "code");
-    assert_eq!(query["scope"], "api refresh_token");
+    assert_eq!(
+        (
+            query["client_id"].as_str(),
+            query["response_type"].as_str(),
+            query["scope"].as_str()
+        ),
+        ("3MVG9-consumer-key", "code", "api refresh_token")
+    );
     // … and Salesforce's redirect back with a code connects it.
+    let key = proving.at.rsplit('/').next().unwrap();
     let callback = format!(
         "/integration/callback/api/crm/{key}/?code=aPrx-code-Weka&state={}",
         query["state"]
     );
-    let (status, page) = admin.browser.get_text(&callback).await;
+    let (status, page) = proving.admin.browser.get_text(&callback).await;
     assert_eq!(status, StatusCode::OK, "{page}");
     assert!(page.contains("Authorization succeeded!"), "{page}");
 
-    let lookup = Script {
-        client: reqwest::Client::new(),
-        base: server.base.clone(),
-        token: admin.create_token("pbx", "lookup").await,
-    };
-    let (status, found) = lookup
-        .send(Method::GET, "/api/v1/contacts/lookup?phone=5550100", None)
-        .await;
-    assert_eq!(status, StatusCode::OK, "{found}");
+    let found = proving.look_up_known_and_unknown().await;
     assert_eq!(
         (&found["contact"]["LastName"], &found["contact"]["Company"]),
         (&json!("Hopper"), &json!("US Navy")),
@@ -1140,52 +934,21 @@ async fn salesforce_authorizes_and_works_at_its_instance_url(db: Db) {
             stand_in.uri()
         )
     );
-    let (status, missing) = lookup
-        .send(Method::GET, "/api/v1/contacts/lookup?phone=5550199", None)
-        .await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "{missing}");
 
-    let at = format!("/api/v1/integrations/crm/{key}");
-    let (status, created) = script
-        .send(
-            Method::POST,
-            &format!("{at}/console"),
-            Some(json!({"scenario": "CreateNewContact", "phone": "5550177", "first_name": "Ada"})),
-        )
+    proving
+        .console(json!({"scenario": "CreateNewContact", "phone": "5550177", "first_name": "Ada"}))
         .await;
-    assert_eq!(status, StatusCode::OK, "{created}");
-    let contacts = received(&stand_in, "POST", "/services/data/v61.0/sobjects/Contact").await;
-    let contact: Value = serde_json::from_slice(&contacts.last().unwrap().body).unwrap();
+    let contact = last_body(&stand_in, "POST", "/services/data/v61.0/sobjects/Contact").await;
     assert_eq!(
         contact,
         json!({"FirstName": "Ada", "LastName": "Ada", "Phone": "5550177"}),
         "LastName is required: the name when there is no last name"
     );
-    let (status, synced) = script
-        .send(Method::POST, &format!("{at}/users/sync"), None)
+    assert_eq!(proving.sync_users().await, 1);
+    proving
+        .write_call("CallJournal", "005xx000001SwiUAAS")
         .await;
-    assert_eq!(
-        (status, &synced["users"]),
-        (StatusCode::OK, &json!(1)),
-        "{synced}"
-    );
-    let (status, journal) = script
-        .send(
-            Method::POST,
-            &format!("{at}/console"),
-            Some(
-                json!({"scenario": "CallJournal", "phone": "5550100", "call": {
-                    "direction": "inbound", "caller_number": "5550100", "callee_number": "1001",
-                    "extension": {"number": "1001", "crm_user_id": "005xx000001SwiUAAS"},
-                    "start_unix": 1_672_531_199, "duration_secs": 95, "talk_secs": 80,
-                    "disposition": "ANSWERED"
-                }}),
-            ),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{journal}");
-    let tasks = received(&stand_in, "POST", "/services/data/v61.0/sobjects/Task").await;
-    let task: Value = serde_json::from_slice(&tasks.last().unwrap().body).unwrap();
+    let task = last_body(&stand_in, "POST", "/services/data/v61.0/sobjects/Task").await;
     assert_eq!(
         (
             &task["TaskSubtype"],

@@ -16,41 +16,6 @@ const END: &str = r#"{"type":30012,"sn":"3631A2124XXX","msg":"{\"call_id\":\"170
 
 const CALLS: &str = "/api/v1/integrations/crm/calls_crm";
 
-/// A script: an API token and nothing else (no cookies, no CSRF token).
-struct Script {
-    client: reqwest::Client,
-    base: String,
-    token: String,
-}
-
-impl Script {
-    fn new(server: &TestServer, token: String) -> Script {
-        Script {
-            client: reqwest::Client::new(),
-            base: server.base.clone(),
-            token,
-        }
-    }
-
-    async fn send(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut request = self
-            .client
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.token);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        let text = response.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
-
-    async fn get(&self, path: &str) -> (StatusCode, Value) {
-        self.send(Method::GET, path, None).await
-    }
-}
-
 fn error_code(body: &Value) -> &str {
     body["error"]["code"].as_str().unwrap_or_default()
 }

@@ -642,3 +642,48 @@ pub async fn settled(server: &TestServer) {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+/// A script calling the REST API with an API token and nothing else (no cookies, no CSRF
+/// token).
+pub struct Script {
+    pub client: reqwest::Client,
+    pub base: String,
+    pub token: String,
+}
+
+impl Script {
+    pub fn new(server: &TestServer, token: String) -> Script {
+        Script {
+            client: reqwest::Client::new(),
+            base: server.base.clone(),
+            token,
+        }
+    }
+
+    /// The status and the JSON answer (its text as a string when it is not JSON).
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (StatusCode, serde_json::Value) {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+        )
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, serde_json::Value) {
+        self.send(reqwest::Method::GET, path, None).await
+    }
+}
