@@ -16,7 +16,7 @@ pub mod listener;
 pub mod middleware;
 pub mod oauth_callback;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use app::{shell, App};
 use axum::extract::DefaultBodyLimit;
@@ -29,7 +29,7 @@ use leptos::prelude::{provide_context, use_context};
 use tower_http::services::ServeDir;
 
 use self::middleware::security_headers::{self, CspNonce};
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -51,7 +51,7 @@ pub fn internal_error() -> Response {
 
 pub fn router(state: AppState) -> Router {
     let backend = backend::backend(&state);
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let session_layer = SessionManagerLayer::new(state.sessions.clone())
         .with_name(SESSION_COOKIE)
         .with_http_only(true)
@@ -129,6 +129,17 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(trace_layer)
         .with_state(state)
+}
+
+/// The app's routes, generated once per process. Generating them renders the app with
+/// resource loading suppressed by a process-wide flag (leptos_server's
+/// `SuppressResourceLoad`), and a resource whose first poll fell inside that window waited
+/// forever: while a second server was built in the same process (the integration tests
+/// build one per test), another server's page stopped mid-body until the idle timeout
+/// (leptos-rs/leptos#4773).
+fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
 /// The browser bundle: `.br` and `.gz` files made at build time are sent to browsers that

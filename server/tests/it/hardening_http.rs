@@ -536,3 +536,32 @@ async fn a_malformed_server_function_call_is_a_plain_400(db: Db) {
     );
     healthy(&server).await;
 }
+
+/// Pages keep finishing while more servers are built in the same process: building one
+/// must not freeze another's page mid-body (leptos' route-list generation suppresses
+/// resource loading process-wide; see `web::route_list`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pages_finish_while_other_servers_are_built() {
+    let server = TestServer::start(Db::Sqlite).await;
+    let admin = admin(&server).await;
+    let pages = tokio::spawn(async move {
+        for round in 0..60 {
+            for page in ["/", "/accounts", "/integrations/crm"] {
+                let answer = tokio::time::timeout(
+                    std::time::Duration::from_secs(20),
+                    admin.browser.get_text(page),
+                )
+                .await;
+                assert!(answer.is_ok(), "round {round}: {page} stalled");
+            }
+        }
+    });
+    // Without `web::route_list` two runs in three stalled within these servers.
+    for _ in 0..30 {
+        if pages.is_finished() {
+            break;
+        }
+        let _other = TestServer::start(Db::Sqlite).await;
+    }
+    pages.await.unwrap();
+}
