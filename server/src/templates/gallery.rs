@@ -3,6 +3,8 @@
 //! against a stand-in of that API (`server/tests/it/gallery_http.rs`). Adding one stores a
 //! copy in the provider's list, like an upload: it counts toward the ten.
 
+use std::sync::LazyLock;
+
 use app::gallery::GalleryEntry;
 use app::template::xml;
 
@@ -79,9 +81,12 @@ pub fn accepted(item: &GalleryItem) -> Result<AcceptedTemplate, Refusal> {
     accept(item.text)
 }
 
-/// Every template of the gallery, as the page and the API list it.
+/// Every template of the gallery, as the page and the API list it: read once (each is
+/// parsed and validated to list it), then the same list for every request.
 pub fn entries() -> Vec<GalleryEntry> {
-    GALLERY.iter().filter_map(entry).collect()
+    static ENTRIES: LazyLock<Vec<GalleryEntry>> =
+        LazyLock::new(|| GALLERY.iter().filter_map(entry).collect());
+    ENTRIES.clone()
 }
 
 fn entry(item: &GalleryItem) -> Option<GalleryEntry> {

@@ -32,6 +32,7 @@ use super::access::{Accounts, Caller};
 use super::{ApiError, Body, Codes};
 use crate::accounts::api_tokens::SECONDS_PER_DAY;
 use crate::state::AppState;
+use crate::storage::unix_now;
 use crate::web::backend::accounts::AccountsAdmin;
 use crate::web::backend::api_tokens::ApiTokensAdmin;
 
@@ -262,10 +263,6 @@ fn outlives_check(own_expiry: Option<i64>, days: Option<u32>, now: i64) -> Resul
              one expires in {days_left} days"
         ),
     ))
-}
-
-fn unix_now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
 #[cfg(test)]
