@@ -31,8 +31,8 @@ use utoipa_axum::routes;
 use super::access::{Accounts, Caller};
 use super::{ApiError, Body, Codes};
 use crate::accounts::api_tokens::SECONDS_PER_DAY;
+use crate::clock::unix_now;
 use crate::state::AppState;
-use crate::storage::unix_now;
 use crate::web::backend::accounts::AccountsAdmin;
 use crate::web::backend::api_tokens::ApiTokensAdmin;
 
