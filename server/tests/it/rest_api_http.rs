@@ -397,6 +397,8 @@ async fn the_api_keeps_the_pages_rules(db: Db) {
         (Method::GET, "/api/v1/tokens"),
         (Method::POST, "/api/v1/queue/1/retry"),
         (Method::POST, "/api/v1/queue/1/discard"),
+        (Method::GET, "/api/v1/gallery"),
+        (Method::POST, "/api/v1/gallery/pipedrive"),
     ] {
         let response = user
             .browser
