@@ -9,6 +9,7 @@ pub mod editor;
 pub mod form;
 pub mod logo;
 pub mod model;
+pub mod threecx;
 pub mod validate;
 pub mod xml;
 

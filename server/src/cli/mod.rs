@@ -225,6 +225,14 @@ enum TemplateCommand {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<std::path::PathBuf>,
     },
+    /// Convert a 3CX CRM template (root `<Crm>`): writes the template in the vendor's format
+    /// to standard output and the conversion report to standard error, one line per 3CX
+    /// element, `file:line: outcome: <Element>: message`.
+    #[command(name = "from-3cx")]
+    From3cx {
+        #[arg(value_name = "FILE")]
+        file: std::path::PathBuf,
+    },
 }
 
 fn validate_templates(files: &[std::path::PathBuf]) -> std::process::ExitCode {
@@ -251,11 +259,11 @@ fn validate_templates(files: &[std::path::PathBuf]) -> std::process::ExitCode {
 /// Runs the command line `patchbay …` gave.
 pub async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    if let Command::Template {
-        command: TemplateCommand::Validate { files },
-    } = &cli.command
-    {
-        return validate_templates(files);
+    if let Command::Template { command } = &cli.command {
+        return match command {
+            TemplateCommand::Validate { files } => validate_templates(files),
+            TemplateCommand::From3cx { file } => crate::cli::template::from_3cx(file),
+        };
     }
     if let Command::Eval { command } = &cli.command {
         return eval(command);

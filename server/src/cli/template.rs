@@ -1,10 +1,12 @@
 //! `patchbay template validate FILE...`: template authors check their files, in their own
 //! CI too. One line per finding, `file:line:column: severity: message [code] (where)`,
-//! and a non-zero exit status when any file has an error.
+//! and a non-zero exit status when any file has an error. `patchbay template from-3cx FILE`:
+//! a 3CX CRM template converted, with its report.
 
 use std::io::Write;
 use std::path::Path;
 
+use app::template::threecx::{convert, Outcome, ReportLine};
 use app::template::validate::{validate_text, Finding, Severity};
 use app::template::xml::MAX_TEMPLATE_BYTES;
 
@@ -81,4 +83,84 @@ pub fn validate_files(
         }
     }
     Ok(summary)
+}
+
+/// One report line as the command line writes it: `file:line: outcome: element: message`.
+pub fn format_report_line(file: &str, line: &ReportLine) -> String {
+    format!(
+        "{file}:{}: {}: {}: {}",
+        line.line,
+        line.outcome.label(),
+        line.element,
+        line.message
+    )
+}
+
+/// Converts a 3CX template: the template to `out`, the report and the converted template's
+/// findings to `report`. Whether the result is free of validation errors.
+pub fn convert_3cx_file(
+    path: &Path,
+    out: &mut impl Write,
+    report: &mut impl Write,
+) -> std::io::Result<bool> {
+    let name = path.display().to_string();
+    let text = match read_template(path) {
+        Ok(text) => text,
+        Err(message) => {
+            writeln!(report, "{name}: error: {message}")?;
+            return Ok(false);
+        }
+    };
+    let conversion = match convert(&text) {
+        Ok(conversion) => conversion,
+        Err(error) => {
+            writeln!(report, "{name}: error: {error}")?;
+            return Ok(false);
+        }
+    };
+    out.write_all(conversion.template.as_bytes())?;
+    let count = |outcome| {
+        conversion
+            .report
+            .iter()
+            .filter(|l| l.outcome == outcome)
+            .count()
+    };
+    for line in &conversion.report {
+        writeln!(report, "{}", format_report_line(&name, line))?;
+    }
+    let (_, findings) = validate_text(&conversion.template);
+    let converted_name = "(converted)";
+    for finding in &findings.findings {
+        writeln!(report, "{}", format_finding(converted_name, finding))?;
+    }
+    let errors = findings
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    writeln!(
+        report,
+        "{name}: {} converted, {} approximated, {} without equivalent; the converted template has {errors} error(s) and {} warning(s)",
+        count(Outcome::Converted),
+        count(Outcome::Approximated),
+        count(Outcome::NoEquivalent),
+        findings.findings.len() - errors
+    )?;
+    Ok(errors == 0)
+}
+
+/// `patchbay template from-3cx FILE`: status 1 when the file does not convert or the result
+/// has validation errors (it is still written, to finish in the editor).
+pub fn from_3cx(path: &Path) -> std::process::ExitCode {
+    let mut stdout = std::io::stdout().lock();
+    let mut stderr = std::io::stderr().lock();
+    match convert_3cx_file(path, &mut stdout, &mut stderr) {
+        Ok(true) => std::process::ExitCode::SUCCESS,
+        Ok(false) => std::process::ExitCode::FAILURE,
+        Err(error) => {
+            eprintln!("patchbay: cannot write: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }

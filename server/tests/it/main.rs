@@ -22,6 +22,7 @@ mod fidelity_http;
 mod fuzz_scenarios;
 mod gallery_http;
 mod hardening_http;
+mod import_3cx_http;
 mod integrations_http;
 mod limits_processes;
 mod logs_processes;
