@@ -198,3 +198,29 @@ pub async fn add_from_gallery(
     })
     .await
 }
+
+/// A 3CX CRM template converted for the editor (nothing is stored: the author saves it).
+#[server(endpoint = "import_3cx_template")]
+pub async fn import_3cx_template(
+    csrf_token: String,
+    text: String,
+) -> Result<crate::template::threecx::Conversion, PortalError> {
+    with_status(async {
+        require_admin(&csrf_token)?;
+        if text.len() > crate::template::xml::MAX_TEMPLATE_BYTES {
+            return Err(PortalError::Invalid {
+                field: "The 3CX file".into(),
+                message: format!(
+                    "has {} bytes; at most {} are accepted",
+                    text.len(),
+                    crate::template::xml::MAX_TEMPLATE_BYTES
+                ),
+            });
+        }
+        crate::template::threecx::convert(&text).map_err(|error| PortalError::Invalid {
+            field: "The 3CX file".into(),
+            message: error.to_string(),
+        })
+    })
+    .await
+}

@@ -252,10 +252,14 @@ fn validate_view(document: &XmlDocument, view: &TemplateView) -> Report {
     if document.root.name != "Information" {
         report.error(
             "info.root",
-            format!(
-                "the root element must be <Information>, not <{}>",
-                document.root.name
-            ),
+            if document.root.name == "Crm" {
+                "the root element must be <Information>, not <Crm>: this is a 3CX CRM template; convert it with \"Import a 3CX CRM template\" on a new CRM template, or `patchbay template from-3cx`".to_string()
+            } else {
+                format!(
+                    "the root element must be <Information>, not <{}>",
+                    document.root.name
+                )
+            },
             Location::default(),
         );
         return report;

@@ -14,7 +14,7 @@ use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd};
 use crate::state::AppState;
 
 /// The pages: (name in the URL, title, Markdown).
-pub const PAGES: [(&str, &str, &str); 7] = [
+pub const PAGES: [(&str, &str, &str); 8] = [
     (
         "",
         "Patchbay for template authors",
@@ -49,6 +49,11 @@ pub const PAGES: [(&str, &str, &str); 7] = [
         "validator",
         "Validator findings",
         include_str!("../../../docs/validator.md"),
+    ),
+    (
+        "import-3cx",
+        "Importing 3CX CRM templates",
+        include_str!("../../../docs/import-3cx.md"),
     ),
 ];
 

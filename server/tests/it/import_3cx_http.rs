@@ -13,6 +13,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 on_both_databases!(
     an_api_key_template_converts_connects_looks_up_creates_and_journals,
     a_basic_auth_template_converts_and_looks_up_with_its_query_values,
+    the_api_converts_for_administrators_and_refuses_what_is_not_3cx,
 );
 
 const API_KEY: &str = "ak-3cx-test";
@@ -336,4 +337,66 @@ async fn a_basic_auth_template_converts_and_looks_up_with_its_query_values(db: D
         ),
         "{form}"
     );
+}
+
+async fn the_api_converts_for_administrators_and_refuses_what_is_not_3cx(db: Db) {
+    let server = TestServer::start(db).await;
+    let admin = admin(&server).await;
+    let script = Script::new(&server, admin.create_token("import", "admin").await);
+    let lookups = Script::new(&server, admin.create_token("pbx", "lookup").await);
+    let text = std::fs::read_to_string(fixture("oauth-scenario-salesforce.xml")).unwrap();
+    let post = |who: &Script, body: String| {
+        who.client
+            .post(format!("{}/api/v1/import/3cx", server.base))
+            .bearer_auth(&who.token)
+            .header("content-type", "application/xml")
+            .body(body)
+            .send()
+    };
+    let answer = post(&script, text.clone()).await.unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    let conversion: Value = answer.json().await.unwrap();
+    assert!(
+        conversion["template"]
+            .as_str()
+            .unwrap()
+            .contains("<Information Provider=\"crm\""),
+        "{conversion}"
+    );
+    let sign_in = conversion["report"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["element"] == "<Authentication>")
+        .unwrap();
+    assert_eq!(
+        (&sign_in["outcome"], &sign_in["line"]),
+        (&json!("no_equivalent"), &json!(14)),
+        "{sign_in}"
+    );
+
+    let refused = post(&script, "<Information Provider=\"crm\"/>".into())
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let refused: Value = refused.json().await.unwrap();
+    assert_eq!(refused["error"]["code"], "import.invalid", "{refused}");
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("<Crm>"),
+        "{refused}"
+    );
+    let forbidden = post(&lookups, text.clone()).await.unwrap();
+    assert_eq!(forbidden.status(), StatusCode::FORBIDDEN);
+
+    // The upload refuses a 3CX file and says how to convert it.
+    let (_, uploaded) = admin.upload("crm", &[("3cx.xml", text)], &[]).await;
+    let message = uploaded["results"][0]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+        + &uploaded["results"][0]["findings"].to_string();
+    assert!(message.contains("from-3cx"), "{uploaded}");
 }

@@ -19,6 +19,7 @@ use crate::template::form::{
     OutputForm, TemplateForm, UserAssociationForm,
 };
 use crate::template::model::Provider;
+use crate::template::threecx::ReportLine;
 use crate::template::validate::{validate_document, validate_text, Finding, Report, Severity};
 use crate::template::xml::{parse, XmlDocument};
 use crate::viewer::Viewer;
@@ -243,6 +244,7 @@ fn Editor(provider: Provider, key: Option<String>, xml: Option<String>) -> impl 
             <button class="button button-primary" on:click=save disabled=move || saving.get()>"Save"</button>
         </div>
         <FindingList findings=Signal::derive(error_list) />
+        {(key.is_none() && provider == Provider::Crm).then(|| view! { <ThreeCxImport base_document form mode /> })}
         <Show
             when=move || mode.get() == Mode::Form
             fallback=move || view! { <XmlView text=xml_text /> }
@@ -602,6 +604,86 @@ fn LogoPicker(base_document: RwSignal<XmlDocument>) -> impl IntoView {
             </label>
             " or drop an image here"
         </div>
+    }
+}
+
+/// Import of a 3CX CRM template: the file is converted on the server and the result
+/// replaces the form, with the conversion's report beside it (nothing is stored until Save).
+#[component]
+fn ThreeCxImport(
+    base_document: RwSignal<XmlDocument>,
+    form: RwSignal<TemplateForm>,
+    mode: RwSignal<Mode>,
+) -> impl IntoView {
+    let viewer = expect_context::<Viewer>();
+    let toasts = use_toasts();
+    let csrf_token = StoredValue::new(viewer.csrf_token.clone());
+    let report = RwSignal::new(None::<(String, Vec<ReportLine>)>);
+    let accept = move |file: Option<LogoFile>| {
+        #[cfg(feature = "hydrate")]
+        if let Some(file) = file {
+            leptos::task::spawn_local(async move {
+                let text = match super::browser::file_bytes(&file).await {
+                    Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+                    Err(error) => return toasts.error(error),
+                };
+                match crate::api::templates::import_3cx_template(csrf_token.get_value(), text).await
+                {
+                    Ok(conversion) => match parse(&conversion.template) {
+                        Ok(document) => {
+                            form.set(TemplateForm::read(&document));
+                            base_document.set(document);
+                            mode.set(Mode::Form);
+                            report.set(Some((file.name(), conversion.report)));
+                            toasts.success(format!(
+                                "{} converted: check the report, then Save.",
+                                file.name()
+                            ));
+                        }
+                        Err(error) => {
+                            toasts.error(format!("The conversion did not parse: {error}"))
+                        }
+                    },
+                    Err(error) => toasts.error(format!("{}: {error}", file.name())),
+                }
+            });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (file, toasts, csrf_token, base_document, form, mode);
+    };
+    view! {
+        <details class="card import-3cx" open=move || report.with(|r| r.is_some())>
+            <summary>"Import a 3CX CRM template"</summary>
+            <p class="help">"A 3CX server-side CRM template (root "<code>"<Crm>"</code>") is converted into this format: the contact lookup, contact creation, call journaling, no, basic and API-key authentication. The report says what was converted, approximated or has no equivalent, with the 3CX file's line."</p>
+            <label class="button button-small">
+                "Choose a 3CX file…"
+                <input class="visually-hidden" id="f-import-3cx" type="file" accept=".xml,application/xml,text/xml" on:change=move |e| {
+                    #[cfg(feature = "hydrate")]
+                    {
+                        let input = event_target::<web_sys::HtmlInputElement>(&e);
+                        accept(input.files().and_then(|l| l.get(0)));
+                    }
+                    #[cfg(not(feature = "hydrate"))]
+                    { let _ = e; accept(None); }
+                } />
+            </label>
+            {move || report.get().map(|(file, lines)| view! {
+                <table class="import-report" aria-label="Conversion report">
+                    <caption>{format!("Conversion of {file}")}</caption>
+                    <thead><tr><th scope="col">"Line"</th><th scope="col">"Outcome"</th><th scope="col">"3CX element"</th><th scope="col">"What happened"</th></tr></thead>
+                    <tbody>
+                        {lines.into_iter().map(|line| view! {
+                            <tr class=format!("outcome-{:?}", line.outcome).to_lowercase()>
+                                <td>{line.line}</td>
+                                <td>{line.outcome.label()}</td>
+                                <td><code>{line.element}</code></td>
+                                <td>{line.message}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            })}
+        </details>
     }
 }
 

@@ -20,6 +20,7 @@ use super::xml::{self, LineIndex, XmlDocument, XmlElement, XmlError, XmlNode};
 
 /// How one 3CX element fared.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Converted,
@@ -39,6 +40,7 @@ impl Outcome {
 
 /// One line of the conversion report.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ReportLine {
     pub outcome: Outcome,
     /// The 3CX element, as written (`<Request>` in scenario "ReportCall").
@@ -50,6 +52,7 @@ pub struct ReportLine {
 
 /// A converted template and what happened on the way.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Conversion {
     /// The template in the vendor's format.
     pub template: String,

@@ -10,6 +10,7 @@ pub mod crm_users;
 pub mod events;
 pub mod extensions;
 pub mod gallery;
+pub mod import;
 pub mod integration_settings;
 pub mod integrations;
 pub mod metrics;
@@ -174,6 +175,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(events::routes())
         .merge(extensions::routes())
         .merge(gallery::routes())
+        .merge(import::routes())
         .merge(integrations::routes())
         .merge(integration_settings::routes())
         .merge(crm_users::routes())
