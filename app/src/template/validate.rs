@@ -621,6 +621,7 @@ const CALL_VARIABLES: &[&str] = &[
     "CallDuration",
     "Talk_Duration",
     "Talk_Duration_Sec",
+    "Talk_Duration_MinSec",
     "Communication_Type",
     "Call_Status",
     "Call_Log_Status",

@@ -12,8 +12,8 @@ use app::integrations::{ContactFeatures, MatchRule};
 use app::template::model::{OutputView, RequestView, ScenarioView};
 
 use super::core::contacts::{
-    contact_types, enabled_outputs, fill_empty, next_request, popup_url, result_variables,
-    shown_fields, uri_path, FoundContact, MAX_LISTED_MATCHES, PHONE_VARIABLE,
+    contact_types, enabled_outputs, fill_empty, found_nothing, next_request, popup_url,
+    result_variables, shown_fields, uri_path, FoundContact, MAX_LISTED_MATCHES, PHONE_VARIABLE,
 };
 use super::core::numbers::Number;
 use super::core::request::GlobalHeaders;
@@ -159,9 +159,9 @@ impl Runner<'_> {
                 .send("SyncContactAuto", request, variables, GlobalHeaders::Apply)
                 .await
             {
-                Ok(Some(received)) => received,
-                // A search that found nothing, for some CRMs.
-                Ok(None) | Err(StepError::Answer { status: 404, .. }) => continue,
+                Ok(Some(received)) if !found_nothing(&received) => received,
+                // A search that found nothing, for some CRMs (404, or Zoho's 204).
+                Ok(_) | Err(StepError::Answer { status: 404, .. }) => continue,
                 Err(error) => return Err(error),
             };
             let results = self.read("SyncContactAuto", &reading, &received, variables)?;

@@ -51,6 +51,19 @@ pub const GALLERY: &[GalleryItem] = &[
         text: include_str!("../../../gallery/salesforce.xml"),
     },
     GalleryItem {
+        id: "zoho",
+        authentication:
+            "OAuth 2.0 through a Zoho API Console client; requests go to the account's api_domain",
+        needs: "A server-based client in the Zoho API Console (api-console.zoho.com) with this \
+                integration's Redirect URI as its authorized redirect URI; its Client ID and \
+                Client Secret. An account in another data center (zoho.eu, .in, .com.au, .jp, \
+                .ca) signs in there: change the template's two endpoints and the popup's \
+                domain. Calls are logged with their talk time as minutes:seconds \
+                (Talk_Duration_MinSec).",
+        docs_url: "https://www.zoho.com/crm/developer/docs/api/v2/",
+        text: include_str!("../../../gallery/zoho.xml"),
+    },
+    GalleryItem {
         id: "freshdesk",
         authentication: "API key, as Basic authentication with X as the password",
         needs: "Your helpdesk domain (acme for acme.freshdesk.com) and an agent's API key \

@@ -15,6 +15,7 @@ on_both_databases!(
     hubspot_finds_creates_and_logs_calls_against_its_stand_in,
     zendesk_finds_creates_and_tickets_calls_against_its_stand_in,
     salesforce_authorizes_and_works_at_its_instance_url,
+    zoho_authorizes_and_works_at_its_api_domain,
 );
 
 /// A gallery template added through the API on a fresh server, its API requests pointed at
@@ -973,6 +974,267 @@ async fn salesforce_authorizes_and_works_at_its_instance_url(db: Db) {
             || request.url.as_str().contains(SALESFORCE_SECRET);
         assert!(
             !carries || request.url.path() == "/services/oauth2/token",
+            "{}",
+            request.url
+        );
+    }
+}
+
+const ZOHO_ACCESS: &str = "1000.zoho-access.Takahe";
+const ZOHO_SECRET: &str = "zoho-client-secret-Kea";
+const ZOHO_USER: &str = "4150868000000225013";
+
+/// Zoho CRM's API v2 as its documentation shows it: the token answer names the api_domain,
+/// every call carries `Authorization: Zoho-oauthtoken …`, a search without a match answers
+/// 204 with no body, inserts answer `data[0].details.id`, an invalid token 401 INVALID_TOKEN.
+async fn zoho() -> MockServer {
+    let stand_in = MockServer::start().await;
+    let api_domain = stand_in.uri();
+    let auth = || {
+        header(
+            "authorization",
+            format!("Zoho-oauthtoken {ZOHO_ACCESS}").as_str(),
+        )
+    };
+    Mock::given(method("POST"))
+        .and(path("/oauth/v2/token"))
+        .and(|request: &Request| {
+            let form: std::collections::HashMap<String, String> =
+                url::form_urlencoded::parse(&request.body)
+                    .into_owned()
+                    .collect();
+            form.get("grant_type").map(String::as_str) == Some("authorization_code")
+                && form.get("code").map(String::as_str) == Some("1000.zoho-code")
+                && form.get("client_secret").map(String::as_str) == Some(ZOHO_SECRET)
+        })
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": ZOHO_ACCESS,
+            "refresh_token": "1000.zoho-refresh.Moa",
+            "api_domain": api_domain,
+            "token_type": "Bearer",
+            "expires_in": 3600
+        })))
+        .mount(&stand_in)
+        .await;
+    for (module, phone, record) in [
+        (
+            "Contacts",
+            "5550100",
+            json!({"id": "4150868000000624001", "First_Name": "Grace", "Last_Name": "Hopper",
+                   "Full_Name": "Grace Hopper", "Email": "grace@navy.example", "Phone": "5550100",
+                   "Mobile": null, "Account_Name": {"name": "US Navy", "id": "4150868000000624900"}}),
+        ),
+        (
+            "Leads",
+            "5550155",
+            json!({"id": "4150868000000731002", "First_Name": "Alan", "Last_Name": "Turing",
+                   "Company": "Bletchley Park", "Email": "alan@bletchley.example", "Phone": "5550155"}),
+        ),
+    ] {
+        Mock::given(method("GET"))
+            .and(path(format!("/crm/v2/{module}/search")))
+            .and(query_param("phone", phone))
+            .and(auth())
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "data": [record],
+                "info": {"per_page": 200, "count": 1, "page": 1, "more_records": false}
+            })))
+            .with_priority(1)
+            .mount(&stand_in)
+            .await;
+        Mock::given(method("GET"))
+            .and(path(format!("/crm/v2/{module}/search")))
+            .and(auth())
+            .respond_with(ResponseTemplate::new(204))
+            .with_priority(2)
+            .mount(&stand_in)
+            .await;
+    }
+    for (module, id) in [
+        ("Contacts", "4150868000000977001"),
+        ("Calls", "4150868000000988001"),
+    ] {
+        Mock::given(method("POST"))
+            .and(path(format!("/crm/v2/{module}")))
+            .and(auth())
+            .respond_with(ResponseTemplate::new(201).set_body_json(json!({"data": [{
+                "code": "SUCCESS",
+                "details": {"Modified_Time": "2022-12-31T23:59:59+00:00", "id": id},
+                "message": "record added", "status": "success"
+            }]})))
+            .with_priority(1)
+            .mount(&stand_in)
+            .await;
+    }
+    Mock::given(method("GET"))
+        .and(path("/crm/v2/users"))
+        .and(query_param("type", "ActiveUsers"))
+        .and(auth())
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "users": [{"id": ZOHO_USER, "first_name": "Patricia", "last_name": "Boyle",
+                       "full_name": "Patricia Boyle", "email": "patricia.b@zohocorp.example",
+                       "status": "active"}],
+            "info": {"per_page": 200, "count": 1, "page": 1, "more_records": false}
+        })))
+        .with_priority(1)
+        .mount(&stand_in)
+        .await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({
+            "code": "INVALID_TOKEN", "details": {}, "message": "invalid oauth token", "status": "error"
+        })))
+        .with_priority(10)
+        .mount(&stand_in)
+        .await;
+    stand_in
+}
+
+async fn zoho_authorizes_and_works_at_its_api_domain(db: Db) {
+    let stand_in = zoho().await;
+    let proving = prove(
+        db,
+        "zoho",
+        "crm",
+        "https://accounts.zoho.com",
+        &stand_in.uri(),
+    )
+    .await;
+
+    // Save starts the authorization at Zoho's consent page, asking for a refresh token …
+    let response = proving
+        .admin
+        .browser
+        .client
+        .put(proving.server.url(&format!("{}/settings", proving.at)))
+        .header("x-csrf-token", &proving.admin.csrf)
+        .json(&json!({"values": {"client_id": "1000.ZOHOCLIENT", "client_secret": ZOHO_SECRET}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let started: Value = response.json().await.unwrap();
+    let authorize = url::Url::parse(started["authorize_url"].as_str().unwrap()).unwrap();
+    assert_eq!(authorize.path(), "/oauth/v2/auth");
+    let query: std::collections::HashMap<String, String> =
+        authorize.query_pairs().into_owned().collect();
+    assert_eq!(
+        (
+            query["client_id"].as_str(),
+            query["response_type"].as_str(),
+            query["scope"].as_str(),
+            query["access_type"].as_str()
+        ),
+        (
+            "1000.ZOHOCLIENT",
+            "code",
+            "ZohoCRM.modules.contacts.ALL,ZohoCRM.modules.leads.READ,ZohoCRM.modules.calls.CREATE,ZohoCRM.users.READ",
+            "offline"
+        )
+    );
+    // … and Zoho's redirect back with a code connects it.
+    let key = proving.at.rsplit('/').next().unwrap();
+    let callback = format!(
+        "/integration/callback/api/crm/{key}/?code=1000.zoho-code&state={}",
+        query["state"]
+    );
+    let (status, page) = proving.admin.browser.get_text(&callback).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("Authorization succeeded!"), "{page}");
+
+    let found = proving.look_up_known_and_unknown().await;
+    assert_eq!(
+        (
+            &found["contact"]["LastName"],
+            &found["contact"]["Company"],
+            &found["contact_type"]
+        ),
+        (&json!("Hopper"), &json!("US Navy"), &json!("Contacts")),
+        "{found}"
+    );
+    assert_eq!(
+        found["popup_url"],
+        "https://crm.zoho.com/crm/tab/Contacts/4150868000000624001"
+    );
+    let (status, lead) = proving
+        .lookups
+        .get("/api/v1/contacts/lookup?phone=5550155")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{lead}");
+    assert_eq!(
+        (&lead["contact"]["Company"], &lead["popup_url"]),
+        (
+            &json!("Bletchley Park"),
+            &json!("https://crm.zoho.com/crm/tab/Leads/4150868000000731002")
+        ),
+        "a lead when no contact has the number: {lead}"
+    );
+
+    proving.create_contact().await;
+    let contact = last_body(&stand_in, "POST", "/crm/v2/Contacts").await;
+    assert_eq!(
+        contact,
+        json!({"data": [{"First_Name": "Ada", "Last_Name": "Lovelace", "Phone": "5550177"}]})
+    );
+    assert_eq!(proving.sync_users().await, 1);
+    proving.write_call("CallJournal", ZOHO_USER).await;
+    let call = last_body(&stand_in, "POST", "/crm/v2/Calls").await["data"][0].clone();
+    assert_eq!(
+        (
+            &call["Call_Type"],
+            &call["Call_Duration"],
+            &call["Who_Id"],
+            &call["Owner"]
+        ),
+        (
+            &json!("Inbound"),
+            &json!("01:20"),
+            &json!("4150868000000624001"),
+            &json!({"id": ZOHO_USER})
+        ),
+        "{call}"
+    );
+    let start = call["Call_Start_Time"].as_str().unwrap();
+    let offset = start.get(19..).unwrap_or_default();
+    assert!(
+        start.len() == 25
+            && start.as_bytes()[10] == b'T'
+            && (offset.starts_with('+') || offset.starts_with('-')),
+        "ISO 8601 with an offset, as Zoho's examples: {start}"
+    );
+    // A missed call from the lead is logged on the lead.
+    proving
+        .console(
+            json!({"scenario": "CallJournal", "phone": "5550155", "call": {
+                "direction": "inbound", "caller_number": "5550155", "callee_number": "1001",
+                "extension": {"number": "1001", "crm_user_id": ZOHO_USER},
+                "start_unix": 1_672_531_199, "duration_secs": 20, "talk_secs": 0,
+                "disposition": "NO ANSWER"
+            }}),
+        )
+        .await;
+    let missed = last_body(&stand_in, "POST", "/crm/v2/Calls").await["data"][0].clone();
+    assert_eq!(
+        (
+            &missed["Call_Type"],
+            &missed["What_Id"],
+            &missed["$se_module"],
+            &missed["Call_Duration"]
+        ),
+        (
+            &json!("Missed"),
+            &json!("4150868000000731002"),
+            &json!("Leads"),
+            &json!("00:00")
+        ),
+        "{missed}"
+    );
+    assert!(missed.get("Who_Id").is_none(), "{missed}");
+    // The client secret went to the token endpoint only.
+    for request in stand_in.received_requests().await.unwrap() {
+        let carries = String::from_utf8_lossy(&request.body).contains(ZOHO_SECRET)
+            || request.url.as_str().contains(ZOHO_SECRET);
+        assert!(
+            !carries || request.url.path() == "/oauth/v2/token",
             "{}",
             request.url
         );

@@ -24,6 +24,12 @@ pub fn party(name: &str, number: &str) -> String {
 }
 
 /// `hh:mm:ss`; hours go past 24 rather than wrap.
+/// Minutes and seconds, minutes not capped at 60 (`75:03`): the form Zoho CRM's
+/// Call_Duration takes, which the template language cannot compute from seconds.
+pub fn mm_ss(seconds: u32) -> String {
+    format!("{:02}:{:02}", seconds / 60, seconds % 60)
+}
+
 pub fn hh_mm_ss(seconds: u32) -> String {
     format!(
         "{:02}:{:02}:{:02}",
@@ -102,6 +108,7 @@ pub fn call_variables(
     set("CallDuration", call.duration_secs.to_string());
     set("Talk_Duration", hh_mm_ss(call.talk_secs));
     set("Talk_Duration_Sec", call.talk_secs.to_string());
+    set("Talk_Duration_MinSec", mm_ss(call.talk_secs));
     set(
         "Communication_Type",
         communication_type(call.direction).to_owned(),
@@ -245,6 +252,7 @@ mod tests {
         assert_eq!(get("CallDuration"), "3725");
         assert_eq!(get("Talk_Duration"), "01:01:40");
         assert_eq!(get("Talk_Duration_Sec"), "3700");
+        assert_eq!(get("Talk_Duration_MinSec"), "61:40");
         assert_eq!(get("Communication_Type"), "Inbound");
         assert_eq!(get("Call_Status"), "Completed");
         assert_eq!(get("Call_Log_Status"), "Incoming Call");

@@ -129,6 +129,12 @@ pub fn popup_url(
     Ok((!url.is_empty()).then(|| url.to_owned()))
 }
 
+/// A search answered 204 No Content found nothing (Zoho CRM answers a search without a
+/// match so): there is no body to read outputs from.
+pub fn found_nothing(received: &super::response::Received) -> bool {
+    received.status == 204
+}
+
 /// ContactFieldForUri: the path that reads a contact's own URL (retrieve_from_contact).
 pub fn uri_path(scenario: &ScenarioView) -> Option<&str> {
     (scenario.setting("ContactUrlType").map(str::trim) == Some("retrieve_from_contact"))
