@@ -108,6 +108,42 @@ impl Proving {
         found
     }
 
+    /// Save in the browser starts the authorization at the CRM's consent page (its path
+    /// `consent_path`), and the CRM's redirect back with `code` connects it; answers the
+    /// authorization URL's query.
+    async fn authorize(
+        &self,
+        values: Value,
+        consent_path: &str,
+        code: &str,
+    ) -> std::collections::HashMap<String, String> {
+        let response = self
+            .admin
+            .browser
+            .client
+            .put(self.server.url(&format!("{}/settings", self.at)))
+            .header("x-csrf-token", &self.admin.csrf)
+            .json(&json!({ "values": values }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let started: Value = response.json().await.unwrap();
+        let authorize = url::Url::parse(started["authorize_url"].as_str().unwrap()).unwrap();
+        assert_eq!(authorize.path(), consent_path);
+        let query: std::collections::HashMap<String, String> =
+            authorize.query_pairs().into_owned().collect();
+        let key = self.at.rsplit('/').next().unwrap();
+        let callback = format!(
+            "/integration/callback/api/crm/{key}/?code={code}&state={}",
+            query["state"]
+        );
+        let (status, page) = self.admin.browser.get_text(&callback).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert!(page.contains("Authorization succeeded!"), "{page}");
+        query
+    }
+
     /// Runs a scenario in the test console; asserts it ran.
     async fn console(&self, input: Value) {
         let console = format!("{}/console", self.at);
@@ -155,6 +191,19 @@ async fn last_body(stand_in: &MockServer, method_name: &str, path_name: &str) ->
         .last()
         .unwrap_or_else(|| panic!("no {method_name} {path_name}"));
     serde_json::from_slice(&request.body).unwrap()
+}
+
+/// The client's secret reached the stand-in only on `token_path` (the token endpoint).
+async fn secret_went_only_to(stand_in: &MockServer, secret: &str, token_path: &str) {
+    for request in stand_in.received_requests().await.unwrap() {
+        let carries = String::from_utf8_lossy(&request.body).contains(secret)
+            || request.url.as_str().contains(secret);
+        assert!(
+            !carries || request.url.path() == token_path,
+            "{}",
+            request.url
+        );
+    }
 }
 
 fn base64_of(text: &str) -> String {
@@ -887,23 +936,13 @@ async fn salesforce_authorizes_and_works_at_its_instance_url(db: Db) {
     )
     .await;
 
-    // Save in the browser starts the authorization at the connected app's consent page …
-    let response = proving
-        .admin
-        .browser
-        .client
-        .put(proving.server.url(&format!("{}/settings", proving.at)))
-        .header("x-csrf-token", &proving.admin.csrf)
-        .json(&json!({"values": {"client_id": "3MVG9-consumer-key", "client_secret": SALESFORCE_SECRET}}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let started: Value = response.json().await.unwrap();
-    let authorize = url::Url::parse(started["authorize_url"].as_str().unwrap()).unwrap();
-    assert_eq!(authorize.path(), "/services/oauth2/authorize");
-    let query: std::collections::HashMap<String, String> =
-        authorize.query_pairs().into_owned().collect();
+    let query = proving
+        .authorize(
+            json!({"client_id": "3MVG9-consumer-key", "client_secret": SALESFORCE_SECRET}),
+            "/services/oauth2/authorize",
+            "aPrx-code-Weka",
+        )
+        .await;
     assert_eq!(
         (
             query["client_id"].as_str(),
@@ -912,15 +951,6 @@ async fn salesforce_authorizes_and_works_at_its_instance_url(db: Db) {
         ),
         ("3MVG9-consumer-key", "code", "api refresh_token")
     );
-    // … and Salesforce's redirect back with a code connects it.
-    let key = proving.at.rsplit('/').next().unwrap();
-    let callback = format!(
-        "/integration/callback/api/crm/{key}/?code=aPrx-code-Weka&state={}",
-        query["state"]
-    );
-    let (status, page) = proving.admin.browser.get_text(&callback).await;
-    assert_eq!(status, StatusCode::OK, "{page}");
-    assert!(page.contains("Authorization succeeded!"), "{page}");
 
     let found = proving.look_up_known_and_unknown().await;
     assert_eq!(
@@ -969,15 +999,7 @@ async fn salesforce_authorizes_and_works_at_its_instance_url(db: Db) {
         "{task}"
     );
     // The consumer secret went to the token endpoint only.
-    for request in stand_in.received_requests().await.unwrap() {
-        let carries = String::from_utf8_lossy(&request.body).contains(SALESFORCE_SECRET)
-            || request.url.as_str().contains(SALESFORCE_SECRET);
-        assert!(
-            !carries || request.url.path() == "/services/oauth2/token",
-            "{}",
-            request.url
-        );
-    }
+    secret_went_only_to(&stand_in, SALESFORCE_SECRET, "/services/oauth2/token").await;
 }
 
 const ZOHO_ACCESS: &str = "1000.zoho-access.Takahe";
@@ -1100,23 +1122,13 @@ async fn zoho_authorizes_and_works_at_its_api_domain(db: Db) {
     )
     .await;
 
-    // Save starts the authorization at Zoho's consent page, asking for a refresh token …
-    let response = proving
-        .admin
-        .browser
-        .client
-        .put(proving.server.url(&format!("{}/settings", proving.at)))
-        .header("x-csrf-token", &proving.admin.csrf)
-        .json(&json!({"values": {"client_id": "1000.ZOHOCLIENT", "client_secret": ZOHO_SECRET}}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let started: Value = response.json().await.unwrap();
-    let authorize = url::Url::parse(started["authorize_url"].as_str().unwrap()).unwrap();
-    assert_eq!(authorize.path(), "/oauth/v2/auth");
-    let query: std::collections::HashMap<String, String> =
-        authorize.query_pairs().into_owned().collect();
+    let query = proving
+        .authorize(
+            json!({"client_id": "1000.ZOHOCLIENT", "client_secret": ZOHO_SECRET}),
+            "/oauth/v2/auth",
+            "1000.zoho-code",
+        )
+        .await;
     assert_eq!(
         (
             query["client_id"].as_str(),
@@ -1129,17 +1141,9 @@ async fn zoho_authorizes_and_works_at_its_api_domain(db: Db) {
             "code",
             "ZohoCRM.modules.contacts.ALL,ZohoCRM.modules.leads.READ,ZohoCRM.modules.calls.CREATE,ZohoCRM.users.READ",
             "offline"
-        )
+        ),
+        "a refresh token needs offline access"
     );
-    // … and Zoho's redirect back with a code connects it.
-    let key = proving.at.rsplit('/').next().unwrap();
-    let callback = format!(
-        "/integration/callback/api/crm/{key}/?code=1000.zoho-code&state={}",
-        query["state"]
-    );
-    let (status, page) = proving.admin.browser.get_text(&callback).await;
-    assert_eq!(status, StatusCode::OK, "{page}");
-    assert!(page.contains("Authorization succeeded!"), "{page}");
 
     let found = proving.look_up_known_and_unknown().await;
     assert_eq!(
@@ -1230,13 +1234,5 @@ async fn zoho_authorizes_and_works_at_its_api_domain(db: Db) {
     );
     assert!(missed.get("Who_Id").is_none(), "{missed}");
     // The client secret went to the token endpoint only.
-    for request in stand_in.received_requests().await.unwrap() {
-        let carries = String::from_utf8_lossy(&request.body).contains(ZOHO_SECRET)
-            || request.url.as_str().contains(ZOHO_SECRET);
-        assert!(
-            !carries || request.url.path() == "/oauth/v2/token",
-            "{}",
-            request.url
-        );
-    }
+    secret_went_only_to(&stand_in, ZOHO_SECRET, "/oauth/v2/token").await;
 }

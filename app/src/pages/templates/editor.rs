@@ -561,7 +561,7 @@ fn GeneralSection(base_document: RwSignal<XmlDocument>, provider: Provider) -> i
 #[component]
 fn LogoPicker(base_document: RwSignal<XmlDocument>) -> impl IntoView {
     let toasts = use_toasts();
-    let accept = move |file: Option<LogoFile>| {
+    let accept = move |file: Option<PickedFile>| {
         #[cfg(feature = "hydrate")]
         if let Some(file) = file {
             leptos::task::spawn_local(async move {
@@ -590,18 +590,7 @@ fn LogoPicker(base_document: RwSignal<XmlDocument>) -> impl IntoView {
                 accept(None);
             }
         >
-            <label class="button button-small">
-                "Browse…"
-                <input class="visually-hidden" id="f-logo" type="file" accept="image/png,image/jpeg" on:change=move |e| {
-                    #[cfg(feature = "hydrate")]
-                    {
-                        let input = event_target::<web_sys::HtmlInputElement>(&e);
-                        accept(input.files().and_then(|l| l.get(0)));
-                    }
-                    #[cfg(not(feature = "hydrate"))]
-                    { let _ = e; accept(None); }
-                } />
-            </label>
+            <FileButton label="Browse…" id="f-logo" accept="image/png,image/jpeg" picked=accept />
             " or drop an image here"
         </div>
     }
@@ -619,7 +608,7 @@ fn ThreeCxImport(
     let toasts = use_toasts();
     let csrf_token = StoredValue::new(viewer.csrf_token.clone());
     let report = RwSignal::new(None::<(String, Vec<ReportLine>)>);
-    let accept = move |file: Option<LogoFile>| {
+    let accept = move |file: Option<PickedFile>| {
         #[cfg(feature = "hydrate")]
         if let Some(file) = file {
             leptos::task::spawn_local(async move {
@@ -655,18 +644,7 @@ fn ThreeCxImport(
         <details class="card import-3cx" open=move || report.with(|r| r.is_some())>
             <summary>"Import a 3CX CRM template"</summary>
             <p class="help">"A 3CX server-side CRM template (root "<code>"<Crm>"</code>") is converted into this format: the contact lookup, contact creation, call journaling, no, basic and API-key authentication. The report says what was converted, approximated or has no equivalent, with the 3CX file's line."</p>
-            <label class="button button-small">
-                "Choose a 3CX file…"
-                <input class="visually-hidden" id="f-import-3cx" type="file" accept=".xml,application/xml,text/xml" on:change=move |e| {
-                    #[cfg(feature = "hydrate")]
-                    {
-                        let input = event_target::<web_sys::HtmlInputElement>(&e);
-                        accept(input.files().and_then(|l| l.get(0)));
-                    }
-                    #[cfg(not(feature = "hydrate"))]
-                    { let _ = e; accept(None); }
-                } />
-            </label>
+            <FileButton label="Choose a 3CX file…" id="f-import-3cx" accept=".xml,application/xml,text/xml" picked=accept />
             {move || report.get().map(|(file, lines)| view! {
                 <table class="import-report" aria-label="Conversion report">
                     <caption>{format!("Conversion of {file}")}</caption>
@@ -687,10 +665,38 @@ fn ThreeCxImport(
     }
 }
 
+/// A button that picks one file and hands it to `picked` (in the browser; the server renders
+/// the button only).
+#[component]
+fn FileButton<F>(
+    label: &'static str,
+    id: &'static str,
+    accept: &'static str,
+    picked: F,
+) -> impl IntoView
+where
+    F: Fn(Option<PickedFile>) + 'static,
+{
+    view! {
+        <label class="button button-small">
+            {label}
+            <input class="visually-hidden" id=id type="file" accept=accept on:change=move |e| {
+                #[cfg(feature = "hydrate")]
+                {
+                    let input = event_target::<web_sys::HtmlInputElement>(&e);
+                    picked(input.files().and_then(|l| l.get(0)));
+                }
+                #[cfg(not(feature = "hydrate"))]
+                { let _ = e; picked(None); }
+            } />
+        </label>
+    }
+}
+
 #[cfg(feature = "hydrate")]
-type LogoFile = web_sys::File;
+type PickedFile = web_sys::File;
 #[cfg(not(feature = "hydrate"))]
-type LogoFile = ();
+type PickedFile = ();
 
 #[component]
 fn UserAssociationSection() -> impl IntoView {

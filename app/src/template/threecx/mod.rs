@@ -1205,16 +1205,7 @@ impl<'a> Converter<'a> {
             parameters.insert(0, parameter("AuthMethod", "none"));
         }
         let global = hoist_common_headers(scenarios);
-        for (name, value) in &global {
-            let mut header = parameter(name, value);
-            header
-                .attributes
-                .insert(0, ("Father".into(), "PopulateTemplateString".into()));
-            header
-                .attributes
-                .insert(1, ("Type".into(), "Header".into()));
-            parameters.push(header);
-        }
+        parameters.extend(global.iter().map(|(name, value)| header(name, value)));
         let mut fields: Vec<&Parameter> = self
             .parameters
             .iter()
@@ -1552,6 +1543,18 @@ fn parameter(name: &str, value: &str) -> XmlElement {
     element
 }
 
+/// A header in the vendor's form: global in AuthMethod, or a request's own.
+fn header(name: &str, value: &str) -> XmlElement {
+    let mut header = parameter(name, value);
+    header
+        .attributes
+        .insert(0, ("Father".into(), "PopulateTemplateString".into()));
+    header
+        .attributes
+        .insert(1, ("Type".into(), "Header".into()));
+    header
+}
+
 fn output(name: &str, path: &str) -> XmlElement {
     let mut element = XmlElement::new("Output");
     element.set_attribute("Name", name);
@@ -1596,16 +1599,12 @@ fn request_element(name: &str, request: &Request, outputs: Vec<XmlElement>) -> X
         data.attributes.insert(1, ("Type".into(), "Body".into()));
         parameters.push(data);
     }
-    for (name, value) in &request.headers {
-        let mut header = parameter(name, value);
-        header
-            .attributes
-            .insert(0, ("Father".into(), "PopulateTemplateString".into()));
-        header
-            .attributes
-            .insert(1, ("Type".into(), "Header".into()));
-        parameters.push(header);
-    }
+    parameters.extend(
+        request
+            .headers
+            .iter()
+            .map(|(name, value)| header(name, value)),
+    );
     push_parameters(&mut element, parameters);
     if !outputs.is_empty() {
         let mut list = XmlElement::new("Outputs");
