@@ -569,8 +569,26 @@ mod tests {
             parse("[ ] [a b] [x("),
             vec![Piece::Text("[ ] [a b] [x(".into())]
         );
-        let deep = "[IIf(a,".repeat(100) + &")]".repeat(100);
+        fn depth(pieces: &[Piece]) -> usize {
+            pieces
+                .iter()
+                .map(|p| match p {
+                    Piece::Call { args, .. } => {
+                        1 + args.iter().map(|a| depth(a)).max().unwrap_or(0)
+                    }
+                    _ => 0,
+                })
+                .max()
+                .unwrap_or(0)
+        }
+        let deep = "[Trim(".repeat(100) + "x" + &")]".repeat(100);
         let pieces = parse(&deep);
-        assert!(!pieces.is_empty());
+        assert_eq!(
+            depth(&pieces),
+            MAX_EXPRESSION_DEPTH,
+            "deeper brackets stay text"
+        );
+        let shallow = "[Trim(".repeat(3) + "x" + &")]".repeat(3);
+        assert_eq!(depth(&parse(&shallow)), 3);
     }
 }

@@ -1763,6 +1763,57 @@ mod tests {
     }
 
     #[test]
+    fn a_default_that_names_itself_is_expanded_a_bounded_number_of_times() {
+        let source = r#"<Crm Name="Loop"><Parameters>
+            <Parameter Name="CreateContactEnabled" Type="Boolean" Default="True"/>
+            <Parameter Name="Echo" Type="String" Parent="CreateContactEnabled" Default="a[Echo]"/>
+          </Parameters><Scenarios>
+            <Scenario Id="CreateContactRecord"><Request Url="https://crm.example/c" RequestType="Post" RequestEncoding="Json">
+              <PostValues><Value Key="name">[Echo]</Value></PostValues></Request></Scenario>
+          </Scenarios></Crm>"#;
+        let conversion = convert(source).expect("converts");
+        // As after 3CX's last pass, what is left stays as written.
+        let expanded = format!("{}a[Echo]", "a".repeat(MAX_PASSES));
+        assert!(
+            conversion
+                .template
+                .contains(&format!("&quot;name&quot;: &quot;{expanded}&quot;")),
+            "{}",
+            conversion.template
+        );
+    }
+
+    #[test]
+    fn more_fields_than_the_method_allows_keep_the_secrets_and_report_the_rest() {
+        let fields: String = (1..=7)
+            .map(|i| {
+                let kind = if i == 7 { "Password" } else { "String" };
+                format!(r#"<Parameter Name="F{i}" Type="{kind}"/>"#)
+            })
+            .collect();
+        let url: String = (1..=7).map(|i| format!("&amp;f{i}=[F{i}]")).collect();
+        let source = format!(
+            r#"<Crm Name="Many"><Parameters>{fields}</Parameters><Scenarios>
+            <Scenario Id=""><Request Url="https://crm.example/find?n=[Number]{url}"/></Scenario>
+            </Scenarios></Crm>"#
+        );
+        let conversion = convert(&source).expect("converts");
+        let t = &conversion.template;
+        assert!(t.contains(r#"Name="F7" Editor="password""#), "{t}");
+        assert_eq!(
+            t.matches(r#"Father="CustomFieldList""#).count(),
+            MAX_CUSTOM_FIELDS,
+            "{t}"
+        );
+        let left_out: Vec<_> = conversion
+            .report
+            .iter()
+            .filter(|l| l.outcome == Outcome::NoEquivalent && l.message.contains("left out"))
+            .collect();
+        assert_eq!(left_out.len(), 2, "{left_out:?}");
+    }
+
+    #[test]
     fn paths_try_lists_unless_they_index_one() {
         assert_eq!(gjson_paths("id").0, "id,#.id");
         assert_eq!(gjson_paths("records[0].Id"), ("records.0.Id".into(), false));
