@@ -231,6 +231,7 @@ async fn a_basic_auth_template_converts_and_looks_up_with_its_query_values(db: D
         "basic-auth-form.xml:27: no equivalent: <Rule> in scenario \"\": Type=\"Equals\"",
         "basic-auth-form.xml:44: no equivalent: <Scenario> Id=\"LookupByEmail\"",
         "basic-auth-form.xml:64: no equivalent: <Scenario> Id=\"ReportChat\"",
+        "basic-auth-form.xml:68: converted: <Scenario> in scenario \"GetCompany\": chained after the lookup by Next: becomes the Common request \"GetCompany\"",
     ] {
         assert!(report.contains(line), "{line}\n{report}");
     }
@@ -245,7 +246,7 @@ async fn a_basic_auth_template_converts_and_looks_up_with_its_query_values(db: D
         .and(query_param("number", "+442071838750"))
         .and(query_param("fields", "id,name,company,phone"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": "ok", "result": {
-            "contacts": [{"id": 7, "name": "Ada Lovelace", "company": "Analytical Engines",
+            "contacts": [{"id": 7, "name": "Ada Lovelace", "company_id": 3,
                           "phone": "+442071838750", "link": "https://crm.northwind.example/c/7"}]}})))
         .mount(&stand_in)
         .await;
@@ -257,6 +258,15 @@ async fn a_basic_auth_template_converts_and_looks_up_with_its_query_values(db: D
                 .set_body_json(json!({"status": "ok", "result": {"contacts": []}})),
         )
         .with_priority(6)
+        .mount(&stand_in)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/companies/3"))
+        .and(header("authorization", basic.as_str()))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"company": {"id": 3, "name": "Analytical Engines"}})),
+        )
         .mount(&stand_in)
         .await;
     Mock::given(method("POST"))
@@ -363,6 +373,13 @@ async fn the_api_converts_for_administrators_and_refuses_what_is_not_3cx(db: Db)
             .contains("<Information Provider=\"crm\""),
         "{conversion}"
     );
+    let template = conversion["template"].as_str().unwrap();
+    for converted in [
+        "URLFormat=\"{{.TokenResponse_instance_url}}/services/data/v58.0/parameterizedSearch/?q={{urlquery .PhoneLastDigits}}",
+        "Name=\"Authorization\" Value=\"Bearer {{.AccessToken}}\"",
+    ] {
+        assert!(template.contains(converted), "{converted}\n{template}");
+    }
     let sign_in = conversion["report"]
         .as_array()
         .unwrap()
@@ -390,6 +407,30 @@ async fn the_api_converts_for_administrators_and_refuses_what_is_not_3cx(db: Db)
     );
     let forbidden = post(&lookups, text.clone()).await.unwrap();
     assert_eq!(forbidden.status(), StatusCode::FORBIDDEN);
+
+    // The editor's server function: administrators with the page's CSRF token only.
+    let user = admin.new_user(&server, "user@example.com").await;
+    for (who, csrf, expected) in [
+        (&admin, admin.csrf.as_str(), StatusCode::OK),
+        (&admin, "forged", StatusCode::FORBIDDEN),
+        (&user, user.csrf.as_str(), StatusCode::FORBIDDEN),
+    ] {
+        let answer = who
+            .browser
+            .post_form(
+                "/api/import_3cx_template",
+                &[("csrf_token", csrf), ("text", text.as_str())],
+            )
+            .await;
+        assert_eq!(answer.status(), expected, "{csrf}");
+        if expected == StatusCode::OK {
+            let conversion: Value = answer.json().await.unwrap();
+            assert!(conversion["template"]
+                .as_str()
+                .unwrap()
+                .contains("Key=\"salesforce-3cx\""));
+        }
+    }
 
     // The upload refuses a 3CX file and says how to convert it.
     let (_, uploaded) = admin.upload("crm", &[("3cx.xml", text)], &[]).await;

@@ -399,6 +399,7 @@ async fn the_api_keeps_the_pages_rules(db: Db) {
         (Method::POST, "/api/v1/queue/1/discard"),
         (Method::GET, "/api/v1/gallery"),
         (Method::POST, "/api/v1/gallery/pipedrive"),
+        (Method::POST, "/api/v1/import/3cx"),
     ] {
         let response = user
             .browser

@@ -2,13 +2,15 @@
 //! format, with a report of what was converted, what was approximated and what has no
 //! equivalent, each line naming the 3CX element and its line (docs/import-3cx.md).
 //!
-//! What converts: the contact lookup by number (`Scenario Id=""`), the contact search
-//! (`SearchContacts`), contact creation (`CreateContactRecord`), call journaling
-//! (`ReportCall`, with chained copies of the same request folded into one), no, basic and
-//! API-key authentication (headers or query values that hold a parameter), the parameters
-//! as custom fields, the journal's subject and texts as its Subject and Description, JSON and
-//! form bodies (`PostValues`), headers, the number's format (`Number`), the connection limit
-//! and the expressions `[Variable]`, `[IIf(…)]` and `[UrlEncode(…)]`.
+//! What converts: the contact lookup by number (`Scenario Id=""`, with a scenario it chains
+//! to by `Next` as a Common request), the contact search (`SearchContacts`), contact creation
+//! (`CreateContactRecord`), call journaling (`ReportCall`, with chained copies of the same
+//! request folded into one), no, basic and API-key authentication (headers or query values
+//! that hold a parameter), the parameters as custom fields, the journal's subject and texts
+//! as its Subject and Description, JSON and form bodies (`PostValues`), headers, the number's
+//! format (`Number`), the connection limit, the expressions `[Variable]`, `[IIf(…)]` and
+//! `[UrlEncode(…)]`, and a sign-in scenario's token and token-answer values as the variables
+//! Patchbay's OAuth 2.0 gives them.
 
 pub mod expression;
 
@@ -70,6 +72,17 @@ pub enum ImportError {
 /// Custom fields the vendor's none and basic methods allow (the validator's limit).
 const MAX_CUSTOM_FIELDS: usize = 5;
 const DEFAULT_CONTACT_TYPE: &str = "Contacts";
+/// Scenario ids 3CX gives a meaning of its own.
+const THREECX_SCENARIOS: &[&str] = &[
+    "",
+    "LookupByEmail",
+    "SearchContacts",
+    "CreateContactRecord",
+    "ReportCall",
+    "ReportChat",
+    "Authentication",
+    "OAuthResponse",
+];
 /// How many times a parameter's default is expanded inside another's (3CX's `Passes`).
 const MAX_PASSES: usize = 4;
 
@@ -137,6 +150,14 @@ struct Converter<'a> {
     report: Vec<ReportLine>,
     parameters: Vec<Parameter>,
     number: Binding,
+    /// The variables 3CX's sign-in scenario reads from its token answer, with the answer's
+    /// key: Patchbay keeps a token answer's values as `TokenResponse_<key>`.
+    token_answer: Vec<(String, String)>,
+    /// While a chained lookup's request is converted: the first lookup's variables it reads,
+    /// with the output (the vendor's variable) that carries each.
+    chained: Vec<(String, String)>,
+    /// The Common scenario a chained lookup became.
+    common: Option<XmlElement>,
 }
 
 /// A request in the vendor's format, before it is written.
@@ -156,8 +177,12 @@ impl<'a> Converter<'a> {
             report: Vec::new(),
             parameters: Vec::new(),
             number: Binding::field("Phone"),
+            token_answer: Vec::new(),
+            chained: Vec::new(),
+            common: None,
         };
         converter.read_parameters(root);
+        converter.token_answer = token_answer(root);
         converter
     }
 
@@ -220,8 +245,22 @@ impl<'a> Converter<'a> {
         let mut lookup = None;
         if let Some(scenario) = by_id("") {
             handled.push(String::new());
-            lookup =
-                self.lookup_scenario(scenario, "SyncContactAuto", Scene::Lookup, &contact_type);
+            // A scenario the lookup chains to by Next, unless it is one of 3CX's own.
+            let chained = scenario
+                .child("Outputs")
+                .and_then(|o| o.attribute("Next"))
+                .filter(|next| !THREECX_SCENARIOS.contains(next))
+                .and_then(by_id);
+            lookup = self.lookup_scenario(
+                scenario,
+                "SyncContactAuto",
+                Scene::Lookup,
+                &contact_type,
+                chained,
+            );
+            if let (Some(chained), Some(_)) = (chained, &self.common) {
+                handled.push(chained.attribute("Id").unwrap_or("").to_string());
+            }
             if lookup.is_none() {
                 self.note(
                     scenario,
@@ -240,9 +279,13 @@ impl<'a> Converter<'a> {
         }
         if let Some(scenario) = by_id("SearchContacts") {
             handled.push("SearchContacts".into());
-            if let Some(search) =
-                self.lookup_scenario(scenario, "SearchContact", Scene::Search, &contact_type)
-            {
+            if let Some(search) = self.lookup_scenario(
+                scenario,
+                "SearchContact",
+                Scene::Search,
+                &contact_type,
+                None,
+            ) {
                 out_scenarios.push(search);
             }
         }
@@ -284,6 +327,9 @@ impl<'a> Converter<'a> {
         }
         if let Some(lookup) = lookup {
             out_scenarios.insert(0, lookup);
+        }
+        if let Some(common) = self.common.take() {
+            out_scenarios.push(common);
         }
 
         let (auth_type, auth) = self.authentication(root, &mut out_scenarios);
@@ -768,6 +814,7 @@ impl<'a> Converter<'a> {
         id: &str,
         scene: Scene,
         contact_type: &str,
+        chained: Option<&XmlElement>,
     ) -> Option<XmlElement> {
         let place = format!(
             " in scenario \"{}\"",
@@ -785,10 +832,8 @@ impl<'a> Converter<'a> {
         let mut fields: Vec<(&'static str, String)> = Vec::new();
         let mut contact_url: Option<(String, String)> = None;
         let mut contact_id_variable = None;
+        let mut by_variable: Vec<(String, String)> = Vec::new();
         if let Some(outputs) = scenario.child("Outputs") {
-            if let Some(next) = outputs.attribute("Next").filter(|n| !n.is_empty()) {
-                self.note(outputs, &place, Outcome::NoEquivalent, format!("Next=\"{next}\": the chained scenario is not run after this one; add its request in the editor (a Common request reached by Next)"));
-            }
             for output in outputs.elements().filter(|e| e.name == "Output") {
                 let kind = output.attribute("Type").unwrap_or("");
                 let value = output.attribute("Value").unwrap_or("");
@@ -815,45 +860,27 @@ impl<'a> Converter<'a> {
                     self.note(output, &place, Outcome::Approximated, format!("Type=\"{kind}\": the contact's type is the request's name (\"{contact_type}\") and its ID the ContactID output"));
                     continue;
                 }
-                let Some(field) = vendor_field(kind) else {
-                    self.note(
-                        output,
-                        &place,
-                        Outcome::NoEquivalent,
-                        format!("Type=\"{kind}\" is not a contact field Patchbay keeps"),
-                    );
-                    continue;
-                };
-                let pieces = expression::parse(value);
-                let paths: Vec<String> = pieces
-                    .iter()
-                    .filter_map(|p| match p {
-                        Piece::Variable(name) => variables
-                            .iter()
-                            .find(|(n, _)| n == name)
-                            .map(|(_, path)| path.clone()),
-                        _ => None,
-                    })
-                    .collect();
-                match paths.as_slice() {
-                    [] => {
-                        self.note(output, &place, Outcome::NoEquivalent, format!("Type=\"{kind}\": its value \"{value}\" reads no response variable; it is not mapped"));
-                        continue;
+                if let Some((field, path)) = self.contact_field(output, &variables, &place) {
+                    if let [Piece::Variable(name)] = expression::parse(value).as_slice() {
+                        by_variable.push((name.clone(), field.to_string()));
                     }
-                    [path] if pieces.len() == 1 => {
-                        fields.push((field, path.clone()));
-                        self.note(
-                            output,
-                            &place,
-                            Outcome::Converted,
-                            format!("Type=\"{kind}\" becomes {field}"),
-                        );
-                    }
-                    [path, ..] => {
-                        fields.push((field, path.clone()));
-                        self.note(output, &place, Outcome::Approximated, format!("Type=\"{kind}\" joins several values (\"{value}\"); {field} takes the first"));
-                    }
+                    fields.push((field, path));
                 }
+            }
+        }
+        let mut next = None;
+        let mut passed = Vec::new();
+        if let Some(target) = scenario
+            .child("Outputs")
+            .and_then(|o| o.attribute("Next"))
+            .filter(|n| !n.is_empty())
+        {
+            let outputs = scenario.child("Outputs").expect("read above");
+            match chained {
+                Some(chained) if id == "SyncContactAuto" => {
+                    next = self.chained_lookup(chained, &variables, &by_variable, &mut passed);
+                }
+                _ => self.note(outputs, &place, Outcome::NoEquivalent, format!("Next=\"{target}\": the chained scenario is not run after this one; add its request in the editor (a Common request reached by Next)")),
             }
         }
         if !fields.iter().any(|(f, _)| *f == "ContactsId") {
@@ -895,12 +922,155 @@ impl<'a> Converter<'a> {
         let outputs = fields
             .iter()
             .map(|(name, path)| output(name, path))
+            .chain(passed.iter().map(|(name, path)| output(name, path)))
             .collect();
+        let mut request = request_element(contact_type, &request, outputs);
+        if let Some(next) = next {
+            for node in &mut request.children {
+                if let XmlNode::Element(outputs) = node {
+                    if outputs.name == "Outputs" {
+                        outputs.set_attribute("Next", next.as_str());
+                    }
+                }
+            }
+        }
+        push_requests(&mut element, vec![request]);
+        Some(element)
+    }
+
+    /// One `<Output>` of a lookup as a contact field and its path, with its report line.
+    fn contact_field(
+        &mut self,
+        output: &XmlElement,
+        variables: &[(String, String)],
+        place: &str,
+    ) -> Option<(&'static str, String)> {
+        let kind = output.attribute("Type").unwrap_or("");
+        let value = output.attribute("Value").unwrap_or("");
+        let Some(field) = vendor_field(kind) else {
+            self.note(
+                output,
+                place,
+                Outcome::NoEquivalent,
+                format!("Type=\"{kind}\" is not a contact field Patchbay keeps"),
+            );
+            return None;
+        };
+        let pieces = expression::parse(value);
+        let paths: Vec<String> = pieces
+            .iter()
+            .filter_map(|p| match p {
+                Piece::Variable(name) => variables
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, path)| path.clone()),
+                _ => None,
+            })
+            .collect();
+        match paths.as_slice() {
+            [] => {
+                self.note(output, place, Outcome::NoEquivalent, format!("Type=\"{kind}\": its value \"{value}\" reads no response variable; it is not mapped"));
+                None
+            }
+            [path] if pieces.len() == 1 => {
+                self.note(
+                    output,
+                    place,
+                    Outcome::Converted,
+                    format!("Type=\"{kind}\" becomes {field}"),
+                );
+                Some((field, path.clone()))
+            }
+            [path, ..] => {
+                self.note(output, place, Outcome::Approximated, format!("Type=\"{kind}\" joins several values (\"{value}\"); {field} takes the first"));
+                Some((field, path.clone()))
+            }
+        }
+    }
+
+    /// A scenario chained after the lookup by `Next` (one that reads, say, the contact's
+    /// company by the ID the lookup found): the Common request the lookup's request
+    /// continues with, completing each contact found. The first lookup's variables it reads
+    /// are passed on as outputs of the lookup (`passed`). Its name, when it converted.
+    fn chained_lookup(
+        &mut self,
+        chained: &XmlElement,
+        first_variables: &[(String, String)],
+        first_fields: &[(String, String)],
+        passed: &mut Vec<(String, String)>,
+    ) -> Option<String> {
+        let id = chained.attribute("Id").unwrap_or("");
+        let place = format!(" in scenario \"{id}\"");
+        let name: String = id
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let mut read = Vec::new();
+        if let Some(request) = chained.child("Request") {
+            expression::variables(
+                &expression::parse(request.attribute("Url").unwrap_or("")),
+                &mut read,
+            );
+            for text in value_texts(request) {
+                expression::variables(&expression::parse(&text), &mut read);
+            }
+        }
+        let mut mapping = Vec::new();
+        for variable in read {
+            if let Some((_, field)) = first_fields.iter().find(|(n, _)| *n == variable) {
+                mapping.push((variable, field.clone()));
+            } else if let Some((_, path)) = first_variables.iter().find(|(n, _)| *n == variable) {
+                self.note(
+                    chained,
+                    &place,
+                    Outcome::Converted,
+                    format!("[{variable}] is passed on from the lookup as its output {variable}"),
+                );
+                passed.push((variable.clone(), path.clone()));
+                mapping.push((variable.clone(), variable));
+            }
+        }
+        self.chained = mapping;
+        let request = self.request(chained, Scene::Lookup, &place);
+        self.chained.clear();
+        let request = request?;
+        let variables = self.variables(chained, &place);
+        let mut fields = Vec::new();
+        if let Some(outputs) = chained.child("Outputs") {
+            if let Some(next) = outputs.attribute("Next").filter(|n| !n.is_empty()) {
+                self.note(outputs, &place, Outcome::NoEquivalent, format!("Next=\"{next}\": a second chained scenario is not run; only one Common request follows the lookup"));
+            }
+            for output in outputs.elements().filter(|e| e.name == "Output") {
+                let kind = output.attribute("Type").unwrap_or("");
+                if matches!(kind, "ContactUrl" | "EntityId" | "EntityType") {
+                    self.note(output, &place, Outcome::NoEquivalent, format!("Type=\"{kind}\" is taken from the lookup, not from the chained scenario"));
+                    continue;
+                }
+                if let Some(field) = self.contact_field(output, &variables, &place) {
+                    fields.push(field);
+                }
+            }
+        }
+        self.note(
+            chained,
+            &place,
+            Outcome::Converted,
+            format!("chained after the lookup by Next: becomes the Common request \"{name}\", whose values fill each found contact's empty fields"),
+        );
+        let mut element = scenario_element("Common");
+        let outputs = fields.iter().map(|(f, path)| output(f, path)).collect();
         push_requests(
             &mut element,
-            vec![request_element(contact_type, &request, outputs)],
+            vec![request_element(&name, &request, outputs)],
         );
-        Some(element)
+        self.common = Some(element);
+        Some(name)
     }
 
     fn rules(&mut self, scenario: &XmlElement, place: &str) {
@@ -1298,6 +1468,9 @@ impl SceneBindings<'_, '_> {
 
 impl Bindings for SceneBindings<'_, '_> {
     fn bind(&mut self, name: &str) -> Binding {
+        if let Some((_, carried)) = self.converter.chained.iter().find(|(n, _)| n == name) {
+            return Binding::field(&carried.clone());
+        }
         if let Some(index) = self.converter.parameter(name) {
             self.converter.parameters[index].used = true;
             let p = self.converter.parameters[index].clone();
@@ -1384,6 +1557,15 @@ impl Bindings for SceneBindings<'_, '_> {
             self.approximated(why.to_string());
             return binding;
         }
+        if name == "AccessToken" {
+            self.approximated("[AccessToken] becomes the token Patchbay keeps once OAuth 2.0 or Bearer is set up in the editor's Authentication section".into());
+            return Binding::field("AccessToken");
+        }
+        if let Some((_, key)) = self.converter.token_answer.iter().find(|(n, _)| n == name) {
+            let key = key.clone();
+            self.approximated(format!("[{name}] is read from the token answer's {key} (TokenResponse_{key}) once OAuth 2.0 is set up in the editor"));
+            return Binding::field(&format!("TokenResponse_{key}"));
+        }
         self.notes.push((Outcome::NoEquivalent, format!("[{name}] is not a variable here; it is left as {{{{.{name}}}}}, which the validator reports")));
         Binding::field(name)
     }
@@ -1391,6 +1573,48 @@ impl Bindings for SceneBindings<'_, '_> {
     fn unsupported(&mut self, what: String) {
         self.notes.push((Outcome::NoEquivalent, what));
     }
+}
+
+/// The texts of a request's `<Value>` elements (headers, values, nested values).
+fn value_texts(element: &XmlElement) -> Vec<String> {
+    element
+        .elements()
+        .flat_map(|child| match child.name.as_str() {
+            "Value" => vec![child.text()],
+            _ => value_texts(child),
+        })
+        .collect()
+}
+
+/// The sign-in scenario's variables read from the top level of its answer (`InstanceUrl`
+/// from `instance_url`), when the template signs in through a scenario.
+fn token_answer(root: &XmlElement) -> Vec<(String, String)> {
+    let Some(auth) = root
+        .child("Authentication")
+        .filter(|a| a.attribute("Type") == Some("Scenario"))
+    else {
+        return Vec::new();
+    };
+    let id = auth.child("Value").map(|v| v.text()).unwrap_or_default();
+    let id = if id.trim().is_empty() {
+        "Authentication".to_string()
+    } else {
+        id.trim().to_string()
+    };
+    root.child("Scenarios")
+        .into_iter()
+        .flat_map(|s| s.elements())
+        .filter(|s| s.name == "Scenario" && s.attribute("Id") == Some(id.as_str()))
+        .filter_map(|s| s.child("Variables"))
+        .flat_map(|v| v.elements())
+        .filter_map(|v| {
+            let name = v.attribute("Name")?;
+            let path = v.attribute("Path")?.trim();
+            let top_level =
+                !path.is_empty() && path.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            (top_level && name != "AccessToken").then(|| (name.to_string(), path.to_string()))
+        })
+        .collect()
 }
 
 /// 3CX's own variables that hold a value of the call or the contact (not a URL).
