@@ -376,10 +376,13 @@ async fn the_api_converts_for_administrators_and_refuses_what_is_not_3cx(db: Db)
     let template = conversion["template"].as_str().unwrap();
     for converted in [
         "URLFormat=\"{{.TokenResponse_instance_url}}/services/data/v58.0/parameterizedSearch/?q={{urlquery .PhoneLastDigits}}",
-        "Name=\"Authorization\" Value=\"Bearer {{.AccessToken}}\"",
     ] {
         assert!(template.contains(converted), "{converted}\n{template}");
     }
+    assert!(
+        !template.contains("AccessToken"),
+        "Patchbay's OAuth 2.0 sends the Authorization header itself: {template}"
+    );
     let sign_in = conversion["report"]
         .as_array()
         .unwrap()

@@ -603,6 +603,14 @@ impl<'a> Converter<'a> {
                 if name.is_empty() {
                     continue;
                 }
+                let mut read = Vec::new();
+                expression::variables(&expression::parse(&value.text()), &mut read);
+                if name.eq_ignore_ascii_case("Authorization")
+                    && read.iter().any(|v| v == "AccessToken")
+                {
+                    self.note(value, place, Outcome::Approximated, "the Authorization header with [AccessToken] is left out: with OAuth 2.0 or Bearer set up in the editor, Patchbay sends it itself");
+                    continue;
+                }
                 let text = self.expression(&value.text(), Context::Plain, scene, value, place);
                 headers.push((name, text));
             }
