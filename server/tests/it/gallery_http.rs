@@ -193,6 +193,20 @@ async fn last_body(stand_in: &MockServer, method_name: &str, path_name: &str) ->
     serde_json::from_slice(&request.body).unwrap()
 }
 
+/// An authorization-code exchange (RFC 6749 4.1.3, a form) that carries `fields`.
+fn code_exchange(fields: &'static [(&'static str, &'static str)]) -> impl wiremock::Match {
+    move |request: &Request| {
+        let form: std::collections::HashMap<String, String> =
+            url::form_urlencoded::parse(&request.body)
+                .into_owned()
+                .collect();
+        form.get("grant_type").map(String::as_str) == Some("authorization_code")
+            && fields
+                .iter()
+                .all(|(name, value)| form.get(*name).map(String::as_str) == Some(*value))
+    }
+}
+
 /// The client's secret reached the stand-in only on `token_path` (the token endpoint).
 async fn secret_went_only_to(stand_in: &MockServer, secret: &str, token_path: &str) {
     for request in stand_in.received_requests().await.unwrap() {
@@ -843,14 +857,7 @@ async fn salesforce() -> MockServer {
     };
     Mock::given(method("POST"))
         .and(path("/services/oauth2/token"))
-        .and(|request: &Request| {
-            let form: std::collections::HashMap<String, String> =
-                url::form_urlencoded::parse(&request.body)
-                    .into_owned()
-                    .collect();
-            form.get("grant_type").map(String::as_str) == Some("authorization_code")
-                && form.get("code").map(String::as_str) == Some("aPrx-code-Weka")
-        })
+        .and(code_exchange(&[("code", "aPrx-code-Weka")]))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "access_token": SALESFORCE_ACCESS,
             "refresh_token": "5Aep861-refresh-Kakapo",
@@ -1020,15 +1027,10 @@ async fn zoho() -> MockServer {
     };
     Mock::given(method("POST"))
         .and(path("/oauth/v2/token"))
-        .and(|request: &Request| {
-            let form: std::collections::HashMap<String, String> =
-                url::form_urlencoded::parse(&request.body)
-                    .into_owned()
-                    .collect();
-            form.get("grant_type").map(String::as_str) == Some("authorization_code")
-                && form.get("code").map(String::as_str) == Some("1000.zoho-code")
-                && form.get("client_secret").map(String::as_str) == Some(ZOHO_SECRET)
-        })
+        .and(code_exchange(&[
+            ("code", "1000.zoho-code"),
+            ("client_secret", ZOHO_SECRET),
+        ]))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "access_token": ZOHO_ACCESS,
             "refresh_token": "1000.zoho-refresh.Moa",

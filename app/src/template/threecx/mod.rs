@@ -1009,16 +1009,7 @@ impl<'a> Converter<'a> {
     ) -> Option<String> {
         let id = chained.attribute("Id").unwrap_or("");
         let place = format!(" in scenario \"{id}\"");
-        let name: String = id
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '_' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
+        let name = identifier(id);
         let mut read = Vec::new();
         if let Some(request) = chained.child("Request") {
             expression::variables(
@@ -1699,9 +1690,9 @@ const RESERVED_VARIABLES: &[&str] = &[
     "RecordPath",
 ];
 
-fn field_variable(name: &str) -> String {
-    let cleaned: String = name
-        .chars()
+/// `name` with every character a Go template field name cannot hold as `_`.
+fn identifier(name: &str) -> String {
+    name.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '_' {
                 c
@@ -1709,7 +1700,11 @@ fn field_variable(name: &str) -> String {
                 '_'
             }
         })
-        .collect();
+        .collect()
+}
+
+fn field_variable(name: &str) -> String {
+    let cleaned = identifier(name);
     let cleaned = if cleaned.starts_with(|c: char| c.is_ascii_digit()) {
         format!("p_{cleaned}")
     } else {
