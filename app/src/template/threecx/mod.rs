@@ -85,6 +85,8 @@ const THREECX_SCENARIOS: &[&str] = &[
 ];
 /// How many times a parameter's default is expanded inside another's (3CX's `Passes`).
 const MAX_PASSES: usize = 4;
+/// How much parameter text one expression may take in by expansion.
+const MAX_EXPANDED_BYTES: usize = 64 * 1024;
 
 /// Converts a 3CX CRM template.
 pub fn convert(source: &str) -> Result<Conversion, ImportError> {
@@ -724,7 +726,8 @@ impl<'a> Converter<'a> {
         element: &XmlElement,
         place: &str,
     ) -> String {
-        let pieces = self.expand_inline(pieces, 0);
+        let mut budget = MAX_EXPANDED_BYTES;
+        let pieces = self.expand_inline(pieces, 0, &mut budget);
         let mut bindings = SceneBindings {
             converter: self,
             scene,
@@ -746,7 +749,7 @@ impl<'a> Converter<'a> {
 
     /// 3CX expands a parameter's value where it is used (`Passes`): a parameter written
     /// into the requests brings its default's own variables with it.
-    fn expand_inline(&mut self, pieces: &[Piece], depth: usize) -> Vec<Piece> {
+    fn expand_inline(&mut self, pieces: &[Piece], depth: usize, budget: &mut usize) -> Vec<Piece> {
         let mut out = Vec::new();
         for piece in pieces {
             match piece {
@@ -755,17 +758,23 @@ impl<'a> Converter<'a> {
                         .parameter(name)
                         .filter(|&i| matches!(self.parameters[i].role, ParameterRole::Inline));
                     match inline {
-                        Some(index) => {
+                        // Each pass can multiply the text (a default naming itself twice
+                        // doubles it), so the expanded text has a budget.
+                        Some(index) if self.parameters[index].default.len() <= *budget => {
+                            *budget -= self.parameters[index].default.len();
                             self.parameters[index].used = true;
                             let default = expression::parse(&self.parameters[index].default);
-                            out.extend(self.expand_inline(&default, depth + 1));
+                            out.extend(self.expand_inline(&default, depth + 1, budget));
                         }
-                        None => out.push(piece.clone()),
+                        _ => out.push(piece.clone()),
                     }
                 }
                 Piece::Call { name, args } => out.push(Piece::Call {
                     name: name.clone(),
-                    args: args.iter().map(|a| self.expand_inline(a, depth)).collect(),
+                    args: args
+                        .iter()
+                        .map(|a| self.expand_inline(a, depth, budget))
+                        .collect(),
                 }),
                 other => out.push(other.clone()),
             }
@@ -1480,8 +1489,10 @@ impl Bindings for SceneBindings<'_, '_> {
                 ParameterRole::JournalText(_) if self.scene == Scene::Journal => {
                     Binding::field("Description")
                 }
-                // Outside the journal a journal text or subject is its default's text;
-                // Inline parameters were expanded before (expand_inline).
+                // What expansion left (past the last pass or the budget) stays as
+                // written, as after 3CX's last pass.
+                ParameterRole::Inline => Binding::Literal(format!("[{name}]")),
+                // Outside the journal a journal text or subject is its default's text.
                 _ => Binding::Literal(p.default),
             };
         }
@@ -2000,13 +2011,35 @@ mod tests {
           </Scenarios></Crm>"#;
         let conversion = convert(source).expect("converts");
         // As after 3CX's last pass, what is left stays as written.
-        let expanded = format!("{}a[Echo]", "a".repeat(MAX_PASSES));
+        let expanded = format!("{}[Echo]", "a".repeat(MAX_PASSES));
         assert!(
             conversion
                 .template
                 .contains(&format!("&quot;name&quot;: &quot;{expanded}&quot;")),
             "{}",
             conversion.template
+        );
+    }
+
+    #[test]
+    fn defaults_that_multiply_stop_at_the_expansion_budget() {
+        let twice = "[Echo]".repeat(100);
+        let source = format!(
+            r#"<Crm Name="Bomb"><Parameters>
+            <Parameter Name="CreateContactEnabled" Type="Boolean" Default="True"/>
+            <Parameter Name="Echo" Type="String" Parent="CreateContactEnabled" Default="{twice}"/>
+          </Parameters><Scenarios>
+            <Scenario Id="CreateContactRecord"><Request Url="https://crm.example/c" RequestType="Post" RequestEncoding="Json">
+              <PostValues><Value Key="name">[Echo]</Value></PostValues></Request></Scenario>
+          </Scenarios></Crm>"#
+        );
+        let conversion = convert(&source).expect("converts");
+        // 100 references per pass would reach 100^4 copies; the budget keeps the body to
+        // about MAX_EXPANDED_BYTES.
+        assert!(
+            conversion.template.len() < 3 * MAX_EXPANDED_BYTES,
+            "{} bytes",
+            conversion.template.len()
         );
     }
 
