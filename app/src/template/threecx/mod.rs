@@ -85,7 +85,8 @@ const THREECX_SCENARIOS: &[&str] = &[
 ];
 /// How many times a parameter's default is expanded inside another's (3CX's `Passes`).
 const MAX_PASSES: usize = 4;
-/// How much parameter text one expression may take in by expansion.
+/// How much parameter text a conversion may take in by expansion: a budget for the whole
+/// file, since a URL's pieces and a body's values are rendered one by one.
 const MAX_EXPANDED_BYTES: usize = 64 * 1024;
 
 /// Converts a 3CX CRM template.
@@ -160,6 +161,8 @@ struct Converter<'a> {
     chained: Vec<(String, String)>,
     /// The Common scenario a chained lookup became.
     common: Option<XmlElement>,
+    /// What parameter text expansion may still take in (`MAX_EXPANDED_BYTES` per file).
+    expansion_budget: usize,
 }
 
 /// A request in the vendor's format, before it is written.
@@ -182,6 +185,7 @@ impl<'a> Converter<'a> {
             token_answer: Vec::new(),
             chained: Vec::new(),
             common: None,
+            expansion_budget: MAX_EXPANDED_BYTES,
         };
         converter.read_parameters(root);
         converter.token_answer = token_answer(root);
@@ -594,8 +598,7 @@ impl<'a> Converter<'a> {
                 },
             );
         } else if !message.trim().is_empty() {
-            let context = Context::Plain;
-            body = Some(self.expression(message, context, scene, element, place));
+            body = Some(self.expression(message, Context::Plain, scene, element, place));
             self.note(element, place, Outcome::Approximated, "Message becomes the body as written, its variables inserted without escaping; check it in the editor");
         }
         let mut headers = Vec::new();
@@ -726,8 +729,7 @@ impl<'a> Converter<'a> {
         element: &XmlElement,
         place: &str,
     ) -> String {
-        let mut budget = MAX_EXPANDED_BYTES;
-        let pieces = self.expand_inline(pieces, 0, &mut budget);
+        let pieces = self.expand_inline(pieces, 0);
         let mut bindings = SceneBindings {
             converter: self,
             scene,
@@ -749,7 +751,7 @@ impl<'a> Converter<'a> {
 
     /// 3CX expands a parameter's value where it is used (`Passes`): a parameter written
     /// into the requests brings its default's own variables with it.
-    fn expand_inline(&mut self, pieces: &[Piece], depth: usize, budget: &mut usize) -> Vec<Piece> {
+    fn expand_inline(&mut self, pieces: &[Piece], depth: usize) -> Vec<Piece> {
         let mut out = Vec::new();
         for piece in pieces {
             match piece {
@@ -759,22 +761,21 @@ impl<'a> Converter<'a> {
                         .filter(|&i| matches!(self.parameters[i].role, ParameterRole::Inline));
                     match inline {
                         // Each pass can multiply the text (a default naming itself twice
-                        // doubles it), so the expanded text has a budget.
-                        Some(index) if self.parameters[index].default.len() <= *budget => {
-                            *budget -= self.parameters[index].default.len();
+                        // doubles it), so the expanded text has a budget for the whole file.
+                        Some(index)
+                            if self.parameters[index].default.len() <= self.expansion_budget =>
+                        {
+                            self.expansion_budget -= self.parameters[index].default.len();
                             self.parameters[index].used = true;
                             let default = expression::parse(&self.parameters[index].default);
-                            out.extend(self.expand_inline(&default, depth + 1, budget));
+                            out.extend(self.expand_inline(&default, depth + 1));
                         }
                         _ => out.push(piece.clone()),
                     }
                 }
                 Piece::Call { name, args } => out.push(Piece::Call {
                     name: name.clone(),
-                    args: args
-                        .iter()
-                        .map(|a| self.expand_inline(a, depth, budget))
-                        .collect(),
+                    args: args.iter().map(|a| self.expand_inline(a, depth)).collect(),
                 }),
                 other => out.push(other.clone()),
             }
@@ -2036,6 +2037,29 @@ mod tests {
         let conversion = convert(&source).expect("converts");
         // 100 references per pass would reach 100^4 copies; the budget keeps the body to
         // about MAX_EXPANDED_BYTES.
+        assert!(
+            conversion.template.len() < 3 * MAX_EXPANDED_BYTES,
+            "{} bytes",
+            conversion.template.len()
+        );
+    }
+
+    #[test]
+    fn the_expansion_budget_holds_for_the_whole_file_not_each_value() {
+        let hundredfold = "[Echo]".repeat(100);
+        let values = r#"<Value Key="name">[Echo]</Value>"#.repeat(200);
+        let source = format!(
+            r#"<Crm Name="Bombs"><Parameters>
+            <Parameter Name="CreateContactEnabled" Type="Boolean" Default="True"/>
+            <Parameter Name="Echo" Type="String" Parent="CreateContactEnabled" Default="{hundredfold}"/>
+          </Parameters><Scenarios>
+            <Scenario Id="CreateContactRecord"><Request Url="https://crm.example/c/[Echo][Echo][Echo]" RequestType="Post" RequestEncoding="Json">
+              <PostValues>{values}</PostValues></Request></Scenario>
+          </Scenarios></Crm>"#
+        );
+        let conversion = convert(&source).expect("converts");
+        // Each value and each URL piece is rendered on its own; with a budget per value the
+        // body would hold 200 times what one value may take in.
         assert!(
             conversion.template.len() < 3 * MAX_EXPANDED_BYTES,
             "{} bytes",
