@@ -271,21 +271,10 @@ fn literal(text: &str, context: Context) -> String {
     text.replace("{{", "{{\"{{\"}}")
 }
 
-/// A Go string constant.
+/// A Go string constant. JSON's escapes are all Go escapes too (`\uXXXX` included), so the
+/// project's JSON escaper writes it.
 pub fn go_string(text: &str) -> String {
-    let mut out = String::from("\"");
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    format!("\"{}\"", json_escape(text.as_bytes()))
 }
 
 /// A condition, folded where its value is known when converting.
@@ -532,6 +521,16 @@ mod tests {
             "{{urlquery \"+\"}}{{urlquery .Phone}}"
         );
         assert_eq!(go("{{x}} [1,2]", Context::Plain).0, "{{\"{{\"}}x}} [1,2]");
+    }
+
+    #[test]
+    fn go_string_constants_read_back_as_the_text() {
+        for text in ["plain", "say \"hi\"\\", "tab\tnew\nline\u{1}\u{2028}"] {
+            let template = format!("{{{{{}}}}}", go_string(text));
+            let parsed = crate::lang::parse_go_template(&template).expect("parses");
+            let out = parsed.execute(&Default::default()).expect("runs");
+            assert_eq!(out, text);
+        }
     }
 
     #[test]
