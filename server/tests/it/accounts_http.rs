@@ -17,13 +17,7 @@ on_both_databases!(
 );
 
 async fn call(browser: &Browser, function: &str, fields: &[(&str, &str)]) -> (StatusCode, Value) {
-    let response = browser.post_form(&format!("/api/{function}"), fields).await;
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
+    status_and_body(browser.post_form(&format!("/api/{function}"), fields).await).await
 }
 
 async fn list(browser: &Browser) -> (StatusCode, Value) {

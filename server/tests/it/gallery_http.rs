@@ -297,14 +297,14 @@ async fn pipedrive() -> MockServer {
         .with_priority(1)
         .mount(&stand_in)
         .await;
-    Mock::given(wiremock::matchers::any())
-        .respond_with(ResponseTemplate::new(401).set_body_json(json!({
+    refuse_the_rest(
+        &stand_in,
+        json!({
             "success": false, "error": "unauthorized access", "errorCode": 401,
             "error_info": "Please check developers.pipedrive.com"
-        })))
-        .with_priority(10)
-        .mount(&stand_in)
-        .await;
+        }),
+    )
+    .await;
     stand_in
 }
 
@@ -489,14 +489,14 @@ async fn freshdesk() -> MockServer {
         .with_priority(1)
         .mount(&stand_in)
         .await;
-    Mock::given(wiremock::matchers::any())
-        .respond_with(ResponseTemplate::new(401).set_body_json(json!({
+    refuse_the_rest(
+        &stand_in,
+        json!({
             "code": "invalid_credentials",
             "message": "You have to be logged in to perform this action."
-        })))
-        .with_priority(10)
-        .mount(&stand_in)
-        .await;
+        }),
+    )
+    .await;
     stand_in
 }
 
@@ -623,16 +623,16 @@ async fn hubspot() -> MockServer {
         .with_priority(1)
         .mount(&stand_in)
         .await;
-    Mock::given(wiremock::matchers::any())
-        .respond_with(ResponseTemplate::new(401).set_body_json(json!({
+    refuse_the_rest(
+        &stand_in,
+        json!({
             "status": "error",
             "message": "Authentication credentials not found.",
             "correlationId": "6a1d0f2e-0000-0000-0000-000000000000",
             "category": "INVALID_AUTHENTICATION"
-        })))
-        .with_priority(10)
-        .mount(&stand_in)
-        .await;
+        }),
+    )
+    .await;
     stand_in
 }
 
@@ -777,13 +777,7 @@ async fn zendesk() -> MockServer {
         .with_priority(1)
         .mount(&stand_in)
         .await;
-    Mock::given(wiremock::matchers::any())
-        .respond_with(
-            ResponseTemplate::new(401).set_body_json(json!({"error": "Couldn't authenticate you"})),
-        )
-        .with_priority(10)
-        .mount(&stand_in)
-        .await;
+    refuse_the_rest(&stand_in, json!({"error": "Couldn't authenticate you"})).await;
     stand_in
 }
 
@@ -922,13 +916,13 @@ async fn salesforce() -> MockServer {
         .with_priority(1)
         .mount(&stand_in)
         .await;
-    Mock::given(wiremock::matchers::any())
-        .respond_with(ResponseTemplate::new(401).set_body_json(json!([
+    refuse_the_rest(
+        &stand_in,
+        json!([
             {"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}
-        ])))
-        .with_priority(10)
-        .mount(&stand_in)
-        .await;
+        ]),
+    )
+    .await;
     stand_in
 }
 
@@ -1103,13 +1097,9 @@ async fn zoho() -> MockServer {
         .with_priority(1)
         .mount(&stand_in)
         .await;
-    Mock::given(wiremock::matchers::any())
-        .respond_with(ResponseTemplate::new(401).set_body_json(json!({
+    refuse_the_rest(&stand_in, json!({
             "code": "INVALID_TOKEN", "details": {}, "message": "invalid oauth token", "status": "error"
-        })))
-        .with_priority(10)
-        .mount(&stand_in)
-        .await;
+        })).await;
     stand_in
 }
 

@@ -100,11 +100,7 @@ async fn acme() -> MockServer {
         .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": "a-1"})))
         .mount(&stand_in)
         .await;
-    Mock::given(wiremock::matchers::any())
-        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"error": "invalid API key"})))
-        .with_priority(10)
-        .mount(&stand_in)
-        .await;
+    refuse_the_rest(&stand_in, json!({"error": "invalid API key"})).await;
     stand_in
 }
 
@@ -276,11 +272,7 @@ async fn a_basic_auth_template_converts_and_looks_up_with_its_query_values(db: D
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": "ok"})))
         .mount(&stand_in)
         .await;
-    Mock::given(wiremock::matchers::any())
-        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"status": "denied"})))
-        .with_priority(10)
-        .mount(&stand_in)
-        .await;
+    refuse_the_rest(&stand_in, json!({"status": "denied"})).await;
 
     let (_server, script, lookups) = uploaded(
         db,

@@ -78,13 +78,7 @@ async fn rest(who: &Admin, verb: &str, path: &str, body: Option<Value>) -> (Stat
     if let Some(body) = body {
         request = request.json(&body);
     }
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
+    status_and_body(request.send().await.unwrap()).await
 }
 
 fn at(tail: &str) -> String {

@@ -247,12 +247,7 @@ impl Browser {
             .send()
             .await
             .unwrap();
-        let status = response.status();
-        let text = response.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
-        )
+        status_and_body(response).await
     }
 
     /// GETs `path`: the status and the JSON body (null when it is not JSON).
@@ -643,6 +638,26 @@ pub async fn settled(server: &TestServer) {
     }
 }
 
+/// A response's status and its JSON body (its text as a JSON string when it is not JSON).
+pub async fn status_and_body(response: Response) -> (StatusCode, serde_json::Value) {
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+    )
+}
+
+/// A stand-in's answer to every request no other mock matched: the API's documented refusal
+/// (`body`, 401), so a wrong credential, path or parameter fails as the real API would.
+pub async fn refuse_the_rest(stand_in: &wiremock::MockServer, body: serde_json::Value) {
+    wiremock::Mock::given(wiremock::matchers::any())
+        .respond_with(wiremock::ResponseTemplate::new(401).set_body_json(body))
+        .with_priority(10)
+        .mount(stand_in)
+        .await;
+}
+
 /// A script calling the REST API with an API token and nothing else (no cookies, no CSRF
 /// token).
 pub struct Script {
@@ -674,13 +689,7 @@ impl Script {
         if let Some(body) = body {
             request = request.json(&body);
         }
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        let text = response.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
-        )
+        status_and_body(request.send().await.unwrap()).await
     }
 
     pub async fn get(&self, path: &str) -> (StatusCode, serde_json::Value) {
