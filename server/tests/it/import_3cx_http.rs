@@ -384,6 +384,23 @@ async fn the_api_converts_for_administrators_and_refuses_what_is_not_3cx(db: Db)
         "{sign_in}"
     );
 
+    // A body over the template limit is refused before it is read as XML.
+    let oversized = format!(
+        "<Crm Name=\"Big\"><!--{}--></Crm>",
+        "x".repeat(app::template::xml::MAX_TEMPLATE_BYTES)
+    );
+    let refused = post(&script, oversized).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let refused: Value = refused.json().await.unwrap();
+    assert_eq!(refused["error"]["code"], "import.invalid", "{refused}");
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("at most 1048576"),
+        "{refused}"
+    );
+
     let refused = post(&script, "<Information Provider=\"crm\"/>".into())
         .await
         .unwrap();
