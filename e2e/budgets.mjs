@@ -17,9 +17,9 @@ export const BUDGET_PAGE_BYTES = 400 * 1024;
 export const BUDGET_LAZY_CHUNK_BROTLI_BYTES = 250 * 1024;
 // Until every page meets BUDGET_PAGE_BYTES (issue 28 stays open for it), a ratchet: a page
 // over the budget today may not grow past this ceiling (the heaviest first visit measured
-// 549 KB), and a page within the budget today must stay within it.
-export const CEILING_PAGE_BYTES = 575 * 1024;
-const WITHIN_BUDGET_TODAY = new Set(['/calls', '/docs']);
+// 513.5 KB, an integration's settings), and a page within the budget today must stay within it.
+export const CEILING_PAGE_BYTES = 525 * 1024;
+const WITHIN_BUDGET_TODAY = [/^\/templates\/crm$/, /^\/templates\/crm\/[^/]+\/history$/, /^\/calls$/, /^\/docs$/];
 const TARGET_SIGN_IN_MS = 2000;
 const TARGET_PAGE_MS = 3000;
 const SLOW_LINK = { offline: false, latency: 150, downloadThroughput: 1_600_000 / 8, uploadThroughput: 750_000 / 8 };
@@ -112,7 +112,7 @@ async function main() {
     for (const [path, target, budget, jar] of visits) {
       const fast = await visit(portal.browser, portal.base + path, { cookies: jar });
       const slow = await visit(portal.browser, portal.base + path, { cookies: jar, slow: true });
-      const enforced = budget === BUDGET_PAGE_BYTES && !WITHIN_BUDGET_TODAY.has(path) ? CEILING_PAGE_BYTES : budget;
+      const enforced = budget === BUDGET_PAGE_BYTES && !WITHIN_BUDGET_TODAY.some((page) => page.test(path)) ? CEILING_PAGE_BYTES : budget;
       rows.push({ path, ...fast, slowReady: slow.readyAt, target, budget, enforced });
       if (fast.bytes > enforced) {
         failures.push(`${path}: ${kb(fast.bytes)} on a first visit, over ${kb(enforced)}: `

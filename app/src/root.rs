@@ -2,7 +2,7 @@ use leptos::nonce::use_nonce;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{path, SsrMode};
 use leptos_router::{Lazy, LazyRoute};
 
 use crate::components::toast::{provide_toasts, ToastRegion};
@@ -68,7 +68,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// splits off the main bundle (`wasm-split`), loaded when one of its pages is first shown and
 /// preloaded by the server's page for a direct visit. A page per chunk would make one chunk
 /// for every set of pages sharing code (hundreds of small files for this app, each a request);
-/// four groups by area make 15 chunks, of which a page needs 8 (ARCHITECTURE.md, "The
+/// five groups by area make 31 chunks, of which a page needs 16 (ARCHITECTURE.md, "The
 /// browser bundle").
 macro_rules! lazy_page_group {
     ($group:ident, $preload:ident, $pages:ident { $($route:ident => $page:ident),+ $(,)? }) => {
@@ -121,8 +121,12 @@ lazy_page_group!(agent_pages, __preload_agent_pages, AgentPages {
 });
 lazy_page_group!(template_pages, __preload_template_pages, TemplatePages {
     TemplatesRoute => TemplatesPage,
-    TemplateEditorRoute => TemplateEditorPage,
     TemplateHistoryRoute => TemplateHistoryPage,
+});
+// The editor alone: its live checks bring the template language, validator and XML reader,
+// which the list does not need.
+lazy_page_group!(editor_pages, __preload_editor_pages, EditorPages {
+    TemplateEditorRoute => TemplateEditorPage,
 });
 lazy_page_group!(integration_pages, __preload_integration_pages, IntegrationPages {
     IntegrationsRoute => IntegrationsPage,
@@ -137,6 +141,10 @@ pub fn App() -> impl IntoView {
 
     view! {
         <Title formatter=|page: String| format!("{page} · Patchbay") />
+        // The busiest pages, whose data are the database's alone, render at once when it is
+        // there (SsrMode::Async): streaming them out of order took 15 to 25 % of their
+        // throughput under load (README "The front end's weight"). Pages that may wait on
+        // something slower stream as usual.
         <Router>
             <Routes fallback=|| view! { <NotFoundPage /> }>
                 <Route path=path!("/") view={Lazy::<HomeRoute>::new()} />
@@ -145,21 +153,28 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/reset-password") view=ResetPasswordPage />
                 <Route path=path!("/accounts") view={Lazy::<AccountsRoute>::new()} />
                 <Route path=path!("/activity") view={Lazy::<ActivityRoute>::new()} />
-                <Route path=path!("/calls") view={Lazy::<CallsRoute>::new()} />
+                <Route path=path!("/calls") view={Lazy::<CallsRoute>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/extensions") view={Lazy::<ExtensionsRoute>::new()} />
                 <Route path=path!("/phone-system") view={Lazy::<PhoneSystemRoute>::new()} />
-                <Route path=path!("/templates/:provider") view={Lazy::<TemplatesRoute>::new()} />
+                <Route
+                    path=path!("/templates/:provider")
+                    view={Lazy::<TemplatesRoute>::new()}
+                    ssr=SsrMode::Async
+                />
                 <Route
                     path=path!("/templates/:provider/new")
                     view={Lazy::<TemplateEditorRoute>::new()}
+                    ssr=SsrMode::Async
                 />
                 <Route
                     path=path!("/templates/:provider/:key/edit")
                     view={Lazy::<TemplateEditorRoute>::new()}
+                    ssr=SsrMode::Async
                 />
                 <Route
                     path=path!("/templates/:provider/:key/history")
                     view={Lazy::<TemplateHistoryRoute>::new()}
+                    ssr=SsrMode::Async
                 />
                 <Route
                     path=path!("/integrations/:provider")

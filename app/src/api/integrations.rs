@@ -41,7 +41,7 @@ pub trait IntegrationAdmin: Send + Sync + 'static {
     ) -> Result<IntegrationSettings, PortalError>;
     /// Checks the values, tests them against the CRM (Basic, Bearer, None), then stores;
     /// OAuth 2.0 starts an authorization bound to `session_secret` (the session's own
-    /// secret, its CSRF token) and answers where the browser goes.
+    /// secret, its unmasked CSRF token) and answers where the browser goes.
     async fn save_integration(
         &self,
         actor: &CurrentUser,
@@ -219,9 +219,18 @@ pub async fn save_integration(
 ) -> Result<SaveOutcome, PortalError> {
     with_status(async {
         let actor = require_signed_in(&csrf_token)?;
+        // The session's own token, not the masked copy this page sent: the callback, on
+        // another page, checks the session's.
+        let session_secret = crate::viewer::SessionCsrfToken::from_request().0;
         backend()?
             .integrations
-            .save_integration(&actor, &csrf_token, provider_param(&provider)?, &key, input)
+            .save_integration(
+                &actor,
+                &session_secret,
+                provider_param(&provider)?,
+                &key,
+                input,
+            )
             .await
     })
     .await

@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use leptos::prelude::use_context;
-use subtle::ConstantTimeEq;
 
 use super::accounts::AccountAdmin;
 use super::api_tokens::ApiTokenAdmin;
@@ -15,7 +14,7 @@ use super::templates::TemplateAdmin;
 use crate::accounts::CurrentUser;
 use crate::error::PortalError;
 use crate::template::model::Provider;
-use crate::viewer::Viewer;
+use crate::viewer::{csrf_token_matches, SessionCsrfToken, Viewer};
 
 /// The server provides one of these as Leptos context for every request.
 #[derive(Clone)]
@@ -104,13 +103,10 @@ pub fn require_account_viewer() -> Result<CurrentUser, PortalError> {
 /// Any signed-in account, agents too, for changes to the account's own calls and settings
 /// (the CSRF token checked again here).
 pub fn require_account(csrf_token: &str) -> Result<CurrentUser, PortalError> {
-    let viewer = Viewer::from_request();
-    let user = viewer.user.ok_or(PortalError::NotSignedIn)?;
-    let matches: bool = csrf_token
-        .as_bytes()
-        .ct_eq(viewer.csrf_token.as_bytes())
-        .into();
-    if viewer.csrf_token.is_empty() || !matches {
+    let user = Viewer::from_request()
+        .user
+        .ok_or(PortalError::NotSignedIn)?;
+    if !csrf_token_matches(csrf_token, &SessionCsrfToken::from_request().0) {
         return Err(PortalError::InvalidCsrf);
     }
     Ok(user)

@@ -35,7 +35,7 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 use tracing::Level;
 
-use self::middleware::{csrf, viewer};
+use self::middleware::{compression, csrf, viewer};
 use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "patchbay_session";
@@ -115,7 +115,11 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             viewer::resolve_viewer,
         ))
-        .layer(session_layer);
+        .layer(session_layer)
+        .layer(axum::middleware::from_fn(
+            compression::keep_plain_pages_uncompressed,
+        ))
+        .layer(compression::pages());
     let for_everyone = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/favicon.ico", get(favicon::ico))

@@ -6,7 +6,7 @@
 
 use app::pages::callback::{callback_document, CallbackPage};
 use app::template::model::Provider;
-use app::viewer::Viewer;
+use app::viewer::{SessionCsrfToken, Viewer};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -30,6 +30,7 @@ pub fn routes() -> Router<AppState> {
 async fn callback(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
+    Extension(session): Extension<SessionCsrfToken>,
     Path((provider, key)): Path<(String, String)>,
     query: Result<Query<CallbackQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
@@ -58,7 +59,7 @@ async fn callback(
     let session_secret = viewer
         .user
         .as_ref()
-        .map(|_| viewer.csrf_token.as_str())
+        .map(|_| session.0.as_str())
         .filter(|s| !s.is_empty());
     let outcome = state
         .integrations_service()

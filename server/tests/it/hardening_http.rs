@@ -18,6 +18,7 @@ on_both_databases!(
     behind_a_trusted_proxy_each_client_has_its_own_counter,
     activity_extends_a_session_and_its_lifetime_is_capped,
     every_response_carries_the_security_headers,
+    pages_go_out_compressed_with_a_csrf_token_masked_afresh,
     assets_go_out_precompressed_and_cached_by_their_content,
     a_malformed_server_function_call_is_a_plain_400,
 );
@@ -424,6 +425,103 @@ async fn every_response_carries_the_security_headers(db: Db) {
     assert_eq!(
         header(&page, "strict-transport-security"),
         "max-age=31536000"
+    );
+}
+
+/// A signed-in page asked for with `accept-encoding: gzip`: its headers and its HTML.
+async fn page_gzipped(browser: &Browser, path: &str) -> (reqwest::header::HeaderMap, String) {
+    use std::io::Read;
+    let response = browser
+        .client
+        .get(browser.url(path))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "{path}");
+    let headers = response.headers().clone();
+    let bytes = response.bytes().await.unwrap();
+    let mut html = String::new();
+    if headers.get("content-encoding").is_some() {
+        flate2::read::GzDecoder::new(&bytes[..])
+            .read_to_string(&mut html)
+            .unwrap();
+    } else {
+        html = String::from_utf8(bytes.to_vec()).unwrap();
+    }
+    (headers, html)
+}
+
+/// The CSRF token in a page's viewer meta element.
+fn page_csrf(html: &str) -> String {
+    let marker = "csrf_token&quot;:&quot;";
+    let start = html.find(marker).expect("the page carries a CSRF token") + marker.len();
+    let end = html[start..].find('&').unwrap() + start;
+    html[start..end].to_string()
+}
+
+async fn pages_go_out_compressed_with_a_csrf_token_masked_afresh(db: Db) {
+    let server = TestServer::start(db).await;
+    let admin = admin(&server).await;
+    let (headers, first) = page_gzipped(&admin.browser, "/templates/crm").await;
+    assert_eq!(headers["content-encoding"], "gzip");
+    assert_eq!(headers["vary"], "accept-encoding");
+    let (_, second) = page_gzipped(&admin.browser, "/templates/crm").await;
+    let (first, second) = (page_csrf(&first), page_csrf(&second));
+    assert_ne!(
+        first, second,
+        "each response masks the token afresh (BREACH)"
+    );
+
+    // Every mask unmasks to the session's token (past the middleware and the server
+    // function's own check: no such job); another session's and an altered one do not.
+    let retry = |token: String| {
+        let browser = &admin.browser;
+        async move {
+            browser
+                .post_form(
+                    "/api/retry_queue_job",
+                    &[("csrf_token", token.as_str()), ("id", "999999")],
+                )
+                .await
+                .status()
+        }
+    };
+    assert_eq!(retry(first.clone()).await, StatusCode::NOT_FOUND);
+    assert_eq!(retry(second).await, StatusCode::NOT_FOUND);
+    let other = admin.new_user(&server, "other-session@example.com").await;
+    assert_eq!(
+        retry(other.csrf).await,
+        StatusCode::FORBIDDEN,
+        "another session's"
+    );
+    let mut altered = first.into_bytes();
+    altered[10] = if altered[10] == b'A' { b'B' } else { b'A' };
+    assert_eq!(
+        retry(String::from_utf8(altered).unwrap()).await,
+        StatusCode::FORBIDDEN,
+        "an altered mask"
+    );
+
+    // Pages holding a one-time secret in their form, and API answers, go out as they are.
+    let signed_out = server.browser();
+    let (headers, html) = page_gzipped(&signed_out, "/login").await;
+    assert!(
+        headers.get("content-encoding").is_none(),
+        "the sign-in page"
+    );
+    assert!(html.contains("csrf_token"));
+    let api = admin
+        .browser
+        .client
+        .get(admin.browser.url("/api/v1/templates/crm"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        api.headers().get("content-encoding").is_none(),
+        "API answers"
     );
 }
 

@@ -8,7 +8,7 @@
 use std::marker::PhantomData;
 
 use app::accounts::{CurrentUser, TokenScope};
-use app::viewer::Viewer;
+use app::viewer::{SessionCsrfToken, Viewer};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::StatusCode;
@@ -209,9 +209,13 @@ pub struct Caller<A> {
 }
 
 impl<A> Caller<A> {
-    fn new(user: &CurrentUser, viewer: Option<&Viewer>, client: Option<&ApiClient>) -> Self {
-        let session_secret = match (client, viewer) {
-            (None, Some(viewer)) => viewer.csrf_token.clone(),
+    fn new(
+        user: &CurrentUser,
+        session: Option<&SessionCsrfToken>,
+        client: Option<&ApiClient>,
+    ) -> Self {
+        let session_secret = match (client, session) {
+            (None, Some(session)) => session.0.clone(),
             _ => String::new(),
         };
         Caller {
@@ -230,7 +234,7 @@ impl<S: Send + Sync, A: Access> FromRequestParts<S> for Caller<A> {
         let viewer = parts.extensions.get::<Viewer>();
         let client = parts.extensions.get::<ApiClient>();
         let user = authorize(viewer.and_then(|v| v.user.as_ref()), client, &A::RULE)?;
-        Ok(Caller::new(user, viewer, client))
+        Ok(Caller::new(user, parts.extensions.get(), client))
     }
 }
 
@@ -248,7 +252,7 @@ impl<S: Send + Sync, A: Access> axum::extract::OptionalFromRequestParts<S> for C
             return Ok(None);
         }
         let user = authorize(user, client, &A::RULE)?;
-        Ok(Some(Caller::new(user, viewer, client)))
+        Ok(Some(Caller::new(user, parts.extensions.get(), client)))
     }
 }
 

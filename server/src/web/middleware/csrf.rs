@@ -4,14 +4,13 @@
 //! `x-csrf-token` header, or in the `csrf_token` field of its body when that body is
 //! URL-encoded (HTML forms, server functions) or a JSON object (JSON server functions).
 
-use app::viewer::{Viewer, CSRF_FIELD};
+use app::viewer::{csrf_token_matches, SessionCsrfToken, Viewer, CSRF_FIELD};
 use axum::body::{to_bytes, Body};
 use axum::extract::Request;
 use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::crypto::secrets_match;
 use crate::web::middleware::viewer::ApiClient;
 
 pub use app::viewer::CSRF_HEADER;
@@ -90,8 +89,10 @@ pub async fn verify(request: Request, next: Next) -> Response {
     if api && viewer.is_none_or(|viewer| viewer.user.is_none()) {
         return next.run(request).await;
     }
-    let expected = viewer
-        .map(|viewer| viewer.csrf_token.clone())
+    let expected = request
+        .extensions()
+        .get::<SessionCsrfToken>()
+        .map(|token| token.0.clone())
         .unwrap_or_default();
 
     let header_token = request
@@ -100,7 +101,7 @@ pub async fn verify(request: Request, next: Next) -> Response {
         .and_then(|value| value.to_str().ok())
         .map(str::to_string);
     if let Some(token) = header_token {
-        if secrets_match(&token, &expected) {
+        if csrf_token_matches(&token, &expected) {
             return next.run(request).await;
         }
         return refused(
@@ -120,7 +121,7 @@ pub async fn verify(request: Request, next: Next) -> Response {
         return (StatusCode::PAYLOAD_TOO_LARGE, "The form is too large.").into_response();
     };
     match token_in_body(kind, &bytes) {
-        Some(token) if secrets_match(&token, &expected) => {
+        Some(token) if csrf_token_matches(&token, &expected) => {
             next.run(Request::from_parts(parts, Body::from(bytes))).await
         }
         _ => refused(api, "This form has expired or did not come from Patchbay. Go back, reload the page and try again."),

@@ -2,7 +2,7 @@
 //! runs; and keeps signed-out visitors on the sign-in page.
 
 use app::accounts::{CurrentUser, TokenScope};
-use app::viewer::Viewer;
+use app::viewer::{mask_csrf_token, SessionCsrfToken, Viewer};
 use axum::extract::{Request, State};
 use axum::http::Method;
 use axum::middleware::Next;
@@ -112,6 +112,7 @@ pub async fn resolve_viewer(
                         csrf_token: String::new(),
                     };
                     request.extensions_mut().insert(viewer);
+                    request.extensions_mut().insert(SessionCsrfToken::default());
                     request.extensions_mut().insert(ApiClient {
                         token_id: holder.token_id,
                         scope: holder.scope,
@@ -169,7 +170,20 @@ pub async fn resolve_viewer(
         }
     };
 
-    request.extensions_mut().insert(Viewer { user, csrf_token });
+    // The page gets the token masked afresh (app::viewer: pages are compressed); the raw
+    // one stays here for the checks.
+    let page_token = if csrf_token.is_empty() {
+        String::new()
+    } else {
+        mask_csrf_token(&csrf_token, &random_pad(csrf_token.len()))
+    };
+    request
+        .extensions_mut()
+        .insert(SessionCsrfToken(csrf_token));
+    request.extensions_mut().insert(Viewer {
+        user,
+        csrf_token: page_token,
+    });
     let mut response = next.run(request).await;
     if let Some(cookie) = new_cookie {
         if let Ok(value) = HeaderValue::from_str(&cookie) {
@@ -177,6 +191,13 @@ pub async fn resolve_viewer(
         }
     }
     response
+}
+
+fn random_pad(length: usize) -> Vec<u8> {
+    use rand::RngCore;
+    let mut pad = vec![0u8; length];
+    rand::rngs::OsRng.fill_bytes(&mut pad);
+    pad
 }
 
 /// The anonymous visitor's CSRF token from its cookie, if it carries our signature.
