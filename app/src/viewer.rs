@@ -51,9 +51,7 @@ impl Viewer {
 
     #[cfg(feature = "ssr")]
     pub fn from_request() -> Viewer {
-        leptos::prelude::use_context::<http::request::Parts>()
-            .and_then(|parts| parts.extensions.get::<Viewer>().cloned())
-            .unwrap_or_default()
+        request_extension()
     }
 
     #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
@@ -84,10 +82,17 @@ pub struct SessionCsrfToken(pub String);
 impl SessionCsrfToken {
     /// The token of the request being handled (empty without a session or a form).
     pub fn from_request() -> SessionCsrfToken {
-        leptos::prelude::use_context::<http::request::Parts>()
-            .and_then(|parts| parts.extensions.get::<SessionCsrfToken>().cloned())
-            .unwrap_or_default()
+        request_extension()
     }
+}
+
+/// What the server's middleware put into the request being handled (the default outside a
+/// request or when it put none).
+#[cfg(feature = "ssr")]
+fn request_extension<T: Clone + Default + Send + Sync + 'static>() -> T {
+    leptos::prelude::use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<T>().cloned())
+        .unwrap_or_default()
 }
 
 /// `token` masked with `pad` (random bytes, as many as the token has): the pad, then the

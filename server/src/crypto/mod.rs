@@ -11,10 +11,15 @@ pub mod links;
 pub fn random_token() -> String {
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use base64::Engine;
+    URL_SAFE_NO_PAD.encode(random_bytes(32))
+}
+
+/// `length` bytes from the operating system's random source.
+pub fn random_bytes(length: usize) -> Vec<u8> {
     use rand::RngCore;
-    let mut bytes = [0u8; 32];
+    let mut bytes = vec![0u8; length];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
+    bytes
 }
 
 /// Compares two secrets in time independent of where they differ.

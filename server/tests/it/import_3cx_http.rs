@@ -341,6 +341,17 @@ async fn a_basic_auth_template_converts_and_looks_up_with_its_query_values(db: D
     );
 }
 
+/// The REST import's 422 `import.invalid`, whose message says `why`.
+async fn refused_as_invalid(response: reqwest::Response, why: &str) {
+    let (status, body) = status_and_body(response).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["code"], "import.invalid", "{body}");
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains(why),
+        "{body}"
+    );
+}
+
 async fn the_api_converts_for_administrators_and_refuses_what_is_not_3cx(db: Db) {
     let server = TestServer::start(db).await;
     let admin = admin(&server).await;
@@ -389,31 +400,14 @@ async fn the_api_converts_for_administrators_and_refuses_what_is_not_3cx(db: Db)
         "<Crm Name=\"Big\"><!--{}--></Crm>",
         "x".repeat(app::template::xml::MAX_TEMPLATE_BYTES)
     );
-    let refused = post(&script, oversized).await.unwrap();
-    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let refused: Value = refused.json().await.unwrap();
-    assert_eq!(refused["error"]["code"], "import.invalid", "{refused}");
-    assert!(
-        refused["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("at most 1048576"),
-        "{refused}"
-    );
-
-    let refused = post(&script, "<Information Provider=\"crm\"/>".into())
-        .await
-        .unwrap();
-    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let refused: Value = refused.json().await.unwrap();
-    assert_eq!(refused["error"]["code"], "import.invalid", "{refused}");
-    assert!(
-        refused["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("<Crm>"),
-        "{refused}"
-    );
+    refused_as_invalid(post(&script, oversized).await.unwrap(), "at most 1048576").await;
+    refused_as_invalid(
+        post(&script, "<Information Provider=\"crm\"/>".into())
+            .await
+            .unwrap(),
+        "<Crm>",
+    )
+    .await;
     let forbidden = post(&lookups, text.clone()).await.unwrap();
     assert_eq!(forbidden.status(), StatusCode::FORBIDDEN);
 

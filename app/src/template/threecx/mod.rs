@@ -2001,16 +2001,26 @@ mod tests {
         ));
     }
 
+    /// A file whose contact creation posts `values` to `url`, with a parameter `Echo` (under
+    /// the feature's switch, so expanded into the requests) whose default is `echo`.
+    fn echo_file(echo: &str, url: &str, values: &str) -> String {
+        format!(
+            r#"<Crm Name="Echo"><Parameters>
+            <Parameter Name="CreateContactEnabled" Type="Boolean" Default="True"/>
+            <Parameter Name="Echo" Type="String" Parent="CreateContactEnabled" Default="{echo}"/>
+          </Parameters><Scenarios>
+            <Scenario Id="CreateContactRecord"><Request Url="{url}" RequestType="Post" RequestEncoding="Json">
+              <PostValues>{values}</PostValues></Request></Scenario>
+          </Scenarios></Crm>"#
+        )
+    }
+
+    const ONE_ECHO_VALUE: &str = r#"<Value Key="name">[Echo]</Value>"#;
+
     #[test]
     fn a_default_that_names_itself_is_expanded_a_bounded_number_of_times() {
-        let source = r#"<Crm Name="Loop"><Parameters>
-            <Parameter Name="CreateContactEnabled" Type="Boolean" Default="True"/>
-            <Parameter Name="Echo" Type="String" Parent="CreateContactEnabled" Default="a[Echo]"/>
-          </Parameters><Scenarios>
-            <Scenario Id="CreateContactRecord"><Request Url="https://crm.example/c" RequestType="Post" RequestEncoding="Json">
-              <PostValues><Value Key="name">[Echo]</Value></PostValues></Request></Scenario>
-          </Scenarios></Crm>"#;
-        let conversion = convert(source).expect("converts");
+        let source = echo_file("a[Echo]", "https://crm.example/c", ONE_ECHO_VALUE);
+        let conversion = convert(&source).expect("converts");
         // As after 3CX's last pass, what is left stays as written.
         let expanded = format!("{}[Echo]", "a".repeat(MAX_PASSES));
         assert!(
@@ -2024,16 +2034,8 @@ mod tests {
 
     #[test]
     fn defaults_that_multiply_stop_at_the_expansion_budget() {
-        let twice = "[Echo]".repeat(100);
-        let source = format!(
-            r#"<Crm Name="Bomb"><Parameters>
-            <Parameter Name="CreateContactEnabled" Type="Boolean" Default="True"/>
-            <Parameter Name="Echo" Type="String" Parent="CreateContactEnabled" Default="{twice}"/>
-          </Parameters><Scenarios>
-            <Scenario Id="CreateContactRecord"><Request Url="https://crm.example/c" RequestType="Post" RequestEncoding="Json">
-              <PostValues><Value Key="name">[Echo]</Value></PostValues></Request></Scenario>
-          </Scenarios></Crm>"#
-        );
+        let hundredfold = "[Echo]".repeat(100);
+        let source = echo_file(&hundredfold, "https://crm.example/c", ONE_ECHO_VALUE);
         let conversion = convert(&source).expect("converts");
         // 100 references per pass would reach 100^4 copies; the budget keeps the body to
         // about MAX_EXPANDED_BYTES.
@@ -2047,15 +2049,10 @@ mod tests {
     #[test]
     fn the_expansion_budget_holds_for_the_whole_file_not_each_value() {
         let hundredfold = "[Echo]".repeat(100);
-        let values = r#"<Value Key="name">[Echo]</Value>"#.repeat(200);
-        let source = format!(
-            r#"<Crm Name="Bombs"><Parameters>
-            <Parameter Name="CreateContactEnabled" Type="Boolean" Default="True"/>
-            <Parameter Name="Echo" Type="String" Parent="CreateContactEnabled" Default="{hundredfold}"/>
-          </Parameters><Scenarios>
-            <Scenario Id="CreateContactRecord"><Request Url="https://crm.example/c/[Echo][Echo][Echo]" RequestType="Post" RequestEncoding="Json">
-              <PostValues>{values}</PostValues></Request></Scenario>
-          </Scenarios></Crm>"#
+        let source = echo_file(
+            &hundredfold,
+            "https://crm.example/c/[Echo][Echo][Echo]",
+            &ONE_ECHO_VALUE.repeat(200),
         );
         let conversion = convert(&source).expect("converts");
         // Each value and each URL piece is rendered on its own; with a budget per value the

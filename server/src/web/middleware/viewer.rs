@@ -14,7 +14,7 @@ use tower_sessions::cookie::{Cookie, SameSite};
 
 use crate::accounts::SESSION_ACCOUNT_KEY as USER_ID_KEY;
 use crate::clock::unix_now;
-use crate::crypto::random_token;
+use crate::crypto::{random_bytes, random_token};
 use crate::state::AppState;
 
 /// The cookie that carries an anonymous visitor's CSRF token (`crypto::anonymous_csrf`).
@@ -175,7 +175,7 @@ pub async fn resolve_viewer(
     let page_token = if csrf_token.is_empty() {
         String::new()
     } else {
-        mask_csrf_token(&csrf_token, &random_pad(csrf_token.len()))
+        mask_csrf_token(&csrf_token, &random_bytes(csrf_token.len()))
     };
     request
         .extensions_mut()
@@ -191,13 +191,6 @@ pub async fn resolve_viewer(
         }
     }
     response
-}
-
-fn random_pad(length: usize) -> Vec<u8> {
-    use rand::RngCore;
-    let mut pad = vec![0u8; length];
-    rand::rngs::OsRng.fill_bytes(&mut pad);
-    pad
 }
 
 /// The anonymous visitor's CSRF token from its cookie, if it carries our signature.
