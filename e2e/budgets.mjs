@@ -18,7 +18,7 @@ export const BUDGET_LAZY_CHUNK_BROTLI_BYTES = 250 * 1024;
 // Until every page meets BUDGET_PAGE_BYTES (issue 28 stays open for it), a ratchet: a page
 // over the budget today may not grow past this ceiling (the heaviest first visit measured
 // 513.5 KB, an integration's settings), and a page within the budget today must stay within it.
-export const CEILING_PAGE_BYTES = 525 * 1024;
+export const CEILING_PAGE_BYTES = 505 * 1024;
 const WITHIN_BUDGET_TODAY = [/^\/templates\/crm$/, /^\/templates\/crm\/[^/]+\/history$/, /^\/calls$/, /^\/docs$/];
 const TARGET_SIGN_IN_MS = 2000;
 const TARGET_PAGE_MS = 3000;

@@ -372,6 +372,22 @@ fn leptos_in_shared_code() -> Vec<String> {
     found
 }
 
+/// Resources made with Leptos' default codec: their values would be decoded by a second
+/// copy of each type's JSON decoder in the browser bundle (`app::components::page_data`).
+fn resources_outside_page_data() -> Vec<String> {
+    let app = Path::new(env!("CARGO_MANIFEST_DIR")).join("../app/src");
+    let mut files = Vec::new();
+    rust_files(&app, &mut files);
+    files
+        .into_iter()
+        .filter(|file| {
+            let code = code_of(&std::fs::read_to_string(file).unwrap_or_default());
+            code.contains("Resource::new(") || code.contains("Resource::new_blocking(")
+        })
+        .map(|file| format!("{}: a resource not made with page_data", file.display()))
+        .collect()
+}
+
 #[test]
 fn dependencies_run_one_way() {
     let found = violations();
@@ -381,6 +397,12 @@ fn dependencies_run_one_way() {
 #[test]
 fn the_language_and_the_template_model_know_nothing_of_leptos() {
     let found = leptos_in_shared_code();
+    assert!(found.is_empty(), "\n{}\n", found.join("\n"));
+}
+
+#[test]
+fn pages_make_their_resources_with_page_data() {
+    let found = resources_outside_page_data();
     assert!(found.is_empty(), "\n{}\n", found.join("\n"));
 }
 

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::components::page_data::PageData;
 use crate::error::PortalError;
 
 /// The notice for something that failed to load: an alert, so a screen reader says it.
@@ -16,7 +17,7 @@ pub fn failed(error: impl std::fmt::Display) -> AnyView {
 /// ([`failed`]) or loaded (`then` with its value).
 #[component]
 pub fn Loaded<T, F, V>(
-    resource: Resource<Result<T, PortalError>>,
+    resource: PageData<Result<T, PortalError>>,
     loading: &'static str,
     then: F,
 ) -> impl IntoView

@@ -14,6 +14,7 @@ use crate::api::api_tokens::{list_api_tokens, CreateApiToken, RevokeApiToken};
 use crate::components::confirm::{ConfirmDialog, ConfirmRequest};
 use crate::components::frame::Frame;
 use crate::components::loaded::failed;
+use crate::components::page_data::page_data;
 use crate::components::toast::{use_toasts, Toasts};
 use crate::error::PortalError;
 use crate::viewer::{Viewer, CSRF_FIELD};
@@ -72,8 +73,8 @@ fn AccountsAdmin() -> impl IntoView {
     report_outcome(reset.value(), toasts, |_| "Password reset.".to_string());
 
     let links_saved = RwSignal::new(0u32);
-    let links = Resource::new(move || links_saved.get(), |_| account_extensions());
-    let accounts = Resource::new(
+    let links = page_data(move || links_saved.get(), |_| account_extensions());
+    let accounts = page_data(
         move || {
             (
                 create.version().get(),
@@ -310,7 +311,7 @@ fn ExtensionsCell(
 fn ExtensionMatches(csrf_token: StoredValue<String>, saved: RwSignal<u32>) -> impl IntoView {
     let toasts = use_toasts();
     let asked = RwSignal::new(0u32);
-    let matches = Resource::new(
+    let matches = page_data(
         move || asked.get(),
         |asked| async move {
             if asked == 0 {
@@ -451,7 +452,7 @@ fn ApiTokensAdmin() -> impl IntoView {
         format!("API token {} created.", t.summary.name)
     });
     report_outcome(revoke.value(), toasts, |_| "API token revoked.".to_string());
-    let tokens = Resource::new(
+    let tokens = page_data(
         move || (create.version().get(), revoke.version().get()),
         |_| list_api_tokens(),
     );

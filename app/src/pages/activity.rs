@@ -10,12 +10,13 @@ use crate::activity::{ActivityFilter, Fault, Outcome};
 use crate::api::integrations::list_activity;
 use crate::components::frame::Frame;
 use crate::components::loaded::Loaded;
+use crate::components::page_data::page_data;
 use crate::console::CONSOLE_SCENARIOS;
 
 #[component]
 pub fn ActivityPage() -> impl IntoView {
     let filter = RwSignal::new(ActivityFilter::default());
-    let rows = Resource::new(
+    let rows = page_data(
         move || filter.get(),
         |f| list_activity(f.integration, f.scenario, f.outcome, f.fault, f.before),
     );

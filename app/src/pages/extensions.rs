@@ -13,6 +13,7 @@ use crate::api::directory::{
 use crate::components::confirm::{ConfirmDialog, ConfirmRequest};
 use crate::components::frame::Frame;
 use crate::components::loaded::{failed, Loaded};
+use crate::components::page_data::page_data;
 use crate::components::pager::Pager;
 use crate::components::toast::{use_toasts, Toasts};
 use crate::error::PortalError;
@@ -115,7 +116,7 @@ fn Directory(reloads: RwSignal<u32>) -> impl IntoView {
         }
     });
 
-    let page = Resource::new(
+    let page = page_data(
         move || {
             (
                 search.get(),
@@ -567,7 +568,7 @@ fn Groups(reloads: RwSignal<u32>) -> impl IntoView {
     };
     let confirm = RwSignal::new(None::<ConfirmRequest>);
     let pending_delete = StoredValue::new(None::<i32>);
-    let groups = Resource::new(move || reloads.get(), |_| list_extension_groups());
+    let groups = page_data(move || reloads.get(), |_| list_extension_groups());
     let ask_delete = move |group: ExtensionGroup| {
         pending_delete.set_value(Some(group.id));
         confirm.set(Some(ConfirmRequest {

@@ -11,6 +11,7 @@ use crate::api::overview::load_overview;
 use crate::components::frame::Frame;
 use crate::components::loaded::Loaded;
 use crate::components::notifications::NotificationList;
+use crate::components::page_data::page_data;
 use crate::components::toast::use_toasts;
 use crate::overview::{HealthCard, Overview};
 use crate::viewer::Viewer;
@@ -23,7 +24,7 @@ pub fn HomePage() -> impl IntoView {
         .as_ref()
         .map(|u| (u.email.clone(), u.role.as_str()))
         .unwrap_or_default();
-    let overview = Resource::new(|| (), |_| load_overview());
+    let overview = page_data(|| (), |_| load_overview());
     let admin_hint = viewer.is_admin().then(|| {
         view! {
             <section class="card">
@@ -132,7 +133,7 @@ fn NotificationsCard() -> impl IntoView {
     let toasts = use_toasts();
     let csrf_token = StoredValue::new(viewer.csrf_token.clone());
     let test = ServerAction::<SendTestNotification>::new();
-    let sent = Resource::new(
+    let sent = page_data(
         move || test.version().get(),
         |_| load_notifications(String::new(), String::new()),
     );

@@ -11,6 +11,7 @@ use crate::api::phone_system::{
 };
 use crate::components::frame::Frame;
 use crate::components::loaded::Loaded;
+use crate::components::page_data::page_data;
 use crate::components::toast::use_toasts;
 use crate::pages::templates::format_time;
 use crate::phone_system::{Delivery, LinkState, PhoneSystemInput, PhoneSystemView};
@@ -44,7 +45,7 @@ pub fn PhoneSystemPage() -> impl IntoView {
         None => {}
     });
     let refresh = RwSignal::new(0u32);
-    let view_of = Resource::new(
+    let view_of = page_data(
         move || {
             (
                 save.version().get(),

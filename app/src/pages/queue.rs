@@ -8,6 +8,7 @@ use crate::activity::{QueueJob, QUEUE_PAGE_ROWS};
 use crate::api::queue::{list_queue, DiscardQueueJob, RetryQueueJob};
 use crate::components::confirm::{ConfirmDialog, ConfirmRequest};
 use crate::components::loaded::Loaded;
+use crate::components::page_data::page_data;
 use crate::components::pager::Pager;
 use crate::components::toast::use_toasts;
 use crate::viewer::Viewer;
@@ -41,7 +42,7 @@ pub fn QueueSection() -> impl IntoView {
             None => {}
         });
     }
-    let jobs = Resource::new(
+    let jobs = page_data(
         move || {
             (
                 state.get(),

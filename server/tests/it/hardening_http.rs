@@ -556,6 +556,11 @@ async fn assets_go_out_precompressed_and_cached_by_their_content(db: Db) {
         br.headers()["cache-control"],
         "public, max-age=31536000, immutable"
     );
+    // A bundle file is never shown as a document: nosniff, but no policy or framing rule
+    // on each of the twenty files a page loads.
+    assert_eq!(br.headers()["x-content-type-options"], "nosniff");
+    assert!(br.headers().get("content-security-policy").is_none());
+    assert!(br.headers().get("x-frame-options").is_none());
     assert_eq!(br.bytes().await.unwrap().as_ref(), b"brotli bytes");
     let gz = get(hashed, "gzip").await;
     assert_eq!(gz.headers()["content-encoding"], "gzip");
@@ -564,6 +569,7 @@ async fn assets_go_out_precompressed_and_cached_by_their_content(db: Db) {
     assert_eq!(plain.bytes().await.unwrap().len(), wasm.len());
     let unhashed = get("/pkg/patchbay.css", "br").await;
     assert_eq!(unhashed.headers()["cache-control"], "no-cache");
+    assert_eq!(unhashed.headers()["x-frame-options"], "DENY");
     assert_eq!(unhashed.bytes().await.unwrap().as_ref(), b"body{}");
     // The site's icon, under both names browsers ask for.
     let ico = get("/favicon.ico", "br").await;
@@ -577,6 +583,14 @@ async fn assets_go_out_precompressed_and_cached_by_their_content(db: Db) {
     );
     let svg = get("/favicon.svg", "br").await;
     assert_eq!(svg.headers()["content-type"], "image/svg+xml");
+    assert!(
+        svg.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'self'"),
+        "an SVG opened alone is a document that could run script"
+    );
+
     assert!(String::from_utf8_lossy(&svg.bytes().await.unwrap()).starts_with("<svg"));
 }
 

@@ -18,6 +18,7 @@ use crate::api::agents::{load_calls, CreateCallContact, SavePopupSettings};
 use crate::calls::CallDirection;
 use crate::components::frame::Frame;
 use crate::components::loaded::Loaded;
+use crate::components::page_data::page_data;
 use crate::components::toast::use_toasts;
 use crate::pages::templates::format_time;
 use crate::viewer::Viewer;
@@ -33,7 +34,7 @@ fn key_of(call: &AgentCall) -> CallKey {
 pub fn CallsPage() -> impl IntoView {
     // A reset (the stream fell too far behind) loads the page's data again.
     let reload = RwSignal::new(0u32);
-    let page = Resource::new(move || reload.get(), |_| load_calls());
+    let page = page_data(move || reload.get(), |_| load_calls());
     view! {
         <Title text="Calls" />
         <Frame>

@@ -19,6 +19,7 @@ use super::templates::provider_label;
 use crate::api::integrations::list_integrations;
 use crate::components::frame::Frame;
 use crate::components::loaded::failed;
+use crate::components::page_data::page_data;
 use crate::integrations::{IntegrationCard, Status};
 use crate::template::model::Provider;
 
@@ -49,7 +50,7 @@ pub fn IntegrationsPage() -> impl IntoView {
 #[component]
 fn IntegrationGrid(provider: Provider) -> impl IntoView {
     let label = provider_label(provider);
-    let cards = Resource::new(
+    let cards = page_data(
         move || provider,
         move |provider| list_integrations(provider.as_str().to_string()),
     );

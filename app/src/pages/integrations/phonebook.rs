@@ -6,6 +6,7 @@ use leptos::prelude::*;
 
 use crate::api::integrations::{list_cached_contacts, ClearContactCache};
 use crate::components::loaded::Loaded;
+use crate::components::page_data::page_data;
 use crate::components::pager::Pager;
 use crate::components::toast::use_toasts;
 use crate::integrations::PHONEBOOK_PAGE_ROWS as PAGE_ROWS;
@@ -21,7 +22,7 @@ pub fn PhonebookSection(provider: Provider, key: String, name: String) -> impl I
     let search = RwSignal::new(String::new());
     let offset = RwSignal::new(0u64);
     let clear = ServerAction::<ClearContactCache>::new();
-    let contacts = Resource::new(
+    let contacts = page_data(
         move || (search.get(), offset.get(), clear.version().get()),
         move |(search, offset, _)| {
             list_cached_contacts(

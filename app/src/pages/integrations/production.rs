@@ -13,6 +13,7 @@ use crate::api::notifications::{load_notifications, SetIntegrationOwner};
 use crate::components::confirm::{ConfirmDialog, ConfirmRequest};
 use crate::components::loaded::{failed, Loaded};
 use crate::components::notifications::NotificationList;
+use crate::components::page_data::page_data;
 use crate::components::test_run::TestRunReport;
 use crate::components::toast::use_toasts;
 use crate::console::{ConsoleInput, CONSOLE_SCENARIOS};
@@ -28,7 +29,7 @@ pub struct CasesChanged(pub RwSignal<u32>);
 
 #[component]
 pub fn HealthSection(provider: Provider, key: String) -> impl IntoView {
-    let health = Resource::new(
+    let health = page_data(
         || (),
         move |_| load_integration_health(provider.as_str().to_string(), key.clone()),
     );
@@ -161,7 +162,7 @@ pub fn TestCasesSection(provider: Provider, key: String) -> impl IntoView {
     let run = ServerAction::<RunTestCases>::new();
     let delete = ServerAction::<DeleteTestCase>::new();
     let save = ServerAction::<SaveTestCase>::new();
-    let cases = Resource::new(
+    let cases = page_data(
         move || {
             (
                 changed.get(),
@@ -431,7 +432,7 @@ pub fn NotificationsSection(
         Some(Err(error)) => toasts.error(error.to_string()),
         None => {}
     });
-    let sent = Resource::new(
+    let sent = page_data(
         || (),
         move |_| load_notifications(provider.as_str().to_string(), key.get_value()),
     );

@@ -22,6 +22,7 @@ use crate::api::integrations::{
 use crate::components::confirm::{ConfirmDialog, ConfirmRequest};
 use crate::components::frame::Frame;
 use crate::components::loaded::Loaded;
+use crate::components::page_data::page_data;
 use crate::components::toast::use_toasts;
 use crate::integrations::{
     FieldKind, IntegrationSettings, NetworkInfo, SettingField, SettingsInput, Status,
@@ -67,7 +68,7 @@ fn SettingsView(provider: Provider, key: String) -> impl IntoView {
     let key_for_load = key.clone();
     // Reloaded after a successful change only: a refused Save keeps what was typed.
     let reloads = RwSignal::new(0u32);
-    let settings = Resource::new(
+    let settings = page_data(
         move || reloads.get(),
         move |_| load_integration_settings(provider.as_str().to_string(), key_for_load.clone()),
     );

@@ -13,6 +13,7 @@ use crate::api::integrations::{
 };
 use crate::components::confirm::{ConfirmDialog, ConfirmRequest};
 use crate::components::loaded::{failed, Loaded};
+use crate::components::page_data::page_data;
 use crate::components::pager::Pager;
 use crate::components::toast::use_toasts;
 use crate::integrations::{
@@ -74,7 +75,7 @@ pub fn UsersSection(provider: Provider, key: String) -> impl IntoView {
             apply: true,
         });
     };
-    let users = Resource::new(
+    let users = page_data(
         move || (search.get(), offset.get(), reloads.get()),
         move |(search, offset, _)| {
             list_crm_users(
@@ -232,7 +233,7 @@ fn Picker(
     } else {
         name
     };
-    let matches = Resource::new(move || search.get(), pick_extensions);
+    let matches = page_data(move || search.get(), pick_extensions);
     let save = ServerAction::<AssociateExtensions>::new();
     Effect::new(move |_| {
         if let Some(Ok(numbers)) = save.value().get() {

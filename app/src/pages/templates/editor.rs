@@ -12,6 +12,7 @@ use leptos_router::hooks::use_params_map;
 use crate::api::templates::load_template_text;
 use crate::components::frame::Frame;
 use crate::components::loaded::failed;
+use crate::components::page_data::page_data;
 use crate::components::toast::use_toasts;
 use crate::template::editor::{canonical_text, field_for, logo_data_url, new_form};
 use crate::template::form::{
@@ -52,7 +53,7 @@ pub fn TemplateEditorPage() -> impl IntoView {
             None => view! { <Editor provider key=None xml=None /> }.into_any(),
             Some(key) => {
                 let for_load = key.clone();
-                let text = Resource::new(
+                let text = page_data(
                     move || for_load.clone(),
                     move |key| load_template_text(provider.as_str().to_string(), key),
                 );

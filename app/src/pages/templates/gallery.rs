@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use crate::api::templates::{list_gallery, AddFromGallery};
 use crate::components::loaded::Loaded;
+use crate::components::page_data::page_data;
 use crate::components::toast::use_toasts;
 use crate::gallery::GalleryEntry;
 use crate::template::model::Provider;
@@ -24,7 +25,7 @@ pub fn GallerySection(
     let open = RwSignal::new(false);
     let add = ServerAction::<AddFromGallery>::new();
     // Read only once the section is opened: most visits never need it.
-    let gallery = Resource::new(
+    let gallery = page_data(
         move || open.get(),
         |open| async move {
             if open {

@@ -8,6 +8,7 @@ use super::{format_time, provider_label};
 use crate::api::templates::{load_revision_diff, load_template_history};
 use crate::components::frame::Frame;
 use crate::components::loaded::Loaded;
+use crate::components::page_data::page_data;
 use crate::history::{Change, DiffRow, RevisionDiff, TemplateHistory, MAX_KEPT_REVISIONS};
 use crate::template::model::Provider;
 use crate::viewer::Viewer;
@@ -34,7 +35,7 @@ pub fn TemplateHistoryPage() -> impl IntoView {
 #[component]
 fn History(provider: Provider, key: String) -> impl IntoView {
     let key = StoredValue::new(key);
-    let history = Resource::new(
+    let history = page_data(
         || (),
         move |_| load_template_history(provider.as_str().to_string(), key.get_value()),
     );
@@ -59,7 +60,7 @@ fn Revisions(provider: Provider, key: String, history: TemplateHistory) -> impl 
     let from = RwSignal::new(before);
     let to = RwSignal::new(history.running.filter(|r| *r != before).unwrap_or(newest));
     let key = StoredValue::new(key);
-    let diff = Resource::new(
+    let diff = page_data(
         move || (from.get(), to.get()),
         move |(from, to)| {
             load_revision_diff(provider.as_str().to_string(), key.get_value(), from, to)

@@ -19,6 +19,7 @@ use crate::api::templates::{list_templates, DeleteTemplates};
 use crate::components::confirm::{ConfirmDialog, ConfirmRequest};
 use crate::components::frame::Frame;
 use crate::components::loaded::Loaded;
+use crate::components::page_data::page_data;
 use crate::components::test_run::TestRunReport;
 use crate::components::toast::use_toasts;
 use crate::template::model::Provider;
@@ -119,7 +120,7 @@ fn TemplateList(provider: Provider) -> impl IntoView {
     let delete = ServerAction::<DeleteTemplates>::new();
     let apply = ServerAction::<ApplyTemplate>::new();
     let uploads_done = RwSignal::new(0u32);
-    let templates = Resource::new(
+    let templates = page_data(
         move || {
             (
                 delete.version().get(),

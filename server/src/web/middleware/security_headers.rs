@@ -1,8 +1,9 @@
-//! Headers every response carries (SECURITY.md "Headers"): a Content-Security-Policy with a
-//! per-request nonce for the inline scripts Leptos writes, framing refused, no MIME
-//! sniffing, no referrer to other sites, HSTS when the public URL is https, and caching
-//! decided here: content-hashed assets are immutable, other assets revalidate, and pages
-//! and API answers (personal data, CSRF tokens, secrets) are never stored.
+//! Headers every response carries (SECURITY.md "Headers"): no MIME sniffing, no referrer to
+//! other sites, HSTS when the public URL is https, and caching decided here: content-hashed
+//! assets are immutable, other assets revalidate, and pages and API answers (personal data,
+//! CSRF tokens, secrets) are never stored. Every response a browser could show as a document
+//! also carries a Content-Security-Policy with a per-request nonce for the inline scripts
+//! Leptos writes, and framing refused.
 
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue};
@@ -39,16 +40,21 @@ pub const ICON: &str = "public, max-age=86400";
 pub const NOT_STORED: &str = "no-store";
 pub const HSTS: &str = "max-age=31536000";
 
+/// The kinds of file `.ci/build-site` names by their content: scripts, WebAssembly, the
+/// stylesheet and the chunks' manifest; never a document.
+const HASHED_ASSET_KINDS: [&str; 4] = ["js", "wasm", "css", "json"];
+
 fn is_hashed_asset(path: &str) -> bool {
     let Some(name) = path.strip_prefix("/pkg/") else {
         return false;
     };
-    // patchbay.<16 hex>.<ext>[.br|.gz is never in the URL]
+    // <name>.<16 hex>.<kind> (.br and .gz are never in the URL)
     let mut parts = name.split('.');
     matches!(
         (parts.next(), parts.next(), parts.next(), parts.next()),
-        (Some(_), Some(hash), Some(_), None)
+        (Some(_), Some(hash), Some(kind), None)
             if hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit())
+                && HASHED_ASSET_KINDS.contains(&kind)
     )
 }
 
@@ -57,25 +63,33 @@ pub async fn security_headers(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let nonce = crate::crypto::random_token();
-    request.extensions_mut().insert(CspNonce(nonce.clone()));
     let path = request.uri().path().to_owned();
+    let hashed_asset = is_hashed_asset(&path);
+    // A content-hashed bundle file is a script, WebAssembly, a stylesheet or the chunks'
+    // manifest, sent with `nosniff`: no browser shows it as a document, so a policy or a
+    // framing rule would only add about 430 bytes to each of the twenty files a page loads.
+    let nonce = (!hashed_asset).then(crate::crypto::random_token);
+    if let Some(nonce) = &nonce {
+        request.extensions_mut().insert(CspNonce(nonce.clone()));
+    }
     let (route, method) = super::http_metrics::labels(&request);
     let mut response = next.run(request).await;
     crate::metrics::metrics().http_request(&route, method, response.status().as_u16());
     let headers = response.headers_mut();
-    set(
-        headers,
-        header::CONTENT_SECURITY_POLICY,
-        &content_security_policy(&nonce),
-    );
-    set(headers, header::X_FRAME_OPTIONS, "DENY");
+    if let Some(nonce) = &nonce {
+        set(
+            headers,
+            header::CONTENT_SECURITY_POLICY,
+            &content_security_policy(nonce),
+        );
+        set(headers, header::X_FRAME_OPTIONS, "DENY");
+    }
     set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(headers, header::REFERRER_POLICY, "same-origin");
     if state.config.uses_https() {
         set(headers, header::STRICT_TRANSPORT_SECURITY, HSTS);
     }
-    let cache = if is_hashed_asset(&path) {
+    let cache = if hashed_asset {
         IMMUTABLE_ASSET
     } else if path.starts_with("/pkg/") {
         REVALIDATED_ASSET
@@ -101,6 +115,10 @@ mod tests {
     #[test]
     fn only_content_hashed_names_are_immutable() {
         assert!(is_hashed_asset("/pkg/patchbay.0123456789abcdef.wasm"));
+        assert!(is_hashed_asset("/pkg/chunk_9.0123456789abcdef.wasm"));
+        assert!(is_hashed_asset("/pkg/patchbay.0123456789abcdef.css"));
+        assert!(!is_hashed_asset("/pkg/page.0123456789abcdef.html"));
+        assert!(!is_hashed_asset("/pkg/icon.0123456789abcdef.svg"));
         assert!(!is_hashed_asset("/pkg/patchbay.css"));
         assert!(!is_hashed_asset("/pkg/patchbay_bg.wasm"));
         assert!(!is_hashed_asset("/pkg/patchbay.0123456789abcdeg.js"));
