@@ -96,6 +96,8 @@ macro_rules! lazy_page_group {
                 }
 
                 async fn view(_this: Self) -> AnyView {
+                    #[cfg(feature = "ssr")]
+                    preload_page_group(stringify!($group));
                     $group($pages::$route).await
                 }
 
@@ -106,6 +108,60 @@ macro_rules! lazy_page_group {
             }
         )+
     };
+}
+
+/// Puts the preload links of `group`'s chunks in the page's head (server only), from the
+/// route's own reactive owner.
+///
+/// Leptos writes these links itself after rendering, but looks up the chunks' manifest and
+/// the head's meta context from whatever reactive owner the thread last left current: on a
+/// page rendered whole before it is sent (`SsrMode::Async`) that was often none, and about
+/// one page in six went out without its preloads, so the browser fetched the group's chunks
+/// only once hydration asked for them (leptos_integration_utils 0.8.9, `from_app`). Leptos'
+/// own registration goes to a set of this route's that nobody reads, so the links are
+/// written once.
+#[cfg(feature = "ssr")]
+fn preload_page_group(group: &str) {
+    use leptos_meta::Link;
+
+    provide_context(leptos::PrefetchLazyFn::default());
+    let Some(manifest) = use_context::<leptos::WasmSplitManifest>() else {
+        return;
+    };
+    let Some(manifest) = manifest.0.try_read_value() else {
+        return;
+    };
+    let (pkg_path, chunks_of, loader) = &*manifest;
+    // The manifest names a group `<group>_<hash of the #[lazy] call site>`.
+    let chunks = chunks_of
+        .iter()
+        .find(|(name, _)| {
+            name.strip_prefix(group)
+                .and_then(|rest| rest.strip_prefix('_'))
+                .is_some_and(|hash| hash.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .map(|(_, chunks)| chunks);
+    let Some(chunks) = chunks else {
+        return;
+    };
+    let nonce = use_nonce()
+        .map(|nonce| nonce.to_string())
+        .unwrap_or_default();
+    for chunk in chunks {
+        // to_html registers a leptos_meta tag with the head; it writes nothing here.
+        _ = view! {
+            <Link
+                rel="preload"
+                href=format!("{pkg_path}/{chunk}.wasm")
+                as_="fetch"
+                type_="application/wasm"
+                crossorigin=nonce.clone()
+            />
+        }
+        .to_html();
+    }
+    _ = view! { <Link rel="modulepreload" href=format!("{pkg_path}/{loader}") crossorigin=nonce /> }
+        .to_html();
 }
 
 lazy_page_group!(operations_pages, __preload_operations_pages, OperationsPages {

@@ -1,7 +1,8 @@
 // The split bundle in a real browser: a direct link loads the main module and its own page
 // group's chunk (preloaded by the page), never another group's; navigating to a page of
 // another group loads that group then; the back and forward buttons return to pages that
-// still work (ARCHITECTURE.md, "The browser bundle").
+// still work; every answer carries its group's preloads (ARCHITECTURE.md, "The browser
+// bundle").
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join, dirname } from 'node:path';
@@ -40,6 +41,22 @@ test('a direct link loads its own page group only', async () => {
     (links) => links.map((link) => new URL(link.href).pathname));
   assert.equal(preloads.length, 1, `one group chunk preloaded, got ${preloads}`);
   assert.match(preloads[0], /^\/pkg\/split_template_pages_/);
+});
+
+// Pages rendered whole before they are sent (SsrMode::Async) once lost their preloads about
+// one time in six (app/src/root.rs, preload_page_group): every answer must carry them, once.
+test('every answer for a page carries its group\'s preloads, each once', async () => {
+  for (const [path, group] of [['/templates/crm', 'template'], ['/calls', 'agent'], ['/accounts', 'operations']]) {
+    for (let i = 0; i < 15; i++) {
+      const html = await (await page.context().request.get(`${portal.base}${path}`)).text();
+      const preloads = [...html.matchAll(/<link[^>]*rel="preload"[^>]*>/g)]
+        .map(([link]) => /href="([^"]+)"/.exec(link)[1]);
+      const groups = preloads.map((href) => /\/pkg\/split_([a-z]+)_pages_/.exec(href)?.[1]).filter(Boolean);
+      assert.deepEqual(groups, [group], `${path}, answer ${i + 1}: ${preloads}`);
+      assert.equal(new Set(preloads).size, preloads.length, `${path}: a preload repeated`);
+      assert.ok(preloads.filter((href) => /\/pkg\/chunk_\d+\./.test(href)).length > 0, `${path}: the group's shared chunks`);
+    }
+  }
 });
 
 test('another group loads when navigated to, and back and forward keep both pages working', async () => {
