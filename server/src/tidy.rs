@@ -353,37 +353,41 @@ fn repository_fields() -> Vec<String> {
         .collect()
 }
 
+/// The files under `app/src/<dir>` whose code (comments aside) holds any of `patterns`.
+fn app_files_holding(dir: &str, patterns: &[&str]) -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../app/src")
+        .join(dir);
+    let mut files = Vec::new();
+    rust_files(&root, &mut files);
+    assert!(!files.is_empty(), "app/src/{dir} was not found");
+    files
+        .into_iter()
+        .filter(|file| {
+            let code = code_of(&std::fs::read_to_string(file).unwrap_or_default());
+            patterns.iter().any(|pattern| code.contains(pattern))
+        })
+        .collect()
+}
+
 /// Files of `app` that must not know Leptos: the language and the template model run on
 /// the server without a UI.
 fn leptos_in_shared_code() -> Vec<String> {
-    let app = Path::new(env!("CARGO_MANIFEST_DIR")).join("../app/src");
-    let mut found = Vec::new();
-    for dir in ["lang", "template"] {
-        let mut files = Vec::new();
-        rust_files(&app.join(dir), &mut files);
-        assert!(!files.is_empty(), "app/src/{dir} was not found");
-        for file in files {
-            let code = code_of(&std::fs::read_to_string(&file).unwrap_or_default());
-            if code.contains("leptos") {
-                found.push(format!("{}: app::{dir} uses Leptos", file.display()));
-            }
-        }
-    }
-    found
+    ["lang", "template"]
+        .into_iter()
+        .flat_map(|dir| {
+            app_files_holding(dir, &["leptos"])
+                .into_iter()
+                .map(move |file| format!("{}: app::{dir} uses Leptos", file.display()))
+        })
+        .collect()
 }
 
 /// Resources made with Leptos' default codec: their values would be decoded by a second
 /// copy of each type's JSON decoder in the browser bundle (`app::components::page_data`).
 fn resources_outside_page_data() -> Vec<String> {
-    let app = Path::new(env!("CARGO_MANIFEST_DIR")).join("../app/src");
-    let mut files = Vec::new();
-    rust_files(&app, &mut files);
-    files
+    app_files_holding("", &["Resource::new(", "Resource::new_blocking("])
         .into_iter()
-        .filter(|file| {
-            let code = code_of(&std::fs::read_to_string(file).unwrap_or_default());
-            code.contains("Resource::new(") || code.contains("Resource::new_blocking(")
-        })
         .map(|file| format!("{}: a resource not made with page_data", file.display()))
         .collect()
 }
