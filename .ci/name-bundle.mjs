@@ -1,23 +1,100 @@
-// Names the split bundle for the server (called by .ci/build-site).
+// Names the split bundle for the server and packs each page group's chunks (called by
+// .ci/build-site).
 //
 // In: <pkg> holding what wasm-bindgen and wasm-split-cli wrote: patchbay.js, patchbay_bg.wasm,
 // __wasm_split.js (the chunk loader) and the chunks (chunk_N.wasm, split_<group>_<n>.wasm).
 // Out, in <pkg>: every file under a name carrying one hash of the whole set
 // (patchbay.<h>.js, patchbay.<h>.wasm, __wasm_split.<h>.js, chunk_N.<h>.wasm, ...), cached a year
-// by the server; __wasm_split_manifest.<h>.json, which Leptos reads to preload a page's chunks
-// on a direct visit ({ split point: [chunk stems it needs, its own last] }); and the lines for
-// hash.txt on stdout. One hash for the set, not one per file: patchbay.js and the loader import
-// each other, so neither name could carry the other's content hash.
+// by the server; one pack per page group (pack_<group>.<h>.bin: the group's chunks end to end);
+// __wasm_split_manifest.<h>.json, which the server reads to preload a page's pack on a direct
+// visit ({ split point: [the pack's file name] }); and the lines for hash.txt on stdout. One
+// hash for the set, not one per file: patchbay.js and the loader import each other, so neither
+// name could carry the other's content hash.
+//
+// Why packs: a page needs its group's 25 to 48 chunks. Compressed one by one they weigh about a
+// fifth more than compressed as one file (brotli finds the code they repeat of each other only
+// within one file), and each is a request with its headers. The loader is rewritten so that a
+// group loads from its pack when that costs less than fetching the chunks it still lacks one by
+// one (always on a direct visit, when it lacks them all), counting each file's compressed bytes
+// and REQUEST_COST_BYTES per request. A pack is part of a direct visit's weight, which the page
+// budget counts; loaded later, it is a lazily loaded file, so the loader takes it then only
+// within the budget of one (LAZY_MAX_BROTLI_BYTES).
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { brotliCompressSync, constants as zlib } from 'node:zlib';
+import { readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const pkg = process.argv[2];
 if (!pkg) {
-  console.error('usage: name-bundle.mjs <pkg dir>');
+  console.error('usage: name-bundle.mjs <pkg dir> [brotli quality the files are served at]');
   process.exit(2);
 }
 const LOADER = '__wasm_split.js';
+// e2e/budgets.mjs' BUDGET_LAZY_CHUNK_BROTLI_BYTES.
+const LAZY_MAX_BROTLI_BYTES = 250 * 1024;
+// What a request costs besides its body, in bytes: its headers both ways, about 300 bytes each,
+// and the wait it may add (six run at once over HTTP/1.1).
+const REQUEST_COST_BYTES = 1000;
+// Writes <file>.br beside `file` at the quality .ci/build-site serves the profile with
+// (argv[3]; build-site keeps it) and returns its size.
+const quality = Number(process.argv[3] ?? 11);
+function brotliBeside(file) {
+  const bytes = readFileSync(file);
+  const compressed = brotliCompressSync(bytes, {
+    params: { [zlib.BROTLI_PARAM_QUALITY]: quality, [zlib.BROTLI_PARAM_SIZE_HINT]: bytes.length },
+  });
+  writeFileSync(`${file}.br`, compressed);
+  return compressed.length;
+}
+
+// Put into the loader after its import, beside `const CHUNKS = [[url, size, compressed size]]`
+// and `const PACKS = { <split point>: { file, bytes: <compressed size>, parts: [index in
+// CHUNKS, in the pack's order] } }`. A split point's load runs its chunks' fetchers at once,
+// before its first await, so the pack chosen for it is known to each fetchPart call.
+const PACK_LOADER = `const requested = new Set();
+const packFiles = new Map();
+let packOfThisLoad;
+function fromPackFirst(point, load) {
+    return (...args) => {
+        const pack = PACKS[point];
+        const preloaded = document.querySelector(\`link[rel=preload][href$="/\${pack.file.slice(2)}"]\`);
+        const oneByOne = pack.parts.filter((chunk) => !requested.has(chunk))
+            .reduce((sum, chunk) => sum + CHUNKS[chunk][2] + ${REQUEST_COST_BYTES}, 0);
+        const cheaper = pack.bytes <= ${LAZY_MAX_BROTLI_BYTES} && pack.bytes + ${REQUEST_COST_BYTES} < oneByOne;
+        packOfThisLoad = preloaded || cheaper ? pack : undefined;
+        try {
+            return load(...args);
+        } finally {
+            packOfThisLoad = undefined;
+        }
+    };
+}
+function loadChunk(chunk) {
+    return makeLoad(() => {
+        const src = fetchPart(chunk);
+        return async (imports) => (WebAssembly.instantiateStreaming(src, imports));
+    }, []);
+}
+function fetchPart(chunk) {
+    requested.add(chunk);
+    const [url, length] = CHUNKS[chunk];
+    if (!packOfThisLoad?.parts.includes(chunk)) return fetch(new URL(url, import.meta.url));
+    const { file, parts } = packOfThisLoad;
+    if (!packFiles.has(file)) {
+        const bytes = fetch(new URL(file, import.meta.url)).then((response) => {
+            if (!response.ok) throw new Error(\`\${file}: \${response.status}\`);
+            return response.arrayBuffer();
+        });
+        // A pack that failed is not kept: the load is retried chunk by chunk.
+        bytes.catch(() => packFiles.delete(file));
+        packFiles.set(file, bytes);
+    }
+    const offset = parts.slice(0, parts.indexOf(chunk)).reduce((sum, before) => sum + CHUNKS[before][1], 0);
+    return packFiles.get(file).then((buffer) => new Response(new Uint8Array(buffer, offset, length), {
+        headers: { 'Content-Type': 'application/wasm' },
+    }));
+}
+`;
 const isChunk = (name) => /^(chunk|split)_\w+\.wasm$/.test(name);
 
 const loader = readFileSync(join(pkg, LOADER), 'utf8');
@@ -60,10 +137,58 @@ for (const chunk of chunks) {
   namedLoader = namedLoader.replaceAll(`"./${chunk}"`, `"./${stem}.${h}.wasm"`);
   renameSync(join(pkg, chunk), join(pkg, `${stem}.${h}.wasm`));
 }
-writeFileSync(join(pkg, `__wasm_split.${h}.js`), namedLoader);
+
+const chunkIndex = new Map();
+const chunkTable = chunks.map((chunk, index) => {
+  const url = `./${chunk.slice(0, -'.wasm'.length)}.${h}.wasm`;
+  chunkIndex.set(url, index);
+  const file = join(pkg, url);
+  return [url, statSync(file).size, brotliBeside(file)];
+});
+const packs = {};
+const manifest = {};
+for (const { point, files } of splitPoints) {
+  const file = `pack_${point.replace(/_\d+$/, '')}.${h}.bin`;
+  const urls = files.map((stem) => `./${stem}.${h}.wasm`);
+  writeFileSync(join(pkg, file), Buffer.concat(urls.map((url) => readFileSync(join(pkg, url)))));
+  packs[point] = { file: `./${file}`, bytes: brotliBeside(join(pkg, file)), parts: urls.map((url) => chunkIndex.get(url)) };
+  manifest[point] = [file];
+}
+writeFileSync(join(pkg, `__wasm_split.${h}.js`), packedLoader(namedLoader, packs));
 rmSync(join(pkg, LOADER));
 rmSync(join(pkg, 'patchbay.js'));
-const manifest = Object.fromEntries(splitPoints.map(({ point, files }) => [point, files.map((f) => `${f}.${h}`)]));
 writeFileSync(join(pkg, `__wasm_split_manifest.${h}.json`), JSON.stringify(manifest));
 
 console.log(`js: ${h}\nwasm: ${h}\nsplit: ${h}\nmanifest: ${h}`);
+
+// The loader with every chunk fetched through fetchPart and every split point's load through
+// fromPackFirst (both in PACK_LOADER), which take a group's chunks from its pack when the page
+// preloaded it or it costs less than the chunks the group still lacks.
+function packedLoader(namedLoader, packs) {
+  let fetches = 0;
+  let packed = namedLoader.replace(
+    /const src = fetch\(new URL\("(\.\/\w+\.\w+\.wasm)", import\.meta\.url\)\);/g,
+    (_, url) => {
+      fetches += 1;
+      return `const src = fetchPart(${chunkIndex.get(url)});`;
+    },
+  );
+  if (fetches !== chunks.length) {
+    throw new Error(`${LOADER}: ${fetches} chunk fetches found for ${chunks.length} chunks (has wasm-split-cli's output changed?)`);
+  }
+  // Every page loads the loader: each chunk's load made by one function, without the comment
+  // listing the split points that share it, costs a third of its compressed size.
+  packed = packed.replace(/^\/\* [\w, ]+ \*\/\n/gm, '').replace(
+    /makeLoad\(\(\) => \{\s*const src = fetchPart\((\d+)\);\s*return async \(imports\) => \(WebAssembly\.instantiateStreaming\(src, imports\)\);\s*\}\s*,\s*\[\]\);/g,
+    (_, chunk) => `loadChunk(${chunk});`,
+  );
+  for (const point of Object.keys(packs)) {
+    const start = `export const __wasm_split_load_${point} = wrapAsyncCb(makeLoad(`;
+    const at = packed.indexOf(start);
+    const end = packed.indexOf(']));', at);
+    if (at < 0 || end < 0) throw new Error(`${LOADER}: no load for ${point}`);
+    packed = `${packed.slice(0, at)}export const __wasm_split_load_${point} = fromPackFirst(${JSON.stringify(point)}, wrapAsyncCb(makeLoad(${packed.slice(at + start.length, end)}])));${packed.slice(end + ']));'.length)}`;
+  }
+  const imports = packed.indexOf('\n') + 1;
+  return `${packed.slice(0, imports)}\nconst CHUNKS = ${JSON.stringify(chunkTable)};\nconst PACKS = ${JSON.stringify(packs)};\n${PACK_LOADER}${packed.slice(imports)}`;
+}

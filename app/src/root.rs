@@ -64,12 +64,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// Lazily loaded pages, in groups: each group is one WebAssembly chunk that the site build
-/// splits off the main bundle (`wasm-split`), loaded when one of its pages is first shown and
-/// preloaded by the server's page for a direct visit. A page per chunk would make one chunk
-/// for every set of pages sharing code (hundreds of small files for this app, each a request);
-/// five groups by area make 31 chunks, of which a page needs 16 (ARCHITECTURE.md, "The
-/// browser bundle").
+/// Lazily loaded pages, in groups: each group is a split point of the site build
+/// (`wasm-split`), whose code comes in the chunks it needs, loaded when one of its pages is
+/// first shown; a direct visit preloads them as one file, the group's pack. Each split point
+/// costs every page a little (each set of split points sharing code becomes a chunk, with its
+/// own imports and its entry in the loader), so pages that need mostly the same code share a
+/// group (ARCHITECTURE.md, "The browser bundle").
 macro_rules! lazy_page_group {
     ($group:ident, $preload:ident, $pages:ident { $($route:ident => $page:ident),+ $(,)? }) => {
         // Each variant is named after the route it stands for.
@@ -110,16 +110,16 @@ macro_rules! lazy_page_group {
     };
 }
 
-/// Puts the preload links of `group`'s chunks in the page's head (server only), from the
-/// route's own reactive owner.
+/// Puts the preload link of `group`'s pack (its chunks in one file, `.ci/name-bundle.mjs`) and
+/// of the chunks' loader in the page's head (server only), from the route's own reactive owner.
 ///
-/// Leptos writes these links itself after rendering, but looks up the chunks' manifest and
-/// the head's meta context from whatever reactive owner the thread last left current: on a
-/// page rendered whole before it is sent (`SsrMode::Async`) that was often none, and about
-/// one page in six went out without its preloads, so the browser fetched the group's chunks
-/// only once hydration asked for them (leptos_integration_utils 0.8.9, `from_app`). Leptos'
-/// own registration goes to a set of this route's that nobody reads, so the links are
-/// written once.
+/// Leptos writes preload links itself after rendering, but looks up the manifest and the
+/// head's meta context from whatever reactive owner the thread last left current: on a page
+/// rendered whole before it is sent (`SsrMode::Async`) that was often none, and about one
+/// page in six went out without its preloads, so the browser fetched the group's code only
+/// once hydration asked for it (leptos_integration_utils 0.8.9, `from_app`). Leptos' own
+/// registration goes to a set of this route's that nobody reads, so the links are written
+/// once; and Leptos would name the manifest's files `<name>.wasm`, where a pack is a `.bin`.
 #[cfg(feature = "ssr")]
 fn preload_page_group(group: &str) {
     use leptos_meta::Link;
@@ -131,30 +131,29 @@ fn preload_page_group(group: &str) {
     let Some(manifest) = manifest.0.try_read_value() else {
         return;
     };
-    let (pkg_path, chunks_of, loader) = &*manifest;
+    let (pkg_path, files_of, loader) = &*manifest;
     // The manifest names a group `<group>_<hash of the #[lazy] call site>`.
-    let chunks = chunks_of
+    let files = files_of
         .iter()
         .find(|(name, _)| {
             name.strip_prefix(group)
                 .and_then(|rest| rest.strip_prefix('_'))
                 .is_some_and(|hash| hash.bytes().all(|b| b.is_ascii_digit()))
         })
-        .map(|(_, chunks)| chunks);
-    let Some(chunks) = chunks else {
+        .map(|(_, files)| files);
+    let Some(files) = files else {
         return;
     };
     let nonce = use_nonce()
         .map(|nonce| nonce.to_string())
         .unwrap_or_default();
-    for chunk in chunks {
+    for file in files {
         // to_html registers a leptos_meta tag with the head; it writes nothing here.
         _ = view! {
             <Link
                 rel="preload"
-                href=format!("{pkg_path}/{chunk}.wasm")
+                href=format!("{pkg_path}/{file}")
                 as_="fetch"
-                type_="application/wasm"
                 crossorigin=nonce.clone()
             />
         }
@@ -164,12 +163,16 @@ fn preload_page_group(group: &str) {
         .to_html();
 }
 
+// What is going on: the overview, Activity and the phone system's connection.
 lazy_page_group!(operations_pages, __preload_operations_pages, OperationsPages {
     HomeRoute => HomePage,
-    AccountsRoute => AccountsPage,
     ActivityRoute => ActivityPage,
-    ExtensionsRoute => ExtensionsPage,
     PhoneSystemRoute => PhoneSystemPage,
+});
+// Who: the accounts and the extension directory with its CSV import.
+lazy_page_group!(directory_pages, __preload_directory_pages, DirectoryPages {
+    AccountsRoute => AccountsPage,
+    ExtensionsRoute => ExtensionsPage,
 });
 // The agents' page, open all day: an agent's browser loads none of the administrators' pages.
 lazy_page_group!(agent_pages, __preload_agent_pages, AgentPages {
@@ -184,8 +187,11 @@ lazy_page_group!(template_pages, __preload_template_pages, TemplatePages {
 lazy_page_group!(editor_pages, __preload_editor_pages, EditorPages {
     TemplateEditorRoute => TemplateEditorPage,
 });
+// The grid of integrations alone: one integration's page brings its every section.
 lazy_page_group!(integration_pages, __preload_integration_pages, IntegrationPages {
     IntegrationsRoute => IntegrationsPage,
+});
+lazy_page_group!(settings_pages, __preload_settings_pages, SettingsPages {
     IntegrationSettingsRoute => IntegrationSettingsPage,
 });
 

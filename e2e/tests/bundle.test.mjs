@@ -1,7 +1,8 @@
 // The split bundle in a real browser: a direct link loads the main module and its own page
-// group's chunk (preloaded by the page), never another group's; navigating to a page of
-// another group loads that group then; the back and forward buttons return to pages that
-// still work; every answer carries its group's preloads (ARCHITECTURE.md, "The browser
+// group's pack (preloaded by the page: the group's chunks in one file), never another group's
+// code; navigating to a page of another group loads that group then, from its pack or as the
+// chunks it lacks, whichever costs less; the back and forward buttons return to pages that
+// still work; every answer carries its group's preload (ARCHITECTURE.md, "The browser
 // bundle").
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -27,34 +28,40 @@ after(async () => {
   await session?.stop();
 });
 
+// A group's own chunk (split_<group>_pages_<n>) comes alone or in its pack (pack_<group>_pages).
 const groupsLoaded = () => [...new Set(requested
-  .map((path) => /^\/pkg\/split_([a-z]+)_pages_/.exec(path)?.[1])
+  .map((path) => /^\/pkg\/(?:split|pack)_([a-z]+)_pages[_.]/.exec(path)?.[1])
   .filter(Boolean))].sort();
+const wasmRequests = () => requested.filter((path) => /^\/pkg\/.*\.(wasm|bin)$/.test(path));
 
-test('a direct link loads its own page group only', async () => {
+test('a direct link loads its own page group only, in one file', async () => {
   requested = [];
   await page.goto(`${portal.base}/templates/crm`);
   await hydrated(page);
   await page.getByRole('heading', { name: 'No CRM templates yet' }).waitFor();
   assert.deepEqual(groupsLoaded(), ['template']);
-  const preloads = await page.locator('link[rel=preload][href*="/pkg/split_"]').evaluateAll(
+  const preloads = await page.locator('link[rel=preload][href*="/pkg/pack_"]').evaluateAll(
     (links) => links.map((link) => new URL(link.href).pathname));
-  assert.equal(preloads.length, 1, `one group chunk preloaded, got ${preloads}`);
-  assert.match(preloads[0], /^\/pkg\/split_template_pages_/);
+  assert.equal(preloads.length, 1, `one pack preloaded, got ${preloads}`);
+  assert.match(preloads[0], /^\/pkg\/pack_template_pages\.[0-9a-f]{16}\.bin$/);
+  // The main module and the pack: no chunk fetched on its own, the pack fetched once.
+  const wasm = wasmRequests();
+  assert.equal(wasm.length, 2, `the main module and the pack only: ${wasm}`);
+  assert.deepEqual(wasm.filter((path) => path.startsWith('/pkg/pack_')), preloads);
 });
 
 // Pages rendered whole before they are sent (SsrMode::Async) once lost their preloads about
 // one time in six (app/src/root.rs, preload_page_group): every answer must carry them, once.
-test('every answer for a page carries its group\'s preloads, each once', async () => {
-  for (const [path, group] of [['/templates/crm', 'template'], ['/calls', 'agent'], ['/accounts', 'operations']]) {
+test('every answer for a page carries its group\'s preload, once', async () => {
+  for (const [path, group] of [['/templates/crm', 'template'], ['/calls', 'agent'], ['/accounts', 'directory']]) {
     for (let i = 0; i < 15; i++) {
       const html = await (await page.context().request.get(`${portal.base}${path}`)).text();
       const preloads = [...html.matchAll(/<link[^>]*rel="preload"[^>]*>/g)]
         .map(([link]) => /href="([^"]+)"/.exec(link)[1]);
-      const groups = preloads.map((href) => /\/pkg\/split_([a-z]+)_pages_/.exec(href)?.[1]).filter(Boolean);
-      assert.deepEqual(groups, [group], `${path}, answer ${i + 1}: ${preloads}`);
+      const packs = preloads.map((href) => /\/pkg\/pack_([a-z]+)_pages\./.exec(href)?.[1]).filter(Boolean);
+      assert.deepEqual(packs, [group], `${path}, answer ${i + 1}: ${preloads}`);
       assert.equal(new Set(preloads).size, preloads.length, `${path}: a preload repeated`);
-      assert.ok(preloads.filter((href) => /\/pkg\/chunk_\d+\./.test(href)).length > 0, `${path}: the group's shared chunks`);
+      assert.equal(preloads.filter((href) => /\/pkg\/(chunk|split)_/.test(href)).length, 0, `${path}: a chunk preloaded on its own`);
     }
   }
 });
@@ -82,8 +89,28 @@ test('another group loads when navigated to, and back and forward keep both page
   await page.waitForURL(`${portal.base}/integrations/crm`);
   await page.getByRole('heading', { name: /Integrations › CRM/ }).waitFor();
   assert.deepEqual(groupsLoaded(), ['integration', 'template']);
-  const fetches = requested.filter((path) => path.startsWith('/pkg/split_'));
-  assert.equal(fetches.length, 2, `each group fetched once: ${fetches}`);
+  const fetches = wasmRequests();
+  assert.equal(new Set(fetches).size, fetches.length, `a file fetched twice: ${fetches}`);
+});
+
+// Navigating on, a group's chunks come from its pack or one by one, whichever costs less
+// (.ci/name-bundle.mjs); either way each chunk reaches the page once, and the page works.
+test('navigating through every group fetches no file twice', async () => {
+  requested = [];
+  await page.goto(`${portal.base}/calls`);
+  await hydrated(page);
+  for (const [link, heading] of [
+    ['Overview', /Overview/],
+    ['Extensions', /Extensions/],
+    ['CRM templates', /Templates › CRM/],
+    ['CRM integrations', /Integrations › CRM/],
+  ]) {
+    await page.getByRole('link', { name: link, exact: true }).first().click();
+    await page.getByRole('heading', { name: heading }).first().waitFor();
+  }
+  assert.deepEqual(groupsLoaded(), ['agent', 'directory', 'integration', 'operations', 'template']);
+  const fetches = wasmRequests();
+  assert.equal(new Set(fetches).size, fetches.length, `a file fetched twice: ${fetches}`);
 });
 
 test('the agents\' page loads none of the administrators\' groups', async () => {

@@ -532,6 +532,12 @@ async fn assets_go_out_precompressed_and_cached_by_their_content(db: Db) {
     .unwrap();
     std::fs::write(pkg.join("patchbay.0123456789abcdef.wasm.gz"), b"gzip bytes").unwrap();
     std::fs::write(pkg.join("patchbay.css"), b"body{}").unwrap();
+    std::fs::write(pkg.join("pack_editor_pages.0123456789abcdef.bin"), &wasm).unwrap();
+    std::fs::write(
+        pkg.join("pack_editor_pages.0123456789abcdef.bin.br"),
+        b"packed brotli bytes",
+    )
+    .unwrap();
     let client = reqwest::Client::builder()
         .no_brotli()
         .no_gzip()
@@ -567,6 +573,16 @@ async fn assets_go_out_precompressed_and_cached_by_their_content(db: Db) {
     let plain = get(hashed, "identity").await;
     assert!(plain.headers().get("content-encoding").is_none());
     assert_eq!(plain.bytes().await.unwrap().len(), wasm.len());
+    // A page group's pack (its chunks in one file) goes out like them, as bytes to read.
+    let pack = get("/pkg/pack_editor_pages.0123456789abcdef.bin", "br").await;
+    assert_eq!(pack.headers()["content-encoding"], "br");
+    assert_eq!(pack.headers()["content-type"], "application/octet-stream");
+    assert_eq!(
+        pack.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    assert!(pack.headers().get("content-security-policy").is_none());
+    assert_eq!(pack.bytes().await.unwrap().as_ref(), b"packed brotli bytes");
     let unhashed = get("/pkg/patchbay.css", "br").await;
     assert_eq!(unhashed.headers()["cache-control"], "no-cache");
     assert_eq!(unhashed.headers()["x-frame-options"], "DENY");

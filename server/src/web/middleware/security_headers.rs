@@ -40,9 +40,10 @@ pub const ICON: &str = "public, max-age=86400";
 pub const NOT_STORED: &str = "no-store";
 pub const HSTS: &str = "max-age=31536000";
 
-/// The kinds of file `.ci/build-site` names by their content: scripts, WebAssembly, the
-/// stylesheet and the chunks' manifest; never a document.
-const HASHED_ASSET_KINDS: [&str; 4] = ["js", "wasm", "css", "json"];
+/// The kinds of file `.ci/build-site` names by their content: scripts, WebAssembly, the page
+/// groups' packs of WebAssembly (`bin`, sent as `application/octet-stream`), the stylesheet
+/// and the packs' manifest; never a document.
+const HASHED_ASSET_KINDS: [&str; 5] = ["js", "wasm", "bin", "css", "json"];
 
 fn is_hashed_asset(path: &str) -> bool {
     let Some(name) = path.strip_prefix("/pkg/") else {
@@ -65,9 +66,9 @@ pub async fn security_headers(
 ) -> Response {
     let path = request.uri().path().to_owned();
     let hashed_asset = is_hashed_asset(&path);
-    // A content-hashed bundle file is a script, WebAssembly, a stylesheet or the chunks'
-    // manifest, sent with `nosniff`: no browser shows it as a document, so a policy or a
-    // framing rule would only add about 430 bytes to each of the twenty files a page loads.
+    // A content-hashed bundle file is a script, WebAssembly (alone or packed), a stylesheet
+    // or the packs' manifest, sent with `nosniff`: no browser shows it as a document, so a
+    // policy or a framing rule would only add about 430 bytes to each file a page loads.
     let nonce = (!hashed_asset).then(crate::crypto::random_token);
     if let Some(nonce) = &nonce {
         request.extensions_mut().insert(CspNonce(nonce.clone()));
@@ -117,6 +118,9 @@ mod tests {
         assert!(is_hashed_asset("/pkg/patchbay.0123456789abcdef.wasm"));
         assert!(is_hashed_asset("/pkg/chunk_9.0123456789abcdef.wasm"));
         assert!(is_hashed_asset("/pkg/patchbay.0123456789abcdef.css"));
+        assert!(is_hashed_asset(
+            "/pkg/pack_editor_pages.0123456789abcdef.bin"
+        ));
         assert!(!is_hashed_asset("/pkg/page.0123456789abcdef.html"));
         assert!(!is_hashed_asset("/pkg/icon.0123456789abcdef.svg"));
         assert!(!is_hashed_asset("/pkg/patchbay.css"));
