@@ -47,19 +47,22 @@ function brotliBeside(file) {
   return compressed.length;
 }
 
-// Put into the loader after its import, beside `const CHUNKS = [[url, size, compressed size]]`
-// and `const PACKS = { <split point>: { file, bytes: <compressed size>, parts: [index in
-// CHUNKS, in the pack's order] } }`. A split point's load runs its chunks' fetchers at once,
-// before its first await, so the pack chosen for it is known to each fetchPart call.
+// Put into the loader after its import, beside `const HASH = "<h>"`, `const CHUNKS = [[name,
+// size, compressed size]]` (the file ./<name>.<h>.wasm) and `const PACKS = { <split point>:
+// { file, bytes: <compressed size>, parts: [index in CHUNKS, in the pack's order] } }`. A
+// split point's load runs its chunks' fetchers at once, before its first await, so the pack
+// chosen for it is known to each fetchPart call.
 const PACK_LOADER = `const requested = new Set();
 const packFiles = new Map();
 let packOfThisLoad;
 function fromPackFirst(point, load) {
     return (...args) => {
         const pack = PACKS[point];
-        const preloaded = document.querySelector(\`link[rel=preload][href$="/\${pack.file.slice(2)}"]\`);
-        const oneByOne = pack.parts.filter((chunk) => !requested.has(chunk))
-            .reduce((sum, chunk) => sum + CHUNKS[chunk][2] + ${REQUEST_COST_BYTES}, 0);
+        const missing = pack.parts.filter((chunk) => !requested.has(chunk));
+        // What the page preloaded, on its first load only: a retry fetches the chunks.
+        const preloaded = missing.length === pack.parts.length
+            && document.querySelector(\`link[rel=preload][href$="/\${pack.file}"]\`);
+        const oneByOne = missing.reduce((sum, chunk) => sum + CHUNKS[chunk][2] + ${REQUEST_COST_BYTES}, 0);
         const cheaper = pack.bytes <= ${LAZY_MAX_BROTLI_BYTES} && pack.bytes + ${REQUEST_COST_BYTES} < oneByOne;
         packOfThisLoad = preloaded || cheaper ? pack : undefined;
         try {
@@ -77,22 +80,26 @@ function loadChunk(chunk) {
 }
 function fetchPart(chunk) {
     requested.add(chunk);
-    const [url, length] = CHUNKS[chunk];
-    if (!packOfThisLoad?.parts.includes(chunk)) return fetch(new URL(url, import.meta.url));
+    const [name, length] = CHUNKS[chunk];
+    if (!packOfThisLoad?.parts.includes(chunk)) return fetch(new URL(\`./\${name}.\${HASH}.wasm\`, import.meta.url));
     const { file, parts } = packOfThisLoad;
     if (!packFiles.has(file)) {
-        const bytes = fetch(new URL(file, import.meta.url)).then((response) => {
+        const bytes = fetch(new URL(\`./\${file}\`, import.meta.url)).then((response) => {
             if (!response.ok) throw new Error(\`\${file}: \${response.status}\`);
             return response.arrayBuffer();
         });
-        // A pack that failed is not kept: the load is retried chunk by chunk.
+        // A pack that failed is not kept; the load, retried, fetches the chunks one by one.
         bytes.catch(() => packFiles.delete(file));
         packFiles.set(file, bytes);
     }
     const offset = parts.slice(0, parts.indexOf(chunk)).reduce((sum, before) => sum + CHUNKS[before][1], 0);
-    return packFiles.get(file).then((buffer) => new Response(new Uint8Array(buffer, offset, length), {
+    const response = packFiles.get(file).then((buffer) => new Response(new Uint8Array(buffer, offset, length), {
         headers: { 'Content-Type': 'application/wasm' },
     }));
+    // A chunk whose load stops at a failed dependency never reads its response: the failure
+    // is reported once, by the load, not again as an unhandled rejection.
+    response.catch(() => {});
+    return response;
 }
 `;
 const isChunk = (name) => /^(chunk|split)_\w+\.wasm$/.test(name);
@@ -140,10 +147,10 @@ for (const chunk of chunks) {
 
 const chunkIndex = new Map();
 const chunkTable = chunks.map((chunk, index) => {
-  const url = `./${chunk.slice(0, -'.wasm'.length)}.${h}.wasm`;
-  chunkIndex.set(url, index);
-  const file = join(pkg, url);
-  return [url, statSync(file).size, brotliBeside(file)];
+  const name = chunk.slice(0, -'.wasm'.length);
+  chunkIndex.set(`./${name}.${h}.wasm`, index);
+  const file = join(pkg, `${name}.${h}.wasm`);
+  return [name, statSync(file).size, brotliBeside(file)];
 });
 const packs = {};
 const manifest = {};
@@ -151,7 +158,7 @@ for (const { point, files } of splitPoints) {
   const file = `pack_${point.replace(/_\d+$/, '')}.${h}.bin`;
   const urls = files.map((stem) => `./${stem}.${h}.wasm`);
   writeFileSync(join(pkg, file), Buffer.concat(urls.map((url) => readFileSync(join(pkg, url)))));
-  packs[point] = { file: `./${file}`, bytes: brotliBeside(join(pkg, file)), parts: urls.map((url) => chunkIndex.get(url)) };
+  packs[point] = { file, bytes: brotliBeside(join(pkg, file)), parts: urls.map((url) => chunkIndex.get(url)) };
   manifest[point] = [file];
 }
 writeFileSync(join(pkg, `__wasm_split.${h}.js`), packedLoader(namedLoader, packs));
@@ -190,5 +197,5 @@ function packedLoader(namedLoader, packs) {
     packed = `${packed.slice(0, at)}export const __wasm_split_load_${point} = fromPackFirst(${JSON.stringify(point)}, wrapAsyncCb(makeLoad(${packed.slice(at + start.length, end)}])));${packed.slice(end + ']));'.length)}`;
   }
   const imports = packed.indexOf('\n') + 1;
-  return `${packed.slice(0, imports)}\nconst CHUNKS = ${JSON.stringify(chunkTable)};\nconst PACKS = ${JSON.stringify(packs)};\n${PACK_LOADER}${packed.slice(imports)}`;
+  return `${packed.slice(0, imports)}\nconst HASH = "${h}";\nconst CHUNKS = ${JSON.stringify(chunkTable)};\nconst PACKS = ${JSON.stringify(packs)};\n${PACK_LOADER}${packed.slice(imports)}`;
 }

@@ -8,8 +8,8 @@ use leptos_router::{Lazy, LazyRoute};
 use crate::components::toast::{provide_toasts, ToastRegion};
 use crate::pages::{
     AccountsPage, ActivityPage, CallsPage, ExtensionsPage, HomePage, IntegrationSettingsPage,
-    IntegrationsPage, LoginPage, NotFoundPage, PhoneSystemPage, ResetPasswordPage, SetupPage,
-    TemplateEditorPage, TemplateHistoryPage, TemplatesPage,
+    IntegrationTestsPage, IntegrationsPage, LoginPage, NotFoundPage, PhoneSystemPage,
+    ResetPasswordPage, SetupPage, TemplateEditorPage, TemplateHistoryPage, TemplatesPage,
 };
 use crate::viewer::{Viewer, VIEWER_META_NAME};
 
@@ -178,21 +178,24 @@ lazy_page_group!(directory_pages, __preload_directory_pages, DirectoryPages {
 lazy_page_group!(agent_pages, __preload_agent_pages, AgentPages {
     CallsRoute => CallsPage,
 });
+// The lists of templates: by provider, a template's history, and the grid of integrations.
 lazy_page_group!(template_pages, __preload_template_pages, TemplatePages {
     TemplatesRoute => TemplatesPage,
     TemplateHistoryRoute => TemplateHistoryPage,
+    IntegrationsRoute => IntegrationsPage,
 });
 // The editor alone: its live checks bring the template language, validator and XML reader,
 // which the list does not need.
 lazy_page_group!(editor_pages, __preload_editor_pages, EditorPages {
     TemplateEditorRoute => TemplateEditorPage,
 });
-// The grid of integrations alone: one integration's page brings its every section.
-lazy_page_group!(integration_pages, __preload_integration_pages, IntegrationPages {
-    IntegrationsRoute => IntegrationsPage,
-});
 lazy_page_group!(settings_pages, __preload_settings_pages, SettingsPages {
     IntegrationSettingsRoute => IntegrationSettingsPage,
+});
+// The test cases and the test console, the heaviest code of an integration's pages: the
+// settings page, without them, stays within its budget.
+lazy_page_group!(testing_pages, __preload_testing_pages, TestingPages {
+    IntegrationTestsRoute => IntegrationTestsPage,
 });
 
 #[component]
@@ -245,6 +248,10 @@ pub fn App() -> impl IntoView {
                 <Route
                     path=path!("/integrations/:provider/:key")
                     view={Lazy::<IntegrationSettingsRoute>::new()}
+                />
+                <Route
+                    path=path!("/integrations/:provider/:key/tests")
+                    view={Lazy::<IntegrationTestsRoute>::new()}
                 />
             </Routes>
         </Router>

@@ -57,7 +57,7 @@ test('every page an administrator opens has no serious finding', async () => {
   key = await page.locator('tr[data-key]').first().getAttribute('data-key');
   const paths = [
     '/', '/templates/crm', '/templates/helpdesk', '/templates/crm/new', `/templates/crm/${key}/edit`,
-    `/templates/crm/${key}/history`, '/integrations/crm', `/integrations/crm/${key}`, '/activity',
+    `/templates/crm/${key}/history`, '/integrations/crm', `/integrations/crm/${key}`, `/integrations/crm/${key}/tests`, '/activity',
     '/calls', '/extensions', '/phone-system', '/accounts', '/docs', '/docs/template-format',
     '/no-such-page',
   ];

@@ -70,11 +70,11 @@ test('another group loads when navigated to, and back and forward keep both page
   requested = [];
   await page.goto(`${portal.base}/templates/crm`);
   await hydrated(page);
-  await page.getByRole('link', { name: 'CRM integrations' }).click();
-  await page.waitForURL(`${portal.base}/integrations/crm`);
-  await page.getByRole('heading', { name: /Integrations › CRM/ }).waitFor();
-  assert.deepEqual(groupsLoaded(), ['integration', 'template']);
-  assert.equal(requested.filter((path) => path.startsWith('/integrations')).length, 0,
+  await page.getByRole('link', { name: 'Activity', exact: true }).click();
+  await page.waitForURL(`${portal.base}/activity`);
+  await page.getByRole('heading', { name: 'Activity', exact: true }).waitFor();
+  assert.deepEqual(groupsLoaded(), ['operations', 'template']);
+  assert.equal(requested.filter((path) => path.startsWith('/activity')).length, 0,
     'client-side navigation: no page request to the server');
 
   await page.goBack();
@@ -86,9 +86,9 @@ test('another group loads when navigated to, and back and forward keep both page
   await page.getByTestId('template-counter').filter({ hasText: '1 / 10' }).waitFor();
 
   await page.goForward();
-  await page.waitForURL(`${portal.base}/integrations/crm`);
-  await page.getByRole('heading', { name: /Integrations › CRM/ }).waitFor();
-  assert.deepEqual(groupsLoaded(), ['integration', 'template']);
+  await page.waitForURL(`${portal.base}/activity`);
+  await page.getByRole('heading', { name: 'Activity', exact: true }).waitFor();
+  assert.deepEqual(groupsLoaded(), ['operations', 'template']);
   const fetches = wasmRequests();
   assert.equal(new Set(fetches).size, fetches.length, `a file fetched twice: ${fetches}`);
 });
@@ -99,16 +99,21 @@ test('navigating through every group fetches no file twice', async () => {
   requested = [];
   await page.goto(`${portal.base}/calls`);
   await hydrated(page);
-  for (const [link, heading] of [
-    ['Overview', /Overview/],
-    ['Extensions', /Extensions/],
-    ['CRM templates', /Templates › CRM/],
-    ['CRM integrations', /Integrations › CRM/],
+  const link = (name) => page.getByRole('link', { name, exact: true }).first();
+  for (const [to, heading] of [
+    [link('Overview'), /Overview/],
+    [link('Extensions'), /Extensions/],
+    [link('CRM templates'), /Templates › CRM/],
+    [link('CRM integrations'), /Integrations › CRM/],
+    [page.locator('.integration-link').first(), /Pipeline CRM/],
+    [page.getByRole('navigation', { name: 'This integration' }).getByRole('link', { name: 'Tests' }), /Pipeline CRM/],
   ]) {
-    await page.getByRole('link', { name: link, exact: true }).first().click();
+    await to.click();
     await page.getByRole('heading', { name: heading }).first().waitFor();
   }
-  assert.deepEqual(groupsLoaded(), ['agent', 'directory', 'integration', 'operations', 'template']);
+  await page.waitForURL(`${portal.base}/integrations/crm/pipeline_basic/tests`);
+  await page.getByText(/Test cases and the test console run against the connected CRM/).waitFor();
+  assert.deepEqual(groupsLoaded(), ['agent', 'directory', 'operations', 'settings', 'template', 'testing']);
   const fetches = wasmRequests();
   assert.equal(new Set(fetches).size, fetches.length, `a file fetched twice: ${fetches}`);
 });

@@ -55,7 +55,7 @@ before(async () => {
   await page.getByLabel('API key').fill(API_KEY);
   await page.getByRole('button', { name: 'Save' }).click();
   await page.locator('.page-head [data-status="connected"]').waitFor();
-  await page.reload();
+  await page.goto(`${session.portal.base}/integrations/helpdesk/${KEY}/tests`);
   await hydrated(page);
 });
 

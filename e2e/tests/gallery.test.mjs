@@ -75,7 +75,7 @@ test('a gallery template is added, connected to its CRM and finds a contact in t
   await page.getByLabel('Personal API token').fill(TOKEN);
   await page.getByRole('button', { name: 'Save', exact: true }).click();
   await page.locator('.page-head [data-status="connected"]').waitFor();
-  await page.reload();
+  await page.goto(`${base}/integrations/crm/pipedrive/tests`);
   await hydrated(page);
 
   await page.getByLabel('Scenario').selectOption('SyncContactAuto');

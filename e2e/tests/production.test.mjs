@@ -84,9 +84,18 @@ async function openIntegration() {
   await hydrated(page);
 }
 
+// The integration's Tests page (its test cases and the test console), through its tab.
+async function openTests() {
+  await openIntegration();
+  await page.getByRole('navigation', { name: 'This integration' }).getByRole('link', { name: 'Tests' }).click();
+  await page.waitForURL(`${session.portal.base}/integrations/helpdesk/${KEY}/tests`);
+  await cases().waitFor();
+}
+
 const cases = () => page.locator('[data-testid="test-cases"]');
 
 test('a console run is saved as a test case, which passes', async () => {
+  await openTests();
   await page.getByLabel('Scenario', { exact: true }).selectOption('SyncContactAuto');
   await page.getByLabel('Phone number').fill('5550100');
   await page.getByRole('button', { name: 'Run', exact: true }).click();
@@ -139,8 +148,7 @@ test('a revision that breaks the lookup is stopped at Apply, applied anyway, the
   await page.getByRole('alertdialog').getByRole('button', { name: 'Roll back' }).click();
   await page.getByText('The integration runs revision 1 again.').waitFor();
   await page.locator('[data-testid="running-revision"]').getByText('Runs revision 1 of 2. It ran revision 2 before.').waitFor();
-  // The page reloads its sections after a rollback: run the cases on a settled page.
-  await openIntegration();
+  await openTests();
   await cases().getByRole('button', { name: 'Run all' }).click();
   await cases().getByText('All 1 test cases passed against revision 1.').waitFor();
 

@@ -71,6 +71,7 @@ test('the tour: a template, its integration, a lookup, Activity, accounts, the A
   await hydrated(page);
   await shot('3-integration');
 
+  await open(`/integrations/helpdesk/${KEY}/tests`);
   await page.getByLabel('Scenario').selectOption('SyncContactAuto');
   await page.getByLabel('Phone number').fill('5550100');
   await page.getByRole('button', { name: 'Run', exact: true }).click();

@@ -24,7 +24,7 @@ pub use activity::ActivityPage;
 pub use calls::CallsPage;
 pub use extensions::ExtensionsPage;
 pub use home::HomePage;
-pub use integrations::{IntegrationSettingsPage, IntegrationsPage};
+pub use integrations::{IntegrationSettingsPage, IntegrationTestsPage, IntegrationsPage};
 pub use login::LoginPage;
 pub use not_found::NotFoundPage;
 pub use phone_system::PhoneSystemPage;

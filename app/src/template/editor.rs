@@ -3,8 +3,6 @@
 //! the canonical text of a document, where a finding belongs in the form, and
 //! the logo carried inside the XML.
 
-use base64::Engine as _;
-
 use super::form::{ContactFieldForm, TemplateForm, UserAssociationForm};
 use super::model::{documented_attribute_order, Provider, CONTACT_FIELDS};
 use super::validate::Location;
@@ -160,15 +158,15 @@ pub fn logo_data_url(document: &XmlDocument) -> Option<String> {
     (!data.is_empty()).then(|| format!("data:{media_type};base64,{data}"))
 }
 
-/// Puts `bytes` into the template as its `<LogoImage>` (replacing one that
-/// is there), so the logo travels with the downloaded XML. The bytes must
-/// have passed [`super::logo::check_logo`]; `media_type` is what it found.
-pub fn set_logo(document: &mut XmlDocument, media_type: &str, bytes: &[u8]) {
+/// Puts a logo into the template as its `<LogoImage>` (replacing one that
+/// is there), so the logo travels with the downloaded XML: `base64`, its
+/// bytes in standard base64 (the page has the browser encode them). The
+/// bytes must have passed [`super::logo::check_logo`]; `media_type` is what
+/// it found.
+pub fn set_logo(document: &mut XmlDocument, media_type: &str, base64: String) {
     let mut element = XmlElement::new("LogoImage");
     element.set_attribute("MediaType", media_type);
-    element.children.push(XmlNode::Text(
-        base64::engine::general_purpose::STANDARD.encode(bytes),
-    ));
+    element.children.push(XmlNode::Text(base64));
     let children = &mut document.root.children;
     match children
         .iter_mut()
@@ -279,8 +277,8 @@ mod tests {
     #[test]
     fn the_logo_goes_into_the_xml_and_comes_back_as_a_preview() {
         let mut document = new_form(Provider::Crm, "acme".into()).to_new_document();
-        set_logo(&mut document, "image/png", &[1, 2, 3]);
-        set_logo(&mut document, "image/png", &[4, 5, 6]);
+        set_logo(&mut document, "image/png", "AQID".into());
+        set_logo(&mut document, "image/png", "BAUG".into());
         assert_eq!(
             document
                 .root

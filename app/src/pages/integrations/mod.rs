@@ -1,15 +1,17 @@
 //! Integrations › CRM and › Helpdesk: a grid of the provider's templates with their status,
-//! and each one's settings page (README "Connecting an integration"). Any signed-in user
-//! may connect.
+//! and each one's two pages, Settings and Tests (README "Connecting an integration"). Any
+//! signed-in user may connect.
 
 mod console;
 mod features;
 mod phonebook;
 mod production;
 mod settings;
+mod testing;
 mod users;
 
 pub use settings::IntegrationSettingsPage;
+pub use testing::IntegrationTestsPage;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -26,6 +28,38 @@ use crate::template::model::Provider;
 /// The CSS class of a status badge.
 pub(crate) fn status_class(status: Status) -> String {
     format!("status status-{}", status.as_str())
+}
+
+/// An integration's page under a provider that does not exist.
+fn no_such_provider() -> impl IntoView {
+    view! {
+        <Title text="Integration" />
+        <h1>"Integration"</h1>
+        <p class="notice" role="alert">"There are CRM and Helpdesk integrations only."</p>
+    }
+}
+
+/// One integration's two pages.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum IntegrationPage {
+    /// Connection, features, users, health, revisions and notifications.
+    Settings,
+    /// The test cases and the test console.
+    Tests,
+}
+
+/// The links between one integration's two pages, the current one marked.
+#[component]
+fn IntegrationTabs(provider: Provider, key: String, current: IntegrationPage) -> impl IntoView {
+    let settings = format!("/integrations/{}/{key}", provider.as_str());
+    let tests = format!("{settings}/tests");
+    let marked = move |page: IntegrationPage| (page == current).then_some("page");
+    view! {
+        <nav class="tabs" aria-label="This integration">
+            <a href=settings aria-current=marked(IntegrationPage::Settings)>"Settings"</a>
+            <a href=tests aria-current=marked(IntegrationPage::Tests)>"Tests"</a>
+        </nav>
+    }
 }
 
 #[component]

@@ -1,6 +1,7 @@
 //! One integration's settings page: its status, the Authentication fields (and for OAuth
 //! 2.0 the Network and Authorization sections), Save (which connects) and Disconnect; once
-//! connected, the Features section and the test console.
+//! connected, User Association, Features, Health, Revision and Notifications. The test cases
+//! and the test console are on the Tests page (`testing.rs`).
 //! A stored secret is never sent here: its field says "Set" and offers Replace.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -8,14 +9,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::console::ConsoleSection;
 use super::features::FeaturesSection;
 use super::phonebook::PhonebookSection;
-use super::production::{
-    CasesChanged, HealthSection, NotificationsSection, RevisionSection, TestCasesSection,
-};
-use super::status_class;
+use super::production::{HealthSection, NotificationsSection, RevisionSection};
 use super::users::UsersSection;
+use super::{status_class, IntegrationPage, IntegrationTabs};
 use crate::api::integrations::{
     load_integration_settings, CheckIntegration, DisconnectIntegration, SaveIntegration,
 };
@@ -38,12 +36,7 @@ pub fn IntegrationSettingsPage() -> impl IntoView {
         <Frame>
             {move || match target() {
                 Some((provider, key)) => view! { <SettingsView provider key /> }.into_any(),
-                None => view! {
-                    <Title text="Integration" />
-                    <h1>"Integration"</h1>
-                    <p class="notice" role="alert">"There are CRM and Helpdesk integrations only."</p>
-                }
-                .into_any(),
+                None => super::no_such_provider().into_any(),
             }}
         </Frame>
     }
@@ -77,7 +70,6 @@ fn SettingsView(provider: Provider, key: String) -> impl IntoView {
         replacing: RwSignal::new(BTreeSet::new()),
     };
     let outcome = RwSignal::new(None::<Result<String, String>>);
-    provide_context(CasesChanged(RwSignal::new(0)));
     let reload = Callback::new(move |()| reloads.update(|n| *n += 1));
     Effect::new(move |_| match save.value().get() {
         Some(Ok(saved)) if saved.authorize_url.is_some() => {
@@ -191,6 +183,7 @@ fn SettingsView(provider: Provider, key: String) -> impl IntoView {
                 };
                 view! {
                     {view! { <Header settings=settings.clone() /> }.into_any()}
+                    <IntegrationTabs provider key=settings.key.clone() current=IntegrationPage::Settings />
                     <form class="card settings-form" on:submit=on_save novalidate>
                         <section aria-labelledby="auth-title">
                             <h2 id="auth-title">"Authentication"</h2>
@@ -242,9 +235,7 @@ fn SettingsView(provider: Provider, key: String) -> impl IntoView {
                         {settings.running_revision.map(|running| view! {
                             <RevisionSection provider key=settings.key.clone() running current=settings.template_revision previous=settings.previous_revision on_change=reload />
                         })}
-                        <TestCasesSection provider key=settings.key.clone() />
                         <NotificationsSection provider key=settings.key.clone() owner=settings.owner.clone() />
-                        <ConsoleSection provider key=settings.key.clone() />
                         <p class="help"><a href="/activity">"Activity: the recent runs of every integration"</a></p>
                     }.into_any())}
                 }

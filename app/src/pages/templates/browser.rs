@@ -150,3 +150,14 @@ pub async fn file_bytes(file: &File) -> Result<Vec<u8>, String> {
         .map_err(|e| js_error("cannot read the file", e))?;
     Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }
+
+/// `bytes` in standard base64, by the browser's `btoa`: the bundle carries no base64 code of
+/// its own for the one place the page needs it, a logo (about 3 KB less on the editor).
+pub fn base64(bytes: &[u8]) -> Result<String, String> {
+    // btoa reads a string's code points as bytes: each byte becomes the character of its value.
+    let latin1: String = bytes.iter().copied().map(char::from).collect();
+    web_sys::window()
+        .ok_or("no window to encode the logo")?
+        .btoa(&latin1)
+        .map_err(|e| js_error("cannot encode the logo", e))
+}

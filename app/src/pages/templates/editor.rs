@@ -567,9 +567,12 @@ fn LogoPicker(base_document: RwSignal<XmlDocument>) -> impl IntoView {
         if let Some(file) = file {
             leptos::task::spawn_local(async move {
                 match super::browser::file_bytes(&file).await {
-                    Ok(bytes) => match crate::template::logo::check_logo(&bytes) {
-                        Ok(media_type) => base_document
-                            .update(|d| crate::template::editor::set_logo(d, media_type, &bytes)),
+                    Ok(bytes) => match crate::template::logo::check_logo(&bytes)
+                        .map_err(|error| error.to_string())
+                        .and_then(|media_type| Ok((media_type, super::browser::base64(&bytes)?)))
+                    {
+                        Ok((media_type, base64)) => base_document
+                            .update(|d| crate::template::editor::set_logo(d, media_type, base64)),
                         Err(error) => toasts.error(format!("{}: {error}", file.name())),
                     },
                     Err(error) => toasts.error(error),
