@@ -30,12 +30,42 @@ pub(crate) fn status_class(status: Status) -> String {
     format!("status status-{}", status.as_str())
 }
 
-/// An integration's page under a provider that does not exist.
-fn no_such_provider() -> impl IntoView {
+/// One integration's page in the frame: `page` for the provider and key in the address, or a
+/// notice when that provider does not exist.
+fn integration_page(page: fn(Provider, String) -> AnyView) -> impl IntoView {
+    let target = crate::pages::provider_and_key();
     view! {
-        <Title text="Integration" />
-        <h1>"Integration"</h1>
-        <p class="notice" role="alert">"There are CRM and Helpdesk integrations only."</p>
+        <Frame>
+            {move || match target() {
+                Some((provider, key)) => page(provider, key),
+                None => view! {
+                    <Title text="Integration" />
+                    <h1>"Integration"</h1>
+                    <p class="notice" role="alert">"There are CRM and Helpdesk integrations only."</p>
+                }
+                .into_any(),
+            }}
+        </Frame>
+    }
+}
+
+/// The way back to the provider's integrations, above one integration's page.
+fn breadcrumb(provider: Provider) -> impl IntoView {
+    let label = provider_label(provider);
+    view! {
+        <p class="breadcrumb">
+            <a href=format!("/integrations/{}", provider.as_str())>{format!("Integrations › {label}")}</a>
+        </p>
+    }
+}
+
+/// An integration's name and its status badge, at the head of its pages.
+fn name_and_status(name: String, status: Status) -> impl IntoView {
+    view! {
+        <div class="page-head">
+            <h1>{name}</h1>
+            <span class=status_class(status) data-status=status.as_str()>{status.label()}</span>
+        </div>
     }
 }
 

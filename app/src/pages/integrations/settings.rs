@@ -13,12 +13,11 @@ use super::features::FeaturesSection;
 use super::phonebook::PhonebookSection;
 use super::production::{HealthSection, NotificationsSection, RevisionSection};
 use super::users::UsersSection;
-use super::{status_class, IntegrationPage, IntegrationTabs};
+use super::{IntegrationPage, IntegrationTabs};
 use crate::api::integrations::{
     load_integration_settings, CheckIntegration, DisconnectIntegration, SaveIntegration,
 };
 use crate::components::confirm::{ConfirmDialog, ConfirmRequest};
-use crate::components::frame::Frame;
 use crate::components::loaded::Loaded;
 use crate::components::page_data::page_data;
 use crate::components::toast::use_toasts;
@@ -31,15 +30,7 @@ use crate::viewer::Viewer;
 
 #[component]
 pub fn IntegrationSettingsPage() -> impl IntoView {
-    let target = crate::pages::provider_and_key();
-    view! {
-        <Frame>
-            {move || match target() {
-                Some((provider, key)) => view! { <SettingsView provider key /> }.into_any(),
-                None => super::no_such_provider().into_any(),
-            }}
-        </Frame>
-    }
+    super::integration_page(|provider, key| view! { <SettingsView provider key /> }.into_any())
 }
 
 /// What the form holds while it is edited: a value per field, and which stored secrets
@@ -146,12 +137,9 @@ fn SettingsView(provider: Provider, key: String) -> impl IntoView {
             key: key_for_save.get_value(),
         });
     };
-    let label = provider_label(provider);
-    let back = format!("/integrations/{}", provider.as_str());
-
     view! {
-        <Title text=format!("{label} integration") />
-        <p class="breadcrumb"><a href=back>{format!("Integrations › {label}")}</a></p>
+        <Title text=format!("{} integration", provider_label(provider)) />
+        {super::breadcrumb(provider)}
         <Loaded resource=settings loading="Loading the integration…" then=move |settings| {
                 editing.values.set(
                     settings
@@ -260,12 +248,7 @@ fn Header(settings: IntegrationSettings) -> impl IntoView {
         .running_revision
         .filter(|running| *running < settings.template_revision);
     view! {
-        <div class="page-head">
-            <h1>{settings.name.clone()}</h1>
-            <span class=status_class(settings.status) data-status=settings.status.as_str()>
-                {settings.status.label()}
-            </span>
-        </div>
+        {super::name_and_status(settings.name.clone(), settings.status)}
         <dl class="facts">
             <dt>"Authentication"</dt>
             <dd>{auth_label(&settings.auth_type)}</dd>

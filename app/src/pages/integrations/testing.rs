@@ -8,9 +8,8 @@ use leptos_meta::Title;
 
 use super::console::ConsoleSection;
 use super::production::{CasesChanged, TestCasesSection};
-use super::{status_class, IntegrationPage, IntegrationTabs};
+use super::{IntegrationPage, IntegrationTabs};
 use crate::api::integrations::load_integration_settings;
-use crate::components::frame::Frame;
 use crate::components::loaded::Loaded;
 use crate::components::page_data::page_data;
 use crate::integrations::Status;
@@ -19,15 +18,7 @@ use crate::template::model::Provider;
 
 #[component]
 pub fn IntegrationTestsPage() -> impl IntoView {
-    let target = crate::pages::provider_and_key();
-    view! {
-        <Frame>
-            {move || match target() {
-                Some((provider, key)) => view! { <TestsView provider key /> }.into_any(),
-                None => super::no_such_provider().into_any(),
-            }}
-        </Frame>
-    }
+    super::integration_page(|provider, key| view! { <TestsView provider key /> }.into_any())
 }
 
 #[component]
@@ -39,21 +30,14 @@ fn TestsView(provider: Provider, key: String) -> impl IntoView {
     );
     // The console's "Save as test case" reloads the list of cases.
     provide_context(CasesChanged(RwSignal::new(0)));
-    let label = provider_label(provider);
-    let back = format!("/integrations/{}", provider.as_str());
     view! {
-        <Title text=format!("{label} integration tests") />
-        <p class="breadcrumb"><a href=back>{format!("Integrations › {label}")}</a></p>
+        <Title text=format!("{} integration tests", provider_label(provider)) />
+        {super::breadcrumb(provider)}
         <Loaded resource=settings loading="Loading the integration…" then=move |settings| {
             let connected = settings.status != Status::NotConnected;
             let key = settings.key.clone();
             view! {
-                <div class="page-head">
-                    <h1>{settings.name.clone()}</h1>
-                    <span class=status_class(settings.status) data-status=settings.status.as_str()>
-                        {settings.status.label()}
-                    </span>
-                </div>
+                {super::name_and_status(settings.name.clone(), settings.status)}
                 <IntegrationTabs provider key=key.clone() current=IntegrationPage::Tests />
                 {if connected {
                     view! {
