@@ -11,14 +11,15 @@
 // hash for the set, not one per file: patchbay.js and the loader import each other, so neither
 // name could carry the other's content hash.
 //
-// Why packs: a page needs its group's 25 to 48 chunks. Compressed one by one they weigh about a
+// Why packs: a page needs its group's 50 to 60 chunks. Compressed one by one they weigh about a
 // fifth more than compressed as one file (brotli finds the code they repeat of each other only
 // within one file), and each is a request with its headers. The loader is rewritten so that a
-// group loads from its pack when that costs less than fetching the chunks it still lacks one by
-// one (always on a direct visit, when it lacks them all), counting each file's compressed bytes
-// and REQUEST_COST_BYTES per request. A pack is part of a direct visit's weight, which the page
-// budget counts; loaded later, it is a lazily loaded file, so the loader takes it then only
-// within the budget of one (LAZY_MAX_BROTLI_BYTES).
+// group loads from its pack when the page preloaded it (a direct visit: the group's first
+// load), or when the pack costs less than fetching the chunks the group still lacks one by
+// one, counting each file's compressed bytes and REQUEST_COST_BYTES per request. A pack is
+// part of a direct visit's weight, which the page budget counts; loaded later, it is a lazily
+// loaded file, so the loader takes it then only within the budget of one
+// (LAZY_MAX_BROTLI_BYTES). ARCHITECTURE.md, "The browser bundle".
 import { createHash } from 'node:crypto';
 import { brotliCompressSync, constants as zlib } from 'node:zlib';
 import { readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
