@@ -100,7 +100,7 @@ fn Dashboard(overview: Overview) -> impl IntoView {
 
 #[component]
 fn Card(card: HealthCard) -> impl IntoView {
-    let href = format!("/integrations/{}/{}", card.provider.as_str(), card.key);
+    let href = super::integrations::settings_href(card.provider, &card.key);
     let health = card.health;
     let failed = health.failed();
     let failures = health

@@ -30,6 +30,21 @@ pub(crate) fn status_class(status: Status) -> String {
     format!("status status-{}", status.as_str())
 }
 
+/// The address of one integration's Settings page (its Tests page is under it).
+pub(crate) fn settings_href(provider: Provider, key: &str) -> String {
+    format!("/integrations/{}/{key}", provider.as_str())
+}
+
+/// The page for an address whose provider does not exist, titled `title`.
+fn no_such_provider(title: &'static str) -> AnyView {
+    view! {
+        <Title text=title />
+        <h1>{title}</h1>
+        <p class="notice" role="alert">"There are CRM and Helpdesk integrations only."</p>
+    }
+    .into_any()
+}
+
 /// One integration's page in the frame: `page` for the provider and key in the address, or a
 /// notice when that provider does not exist.
 fn integration_page(page: fn(Provider, String) -> AnyView) -> impl IntoView {
@@ -38,12 +53,7 @@ fn integration_page(page: fn(Provider, String) -> AnyView) -> impl IntoView {
         <Frame>
             {move || match target() {
                 Some((provider, key)) => page(provider, key),
-                None => view! {
-                    <Title text="Integration" />
-                    <h1>"Integration"</h1>
-                    <p class="notice" role="alert">"There are CRM and Helpdesk integrations only."</p>
-                }
-                .into_any(),
+                None => no_such_provider("Integration"),
             }}
         </Frame>
     }
@@ -81,7 +91,7 @@ enum IntegrationPage {
 /// The links between one integration's two pages, the current one marked.
 #[component]
 fn IntegrationTabs(provider: Provider, key: String, current: IntegrationPage) -> impl IntoView {
-    let settings = format!("/integrations/{}/{key}", provider.as_str());
+    let settings = settings_href(provider, &key);
     let tests = format!("{settings}/tests");
     let marked = move |page: IntegrationPage| (page == current).then_some("page");
     view! {
@@ -100,12 +110,7 @@ pub fn IntegrationsPage() -> impl IntoView {
         <Frame>
             {move || match provider() {
                 Some(provider) => view! { <IntegrationGrid provider /> }.into_any(),
-                None => view! {
-                    <Title text="Integrations" />
-                    <h1>"Integrations"</h1>
-                    <p class="notice" role="alert">"There are CRM and Helpdesk integrations only."</p>
-                }
-                .into_any(),
+                None => no_such_provider("Integrations"),
             }}
         </Frame>
     }
@@ -150,7 +155,7 @@ fn IntegrationGrid(provider: Provider) -> impl IntoView {
 
 #[component]
 fn IntegrationTile(card: IntegrationCard) -> impl IntoView {
-    let href = format!("/integrations/{}/{}", card.provider.as_str(), card.key);
+    let href = settings_href(card.provider, &card.key);
     let logo = format!(
         "/api/v1/templates/{}/{}/logo",
         card.provider.as_str(),

@@ -50,7 +50,7 @@ fn TestsView(provider: Provider, key: String) -> impl IntoView {
                     view! {
                         <p class="notice" role="status">
                             "Test cases and the test console run against the connected CRM: connect the integration on its "
-                            <a href=format!("/integrations/{}/{}", provider.as_str(), key)>"Settings"</a>
+                            <a href=super::settings_href(provider, &key)>"Settings"</a>
                             " page first."
                         </p>
                     }
