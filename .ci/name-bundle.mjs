@@ -146,20 +146,20 @@ for (const chunk of chunks) {
   renameSync(join(pkg, chunk), join(pkg, `${stem}.${h}.wasm`));
 }
 
+// Each chunk's place in the loader's CHUNKS, by its stem.
 const chunkIndex = new Map();
 const chunkTable = chunks.map((chunk, index) => {
-  const name = chunk.slice(0, -'.wasm'.length);
-  chunkIndex.set(`./${name}.${h}.wasm`, index);
-  const file = join(pkg, `${name}.${h}.wasm`);
-  return [name, statSync(file).size, brotliBeside(file)];
+  const stem = chunk.slice(0, -'.wasm'.length);
+  chunkIndex.set(stem, index);
+  const file = join(pkg, `${stem}.${h}.wasm`);
+  return [stem, statSync(file).size, brotliBeside(file)];
 });
 const packs = {};
 const manifest = {};
 for (const { point, files } of splitPoints) {
   const file = `pack_${point.replace(/_\d+$/, '')}.${h}.bin`;
-  const urls = files.map((stem) => `./${stem}.${h}.wasm`);
-  writeFileSync(join(pkg, file), Buffer.concat(urls.map((url) => readFileSync(join(pkg, url)))));
-  packs[point] = { file, bytes: brotliBeside(join(pkg, file)), parts: urls.map((url) => chunkIndex.get(url)) };
+  writeFileSync(join(pkg, file), Buffer.concat(files.map((stem) => readFileSync(join(pkg, `${stem}.${h}.wasm`)))));
+  packs[point] = { file, bytes: brotliBeside(join(pkg, file)), parts: files.map((stem) => chunkIndex.get(stem)) };
   manifest[point] = [file];
 }
 writeFileSync(join(pkg, `__wasm_split.${h}.js`), packedLoader(namedLoader, packs));
@@ -175,10 +175,10 @@ console.log(`js: ${h}\nwasm: ${h}\nsplit: ${h}\nmanifest: ${h}`);
 function packedLoader(namedLoader, packs) {
   let fetches = 0;
   let packed = namedLoader.replace(
-    /const src = fetch\(new URL\("(\.\/\w+\.\w+\.wasm)", import\.meta\.url\)\);/g,
-    (_, url) => {
+    /const src = fetch\(new URL\("\.\/(\w+)\.\w+\.wasm", import\.meta\.url\)\);/g,
+    (_, stem) => {
       fetches += 1;
-      return `const src = fetchPart(${chunkIndex.get(url)});`;
+      return `const src = fetchPart(${chunkIndex.get(stem)});`;
     },
   );
   if (fetches !== chunks.length) {
