@@ -33,6 +33,7 @@ pub mod notifications;
 pub mod overview;
 pub mod pages;
 pub mod phone_system;
+pub mod site_assets;
 pub mod template;
 pub mod test_cases;
 pub mod viewer;

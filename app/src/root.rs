@@ -1,6 +1,6 @@
 use leptos::nonce::use_nonce;
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 use leptos_router::{Lazy, LazyRoute};
@@ -11,6 +11,7 @@ use crate::pages::{
     IntegrationTestsPage, IntegrationsPage, LoginPage, NotFoundPage, PhoneSystemPage,
     ResetPasswordPage, SetupPage, TemplateEditorPage, TemplateHistoryPage, TemplatesPage,
 };
+use crate::site_assets::SiteAssets;
 use crate::viewer::{Viewer, VIEWER_META_NAME};
 
 /// Pages that work as plain HTML forms (they post to the server's form handlers): they are
@@ -38,12 +39,29 @@ fn requested_page_is_plain() -> bool {
 }
 
 /// The HTML document around the app. Runs on the server only.
-pub fn shell(options: LeptosOptions) -> impl IntoView {
+pub fn shell(assets: &SiteAssets) -> impl IntoView {
     let viewer_json = Viewer::current().to_meta_content();
+    let nonce = use_nonce();
     let scripts = if requested_page_is_plain() {
-        view! { <script nonce=use_nonce() inner_html=PLAIN_PAGE_SCRIPT></script> }.into_any()
+        view! { <script nonce=nonce inner_html=PLAIN_PAGE_SCRIPT></script> }.into_any()
     } else {
-        view! { <HydrationScripts options=options.clone() /> }.into_any()
+        // Lazy routes find their files' names in this context (`preload_page_group`).
+        if let Some(split) = &assets.split {
+            provide_context(split.clone());
+        }
+        // The app's glue script and WebAssembly, fetched while the page parses.
+        view! {
+            <link rel="modulepreload" href=assets.script.clone() crossorigin="anonymous" />
+            <link
+                rel="preload"
+                href=assets.wasm.clone()
+                r#as="fetch"
+                r#type="application/wasm"
+                crossorigin="anonymous"
+            />
+            <script type="module" nonce=nonce inner_html=assets.boot_script.clone()></script>
+        }
+        .into_any()
     };
     view! {
         <!DOCTYPE html>
@@ -53,7 +71,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name=VIEWER_META_NAME content=viewer_json />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
-                <HashedStylesheet options=options.clone() id="patchbay-style" />
+                <link rel="stylesheet" id="patchbay-style" href=assets.stylesheet.clone() />
                 {scripts}
                 <MetaTags />
             </head>

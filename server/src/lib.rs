@@ -58,6 +58,16 @@ pub enum StartError {
     },
     #[error("the server stopped with an error: {0}")]
     Serve(std::io::Error),
+    #[error("cannot read the site's {file}: {source}")]
+    SiteFile {
+        file: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the site in {site_root} is not as `.ci/build-site` makes it: {source}")]
+    Site {
+        site_root: std::path::PathBuf,
+        source: app::site_assets::SiteAssetsError,
+    },
     #[error("cannot set up the HTTP client for CRM requests: {0}")]
     HttpClient(#[from] reqwest::Error),
 }
@@ -78,6 +88,7 @@ pub async fn prepare(config: Config) -> Result<Prepared, StartError> {
     let setup = Arc::new(SetupToken::default());
     let bootstrap = ensure_admin(&accounts, config.initial_admin.as_ref(), &setup).await?;
     let leptos_options = site_options(&config);
+    let site_assets = Arc::new(site_assets(&config.site_root)?);
     let cipher = Arc::new(crypto::cipher::SecretCipher::new(
         &config.encryption_key,
         &config.previous_keys,
@@ -100,7 +111,7 @@ pub async fn prepare(config: Config) -> Result<Prepared, StartError> {
     ));
     let retention = config.activity;
     let queue_wake = Arc::new(tokio::sync::Notify::new());
-    let state = AppState {
+    let state = AppState::new(state::AppStateInner {
         anonymous_csrf: crypto::anonymous_csrf::AnonymousCsrf::new(&config.encryption_key),
         recording_links: crypto::links::RecordingLinks::new(
             &config.encryption_key,
@@ -112,6 +123,7 @@ pub async fn prepare(config: Config) -> Result<Prepared, StartError> {
         ),
         verifier: Arc::new(accounts::password::VerifyGate::default()),
         leptos_options,
+        site_assets,
         config: Arc::new(config),
         sessions: DbSessionStore::new(db.clone()),
         templates: storage::templates::TemplateRepository::new(db.clone())
@@ -135,7 +147,7 @@ pub async fn prepare(config: Config) -> Result<Prepared, StartError> {
         setup,
         database_probe: web::health::DatabaseProbe::default(),
         stopping: shutdown::Stopping::default(),
-    };
+    });
     Ok(Prepared {
         router: web::router(state.clone()),
         state,
@@ -147,20 +159,54 @@ pub async fn prepare(config: Config) -> Result<Prepared, StartError> {
 /// this file in the site root, so they can be cached for a year.
 pub const SITE_HASH_FILE: &str = "hash.txt";
 
-/// Where the page finds its script, bundle and stylesheet: the content-hashed names when
-/// the site was built with them, else the plain ones. Leptos reads the hash file relative
-/// to the executable, so it is given as an absolute path.
+/// The options Leptos' server integration needs: where the site is.
 fn site_options(config: &Config) -> LeptosOptions {
-    let hash_file = std::path::absolute(config.site_root.join(SITE_HASH_FILE))
-        .unwrap_or_else(|_| config.site_root.join(SITE_HASH_FILE));
     LeptosOptions::builder()
         .output_name(SITE_OUTPUT_NAME)
         .site_root(config.site_root.display().to_string())
-        .site_pkg_dir("pkg")
+        .site_pkg_dir(SITE_PKG_DIR)
         .site_addr(config.bind)
-        .hash_files(hash_file.exists())
-        .hash_file(std::sync::Arc::from(hash_file.display().to_string()))
         .build()
+}
+
+/// The directory of the bundle and stylesheet under the site root, and in their URLs.
+const SITE_PKG_DIR: &str = "pkg";
+
+/// Where a page finds its script, bundle and stylesheet: the content-hashed names when the
+/// site was built with them ([`SITE_HASH_FILE`]), else the plain ones; and the split
+/// bundle's manifest, when there is one. Read once: every page's head is written from it.
+fn site_assets(site_root: &std::path::Path) -> Result<app::site_assets::SiteAssets, StartError> {
+    use app::site_assets::{SiteAssets, SiteHashes};
+
+    let invalid = |source| StartError::Site {
+        site_root: site_root.to_path_buf(),
+        source,
+    };
+    let hashes = read_site_file(&site_root.join(SITE_HASH_FILE))?
+        .map(|text| SiteHashes::parse(&text))
+        .transpose()
+        .map_err(invalid)?;
+    let assets = SiteAssets::new(SITE_PKG_DIR, SITE_OUTPUT_NAME, hashes.as_ref());
+    let manifest = site_root
+        .join(SITE_PKG_DIR)
+        .join(&assets.split_manifest_file);
+    match read_site_file(&manifest)? {
+        Some(json) => assets.with_split_manifest(&json).map_err(invalid),
+        None => Ok(assets),
+    }
+}
+
+/// A file of the site's, or none when the site has no such file (a site built without
+/// hashes or splits; the tests' servers, which have no site).
+fn read_site_file(file: &std::path::Path) -> Result<Option<String>, StartError> {
+    match std::fs::read_to_string(file) {
+        Ok(text) => Ok(Some(text)),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(StartError::SiteFile {
+            file: file.to_path_buf(),
+            source,
+        }),
+    }
 }
 
 /// Serves `router` on `listener` under `limits` until the process ends: the tests' server.
@@ -283,4 +329,39 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     served.map_err(StartError::Serve)?;
     tracing::info!("stopped");
     Ok(())
+}
+
+#[cfg(test)]
+mod site_tests {
+    use super::*;
+
+    #[test]
+    fn a_site_without_a_hash_file_is_served_by_its_plain_names() {
+        let site = tempfile::tempdir().unwrap();
+        let assets = site_assets(site.path()).unwrap();
+        assert_eq!(assets.stylesheet, "/pkg/patchbay.css");
+        assert!(assets.split.is_none());
+    }
+
+    #[test]
+    fn a_broken_hash_file_or_manifest_stops_the_start_naming_the_site() {
+        let site = tempfile::tempdir().unwrap();
+        std::fs::write(site.path().join(SITE_HASH_FILE), "js: 0a1b\ncss = 9c9c\n").unwrap();
+        let error = site_assets(site.path()).err().unwrap().to_string();
+        assert!(
+            error.contains(&site.path().display().to_string()),
+            "{error}"
+        );
+        assert!(error.contains("line 2 of the site's hash file"), "{error}");
+
+        std::fs::write(site.path().join(SITE_HASH_FILE), "manifest: 0a1b\n").unwrap();
+        std::fs::create_dir_all(site.path().join(SITE_PKG_DIR)).unwrap();
+        std::fs::write(
+            site.path().join("pkg/__wasm_split_manifest.0a1b.json"),
+            "not json",
+        )
+        .unwrap();
+        let error = site_assets(site.path()).err().unwrap().to_string();
+        assert!(error.contains("split bundle's manifest"), "{error}");
+    }
 }

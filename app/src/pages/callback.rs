@@ -20,7 +20,7 @@ pub struct CallbackPage {
 
 /// The whole HTML document. Every text goes through the view, so a provider's
 /// `error_description` is shown as text, never as markup.
-pub fn callback_document(options: LeptosOptions, page: CallbackPage) -> String {
+pub fn callback_document(stylesheet: &str, page: CallbackPage) -> String {
     let CallbackPage {
         succeeded,
         title,
@@ -44,5 +44,5 @@ pub fn callback_document(options: LeptosOptions, page: CallbackPage) -> String {
             </section>
         </main>
     };
-    standalone_document(options, page_title, body)
+    standalone_document(stylesheet, page_title, body)
 }

@@ -8,12 +8,12 @@ use leptos::prelude::*;
 use super::standalone::standalone_document;
 
 /// The whole HTML document for one documentation page.
-pub fn docs_document(options: LeptosOptions, title: &str, html: String) -> String {
+pub fn docs_document(stylesheet: &str, title: &str, html: String) -> String {
     let body = view! {
         <main class="docs-page">
             <p class="breadcrumb"><a href="/docs">"Patchbay for template authors"</a>" · "<a href="/">"Back to Patchbay"</a></p>
             <article class="card docs" inner_html=html></article>
         </main>
     };
-    standalone_document(options, format!("{title} · Patchbay docs"), body)
+    standalone_document(stylesheet, format!("{title} · Patchbay docs"), body)
 }

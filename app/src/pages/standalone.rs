@@ -2,14 +2,13 @@
 //! (the OAuth callback's page, the documentation): the app's stylesheet, a title, a body.
 
 use leptos::prelude::*;
-use leptos_meta::HashedStylesheet;
 
-pub fn standalone_document(options: LeptosOptions, title: String, body: impl IntoView) -> String {
+pub fn standalone_document(stylesheet: &str, title: String, body: impl IntoView) -> String {
     let head = view! {
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{title}</title>
-        <HashedStylesheet options id="patchbay-style" />
+        <link rel="stylesheet" id="patchbay-style" href=stylesheet.to_owned() />
     };
     format!(
         "<!DOCTYPE html><html lang=\"en\"><head>{}</head><body>{}</body></html>",

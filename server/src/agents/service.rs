@@ -75,27 +75,24 @@ impl AgentsService {
     /// The account's Calls page: its extensions with their popup settings, its recent
     /// calls, and the id its live stream goes on from.
     pub async fn calls_page(&self, account_id: i32) -> Result<CallsPage, AgentError> {
-        let numbers = self.repo.extensions_of(account_id).await?;
+        let extensions = self.repo.extensions_with_popups(account_id).await?;
         // Read first: an update written meanwhile is in the list and sent again on the
         // stream, where the page sees it has it; read last, it would be missed.
         let last_id = self.feed.last_id().await?;
-        let stored: BTreeMap<String, StoredPopup> = self
-            .repo
-            .popups(&numbers)
-            .await?
-            .into_iter()
-            .map(|p| (p.number.clone(), p))
-            .collect();
-        let extensions = numbers
+        let numbers: Vec<String> = extensions
             .iter()
-            .map(|number| match stored.get(number) {
+            .map(|(number, _)| number.clone())
+            .collect();
+        let extensions = extensions
+            .into_iter()
+            .map(|(number, popup)| match popup {
                 Some(popup) => PopupSettings {
-                    extension: number.clone(),
+                    extension: number,
                     method: PopupMethod::parse(&popup.method).unwrap_or_default(),
                     trigger: PopupTrigger::parse(&popup.trigger).unwrap_or_default(),
                 },
                 None => PopupSettings {
-                    extension: number.clone(),
+                    extension: number,
                     ..PopupSettings::default()
                 },
             })

@@ -86,16 +86,26 @@ impl AgentRepository {
     }
 
     /// The stored settings of `numbers` (numbers without any are left out).
-    pub async fn popups(&self, numbers: &[String]) -> Result<Vec<StoredPopup>, DbErr> {
-        Ok(PopupSettings::find()
-            .filter(popup_setting::Column::Number.is_in(numbers.iter().cloned()))
+    /// The account's numbers, each with its popup settings if they were ever saved: one
+    /// query for the calls page, which agents open all day.
+    pub async fn extensions_with_popups(
+        &self,
+        account_id: i32,
+    ) -> Result<Vec<(String, Option<StoredPopup>)>, DbErr> {
+        Ok(AccountExtensions::find()
+            .filter(account_extension::Column::AccountId.eq(account_id))
+            .order_by_asc(account_extension::Column::Number)
+            .find_also_related(PopupSettings)
             .all(&self.reads)
             .await?
             .into_iter()
-            .map(|row| StoredPopup {
-                number: row.number,
-                method: row.method,
-                trigger: row.trigger,
+            .map(|(extension, popup)| {
+                let popup = popup.map(|row| StoredPopup {
+                    number: row.number,
+                    method: row.method,
+                    trigger: row.trigger,
+                });
+                (extension.number, popup)
             })
             .collect())
     }

@@ -27,6 +27,7 @@ pub mod templates;
 pub mod test_cases;
 
 use std::path::Path;
+use std::time::Duration;
 
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
@@ -56,9 +57,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, StorageError> {
             source,
         })?;
     }
-    let mut options = ConnectOptions::new(url.to_string());
-    // sqlx logs every statement at info level by default; statements can carry secrets.
-    options.sqlx_logging(false);
+    let mut options = pool_options(url);
     if url.starts_with("sqlite:") {
         // SQLite allows one writer; a single connection avoids "database is locked" errors.
         options.max_connections(1);
@@ -106,15 +105,34 @@ pub async fn connect_reads(
     if sqlite_file(url).is_none() {
         return Ok(primary.clone());
     }
-    let mut options = ConnectOptions::new(url.to_string());
+    let mut options = pool_options(url);
     options
-        .sqlx_logging(false)
         .max_connections(SQLITE_READ_CONNECTIONS)
         .min_connections(0)
         .map_sqlx_sqlite_opts(|options| options.pragma("query_only", "ON"));
     Database::connect(options)
         .await
         .map_err(StorageError::Connect)
+}
+
+/// A pooled PostgreSQL connection idle this long is pinged before it is handed out: a
+/// server, proxy or firewall may have dropped it meanwhile.
+pub const POOL_PING_AFTER_IDLE: Duration = Duration::from_secs(30);
+
+/// What every pool shares. sqlx pings a connection each time it leaves the pool by default:
+/// a round trip to the connection's worker thread before every query, about a tenth of a
+/// busy page's time on SQLite, whose connections are a file's and are never dropped under
+/// it. PostgreSQL's are pinged only after [`POOL_PING_AFTER_IDLE`].
+fn pool_options(url: &str) -> ConnectOptions {
+    let mut options = ConnectOptions::new(url.to_string());
+    // sqlx logs every statement at info level by default; statements can carry secrets.
+    options.sqlx_logging(false);
+    if url.starts_with("sqlite:") {
+        options.test_before_acquire(false);
+    } else {
+        options.test_before_acquire_if_idle_for(POOL_PING_AFTER_IDLE);
+    }
+    options
 }
 
 fn sqlite_file(url: &str) -> Option<&Path> {

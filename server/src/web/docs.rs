@@ -98,7 +98,7 @@ fn show(state: &AppState, name: &str) -> Response {
             .into_response();
     };
     let document =
-        app::pages::docs::docs_document(state.leptos_options.clone(), title, to_html(markdown));
+        app::pages::docs::docs_document(&state.site_assets.stylesheet, title, to_html(markdown));
     (
         [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
         document,

@@ -105,11 +105,14 @@ pub fn router(state: AppState) -> Router {
                 }
             },
             {
-                let options = state.leptos_options.clone();
-                move || shell(options.clone())
+                let assets = state.site_assets.clone();
+                move || shell(&assets)
             },
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>({
+            let assets = state.site_assets.clone();
+            move |_| shell(&assets)
+        }))
         .layer(axum::middleware::from_fn(csrf::verify))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

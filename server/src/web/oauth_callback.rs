@@ -135,7 +135,7 @@ fn failure(message: String, link: String) -> CallbackPage {
 }
 
 fn page(state: &AppState, status: StatusCode, page: CallbackPage) -> Response {
-    let html = callback_document(state.leptos_options.clone(), page);
+    let html = callback_document(&state.site_assets.stylesheet, page);
     (
         status,
         [

@@ -20,6 +20,7 @@ on_both_databases!(
     every_response_carries_the_security_headers,
     pages_go_out_compressed_with_a_csrf_token_masked_afresh,
     assets_go_out_precompressed_and_cached_by_their_content,
+    pages_name_the_built_sites_files_as_read_at_start,
     a_malformed_server_function_call_is_a_plain_400,
 );
 
@@ -517,6 +518,44 @@ async fn pages_go_out_compressed_with_a_csrf_token_masked_afresh(db: Db) {
         api.headers().get("content-encoding").is_none(),
         "API answers"
     );
+}
+
+/// A page's head names the site's content-hashed files, as `.ci/build-site` listed them in
+/// `hash.txt`: read once, when the server starts, not on each page.
+async fn pages_name_the_built_sites_files_as_read_at_start(db: Db) {
+    let site = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(site.path().join("pkg")).unwrap();
+    std::fs::write(
+        site.path().join("hash.txt"),
+        "js: 0a1b\nwasm: 0a1b\nsplit: 0a1b\nmanifest: 0a1b\ncss: 9c9c\n",
+    )
+    .unwrap();
+    std::fs::write(
+        site.path().join("pkg/__wasm_split_manifest.0a1b.json"),
+        r#"{"template_pages_1234":["pack_template_pages.0a1b.bin"]}"#,
+    )
+    .unwrap();
+    let root = site.path().display().to_string();
+    let server = TestServer::start_with_env(db, true, &[("PATCHBAY_SITE_ROOT", &root)]).await;
+    let admin = admin(&server).await;
+    std::fs::remove_file(site.path().join("hash.txt")).unwrap();
+
+    let (status, html) = admin.browser.get_text("/templates/crm").await;
+    assert_eq!(status, StatusCode::OK);
+    for expected in [
+        r#"<link rel="stylesheet" id="patchbay-style" href="/pkg/patchbay.9c9c.css">"#,
+        r#"<link rel="modulepreload" href="/pkg/patchbay.0a1b.js" crossorigin="anonymous">"#,
+        r#"href="/pkg/patchbay.0a1b.wasm" as="fetch" type="application/wasm""#,
+        r#"import("/pkg/patchbay.0a1b.js").then(m=>m.default({module_or_path:"/pkg/patchbay.0a1b.wasm"}).then(()=>m.hydrate()));</script>"#,
+        // The list's page group, preloaded as its pack (the manifest's file).
+        r#"href="/pkg/pack_template_pages.0a1b.bin""#,
+        r#"href="/pkg/__wasm_split.0a1b.js""#,
+    ] {
+        assert!(html.contains(expected), "{expected} in {html}");
+    }
+    // The documentation, a document of the server's own, takes the same stylesheet.
+    let (_, docs) = admin.browser.get_text("/docs").await;
+    assert!(docs.contains(r#"href="/pkg/patchbay.9c9c.css""#), "{docs}");
 }
 
 async fn assets_go_out_precompressed_and_cached_by_their_content(db: Db) {

@@ -11,6 +11,21 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// The extension's popup settings, when they were ever saved (no foreign key: settings
+    /// outlive a directory sync that drops and brings back a number).
+    #[sea_orm(
+        belongs_to = "super::popup_setting::Entity",
+        from = "Column::Number",
+        to = "super::popup_setting::Column::Number"
+    )]
+    PopupSetting,
+}
+
+impl Related<super::popup_setting::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::PopupSetting.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

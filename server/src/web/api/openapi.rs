@@ -75,7 +75,7 @@ async fn page(
 ) -> Response {
     let html = super::super::docs::to_html(&reference.markdown);
     let document =
-        app::pages::docs::docs_document(state.leptos_options.clone(), "The REST API", html);
+        app::pages::docs::docs_document(&state.site_assets.stylesheet, "The REST API", html);
     (
         [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
         document,

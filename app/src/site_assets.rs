@@ -1,0 +1,211 @@
+//! Where a page finds the site's files: the stylesheet, the app's script and WebAssembly, and
+//! the split bundle's loader and manifest.
+//!
+//! `.ci/build-site` names these files by their content and lists the hashes in the site's
+//! `hash.txt` (`js: …`, `wasm: …`, `split: …`, `manifest: …`, `css: …`). The server reads it
+//! once, at start-up, and every page's head is written from the result. Leptos' own
+//! `HashedStylesheet` and `HydrationScripts` find the names by reading the hash file (and
+//! resolving the executable's path) on every request: about 6 % of a busy page's time under
+//! load, in blocking file calls on the async runtime (README "The front end's weight").
+//! This module does no I/O; the server hands it the files' text.
+
+use std::collections::HashMap;
+
+use leptos::prelude::ArcStoredValue;
+use leptos::WasmSplitManifest;
+
+/// What the hash file or the split manifest got wrong; the server does not start with it.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SiteAssetsError {
+    #[error("line {line} of the site's hash file is not `<file>: <hash>`: {text:?}")]
+    HashLine { line: usize, text: String },
+    #[error("the site's hash file gives `{file}` a hash that is not hex digits: {hash:?}")]
+    Hash { file: String, hash: String },
+    #[error("the split bundle's manifest is not a map of split points to file names: {0}")]
+    Manifest(String),
+}
+
+/// The content hashes `.ci/build-site` lists, by file kind.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SiteHashes(HashMap<String, String>);
+
+impl SiteHashes {
+    pub fn parse(text: &str) -> Result<Self, SiteAssetsError> {
+        let mut hashes = HashMap::new();
+        for (index, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() {
+                continue;
+            }
+            let Some((file, hash)) = line.split_once(':') else {
+                return Err(SiteAssetsError::HashLine {
+                    line: index + 1,
+                    text: line.to_owned(),
+                });
+            };
+            let (file, hash) = (file.trim(), hash.trim());
+            // A hash lands in file names and in the page's script: hex digits only.
+            if hash.is_empty() || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(SiteAssetsError::Hash {
+                    file: file.to_owned(),
+                    hash: hash.to_owned(),
+                });
+            }
+            hashes.insert(file.to_owned(), hash.to_owned());
+        }
+        Ok(Self(hashes))
+    }
+
+    /// `<stem>.<hash>.<extension>`, or `<stem>.<extension>` when `kind` has no hash.
+    fn name(&self, kind: &str, stem: &str, extension: &str) -> String {
+        match self.0.get(kind) {
+            Some(hash) => format!("{stem}.{hash}.{extension}"),
+            None => format!("{stem}.{extension}"),
+        }
+    }
+}
+
+/// The addresses a page's head names, worked out once per process.
+#[derive(Clone)]
+pub struct SiteAssets {
+    pub stylesheet: String,
+    pub script: String,
+    pub wasm: String,
+    /// Starts the app: imports [`Self::script`], instantiates [`Self::wasm`], hydrates.
+    pub boot_script: String,
+    /// The split bundle's manifest, a file name in the package directory.
+    pub split_manifest_file: String,
+    /// The package directory's address (`/pkg`) and the split bundle's loader in it.
+    package: String,
+    split_loader: String,
+    /// The split points' files, for lazy routes' preload links; none until the manifest is
+    /// added ([`Self::with_split_manifest`]).
+    pub split: Option<WasmSplitManifest>,
+}
+
+impl SiteAssets {
+    /// The names for a site in `pkg_dir` (the path under the site root, as URLs give it)
+    /// whose files are named `output_name`: hashed as `hashes` says, or, for a site built
+    /// without hashes, wasm-bindgen's own names.
+    pub fn new(pkg_dir: &str, output_name: &str, hashes: Option<&SiteHashes>) -> Self {
+        let (script, wasm, stylesheet, split_loader, split_manifest_file) = match hashes {
+            Some(hashes) => (
+                hashes.name("js", output_name, "js"),
+                hashes.name("wasm", output_name, "wasm"),
+                hashes.name("css", output_name, "css"),
+                hashes.name("split", "__wasm_split", "js"),
+                hashes.name("manifest", "__wasm_split_manifest", "json"),
+            ),
+            None => (
+                format!("{output_name}.js"),
+                format!("{output_name}_bg.wasm"),
+                format!("{output_name}.css"),
+                // wasm-split's placeholder name, which its loader imports by.
+                "__wasm_split.______________________.js".to_owned(),
+                "__wasm_split_manifest.json".to_owned(),
+            ),
+        };
+        let package = format!("/{pkg_dir}");
+        let script = format!("{package}/{script}");
+        let wasm = format!("{package}/{wasm}");
+        // The names are hex digits and the package directory's: `{:?}` quotes them as
+        // JavaScript would.
+        let boot_script = format!(
+            "import({script:?}).then(m=>m.default({{module_or_path:{wasm:?}}}).then(()=>m.hydrate()));"
+        );
+        Self {
+            stylesheet: format!("{package}/{stylesheet}"),
+            script,
+            wasm,
+            boot_script,
+            split_manifest_file,
+            package,
+            split_loader,
+            split: None,
+        }
+    }
+
+    /// Adds the split bundle's manifest (its file's text): which files each split point
+    /// needs.
+    pub fn with_split_manifest(mut self, json: &str) -> Result<Self, SiteAssetsError> {
+        let files: HashMap<String, Vec<String>> = serde_json::from_str(json)
+            .map_err(|error| SiteAssetsError::Manifest(error.to_string()))?;
+        self.split = Some(WasmSplitManifest(ArcStoredValue::new((
+            self.package.clone(),
+            files,
+            self.split_loader.clone(),
+        ))));
+        Ok(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use leptos::prelude::GetValue;
+
+    const HASH_FILE: &str =
+        "js: 0123abcd\nwasm: 0123abcd\nsplit: 0123abcd\nmanifest: 0123abcd\ncss: 77ff\n";
+
+    #[test]
+    fn a_hashed_site_names_each_file_by_its_own_hash() {
+        let hashes = SiteHashes::parse(HASH_FILE).unwrap();
+        let assets = SiteAssets::new("pkg", "patchbay", Some(&hashes));
+        assert_eq!(assets.stylesheet, "/pkg/patchbay.77ff.css");
+        assert_eq!(assets.script, "/pkg/patchbay.0123abcd.js");
+        assert_eq!(assets.wasm, "/pkg/patchbay.0123abcd.wasm");
+        assert_eq!(
+            assets.split_manifest_file,
+            "__wasm_split_manifest.0123abcd.json"
+        );
+        assert_eq!(
+            assets.boot_script,
+            r#"import("/pkg/patchbay.0123abcd.js").then(m=>m.default({module_or_path:"/pkg/patchbay.0123abcd.wasm"}).then(()=>m.hydrate()));"#
+        );
+    }
+
+    #[test]
+    fn a_site_without_hashes_keeps_wasm_bindgens_names() {
+        let assets = SiteAssets::new("pkg", "patchbay", None);
+        assert_eq!(assets.stylesheet, "/pkg/patchbay.css");
+        assert_eq!(assets.script, "/pkg/patchbay.js");
+        assert_eq!(assets.wasm, "/pkg/patchbay_bg.wasm");
+        assert_eq!(assets.split_manifest_file, "__wasm_split_manifest.json");
+    }
+
+    #[test]
+    fn the_manifest_gives_the_split_points_their_files_and_the_loaders_address() {
+        let hashes = SiteHashes::parse(HASH_FILE).unwrap();
+        let assets = SiteAssets::new("pkg", "patchbay", Some(&hashes))
+            .with_split_manifest(r#"{"editor_pages_123":["pack_editor.0123abcd.bin"]}"#)
+            .unwrap();
+        let manifest = assets.split.unwrap();
+        let (package, files, loader) = manifest.0.get_value();
+        assert_eq!(package, "/pkg");
+        assert_eq!(files["editor_pages_123"], ["pack_editor.0123abcd.bin"]);
+        assert_eq!(loader, "__wasm_split.0123abcd.js");
+    }
+
+    #[test]
+    fn a_malformed_hash_file_or_manifest_is_refused_saying_where() {
+        assert_eq!(
+            SiteHashes::parse("js: 01ab\nwasm 01ab\n").unwrap_err(),
+            SiteAssetsError::HashLine {
+                line: 2,
+                text: "wasm 01ab".into()
+            }
+        );
+        // A hash lands inside the page's script: nothing but hex digits.
+        assert_eq!(
+            SiteHashes::parse("js: 01ab\");alert(1)//").unwrap_err(),
+            SiteAssetsError::Hash {
+                file: "js".into(),
+                hash: "01ab\");alert(1)//".into()
+            }
+        );
+        assert!(matches!(
+            SiteAssets::new("pkg", "patchbay", None).with_split_manifest("[1, 2]"),
+            Err(SiteAssetsError::Manifest(_))
+        ));
+    }
+}
