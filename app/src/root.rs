@@ -162,9 +162,8 @@ fn preload_page_group(group: &str) {
     let Some(files) = files else {
         return;
     };
-    let nonce = use_nonce()
-        .map(|nonce| nonce.to_string())
-        .unwrap_or_default();
+    // `anonymous`, as the shell's own preloads: the loader's fetches and imports are
+    // same-origin CORS requests, which only a preload in that mode serves.
     for file in files {
         // to_html registers a leptos_meta tag with the head; it writes nothing here.
         _ = view! {
@@ -172,12 +171,12 @@ fn preload_page_group(group: &str) {
                 rel="preload"
                 href=format!("{pkg_path}/{file}")
                 as_="fetch"
-                crossorigin=nonce.clone()
+                crossorigin="anonymous"
             />
         }
         .to_html();
     }
-    _ = view! { <Link rel="modulepreload" href=format!("{pkg_path}/{loader}") crossorigin=nonce /> }
+    _ = view! { <Link rel="modulepreload" href=format!("{pkg_path}/{loader}") crossorigin="anonymous" /> }
         .to_html();
 }
 

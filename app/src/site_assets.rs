@@ -65,6 +65,27 @@ impl SiteHashes {
     }
 }
 
+/// The split bundle's loader and manifest: file names in the package directory.
+fn split_files(hashes: Option<&SiteHashes>) -> (String, String) {
+    match hashes {
+        Some(hashes) => (
+            hashes.name("split", "__wasm_split", "js"),
+            hashes.name("manifest", "__wasm_split_manifest", "json"),
+        ),
+        None => (
+            // wasm-split's placeholder name, which its loader imports by.
+            "__wasm_split.______________________.js".to_owned(),
+            "__wasm_split_manifest.json".to_owned(),
+        ),
+    }
+}
+
+/// The file in the package directory that [`SiteAssets::new`] takes the split bundle's
+/// manifest from.
+pub fn split_manifest_file(hashes: Option<&SiteHashes>) -> String {
+    split_files(hashes).1
+}
+
 /// The addresses a page's head names, worked out once per process.
 #[derive(Clone)]
 pub struct SiteAssets {
@@ -73,36 +94,32 @@ pub struct SiteAssets {
     pub wasm: String,
     /// Starts the app: imports [`Self::script`], instantiates [`Self::wasm`], hydrates.
     pub boot_script: String,
-    /// The split bundle's manifest, a file name in the package directory.
-    pub split_manifest_file: String,
-    /// The package directory's address (`/pkg`) and the split bundle's loader in it.
-    package: String,
-    split_loader: String,
-    /// The split points' files, for lazy routes' preload links; none until the manifest is
-    /// added ([`Self::with_split_manifest`]).
+    /// The split points' files, for lazy routes' preload links; none for a site without a
+    /// split bundle.
     pub split: Option<WasmSplitManifest>,
 }
 
 impl SiteAssets {
     /// The names for a site in `pkg_dir` (the path under the site root, as URLs give it)
     /// whose files are named `output_name`: hashed as `hashes` says, or, for a site built
-    /// without hashes, wasm-bindgen's own names.
-    pub fn new(pkg_dir: &str, output_name: &str, hashes: Option<&SiteHashes>) -> Self {
-        let (script, wasm, stylesheet, split_loader, split_manifest_file) = match hashes {
+    /// without hashes, wasm-bindgen's own names; with the text of its split bundle's
+    /// manifest ([`split_manifest_file`]), when it has one.
+    pub fn new(
+        pkg_dir: &str,
+        output_name: &str,
+        hashes: Option<&SiteHashes>,
+        split_manifest: Option<&str>,
+    ) -> Result<Self, SiteAssetsError> {
+        let (script, wasm, stylesheet) = match hashes {
             Some(hashes) => (
                 hashes.name("js", output_name, "js"),
                 hashes.name("wasm", output_name, "wasm"),
                 hashes.name("css", output_name, "css"),
-                hashes.name("split", "__wasm_split", "js"),
-                hashes.name("manifest", "__wasm_split_manifest", "json"),
             ),
             None => (
                 format!("{output_name}.js"),
                 format!("{output_name}_bg.wasm"),
                 format!("{output_name}.css"),
-                // wasm-split's placeholder name, which its loader imports by.
-                "__wasm_split.______________________.js".to_owned(),
-                "__wasm_split_manifest.json".to_owned(),
             ),
         };
         let package = format!("/{pkg_dir}");
@@ -113,29 +130,26 @@ impl SiteAssets {
         let boot_script = format!(
             "import({script:?}).then(m=>m.default({{module_or_path:{wasm:?}}}).then(()=>m.hydrate()));"
         );
-        Self {
+        // Which files each split point needs, and where its loader is.
+        let split = split_manifest
+            .map(|json| {
+                let files: HashMap<String, Vec<String>> = serde_json::from_str(json)
+                    .map_err(|error| SiteAssetsError::Manifest(error.to_string()))?;
+                let (loader, _) = split_files(hashes);
+                Ok(WasmSplitManifest(ArcStoredValue::new((
+                    package.clone(),
+                    files,
+                    loader,
+                ))))
+            })
+            .transpose()?;
+        Ok(Self {
             stylesheet: format!("{package}/{stylesheet}"),
             script,
             wasm,
             boot_script,
-            split_manifest_file,
-            package,
-            split_loader,
-            split: None,
-        }
-    }
-
-    /// Adds the split bundle's manifest (its file's text): which files each split point
-    /// needs.
-    pub fn with_split_manifest(mut self, json: &str) -> Result<Self, SiteAssetsError> {
-        let files: HashMap<String, Vec<String>> = serde_json::from_str(json)
-            .map_err(|error| SiteAssetsError::Manifest(error.to_string()))?;
-        self.split = Some(WasmSplitManifest(ArcStoredValue::new((
-            self.package.clone(),
-            files,
-            self.split_loader.clone(),
-        ))));
-        Ok(self)
+            split,
+        })
     }
 }
 
@@ -150,12 +164,12 @@ mod tests {
     #[test]
     fn a_hashed_site_names_each_file_by_its_own_hash() {
         let hashes = SiteHashes::parse(HASH_FILE).unwrap();
-        let assets = SiteAssets::new("pkg", "patchbay", Some(&hashes));
+        let assets = SiteAssets::new("pkg", "patchbay", Some(&hashes), None).unwrap();
         assert_eq!(assets.stylesheet, "/pkg/patchbay.77ff.css");
         assert_eq!(assets.script, "/pkg/patchbay.0123abcd.js");
         assert_eq!(assets.wasm, "/pkg/patchbay.0123abcd.wasm");
         assert_eq!(
-            assets.split_manifest_file,
+            split_manifest_file(Some(&hashes)),
             "__wasm_split_manifest.0123abcd.json"
         );
         assert_eq!(
@@ -166,19 +180,23 @@ mod tests {
 
     #[test]
     fn a_site_without_hashes_keeps_wasm_bindgens_names() {
-        let assets = SiteAssets::new("pkg", "patchbay", None);
+        let assets = SiteAssets::new("pkg", "patchbay", None, None).unwrap();
         assert_eq!(assets.stylesheet, "/pkg/patchbay.css");
         assert_eq!(assets.script, "/pkg/patchbay.js");
         assert_eq!(assets.wasm, "/pkg/patchbay_bg.wasm");
-        assert_eq!(assets.split_manifest_file, "__wasm_split_manifest.json");
+        assert_eq!(split_manifest_file(None), "__wasm_split_manifest.json");
     }
 
     #[test]
     fn the_manifest_gives_the_split_points_their_files_and_the_loaders_address() {
         let hashes = SiteHashes::parse(HASH_FILE).unwrap();
-        let assets = SiteAssets::new("pkg", "patchbay", Some(&hashes))
-            .with_split_manifest(r#"{"editor_pages_123":["pack_editor.0123abcd.bin"]}"#)
-            .unwrap();
+        let assets = SiteAssets::new(
+            "pkg",
+            "patchbay",
+            Some(&hashes),
+            Some(r#"{"editor_pages_123":["pack_editor.0123abcd.bin"]}"#),
+        )
+        .unwrap();
         let manifest = assets.split.unwrap();
         let (package, files, loader) = manifest.0.get_value();
         assert_eq!(package, "/pkg");
@@ -204,7 +222,7 @@ mod tests {
             }
         );
         assert!(matches!(
-            SiteAssets::new("pkg", "patchbay", None).with_split_manifest("[1, 2]"),
+            SiteAssets::new("pkg", "patchbay", None, Some("[1, 2]")),
             Err(SiteAssetsError::Manifest(_))
         ));
     }

@@ -33,6 +33,10 @@ const groupsLoaded = () => [...new Set(requested
   .map((path) => /^\/pkg\/(?:split|pack)_([a-z]+)_pages[_.]/.exec(path)?.[1])
   .filter(Boolean))].sort();
 const wasmRequests = () => requested.filter((path) => /^\/pkg\/.*\.(wasm|bin)$/.test(path));
+const assertNoFileFetchedTwice = () => {
+  const fetches = wasmRequests();
+  assert.equal(new Set(fetches).size, fetches.length, `a file fetched twice: ${fetches}`);
+};
 
 test('a direct link loads its own page group only, in one file', async () => {
   requested = [];
@@ -89,8 +93,7 @@ test('another group loads when navigated to, and back and forward keep both page
   await page.waitForURL(`${portal.base}/activity`);
   await page.getByRole('heading', { name: 'Activity', exact: true }).waitFor();
   assert.deepEqual(groupsLoaded(), ['operations', 'template']);
-  const fetches = wasmRequests();
-  assert.equal(new Set(fetches).size, fetches.length, `a file fetched twice: ${fetches}`);
+  assertNoFileFetchedTwice();
 });
 
 // Navigating on, a group's chunks come from its pack or one by one, whichever costs less
@@ -114,8 +117,7 @@ test('navigating through every group fetches no file twice', async () => {
   await page.waitForURL(`${portal.base}/integrations/crm/pipeline_basic/tests`);
   await page.getByText(/Test cases and the test console run against the connected CRM/).waitFor();
   assert.deepEqual(groupsLoaded(), ['agent', 'directory', 'operations', 'settings', 'template', 'testing']);
-  const fetches = wasmRequests();
-  assert.equal(new Set(fetches).size, fetches.length, `a file fetched twice: ${fetches}`);
+  assertNoFileFetchedTwice();
 });
 
 test('the agents\' page loads none of the administrators\' groups', async () => {

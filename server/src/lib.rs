@@ -176,7 +176,7 @@ const SITE_PKG_DIR: &str = "pkg";
 /// site was built with them ([`SITE_HASH_FILE`]), else the plain ones; and the split
 /// bundle's manifest, when there is one. Read once: every page's head is written from it.
 fn site_assets(site_root: &std::path::Path) -> Result<app::site_assets::SiteAssets, StartError> {
-    use app::site_assets::{SiteAssets, SiteHashes};
+    use app::site_assets::{split_manifest_file, SiteAssets, SiteHashes};
 
     let invalid = |source| StartError::Site {
         site_root: site_root.to_path_buf(),
@@ -186,14 +186,17 @@ fn site_assets(site_root: &std::path::Path) -> Result<app::site_assets::SiteAsse
         .map(|text| SiteHashes::parse(&text))
         .transpose()
         .map_err(invalid)?;
-    let assets = SiteAssets::new(SITE_PKG_DIR, SITE_OUTPUT_NAME, hashes.as_ref());
     let manifest = site_root
         .join(SITE_PKG_DIR)
-        .join(&assets.split_manifest_file);
-    match read_site_file(&manifest)? {
-        Some(json) => assets.with_split_manifest(&json).map_err(invalid),
-        None => Ok(assets),
-    }
+        .join(split_manifest_file(hashes.as_ref()));
+    let manifest = read_site_file(&manifest)?;
+    SiteAssets::new(
+        SITE_PKG_DIR,
+        SITE_OUTPUT_NAME,
+        hashes.as_ref(),
+        manifest.as_deref(),
+    )
+    .map_err(invalid)
 }
 
 /// A file of the site's, or none when the site has no such file (a site built without

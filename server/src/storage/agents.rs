@@ -85,7 +85,6 @@ impl AgentRepository {
         txn.commit().await
     }
 
-    /// The stored settings of `numbers` (numbers without any are left out).
     /// The account's numbers, each with its popup settings if they were ever saved: one
     /// query for the calls page, which agents open all day.
     pub async fn extensions_with_popups(
