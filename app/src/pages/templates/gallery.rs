@@ -24,17 +24,6 @@ pub fn GallerySection(
     let csrf_token = StoredValue::new(viewer.csrf_token.clone());
     let open = RwSignal::new(false);
     let add = ServerAction::<AddFromGallery>::new();
-    // Read only once the section is opened: most visits never need it.
-    let gallery = page_data(
-        move || open.get(),
-        |open| async move {
-            if open {
-                list_gallery().await
-            } else {
-                Ok(Vec::new())
-            }
-        },
-    );
     Effect::new(move |_| match add.value().get() {
         Some(Ok(added)) => {
             toasts.success(format!("{} added to the templates.", added.name));
@@ -86,8 +75,14 @@ pub fn GallerySection(
             <p class="help">
                 "Ready-made templates, each proven against a stand-in of its CRM's API. Adding one copies it here; edit it like any other."
             </p>
+            // Read only once the section is opened: most visits never need it, and the page
+            // carries no resource for it.
             <Show when=move || open.get()>
-                <Loaded resource=gallery loading="Loading the gallery…" then=render />
+                <Loaded
+                    resource=page_data(|| (), |_| list_gallery())
+                    loading="Loading the gallery…"
+                    then=render
+                />
             </Show>
         </details>
     }
